@@ -1,0 +1,271 @@
+//! What the host configures, and the settings that change only through restart-to-apply.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{PasserelleError, Result};
+
+/// HubRise asks apps to poll callback events no more often than this (`hubrise-api.md`).
+pub const MIN_PRODUCTION_POLL_INTERVAL_SECS: u32 = 30;
+/// The OAuth redirect HubRise shows the code on, for apps without a redirect they can receive.
+pub const OUT_OF_BAND_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
+/// The scope a POS needs: write orders, read the catalog, write the customer list.
+pub const DEFAULT_SCOPE: &str = "location[orders.write,customer_list.write,catalog.read]";
+
+/// When configuration changes (connections, settings) take effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyMode {
+    /// As in the seeds: changes wait for `restart()` or the next `open()`.
+    OnRestart,
+    /// Changes apply at once; `restart_required()` stays false.
+    Immediately,
+}
+
+/// The part of the configuration that is versioned and applied on restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Settings {
+    /// Seconds between two polls of HubRise's callback events.
+    pub poll_interval_secs: u32,
+    pub apply_mode: ApplyMode,
+    /// HubRise OAuth scope requested by new connections.
+    pub scope: String,
+}
+
+/// Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
+/// when the direct strategy needs one, is read from the host's secret store (decision 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PasserelleConfig {
+    /// Directory that holds the SQLite database. Created when missing.
+    pub data_dir: String,
+    /// Base URL of the POS backend (identity, broker, HubRise configuration).
+    pub pos_base_url: String,
+    /// OAuth client id of the POS app at its own backend.
+    pub pos_client_id: String,
+    /// HubRise OAuth base, e.g. `https://manager.hubrise.com/oauth2/v1`.
+    pub hubrise_oauth_url: String,
+    /// HubRise API base, e.g. `https://api.hubrise.com/v1`.
+    pub hubrise_api_url: String,
+    /// The app's HubRise client id.
+    pub client_id: String,
+    /// The redirect URI registered at HubRise (custom scheme, or `urn:ietf:wg:oauth:2.0:oob`).
+    pub redirect_uri: String,
+    /// Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
+    pub device_id: Option<String>,
+    /// Settings used when the database holds none yet; afterwards `update_settings` changes them.
+    pub initial_settings: Settings,
+}
+
+impl PasserelleConfig {
+    /// A configuration with HubRise's production hosts and the default settings.
+    pub fn new(
+        data_dir: impl Into<String>,
+        pos_base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            pos_base_url: pos_base_url.into(),
+            pos_client_id: "passerelle-ios".into(),
+            hubrise_oauth_url: "https://manager.hubrise.com/oauth2/v1".into(),
+            hubrise_api_url: "https://api.hubrise.com/v1".into(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            device_id: None,
+            initial_settings: Settings {
+                poll_interval_secs: MIN_PRODUCTION_POLL_INTERVAL_SECS,
+                apply_mode: ApplyMode::OnRestart,
+                scope: DEFAULT_SCOPE.into(),
+            },
+        }
+    }
+
+    /// Checks every field; the first bad one is reported.
+    pub fn validate(&self) -> Result<ValidatedEndpoints> {
+        if self.data_dir.trim().is_empty() {
+            return Err(invalid("data_dir", "is empty"));
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(invalid("client_id", "is empty"));
+        }
+        if self.pos_client_id.trim().is_empty() {
+            return Err(invalid("pos_client_id", "is empty"));
+        }
+        let endpoints = ValidatedEndpoints {
+            pos: parse_endpoint("pos_base_url", &self.pos_base_url)?,
+            hubrise_oauth: parse_endpoint("hubrise_oauth_url", &self.hubrise_oauth_url)?,
+            hubrise_api: parse_endpoint("hubrise_api_url", &self.hubrise_api_url)?,
+            redirect: parse_redirect(&self.redirect_uri)?,
+        };
+        if let Some(device_id) = &self.device_id {
+            validate_device_id(device_id)?;
+        }
+        validate_settings(&self.initial_settings, endpoints.hubrise_api.is_loopback)?;
+        Ok(endpoints)
+    }
+}
+
+/// The configuration's URLs, parsed once.
+#[derive(Debug, Clone)]
+pub struct ValidatedEndpoints {
+    pub pos: Endpoint,
+    pub hubrise_oauth: Endpoint,
+    pub hubrise_api: Endpoint,
+    pub redirect: Url,
+}
+
+/// A base URL without a trailing slash, and whether it points at this machine.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base: String,
+    pub is_loopback: bool,
+}
+
+impl Endpoint {
+    /// `base` joined with a path that starts with `/`.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Checks settings; intervals under 30 s are allowed only against a server on this machine (the
+/// sandbox), so production settings cannot poll HubRise faster than it asks.
+pub fn validate_settings(settings: &Settings, api_is_loopback: bool) -> Result<()> {
+    if settings.poll_interval_secs == 0 {
+        return Err(invalid("poll_interval_secs", "must be at least 1"));
+    }
+    if settings.poll_interval_secs < MIN_PRODUCTION_POLL_INTERVAL_SECS && !api_is_loopback {
+        return Err(invalid(
+            "poll_interval_secs",
+            "HubRise asks for at least 30 s between polls",
+        ));
+    }
+    if settings.scope.trim().is_empty() {
+        return Err(invalid("scope", "is empty"));
+    }
+    Ok(())
+}
+
+fn validate_device_id(device_id: &str) -> Result<()> {
+    // HubRise's documented alphabet for device_id.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-()[]{}.".contains(c);
+    if device_id.is_empty() || device_id.len() > 128 || !device_id.chars().all(allowed) {
+        return Err(invalid("device_id", "must be 1-128 of [A-Za-z0-9_-()[]{}.]"));
+    }
+    Ok(())
+}
+
+/// HTTPS everywhere except loopback, where the sandbox runs on plain HTTP (issue 8).
+fn parse_endpoint(field: &str, raw: &str) -> Result<Endpoint> {
+    let url = Url::parse(raw.trim()).map_err(|e| invalid(field, &format!("not a URL ({e})")))?;
+    let is_loopback = is_loopback_host(&url);
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback => {}
+        "http" => return Err(invalid(field, "must use https (http only on loopback)")),
+        other => return Err(invalid(field, &format!("unsupported scheme {other:?}"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(field, "must not carry a query, fragment or credentials"));
+    }
+    let base = url.as_str().trim_end_matches('/').to_string();
+    Ok(Endpoint { base, is_loopback })
+}
+
+fn parse_redirect(raw: &str) -> Result<Url> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| invalid("redirect_uri", &format!("not a URL ({e})")))?;
+    if url.fragment().is_some() {
+        return Err(invalid("redirect_uri", "must not carry a fragment"));
+    }
+    if url.scheme() == "http" && !is_loopback_host(&url) {
+        return Err(invalid("redirect_uri", "http redirects are allowed only on loopback"));
+    }
+    Ok(url)
+}
+
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn invalid(field: &str, reason: &str) -> PasserelleError {
+    PasserelleError::InvalidConfig { field: field.into(), reason: reason.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> PasserelleConfig {
+        PasserelleConfig::new("/tmp/x", "https://pos.example.com", "123.clients.hubrise.com", "app://cb")
+    }
+
+    fn field_of(err: PasserelleError) -> String {
+        match err {
+            PasserelleError::InvalidConfig { field, .. } => field,
+            other => format!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn production_defaults_are_valid() {
+        assert!(config().validate().is_ok());
+    }
+
+    #[test]
+    fn malformed_urls_name_their_field() {
+        let mut c = config();
+        c.hubrise_api_url = "not a url".into();
+        assert_eq!(field_of(c.validate().unwrap_err()), "hubrise_api_url");
+        let mut c = config();
+        c.pos_base_url = "http://pos.example.com".into();
+        assert_eq!(field_of(c.validate().unwrap_err()), "pos_base_url");
+        let mut c = config();
+        c.redirect_uri = "::".into();
+        assert_eq!(field_of(c.validate().unwrap_err()), "redirect_uri");
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let mut c = config();
+        c.hubrise_api_url = "http://127.0.0.1:8080/v1".into();
+        c.hubrise_oauth_url = "http://localhost:8080/oauth2/v1/".into();
+        let endpoints = c.validate().unwrap();
+        assert_eq!(endpoints.hubrise_oauth.base, "http://localhost:8080/oauth2/v1");
+        assert!(endpoints.hubrise_api.is_loopback);
+    }
+
+    #[test]
+    fn empty_client_id_is_refused() {
+        let mut c = config();
+        c.client_id = "  ".into();
+        assert_eq!(field_of(c.validate().unwrap_err()), "client_id");
+    }
+
+    #[test]
+    fn short_poll_interval_only_against_loopback() {
+        let mut c = config();
+        c.initial_settings.poll_interval_secs = 1;
+        assert_eq!(field_of(c.validate().unwrap_err()), "poll_interval_secs");
+        c.hubrise_api_url = "http://[::1]:9/v1".into();
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn device_id_alphabet_is_hubrise_s() {
+        let mut c = config();
+        c.device_id = Some("ipad-1_(a)".into());
+        assert!(c.validate().is_ok());
+        c.device_id = Some("ipad 1".into());
+        assert_eq!(field_of(c.validate().unwrap_err()), "device_id");
+    }
+}

@@ -1,0 +1,65 @@
+//! Events announced to the host, delivered in order on a dedicated thread so that a slow
+//! listener never holds a lock of the library or stalls the sync.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use crate::configuration::ConfigChange;
+use crate::connection::HubriseConnection;
+
+/// Something the host may want to show or sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PasserelleEvent {
+    /// Changes wait for `restart()`; show the "Restart to apply" banner.
+    RestartRequired { changes: Vec<ConfigChange> },
+    /// A restart (or open) applied the configuration with this version.
+    ConfigurationApplied { version: u64 },
+    /// A connection's state, names or failure changed.
+    ConnectionChanged { connection: HubriseConnection },
+    /// HubRise refused a connection's token: offer "Reconnect HubRise".
+    ReconnectNeeded { connection_id: String, reason: String },
+}
+
+/// Implemented by the host. Called on a library thread, one event at a time, in order; keep it
+/// quick (hand the event to the main actor or an `AsyncStream`).
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
+pub trait EventListener: Send + Sync {
+    fn on_event(&self, event: PasserelleEvent);
+}
+
+/// Queues events for the listener thread. Dropping the last sender ends the thread.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: mpsc::Sender<PasserelleEvent>,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventBus")
+    }
+}
+
+impl EventBus {
+    pub fn start(listener: Arc<dyn EventListener>) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::channel::<PasserelleEvent>();
+        std::thread::Builder::new().name("passerelle-events".into()).spawn(move || {
+            for event in receiver {
+                let listener = &listener;
+                // A panicking Rust listener must not take the queue down with it.
+                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    listener.on_event(event)
+                }));
+                if delivered.is_err() {
+                    tracing::error!(target: "passerelle::events", "event listener panicked");
+                }
+            }
+        })?;
+        Ok(Self { sender })
+    }
+
+    pub fn emit(&self, event: PasserelleEvent) {
+        // Fails only when the listener thread is gone, i.e. while shutting down.
+        let _ = self.sender.send(event);
+    }
+}

@@ -1,0 +1,33 @@
+//! Passerelle's core: connects an iPad point of sale to HubRise.
+//!
+//! The host opens a [`Passerelle`] over a data directory with its secret store (Keychain) and an
+//! event listener; everything else is a method of it. This crate knows nothing of FFI: the
+//! `uniffi` feature only derives UniFFI's traits on the public types, and `passerelle-ffi`
+//! exports them.
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("passerelle_core");
+
+mod account;
+mod config;
+mod configuration;
+mod connection;
+mod error;
+mod events;
+mod failpoint;
+mod passerelle;
+mod secrets;
+mod store;
+
+pub use account::PosAccount;
+pub use config::{
+    ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,
+    PasserelleConfig, Settings,
+};
+pub use configuration::{ConfigChange, ConfigurationSnapshot};
+pub use connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+pub use error::{PasserelleError, Result};
+pub use events::{EventListener, PasserelleEvent};
+pub use passerelle::Passerelle;
+pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
+pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -1,0 +1,193 @@
+//! The facade: the one object the host holds. Every public operation starts here and flows one
+//! way, to the services (POS sign-in, HubRise connections, sync) and below them the store and HTTP.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use crate::account::PosAccount;
+use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints, validate_settings};
+use crate::configuration::{self, ConfigChange, ConfigurationSnapshot};
+use crate::connection::HubriseConnection;
+use crate::error::{PasserelleError, Result};
+use crate::events::{EventBus, EventListener, PasserelleEvent};
+use crate::secrets::{SecretStore, Secrets};
+use crate::store::{self, Store, accounts, connections, meta};
+
+/// State shared by the facade and the services.
+pub(crate) struct Shared {
+    pub config: PasserelleConfig,
+    pub endpoints: ValidatedEndpoints,
+    pub store: Store,
+    pub secrets: Secrets,
+    pub events: EventBus,
+    pub device_id: String,
+    /// The configuration the engine runs on; replaced only by an apply.
+    active: RwLock<ConfigurationSnapshot>,
+    /// Serialises applies (restart, immediate mode) so two never interleave.
+    apply_lock: tokio::sync::Mutex<()>,
+}
+
+/// A Passerelle instance over one data directory.
+pub struct Passerelle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Passerelle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passerelle").field("store", &self.shared.store).finish_non_exhaustive()
+    }
+}
+
+impl Passerelle {
+    /// Opens the data directory, applies the pending configuration and starts.
+    ///
+    /// `secrets` is the host's secret store (Keychain), `events` its listener.
+    pub async fn open(
+        config: PasserelleConfig,
+        secrets: Arc<dyn SecretStore>,
+        events: Arc<dyn EventListener>,
+    ) -> Result<Self> {
+        let endpoints = config.validate()?;
+        let store = Store::open(Path::new(&config.data_dir))?;
+        let device_id = store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
+        let active = store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
+        let events = EventBus::start(events)
+            .map_err(|e| PasserelleError::internal(format!("cannot start the event thread: {e}")))?;
+        let shared = Arc::new(Shared {
+            config,
+            endpoints,
+            store,
+            secrets: Secrets::new(secrets),
+            events,
+            device_id,
+            active: RwLock::new(active),
+            apply_lock: tokio::sync::Mutex::new(()),
+        });
+        let passerelle = Self { shared };
+        passerelle.apply_pending().await?;
+        Ok(passerelle)
+    }
+
+    /// The signed-in POS account, if any.
+    pub fn account(&self) -> Result<Option<PosAccount>> {
+        self.shared.store.read(accounts::current)
+    }
+
+    /// The current account's connections (pending, active, removing), oldest first.
+    pub fn connections(&self) -> Result<Vec<HubriseConnection>> {
+        self.shared.store.read(|conn| {
+            let Some(account) = accounts::current(conn)? else {
+                return Ok(Vec::new());
+            };
+            let rows = connections::list_live(conn, &account.account_id)?;
+            Ok(rows.into_iter().map(|row| row.public).collect())
+        })
+    }
+
+    /// The settings the engine runs on.
+    pub fn settings(&self) -> Result<Settings> {
+        Ok(self.shared.active()?.settings)
+    }
+
+    /// Version of the active configuration; grows by one at every apply.
+    pub fn configuration_version(&self) -> Result<u64> {
+        Ok(self.shared.active()?.version)
+    }
+
+    /// The per-install device id sent to HubRise.
+    pub fn device_id(&self) -> Result<String> {
+        Ok(self.shared.device_id.clone())
+    }
+
+    /// Changes waiting for a restart or for the host's confirmation.
+    pub fn pending_changes(&self) -> Result<Vec<ConfigChange>> {
+        let active = self.shared.active()?;
+        self.shared.store.read(|conn| {
+            let account = accounts::current(conn)?;
+            configuration::pending_changes(conn, &active, account.as_ref().map(|a| a.account_id.as_str()))
+        })
+    }
+
+    /// Whether `restart()` would apply something now.
+    pub fn restart_required(&self) -> Result<bool> {
+        Ok(self.pending_changes()?.iter().any(ConfigChange::applies_on_restart))
+    }
+
+    /// Records new settings; they apply at the next restart (or at once in immediate mode).
+    pub async fn update_settings(&self, settings: Settings) -> Result<()> {
+        validate_settings(&settings, self.shared.endpoints.hubrise_api.is_loopback)?;
+        let active = self.shared.active()?;
+        self.shared.store.write(|tx| configuration::record_settings(tx, &active, &settings))?;
+        self.changed().await
+    }
+
+    /// Soft restart: applies the pending configuration (the Popina step "restart the app to
+    /// apply the changes") without the app being killed.
+    pub async fn restart(&self) -> Result<()> {
+        self.apply_pending().await.map(|_| ())
+    }
+
+    /// After any change to the pending configuration: apply it at once in immediate mode,
+    /// otherwise tell the host a restart is required.
+    pub(crate) async fn changed(&self) -> Result<()> {
+        if self.shared.active()?.settings.apply_mode == crate::config::ApplyMode::Immediately {
+            return self.apply_pending().await.map(|_| ());
+        }
+        let changes = self.pending_changes()?;
+        if changes.iter().any(ConfigChange::applies_on_restart) {
+            self.shared.events.emit(PasserelleEvent::RestartRequired { changes });
+        }
+        Ok(())
+    }
+
+    /// Promotes pending to active in one transaction, when there is anything to promote.
+    async fn apply_pending(&self) -> Result<ConfigurationSnapshot> {
+        let _guard = self.shared.apply_lock.lock().await;
+        let active = self.shared.active()?;
+        let applied = self.shared.store.write(|tx| {
+            let account = accounts::current(tx)?.map(|a| a.account_id);
+            let changes = configuration::pending_changes(tx, &active, account.as_deref())?;
+            let account_changed = active.pos_account_id != account;
+            if !account_changed && !changes.iter().any(ConfigChange::applies_on_restart) {
+                return Ok(None);
+            }
+            configuration::apply_pending(tx, &active, account.as_deref()).map(Some)
+        })?;
+        let Some(next) = applied else {
+            return Ok(active);
+        };
+        self.shared.set_active(next.clone());
+        tracing::info!(target: "passerelle::config", version = next.version, "configuration applied");
+        self.shared.events.emit(PasserelleEvent::ConfigurationApplied { version: next.version });
+        Ok(next)
+    }
+}
+
+impl Shared {
+    pub fn active(&self) -> Result<ConfigurationSnapshot> {
+        self.active
+            .read()
+            .map(|guard| guard.clone())
+            .map_err(|_| PasserelleError::internal("active configuration lock poisoned"))
+    }
+
+    fn set_active(&self, snapshot: ConfigurationSnapshot) {
+        let mut guard = self.active.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = snapshot;
+    }
+}
+
+/// The host's device id when given, else the one generated at first open (decision 5).
+fn load_or_create_device_id(conn: &rusqlite::Connection, configured: Option<&str>) -> Result<String> {
+    const KEY: &str = "device_id";
+    if let Some(id) = configured {
+        meta::set(conn, KEY, id)?;
+        return Ok(id.to_owned());
+    }
+    if let Some(id) = meta::get(conn, KEY)? {
+        return Ok(id);
+    }
+    let id = format!("passerelle-{}", store::new_id());
+    meta::set(conn, KEY, &id)?;
+    Ok(id)
+}

@@ -1,0 +1,143 @@
+//! Secrets live only in the host's secret store (the Keychain on iOS), never in SQLite.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use crate::error::PasserelleError;
+
+/// A failure of the host's secret store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
+pub enum SecretStoreError {
+    /// The store refused or failed (device locked, Keychain error, ...).
+    #[error("secret store unavailable: {reason}")]
+    Unavailable { reason: String },
+}
+
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
+    fn from(err: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Unavailable { reason: err.reason }
+    }
+}
+
+impl From<SecretStoreError> for PasserelleError {
+    fn from(err: SecretStoreError) -> Self {
+        PasserelleError::SecretStore { reason: err.to_string() }
+    }
+}
+
+/// Implemented by the host: a small key/value store for secrets. Keys are opaque, not secret.
+/// Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6).
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
+pub trait SecretStore: Send + Sync {
+    fn get(&self, key: String) -> Result<Option<String>, SecretStoreError>;
+    fn set(&self, key: String, value: String) -> Result<(), SecretStoreError>;
+    /// Deleting a missing key succeeds.
+    fn delete(&self, key: String) -> Result<(), SecretStoreError>;
+}
+
+/// A secret value in memory: shows as `<redacted>` in `Debug` so it cannot reach a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Typed access to the host's store, under the key names Passerelle uses.
+#[derive(Clone)]
+pub struct Secrets(Arc<dyn SecretStore>);
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secrets")
+    }
+}
+
+impl Secrets {
+    pub fn new(store: Arc<dyn SecretStore>) -> Self {
+        Self(store)
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Secret>, PasserelleError> {
+        Ok(self.0.get(key.to_owned())?.map(Secret))
+    }
+
+    pub fn set(&self, key: &str, value: &Secret) -> Result<(), PasserelleError> {
+        Ok(self.0.set(key.to_owned(), value.0.clone())?)
+    }
+
+    pub fn delete(&self, key: &str) -> Result<(), PasserelleError> {
+        Ok(self.0.delete(key.to_owned())?)
+    }
+}
+
+/// Key names in the secret store.
+pub mod keys {
+    /// The app's HubRise client secret, provisioned by the host for the direct strategy only.
+    pub const HUBRISE_CLIENT_SECRET: &str = "hubrise/client_secret";
+
+    pub fn pos_session(pos_account_id: &str) -> String {
+        format!("pos/{pos_account_id}/session")
+    }
+
+    pub fn hubrise_token(connection_id: &str) -> String {
+        format!("hubrise/connection/{connection_id}/access_token")
+    }
+
+    pub fn pkce_verifier(flow_id: &str) -> String {
+        format!("hubrise/flow/{flow_id}/pkce_verifier")
+    }
+}
+
+/// An in-memory store for tests, the demo and hosts without a platform store.
+#[derive(Default)]
+pub struct InMemorySecretStore(Mutex<HashMap<String, String>>);
+
+impl InMemorySecretStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keys currently held (for tests asserting clean-up).
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.map().keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+}
+
+impl SecretStore for InMemorySecretStore {
+    fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+        Ok(self.map().get(&key).cloned())
+    }
+
+    fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+        self.map().insert(key, value);
+        Ok(())
+    }
+
+    fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+        self.map().remove(&key);
+        Ok(())
+    }
+}

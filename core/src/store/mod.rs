@@ -1,0 +1,108 @@
+//! The one SQLite database: opened, checked and migrated here and nowhere else.
+//!
+//! A writer connection serialises every change in one transaction at a time; a separate reader
+//! connection serves the host's queries, so a query from the UI never waits behind a sync (WAL).
+
+mod open;
+
+pub mod accounts;
+pub mod connections;
+pub mod meta;
+pub mod snapshots;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{PasserelleError, Result};
+
+/// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Migrations in order; the n-th brings the schema from version n to n + 1.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// File name of the database inside the host's data directory.
+pub const DATABASE_FILE: &str = "passerelle.sqlite3";
+
+/// The database, with one writer and one reader connection.
+pub struct Store {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating when needed) and migrates the database in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let path = open::prepare_data_dir(data_dir)?.join(DATABASE_FILE);
+        let writer = open::open_and_migrate(&path)?;
+        let reader = open::open_reader(&path)?;
+        Ok(Self { writer: Mutex::new(writer), reader: Mutex::new(reader), path })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction, committed (durably: `synchronous=FULL`) only if
+    /// `f` succeeds.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.reader)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
+    }
+}
+
+fn lock(mutex: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>> {
+    // A poisoned lock means a panic happened while a transaction was open; SQLite rolled it back
+    // when the transaction was dropped, so the connection itself is still sound.
+    Ok(mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+}
+
+/// Milliseconds since the Unix epoch, the unit of every timestamp column.
+pub fn now_ms() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Converts a stored timestamp to the `SystemTime` the public types carry.
+pub fn to_system_time(ms: i64) -> std::time::SystemTime {
+    let ms = u64::try_from(ms).unwrap_or(0);
+    std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}
+
+/// A random identifier for local rows (128 bits, hex).
+pub fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl From<std::io::Error> for PasserelleError {
+    fn from(err: std::io::Error) -> Self {
+        PasserelleError::storage(err)
+    }
+}

@@ -1,0 +1,121 @@
+//! Opening the database safely: a bad directory, a file that is not SQLite, a corrupt file or one
+//! written by a newer Passerelle each get their own typed error, and no user data is ever deleted.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::{MIGRATIONS, SCHEMA_VERSION, now_ms};
+use crate::error::{PasserelleError, Result};
+
+/// How long a statement waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Creates the data directory when missing and checks it can be written.
+pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf> {
+    let fail = |reason: String| PasserelleError::DataDirectory {
+        path: dir.display().to_string(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+    if !dir.is_dir() {
+        return Err(fail("is not a directory".into()));
+    }
+    // Permissions alone do not tell (root, sandbox rules): try to write.
+    let probe = dir.join(".passerelle-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| fail(format!("cannot write in it: {e}")))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}
+
+/// Opens the writer connection, refusing newer schemas and moving unreadable files aside.
+pub(super) fn open_and_migrate(path: &Path) -> Result<Connection> {
+    match open_checked(path) {
+        Err(OpenError::Unreadable) => Err(move_aside(path)),
+        Err(OpenError::Other(err)) => Err(err),
+        Ok(conn) => Ok(conn),
+    }
+}
+
+/// Opens the reader connection on an already migrated database.
+pub(super) fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+enum OpenError {
+    /// Not a database, or corrupt: the file must be kept aside.
+    Unreadable,
+    Other(PasserelleError),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => OpenError::Unreadable,
+            _ => OpenError::Other(err.into()),
+        }
+    }
+}
+
+fn open_checked(path: &Path) -> std::result::Result<Connection, OpenError> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Reading the header is the first access: a file that is not SQLite fails here, before
+    // anything has been written to it.
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(OpenError::Other(PasserelleError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        }));
+    }
+    // FULL: a commit is on disk before we tell HubRise to delete the event it came from.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    migrate(&mut conn, found)?;
+    Ok(conn)
+}
+
+/// Applies the missing migrations and the new `user_version` in one transaction.
+fn migrate(conn: &mut Connection, from: u32) -> rusqlite::Result<()> {
+    if from == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tracing::info!(target: "passerelle::store", to = index + 1, "applying schema migration");
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
+}
+
+/// Renames the database and its WAL/SHM files to `*.unreadable-<ms>`; never deletes them.
+fn move_aside(path: &Path) -> PasserelleError {
+    let suffix = format!("unreadable-{}", now_ms());
+    let target = with_suffix(path, &suffix);
+    for companion in ["-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{companion}", path.display()));
+        if from.exists() {
+            let _ = std::fs::rename(&from, format!("{}{companion}", target.display()));
+        }
+    }
+    match std::fs::rename(path, &target) {
+        Ok(()) => {
+            tracing::warn!(target: "passerelle::store", moved_to = %target.display(), "unreadable database kept aside");
+            PasserelleError::CorruptDatabase { moved_to: target.display().to_string() }
+        }
+        Err(err) => PasserelleError::storage(format!("database unreadable and could not be moved aside: {err}")),
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{suffix}", path.display()))
+}

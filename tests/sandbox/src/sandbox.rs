@@ -1,0 +1,212 @@
+//! Starting and stopping the sandbox's three servers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::Admin;
+use crate::rate_limit::RateLimits;
+use crate::request_log::{Guard, ServerKind};
+use crate::seed::Seed;
+use crate::state::{Shared, Urls, World};
+use crate::{admin_http, hubrise, pos, snapshot};
+
+/// Whose own writes do not generate events for a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSuppression {
+    /// The writing connection (token) gets no event; other devices of the same client do.
+    #[default]
+    Connection,
+    /// No connection of the writing client gets an event (HubRise's wording: "a client does
+    /// not receive notifications for the events it generated").
+    Client,
+}
+
+/// How a sandbox behaves. Every field has a documented default (`SandboxOptions::default()`).
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    pub limits: RateLimits,
+    /// Send `Retry-After` with 429s (the Ruby client reads it; HubRise's docs don't mention it).
+    pub retry_after_header: bool,
+    /// Leave `token_type` out of token responses, as older HubRise samples do.
+    pub omit_token_type: bool,
+    /// Length of a rate-limit "minute" (hours and days scale with it); `None` = 60 s.
+    pub window_scale: Option<Duration>,
+    /// Lifetime of POS access tokens.
+    pub pos_access_token_ttl: Duration,
+    /// Consecutive wrong POS passwords before the email is locked.
+    pub lockout_after: u32,
+    /// How long a POS lockout lasts.
+    pub lockout_for: Duration,
+    /// JSON snapshot loaded at start and saved while running, so a restart keeps data.
+    pub state_file: Option<PathBuf>,
+    pub event_suppression: EventSuppression,
+    /// Status for an unknown, used or expired code: 400 as documented, or 404 as the Ruby client
+    /// expects.
+    pub invalid_code_status: u16,
+    /// Answer 429 instead of 401 for blocked or disconnected connections (older HubRise docs).
+    pub legacy_blocked_status: bool,
+    /// Also name an event's resource id `resource_id` (an older HubRise page).
+    pub legacy_event_resource_id: bool,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            limits: RateLimits::default(),
+            retry_after_header: true,
+            omit_token_type: false,
+            window_scale: None,
+            pos_access_token_ttl: Duration::from_secs(300),
+            lockout_after: 5,
+            lockout_for: Duration::from_secs(60),
+            state_file: None,
+            event_suppression: EventSuppression::Connection,
+            invalid_code_status: 400,
+            legacy_blocked_status: false,
+            legacy_event_resource_id: false,
+        }
+    }
+}
+
+/// Errors of the sandbox's Rust API.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// HubRise refused the request; `body` is HubRise's error JSON.
+    #[error("rejected with status {status}: {body}")]
+    Rejected { status: u16, body: serde_json::Value },
+    #[error("invalid state file: {0}")]
+    State(String),
+}
+
+/// Ports to listen on; 0 picks a free one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ports {
+    pub manager: u16,
+    pub api: u16,
+    pub pos: u16,
+}
+
+/// A running sandbox. Dropping it stops the servers.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts the fake HubRise (OAuth server and API) and the POS backend on ephemeral
+    /// 127.0.0.1 ports.
+    pub async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        Self::start_on(opts, Ports::default()).await
+    }
+
+    /// Starts on the given ports (0 = any free port).
+    pub async fn start_on(opts: SandboxOptions, ports: Ports) -> Result<Sandbox, SandboxError> {
+        let manager = bind(ports.manager).await?;
+        let api = bind(ports.api).await?;
+        let pos_listener = bind(ports.pos).await?;
+        let urls = Urls {
+            manager: base_url(&manager)?,
+            api: base_url(&api)?,
+            pos: base_url(&pos_listener)?,
+        };
+        let mut seed = Seed::new(&urls.manager, &urls.pos);
+        let mut world = World::new(&seed);
+        if let Some(path) = &opts.state_file {
+            snapshot::restore(path, &mut seed, &mut world)?;
+        }
+        let shared = Arc::new(Shared::new(urls, seed, world, opts));
+        let (shutdown, _) = watch::channel(false);
+        let routers = [
+            (manager, ServerKind::Manager, hubrise::manager_router().merge(admin_http::router())),
+            (api, ServerKind::Api, hubrise::api_router()),
+            (pos_listener, ServerKind::Pos, pos::router()),
+        ];
+        let mut tasks = Vec::new();
+        for (listener, server, router) in routers {
+            let app = guarded(router, &shared, server);
+            tasks.push(spawn_server(listener, app, shutdown.subscribe()));
+        }
+        if let Some(path) = shared.options().state_file {
+            tasks.push(snapshot::spawn_saver(shared.clone(), path, shutdown.subscribe()));
+        }
+        Ok(Sandbox { shared, shutdown, tasks })
+    }
+
+    /// HubRise's OAuth base, e.g. `http://127.0.0.1:PORT/oauth2/v1`.
+    pub fn hubrise_oauth_url(&self) -> String {
+        self.shared.urls.oauth()
+    }
+    /// HubRise's API base, e.g. `http://127.0.0.1:PORT2/v1`.
+    pub fn hubrise_api_url(&self) -> String {
+        self.shared.urls.api_v1()
+    }
+    /// The POS backend, e.g. `http://127.0.0.1:PORT3`.
+    pub fn pos_url(&self) -> String {
+        self.shared.urls.pos.clone()
+    }
+    /// The admin HTTP API, e.g. `http://127.0.0.1:PORT/_sandbox`.
+    pub fn admin_url(&self) -> String {
+        self.shared.urls.admin()
+    }
+    pub fn seed(&self) -> &Seed {
+        &self.shared.seed
+    }
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.shared.clone())
+    }
+
+    /// Stops the servers and waits for them (and for a last state save) to finish.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn bind(port: u16) -> Result<TcpListener, SandboxError> {
+    Ok(TcpListener::bind(("127.0.0.1", port)).await?)
+}
+
+fn base_url(listener: &TcpListener) -> Result<String, SandboxError> {
+    Ok(format!("http://{}", listener.local_addr()?))
+}
+
+fn guarded(router: Router<Arc<Shared>>, shared: &Arc<Shared>, server: ServerKind) -> Router {
+    let guard = Guard {
+        shared: shared.clone(),
+        server,
+    };
+    router
+        .layer(axum::middleware::from_fn_with_state(guard, crate::request_log::middleware))
+        .with_state(shared.clone())
+}
+
+fn spawn_server(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            tracing::warn!("sandbox server stopped: {e}");
+        }
+    })
+}

@@ -44,7 +44,9 @@ fn panic_error(payload: &(dyn Any + Send)) -> PasserelleError {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
     tracing::error!(target: "passerelle::ffi", %message, "panic caught at the FFI boundary");
-    PasserelleError::Internal { reason: format!("panic: {message}") }
+    PasserelleError::Internal {
+        reason: format!("panic: {message}"),
+    }
 }
 
 #[cfg(test)]

@@ -154,7 +154,10 @@ fn validate_device_id(device_id: &str) -> Result<()> {
     // HubRise's documented alphabet for device_id.
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_-()[]{}.".contains(c);
     if device_id.is_empty() || device_id.len() > 128 || !device_id.chars().all(allowed) {
-        return Err(invalid("device_id", "must be 1-128 of [A-Za-z0-9_-()[]{}.]"));
+        return Err(invalid(
+            "device_id",
+            "must be 1-128 of [A-Za-z0-9_-()[]{}.]",
+        ));
     }
     Ok(())
 }
@@ -170,20 +173,26 @@ fn parse_endpoint(field: &str, raw: &str) -> Result<Endpoint> {
         other => return Err(invalid(field, &format!("unsupported scheme {other:?}"))),
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(invalid(field, "must not carry a query, fragment or credentials"));
+        return Err(invalid(
+            field,
+            "must not carry a query, fragment or credentials",
+        ));
     }
     let base = url.as_str().trim_end_matches('/').to_string();
     Ok(Endpoint { base, is_loopback })
 }
 
 fn parse_redirect(raw: &str) -> Result<Url> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| invalid("redirect_uri", &format!("not a URL ({e})")))?;
+    let url =
+        Url::parse(raw.trim()).map_err(|e| invalid("redirect_uri", &format!("not a URL ({e})")))?;
     if url.fragment().is_some() {
         return Err(invalid("redirect_uri", "must not carry a fragment"));
     }
     if url.scheme() == "http" && !is_loopback_host(&url) {
-        return Err(invalid("redirect_uri", "http redirects are allowed only on loopback"));
+        return Err(invalid(
+            "redirect_uri",
+            "http redirects are allowed only on loopback",
+        ));
     }
     Ok(url)
 }
@@ -198,7 +207,10 @@ pub(crate) fn is_loopback_host(url: &Url) -> bool {
 }
 
 fn invalid(field: &str, reason: &str) -> PasserelleError {
-    PasserelleError::InvalidConfig { field: field.into(), reason: reason.into() }
+    PasserelleError::InvalidConfig {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +218,12 @@ mod tests {
     use super::*;
 
     fn config() -> PasserelleConfig {
-        PasserelleConfig::new("/tmp/x", "https://pos.example.com", "123.clients.hubrise.com", "app://cb")
+        PasserelleConfig::new(
+            "/tmp/x",
+            "https://pos.example.com",
+            "123.clients.hubrise.com",
+            "app://cb",
+        )
     }
 
     fn field_of(err: PasserelleError) -> String {
@@ -240,7 +257,10 @@ mod tests {
         c.hubrise_api_url = "http://127.0.0.1:8080/v1".into();
         c.hubrise_oauth_url = "http://localhost:8080/oauth2/v1/".into();
         let endpoints = c.validate().unwrap();
-        assert_eq!(endpoints.hubrise_oauth.base, "http://localhost:8080/oauth2/v1");
+        assert_eq!(
+            endpoints.hubrise_oauth.base,
+            "http://localhost:8080/oauth2/v1"
+        );
         assert!(endpoints.hubrise_api.is_loopback);
     }
 

@@ -78,7 +78,11 @@ pub fn pending_settings(conn: &Connection) -> Result<Option<Settings>> {
 }
 
 /// Records `settings` as pending, or drops the pending entry when they equal the active ones.
-pub fn record_settings(conn: &Connection, active: &ConfigurationSnapshot, settings: &Settings) -> Result<()> {
+pub fn record_settings(
+    conn: &Connection,
+    active: &ConfigurationSnapshot,
+    settings: &Settings,
+) -> Result<()> {
     if *settings == active.settings {
         return snapshots::clear(conn, Slot::Pending);
     }
@@ -95,18 +99,21 @@ pub fn pending_changes(
     if let Some(account) = pos_account_id {
         for row in connections::list_live(conn, account)? {
             match row.public.state {
-                ConnectionState::Pending => {
-                    changes.push(ConfigChange::ConnectionAdded { connection: row.public })
-                }
-                ConnectionState::Removing => {
-                    changes.push(ConfigChange::ConnectionRemoved { connection: row.public })
-                }
+                ConnectionState::Pending => changes.push(ConfigChange::ConnectionAdded {
+                    connection: row.public,
+                }),
+                ConnectionState::Removing => changes.push(ConfigChange::ConnectionRemoved {
+                    connection: row.public,
+                }),
                 ConnectionState::Active | ConnectionState::Removed => {}
             }
         }
     }
     if let Some(pending) = pending_settings(conn)? {
-        changes.push(ConfigChange::SettingsChanged { active: active.settings.clone(), pending });
+        changes.push(ConfigChange::SettingsChanged {
+            active: active.settings.clone(),
+            pending,
+        });
     }
     Ok(changes)
 }

@@ -83,7 +83,11 @@ pub enum PasserelleError {
     RateLimited { retry_after_secs: u64 },
     /// HubRise answered with an error this client has no better name for.
     #[error("HubRise error {status} ({error_type}): {message}")]
-    HubriseApi { status: u16, error_type: String, message: String },
+    HubriseApi {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
     /// No connection or order has this id.
     #[error("not found: {what}")]
     NotFound { what: String },
@@ -136,20 +140,28 @@ impl PasserelleError {
 
     /// Whether trying the same operation again later may succeed without the user doing anything.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Network { .. } | Self::RateLimited { .. } | Self::Storage { .. })
-            || matches!(self, Self::HubriseApi { status, .. } if *status >= 500)
+        matches!(
+            self,
+            Self::Network { .. } | Self::RateLimited { .. } | Self::Storage { .. }
+        ) || matches!(self, Self::HubriseApi { status, .. } if *status >= 500)
     }
 
     pub(crate) fn storage(err: impl std::fmt::Display) -> Self {
-        Self::Storage { reason: err.to_string() }
+        Self::Storage {
+            reason: err.to_string(),
+        }
     }
 
     pub(crate) fn internal(reason: impl Into<String>) -> Self {
-        Self::Internal { reason: reason.into() }
+        Self::Internal {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn internal_from(err: impl std::fmt::Display) -> Self {
-        Self::Internal { reason: err.to_string() }
+        Self::Internal {
+            reason: err.to_string(),
+        }
     }
 }
 

@@ -18,7 +18,10 @@ pub enum PasserelleEvent {
     /// A connection's state, names or failure changed.
     ConnectionChanged { connection: HubriseConnection },
     /// HubRise refused a connection's token: offer "Reconnect HubRise".
-    ReconnectNeeded { connection_id: String, reason: String },
+    ReconnectNeeded {
+        connection_id: String,
+        reason: String,
+    },
 }
 
 /// Implemented by the host. Called on a library thread, one event at a time, in order; keep it
@@ -43,18 +46,20 @@ impl std::fmt::Debug for EventBus {
 impl EventBus {
     pub fn start(listener: Arc<dyn EventListener>) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::channel::<PasserelleEvent>();
-        std::thread::Builder::new().name("passerelle-events".into()).spawn(move || {
-            for event in receiver {
-                let listener = &listener;
-                // A panicking Rust listener must not take the queue down with it.
-                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    listener.on_event(event)
-                }));
-                if delivered.is_err() {
-                    tracing::error!(target: "passerelle::events", "event listener panicked");
+        std::thread::Builder::new()
+            .name("passerelle-events".into())
+            .spawn(move || {
+                for event in receiver {
+                    let listener = &listener;
+                    // A panicking Rust listener must not take the queue down with it.
+                    let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        listener.on_event(event)
+                    }));
+                    if delivered.is_err() {
+                        tracing::error!(target: "passerelle::events", "event listener panicked");
+                    }
                 }
-            }
-        })?;
+            })?;
         Ok(Self { sender })
     }
 

@@ -34,7 +34,9 @@ pub struct Passerelle {
 
 impl std::fmt::Debug for Passerelle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Passerelle").field("store", &self.shared.store).finish_non_exhaustive()
+        f.debug_struct("Passerelle")
+            .field("store", &self.shared.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,10 +51,13 @@ impl Passerelle {
     ) -> Result<Self> {
         let endpoints = config.validate()?;
         let store = Store::open(Path::new(&config.data_dir))?;
-        let device_id = store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
-        let active = store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
-        let events = EventBus::start(events)
-            .map_err(|e| PasserelleError::internal(format!("cannot start the event thread: {e}")))?;
+        let device_id =
+            store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
+        let active =
+            store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
+        let events = EventBus::start(events).map_err(|e| {
+            PasserelleError::internal(format!("cannot start the event thread: {e}"))
+        })?;
         let shared = Arc::new(Shared {
             config,
             endpoints,
@@ -104,20 +109,29 @@ impl Passerelle {
         let active = self.shared.active()?;
         self.shared.store.read(|conn| {
             let account = accounts::current(conn)?;
-            configuration::pending_changes(conn, &active, account.as_ref().map(|a| a.account_id.as_str()))
+            configuration::pending_changes(
+                conn,
+                &active,
+                account.as_ref().map(|a| a.account_id.as_str()),
+            )
         })
     }
 
     /// Whether `restart()` would apply something now.
     pub fn restart_required(&self) -> Result<bool> {
-        Ok(self.pending_changes()?.iter().any(ConfigChange::applies_on_restart))
+        Ok(self
+            .pending_changes()?
+            .iter()
+            .any(ConfigChange::applies_on_restart))
     }
 
     /// Records new settings; they apply at the next restart (or at once in immediate mode).
     pub async fn update_settings(&self, settings: Settings) -> Result<()> {
         validate_settings(&settings, self.shared.endpoints.hubrise_api.is_loopback)?;
         let active = self.shared.active()?;
-        self.shared.store.write(|tx| configuration::record_settings(tx, &active, &settings))?;
+        self.shared
+            .store
+            .write(|tx| configuration::record_settings(tx, &active, &settings))?;
         self.changed().await
     }
 
@@ -135,7 +149,9 @@ impl Passerelle {
         }
         let changes = self.pending_changes()?;
         if changes.iter().any(ConfigChange::applies_on_restart) {
-            self.shared.events.emit(PasserelleEvent::RestartRequired { changes });
+            self.shared
+                .events
+                .emit(PasserelleEvent::RestartRequired { changes });
         }
         Ok(())
     }
@@ -158,7 +174,11 @@ impl Passerelle {
         };
         self.shared.set_active(next.clone());
         tracing::info!(target: "passerelle::config", version = next.version, "configuration applied");
-        self.shared.events.emit(PasserelleEvent::ConfigurationApplied { version: next.version });
+        self.shared
+            .events
+            .emit(PasserelleEvent::ConfigurationApplied {
+                version: next.version,
+            });
         Ok(next)
     }
 }
@@ -172,13 +192,19 @@ impl Shared {
     }
 
     fn set_active(&self, snapshot: ConfigurationSnapshot) {
-        let mut guard = self.active.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .active
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *guard = snapshot;
     }
 }
 
 /// The host's device id when given, else the one generated at first open (decision 5).
-fn load_or_create_device_id(conn: &rusqlite::Connection, configured: Option<&str>) -> Result<String> {
+fn load_or_create_device_id(
+    conn: &rusqlite::Connection,
+    configured: Option<&str>,
+) -> Result<String> {
     const KEY: &str = "device_id";
     if let Some(id) = configured {
         meta::set(conn, KEY, id)?;

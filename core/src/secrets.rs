@@ -24,7 +24,9 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
 
 impl From<SecretStoreError> for PasserelleError {
     fn from(err: SecretStoreError) -> Self {
-        PasserelleError::SecretStore { reason: err.to_string() }
+        PasserelleError::SecretStore {
+            reason: err.to_string(),
+        }
     }
 }
 
@@ -115,7 +117,9 @@ impl InMemorySecretStore {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keys currently held (for tests asserting clean-up).

@@ -9,7 +9,11 @@ use crate::error::Result;
 const COLUMNS: &str = "id, email, business_name";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<PosAccount> {
-    Ok(PosAccount { account_id: row.get(0)?, email: row.get(1)?, business_name: row.get(2)? })
+    Ok(PosAccount {
+        account_id: row.get(0)?,
+        email: row.get(1)?,
+        business_name: row.get(2)?,
+    })
 }
 
 pub fn current(conn: &Connection) -> Result<Option<PosAccount>> {
@@ -20,7 +24,10 @@ pub fn current(conn: &Connection) -> Result<Option<PosAccount>> {
 /// Records `account` and makes it the current one.
 pub fn make_current(conn: &Connection, account: &PosAccount) -> Result<()> {
     let now = now_ms();
-    conn.execute("UPDATE pos_accounts SET is_current = 0 WHERE is_current = 1", [])?;
+    conn.execute(
+        "UPDATE pos_accounts SET is_current = 0 WHERE is_current = 1",
+        [],
+    )?;
     conn.execute(
         "INSERT INTO pos_accounts (id, email, business_name, is_current, signed_in_at, updated_at)
          VALUES (?1, ?2, ?3, 1, ?4, ?4)
@@ -32,6 +39,9 @@ pub fn make_current(conn: &Connection, account: &PosAccount) -> Result<()> {
 }
 
 pub fn clear_current(conn: &Connection) -> Result<()> {
-    conn.execute("UPDATE pos_accounts SET is_current = 0 WHERE is_current = 1", [])?;
+    conn.execute(
+        "UPDATE pos_accounts SET is_current = 0 WHERE is_current = 1",
+        [],
+    )?;
     Ok(())
 }

@@ -71,7 +71,9 @@ pub fn get(conn: &Connection, id: &str) -> Result<ConnectionRow> {
     let sql = format!("SELECT {COLUMNS} FROM connections WHERE id = ?1");
     conn.query_row(&sql, [id], from_row)
         .optional()?
-        .ok_or_else(|| PasserelleError::NotFound { what: format!("connection {id}") })
+        .ok_or_else(|| PasserelleError::NotFound {
+            what: format!("connection {id}"),
+        })
 }
 
 /// The live connection of a location for a POS account, if any.
@@ -84,7 +86,9 @@ pub fn find_live_by_location(
         "SELECT {COLUMNS} FROM connections
          WHERE pos_account_id = ?1 AND location_id = ?2 AND state <> 'removed'"
     );
-    Ok(conn.query_row(&sql, [pos_account_id, location_id], from_row).optional()?)
+    Ok(conn
+        .query_row(&sql, [pos_account_id, location_id], from_row)
+        .optional()?)
 }
 
 /// A new connection row.
@@ -162,7 +166,12 @@ pub fn set_confirmed(conn: &Connection, id: &str) -> Result<()> {
 }
 
 /// HubRise refused the token: keep everything, remember why, ask for a reconnect.
-pub fn record_failure(conn: &Connection, id: &str, reason: &str, reconnect_needed: bool) -> Result<()> {
+pub fn record_failure(
+    conn: &Connection,
+    id: &str,
+    reason: &str,
+    reconnect_needed: bool,
+) -> Result<()> {
     conn.execute(
         "UPDATE connections SET last_failed_at = ?2, last_failed_reason = ?3,
              reconnect_needed = max(reconnect_needed, ?4), updated_at = ?2

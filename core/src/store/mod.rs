@@ -35,7 +35,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +47,11 @@ impl Store {
         let path = open::prepare_data_dir(data_dir)?.join(DATABASE_FILE);
         let writer = open::open_and_migrate(&path)?;
         let reader = open::open_reader(&path)?;
-        Ok(Self { writer: Mutex::new(writer), reader: Mutex::new(reader), path })
+        Ok(Self {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            path,
+        })
     }
 
     /// Path of the database file.
@@ -76,7 +82,9 @@ impl Store {
 fn lock(mutex: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>> {
     // A poisoned lock means a panic happened while a transaction was open; SQLite rolled it back
     // when the transaction was dropped, so the connection itself is still sound.
-    Ok(mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    Ok(mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp column.

@@ -110,9 +110,13 @@ fn move_aside(path: &Path) -> PasserelleError {
     match std::fs::rename(path, &target) {
         Ok(()) => {
             tracing::warn!(target: "passerelle::store", moved_to = %target.display(), "unreadable database kept aside");
-            PasserelleError::CorruptDatabase { moved_to: target.display().to_string() }
+            PasserelleError::CorruptDatabase {
+                moved_to: target.display().to_string(),
+            }
         }
-        Err(err) => PasserelleError::storage(format!("database unreadable and could not be moved aside: {err}")),
+        Err(err) => PasserelleError::storage(format!(
+            "database unreadable and could not be moved aside: {err}"
+        )),
     }
 }
 

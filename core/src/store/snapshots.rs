@@ -32,7 +32,10 @@ pub fn load<T: DeserializeOwned>(conn: &Connection, slot: Slot) -> Result<Option
         .optional()?;
     row.map(|(version, json)| {
         let value = serde_json::from_str(&json).map_err(|e| {
-            PasserelleError::storage(format!("{} configuration snapshot unreadable: {e}", slot.as_str()))
+            PasserelleError::storage(format!(
+                "{} configuration snapshot unreadable: {e}",
+                slot.as_str()
+            ))
         })?;
         Ok((u64::try_from(version).unwrap_or(0), value))
     })
@@ -45,12 +48,20 @@ pub fn save<T: Serialize>(conn: &Connection, slot: Slot, version: u64, value: &T
         "INSERT INTO config_snapshots (slot, version, json, written_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (slot) DO UPDATE SET version = excluded.version, json = excluded.json,
              written_at = excluded.written_at",
-        params![slot.as_str(), i64::try_from(version).unwrap_or(i64::MAX), json, now_ms()],
+        params![
+            slot.as_str(),
+            i64::try_from(version).unwrap_or(i64::MAX),
+            json,
+            now_ms()
+        ],
     )?;
     Ok(())
 }
 
 pub fn clear(conn: &Connection, slot: Slot) -> Result<()> {
-    conn.execute("DELETE FROM config_snapshots WHERE slot = ?1", [slot.as_str()])?;
+    conn.execute(
+        "DELETE FROM config_snapshots WHERE slot = ?1",
+        [slot.as_str()],
+    )?;
     Ok(())
 }

@@ -1,0 +1,23 @@
+//! The POS vendor's backend: the identity endpoint the iPad app signs in with, and the account's
+//! HubRise configuration (broker, connections, web back office).
+
+pub(crate) mod connections;
+pub(crate) mod model;
+pub(crate) mod oauth;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::Shared;
+
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route("/me", get(oauth::me))
+        .route("/hubrise/broker/token", post(connections::broker_token))
+        .route("/hubrise/configuration", get(connections::configuration))
+        .route("/hubrise/connections/{location_id}/revoke", post(connections::revoke_connection))
+        .route("/hubrise/connections/{location_id}/token", get(connections::connection_token))
+}

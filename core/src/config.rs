@@ -23,6 +23,17 @@ pub enum ApplyMode {
     Immediately,
 }
 
+/// Who exchanges HubRise's authorization code for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum TokenExchange {
+    /// The POS backend exchanges the code (it holds the client secret); the default.
+    Broker,
+    /// The device exchanges it with the client secret read from the host's secret store under
+    /// `hubrise/client_secret` (HubRise's installed-app flow).
+    Direct,
+}
+
 /// The part of the configuration that is versioned and applied on restart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -55,6 +66,8 @@ pub struct PasserelleConfig {
     pub redirect_uri: String,
     /// Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
     pub device_id: Option<String>,
+    /// Who exchanges authorization codes; the broker by default (decision 6).
+    pub token_exchange: TokenExchange,
     /// Settings used when the database holds none yet; afterwards `update_settings` changes them.
     pub initial_settings: Settings,
 }
@@ -76,6 +89,7 @@ impl PasserelleConfig {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
             device_id: None,
+            token_exchange: TokenExchange::Broker,
             initial_settings: Settings {
                 poll_interval_secs: MIN_PRODUCTION_POLL_INTERVAL_SECS,
                 apply_mode: ApplyMode::OnRestart,

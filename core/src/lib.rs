@@ -15,19 +15,24 @@ mod connection;
 mod error;
 mod events;
 mod failpoint;
+mod http;
+mod hubrise;
 mod passerelle;
+mod pos;
 mod secrets;
 mod store;
 
 pub use account::PosAccount;
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,
-    PasserelleConfig, Settings,
+    PasserelleConfig, Settings, TokenExchange,
 };
 pub use configuration::{ConfigChange, ConfigurationSnapshot};
 pub use connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
 pub use error::{PasserelleError, Result};
 pub use events::{EventListener, PasserelleEvent};
+pub use hubrise::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
+pub use hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
 pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -10,7 +10,12 @@ use crate::configuration::{self, ConfigChange, ConfigurationSnapshot};
 use crate::connection::HubriseConnection;
 use crate::error::{PasserelleError, Result};
 use crate::events::{EventBus, EventListener, PasserelleEvent};
-use crate::secrets::{SecretStore, Secrets};
+use crate::hubrise::api::HubriseApi;
+use crate::hubrise::connect::{self, DisconnectOutcome, OpenUrlOutcome};
+use crate::hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
+use crate::pos::auth;
+use crate::pos::client::PosClient;
+use crate::secrets::{Secret, SecretStore, Secrets};
 use crate::store::{self, Store, accounts, connections, meta};
 
 /// State shared by the facade and the services.
@@ -21,6 +26,11 @@ pub(crate) struct Shared {
     pub secrets: Secrets,
     pub events: EventBus,
     pub device_id: String,
+    pub http: reqwest::Client,
+    pub pos: PosClient,
+    pub hubrise: HubriseApi,
+    /// Serialises POS session refreshes (refresh tokens rotate).
+    pub session_lock: tokio::sync::Mutex<()>,
     /// The configuration the engine runs on; replaced only by an apply.
     active: RwLock<ConfigurationSnapshot>,
     /// Serialises applies (restart, immediate mode) so two never interleave.
@@ -55,6 +65,9 @@ impl Passerelle {
             store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
         let active =
             store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
+        let http = crate::http::build_client()?;
+        let pos = PosClient::new(http.clone(), endpoints.pos.clone(), &config.pos_client_id)?;
+        let hubrise = HubriseApi::new(http.clone(), &endpoints.hubrise_api.base);
         let events = EventBus::start(events).map_err(|e| {
             PasserelleError::internal(format!("cannot start the event thread: {e}"))
         })?;
@@ -65,6 +78,10 @@ impl Passerelle {
             secrets: Secrets::new(secrets),
             events,
             device_id,
+            http,
+            pos,
+            hubrise,
+            session_lock: tokio::sync::Mutex::new(()),
             active: RwLock::new(active),
             apply_lock: tokio::sync::Mutex::new(()),
         });
@@ -76,6 +93,72 @@ impl Passerelle {
     /// The signed-in POS account, if any.
     pub fn account(&self) -> Result<Option<PosAccount>> {
         self.shared.store.read(accounts::current)
+    }
+
+    /// Signs in with the POS account's e-mail and password (never stored). Wrong credentials,
+    /// lockout and network failures are distinct errors; nothing is retried automatically.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<PosAccount> {
+        let account = auth::sign_in(&self.shared, email, Secret::new(password)).await?;
+        self.account_changed().await?;
+        Ok(account)
+    }
+
+    /// Adopts the POS session of a host app that is already signed in.
+    pub async fn sign_in_with_pos_session(&self, access_token: &str) -> Result<PosAccount> {
+        let account = auth::sign_in_with_pos_session(&self.shared, Secret::new(access_token)).await?;
+        self.account_changed().await?;
+        Ok(account)
+    }
+
+    /// Signs out: the account's secrets are removed from the secret store; its data stays.
+    pub async fn sign_out(&self) -> Result<()> {
+        auth::sign_out(&self.shared)?;
+        self.account_changed().await
+    }
+
+    /// Starts connecting a HubRise location: open the returned URL in the system browser.
+    pub fn begin_hubrise_connection(&self, options: HubriseConnectionOptions) -> Result<HubriseAuthorization> {
+        connect::begin(&self.shared, &options)
+    }
+
+    /// Completes a connection from the callback URL; the connection waits for a restart.
+    pub async fn complete_hubrise_connection(&self, callback_url: &str) -> Result<HubriseConnection> {
+        let connection = connect::complete_callback(&self.shared, callback_url).await?;
+        self.changed().await?;
+        Ok(connection)
+    }
+
+    /// Completes an out-of-band attempt with the code pasted from HubRise's page.
+    pub async fn complete_hubrise_connection_with_code(&self, code: &str, state: &str) -> Result<HubriseConnection> {
+        let connection = connect::complete_with_code(&self.shared, Secret::new(code), state).await?;
+        self.changed().await?;
+        Ok(connection)
+    }
+
+    /// Abandons a connection attempt.
+    pub fn cancel_hubrise_connection(&self, state: &str) -> Result<()> {
+        connect::cancel(&self.shared, state)
+    }
+
+    /// Routes a URL the app was opened with (its redirect, or HubRise's Open URL).
+    pub async fn handle_open_url(&self, url: &str) -> Result<OpenUrlOutcome> {
+        let outcome = connect::handle_open_url(&self.shared, url).await?;
+        if matches!(outcome, OpenUrlOutcome::Connected { .. }) {
+            self.changed().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Live check of a connection (`GET /location`): refreshes names, or records a refusal.
+    pub async fn check_connection(&self, connection_id: &str) -> Result<HubriseConnection> {
+        connect::check(&self.shared, connection_id).await
+    }
+
+    /// Disconnects now (revoke, token deleted); the connection leaves the list at restart.
+    pub async fn disconnect(&self, connection_id: &str) -> Result<DisconnectOutcome> {
+        let outcome = connect::disconnect(&self.shared, connection_id).await?;
+        self.changed().await?;
+        Ok(outcome)
     }
 
     /// The current account's connections (pending, active, removing), oldest first.
@@ -139,6 +222,11 @@ impl Passerelle {
     /// apply the changes") without the app being killed.
     pub async fn restart(&self) -> Result<()> {
         self.apply_pending().await.map(|_| ())
+    }
+
+    /// Signing in or out changes whose connections run: applied like any other change.
+    async fn account_changed(&self) -> Result<()> {
+        self.changed().await
     }
 
     /// After any change to the pending configuration: apply it at once in immediate mode,

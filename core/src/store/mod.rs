@@ -7,6 +7,7 @@ mod open;
 
 pub mod accounts;
 pub mod connections;
+pub mod flows;
 pub mod meta;
 pub mod snapshots;
 

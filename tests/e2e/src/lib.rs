@@ -1,1 +1,131 @@
-//! Shared helpers for the end-to-end tests live in `tests/`.
+//! Helpers for Passerelle's end-to-end tests: a sandbox, a Passerelle configured against it,
+//! a listener that records events, and the restaurant's steps on the consent page.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use passerelle_core::{
+    ApplyMode, EventListener, HubriseConnection, HubriseConnectionOptions, InMemorySecretStore,
+    Passerelle, PasserelleConfig, PasserelleEvent, Settings,
+};
+use passerelle_sandbox::consent::{self, ConsentChoice};
+use passerelle_sandbox::{Sandbox, SandboxOptions};
+
+pub mod canned;
+pub mod logs;
+
+/// Collects events for assertions.
+#[derive(Default)]
+pub struct RecordingListener(pub Mutex<Vec<PasserelleEvent>>);
+
+impl EventListener for RecordingListener {
+    fn on_event(&self, event: PasserelleEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl RecordingListener {
+    /// Waits (up to 5 s) until an event matching `pred` was delivered.
+    pub async fn wait_for(&self, pred: impl Fn(&PasserelleEvent) -> bool) -> PasserelleEvent {
+        for _ in 0..500 {
+            if let Some(e) = self.0.lock().unwrap().iter().find(|e| pred(e)) {
+                return e.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("event not delivered; got {:?}", self.0.lock().unwrap());
+    }
+}
+
+/// A sandbox and everything a test needs to drive Passerelle against it.
+pub struct World {
+    pub sandbox: Sandbox,
+    pub dir: tempfile::TempDir,
+    pub secrets: Arc<InMemorySecretStore>,
+}
+
+impl World {
+    pub async fn start() -> World {
+        Self::start_with(SandboxOptions::default()).await
+    }
+
+    pub async fn start_with(options: SandboxOptions) -> World {
+        let sandbox = Sandbox::start(options).await.expect("sandbox");
+        World { sandbox, dir: tempfile::tempdir().unwrap(), secrets: Arc::new(InMemorySecretStore::new()) }
+    }
+
+    /// Passerelle's configuration for this sandbox (a short poll interval: loopback only).
+    pub fn config(&self) -> PasserelleConfig {
+        config_for(&self.sandbox, self.dir.path())
+    }
+
+    /// Opens Passerelle on this world's data directory and secret store.
+    pub async fn open(&self) -> (Passerelle, Arc<RecordingListener>) {
+        self.open_with(self.config()).await
+    }
+
+    pub async fn open_with(&self, config: PasserelleConfig) -> (Passerelle, Arc<RecordingListener>) {
+        let events = Arc::new(RecordingListener::default());
+        let app = Passerelle::open(config, self.secrets.clone(), events.clone()).await.expect("open");
+        (app, events)
+    }
+
+    /// Signs in with the seeded POS account.
+    pub async fn sign_in(&self, app: &Passerelle) {
+        let pos = self.sandbox.seed().pos_account();
+        app.sign_in(&pos.email, &pos.password).await.expect("sign in");
+    }
+
+    /// The restaurant's choice on the consent page for a location (its first catalog and list).
+    pub fn choice(&self, location_id: &str) -> ConsentChoice {
+        let seed = self.sandbox.seed();
+        let account = seed.account();
+        let mut choice = ConsentChoice::for_user(seed.user()).location(location_id);
+        if let Some(catalog) = account.catalogs_for(location_id).first() {
+            choice = choice.catalog(&catalog.id);
+        }
+        if let Some(list) = account.customer_lists_for(location_id).first() {
+            choice = choice.customer_list(&list.id);
+        }
+        choice
+    }
+
+    /// Begin → consent page (Allow) → complete: returns the pending connection.
+    pub async fn connect(&self, app: &Passerelle, location_id: &str) -> HubriseConnection {
+        let callback = self.approve(app, location_id).await;
+        app.complete_hubrise_connection(&callback).await.expect("complete")
+    }
+
+    /// Begin and approve on the consent page; returns the callback URL HubRise redirected to.
+    pub async fn approve(&self, app: &Passerelle, location_id: &str) -> String {
+        let authorization = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap();
+        consent::approve(&authorization.authorize_url, &self.choice(location_id)).await.expect("consent")
+    }
+
+    /// Every location id of the seeded account, in order.
+    pub fn location_ids(&self) -> Vec<String> {
+        self.sandbox.seed().account().locations.iter().map(|l| l.id.clone()).collect()
+    }
+}
+
+/// A configuration pointing at `sandbox`, storing in `data_dir`.
+pub fn config_for(sandbox: &Sandbox, data_dir: &Path) -> PasserelleConfig {
+    let seed = sandbox.seed();
+    let mut config = PasserelleConfig::new(
+        data_dir.display().to_string(),
+        sandbox.pos_url(),
+        seed.client_id.clone(),
+        passerelle_sandbox::seed::APP_REDIRECT_URI,
+    );
+    config.pos_client_id = seed.pos_client_id.clone();
+    config.hubrise_oauth_url = sandbox.hubrise_oauth_url();
+    config.hubrise_api_url = sandbox.hubrise_api_url();
+    config.initial_settings = Settings {
+        poll_interval_secs: 1,
+        apply_mode: ApplyMode::OnRestart,
+        scope: seed.scope.clone(),
+    };
+    config
+}

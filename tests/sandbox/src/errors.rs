@@ -59,7 +59,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
     pub fn routing_error() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "routing_error", "No route matches this request")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "routing_error",
+            "No route matches this request",
+        )
     }
     pub fn unsupported_media_type() -> Self {
         Self::new(
@@ -125,7 +129,11 @@ pub(crate) fn json_body(
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+        .map(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
         .unwrap_or(false);
     if !is_json {
         return Err(ApiError::unsupported_media_type());

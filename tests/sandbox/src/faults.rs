@@ -68,7 +68,11 @@ impl Fault {
     }
     /// The next `times` matching requests answer 429, with `Retry-After` when given.
     pub fn too_many_requests(path_prefix: &str, times: u32, retry_after: Option<u64>) -> Fault {
-        Self::new(path_prefix, Some(times), FaultKind::TooManyRequests { retry_after })
+        Self::new(
+            path_prefix,
+            Some(times),
+            FaultKind::TooManyRequests { retry_after },
+        )
     }
     /// Restricts the fault to one HTTP method.
     pub fn for_method(mut self, method: &str) -> Fault {
@@ -89,14 +93,25 @@ impl Fault {
     fn matches(&self, server: ServerKind, method: &str, path: &str) -> bool {
         path.starts_with(&self.path_prefix)
             && self.server.is_none_or(|s| s == server)
-            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }
 
 /// Takes the first fault matching this request, using up one of its `times`.
-pub(crate) fn take_matching(shared: &Shared, server: ServerKind, method: &str, path: &str) -> Option<FaultKind> {
+pub(crate) fn take_matching(
+    shared: &Shared,
+    server: ServerKind,
+    method: &str,
+    path: &str,
+) -> Option<FaultKind> {
     let mut world = shared.world();
-    let index = world.faults.iter().position(|f| f.matches(server, method, path))?;
+    let index = world
+        .faults
+        .iter()
+        .position(|f| f.matches(server, method, path))?;
     let fault = &mut world.faults[index];
     let kind = fault.kind.clone();
     if let Some(times) = fault.times.as_mut() {
@@ -123,9 +138,11 @@ pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Action::Respond(error_response(server, status, None))
         }
-        FaultKind::TooManyRequests { retry_after } => {
-            Action::Respond(error_response(server, StatusCode::TOO_MANY_REQUESTS, retry_after))
-        }
+        FaultKind::TooManyRequests { retry_after } => Action::Respond(error_response(
+            server,
+            StatusCode::TOO_MANY_REQUESTS,
+            retry_after,
+        )),
     }
 }
 
@@ -134,13 +151,19 @@ fn error_response(server: ServerKind, status: StatusCode, retry_after: Option<u6
     let too_many = status == StatusCode::TOO_MANY_REQUESTS;
     match server {
         ServerKind::Pos => {
-            let error = if too_many { "temporarily_unavailable" } else { "server_error" };
+            let error = if too_many {
+                "temporarily_unavailable"
+            } else {
+                "server_error"
+            };
             let mut body = json!({ "error": error, "error_description": "Injected fault" });
             if let Some(secs) = retry_after {
                 body["retry_after"] = json!(secs);
             }
             let mut response = (status, axum::Json(body)).into_response();
-            if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            if let Some(value) =
+                retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+            {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response

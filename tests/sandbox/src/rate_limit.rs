@@ -65,7 +65,9 @@ pub(crate) struct Windows {
 
 impl Windows {
     pub fn new(scale: Option<Duration>) -> Windows {
-        let ms = scale.map_or(60_000, |d| d.as_millis().clamp(1, u128::from(u64::MAX / 1_440)) as u64);
+        let ms = scale.map_or(60_000, |d| {
+            d.as_millis().clamp(1, u128::from(u64::MAX / 1_440)) as u64
+        });
         Windows { minute_ms: ms }
     }
     fn lengths(self) -> [u64; 3] {
@@ -88,11 +90,22 @@ fn seconds_to_next_window(now: u64, len_ms: u64) -> u64 {
 impl Usage {
     /// Counts one request if every budget allows it; otherwise returns the seconds until the
     /// latest exceeded window ends (when the request would be allowed again).
-    pub fn try_acquire(&mut self, limits: &RateLimits, windows: Windows, heavy: bool) -> Result<(), u64> {
+    pub fn try_acquire(
+        &mut self,
+        limits: &RateLimits,
+        windows: Windows,
+        heavy: bool,
+    ) -> Result<(), u64> {
         self.try_acquire_at(limits, windows, heavy, now_ms())
     }
 
-    fn try_acquire_at(&mut self, limits: &RateLimits, windows: Windows, heavy: bool, now: u64) -> Result<(), u64> {
+    fn try_acquire_at(
+        &mut self,
+        limits: &RateLimits,
+        windows: Windows,
+        heavy: bool,
+        now: u64,
+    ) -> Result<(), u64> {
         let [minute, hour, day] = windows.lengths();
         let mut checks = vec![
             (&mut self.minute, minute, limits.per_minute),
@@ -146,7 +159,12 @@ mod tests {
 
     #[test]
     fn windows_are_aligned_and_reset() {
-        let limits = RateLimits { per_minute: 2, per_hour: 100, per_day: 1000, heavy_per_minute: 1 };
+        let limits = RateLimits {
+            per_minute: 2,
+            per_hour: 100,
+            per_day: 1000,
+            heavy_per_minute: 1,
+        };
         let w = Windows::new(Some(Duration::from_secs(2)));
         let mut u = Usage::default();
         // 10.5 s after the epoch: the 2-second window [10 s, 12 s) ends in 1.5 s → 2 s.
@@ -161,7 +179,12 @@ mod tests {
 
     #[test]
     fn the_longest_exceeded_window_decides() {
-        let limits = RateLimits { per_minute: 10, per_hour: 1, per_day: 1000, heavy_per_minute: 10 };
+        let limits = RateLimits {
+            per_minute: 10,
+            per_hour: 1,
+            per_day: 1000,
+            heavy_per_minute: 10,
+        };
         let w = Windows::new(None);
         let mut u = Usage::default();
         assert!(u.try_acquire_at(&limits, w, false, 0).is_ok());

@@ -66,7 +66,11 @@ pub(crate) fn redact_query(query: &str) -> String {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| {
             let secret = SECRET_KEYS.contains(&k.as_ref());
-            let value = if secret { "[redacted]".to_owned() } else { v.into_owned() };
+            let value = if secret {
+                "[redacted]".to_owned()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), value)
         })
         .collect();
@@ -98,7 +102,11 @@ pub(crate) struct Guard {
 }
 
 /// Applies injected faults, runs the request, and logs it (admin routes pass straight through).
-pub(crate) async fn middleware(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn middleware(
+    State(guard): State<Guard>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with("/_sandbox") {
         return next.run(request).await;
@@ -147,6 +155,9 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         let q = redact_query("code=abc&state=xyz&client_secret=s3&password=p");
-        assert_eq!(q, "code=%5Bredacted%5D&state=xyz&client_secret=%5Bredacted%5D&password=%5Bredacted%5D");
+        assert_eq!(
+            q,
+            "code=%5Bredacted%5D&state=xyz&client_secret=%5Bredacted%5D&password=%5Bredacted%5D"
+        );
     }
 }

@@ -84,7 +84,10 @@ pub enum SandboxError {
     NotFound(String),
     /// HubRise refused the request; `body` is HubRise's error JSON.
     #[error("rejected with status {status}: {body}")]
-    Rejected { status: u16, body: serde_json::Value },
+    Rejected {
+        status: u16,
+        body: serde_json::Value,
+    },
     #[error("invalid state file: {0}")]
     State(String),
 }
@@ -129,7 +132,11 @@ impl Sandbox {
         let shared = Arc::new(Shared::new(urls, seed, world, opts));
         let (shutdown, _) = watch::channel(false);
         let routers = [
-            (manager, ServerKind::Manager, hubrise::manager_router().merge(admin_http::router())),
+            (
+                manager,
+                ServerKind::Manager,
+                hubrise::manager_router().merge(admin_http::router()),
+            ),
             (api, ServerKind::Api, hubrise::api_router()),
             (pos_listener, ServerKind::Pos, pos::router()),
         ];
@@ -139,9 +146,17 @@ impl Sandbox {
             tasks.push(spawn_server(listener, app, shutdown.subscribe()));
         }
         if let Some(path) = shared.options().state_file {
-            tasks.push(snapshot::spawn_saver(shared.clone(), path, shutdown.subscribe()));
+            tasks.push(snapshot::spawn_saver(
+                shared.clone(),
+                path,
+                shutdown.subscribe(),
+            ));
         }
-        Ok(Sandbox { shared, shutdown, tasks })
+        Ok(Sandbox {
+            shared,
+            shutdown,
+            tasks,
+        })
     }
 
     /// HubRise's OAuth base, e.g. `http://127.0.0.1:PORT/oauth2/v1`.
@@ -196,16 +211,26 @@ fn guarded(router: Router<Arc<Shared>>, shared: &Arc<Shared>, server: ServerKind
         server,
     };
     router
-        .layer(axum::middleware::from_fn_with_state(guard, crate::request_log::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::request_log::middleware,
+        ))
         .with_state(shared.clone())
 }
 
-fn spawn_server(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+fn spawn_server(
+    listener: TcpListener,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::warn!("sandbox server stopped: {e}");
         }
     })

@@ -256,7 +256,13 @@ fn bella_pizza() -> SeedAccount {
         name: "Bella Pizza".into(),
         currency: "EUR".into(),
         locations: vec![
-            location("3r4s3-1", "Paris", "13 rue du Chant des Oiseaux", "75003", "Paris"),
+            location(
+                "3r4s3-1",
+                "Paris",
+                "13 rue du Chant des Oiseaux",
+                "75003",
+                "Paris",
+            ),
             location("3r4s3-2", "Lyon", "8 quai Saint-Antoine", "69002", "Lyon"),
         ],
         catalogs: vec![

@@ -88,7 +88,10 @@ impl Shared {
 
     /// A copy of the current options (switches and limits may change at run time).
     pub fn options(&self) -> SandboxOptions {
-        self.options.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.options
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn update_options(&self, change: impl FnOnce(&mut SandboxOptions)) {

@@ -24,7 +24,10 @@ pub(crate) fn to_paris(t: OffsetDateTime) -> OffsetDateTime {
 
 fn in_eu_summer_time(utc: OffsetDateTime) -> bool {
     let year = utc.year();
-    match (last_sunday(year, Month::March), last_sunday(year, Month::October)) {
+    match (
+        last_sunday(year, Month::March),
+        last_sunday(year, Month::October),
+    ) {
         (Some(start), Some(end)) => {
             let start = start.midnight().assume_utc() + time::Duration::hours(1);
             let end = end.midnight().assume_utc() + time::Duration::hours(1);

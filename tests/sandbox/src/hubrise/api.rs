@@ -47,14 +47,22 @@ pub(crate) fn json_page(items: Vec<Value>, next: Option<String>) -> Response {
 }
 
 /// `GET /location`, `GET /locations/:location_id`.
-pub(crate) async fn get_location(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn get_location(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
     let location = caller.location(&world.hubrise, &params)?;
     ok(world.hubrise.location_json(&location))
 }
 
 /// `GET /account`, `GET /accounts/:account_id` (the connection's own account).
-pub(crate) async fn get_account(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn get_account(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
     let own = caller.account_id.clone().unwrap_or_default();
     let id = params.get("account_id").map_or(own.clone(), str::to_owned);
@@ -62,7 +70,9 @@ pub(crate) async fn get_account(State(shared): State<Arc<Shared>>, caller: Calle
         return Err(ApiError::not_found(format!("Account '{id}' not found")));
     }
     if id != own {
-        return Err(ApiError::forbidden(format!("This connection cannot access account '{id}'")));
+        return Err(ApiError::forbidden(format!(
+            "This connection cannot access account '{id}'"
+        )));
     }
     ok(world.hubrise.account_json(&id))
 }
@@ -70,7 +80,9 @@ pub(crate) async fn get_account(State(shared): State<Arc<Shared>>, caller: Calle
 /// `GET /user` (scope `profile` or `profile_with_email`).
 pub(crate) async fn get_user(State(shared): State<Arc<Shared>>, caller: Caller) -> ApiResult {
     if !caller.scope.profile && !caller.scope.profile_with_email {
-        return Err(ApiError::forbidden("The connection's scope does not include profile"));
+        return Err(ApiError::forbidden(
+            "The connection's scope does not include profile",
+        ));
     }
     let world = shared.world();
     let user = world
@@ -88,22 +100,35 @@ pub(crate) async fn get_user(State(shared): State<Arc<Shared>>, caller: Caller) 
 }
 
 /// Which catalogs (`catalogs = true`) or customer lists the caller may read.
-fn readable<'a>(caller: &Caller, pool: &'a [Resource], catalogs: bool, id: &str) -> Result<&'a Resource, ApiError> {
+fn readable<'a>(
+    caller: &Caller,
+    pool: &'a [Resource],
+    catalogs: bool,
+    id: &str,
+) -> Result<&'a Resource, ApiError> {
     let (single, all, chosen) = if catalogs {
         ("catalog", "all_catalogs", caller.catalog_id.as_deref())
     } else {
-        ("customer_list", "all_customer_lists", caller.customer_list_id.as_deref())
+        (
+            "customer_list",
+            "all_customer_lists",
+            caller.customer_list_id.as_deref(),
+        )
     };
     let resource = pool
         .iter()
         .find(|r| r.id == id)
         .ok_or_else(|| ApiError::not_found(format!("'{id}' not found")))?;
     let same_account = caller.account_id.as_deref() == Some(resource.account_id.as_str());
-    let allowed = same_account && (caller.scope.allows(all, false) || (caller.scope.allows(single, false) && chosen == Some(id)));
+    let allowed = same_account
+        && (caller.scope.allows(all, false)
+            || (caller.scope.allows(single, false) && chosen == Some(id)));
     if allowed {
         Ok(resource)
     } else {
-        Err(ApiError::forbidden(format!("This connection cannot access {single} '{id}'")))
+        Err(ApiError::forbidden(format!(
+            "This connection cannot access {single} '{id}'"
+        )))
     }
 }
 
@@ -115,8 +140,17 @@ fn resource_json(r: &Resource, with_content: bool, content_key: &str) -> Value {
     json
 }
 
-fn list_resources(data: &HubriseData, caller: &Caller, location_id: &str, catalogs: bool) -> Vec<Value> {
-    let pool = if catalogs { &data.catalogs } else { &data.customer_lists };
+fn list_resources(
+    data: &HubriseData,
+    caller: &Caller,
+    location_id: &str,
+    catalogs: bool,
+) -> Vec<Value> {
+    let pool = if catalogs {
+        &data.catalogs
+    } else {
+        &data.customer_lists
+    };
     let account_id = caller.account_id.clone().unwrap_or_default();
     HubriseData::selectable(pool, &account_id, Some(location_id))
         .into_iter()
@@ -126,10 +160,19 @@ fn list_resources(data: &HubriseData, caller: &Caller, location_id: &str, catalo
 }
 
 /// `GET /location/catalogs`, `GET /locations/:location_id/catalogs`.
-pub(crate) async fn list_catalogs(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn list_catalogs(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
     let location = caller.location(&world.hubrise, &params)?;
-    ok(Value::Array(list_resources(&world.hubrise, &caller, &location.id, true)))
+    ok(Value::Array(list_resources(
+        &world.hubrise,
+        &caller,
+        &location.id,
+        true,
+    )))
 }
 
 /// `GET /catalogs/:catalog_id` (`hide_data=true` for the name only). A heavy query.
@@ -139,30 +182,64 @@ pub(crate) async fn get_catalog(
     params: Params,
     RawQuery(query): RawQuery,
 ) -> ApiResult {
-    let hide = parse_form(query.unwrap_or_default().as_bytes()).get("hide_data").is_some_and(|v| v == "true");
+    let hide = parse_form(query.unwrap_or_default().as_bytes())
+        .get("hide_data")
+        .is_some_and(|v| v == "true");
     let world = shared.world();
-    let catalog = readable(&caller, &world.hubrise.catalogs, true, params.get("catalog_id").unwrap_or_default())?;
+    let catalog = readable(
+        &caller,
+        &world.hubrise.catalogs,
+        true,
+        params.get("catalog_id").unwrap_or_default(),
+    )?;
     ok(resource_json(catalog, !hide, "data"))
 }
 
 /// `GET /location/customer_lists`, `GET /locations/:location_id/customer_lists`.
-pub(crate) async fn list_customer_lists(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn list_customer_lists(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
     let location = caller.location(&world.hubrise, &params)?;
-    ok(Value::Array(list_resources(&world.hubrise, &caller, &location.id, false)))
+    ok(Value::Array(list_resources(
+        &world.hubrise,
+        &caller,
+        &location.id,
+        false,
+    )))
 }
 
 /// `GET /customer_lists/:customer_list_id`.
-pub(crate) async fn get_customer_list(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn get_customer_list(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
-    let list = readable(&caller, &world.hubrise.customer_lists, false, params.get("customer_list_id").unwrap_or_default())?;
+    let list = readable(
+        &caller,
+        &world.hubrise.customer_lists,
+        false,
+        params.get("customer_list_id").unwrap_or_default(),
+    )?;
     ok(resource_json(list, false, ""))
 }
 
 /// `GET /customer_lists/:customer_list_id/customers`. A heavy query.
-pub(crate) async fn list_customers(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn list_customers(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
-    let list = readable(&caller, &world.hubrise.customer_lists, false, params.get("customer_list_id").unwrap_or_default())?;
+    let list = readable(
+        &caller,
+        &world.hubrise.customer_lists,
+        false,
+        params.get("customer_list_id").unwrap_or_default(),
+    )?;
     ok(list.content.clone())
 }
 
@@ -193,7 +270,12 @@ pub(crate) async fn create_order(
     render_order(&world.hubrise, &location.id, &id, &caller.client_id)
 }
 
-fn render_order(data: &HubriseData, location_id: &str, order_id: &str, client_id: &str) -> ApiResult {
+fn render_order(
+    data: &HubriseData,
+    location_id: &str,
+    order_id: &str,
+    client_id: &str,
+) -> ApiResult {
     let order = data
         .orders
         .iter()
@@ -203,11 +285,20 @@ fn render_order(data: &HubriseData, location_id: &str, order_id: &str, client_id
 }
 
 /// `GET /location/orders/:order_id`, `GET /locations/:location_id/orders/:order_id`.
-pub(crate) async fn get_order(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> ApiResult {
+pub(crate) async fn get_order(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult {
     let world = shared.world();
     let location = caller.location(&world.hubrise, &params)?;
     caller.require("orders", false)?;
-    render_order(&world.hubrise, &location.id, params.get("order_id").unwrap_or_default(), &caller.client_id)
+    render_order(
+        &world.hubrise,
+        &location.id,
+        params.get("order_id").unwrap_or_default(),
+        &caller.client_id,
+    )
 }
 
 /// `PATCH /location/orders/:order_id`, `PATCH /locations/:location_id/orders/:order_id`.
@@ -225,9 +316,21 @@ pub(crate) async fn patch_order(
     let input = json_body(&headers, &body)?;
     let order_id = params.get("order_id").unwrap_or_default();
     let writer = writer(&caller);
-    let previous = world.hubrise.orders.iter().find(|o| o.id == order_id && o.location_id == location.id).cloned();
+    let previous = world
+        .hubrise
+        .orders
+        .iter()
+        .find(|o| o.id == order_id && o.location_id == location.id)
+        .cloned();
     orders::patch(&mut world.hubrise, &location.id, order_id, &writer, &input)?;
-    emit_order_event(&mut world.hubrise, &options, &writer, "update", order_id, previous.as_ref());
+    emit_order_event(
+        &mut world.hubrise,
+        &options,
+        &writer,
+        "update",
+        order_id,
+        previous.as_ref(),
+    );
     render_order(&world.hubrise, &location.id, order_id, &caller.client_id)
 }
 
@@ -246,7 +349,9 @@ pub(crate) async fn list_orders(
     caller.require("orders", false)?;
     // The cursor is the position (in creation order) of the last order of the previous page.
     let before: usize = match cursor {
-        Some(c) => c.parse().map_err(|_| ApiError::bad_request(format!("Invalid cursor '{c}'")))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("Invalid cursor '{c}'")))?,
         None => usize::MAX,
     };
     let matching: Vec<(usize, Value)> = world
@@ -255,9 +360,16 @@ pub(crate) async fn list_orders(
         .iter()
         .enumerate()
         .rev()
-        .filter(|(pos, o)| *pos < before && o.location_id == location.id && filter.matches(o, &caller.client_id))
+        .filter(|(pos, o)| {
+            *pos < before && o.location_id == location.id && filter.matches(o, &caller.client_id)
+        })
         .map(|(pos, o)| (pos, orders::render(o, &caller.client_id)))
         .collect();
-    let next = (matching.len() > count).then(|| matching.get(count - 1).map(|(pos, _)| pos.to_string())).flatten();
-    Ok(json_page(matching.into_iter().take(count).map(|(_, v)| v).collect(), next))
+    let next = (matching.len() > count)
+        .then(|| matching.get(count - 1).map(|(pos, _)| pos.to_string()))
+        .flatten();
+    Ok(json_page(
+        matching.into_iter().take(count).map(|(_, v)| v).collect(),
+        next,
+    ))
 }

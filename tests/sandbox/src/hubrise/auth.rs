@@ -18,7 +18,8 @@ use crate::state::Shared;
 
 pub(crate) const REVOKED: &str = "The access token is invalid or the connection has been revoked";
 pub(crate) const BLOCKED: &str = "The connection has been blocked";
-pub(crate) const SUSPENDED: &str = "The account/location has been suspended for non payment of the subscription";
+pub(crate) const SUSPENDED: &str =
+    "The account/location has been suspended for non payment of the subscription";
 
 /// An authenticated API caller (a live connection that passed the rate limits).
 #[derive(Clone, Debug)]
@@ -44,7 +45,9 @@ impl FromRequestParts<Arc<Shared>> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("An access token is required (X-Access-Token header)"))?
+            .ok_or_else(|| {
+                ApiError::unauthorized("An access token is required (X-Access-Token header)")
+            })?
             .to_owned();
         let options = shared.options();
         let mut world = shared.world();
@@ -61,7 +64,9 @@ impl FromRequestParts<Arc<Shared>> for Caller {
         let windows = Windows::new(options.window_scale);
         let usage = world.usage.entry(connection.id.clone()).or_default();
         if let Err(wait) = usage.try_acquire(&options.limits, windows, heavy) {
-            return Err(ApiError::too_many_requests(options.retry_after_header.then_some(wait)));
+            return Err(ApiError::too_many_requests(
+                options.retry_after_header.then_some(wait),
+            ));
         }
         let client_name = world
             .hubrise
@@ -92,7 +97,11 @@ fn tag(c: &Connection) -> ConnectionTag {
 }
 
 /// The documented 401s (or 429s, as an older page said, behind a switch).
-fn check_alive(data: &HubriseData, c: &Connection, options: &SandboxOptions) -> Result<(), ApiError> {
+fn check_alive(
+    data: &HubriseData,
+    c: &Connection,
+    options: &SandboxOptions,
+) -> Result<(), ApiError> {
     let message = match c.state {
         ConnectionState::Active => {
             let suspended = c
@@ -121,10 +130,9 @@ impl Caller {
     pub fn location(&self, data: &HubriseData, params: &Params) -> Result<Location, ApiError> {
         let id = match params.get("location_id") {
             Some(id) => id.to_owned(),
-            None => self
-                .location_id
-                .clone()
-                .ok_or_else(|| ApiError::forbidden("The /location shorthand needs a location-level connection"))?,
+            None => self.location_id.clone().ok_or_else(|| {
+                ApiError::forbidden("The /location shorthand needs a location-level connection")
+            })?,
         };
         let location = data
             .location(&id)
@@ -134,7 +142,9 @@ impl Caller {
             None => self.account_id.as_deref() == Some(location.account_id.as_str()),
         };
         if !allowed {
-            return Err(ApiError::forbidden(format!("This connection cannot access location '{id}'")));
+            return Err(ApiError::forbidden(format!(
+                "This connection cannot access location '{id}'"
+            )));
         }
         Ok(location.clone())
     }
@@ -145,7 +155,9 @@ impl Caller {
             Ok(())
         } else {
             let right = if write { "write" } else { "read" };
-            Err(ApiError::forbidden(format!("The connection's scope does not allow {resource}.{right}")))
+            Err(ApiError::forbidden(format!(
+                "The connection's scope does not allow {resource}.{right}"
+            )))
         }
     }
 }
@@ -165,7 +177,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match RawPathParams::from_request_parts(parts, state).await {
-            Ok(raw) => Ok(Params(raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())),
+            Ok(raw) => Ok(Params(
+                raw.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            )),
             Err(_) => Ok(Params::default()),
         }
     }

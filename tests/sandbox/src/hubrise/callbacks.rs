@@ -48,7 +48,10 @@ fn own<'a>(data: &'a mut HubriseData, caller: &Caller) -> Result<&'a mut Connect
 }
 
 /// `GET /callback`.
-pub(crate) async fn get_callback(State(shared): State<Arc<Shared>>, caller: Caller) -> Result<Response, ApiError> {
+pub(crate) async fn get_callback(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     let mut world = shared.world();
     let c = own(&mut world.hubrise, &caller)?;
     Ok(axum::Json(callback_json(c.callback.as_ref())).into_response())
@@ -73,35 +76,60 @@ fn parse_callback(input: &Value) -> Result<Callback, ApiError> {
     let mut errors = Vec::new();
     let url = match input.get("url") {
         None | Some(Value::Null) => None,
-        Some(Value::String(u)) if u.starts_with("http://") || u.starts_with("https://") => Some(u.clone()),
+        Some(Value::String(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+            Some(u.clone())
+        }
         Some(other) => {
-            errors.push(FieldError::new("url", format!("{other} is not a valid URL")));
+            errors.push(FieldError::new(
+                "url",
+                format!("{other} is not a valid URL"),
+            ));
             None
         }
     };
-    let mut callback = Callback { url, events: Default::default() };
+    let mut callback = Callback {
+        url,
+        events: Default::default(),
+    };
     match input.get("events") {
         Some(Value::Object(map)) => {
             for (resource, types) in map {
                 let types: Vec<String> = types
                     .as_array()
-                    .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 for t in &types {
                     if !ALLOWED_EVENTS.contains(&(resource.as_str(), t.as_str())) {
-                        errors.push(FieldError::new(format!("events.{resource}"), format!("'{resource}.{t}' is not a valid event")));
+                        errors.push(FieldError::new(
+                            format!("events.{resource}"),
+                            format!("'{resource}.{t}' is not a valid event"),
+                        ));
                     }
                 }
                 callback.events.insert(resource.clone(), types);
             }
         }
-        _ => errors.push(FieldError::new("events", "must be a map of resource types to event types")),
+        _ => errors.push(FieldError::new(
+            "events",
+            "must be a map of resource types to event types",
+        )),
     }
-    if errors.is_empty() { Ok(callback) } else { Err(ApiError::unprocessable(errors)) }
+    if errors.is_empty() {
+        Ok(callback)
+    } else {
+        Err(ApiError::unprocessable(errors))
+    }
 }
 
 /// `DELETE /callback`: no more events; pending ones are dropped.
-pub(crate) async fn delete_callback(State(shared): State<Arc<Shared>>, caller: Caller) -> Result<Response, ApiError> {
+pub(crate) async fn delete_callback(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     let mut world = shared.world();
     let c = own(&mut world.hubrise, &caller)?;
     c.callback = None;
@@ -117,14 +145,20 @@ pub(crate) async fn list_events(
 ) -> Result<Response, ApiError> {
     let (count, cursor) = page_params(query.as_deref())?;
     let after: u64 = match cursor {
-        Some(c) => c.parse().map_err(|_| ApiError::bad_request(format!("Invalid cursor '{c}'")))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("Invalid cursor '{c}'")))?,
         None => 0,
     };
     let legacy = shared.options().legacy_event_resource_id;
     let mut world = shared.world();
     let c = own(&mut world.hubrise, &caller)?;
     let remaining: Vec<&Event> = c.events.iter().filter(|e| e.seq > after).collect();
-    let page: Vec<Value> = remaining.iter().take(count).map(|e| e.to_json(false, legacy)).collect();
+    let page: Vec<Value> = remaining
+        .iter()
+        .take(count)
+        .map(|e| e.to_json(false, legacy))
+        .collect();
     let next = (remaining.len() > count)
         .then(|| remaining.get(count - 1).map(|e| e.seq.to_string()))
         .flatten();
@@ -132,7 +166,11 @@ pub(crate) async fn list_events(
 }
 
 /// `GET /callback/events/:event_id`: one event with its states.
-pub(crate) async fn get_event(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+pub(crate) async fn get_event(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, ApiError> {
     let legacy = shared.options().legacy_event_resource_id;
     let id = params.get("event_id").unwrap_or_default().to_owned();
     let mut world = shared.world();
@@ -146,7 +184,11 @@ pub(crate) async fn get_event(State(shared): State<Arc<Shared>>, caller: Caller,
 }
 
 /// `DELETE /callback/events/:event_id`: acknowledges the event.
-pub(crate) async fn delete_event(State(shared): State<Arc<Shared>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+pub(crate) async fn delete_event(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, ApiError> {
     let legacy = shared.options().legacy_event_resource_id;
     let id = params.get("event_id").unwrap_or_default().to_owned();
     let mut world = shared.world();
@@ -166,7 +208,9 @@ fn event_id(seq: u64) -> String {
     let mut digits = Vec::new();
     let mut n = seq;
     loop {
-        digits.push(char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]));
+        digits.push(char::from(
+            b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize],
+        ));
         n /= 36;
         if n == 0 {
             break;
@@ -202,8 +246,15 @@ pub(crate) fn emit_order_event(
             EventSuppression::Connection => writer.connection_id.as_deref() == Some(c.id.as_str()),
             EventSuppression::Client => c.client_id == writer.client_id,
         };
-        let listening = c.callback.as_ref().is_some_and(|cb| cb.listens_to("order", event_type));
-        if suppressed || !listening || c.state != super::model::ConnectionState::Active || !c.covers(&location) {
+        let listening = c
+            .callback
+            .as_ref()
+            .is_some_and(|cb| cb.listens_to("order", event_type));
+        if suppressed
+            || !listening
+            || c.state != super::model::ConnectionState::Active
+            || !c.covers(&location)
+        {
             continue;
         }
         c.events.push(Event {
@@ -228,7 +279,8 @@ mod tests {
 
     #[test]
     fn event_ids_are_unique() {
-        let ids: std::collections::HashSet<String> = (0..5000).map(|s| event_id(s)[2..].to_owned()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..5000).map(|s| event_id(s)[2..].to_owned()).collect();
         assert_eq!(ids.len(), 5000);
         assert_eq!(event_id(1).len(), 5);
     }

@@ -19,7 +19,9 @@ fn form(flow_id: &str, step: FlowStep, fields: &str, buttons: &str) -> String {
 }
 
 fn error_html(error: Option<&str>) -> String {
-    error.map_or_else(String::new, |e| format!("<p id=\"error\" class=\"error\">{}</p>", esc(e)))
+    error.map_or_else(String::new, |e| {
+        format!("<p id=\"error\" class=\"error\">{}</p>", esc(e))
+    })
 }
 
 fn next_button() -> &'static str {
@@ -27,15 +29,28 @@ fn next_button() -> &'static str {
 }
 
 /// The page of the flow's current step, with an optional error message.
-pub(crate) fn render(data: &HubriseData, flow_id: &str, flow: &AuthFlow, error: Option<&str>, status: StatusCode) -> Response {
-    let app = data.client(&flow.client_id).map_or("An app", |c| c.name.as_str());
+pub(crate) fn render(
+    data: &HubriseData,
+    flow_id: &str,
+    flow: &AuthFlow,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let app = data
+        .client(&flow.client_id)
+        .map_or("An app", |c| c.name.as_str());
     let (title, body) = match flow.step {
         FlowStep::SignIn => ("Sign in", sign_in(flow_id, app)),
         FlowStep::Location => ("Choose a location", location(data, flow_id, flow)),
         FlowStep::Resources => ("Choose what to share", resources(data, flow_id, flow)),
         FlowStep::Decision => ("Authorise access", decision(data, flow_id, flow, app)),
     };
-    pages::page(status, BRAND, title, &format!("{}{body}", error_html(error)))
+    pages::page(
+        status,
+        BRAND,
+        title,
+        &format!("{}{body}", error_html(error)),
+    )
 }
 
 fn sign_in(flow_id: &str, app: &str) -> String {
@@ -44,7 +59,12 @@ fn sign_in(flow_id: &str, app: &str) -> String {
     format!(
         "<p id=\"intro\"><strong>{}</strong> wants to connect to your HubRise account. Sign in to continue.</p>{}",
         esc(app),
-        form(flow_id, FlowStep::SignIn, fields, "<button id=\"sign-in\" type=\"submit\">Sign in</button>")
+        form(
+            flow_id,
+            FlowStep::SignIn,
+            fields,
+            "<button id=\"sign-in\" type=\"submit\">Sign in</button>"
+        )
     )
 }
 
@@ -79,17 +99,29 @@ pub(crate) fn target_field(flow: &AuthFlow) -> &'static str {
 }
 
 fn location(data: &HubriseData, flow_id: &str, flow: &AuthFlow) -> String {
-    let label = if target_field(flow) == "account_id" { "Account" } else { "Location" };
+    let label = if target_field(flow) == "account_id" {
+        "Account"
+    } else {
+        "Location"
+    };
     let fields = select(target_field(flow), label, &targets(data, flow), None);
     form(flow_id, FlowStep::Location, &fields, next_button())
 }
 
 /// Catalogs and customer lists the user may pick for the chosen location or account.
-pub(crate) fn choices(data: &HubriseData, flow: &AuthFlow, catalogs: bool) -> Vec<(String, String)> {
+pub(crate) fn choices(
+    data: &HubriseData,
+    flow: &AuthFlow,
+    catalogs: bool,
+) -> Vec<(String, String)> {
     let Some(account_id) = flow.account_id.as_deref() else {
         return Vec::new();
     };
-    let pool = if catalogs { &data.catalogs } else { &data.customer_lists };
+    let pool = if catalogs {
+        &data.catalogs
+    } else {
+        &data.customer_lists
+    };
     HubriseData::selectable(pool, account_id, flow.location_id.as_deref())
         .into_iter()
         .map(|r| (r.id.clone(), format!("{} ({})", r.name, r.id)))
@@ -99,10 +131,20 @@ pub(crate) fn choices(data: &HubriseData, flow: &AuthFlow, catalogs: bool) -> Ve
 fn resources(data: &HubriseData, flow_id: &str, flow: &AuthFlow) -> String {
     let mut fields = String::new();
     if flow.scope.picks_catalog() {
-        fields.push_str(&select("catalog_id", "Catalog", &choices(data, flow, true), None));
+        fields.push_str(&select(
+            "catalog_id",
+            "Catalog",
+            &choices(data, flow, true),
+            None,
+        ));
     }
     if flow.scope.picks_customer_list() {
-        fields.push_str(&select("customer_list_id", "Customer list", &choices(data, flow, false), None));
+        fields.push_str(&select(
+            "customer_list_id",
+            "Customer list",
+            &choices(data, flow, false),
+            None,
+        ));
     }
     form(flow_id, FlowStep::Resources, &fields, next_button())
 }
@@ -121,11 +163,36 @@ fn decision(data: &HubriseData, flow_id: &str, flow: &AuthFlow, app: &str) -> St
     let account = flow.account_id.as_deref().and_then(|id| data.account(id));
     let location = flow.location_id.as_deref().and_then(|id| data.location(id));
     let catalog = flow.catalog_id.as_deref().and_then(|id| data.catalog(id));
-    let list = flow.customer_list_id.as_deref().and_then(|id| data.customer_list(id));
-    row("summary-account", "Account", named(account.map(|a| a.name.as_str()), flow.account_id.as_deref()));
-    row("summary-location", "Location", named(location.map(|l| l.name.as_str()), flow.location_id.as_deref()));
-    row("summary-catalog", "Catalog", named(catalog.map(|c| c.name.as_str()), flow.catalog_id.as_deref()));
-    row("summary-customer-list", "Customer list", named(list.map(|c| c.name.as_str()), flow.customer_list_id.as_deref()));
+    let list = flow
+        .customer_list_id
+        .as_deref()
+        .and_then(|id| data.customer_list(id));
+    row(
+        "summary-account",
+        "Account",
+        named(account.map(|a| a.name.as_str()), flow.account_id.as_deref()),
+    );
+    row(
+        "summary-location",
+        "Location",
+        named(
+            location.map(|l| l.name.as_str()),
+            flow.location_id.as_deref(),
+        ),
+    );
+    row(
+        "summary-catalog",
+        "Catalog",
+        named(catalog.map(|c| c.name.as_str()), flow.catalog_id.as_deref()),
+    );
+    row(
+        "summary-customer-list",
+        "Customer list",
+        named(
+            list.map(|c| c.name.as_str()),
+            flow.customer_list_id.as_deref(),
+        ),
+    );
     let permissions: String = flow
         .scope
         .describe()

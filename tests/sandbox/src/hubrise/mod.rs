@@ -3,6 +3,7 @@
 
 pub(crate) mod api;
 pub(crate) mod auth;
+pub(crate) mod back_office;
 pub(crate) mod callbacks;
 pub(crate) mod catalog_data;
 pub(crate) mod consent_pages;
@@ -25,7 +26,10 @@ use crate::state::Shared;
 /// Routes of `manager.hubrise.com` (the admin API is merged in separately).
 pub(crate) fn manager_router() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/oauth2/v1/authorize", get(oauth::authorize_get).post(oauth::authorize_post))
+        .route(
+            "/oauth2/v1/authorize",
+            get(oauth::authorize_get).post(oauth::authorize_post),
+        )
         .route("/oauth2/v1/token", post(oauth::token))
         .route("/oauth2/v1/revoke", post(oauth::revoke))
 }
@@ -39,15 +43,36 @@ pub(crate) fn api_router() -> Router<Arc<Shared>> {
         .route("/v1/accounts/{account_id}", get(api::get_account))
         .route("/v1/user", get(api::get_user))
         .route("/v1/location/catalogs", get(api::list_catalogs))
-        .route("/v1/locations/{location_id}/catalogs", get(api::list_catalogs))
+        .route(
+            "/v1/locations/{location_id}/catalogs",
+            get(api::list_catalogs),
+        )
         .route("/v1/catalogs/{catalog_id}", get(api::get_catalog))
         .route("/v1/location/customer_lists", get(api::list_customer_lists))
-        .route("/v1/locations/{location_id}/customer_lists", get(api::list_customer_lists))
-        .route("/v1/customer_lists/{customer_list_id}", get(api::get_customer_list))
-        .route("/v1/customer_lists/{customer_list_id}/customers", get(api::list_customers))
-        .route("/v1/location/orders", get(api::list_orders).post(api::create_order))
-        .route("/v1/locations/{location_id}/orders", get(api::list_orders).post(api::create_order))
-        .route("/v1/location/orders/{order_id}", get(api::get_order).patch(api::patch_order))
+        .route(
+            "/v1/locations/{location_id}/customer_lists",
+            get(api::list_customer_lists),
+        )
+        .route(
+            "/v1/customer_lists/{customer_list_id}",
+            get(api::get_customer_list),
+        )
+        .route(
+            "/v1/customer_lists/{customer_list_id}/customers",
+            get(api::list_customers),
+        )
+        .route(
+            "/v1/location/orders",
+            get(api::list_orders).post(api::create_order),
+        )
+        .route(
+            "/v1/locations/{location_id}/orders",
+            get(api::list_orders).post(api::create_order),
+        )
+        .route(
+            "/v1/location/orders/{order_id}",
+            get(api::get_order).patch(api::patch_order),
+        )
         .route(
             "/v1/locations/{location_id}/orders/{order_id}",
             get(api::get_order).patch(api::patch_order),
@@ -74,8 +99,9 @@ async fn routing_error() -> ApiError {
 
 /// HubRise's API may be called from a browser, from any origin.
 async fn allow_any_origin(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response.into_response()
 }

@@ -227,6 +227,8 @@ pub(crate) struct CodeGrant {
     pub device_id: Option<String>,
     pub code_challenge: Option<(String, String)>,
     pub issued: Instant,
+    /// Added to the code's age (`Admin::age_codes`), so expiry is testable without waiting.
+    pub aged: std::time::Duration,
     pub used: bool,
 }
 

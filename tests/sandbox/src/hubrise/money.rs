@@ -89,13 +89,6 @@ pub(crate) struct Decimal {
 }
 
 impl Decimal {
-    pub fn one() -> Decimal {
-        Decimal {
-            mantissa: 1,
-            scale: 0,
-        }
-    }
-
     pub fn from_int(n: i64) -> Decimal {
         Decimal {
             mantissa: i128::from(n),
@@ -122,13 +115,6 @@ impl Decimal {
             scale: u32::try_from(fraction.len()).ok()?,
         })
     }
-
-    pub fn times(&self, other: &Decimal) -> Decimal {
-        Decimal {
-            mantissa: self.mantissa * other.mantissa,
-            scale: self.scale + other.scale,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -140,8 +126,17 @@ mod tests {
         assert_eq!(Money::parse("8.90 EUR").map(|m| m.cents), Some(890));
         assert_eq!(Money::parse("-0.05 GBP").map(|m| m.cents), Some(-5));
         for bad in [
-            "8.9 EUR", "8.900 EUR", "8.90EUR", "8.90 eur", "8.90  EUR", "abc", "8 EUR", ".90 EUR",
-            "8.90 EURO", "+8.90 EUR", "8,90 EUR",
+            "8.9 EUR",
+            "8.900 EUR",
+            "8.90EUR",
+            "8.90 eur",
+            "8.90  EUR",
+            "abc",
+            "8 EUR",
+            ".90 EUR",
+            "8.90 EURO",
+            "+8.90 EUR",
+            "8,90 EUR",
         ] {
             assert!(Money::parse(bad).is_none(), "{bad}");
         }
@@ -151,10 +146,22 @@ mod tests {
     #[test]
     fn decimals_and_products() {
         let q = Decimal::parse("2.5").unwrap();
-        assert_eq!(Money::parse("3.33 EUR").unwrap().times(&q).to_string(), "8.33 EUR");
-        assert_eq!(Money::parse("-1.01 EUR").unwrap().times(&q).to_string(), "-2.53 EUR");
+        assert_eq!(
+            Money::parse("3.33 EUR").unwrap().times(&q).to_string(),
+            "8.33 EUR"
+        );
+        assert_eq!(
+            Money::parse("-1.01 EUR").unwrap().times(&q).to_string(),
+            "-2.53 EUR"
+        );
         assert!(Decimal::parse("1.").is_none());
         assert!(Decimal::parse("x").is_none());
-        assert_eq!(Decimal::parse("-2.5"), Some(Decimal { mantissa: -25, scale: 1 }));
+        assert_eq!(
+            Decimal::parse("-2.5"),
+            Some(Decimal {
+                mantissa: -25,
+                scale: 1
+            })
+        );
     }
 }

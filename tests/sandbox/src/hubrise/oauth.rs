@@ -36,7 +36,10 @@ pub(crate) fn parse_form(bytes: &[u8]) -> BTreeMap<String, String> {
 // Authorize
 
 /// `GET /oauth2/v1/authorize`: validates the request and shows the sign-in page.
-pub(crate) async fn authorize_get(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn authorize_get(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = parse_form(query.unwrap_or_default().as_bytes());
     let mut world = shared.world();
     match new_flow(&world.hubrise, &params) {
@@ -66,9 +69,13 @@ fn new_flow(data: &HubriseData, params: &BTreeMap<String, String>) -> Result<Aut
         .ok_or_else(|| format!("Unknown client id: {client_id}"))?;
     // Exact string match, as OAuth 2.0 for native apps requires.
     if !client.redirect_uris.iter().any(|u| *u == redirect_uri) {
-        return Err(format!("The redirect URI {redirect_uri} is not registered for {}.", client.name));
+        return Err(format!(
+            "The redirect URI {redirect_uri} is not registered for {}.",
+            client.name
+        ));
     }
-    let scope = Scope::parse(&scope_text).map_err(|e| format!("Invalid scope '{scope_text}': {e}"))?;
+    let scope =
+        Scope::parse(&scope_text).map_err(|e| format!("Invalid scope '{scope_text}': {e}"))?;
     let device_id = params.get("device_id").cloned();
     if let Some(d) = &device_id {
         let ok = |c: char| c.is_ascii_alphanumeric() || "_-()[]{}.".contains(c);
@@ -122,10 +129,16 @@ pub(crate) async fn authorize_post(State(shared): State<Arc<Shared>>, body: Byte
     };
     if flow.started.elapsed() > FLOW_LIFETIME {
         world.flows.remove(&flow_id);
-        return pages::error(StatusCode::BAD_REQUEST, "This authorisation request has expired. Start again from the app.");
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "This authorisation request has expired. Start again from the app.",
+        );
     }
     if form.get("step").map(String::as_str) != Some(flow.step.name()) {
-        return pages::error(StatusCode::BAD_REQUEST, "This page is out of date. Start again from the app.");
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "This page is out of date. Start again from the app.",
+        );
     }
     let result = match flow.step {
         FlowStep::SignIn => sign_in(&world.hubrise, &mut flow, &form),
@@ -160,14 +173,26 @@ enum StepError {
     Fatal(String),
 }
 
-fn sign_in(data: &HubriseData, flow: &mut AuthFlow, form: &BTreeMap<String, String>) -> Result<(), StepError> {
-    let email = form.get("email").map(|e| e.trim().to_ascii_lowercase()).unwrap_or_default();
+fn sign_in(
+    data: &HubriseData,
+    flow: &mut AuthFlow,
+    form: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let email = form
+        .get("email")
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let user = data
         .users
         .iter()
         .find(|u| u.email.eq_ignore_ascii_case(&email) && u.password == password)
-        .ok_or_else(|| StepError::Retry(StatusCode::UNAUTHORIZED, "Invalid email or password.".into()))?;
+        .ok_or_else(|| {
+            StepError::Retry(
+                StatusCode::UNAUTHORIZED,
+                "Invalid email or password.".into(),
+            )
+        })?;
     flow.user_id = Some(user.id.clone());
     after_sign_in(data, flow)
 }
@@ -180,7 +205,9 @@ fn after_sign_in(data: &HubriseData, flow: &mut AuthFlow) -> Result<(), StepErro
     }
     let candidates = targets(data, flow);
     match candidates.as_slice() {
-        [] => Err(StepError::Fatal("Your HubRise user has no location this app can connect to.".into())),
+        [] => Err(StepError::Fatal(
+            "Your HubRise user has no location this app can connect to.".into(),
+        )),
         [(only, _)] => {
             let only = only.clone();
             set_target(data, flow, &only)
@@ -192,11 +219,18 @@ fn after_sign_in(data: &HubriseData, flow: &mut AuthFlow) -> Result<(), StepErro
     }
 }
 
-fn choose_target(data: &HubriseData, flow: &mut AuthFlow, form: &BTreeMap<String, String>) -> Result<(), StepError> {
+fn choose_target(
+    data: &HubriseData,
+    flow: &mut AuthFlow,
+    form: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
     let field = target_field(flow);
     let chosen = form.get(field).cloned().unwrap_or_default();
     if !targets(data, flow).iter().any(|(id, _)| *id == chosen) {
-        return Err(StepError::Retry(StatusCode::UNPROCESSABLE_ENTITY, format!("Choose a valid {}.", field.replace("_id", ""))));
+        return Err(StepError::Retry(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Choose a valid {}.", field.replace("_id", "")),
+        ));
     }
     set_target(data, flow, &chosen)
 }
@@ -210,7 +244,8 @@ fn set_target(data: &HubriseData, flow: &mut AuthFlow, id: &str) -> Result<(), S
             .ok_or_else(|| StepError::Fatal("Unknown location.".into()))?;
         if location.suspended {
             return Err(StepError::Fatal(
-                "The account/location has been suspended for non payment of the subscription.".into(),
+                "The account/location has been suspended for non payment of the subscription."
+                    .into(),
             ));
         }
         flow.location_id = Some(location.id.clone());
@@ -224,21 +259,42 @@ fn set_target(data: &HubriseData, flow: &mut AuthFlow, id: &str) -> Result<(), S
     Ok(())
 }
 
-fn choose_resources(data: &HubriseData, flow: &mut AuthFlow, form: &BTreeMap<String, String>) -> Result<(), StepError> {
+fn choose_resources(
+    data: &HubriseData,
+    flow: &mut AuthFlow,
+    form: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
     let pick = |field: &str, catalogs: bool| -> Result<Option<String>, StepError> {
         let chosen = form.get(field).cloned().unwrap_or_default();
         let options = choices(data, flow, catalogs);
         if options.is_empty() {
-            return Err(StepError::Fatal(format!("There is no {} to share.", field.replace("_id", "").replace('_', " "))));
+            return Err(StepError::Fatal(format!(
+                "There is no {} to share.",
+                field.replace("_id", "").replace('_', " ")
+            )));
         }
         if options.iter().any(|(id, _)| *id == chosen) {
             Ok(Some(chosen))
         } else {
-            Err(StepError::Retry(StatusCode::UNPROCESSABLE_ENTITY, format!("Choose a valid {}.", field.replace("_id", "").replace('_', " "))))
+            Err(StepError::Retry(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "Choose a valid {}.",
+                    field.replace("_id", "").replace('_', " ")
+                ),
+            ))
         }
     };
-    let catalog = if flow.scope.picks_catalog() { pick("catalog_id", true)? } else { None };
-    let list = if flow.scope.picks_customer_list() { pick("customer_list_id", false)? } else { None };
+    let catalog = if flow.scope.picks_catalog() {
+        pick("catalog_id", true)?
+    } else {
+        None
+    };
+    let list = if flow.scope.picks_customer_list() {
+        pick("customer_list_id", false)?
+    } else {
+        None
+    };
     flow.catalog_id = catalog;
     flow.customer_list_id = list;
     flow.step = FlowStep::Decision;
@@ -255,11 +311,19 @@ fn decide(world: &mut World, flow: AuthFlow, form: &BTreeMap<String, String>) ->
             if oob {
                 pages::oob_code(&code)
             } else {
-                redirect(&flow.redirect_uri, &[("code", &code)], flow.state.as_deref())
+                redirect(
+                    &flow.redirect_uri,
+                    &[("code", &code)],
+                    flow.state.as_deref(),
+                )
             }
         }
         Some("deny") if oob => pages::oob_denied(),
-        Some("deny") => redirect(&flow.redirect_uri, &[("error", "access_denied")], flow.state.as_deref()),
+        Some("deny") => redirect(
+            &flow.redirect_uri,
+            &[("error", "access_denied")],
+            flow.state.as_deref(),
+        ),
         _ => pages::error(StatusCode::BAD_REQUEST, "Choose Allow or Deny."),
     }
 }
@@ -277,6 +341,7 @@ fn grant_from(flow: &AuthFlow) -> CodeGrant {
         device_id: flow.device_id.clone(),
         code_challenge: flow.code_challenge.clone(),
         issued: Instant::now(),
+        aged: Duration::ZERO,
         used: false,
     }
 }
@@ -301,7 +366,11 @@ pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)], state: Option<&str>)
 }
 
 pub(crate) fn redirect(uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, with_query(uri, pairs, state))]).into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, with_query(uri, pairs, state))],
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,8 +384,11 @@ fn request_params(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, S
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("application/json") {
-        let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON: {e}")))?;
-        let object = value.as_object().ok_or_else(|| ApiError::bad_request("The JSON body must be an object"))?;
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("Invalid JSON: {e}")))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| ApiError::bad_request("The JSON body must be an object"))?;
         Ok(object
             .iter()
             .filter_map(|(k, v)| match v {
@@ -325,7 +397,9 @@ fn request_params(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, S
                 other => Some((k.clone(), other.to_string())),
             })
             .collect())
-    } else if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded")
+    {
         Ok(parse_form(body))
     } else {
         Err(ApiError::unsupported_media_type())
@@ -333,19 +407,41 @@ fn request_params(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, S
 }
 
 /// Client credentials from HTTP Basic (documented) or the body (backwards compatibility).
-fn client_credentials(headers: &HeaderMap, params: &BTreeMap<String, String>) -> Option<(String, String)> {
+fn client_credentials(
+    headers: &HeaderMap,
+    params: &BTreeMap<String, String>,
+) -> Option<(String, String)> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .and_then(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| pair.split_once(':').map(|(i, s)| (i.to_owned(), s.to_owned())));
-    basic.or_else(|| Some((params.get("client_id")?.clone(), params.get("client_secret")?.clone())))
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(i, s)| (i.to_owned(), s.to_owned()))
+        });
+    basic.or_else(|| {
+        Some((
+            params.get("client_id")?.clone(),
+            params.get("client_secret")?.clone(),
+        ))
+    })
 }
 
 /// Checks the client's credentials; 401 as HubRise documents.
-pub(crate) fn authenticate_client(data: &HubriseData, id: &str, secret: &str) -> Result<(), ApiError> {
+pub(crate) fn authenticate_client(
+    data: &HubriseData,
+    id: &str,
+    secret: &str,
+) -> Result<(), ApiError> {
     match data.client(id) {
         Some(c) if c.secret == secret => Ok(()),
         _ => Err(ApiError::unauthorized("Invalid client credentials")),
@@ -353,7 +449,11 @@ pub(crate) fn authenticate_client(data: &HubriseData, id: &str, secret: &str) ->
 }
 
 /// `POST /oauth2/v1/token`.
-pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let options = shared.options();
     let result = request_params(&headers, &body).and_then(|params| {
         let (id, secret) = client_credentials(&headers, &params)
@@ -386,9 +486,14 @@ pub(crate) struct Exchange<'a> {
 }
 
 /// Exchanges an authorisation code for the connection's token JSON.
-pub(crate) fn exchange_code(world: &mut World, options: &SandboxOptions, ex: &Exchange<'_>) -> Result<Value, ApiError> {
+pub(crate) fn exchange_code(
+    world: &mut World,
+    options: &SandboxOptions,
+    ex: &Exchange<'_>,
+) -> Result<Value, ApiError> {
     let bad_code = |message: &str| {
-        let status = StatusCode::from_u16(options.invalid_code_status).unwrap_or(StatusCode::BAD_REQUEST);
+        let status =
+            StatusCode::from_u16(options.invalid_code_status).unwrap_or(StatusCode::BAD_REQUEST);
         ApiError::bad_request(message).with_status(status)
     };
     let grant = world
@@ -399,21 +504,29 @@ pub(crate) fn exchange_code(world: &mut World, options: &SandboxOptions, ex: &Ex
     if grant.used {
         return Err(bad_code("The authorization code has already been used"));
     }
-    if grant.issued.elapsed() > CODE_LIFETIME {
+    if grant.issued.elapsed() + grant.aged > CODE_LIFETIME {
         return Err(bad_code("The authorization code has expired"));
     }
     if ex.redirect_uri.is_some_and(|r| r != grant.redirect_uri) {
-        return Err(bad_code("The redirect_uri does not match the authorization request"));
+        return Err(bad_code(
+            "The redirect_uri does not match the authorization request",
+        ));
     }
     if let (Some((method, challenge)), Some(verifier)) = (&grant.code_challenge, ex.code_verifier) {
         if !pkce_matches(method, challenge, verifier) {
-            return Err(bad_code("The code_verifier does not match the code_challenge"));
+            return Err(bad_code(
+                "The code_verifier does not match the code_challenge",
+            ));
         }
     }
     grant.used = true;
     let grant = grant.clone();
     let index = upsert_connection(&mut world.hubrise, &grant);
-    Ok(token_json(&world.hubrise, &world.hubrise.connections[index], options.omit_token_type))
+    Ok(token_json(
+        &world.hubrise,
+        &world.hubrise.connections[index],
+        options.omit_token_type,
+    ))
 }
 
 fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
@@ -490,7 +603,11 @@ pub(crate) fn token_json(data: &HubriseData, c: &Connection, omit_token_type: bo
 // Revoke
 
 /// `POST /oauth2/v1/revoke`: the token stops working at once.
-pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn revoke(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = request_params(&headers, &body).and_then(|params| {
         let (id, secret) = client_credentials(&headers, &params)
             .ok_or_else(|| ApiError::unauthorized("Client credentials are missing"))?;
@@ -508,12 +625,18 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap
 }
 
 /// Revokes `token` of `client_id`; an unknown token is not an error (RFC 7009).
-pub(crate) fn revoke_token(data: &mut HubriseData, client_id: &str, token: &str) -> Result<(), ApiError> {
+pub(crate) fn revoke_token(
+    data: &mut HubriseData,
+    client_id: &str,
+    token: &str,
+) -> Result<(), ApiError> {
     let Some(c) = data.connections.iter_mut().find(|c| c.token == token) else {
         return Ok(());
     };
     if c.client_id != client_id {
-        return Err(ApiError::bad_request("The token was not issued to this client"));
+        return Err(ApiError::bad_request(
+            "The token was not issued to this client",
+        ));
     }
     end_connection(c, ConnectionState::Revoked);
     Ok(())

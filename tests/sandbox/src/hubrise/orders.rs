@@ -62,7 +62,13 @@ impl Check<'_> {
         self.errors.push(FieldError::new(field, message));
     }
 
-    fn money(&mut self, obj: &Map<String, Value>, key: &str, path: &str, required: bool) -> Option<Money> {
+    fn money(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<Money> {
         let field = format!("{path}{key}");
         match obj.get(key) {
             None | Some(Value::Null) => {
@@ -73,7 +79,13 @@ impl Check<'_> {
             }
             Some(Value::String(s)) => match Money::parse(s) {
                 Some(m) if m.currency != self.currency => {
-                    self.fail(&field, format!("'{s}' is not in the location's currency ({})", self.currency));
+                    self.fail(
+                        &field,
+                        format!(
+                            "'{s}' is not in the location's currency ({})",
+                            self.currency
+                        ),
+                    );
                     None
                 }
                 Some(m) => Some(m),
@@ -89,7 +101,13 @@ impl Check<'_> {
         }
     }
 
-    fn decimal(&mut self, obj: &Map<String, Value>, key: &str, path: &str, required: bool) -> Option<Decimal> {
+    fn decimal(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<Decimal> {
         let field = format!("{path}{key}");
         match obj.get(key) {
             None | Some(Value::Null) => {
@@ -103,7 +121,10 @@ impl Check<'_> {
                 None
             }),
             Some(other) => {
-                self.fail(&field, format!("'{other}' is not a valid decimal value (decimals are strings)"));
+                self.fail(
+                    &field,
+                    format!("'{other}' is not a valid decimal value (decimals are strings)"),
+                );
                 None
             }
         }
@@ -111,14 +132,19 @@ impl Check<'_> {
 
     fn text(&mut self, obj: &Map<String, Value>, key: &str, path: &str, required: bool) {
         match obj.get(key) {
-            None | Some(Value::Null) if required => self.fail(&format!("{path}{key}"), "is required"),
+            None | Some(Value::Null) if required => {
+                self.fail(&format!("{path}{key}"), "is required")
+            }
             None | Some(Value::Null) | Some(Value::String(_)) => {}
             Some(_) => self.fail(&format!("{path}{key}"), "must be a string"),
         }
     }
 
     fn boolean(&mut self, obj: &Map<String, Value>, key: &str, path: &str) {
-        if !matches!(obj.get(key), None | Some(Value::Null) | Some(Value::Bool(_))) {
+        if !matches!(
+            obj.get(key),
+            None | Some(Value::Null) | Some(Value::Bool(_))
+        ) {
             self.fail(&format!("{path}{key}"), "must be a boolean");
         }
     }
@@ -150,7 +176,10 @@ impl Check<'_> {
         self.text(obj, "private_ref", path, false);
         if let Some(Value::String(s)) = obj.get("private_ref") {
             if s.chars().count() > 255 {
-                self.fail(&format!("{path}private_ref"), "is too long (maximum is 255 characters)");
+                self.fail(
+                    &format!("{path}private_ref"),
+                    "is too long (maximum is 255 characters)",
+                );
             }
         }
     }
@@ -192,7 +221,10 @@ fn new_element(
         }
         _ => {
             check.money(obj, "amount", &path, true);
-            if !matches!(obj.get("info"), None | Some(Value::Null) | Some(Value::Object(_))) {
+            if !matches!(
+                obj.get("info"),
+                None | Some(Value::Null) | Some(Value::Object(_))
+            ) {
                 check.fail(&format!("{path}info"), "must be an object");
             }
         }
@@ -208,7 +240,10 @@ fn new_element(
         refs.insert(client_id.into(), json!(r));
     }
     element.insert(PRIVATE_REFS_KEY.into(), Value::Object(refs));
-    let deleted = element.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+    let deleted = element
+        .get("deleted")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     element.insert("deleted".into(), json!(deleted));
     Value::Object(element)
 }
@@ -258,7 +293,10 @@ fn options(check: &mut Check<'_>, element: &mut Map<String, Value>, path: &str) 
             None | Some(Value::Null) => 1,
             Some(Value::Number(n)) if n.as_i64().is_some_and(|q| q >= 0) => n.as_i64().unwrap_or(1),
             Some(other) => {
-                check.fail(&format!("{opath}quantity"), format!("'{other}' is not a valid integer"));
+                check.fail(
+                    &format!("{opath}quantity"),
+                    format!("'{other}' is not a valid integer"),
+                );
                 total = None;
                 continue;
             }
@@ -315,7 +353,12 @@ fn element_ids(body: &Value) -> Vec<String> {
 }
 
 /// Validates `customer_id` / guest `customer`, returning the order's `customer` value.
-fn customer(check: &mut Check<'_>, data: &HubriseData, account_id: &str, input: &Map<String, Value>) -> Value {
+fn customer(
+    check: &mut Check<'_>,
+    data: &HubriseData,
+    account_id: &str,
+    input: &Map<String, Value>,
+) -> Value {
     if let Some(Value::String(id)) = input.get("customer_id") {
         let found = data
             .customer_lists
@@ -359,9 +402,15 @@ pub(crate) fn create(
         .map(|l| l.account_id.clone())
         .unwrap_or_default();
     let Some(input) = input.as_object() else {
-        return Err(ApiError::unprocessable(vec![FieldError::new("order", "must be a JSON object")]));
+        return Err(ApiError::unprocessable(vec![FieldError::new(
+            "order",
+            "must be a JSON object",
+        )]));
     };
-    let mut check = Check { currency: &currency, errors: Vec::new() };
+    let mut check = Check {
+        currency: &currency,
+        errors: Vec::new(),
+    };
     let mut body = input.clone();
     check.status(input);
     for key in TEXT_FIELDS {
@@ -371,7 +420,10 @@ pub(crate) fn create(
     match input.get("service_type") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if SERVICE_TYPES.contains(&s.as_str()) => {}
-        Some(other) => check.fail("service_type", format!("{other} is not a valid service type")),
+        Some(other) => check.fail(
+            "service_type",
+            format!("{other} is not a valid service type"),
+        ),
     }
     check.time(&mut body, "expected_time");
     check.time(&mut body, "confirmed_time");
@@ -383,7 +435,9 @@ pub(crate) fn create(
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
-                .map(|(i, e)| new_element(&mut check, collection, i, e, &writer.client_id, &mut taken))
+                .map(|(i, e)| {
+                    new_element(&mut check, collection, i, e, &writer.client_id, &mut taken)
+                })
                 .collect(),
             Some(_) => {
                 check.fail(collection, "must be an array");
@@ -446,11 +500,18 @@ pub(crate) fn create(
 /// Every `deal_line.deal_key` must name an entry of `deals`.
 fn check_deal_keys(check: &mut Check<'_>, body: &Map<String, Value>) {
     let deals = body.get("deals").and_then(Value::as_object);
-    let items = body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = body
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for (i, item) in items.iter().enumerate() {
         if let Some(key) = item.pointer("/deal_line/deal_key").and_then(Value::as_str) {
             if !deals.is_some_and(|d| d.contains_key(key)) {
-                check.fail(&format!("items[{i}].deal_line.deal_key"), format!("'{key}' is not a key of deals"));
+                check.fail(
+                    &format!("items[{i}].deal_line.deal_key"),
+                    format!("'{key}' is not a key of deals"),
+                );
             }
         }
     }
@@ -469,16 +530,29 @@ pub(crate) fn patch(
         .order_mut(location_id, order_id)
         .ok_or_else(|| ApiError::not_found(format!("Order '{order_id}' not found")))?;
     let Some(input) = input.as_object() else {
-        return Err(ApiError::unprocessable(vec![FieldError::new("order", "must be a JSON object")]));
+        return Err(ApiError::unprocessable(vec![FieldError::new(
+            "order",
+            "must be a JSON object",
+        )]));
     };
-    let mut check = Check { currency: &currency, errors: Vec::new() };
+    let mut check = Check {
+        currency: &currency,
+        errors: Vec::new(),
+    };
     let mut updated = order.body.clone();
     let mut private_refs = order.private_refs.clone();
     for (key, value) in input {
         if COLLECTIONS.contains(&key.as_str()) {
             patch_collection(&mut check, &mut updated, key, value, &writer.client_id);
         } else if PATCHABLE.contains(&key.as_str()) {
-            patch_field(&mut check, &mut updated, &mut private_refs, key, value, &writer.client_id);
+            patch_field(
+                &mut check,
+                &mut updated,
+                &mut private_refs,
+                key,
+                value,
+                &writer.client_id,
+            );
         } else {
             check.fail(key, "cannot be updated");
         }
@@ -522,7 +596,13 @@ fn patch_field(
 
 /// Appends new elements; `{"id", "deleted": true}` deletes one; `{"id", "private_ref"}` sets
 /// the writer's private ref on one.
-fn patch_collection(check: &mut Check<'_>, body: &mut Value, collection: &str, value: &Value, client_id: &str) {
+fn patch_collection(
+    check: &mut Check<'_>,
+    body: &mut Value,
+    collection: &str,
+    value: &Value,
+    client_id: &str,
+) {
     let Some(list) = value.as_array() else {
         check.fail(collection, "must be an array");
         return;
@@ -555,10 +635,16 @@ fn change_element(
     let field = format!("{collection}[{index}]");
     let extra = change
         .as_object()
-        .map(|o| o.keys().any(|k| k != "id" && k != "deleted" && k != "private_ref"))
+        .map(|o| {
+            o.keys()
+                .any(|k| k != "id" && k != "deleted" && k != "private_ref")
+        })
         .unwrap_or(true);
     if extra {
-        check.fail(&field, "an element with an id can only be deleted or given a private_ref");
+        check.fail(
+            &field,
+            "an element with an id can only be deleted or given a private_ref",
+        );
         return;
     }
     let Some(target) = body[collection]
@@ -570,9 +656,10 @@ fn change_element(
     };
     match change.get("deleted") {
         Some(Value::Bool(true)) => target["deleted"] = json!(true),
-        Some(Value::Bool(false)) if target["deleted"] == json!(true) => {
-            check.fail(&format!("{field}.deleted"), "a deleted element cannot be restored")
-        }
+        Some(Value::Bool(false)) if target["deleted"] == json!(true) => check.fail(
+            &format!("{field}.deleted"),
+            "a deleted element cannot be restored",
+        ),
         None | Some(Value::Bool(false)) => {}
         Some(_) => check.fail(&format!("{field}.deleted"), "must be a boolean"),
     }
@@ -633,7 +720,10 @@ impl OrderFilter {
                 Some(s) => timefmt::parse(s)
                     .map(|t| Some(t.unix_timestamp()))
                     .ok_or_else(|| {
-                        ApiError::unprocessable(vec![FieldError::new(key, format!("'{s}' is not a valid time"))])
+                        ApiError::unprocessable(vec![FieldError::new(
+                            key,
+                            format!("'{s}' is not a valid time"),
+                        )])
                     }),
             }
         };
@@ -649,7 +739,12 @@ impl OrderFilter {
 
     pub fn matches(&self, order: &StoredOrder, client_id: &str) -> bool {
         let body = &order.body;
-        let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let text = |key: &str| {
+            body.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         self.private_ref
             .as_ref()
             .is_none_or(|r| order.private_refs.get(client_id) == Some(r))

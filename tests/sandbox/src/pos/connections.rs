@@ -30,7 +30,8 @@ pub(crate) fn exchange_and_record(
 ) -> Result<Value, ApiError> {
     let options = shared.options();
     let token = exchange_code(world, &options, exchange)?;
-    let connection = PosConnection::from_token(account_id, &token, origin, device_id, timefmt::now_string());
+    let connection =
+        PosConnection::from_token(account_id, &token, origin, device_id, timefmt::now_string());
     world.pos.record(connection);
     Ok(token)
 }
@@ -45,7 +46,8 @@ pub(crate) async fn broker_token(
 ) -> Result<Response, ApiError> {
     let input = json_body(&headers, &body)?;
     let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
-    let code = text("code").ok_or_else(|| ApiError::bad_request("The code parameter is missing"))?;
+    let code =
+        text("code").ok_or_else(|| ApiError::bad_request("The code parameter is missing"))?;
     let redirect_uri = text("redirect_uri");
     let verifier = text("code_verifier");
     let exchange = Exchange {
@@ -55,9 +57,18 @@ pub(crate) async fn broker_token(
         redirect_uri: redirect_uri.as_deref(),
     };
     let mut world = shared.world();
-    let token = exchange_and_record(&shared, &mut world, &caller.account_id, &exchange, Origin::Device, text("device_id"))?;
+    let token = exchange_and_record(
+        &shared,
+        &mut world,
+        &caller.account_id,
+        &exchange,
+        Origin::Device,
+        text("device_id"),
+    )?;
     let mut response = axum::Json(token).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -78,16 +89,22 @@ pub(crate) async fn revoke_connection(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let location_id = params.get("location_id").unwrap_or_default().to_owned();
-    let device_id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("device_id").and_then(Value::as_str).map(str::to_owned));
+    let device_id = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+        v.get("device_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
     let mut world = shared.world();
     let tokens = world.pos.remove_where(&caller.account_id, |c| {
         c.location_id.as_deref() == Some(location_id.as_str())
-            && device_id.as_ref().is_none_or(|d| c.device_id.as_ref() == Some(d))
+            && device_id
+                .as_ref()
+                .is_none_or(|d| c.device_id.as_ref() == Some(d))
     });
     if tokens.is_empty() {
-        return Err(ApiError::not_found(format!("No active HubRise connection for location '{location_id}'")));
+        return Err(ApiError::not_found(format!(
+            "No active HubRise connection for location '{location_id}'"
+        )));
     }
     revoke_at_hubrise(&mut world.hubrise, &shared.seed.client_id, &tokens);
     Ok(axum::Json(json!({ "revoked": tokens.len() })).into_response())
@@ -95,7 +112,11 @@ pub(crate) async fn revoke_connection(
 
 /// `GET /hubrise/configuration`: the account's connections with a version and an ETag;
 /// `If-None-Match` with the current ETag → 304.
-pub(crate) async fn configuration(State(shared): State<Arc<Shared>>, caller: PosCaller, headers: HeaderMap) -> Response {
+pub(crate) async fn configuration(
+    State(shared): State<Arc<Shared>>,
+    caller: PosCaller,
+    headers: HeaderMap,
+) -> Response {
     let world = shared.world();
     let version = world.pos.version(&caller.account_id);
     let etag = format!("\"config-{}-{version}\"", caller.account_id);
@@ -114,15 +135,22 @@ pub(crate) async fn configuration(State(shared): State<Arc<Shared>>, caller: Pos
         .filter(|c| c.pos_account_id == caller.account_id)
         .map(PosConnection::to_json)
         .collect();
-    let mut response = axum::Json(json!({ "version": version, "connections": connections })).into_response();
+    let mut response =
+        axum::Json(json!({ "version": version, "connections": connections })).into_response();
     response.headers_mut().insert(header::ETAG, etag_value);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 
 /// `GET /hubrise/connections/:location_id/token`: the HubRise token of a connection made off the
 /// device, for an authenticated device of the same account only.
-pub(crate) async fn connection_token(State(shared): State<Arc<Shared>>, caller: PosCaller, params: Params) -> Result<Response, ApiError> {
+pub(crate) async fn connection_token(
+    State(shared): State<Arc<Shared>>,
+    caller: PosCaller,
+    params: Params,
+) -> Result<Response, ApiError> {
     let location_id = params.get("location_id").unwrap_or_default();
     let world = shared.world();
     let connection = world
@@ -136,10 +164,16 @@ pub(crate) async fn connection_token(State(shared): State<Arc<Shared>>, caller: 
                 && c.origin != Origin::Device
                 && c.location_id.as_deref() == Some(location_id)
         })
-        .ok_or_else(|| ApiError::not_found(format!("No off-device HubRise connection for location '{location_id}'")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "No off-device HubRise connection for location '{location_id}'"
+            ))
+        })?;
     let mut json = connection.to_json();
     json["access_token"] = json!(connection.token);
     let mut response = axum::Json(json).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -2,6 +2,7 @@
 //! HubRise configuration (broker, connections, web back office).
 
 pub(crate) mod connections;
+pub(crate) mod disconnect;
 pub(crate) mod model;
 pub(crate) mod oauth;
 
@@ -18,6 +19,16 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/me", get(oauth::me))
         .route("/hubrise/broker/token", post(connections::broker_token))
         .route("/hubrise/configuration", get(connections::configuration))
-        .route("/hubrise/connections/{location_id}/revoke", post(connections::revoke_connection))
-        .route("/hubrise/connections/{location_id}/token", get(connections::connection_token))
+        .route(
+            "/hubrise/connections/{location_id}/revoke",
+            post(connections::revoke_connection),
+        )
+        .route(
+            "/hubrise/connections/{location_id}/token",
+            get(connections::connection_token),
+        )
+        .route(
+            "/hubrise/disconnect-callback",
+            post(disconnect::disconnect_callback),
+        )
 }

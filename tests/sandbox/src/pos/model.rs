@@ -45,7 +45,13 @@ pub(crate) struct PosConnection {
 
 impl PosConnection {
     /// From HubRise's token JSON.
-    pub fn from_token(pos_account_id: &str, token: &Value, origin: Origin, device_id: Option<String>, now: String) -> Self {
+    pub fn from_token(
+        pos_account_id: &str,
+        token: &Value,
+        origin: Origin,
+        device_id: Option<String>,
+        now: String,
+    ) -> Self {
         let text = |key: &str| token.get(key).and_then(Value::as_str).map(str::to_owned);
         PosConnection {
             pos_account_id: pos_account_id.into(),
@@ -129,7 +135,10 @@ impl PosData {
         {
             Some(existing) => {
                 let created_at = existing.created_at.clone();
-                *existing = PosConnection { created_at, ..connection };
+                *existing = PosConnection {
+                    created_at,
+                    ..connection
+                };
             }
             None => self.connections.push(connection),
         }
@@ -137,7 +146,11 @@ impl PosData {
     }
 
     /// Marks the account's connections matching `pick` removed; returns their tokens.
-    pub fn remove_where(&mut self, account_id: &str, pick: impl Fn(&PosConnection) -> bool) -> Vec<String> {
+    pub fn remove_where(
+        &mut self,
+        account_id: &str,
+        pick: impl Fn(&PosConnection) -> bool,
+    ) -> Vec<String> {
         let mut tokens = Vec::new();
         for c in self.connections.iter_mut() {
             if c.pos_account_id == account_id && !c.removed && pick(c) {

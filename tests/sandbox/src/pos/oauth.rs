@@ -65,11 +65,17 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body)).into_response();
         let headers = response.headers_mut();
-        if let Some(value) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        if let Some(value) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
             headers.insert(header::RETRY_AFTER, value);
         }
         if self.bearer_challenge {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
@@ -85,15 +91,29 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
         Some(POS_CLIENT_ID) => match form.get("grant_type").map(String::as_str) {
             Some("password") => password_grant(&mut world, &options, &form),
             Some("refresh_token") => refresh_grant(&mut world, &options, &form),
-            Some(_) => Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Use password or refresh_token")),
-            None => Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing")),
+            Some(_) => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Use password or refresh_token",
+            )),
+            None => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is missing",
+            )),
         },
-        _ => Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "Unknown client")),
+        _ => Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Unknown client",
+        )),
     };
     match result {
         Ok(json) => {
             let mut response = axum::Json(json).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
         Err(e) => e.into_response(),
@@ -105,7 +125,10 @@ fn password_grant(
     options: &SandboxOptions,
     form: &std::collections::BTreeMap<String, String>,
 ) -> Result<Value, OAuthError> {
-    let email = form.get("username").map(|u| u.trim().to_ascii_lowercase()).unwrap_or_default();
+    let email = form
+        .get("username")
+        .map(|u| u.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let failures = world.pos_live.failures.entry(email.clone()).or_default();
     if let Some(until) = failures.locked_until {
@@ -159,9 +182,15 @@ fn issue_tokens(world: &mut World, options: &SandboxOptions, account_id: &str) -
     let refresh = ids::alnum_secret(48);
     world.pos_live.access_tokens.insert(
         access.clone(),
-        AccessToken { account_id: account_id.into(), expires: Instant::now() + options.pos_access_token_ttl },
+        AccessToken {
+            account_id: account_id.into(),
+            expires: Instant::now() + options.pos_access_token_ttl,
+        },
     );
-    world.pos.refresh_tokens.insert(refresh.clone(), account_id.into());
+    world
+        .pos
+        .refresh_tokens
+        .insert(refresh.clone(), account_id.into());
     json!({
         "access_token": access,
         "token_type": "Bearer",
@@ -179,7 +208,10 @@ pub(crate) struct PosCaller {
 impl FromRequestParts<Arc<Shared>> for PosCaller {
     type Rejection = OAuthError;
 
-    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, OAuthError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, OAuthError> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -202,7 +234,9 @@ impl FromRequestParts<Arc<Shared>> for PosCaller {
                 device_id: None,
             });
         }
-        Ok(PosCaller { account_id: live.account_id.clone() })
+        Ok(PosCaller {
+            account_id: live.account_id.clone(),
+        })
     }
 }
 

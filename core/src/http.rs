@@ -1,0 +1,134 @@
+//! The one HTTP client: certificate validation always on, no redirects followed (the OAuth
+//! crate's advice against SSRF, and HubRise's API never redirects), connect and total timeouts on
+//! every request, and errors mapped without their URL (a query string could carry a code).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{PasserelleError, Result};
+
+/// How long to wait for a TCP/TLS connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the shared client. The `ring` provider is installed for rustls unless the host
+/// already installed one.
+pub fn build_client() -> Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("passerelle/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| PasserelleError::internal(format!("HTTP client: {}", e.without_url())))
+}
+
+/// A transport failure (no answer, timeout, dropped connection) as a retryable error.
+pub fn transport_error(err: reqwest::Error) -> PasserelleError {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    PasserelleError::Network { reason: format!("{kind}: {}", err.without_url()) }
+}
+
+/// Status and `Retry-After` of the last answer an [`OAuthHttp`] received: the `oauth2` crate
+/// reports error bodies but not the status they came with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResponseMeta {
+    pub status: u16,
+    pub retry_after_secs: Option<u64>,
+}
+
+/// Adapts the shared client to the `oauth2` crate (`oauth2::AsyncHttpClient` is implemented for
+/// closures returning futures; [`OAuthHttp::call`] is that closure).
+#[derive(Clone)]
+pub struct OAuthHttp {
+    client: reqwest::Client,
+    last: Arc<Mutex<ResponseMeta>>,
+}
+
+/// Transport failure inside an `oauth2` request.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OAuthTransportError(pub String);
+
+impl OAuthHttp {
+    pub fn new(client: reqwest::Client) -> Self {
+        Self { client, last: Arc::default() }
+    }
+
+    /// What the last response said besides its body.
+    pub fn last_response(&self) -> ResponseMeta {
+        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends one `oauth2` request.
+    pub async fn call(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> std::result::Result<oauth2::HttpResponse, OAuthTransportError> {
+        let (parts, body) = request.into_parts();
+        let response = self
+            .client
+            .request(parts.method, parts.uri.to_string())
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| OAuthTransportError(transport_error(e).to_string()))?;
+        let meta = ResponseMeta {
+            status: response.status().as_u16(),
+            retry_after_secs: retry_after_secs(response.headers()),
+        };
+        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = meta;
+        let mut builder = http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| OAuthTransportError(transport_error(e).to_string()))?;
+        builder.body(bytes.to_vec()).map_err(|e| OAuthTransportError(e.to_string()))
+    }
+}
+
+/// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
+pub fn retry_after_secs(headers: &http::HeaderMap) -> Option<u64> {
+    let raw = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(secs);
+    }
+    let when = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
+    let secs = (when - time::OffsetDateTime::now_utc()).whole_seconds();
+    Some(u64::try_from(secs).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        map.insert(http::header::RETRY_AFTER, value.parse().unwrap());
+        map
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after_secs(&headers("120")), Some(120));
+        let in_a_minute = time::OffsetDateTime::now_utc() + time::Duration::seconds(61);
+        let date = in_a_minute.format(&time::format_description::well_known::Rfc2822).unwrap();
+        let secs = retry_after_secs(&headers(&date)).unwrap();
+        assert!((55..=61).contains(&secs), "{secs}");
+        assert_eq!(retry_after_secs(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), Some(0));
+        assert_eq!(retry_after_secs(&headers("soon")), None);
+        assert_eq!(retry_after_secs(&http::HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,243 @@
+//! HTTP calls to the POS backend: its identity endpoint (OAuth 2 password and refresh grants
+//! through the `oauth2` crate, a deliberate first-party exception, decision 15), `/me`, and the
+//! broker that exchanges and revokes HubRise tokens so the client secret stays off the device.
+
+use std::fmt;
+
+use oauth2::basic::{
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse,
+};
+use oauth2::{
+    AuthType, ClientId, RefreshToken, RequestTokenError, ResourceOwnerPassword,
+    ResourceOwnerUsername, StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::session::PosSession;
+use crate::account::PosAccount;
+use crate::config::Endpoint;
+use crate::error::{PasserelleError, Result};
+use crate::http::{OAuthHttp, OAuthTransportError, transport_error};
+use crate::hubrise::oauth::token_status_error;
+use crate::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
+use crate::secrets::Secret;
+
+/// The POS identity endpoint's OAuth error, with the lockout delay it may carry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PosOAuthError {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+impl fmt::Display for PosOAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl oauth2::ErrorResponse for PosOAuthError {}
+
+type PosOAuthClient = oauth2::Client<
+    PosOAuthError,
+    BasicTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// `GET /me`.
+#[derive(Deserialize)]
+struct Me {
+    account_id: String,
+    email: String,
+    business_name: String,
+}
+
+/// What the broker needs to exchange a HubRise code on the device's behalf.
+#[derive(Serialize)]
+pub struct BrokerExchange<'a> {
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub code_verifier: &'a str,
+    pub device_id: &'a str,
+}
+
+/// The POS backend.
+#[derive(Clone)]
+pub struct PosClient {
+    client: reqwest::Client,
+    endpoint: Endpoint,
+    oauth: PosOAuthClient,
+}
+
+impl PosClient {
+    pub fn new(client: reqwest::Client, endpoint: Endpoint, client_id: &str) -> Result<Self> {
+        let token_url = TokenUrl::new(endpoint.join("/oauth/token"))
+            .map_err(|e| PasserelleError::internal(format!("POS token URL: {e}")))?;
+        // A public client: its id goes in the body, there is no secret.
+        let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(token_url);
+        Ok(Self { client, endpoint, oauth })
+    }
+
+    /// Password grant. Wrong credentials and lockout are typed and never retried here.
+    pub async fn password_grant(&self, email: &str, password: &Secret) -> Result<PosSession> {
+        let http = OAuthHttp::new(self.client.clone());
+        let sender = |request| http.call(request);
+        let response = self
+            .oauth
+            .exchange_password(
+                &ResourceOwnerUsername::new(email.to_owned()),
+                &ResourceOwnerPassword::new(password.expose().to_owned()),
+            )
+            .request_async(&sender)
+            .await
+            .map_err(|err| pos_grant_error(err, &http, PasserelleError::InvalidCredentials))?;
+        Ok(session_from(&response))
+    }
+
+    /// Refresh grant; a refused refresh token means the session is over.
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<PosSession> {
+        let http = OAuthHttp::new(self.client.clone());
+        let sender = |request| http.call(request);
+        let token = RefreshToken::new(refresh_token.expose().to_owned());
+        let response = self
+            .oauth
+            .exchange_refresh_token(&token)
+            .request_async(&sender)
+            .await
+            .map_err(|err| pos_grant_error(err, &http, PasserelleError::SessionExpired))?;
+        // The backend may keep the refresh token unchanged (RFC 6749 §6).
+        let kept = response.refresh_token().is_none().then(|| refresh_token.clone());
+        let session = PosSession::new(
+            Secret::new(response.access_token().secret().clone()),
+            kept.or_else(|| response.refresh_token().map(|t| Secret::new(t.secret().clone()))),
+            response.expires_in().map(|d| d.as_secs()),
+        );
+        Ok(session)
+    }
+
+    /// The account behind an access token.
+    pub async fn me(&self, access_token: &Secret) -> Result<PosAccount> {
+        let response = self.authorized(reqwest::Method::GET, "/me", access_token).send().await;
+        let me: Me = json_or_error(response, "POS /me").await?;
+        Ok(PosAccount { account_id: me.account_id, email: me.email, business_name: me.business_name })
+    }
+
+    /// Asks the broker to exchange a HubRise code; it answers with HubRise's token JSON.
+    pub async fn broker_exchange(
+        &self,
+        access_token: &Secret,
+        exchange: &BrokerExchange<'_>,
+    ) -> Result<HubriseTokenResponse> {
+        let response = self
+            .authorized(reqwest::Method::POST, "/hubrise/broker/token", access_token)
+            .json(exchange)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        match status {
+            200 => HubriseTokenResponse::from_json(&bytes).map_err(|_| unexpected("broker token answer")),
+            401 if is_pos_token_error(&bytes) => Err(PasserelleError::SessionExpired),
+            _ => {
+                let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+                Err(token_status_error(status, &body))
+            }
+        }
+    }
+
+    /// Asks the backend to revoke a location's token at HubRise and forget the connection.
+    pub async fn broker_revoke(&self, access_token: &Secret, location_id: &str) -> Result<()> {
+        let path = format!("/hubrise/connections/{location_id}/revoke");
+        let response = self.authorized(reqwest::Method::POST, &path, access_token).send().await;
+        let status = response.map_err(transport_error)?.status();
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            401 => Err(PasserelleError::SessionExpired),
+            other => Err(PasserelleError::HubriseApi {
+                status: other,
+                error_type: "revoke_failed".into(),
+                message: "the POS backend could not revoke the connection".into(),
+            }),
+        }
+    }
+
+    fn authorized(&self, method: reqwest::Method, path: &str, token: &Secret) -> reqwest::RequestBuilder {
+        tracing::debug!(target: "passerelle::pos", %method, path, "request");
+        self.client.request(method, self.endpoint.join(path)).bearer_auth(token.expose())
+    }
+}
+
+fn session_from(response: &BasicTokenResponse) -> PosSession {
+    PosSession::new(
+        Secret::new(response.access_token().secret().clone()),
+        response.refresh_token().map(|t| Secret::new(t.secret().clone())),
+        response.expires_in().map(|d| d.as_secs()),
+    )
+}
+
+/// `invalid_grant` means the credentials (or refresh token) were refused: `refused` says which.
+fn pos_grant_error(
+    err: RequestTokenError<OAuthTransportError, PosOAuthError>,
+    http: &OAuthHttp,
+    refused: PasserelleError,
+) -> PasserelleError {
+    let meta = http.last_response();
+    match err {
+        RequestTokenError::Request(OAuthTransportError(reason)) => PasserelleError::Network { reason },
+        RequestTokenError::ServerResponse(body) if meta.status == 429 || body.retry_after.is_some() => {
+            PasserelleError::LockedOut {
+                retry_after_secs: body.retry_after.or(meta.retry_after_secs).unwrap_or(60),
+            }
+        }
+        RequestTokenError::ServerResponse(body) if body.error == "invalid_grant" => refused,
+        RequestTokenError::ServerResponse(_) if meta.status >= 500 => {
+            PasserelleError::Network { reason: format!("POS backend error {}", meta.status) }
+        }
+        RequestTokenError::ServerResponse(body) => {
+            unexpected(&format!("POS sign-in refused ({})", body.error.chars().take(40).collect::<String>()))
+        }
+        RequestTokenError::Parse(_, _) if meta.status >= 500 => {
+            PasserelleError::Network { reason: format!("POS backend error {}", meta.status) }
+        }
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
+            unexpected("the POS sign-in answer is not the JSON expected")
+        }
+    }
+}
+
+fn is_pos_token_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<PosOAuthError>(body).is_ok_and(|e| e.error == "invalid_token")
+}
+
+async fn json_or_error<T: serde::de::DeserializeOwned>(
+    response: reqwest::Result<reqwest::Response>,
+    what: &str,
+) -> Result<T> {
+    let response = response.map_err(transport_error)?;
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            let bytes = response.bytes().await.map_err(transport_error)?;
+            serde_json::from_slice(&bytes).map_err(|_| unexpected(what))
+        }
+        401 => Err(PasserelleError::SessionExpired),
+        500..=599 => Err(PasserelleError::Network { reason: format!("{what}: server error {status}") }),
+        _ => Err(unexpected(&format!("{what}: status {status}"))),
+    }
+}
+
+fn unexpected(reason: &str) -> PasserelleError {
+    PasserelleError::UnexpectedResponse { service: "POS backend".into(), reason: reason.into() }
+}

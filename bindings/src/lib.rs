@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use passerelle_core::{
-    ConfigChange, EventListener, HubriseConnection, PasserelleConfig, PasserelleError, PosAccount,
+    ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization, HubriseConnection,
+    HubriseConnectionOptions, OpenUrlOutcome, PasserelleConfig, PasserelleError, PosAccount,
     SecretStore, Settings,
 };
 
@@ -41,6 +42,70 @@ impl Passerelle {
     /// The signed-in POS account, if any.
     pub fn account(&self) -> Result<Option<PosAccount>> {
         guard(|| self.core.account())
+    }
+
+    /// Signs in with the POS account's e-mail and password. The password is never stored.
+    pub async fn sign_in(&self, email: String, password: String) -> Result<PosAccount> {
+        guard_async(self.core.sign_in(&email, &password)).await
+    }
+
+    /// Adopts the POS session of a host app that is already signed in.
+    pub async fn sign_in_with_pos_session(&self, access_token: String) -> Result<PosAccount> {
+        guard_async(self.core.sign_in_with_pos_session(&access_token)).await
+    }
+
+    /// Signs out and removes the account's secrets from the secret store.
+    pub async fn sign_out(&self) -> Result<()> {
+        guard_async(self.core.sign_out()).await
+    }
+
+    /// Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
+    pub fn begin_hubrise_connection(
+        &self,
+        options: HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
+        guard(|| self.core.begin_hubrise_connection(options))
+    }
+
+    /// Completes a connection from the callback URL; it waits for a restart to go active.
+    pub async fn complete_hubrise_connection(
+        &self,
+        callback_url: String,
+    ) -> Result<HubriseConnection> {
+        guard_async(self.core.complete_hubrise_connection(&callback_url)).await
+    }
+
+    /// Completes an out-of-band attempt with the code pasted from HubRise's page.
+    pub async fn complete_hubrise_connection_with_code(
+        &self,
+        code: String,
+        state: String,
+    ) -> Result<HubriseConnection> {
+        guard_async(
+            self.core
+                .complete_hubrise_connection_with_code(&code, &state),
+        )
+        .await
+    }
+
+    /// Abandons a connection attempt (the user closed the browser).
+    pub fn cancel_hubrise_connection(&self, state: String) -> Result<()> {
+        guard(|| self.core.cancel_hubrise_connection(&state))
+    }
+
+    /// Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
+    pub async fn handle_open_url(&self, url: String) -> Result<OpenUrlOutcome> {
+        guard_async(self.core.handle_open_url(&url)).await
+    }
+
+    /// Live check of a connection at HubRise; refreshes its names or records a refusal.
+    pub async fn check_connection(&self, connection_id: String) -> Result<HubriseConnection> {
+        guard_async(self.core.check_connection(&connection_id)).await
+    }
+
+    /// Disconnects a connection now; it leaves the list at the next restart.
+    pub async fn disconnect(&self, connection_id: String) -> Result<DisconnectOutcome> {
+        guard_async(self.core.disconnect(&connection_id)).await
     }
 
     /// The current account's HubRise connections.

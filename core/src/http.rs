@@ -34,7 +34,9 @@ pub fn transport_error(err: reqwest::Error) -> PasserelleError {
     } else {
         "connection failed"
     };
-    PasserelleError::Network { reason: format!("{kind}: {}", err.without_url()) }
+    PasserelleError::Network {
+        reason: format!("{kind}: {}", err.without_url()),
+    }
 }
 
 /// Status and `Retry-After` of the last answer an [`OAuthHttp`] received: the `oauth2` crate
@@ -45,8 +47,8 @@ pub struct ResponseMeta {
     pub retry_after_secs: Option<u64>,
 }
 
-/// Adapts the shared client to the `oauth2` crate (`oauth2::AsyncHttpClient` is implemented for
-/// closures returning futures; [`OAuthHttp::call`] is that closure).
+/// Adapts the shared client to the `oauth2` crate. The boxed `Send` future (rather than a closure)
+/// keeps the async exports `Send` for UniFFI's tokio runtime.
 #[derive(Clone)]
 pub struct OAuthHttp {
     client: reqwest::Client,
@@ -60,16 +62,22 @@ pub struct OAuthTransportError(pub String);
 
 impl OAuthHttp {
     pub fn new(client: reqwest::Client) -> Self {
-        Self { client, last: Arc::default() }
+        Self {
+            client,
+            last: Arc::default(),
+        }
     }
 
     /// What the last response said besides its body.
     pub fn last_response(&self) -> ResponseMeta {
-        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sends one `oauth2` request.
-    pub async fn call(
+    async fn send(
         &self,
         request: oauth2::HttpRequest,
     ) -> std::result::Result<oauth2::HttpResponse, OAuthTransportError> {
@@ -86,7 +94,10 @@ impl OAuthHttp {
             status: response.status().as_u16(),
             retry_after_secs: retry_after_secs(response.headers()),
         };
-        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = meta;
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = meta;
         let mut builder = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
@@ -95,17 +106,39 @@ impl OAuthHttp {
             .bytes()
             .await
             .map_err(|e| OAuthTransportError(transport_error(e).to_string()))?;
-        builder.body(bytes.to_vec()).map_err(|e| OAuthTransportError(e.to_string()))
+        builder
+            .body(bytes.to_vec())
+            .map_err(|e| OAuthTransportError(e.to_string()))
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
+    type Error = OAuthTransportError;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::result::Result<oauth2::HttpResponse, Self::Error>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
     }
 }
 
 /// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
 pub fn retry_after_secs(headers: &http::HeaderMap) -> Option<u64> {
-    let raw = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let raw = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = raw.parse::<u64>() {
         return Some(secs);
     }
-    let when = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
+    let when =
+        time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
     let secs = (when - time::OffsetDateTime::now_utc()).whole_seconds();
     Some(u64::try_from(secs).unwrap_or(0))
 }
@@ -124,10 +157,15 @@ mod tests {
     fn retry_after_in_seconds_or_as_a_date() {
         assert_eq!(retry_after_secs(&headers("120")), Some(120));
         let in_a_minute = time::OffsetDateTime::now_utc() + time::Duration::seconds(61);
-        let date = in_a_minute.format(&time::format_description::well_known::Rfc2822).unwrap();
+        let date = in_a_minute
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap();
         let secs = retry_after_secs(&headers(&date)).unwrap();
         assert!((55..=61).contains(&secs), "{secs}");
-        assert_eq!(retry_after_secs(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), Some(0));
+        assert_eq!(
+            retry_after_secs(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(0)
+        );
         assert_eq!(retry_after_secs(&headers("soon")), None);
         assert_eq!(retry_after_secs(&http::HeaderMap::new()), None);
     }

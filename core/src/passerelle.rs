@@ -105,7 +105,8 @@ impl Passerelle {
 
     /// Adopts the POS session of a host app that is already signed in.
     pub async fn sign_in_with_pos_session(&self, access_token: &str) -> Result<PosAccount> {
-        let account = auth::sign_in_with_pos_session(&self.shared, Secret::new(access_token)).await?;
+        let account =
+            auth::sign_in_with_pos_session(&self.shared, Secret::new(access_token)).await?;
         self.account_changed().await?;
         Ok(account)
     }
@@ -117,20 +118,31 @@ impl Passerelle {
     }
 
     /// Starts connecting a HubRise location: open the returned URL in the system browser.
-    pub fn begin_hubrise_connection(&self, options: HubriseConnectionOptions) -> Result<HubriseAuthorization> {
+    pub fn begin_hubrise_connection(
+        &self,
+        options: HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
         connect::begin(&self.shared, &options)
     }
 
     /// Completes a connection from the callback URL; the connection waits for a restart.
-    pub async fn complete_hubrise_connection(&self, callback_url: &str) -> Result<HubriseConnection> {
+    pub async fn complete_hubrise_connection(
+        &self,
+        callback_url: &str,
+    ) -> Result<HubriseConnection> {
         let connection = connect::complete_callback(&self.shared, callback_url).await?;
         self.changed().await?;
         Ok(connection)
     }
 
     /// Completes an out-of-band attempt with the code pasted from HubRise's page.
-    pub async fn complete_hubrise_connection_with_code(&self, code: &str, state: &str) -> Result<HubriseConnection> {
-        let connection = connect::complete_with_code(&self.shared, Secret::new(code), state).await?;
+    pub async fn complete_hubrise_connection_with_code(
+        &self,
+        code: &str,
+        state: &str,
+    ) -> Result<HubriseConnection> {
+        let connection =
+            connect::complete_with_code(&self.shared, Secret::new(code), state).await?;
         self.changed().await?;
         Ok(connection)
     }

@@ -66,7 +66,10 @@ impl Location {
 
 impl HubriseApi {
     pub fn new(client: reqwest::Client, base: &str) -> Self {
-        Self { client, base: base.trim_end_matches('/').to_owned() }
+        Self {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+        }
     }
 
     pub async fn location(&self, token: &Secret) -> Result<Location> {
@@ -80,7 +83,9 @@ impl HubriseApi {
     /// Registers a passive callback (no URL) for order creation and update.
     pub async fn register_passive_callback(&self, token: &Secret) -> Result<()> {
         let body = serde_json::json!({"url": null, "events": {"order": ["create", "update"]}});
-        self.send(token, reqwest::Method::POST, "/callback", Some(&body)).await.map(|_| ())
+        self.send(token, reqwest::Method::POST, "/callback", Some(&body))
+            .await
+            .map(|_| ())
     }
 
     pub async fn get_json<T: DeserializeOwned>(&self, token: &Secret, path: &str) -> Result<T> {
@@ -128,7 +133,9 @@ async fn error_from_response(response: reqwest::Response) -> PasserelleError {
         .unwrap_or_default();
     tracing::debug!(target: "passerelle::hubrise", status, error_type = ?body.error_type, "error answer");
     match status {
-        401 => PasserelleError::ConnectionRevoked { reason: body.reason() },
+        401 => PasserelleError::ConnectionRevoked {
+            reason: body.reason(),
+        },
         429 => PasserelleError::RateLimited {
             retry_after_secs: retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS),
         },

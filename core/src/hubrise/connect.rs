@@ -5,7 +5,9 @@
 //! code is exchanged once, by the POS backend's broker or directly; the token goes to the secret
 //! store only, and the connection waits for a restart before it goes active.
 
-use super::oauth::{self, AuthorizeParams, DirectExchange, HubriseAuthorization, HubriseConnectionOptions};
+use super::oauth::{
+    self, AuthorizeParams, DirectExchange, HubriseAuthorization, HubriseConnectionOptions,
+};
 use crate::config::{OUT_OF_BAND_REDIRECT_URI, TokenExchange};
 use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection};
 use crate::error::{PasserelleError, Result};
@@ -37,7 +39,10 @@ pub struct DisconnectOutcome {
 
 /// Starts a connection attempt and returns the consent page to open.
 pub fn begin(shared: &Shared, options: &HubriseConnectionOptions) -> Result<HubriseAuthorization> {
-    let account = shared.store.read(accounts::current)?.ok_or(PasserelleError::NotSignedIn)?;
+    let account = shared
+        .store
+        .read(accounts::current)?
+        .ok_or(PasserelleError::NotSignedIn)?;
     let redirect_uri = if options.out_of_band {
         OUT_OF_BAND_REDIRECT_URI.to_owned()
     } else {
@@ -53,7 +58,9 @@ pub fn begin(shared: &Shared, options: &HubriseConnectionOptions) -> Result<Hubr
         options,
     })?;
     let flow_id = new_id();
-    shared.secrets.set(&keys::pkce_verifier(&flow_id), &request.verifier)?;
+    shared
+        .secrets
+        .set(&keys::pkce_verifier(&flow_id), &request.verifier)?;
     let digest = oauth::state_digest(&request.state);
     let purged = shared.store.write(|tx| {
         flows::insert(tx, &flow_id, &account.account_id, &digest, &redirect_uri)?;
@@ -87,7 +94,10 @@ pub async fn complete_callback(shared: &Shared, callback_url: &str) -> Result<Hu
         } else {
             PasserelleError::UnexpectedResponse {
                 service: "HubRise OAuth".into(),
-                reason: format!("callback error {}", error.chars().take(40).collect::<String>()),
+                reason: format!(
+                    "callback error {}",
+                    error.chars().take(40).collect::<String>()
+                ),
             }
         });
     }
@@ -96,7 +106,11 @@ pub async fn complete_callback(shared: &Shared, callback_url: &str) -> Result<Hu
 }
 
 /// Completes an out-of-band attempt with the code the user pasted from HubRise's page.
-pub async fn complete_with_code(shared: &Shared, code: Secret, state: &str) -> Result<HubriseConnection> {
+pub async fn complete_with_code(
+    shared: &Shared,
+    code: Secret,
+    state: &str,
+) -> Result<HubriseConnection> {
     let code = Secret::new(code.expose().trim());
     if code.expose().is_empty() {
         return Err(PasserelleError::CodeMissing);
@@ -112,11 +126,17 @@ fn claimable_flow(shared: &Shared, state: &str, expected_redirect: &str) -> Resu
         return Err(PasserelleError::StateMissing);
     }
     let digest = oauth::state_digest(state);
-    let flow = shared.store.read(|c| flows::find_by_state(c, &digest))?.ok_or(PasserelleError::StateUnknown)?;
+    let flow = shared
+        .store
+        .read(|c| flows::find_by_state(c, &digest))?
+        .ok_or(PasserelleError::StateUnknown)?;
     if !flow.open {
         return Err(PasserelleError::StateReplayed);
     }
-    let account = shared.store.read(accounts::current)?.ok_or(PasserelleError::NotSignedIn)?;
+    let account = shared
+        .store
+        .read(accounts::current)?
+        .ok_or(PasserelleError::NotSignedIn)?;
     if flow.pos_account_id != account.account_id || flow.redirect_uri != expected_redirect {
         return Err(PasserelleError::StateMismatch);
     }
@@ -126,21 +146,30 @@ fn claimable_flow(shared: &Shared, state: &str, expected_redirect: &str) -> Resu
     Ok(flow)
 }
 
-async fn exchange_and_record(shared: &Shared, flow: &flows::FlowRow, code: &Secret) -> Result<HubriseConnection> {
+async fn exchange_and_record(
+    shared: &Shared,
+    flow: &flows::FlowRow,
+    code: &Secret,
+) -> Result<HubriseConnection> {
     // Close the attempt before exchanging: a concurrent or replayed callback then fails here
     // rather than spending the single-use code twice.
     if !shared.store.write(|tx| flows::close(tx, &flow.id, true))? {
         return Err(PasserelleError::StateReplayed);
     }
     let verifier_key = keys::pkce_verifier(&flow.id);
-    let verifier = shared.secrets.get(&verifier_key)?.ok_or(PasserelleError::StateUnknown)?;
+    let verifier = shared
+        .secrets
+        .get(&verifier_key)?
+        .ok_or(PasserelleError::StateUnknown)?;
     let token = exchange(shared, &flow.redirect_uri, code, &verifier).await;
     shared.secrets.delete(&verifier_key)?;
     let token = token?;
-    let names = token.names().ok_or_else(|| PasserelleError::UnexpectedResponse {
-        service: "HubRise OAuth".into(),
-        reason: "the token is not for a location".into(),
-    })?;
+    let names = token
+        .names()
+        .ok_or_else(|| PasserelleError::UnexpectedResponse {
+            service: "HubRise OAuth".into(),
+            reason: "the token is not for a location".into(),
+        })?;
     let connection = record_connection(shared, &flow.pos_account_id, &names, &token.secret())?;
     register_callback_early(shared, &token.secret()).await;
     Ok(connection)
@@ -181,10 +210,13 @@ async fn exchange(
 }
 
 fn client_secret(shared: &Shared) -> Result<Secret> {
-    shared.secrets.get(keys::HUBRISE_CLIENT_SECRET)?.ok_or_else(|| PasserelleError::InvalidConfig {
-        field: "token_exchange".into(),
-        reason: "the direct strategy needs the client secret in the secret store".into(),
-    })
+    shared
+        .secrets
+        .get(keys::HUBRISE_CLIENT_SECRET)?
+        .ok_or_else(|| PasserelleError::InvalidConfig {
+            field: "token_exchange".into(),
+            reason: "the direct strategy needs the client secret in the secret store".into(),
+        })
 }
 
 /// Saves the token and the connection. Re-connecting a location updates its row (HubRise
@@ -233,7 +265,9 @@ pub fn record_connection(
     };
     let connection = shared.store.read(|c| connections::get(c, &id))?.public;
     tracing::info!(target: "passerelle::connect", connection = %connection.id, location = %connection.location_id, "connected");
-    shared.events.emit(PasserelleEvent::ConnectionChanged { connection: connection.clone() });
+    shared.events.emit(PasserelleEvent::ConnectionChanged {
+        connection: connection.clone(),
+    });
     Ok(connection)
 }
 
@@ -263,18 +297,27 @@ pub async fn check(shared: &Shared, connection_id: &str) -> Result<HubriseConnec
         }
         Err(err) => {
             let reason = err.to_string();
-            shared.store.write(|tx| connections::record_failure(tx, connection_id, &reason, false))?;
+            shared
+                .store
+                .write(|tx| connections::record_failure(tx, connection_id, &reason, false))?;
             return Err(err);
         }
     }
-    let connection = shared.store.read(|c| connections::get(c, connection_id))?.public;
-    shared.events.emit(PasserelleEvent::ConnectionChanged { connection: connection.clone() });
+    let connection = shared
+        .store
+        .read(|c| connections::get(c, connection_id))?
+        .public;
+    shared.events.emit(PasserelleEvent::ConnectionChanged {
+        connection: connection.clone(),
+    });
     Ok(connection)
 }
 
 /// HubRise refused the token: keep everything, remember why, ask for "Reconnect HubRise".
 pub fn record_refusal(shared: &Shared, row: &ConnectionRow, reason: &str) -> Result<ConnectionRow> {
-    shared.store.write(|tx| connections::record_failure(tx, &row.public.id, reason, true))?;
+    shared
+        .store
+        .write(|tx| connections::record_failure(tx, &row.public.id, reason, true))?;
     tracing::warn!(target: "passerelle::connect", connection = %row.public.id, "reconnect needed");
     shared.events.emit(PasserelleEvent::ReconnectNeeded {
         connection_id: row.public.id.clone(),
@@ -287,26 +330,48 @@ pub fn record_refusal(shared: &Shared, row: &ConnectionRow, reason: &str) -> Res
 /// `Removing` until the next restart.
 pub async fn disconnect(shared: &Shared, connection_id: &str) -> Result<DisconnectOutcome> {
     let row = owned_row(shared, connection_id)?;
-    if matches!(row.public.state, ConnectionState::Removing | ConnectionState::Removed) {
-        return Err(PasserelleError::InvalidState { reason: "the connection is already disconnected".into() });
+    if matches!(
+        row.public.state,
+        ConnectionState::Removing | ConnectionState::Removed
+    ) {
+        return Err(PasserelleError::InvalidState {
+            reason: "the connection is already disconnected".into(),
+        });
     }
     let revoke_failure = match shared.secrets.get(&row.secret_key)? {
-        Some(token) => revoke(shared, &row, &token).await.err().map(|e| e.to_string()),
+        Some(token) => revoke(shared, &row, &token)
+            .await
+            .err()
+            .map(|e| e.to_string()),
         None => Some("no token on this device".into()),
     };
     shared.secrets.delete(&row.secret_key)?;
-    shared.store.write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removing))?;
-    let connection = shared.store.read(|c| connections::get(c, connection_id))?.public;
+    shared
+        .store
+        .write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removing))?;
+    let connection = shared
+        .store
+        .read(|c| connections::get(c, connection_id))?
+        .public;
     tracing::info!(target: "passerelle::connect", connection = %connection_id, revoked = revoke_failure.is_none(), "disconnected");
-    shared.events.emit(PasserelleEvent::ConnectionChanged { connection: connection.clone() });
-    Ok(DisconnectOutcome { connection, revoked: revoke_failure.is_none(), revoke_failure })
+    shared.events.emit(PasserelleEvent::ConnectionChanged {
+        connection: connection.clone(),
+    });
+    Ok(DisconnectOutcome {
+        connection,
+        revoked: revoke_failure.is_none(),
+        revoke_failure,
+    })
 }
 
 async fn revoke(shared: &Shared, row: &ConnectionRow, token: &Secret) -> Result<()> {
     match shared.config.token_exchange {
         TokenExchange::Broker => {
             let (_, access) = auth::access_token(shared).await?;
-            shared.pos.broker_revoke(&access, &row.public.location_id).await
+            shared
+                .pos
+                .broker_revoke(&access, &row.public.location_id)
+                .await
         }
         TokenExchange::Direct => {
             let secret = client_secret(shared)?;
@@ -318,10 +383,15 @@ async fn revoke(shared: &Shared, row: &ConnectionRow, token: &Secret) -> Result<
 
 /// A connection of the current account (another account's ids are "not found").
 fn owned_row(shared: &Shared, connection_id: &str) -> Result<ConnectionRow> {
-    let account = shared.store.read(accounts::current)?.ok_or(PasserelleError::NotSignedIn)?;
+    let account = shared
+        .store
+        .read(accounts::current)?
+        .ok_or(PasserelleError::NotSignedIn)?;
     let row = shared.store.read(|c| connections::get(c, connection_id))?;
     if row.pos_account_id != account.account_id || row.public.state == ConnectionState::Removed {
-        return Err(PasserelleError::NotFound { what: format!("connection {connection_id}") });
+        return Err(PasserelleError::NotFound {
+            what: format!("connection {connection_id}"),
+        });
     }
     Ok(row)
 }
@@ -354,22 +424,38 @@ pub async fn handle_open_url(shared: &Shared, url: &str) -> Result<OpenUrlOutcom
         return Ok(OpenUrlOutcome::NotHandled);
     };
     match oauth::parse_callback(url, &shared.endpoints.redirect) {
-        Ok(_) => return complete_callback(shared, url).await.map(|connection| OpenUrlOutcome::Connected { connection }),
+        Ok(_) => {
+            return complete_callback(shared, url)
+                .await
+                .map(|connection| OpenUrlOutcome::Connected { connection });
+        }
         Err(PasserelleError::RedirectMismatch { .. }) => {}
         Err(err) => return Err(err),
     }
     if parsed.scheme() != shared.endpoints.redirect.scheme() {
         return Ok(OpenUrlOutcome::NotHandled);
     }
-    let Some(app_instance_id) = parsed.query_pairs().find(|(k, _)| k == "app_instance_id").map(|(_, v)| v.into_owned())
+    let Some(app_instance_id) = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "app_instance_id")
+        .map(|(_, v)| v.into_owned())
     else {
         return Ok(OpenUrlOutcome::NotHandled);
     };
     // app_instance_id is guessable: it selects what to show, it never authenticates anything.
-    let account = shared.store.read(accounts::current)?.ok_or(PasserelleError::NotSignedIn)?;
-    let rows = shared.store.read(|c| connections::list_live(c, &account.account_id))?;
+    let account = shared
+        .store
+        .read(accounts::current)?
+        .ok_or(PasserelleError::NotSignedIn)?;
+    let rows = shared
+        .store
+        .read(|c| connections::list_live(c, &account.account_id))?;
     rows.into_iter()
         .find(|row| row.public.app_instance_id.as_deref() == Some(app_instance_id.as_str()))
-        .map(|row| OpenUrlOutcome::ShowConnection { connection: row.public })
-        .ok_or_else(|| PasserelleError::NotFound { what: "connection for this app instance".into() })
+        .map(|row| OpenUrlOutcome::ShowConnection {
+            connection: row.public,
+        })
+        .ok_or_else(|| PasserelleError::NotFound {
+            what: "connection for this app instance".into(),
+        })
 }

@@ -5,8 +5,7 @@
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken,
-    TokenUrl,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken, TokenUrl,
 };
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -127,11 +126,18 @@ pub fn parse_callback(callback_url: &str, redirect_uri: &Url) -> Result<Callback
             reason: "scheme, host or path differs from the redirect URI".into(),
         });
     }
-    let mut params = CallbackParams { state: None, code: None, error: None };
+    let mut params = CallbackParams {
+        state: None,
+        code: None,
+        error: None,
+    };
     for (name, value) in url.query_pairs() {
         let slot_taken = match name.as_ref() {
             "state" => params.state.replace(value.into_owned()).is_some(),
-            "code" => params.code.replace(Secret::new(value.into_owned())).is_some(),
+            "code" => params
+                .code
+                .replace(Secret::new(value.into_owned()))
+                .is_some(),
             "error" => params.error.replace(value.into_owned()).is_some(),
             _ => false,
         };
@@ -149,7 +155,10 @@ pub fn parse_callback(callback_url: &str, redirect_uri: &Url) -> Result<Callback
 
 /// The digest under which a flow's state is stored: the state itself never reaches SQLite.
 pub fn state_digest(state: &str) -> String {
-    Sha256::digest(state.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether a redirect URI is HubRise's out-of-band one.
@@ -173,14 +182,17 @@ pub async fn exchange_code_direct(
     http: &OAuthHttp,
     exchange: &DirectExchange<'_>,
 ) -> Result<HubriseTokenResponse> {
-    let client = oauth_client(exchange.oauth_base, exchange.client_id, Some(exchange.client_secret))?
-        .set_redirect_uri(redirect_url(exchange.redirect_uri)?);
-    let sender = |request| http.call(request);
+    let client = oauth_client(
+        exchange.oauth_base,
+        exchange.client_id,
+        Some(exchange.client_secret),
+    )?
+    .set_redirect_uri(redirect_url(exchange.redirect_uri)?);
     client
         .exchange_code(AuthorizationCode::new(exchange.code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(exchange.verifier.expose().to_owned()))
         .add_extra_param("device_id", exchange.device_id)
-        .request_async(&sender)
+        .request_async(http)
         .await
         .map_err(|err| token_error(err, http.last_response().status))
 }
@@ -206,8 +218,12 @@ pub async fn revoke_direct(
     if response.status().is_success() {
         return Ok(());
     }
-    let body: HubriseErrorBody =
-        response.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let body: HubriseErrorBody = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
     Err(token_status_error(status, &body))
 }
 
@@ -244,8 +260,10 @@ fn oauth_client(
 }
 
 fn redirect_url(raw: &str) -> Result<RedirectUrl> {
-    RedirectUrl::new(raw.to_owned())
-        .map_err(|e| PasserelleError::InvalidConfig { field: "redirect_uri".into(), reason: e.to_string() })
+    RedirectUrl::new(raw.to_owned()).map_err(|e| PasserelleError::InvalidConfig {
+        field: "redirect_uri".into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Maps a failed token request: HubRise answers 400 for a bad code, 401 for bad client
@@ -255,7 +273,9 @@ pub fn token_error(
     status: u16,
 ) -> PasserelleError {
     match err {
-        RequestTokenError::Request(OAuthTransportError(reason)) => PasserelleError::Network { reason },
+        RequestTokenError::Request(OAuthTransportError(reason)) => {
+            PasserelleError::Network { reason }
+        }
         RequestTokenError::ServerResponse(body) => token_status_error(status, &body),
         RequestTokenError::Parse(_, _) => unexpected("the token answer is not the JSON expected"),
         RequestTokenError::Other(reason) => unexpected(&reason),
@@ -265,9 +285,13 @@ pub fn token_error(
 /// The typed error for a token endpoint's error status and body.
 pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> PasserelleError {
     match status {
-        400 | 404 => PasserelleError::InvalidGrant { reason: body.reason() },
+        400 | 404 => PasserelleError::InvalidGrant {
+            reason: body.reason(),
+        },
         401 => PasserelleError::InvalidClient,
-        429 => PasserelleError::RateLimited { retry_after_secs: 60 },
+        429 => PasserelleError::RateLimited {
+            retry_after_secs: 60,
+        },
         _ => PasserelleError::HubriseApi {
             status,
             error_type: body.error_type.clone().unwrap_or_else(|| "unknown".into()),
@@ -278,7 +302,10 @@ pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> PasserelleErr
 
 fn unexpected(reason: &str) -> PasserelleError {
     // Never the body: it could echo what we sent.
-    PasserelleError::UnexpectedResponse { service: "HubRise OAuth".into(), reason: reason.chars().take(160).collect() }
+    PasserelleError::UnexpectedResponse {
+        service: "HubRise OAuth".into(),
+        reason: reason.chars().take(160).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -291,7 +318,10 @@ mod tests {
 
     #[test]
     fn authorize_url_carries_state_pkce_device_and_scope() {
-        let options = HubriseConnectionOptions { location_name: Some("Paris".into()), ..Default::default() };
+        let options = HubriseConnectionOptions {
+            location_name: Some("Paris".into()),
+            ..Default::default()
+        };
         let request = authorize_request(&AuthorizeParams {
             oauth_base: "https://manager.hubrise.com/oauth2/v1",
             client_id: "459691768564.clients.hubrise.com",
@@ -302,14 +332,24 @@ mod tests {
         })
         .unwrap();
         let url = Url::parse(&request.url).unwrap();
-        let get = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+        let get = |k: &str| {
+            url.query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
         assert_eq!(url.path(), "/oauth2/v1/authorize");
         assert_eq!(get("state").unwrap(), request.state);
         assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
-        assert_eq!(get("scope").as_deref(), Some("location[orders.write,catalog.read]"));
+        assert_eq!(
+            get("scope").as_deref(),
+            Some("location[orders.write,catalog.read]")
+        );
         assert_eq!(get("device_id").as_deref(), Some("ipad-1"));
         assert_eq!(get("location_name").as_deref(), Some("Paris"));
-        assert!(!request.url.contains(request.verifier.expose()), "the verifier never leaves");
+        assert!(
+            !request.url.contains(request.verifier.expose()),
+            "the verifier never leaves"
+        );
     }
 
     #[test]
@@ -327,15 +367,26 @@ mod tests {
 
     #[test]
     fn callback_parameters_are_read_once() {
-        let p = parse_callback("passerelle-demo://oauth/hubrise?code=abc&state=xyz", &redirect()).unwrap();
+        let p = parse_callback(
+            "passerelle-demo://oauth/hubrise?code=abc&state=xyz",
+            &redirect(),
+        )
+        .unwrap();
         assert_eq!(p.state.as_deref(), Some("xyz"));
         assert_eq!(p.code.unwrap().expose(), "abc");
-        let denied =
-            parse_callback("passerelle-demo://oauth/hubrise?error=access_denied&state=s", &redirect()).unwrap();
+        let denied = parse_callback(
+            "passerelle-demo://oauth/hubrise?error=access_denied&state=s",
+            &redirect(),
+        )
+        .unwrap();
         assert_eq!(denied.error.as_deref(), Some("access_denied"));
-        let twice = parse_callback("passerelle-demo://oauth/hubrise?code=a&code=b&state=s", &redirect());
+        let twice = parse_callback(
+            "passerelle-demo://oauth/hubrise?code=a&code=b&state=s",
+            &redirect(),
+        );
         assert_eq!(twice.unwrap_err().code(), "redirect_mismatch");
-        let empty = parse_callback("passerelle-demo://oauth/hubrise?code=&state=", &redirect()).unwrap();
+        let empty =
+            parse_callback("passerelle-demo://oauth/hubrise?code=&state=", &redirect()).unwrap();
         assert!(empty.code.is_none() && empty.state.is_none());
     }
 

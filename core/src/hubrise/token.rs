@@ -139,7 +139,10 @@ mod tests {
             "account_name":"Bella Pizza","location_name":"Paris","catalog_name":"Bella Pizza",
             "customer_list_name":"Bella Pizza"}"#;
         let token = HubriseTokenResponse::from_json(body).unwrap();
-        assert_eq!(oauth2::TokenResponse::token_type(&token), &BasicTokenType::Bearer);
+        assert_eq!(
+            oauth2::TokenResponse::token_type(&token),
+            &BasicTokenType::Bearer
+        );
         let names = token.names().unwrap();
         assert_eq!(names.location_name.as_deref(), Some("Paris"));
         assert_eq!(names.catalog_id.as_deref(), Some("psmlf"));
@@ -148,7 +151,8 @@ mod tests {
 
     #[test]
     fn a_token_without_location_has_no_names() {
-        let token = HubriseTokenResponse::from_json(br#"{"access_token":"x","location_id":null}"#).unwrap();
+        let token =
+            HubriseTokenResponse::from_json(br#"{"access_token":"x","location_id":null}"#).unwrap();
         assert!(token.names().is_none());
     }
 }

@@ -29,7 +29,9 @@ pub async fn sign_in_with_pos_session(shared: &Shared, access_token: Secret) -> 
 async fn adopt_session(shared: &Shared, session: PosSession) -> Result<PosAccount> {
     let account = shared.pos.me(&session.access_token()).await?;
     session.save(&shared.secrets, &account.account_id)?;
-    shared.store.write(|tx| accounts::make_current(tx, &account))?;
+    shared
+        .store
+        .write(|tx| accounts::make_current(tx, &account))?;
     tracing::info!(target: "passerelle::pos", account = %account.account_id, "signed in");
     Ok(account)
 }
@@ -40,11 +42,15 @@ pub fn sign_out(shared: &Shared) -> Result<()> {
     let Some(account) = shared.store.read(accounts::current)? else {
         return Ok(());
     };
-    let rows = shared.store.read(|conn| connections::list_live(conn, &account.account_id))?;
+    let rows = shared
+        .store
+        .read(|conn| connections::list_live(conn, &account.account_id))?;
     for row in rows {
         shared.secrets.delete(&row.secret_key)?;
     }
-    shared.secrets.delete(&keys::pos_session(&account.account_id))?;
+    shared
+        .secrets
+        .delete(&keys::pos_session(&account.account_id))?;
     shared.store.write(|tx| accounts::clear_current(tx))?;
     tracing::info!(target: "passerelle::pos", account = %account.account_id, "signed out");
     Ok(())
@@ -52,7 +58,10 @@ pub fn sign_out(shared: &Shared) -> Result<()> {
 
 /// The current account and a valid access token, refreshed when it is about to expire.
 pub async fn access_token(shared: &Shared) -> Result<(PosAccount, Secret)> {
-    let account = shared.store.read(accounts::current)?.ok_or(PasserelleError::NotSignedIn)?;
+    let account = shared
+        .store
+        .read(accounts::current)?
+        .ok_or(PasserelleError::NotSignedIn)?;
     // One refresh at a time: refresh tokens rotate, a second concurrent refresh would fail.
     let _guard = shared.session_lock.lock().await;
     let session = PosSession::load(&shared.secrets, &account.account_id)?
@@ -60,7 +69,9 @@ pub async fn access_token(shared: &Shared) -> Result<(PosAccount, Secret)> {
     if !session.needs_refresh() {
         return Ok((account, session.access_token()));
     }
-    let refresh_token = session.refresh_token().ok_or(PasserelleError::SessionExpired)?;
+    let refresh_token = session
+        .refresh_token()
+        .ok_or(PasserelleError::SessionExpired)?;
     let refreshed = shared.pos.refresh(&refresh_token).await?;
     refreshed.save(&shared.secrets, &account.account_id)?;
     tracing::debug!(target: "passerelle::pos", "POS session refreshed");

@@ -86,20 +86,23 @@ impl PosClient {
         let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
             .set_auth_type(AuthType::RequestBody)
             .set_token_uri(token_url);
-        Ok(Self { client, endpoint, oauth })
+        Ok(Self {
+            client,
+            endpoint,
+            oauth,
+        })
     }
 
     /// Password grant. Wrong credentials and lockout are typed and never retried here.
     pub async fn password_grant(&self, email: &str, password: &Secret) -> Result<PosSession> {
         let http = OAuthHttp::new(self.client.clone());
-        let sender = |request| http.call(request);
         let response = self
             .oauth
             .exchange_password(
                 &ResourceOwnerUsername::new(email.to_owned()),
                 &ResourceOwnerPassword::new(password.expose().to_owned()),
             )
-            .request_async(&sender)
+            .request_async(&http)
             .await
             .map_err(|err| pos_grant_error(err, &http, PasserelleError::InvalidCredentials))?;
         Ok(session_from(&response))
@@ -108,19 +111,25 @@ impl PosClient {
     /// Refresh grant; a refused refresh token means the session is over.
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<PosSession> {
         let http = OAuthHttp::new(self.client.clone());
-        let sender = |request| http.call(request);
         let token = RefreshToken::new(refresh_token.expose().to_owned());
         let response = self
             .oauth
             .exchange_refresh_token(&token)
-            .request_async(&sender)
+            .request_async(&http)
             .await
             .map_err(|err| pos_grant_error(err, &http, PasserelleError::SessionExpired))?;
         // The backend may keep the refresh token unchanged (RFC 6749 §6).
-        let kept = response.refresh_token().is_none().then(|| refresh_token.clone());
+        let kept = response
+            .refresh_token()
+            .is_none()
+            .then(|| refresh_token.clone());
         let session = PosSession::new(
             Secret::new(response.access_token().secret().clone()),
-            kept.or_else(|| response.refresh_token().map(|t| Secret::new(t.secret().clone()))),
+            kept.or_else(|| {
+                response
+                    .refresh_token()
+                    .map(|t| Secret::new(t.secret().clone()))
+            }),
             response.expires_in().map(|d| d.as_secs()),
         );
         Ok(session)
@@ -128,9 +137,16 @@ impl PosClient {
 
     /// The account behind an access token.
     pub async fn me(&self, access_token: &Secret) -> Result<PosAccount> {
-        let response = self.authorized(reqwest::Method::GET, "/me", access_token).send().await;
+        let response = self
+            .authorized(reqwest::Method::GET, "/me", access_token)
+            .send()
+            .await;
         let me: Me = json_or_error(response, "POS /me").await?;
-        Ok(PosAccount { account_id: me.account_id, email: me.email, business_name: me.business_name })
+        Ok(PosAccount {
+            account_id: me.account_id,
+            email: me.email,
+            business_name: me.business_name,
+        })
     }
 
     /// Asks the broker to exchange a HubRise code; it answers with HubRise's token JSON.
@@ -148,7 +164,8 @@ impl PosClient {
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport_error)?;
         match status {
-            200 => HubriseTokenResponse::from_json(&bytes).map_err(|_| unexpected("broker token answer")),
+            200 => HubriseTokenResponse::from_json(&bytes)
+                .map_err(|_| unexpected("broker token answer")),
             401 if is_pos_token_error(&bytes) => Err(PasserelleError::SessionExpired),
             _ => {
                 let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -160,7 +177,10 @@ impl PosClient {
     /// Asks the backend to revoke a location's token at HubRise and forget the connection.
     pub async fn broker_revoke(&self, access_token: &Secret, location_id: &str) -> Result<()> {
         let path = format!("/hubrise/connections/{location_id}/revoke");
-        let response = self.authorized(reqwest::Method::POST, &path, access_token).send().await;
+        let response = self
+            .authorized(reqwest::Method::POST, &path, access_token)
+            .send()
+            .await;
         let status = response.map_err(transport_error)?.status();
         match status.as_u16() {
             200..=299 => Ok(()),
@@ -173,16 +193,25 @@ impl PosClient {
         }
     }
 
-    fn authorized(&self, method: reqwest::Method, path: &str, token: &Secret) -> reqwest::RequestBuilder {
+    fn authorized(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &Secret,
+    ) -> reqwest::RequestBuilder {
         tracing::debug!(target: "passerelle::pos", %method, path, "request");
-        self.client.request(method, self.endpoint.join(path)).bearer_auth(token.expose())
+        self.client
+            .request(method, self.endpoint.join(path))
+            .bearer_auth(token.expose())
     }
 }
 
 fn session_from(response: &BasicTokenResponse) -> PosSession {
     PosSession::new(
         Secret::new(response.access_token().secret().clone()),
-        response.refresh_token().map(|t| Secret::new(t.secret().clone())),
+        response
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone())),
         response.expires_in().map(|d| d.as_secs()),
     )
 }
@@ -195,22 +224,27 @@ fn pos_grant_error(
 ) -> PasserelleError {
     let meta = http.last_response();
     match err {
-        RequestTokenError::Request(OAuthTransportError(reason)) => PasserelleError::Network { reason },
-        RequestTokenError::ServerResponse(body) if meta.status == 429 || body.retry_after.is_some() => {
+        RequestTokenError::Request(OAuthTransportError(reason)) => {
+            PasserelleError::Network { reason }
+        }
+        RequestTokenError::ServerResponse(body)
+            if meta.status == 429 || body.retry_after.is_some() =>
+        {
             PasserelleError::LockedOut {
                 retry_after_secs: body.retry_after.or(meta.retry_after_secs).unwrap_or(60),
             }
         }
         RequestTokenError::ServerResponse(body) if body.error == "invalid_grant" => refused,
-        RequestTokenError::ServerResponse(_) if meta.status >= 500 => {
-            PasserelleError::Network { reason: format!("POS backend error {}", meta.status) }
-        }
-        RequestTokenError::ServerResponse(body) => {
-            unexpected(&format!("POS sign-in refused ({})", body.error.chars().take(40).collect::<String>()))
-        }
-        RequestTokenError::Parse(_, _) if meta.status >= 500 => {
-            PasserelleError::Network { reason: format!("POS backend error {}", meta.status) }
-        }
+        RequestTokenError::ServerResponse(_) if meta.status >= 500 => PasserelleError::Network {
+            reason: format!("POS backend error {}", meta.status),
+        },
+        RequestTokenError::ServerResponse(body) => unexpected(&format!(
+            "POS sign-in refused ({})",
+            body.error.chars().take(40).collect::<String>()
+        )),
+        RequestTokenError::Parse(_, _) if meta.status >= 500 => PasserelleError::Network {
+            reason: format!("POS backend error {}", meta.status),
+        },
         RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
             unexpected("the POS sign-in answer is not the JSON expected")
         }
@@ -233,11 +267,16 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(
             serde_json::from_slice(&bytes).map_err(|_| unexpected(what))
         }
         401 => Err(PasserelleError::SessionExpired),
-        500..=599 => Err(PasserelleError::Network { reason: format!("{what}: server error {status}") }),
+        500..=599 => Err(PasserelleError::Network {
+            reason: format!("{what}: server error {status}"),
+        }),
         _ => Err(unexpected(&format!("{what}: status {status}"))),
     }
 }
 
 fn unexpected(reason: &str) -> PasserelleError {
-    PasserelleError::UnexpectedResponse { service: "POS backend".into(), reason: reason.into() }
+    PasserelleError::UnexpectedResponse {
+        service: "POS backend".into(),
+        reason: reason.into(),
+    }
 }

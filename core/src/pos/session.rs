@@ -23,16 +23,24 @@ impl std::fmt::Debug for PosSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PosSession")
             .field("access_token", &"<redacted>")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("expires_at_ms", &self.expires_at_ms)
             .finish()
     }
 }
 
 impl PosSession {
-    pub fn new(access_token: Secret, refresh_token: Option<Secret>, expires_in_secs: Option<u64>) -> Self {
-        let expires_at_ms = expires_in_secs
-            .map(|secs| now_ms().saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)));
+    pub fn new(
+        access_token: Secret,
+        refresh_token: Option<Secret>,
+        expires_in_secs: Option<u64>,
+    ) -> Self {
+        let expires_at_ms = expires_in_secs.map(|secs| {
+            now_ms().saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX))
+        });
         Self {
             access_token: access_token.expose().to_owned(),
             refresh_token: refresh_token.map(|t| t.expose().to_owned()),
@@ -49,7 +57,8 @@ impl PosSession {
     }
 
     pub fn needs_refresh(&self) -> bool {
-        self.expires_at_ms.is_some_and(|at| now_ms() + REFRESH_MARGIN_MS >= at)
+        self.expires_at_ms
+            .is_some_and(|at| now_ms() + REFRESH_MARGIN_MS >= at)
     }
 
     pub fn load(secrets: &Secrets, pos_account_id: &str) -> Result<Option<Self>> {
@@ -58,7 +67,9 @@ impl PosSession {
         };
         serde_json::from_str(raw.expose())
             .map(Some)
-            .map_err(|_| PasserelleError::SecretStore { reason: "stored POS session is unreadable".into() })
+            .map_err(|_| PasserelleError::SecretStore {
+                reason: "stored POS session is unreadable".into(),
+            })
     }
 
     pub fn save(&self, secrets: &Secrets, pos_account_id: &str) -> Result<()> {

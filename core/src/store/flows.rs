@@ -16,7 +16,13 @@ pub struct FlowRow {
     pub created_at: i64,
 }
 
-pub fn insert(conn: &Connection, id: &str, pos_account_id: &str, state_digest: &str, redirect_uri: &str) -> Result<()> {
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    pos_account_id: &str,
+    state_digest: &str,
+    redirect_uri: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO oauth_flows (id, pos_account_id, state_digest, redirect_uri, status, created_at)
          VALUES (?1, ?2, ?3, ?4, 'open', ?5)",

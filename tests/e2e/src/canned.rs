@@ -38,7 +38,11 @@ impl CannedServer {
                 });
             }
         });
-        CannedServer { base_url, hits, task }
+        CannedServer {
+            base_url,
+            hits,
+            task,
+        }
     }
 
     /// How many connections it accepted.

@@ -53,7 +53,11 @@ impl World {
 
     pub async fn start_with(options: SandboxOptions) -> World {
         let sandbox = Sandbox::start(options).await.expect("sandbox");
-        World { sandbox, dir: tempfile::tempdir().unwrap(), secrets: Arc::new(InMemorySecretStore::new()) }
+        World {
+            sandbox,
+            dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::new(InMemorySecretStore::new()),
+        }
     }
 
     /// Passerelle's configuration for this sandbox (a short poll interval: loopback only).
@@ -66,16 +70,23 @@ impl World {
         self.open_with(self.config()).await
     }
 
-    pub async fn open_with(&self, config: PasserelleConfig) -> (Passerelle, Arc<RecordingListener>) {
+    pub async fn open_with(
+        &self,
+        config: PasserelleConfig,
+    ) -> (Passerelle, Arc<RecordingListener>) {
         let events = Arc::new(RecordingListener::default());
-        let app = Passerelle::open(config, self.secrets.clone(), events.clone()).await.expect("open");
+        let app = Passerelle::open(config, self.secrets.clone(), events.clone())
+            .await
+            .expect("open");
         (app, events)
     }
 
     /// Signs in with the seeded POS account.
     pub async fn sign_in(&self, app: &Passerelle) {
         let pos = self.sandbox.seed().pos_account();
-        app.sign_in(&pos.email, &pos.password).await.expect("sign in");
+        app.sign_in(&pos.email, &pos.password)
+            .await
+            .expect("sign in");
     }
 
     /// The restaurant's choice on the consent page for a location (its first catalog and list).
@@ -95,18 +106,30 @@ impl World {
     /// Begin → consent page (Allow) → complete: returns the pending connection.
     pub async fn connect(&self, app: &Passerelle, location_id: &str) -> HubriseConnection {
         let callback = self.approve(app, location_id).await;
-        app.complete_hubrise_connection(&callback).await.expect("complete")
+        app.complete_hubrise_connection(&callback)
+            .await
+            .expect("complete")
     }
 
     /// Begin and approve on the consent page; returns the callback URL HubRise redirected to.
     pub async fn approve(&self, app: &Passerelle, location_id: &str) -> String {
-        let authorization = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap();
-        consent::approve(&authorization.authorize_url, &self.choice(location_id)).await.expect("consent")
+        let authorization = app
+            .begin_hubrise_connection(HubriseConnectionOptions::default())
+            .unwrap();
+        consent::approve(&authorization.authorize_url, &self.choice(location_id))
+            .await
+            .expect("consent")
     }
 
     /// Every location id of the seeded account, in order.
     pub fn location_ids(&self) -> Vec<String> {
-        self.sandbox.seed().account().locations.iter().map(|l| l.id.clone()).collect()
+        self.sandbox
+            .seed()
+            .account()
+            .locations
+            .iter()
+            .map(|l| l.id.clone())
+            .collect()
     }
 }
 

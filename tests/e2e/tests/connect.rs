@@ -24,7 +24,9 @@ async fn happy_path_connect_restart_active() {
     assert!(connection.catalog_id.is_some() && connection.catalog_name.is_some());
     assert!(connection.customer_list_id.is_some() && connection.customer_list_name.is_some());
     assert!(app.restart_required().unwrap());
-    events.wait_for(|e| matches!(e, PasserelleEvent::RestartRequired { .. })).await;
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::RestartRequired { .. }))
+        .await;
 
     app.restart().await.unwrap();
     let active = app.connections().unwrap();
@@ -35,9 +37,22 @@ async fn happy_path_connect_restart_active() {
     // The token lives in the secret store only, and works at HubRise.
     let checked = app.check_connection(&active[0].id).await.unwrap();
     assert!(!checked.reconnect_needed);
-    assert!(world.secrets.keys().iter().any(|k| k.ends_with("/access_token")));
+    assert!(
+        world
+            .secrets
+            .keys()
+            .iter()
+            .any(|k| k.ends_with("/access_token"))
+    );
     // Decision 7: the passive callback was registered right after the exchange.
-    assert_eq!(world.sandbox.admin().count_requests("POST", "/v1/callback").await, 1);
+    assert_eq!(
+        world
+            .sandbox
+            .admin()
+            .count_requests("POST", "/v1/callback")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -45,24 +60,38 @@ async fn the_flow_survives_the_app_being_killed_while_the_browser_is_open() {
     let world = World::start().await;
     let (app, _) = world.open().await;
     world.sign_in(&app).await;
-    let authorization = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap();
+    let authorization = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
     drop(app);
 
-    let callback = consent::approve(&authorization.authorize_url, &world.choice(&world.location_ids()[0]))
+    let callback = consent::approve(
+        &authorization.authorize_url,
+        &world.choice(&world.location_ids()[0]),
+    )
+    .await
+    .unwrap();
+    let (reopened, _) = world.open().await;
+    let connection = reopened
+        .complete_hubrise_connection(&callback)
         .await
         .unwrap();
-    let (reopened, _) = world.open().await;
-    let connection = reopened.complete_hubrise_connection(&callback).await.unwrap();
     assert_eq!(connection.state, ConnectionState::Pending);
 }
 
 #[tokio::test]
 async fn sign_in_errors_are_typed() {
-    let world = World::start_with(SandboxOptions { lockout_after: 3, ..SandboxOptions::default() }).await;
+    let world = World::start_with(SandboxOptions {
+        lockout_after: 3,
+        ..SandboxOptions::default()
+    })
+    .await;
     let (app, _) = world.open().await;
     let pos = world.sandbox.seed().pos_account();
 
-    let err = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap_err();
+    let err = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap_err();
     assert_eq!(err, PasserelleError::NotSignedIn);
 
     for _ in 0..3 {
@@ -70,15 +99,27 @@ async fn sign_in_errors_are_typed() {
         assert_eq!(err, PasserelleError::InvalidCredentials);
     }
     let err = app.sign_in(&pos.email, &pos.password).await.unwrap_err();
-    let PasserelleError::LockedOut { retry_after_secs } = err else { panic!("{err:?}") };
+    let PasserelleError::LockedOut { retry_after_secs } = err else {
+        panic!("{err:?}")
+    };
     assert!(retry_after_secs > 0);
     // Each attempt was one request: nothing retried automatically.
-    assert_eq!(world.sandbox.admin().count_requests("POST", "/oauth/token").await, 4);
+    assert_eq!(
+        world
+            .sandbox
+            .admin()
+            .count_requests("POST", "/oauth/token")
+            .await,
+        4
+    );
 
     let mut offline = world.config();
     offline.pos_base_url = "http://127.0.0.1:9".into();
     let (offline_app, _) = world.open_with(offline).await;
-    let err = offline_app.sign_in(&pos.email, &pos.password).await.unwrap_err();
+    let err = offline_app
+        .sign_in(&pos.email, &pos.password)
+        .await
+        .unwrap_err();
     assert!(matches!(err, PasserelleError::Network { .. }), "{err:?}");
     assert!(err.is_retryable());
 }
@@ -94,9 +135,16 @@ async fn sign_in_with_a_host_session_and_sign_out() {
 
     app.sign_out().await.unwrap();
     assert!(app.account().unwrap().is_none());
-    assert!(world.secrets.keys().is_empty(), "every secret of the account is gone: {:?}", world.secrets.keys());
+    assert!(
+        world.secrets.keys().is_empty(),
+        "every secret of the account is gone: {:?}",
+        world.secrets.keys()
+    );
 
-    let err = app.sign_in_with_pos_session("not-a-session").await.unwrap_err();
+    let err = app
+        .sign_in_with_pos_session("not-a-session")
+        .await
+        .unwrap_err();
     assert_eq!(err, PasserelleError::SessionExpired);
 }
 
@@ -115,7 +163,11 @@ async fn several_locations_and_reconnecting_updates_instead_of_duplicating() {
 
     let again = world.connect(&app, &locations[0]).await;
     assert_eq!(again.id, paris.id, "same location, same connection");
-    assert_eq!(again.state, ConnectionState::Active, "a reconnect keeps it active");
+    assert_eq!(
+        again.state,
+        ConnectionState::Active,
+        "a reconnect keeps it active"
+    );
     assert_eq!(app.connections().unwrap().len(), 2);
 }
 
@@ -127,36 +179,72 @@ async fn callback_refusals_are_typed_and_send_no_token_request() {
     let redirect = passerelle_sandbox::seed::APP_REDIRECT_URI;
     let admin = world.sandbox.admin();
 
-    let missing = app.complete_hubrise_connection(&format!("{redirect}?code=abc")).await.unwrap_err();
+    let missing = app
+        .complete_hubrise_connection(&format!("{redirect}?code=abc"))
+        .await
+        .unwrap_err();
     assert_eq!(missing, PasserelleError::StateMissing);
-    let unknown = app.complete_hubrise_connection(&format!("{redirect}?code=abc&state=forged")).await.unwrap_err();
+    let unknown = app
+        .complete_hubrise_connection(&format!("{redirect}?code=abc&state=forged"))
+        .await
+        .unwrap_err();
     assert_eq!(unknown, PasserelleError::StateUnknown);
-    let wrong_place = app.complete_hubrise_connection("passerelle-evil://oauth/hubrise?code=a&state=b").await;
+    let wrong_place = app
+        .complete_hubrise_connection("passerelle-evil://oauth/hubrise?code=a&state=b")
+        .await;
     assert_eq!(wrong_place.unwrap_err().code(), "redirect_mismatch");
 
     // A state started out of band does not complete through the app's redirect.
-    let oob = app.begin_hubrise_connection(HubriseConnectionOptions { out_of_band: true, ..Default::default() }).unwrap();
-    let mismatched = app.complete_hubrise_connection(&format!("{redirect}?code=abc&state={}", oob.state)).await;
+    let oob = app
+        .begin_hubrise_connection(HubriseConnectionOptions {
+            out_of_band: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let mismatched = app
+        .complete_hubrise_connection(&format!("{redirect}?code=abc&state={}", oob.state))
+        .await;
     assert_eq!(mismatched.unwrap_err(), PasserelleError::StateMismatch);
 
-    let attempt = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap();
-    let no_code = app.complete_hubrise_connection(&format!("{redirect}?state={}", attempt.state)).await;
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    let no_code = app
+        .complete_hubrise_connection(&format!("{redirect}?state={}", attempt.state))
+        .await;
     assert_eq!(no_code.unwrap_err(), PasserelleError::CodeMissing);
 
     assert_eq!(admin.count_requests("POST", "/oauth2/v1/token").await, 0);
     assert_eq!(admin.count_requests("POST", "/hubrise/broker").await, 0);
 
     // Deny on the consent page.
-    let denied_attempt = app.begin_hubrise_connection(HubriseConnectionOptions::default()).unwrap();
-    let denied = consent::deny(&denied_attempt.authorize_url, &world.choice(&world.location_ids()[0])).await.unwrap();
-    assert_eq!(app.complete_hubrise_connection(&denied).await.unwrap_err(), PasserelleError::AccessDenied);
+    let denied_attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    let denied = consent::deny(
+        &denied_attempt.authorize_url,
+        &world.choice(&world.location_ids()[0]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.complete_hubrise_connection(&denied).await.unwrap_err(),
+        PasserelleError::AccessDenied
+    );
 
     // Replay of a completed callback.
     let callback = world.approve(&app, &world.location_ids()[0]).await;
     app.complete_hubrise_connection(&callback).await.unwrap();
-    let replayed = app.complete_hubrise_connection(&callback).await.unwrap_err();
+    let replayed = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
     assert_eq!(replayed, PasserelleError::StateReplayed);
-    assert_eq!(admin.count_requests("POST", "/hubrise/broker").await, 1, "one exchange only");
+    assert_eq!(
+        admin.count_requests("POST", "/hubrise/broker").await,
+        1,
+        "one exchange only"
+    );
 }
 
 #[tokio::test]
@@ -164,16 +252,33 @@ async fn out_of_band_code_pasted_by_the_user() {
     let world = World::start().await;
     let (app, _) = world.open().await;
     world.sign_in(&app).await;
-    let attempt = app.begin_hubrise_connection(HubriseConnectionOptions { out_of_band: true, ..Default::default() }).unwrap();
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions {
+            out_of_band: true,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(attempt.callback_url_scheme.is_none());
-    let code = consent::approve(&attempt.authorize_url, &world.choice(&world.location_ids()[1])).await.unwrap();
-    let connection = app.complete_hubrise_connection_with_code(&format!("  {code} "), &attempt.state).await.unwrap();
+    let code = consent::approve(
+        &attempt.authorize_url,
+        &world.choice(&world.location_ids()[1]),
+    )
+    .await
+    .unwrap();
+    let connection = app
+        .complete_hubrise_connection_with_code(&format!("  {code} "), &attempt.state)
+        .await
+        .unwrap();
     assert_eq!(connection.location_id, world.location_ids()[1]);
 }
 
 #[tokio::test]
 async fn direct_strategy_with_the_client_secret_and_its_refusals() {
-    let world = World::start_with(SandboxOptions { omit_token_type: true, ..SandboxOptions::default() }).await;
+    let world = World::start_with(SandboxOptions {
+        omit_token_type: true,
+        ..SandboxOptions::default()
+    })
+    .await;
     let mut config = world.config();
     config.token_exchange = TokenExchange::Direct;
     let (app, _) = world.open_with(config).await;
@@ -181,15 +286,35 @@ async fn direct_strategy_with_the_client_secret_and_its_refusals() {
 
     // No client secret provisioned: a typed configuration error, no request.
     let callback = world.approve(&app, &world.location_ids()[0]).await;
-    let err = app.complete_hubrise_connection(&callback).await.unwrap_err();
-    assert!(matches!(err, PasserelleError::InvalidConfig { .. }), "{err:?}");
+    let err = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PasserelleError::InvalidConfig { .. }),
+        "{err:?}"
+    );
 
     use passerelle_core::SecretStore;
-    world.secrets.set("hubrise/client_secret".into(), "wrong".into()).unwrap();
+    world
+        .secrets
+        .set("hubrise/client_secret".into(), "wrong".into())
+        .unwrap();
     let callback = world.approve(&app, &world.location_ids()[0]).await;
-    assert_eq!(app.complete_hubrise_connection(&callback).await.unwrap_err(), PasserelleError::InvalidClient);
+    assert_eq!(
+        app.complete_hubrise_connection(&callback)
+            .await
+            .unwrap_err(),
+        PasserelleError::InvalidClient
+    );
 
-    world.secrets.set("hubrise/client_secret".into(), world.sandbox.seed().client_secret.clone()).unwrap();
+    world
+        .secrets
+        .set(
+            "hubrise/client_secret".into(),
+            world.sandbox.seed().client_secret.clone(),
+        )
+        .unwrap();
     // The server omits token_type (older HubRise docs): still accepted.
     let connection = world.connect(&app, &world.location_ids()[0]).await;
     assert_eq!(connection.state, ConnectionState::Pending);
@@ -210,7 +335,14 @@ async fn disconnect_revokes_stops_and_removes_at_restart() {
     let outcome = app.disconnect(&connection.id).await.unwrap();
     assert!(outcome.revoked, "{:?}", outcome.revoke_failure);
     assert_eq!(outcome.connection.state, ConnectionState::Removing);
-    assert!(!world.secrets.keys().iter().any(|k| k.contains(&connection.id)), "token deleted");
+    assert!(
+        !world
+            .secrets
+            .keys()
+            .iter()
+            .any(|k| k.contains(&connection.id)),
+        "token deleted"
+    );
     assert!(app.restart_required().unwrap());
     let again = app.disconnect(&connection.id).await.unwrap_err();
     assert_eq!(again.code(), "invalid_state");
@@ -230,7 +362,11 @@ async fn a_failed_revoke_is_reported_but_does_not_block_the_removal() {
     world
         .sandbox
         .admin()
-        .inject_fault(passerelle_sandbox::Fault::status("/hubrise/connections", 503, 1))
+        .inject_fault(passerelle_sandbox::Fault::status(
+            "/hubrise/connections",
+            503,
+            1,
+        ))
         .await;
     let outcome = app.disconnect(&connection.id).await.unwrap();
     assert!(!outcome.revoked);
@@ -252,8 +388,17 @@ async fn blocked_and_disconnected_connections_need_a_reconnect() {
     let blocked = app.check_connection(&connection.id).await.unwrap();
     assert!(blocked.reconnect_needed);
     assert!(blocked.last_failed_at.is_some());
-    assert!(blocked.last_failed_reason.as_deref().unwrap().contains("blocked"), "{blocked:?}");
-    events.wait_for(|e| matches!(e, PasserelleEvent::ReconnectNeeded { .. })).await;
+    assert!(
+        blocked
+            .last_failed_reason
+            .as_deref()
+            .unwrap()
+            .contains("blocked"),
+        "{blocked:?}"
+    );
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }))
+        .await;
 
     admin.unblock_connection(&location).await.unwrap();
     let unblocked = app.check_connection(&connection.id).await.unwrap();
@@ -262,13 +407,25 @@ async fn blocked_and_disconnected_connections_need_a_reconnect() {
     admin.disconnect_connection(&location).await.unwrap();
     let revoked = app.check_connection(&connection.id).await.unwrap();
     assert!(revoked.reconnect_needed);
-    assert!(revoked.last_failed_reason.as_deref().unwrap().contains("revoked"), "{revoked:?}");
+    assert!(
+        revoked
+            .last_failed_reason
+            .as_deref()
+            .unwrap()
+            .contains("revoked"),
+        "{revoked:?}"
+    );
     assert_eq!(app.connections().unwrap().len(), 1, "nothing deleted");
 
     // Reconnect HubRise: the same connection becomes healthy again.
     let reconnected = world.connect(&app, &location).await;
     assert_eq!(reconnected.id, connection.id);
-    assert!(!app.check_connection(&connection.id).await.unwrap().reconnect_needed);
+    assert!(
+        !app.check_connection(&connection.id)
+            .await
+            .unwrap()
+            .reconnect_needed
+    );
 }
 
 #[tokio::test]
@@ -277,14 +434,26 @@ async fn open_urls_are_routed() {
     let (app, _) = world.open().await;
     world.sign_in(&app).await;
     let callback = world.approve(&app, &world.location_ids()[0]).await;
-    let OpenUrlOutcome::Connected { connection } = app.handle_open_url(&callback).await.unwrap() else {
+    let OpenUrlOutcome::Connected { connection } = app.handle_open_url(&callback).await.unwrap()
+    else {
         panic!("expected a completed connection");
     };
-    let app_instance_id = connection.app_instance_id.clone().expect("HubRise gives an app_instance_id");
-    let open = format!("{}?app_instance_id={app_instance_id}", passerelle_sandbox::seed::APP_OPEN_URL);
-    let OpenUrlOutcome::ShowConnection { connection: shown } = app.handle_open_url(&open).await.unwrap() else {
+    let app_instance_id = connection
+        .app_instance_id
+        .clone()
+        .expect("HubRise gives an app_instance_id");
+    let open = format!(
+        "{}?app_instance_id={app_instance_id}",
+        passerelle_sandbox::seed::APP_OPEN_URL
+    );
+    let OpenUrlOutcome::ShowConnection { connection: shown } =
+        app.handle_open_url(&open).await.unwrap()
+    else {
         panic!("expected the connection to show");
     };
     assert_eq!(shown.id, connection.id);
-    assert_eq!(app.handle_open_url("https://example.com/x").await.unwrap(), OpenUrlOutcome::NotHandled);
+    assert_eq!(
+        app.handle_open_url("https://example.com/x").await.unwrap(),
+        OpenUrlOutcome::NotHandled
+    );
 }

@@ -164,7 +164,14 @@ async fn read(response: reqwest::Response) -> Result<Outcome, ConsentError> {
         return Ok(Outcome::Done(location));
     }
     let html = response.text().await?;
+    if let Some(code) = element_text(&html, "code") {
+        return Ok(Outcome::Done(code));
+    }
     if let Some(error) = element_text(&html, "error") {
+        // The out-of-band page after Deny shows `access_denied` as its result.
+        if status == StatusCode::OK && error == "access_denied" {
+            return Ok(Outcome::Done(error));
+        }
         return Err(ConsentError::Page {
             status: status.as_u16(),
             message: error,
@@ -175,9 +182,6 @@ async fn read(response: reqwest::Response) -> Result<Outcome, ConsentError> {
             status: status.as_u16(),
             message: "error page".into(),
         });
-    }
-    if let Some(code) = element_text(&html, "code") {
-        return Ok(Outcome::Done(code));
     }
     Ok(Outcome::Page(html))
 }

@@ -15,6 +15,7 @@ final class FoundationTests: XCTestCase {
             clientId: "459691768564.clients.hubrise.com",
             redirectUri: "passerelle-demo://oauth/hubrise",
             deviceId: nil,
+            tokenExchange: .broker,
             initialSettings: Settings(pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write]")
         )
     }

@@ -1126,6 +1126,174 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
 
 
 /**
+ * What `disconnect` did.
+ */
+public struct DisconnectOutcome: Equatable, Hashable {
+    /**
+     * The connection, now `Removing` until the next restart.
+     */
+    public var connection: HubriseConnection
+    /**
+     * Whether HubRise confirmed the revocation.
+     */
+    public var revoked: Bool
+    /**
+     * Why revoking failed, when it did; the local removal went ahead anyway.
+     */
+    public var revokeFailure: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The connection, now `Removing` until the next restart.
+         */connection: HubriseConnection, 
+        /**
+         * Whether HubRise confirmed the revocation.
+         */revoked: Bool, 
+        /**
+         * Why revoking failed, when it did; the local removal went ahead anyway.
+         */revokeFailure: String?) {
+        self.connection = connection
+        self.revoked = revoked
+        self.revokeFailure = revokeFailure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DisconnectOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDisconnectOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DisconnectOutcome {
+        return
+            try DisconnectOutcome(
+                connection: FfiConverterTypeHubriseConnection.read(from: &buf), 
+                revoked: FfiConverterBool.read(from: &buf), 
+                revokeFailure: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DisconnectOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeHubriseConnection.write(value.connection, into: &buf)
+        FfiConverterBool.write(value.revoked, into: &buf)
+        FfiConverterOptionString.write(value.revokeFailure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisconnectOutcome_lift(_ buf: RustBuffer) throws -> DisconnectOutcome {
+    return try FfiConverterTypeDisconnectOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisconnectOutcome_lower(_ value: DisconnectOutcome) -> RustBuffer {
+    return FfiConverterTypeDisconnectOutcome.lower(value)
+}
+
+
+/**
+ * What the host needs to open HubRise's consent page.
+ */
+public struct HubriseAuthorization: Equatable, Hashable {
+    /**
+     * Open this in `ASWebAuthenticationSession` (never an embedded web view).
+     */
+    public var authorizeUrl: String
+    /**
+     * The attempt's one-time state; needed to complete an out-of-band attempt.
+     */
+    public var state: String
+    /**
+     * The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+     */
+    public var callbackUrlScheme: String?
+    /**
+     * After this the attempt can no longer complete (HubRise codes live 10 minutes).
+     */
+    public var expiresAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Open this in `ASWebAuthenticationSession` (never an embedded web view).
+         */authorizeUrl: String, 
+        /**
+         * The attempt's one-time state; needed to complete an out-of-band attempt.
+         */state: String, 
+        /**
+         * The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+         */callbackUrlScheme: String?, 
+        /**
+         * After this the attempt can no longer complete (HubRise codes live 10 minutes).
+         */expiresAt: Date) {
+        self.authorizeUrl = authorizeUrl
+        self.state = state
+        self.callbackUrlScheme = callbackUrlScheme
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HubriseAuthorization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHubriseAuthorization: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HubriseAuthorization {
+        return
+            try HubriseAuthorization(
+                authorizeUrl: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                callbackUrlScheme: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HubriseAuthorization, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.authorizeUrl, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.callbackUrlScheme, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubriseAuthorization_lift(_ buf: RustBuffer) throws -> HubriseAuthorization {
+    return try FfiConverterTypeHubriseAuthorization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubriseAuthorization_lower(_ value: HubriseAuthorization) -> RustBuffer {
+    return FfiConverterTypeHubriseAuthorization.lower(value)
+}
+
+
+/**
  * One HubRise location connected to the POS account.
  */
 public struct HubriseConnection: Equatable, Hashable {
@@ -1273,6 +1441,95 @@ public func FfiConverterTypeHubriseConnection_lower(_ value: HubriseConnection) 
 
 
 /**
+ * Optional hints for HubRise's consent page.
+ */
+public struct HubriseConnectionOptions: Equatable, Hashable {
+    /**
+     * Show the code on HubRise's page for the user to paste (`urn:ietf:wg:oauth:2.0:oob`)
+     * instead of redirecting to the app.
+     */
+    public var outOfBand: Bool
+    /**
+     * Preselect a HubRise account.
+     */
+    public var accountId: String?
+    /**
+     * Prefill for a restaurant that signs up to HubRise on the way.
+     */
+    public var accountName: String?
+    public var locationName: String?
+    public var country: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Show the code on HubRise's page for the user to paste (`urn:ietf:wg:oauth:2.0:oob`)
+         * instead of redirecting to the app.
+         */outOfBand: Bool = false, 
+        /**
+         * Preselect a HubRise account.
+         */accountId: String? = nil, 
+        /**
+         * Prefill for a restaurant that signs up to HubRise on the way.
+         */accountName: String? = nil, locationName: String? = nil, country: String? = nil) {
+        self.outOfBand = outOfBand
+        self.accountId = accountId
+        self.accountName = accountName
+        self.locationName = locationName
+        self.country = country
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HubriseConnectionOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHubriseConnectionOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HubriseConnectionOptions {
+        return
+            try HubriseConnectionOptions(
+                outOfBand: FfiConverterBool.read(from: &buf), 
+                accountId: FfiConverterOptionString.read(from: &buf), 
+                accountName: FfiConverterOptionString.read(from: &buf), 
+                locationName: FfiConverterOptionString.read(from: &buf), 
+                country: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HubriseConnectionOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.outOfBand, into: &buf)
+        FfiConverterOptionString.write(value.accountId, into: &buf)
+        FfiConverterOptionString.write(value.accountName, into: &buf)
+        FfiConverterOptionString.write(value.locationName, into: &buf)
+        FfiConverterOptionString.write(value.country, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubriseConnectionOptions_lift(_ buf: RustBuffer) throws -> HubriseConnectionOptions {
+    return try FfiConverterTypeHubriseConnectionOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubriseConnectionOptions_lower(_ value: HubriseConnectionOptions) -> RustBuffer {
+    return FfiConverterTypeHubriseConnectionOptions.lower(value)
+}
+
+
+/**
  * Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
  * when the direct strategy needs one, is read from the host's secret store (decision 6).
  */
@@ -1310,6 +1567,10 @@ public struct PasserelleConfig: Equatable, Hashable {
      */
     public var deviceId: String?
     /**
+     * Who exchanges authorization codes; the broker by default (decision 6).
+     */
+    public var tokenExchange: TokenExchange
+    /**
      * Settings used when the database holds none yet; afterwards `update_settings` changes them.
      */
     public var initialSettings: Settings
@@ -1342,6 +1603,9 @@ public struct PasserelleConfig: Equatable, Hashable {
          * Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
          */deviceId: String?, 
         /**
+         * Who exchanges authorization codes; the broker by default (decision 6).
+         */tokenExchange: TokenExchange, 
+        /**
          * Settings used when the database holds none yet; afterwards `update_settings` changes them.
          */initialSettings: Settings) {
         self.dataDir = dataDir
@@ -1352,6 +1616,7 @@ public struct PasserelleConfig: Equatable, Hashable {
         self.clientId = clientId
         self.redirectUri = redirectUri
         self.deviceId = deviceId
+        self.tokenExchange = tokenExchange
         self.initialSettings = initialSettings
     }
 
@@ -1379,6 +1644,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
                 clientId: FfiConverterString.read(from: &buf), 
                 redirectUri: FfiConverterString.read(from: &buf), 
                 deviceId: FfiConverterOptionString.read(from: &buf), 
+                tokenExchange: FfiConverterTypeTokenExchange.read(from: &buf), 
                 initialSettings: FfiConverterTypeSettings.read(from: &buf)
         )
     }
@@ -1392,6 +1658,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.clientId, into: &buf)
         FfiConverterString.write(value.redirectUri, into: &buf)
         FfiConverterOptionString.write(value.deviceId, into: &buf)
+        FfiConverterTypeTokenExchange.write(value.tokenExchange, into: &buf)
         FfiConverterTypeSettings.write(value.initialSettings, into: &buf)
     }
 }
@@ -1899,6 +2166,97 @@ public func FfiConverterTypeConnectionState_lift(_ buf: RustBuffer) throws -> Co
 #endif
 public func FfiConverterTypeConnectionState_lower(_ value: ConnectionState) -> RustBuffer {
     return FfiConverterTypeConnectionState.lower(value)
+}
+
+
+
+/**
+ * What `handle_open_url` recognised.
+ */
+
+public enum OpenUrlOutcome: Equatable, Hashable {
+    
+    /**
+     * The app's own redirect: the attempt completed; the connection waits for a restart.
+     */
+    case connected(connection: HubriseConnection
+    )
+    /**
+     * HubRise's "Open" button (Open URL with `app_instance_id`): show this connection.
+     */
+    case showConnection(connection: HubriseConnection
+    )
+    /**
+     * Not a Passerelle URL; the host handles it.
+     */
+    case notHandled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OpenUrlOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenUrlOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = OpenUrlOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenUrlOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .connected(connection: try FfiConverterTypeHubriseConnection.read(from: &buf)
+        )
+        
+        case 2: return .showConnection(connection: try FfiConverterTypeHubriseConnection.read(from: &buf)
+        )
+        
+        case 3: return .notHandled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OpenUrlOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .connected(connection):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeHubriseConnection.write(connection, into: &buf)
+            
+        
+        case let .showConnection(connection):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeHubriseConnection.write(connection, into: &buf)
+            
+        
+        case .notHandled:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenUrlOutcome_lift(_ buf: RustBuffer) throws -> OpenUrlOutcome {
+    return try FfiConverterTypeOpenUrlOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenUrlOutcome_lower(_ value: OpenUrlOutcome) -> RustBuffer {
+    return FfiConverterTypeOpenUrlOutcome.lower(value)
 }
 
 
@@ -2500,6 +2858,82 @@ public func FfiConverterTypeSecretStoreError_lift(_ buf: RustBuffer) throws -> S
 public func FfiConverterTypeSecretStoreError_lower(_ value: SecretStoreError) -> RustBuffer {
     return FfiConverterTypeSecretStoreError.lower(value)
 }
+
+
+/**
+ * Who exchanges HubRise's authorization code for a token.
+ */
+
+public enum TokenExchange: Equatable, Hashable {
+    
+    /**
+     * The POS backend exchanges the code (it holds the client secret); the default.
+     */
+    case broker
+    /**
+     * The device exchanges it with the client secret read from the host's secret store under
+     * `hubrise/client_secret` (HubRise's installed-app flow).
+     */
+    case direct
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TokenExchange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenExchange: FfiConverterRustBuffer {
+    typealias SwiftType = TokenExchange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenExchange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .broker
+        
+        case 2: return .direct
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TokenExchange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .broker:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .direct:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenExchange_lift(_ buf: RustBuffer) throws -> TokenExchange {
+    return try FfiConverterTypeTokenExchange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenExchange_lower(_ value: TokenExchange) -> RustBuffer {
+    return FfiConverterTypeTokenExchange.lower(value)
+}
+
 
 #if swift(>=5.8)
 @_documentation(visibility: private)

@@ -562,6 +562,31 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func account() throws  -> PosAccount?
     
     /**
+     * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
+     */
+    func beginHubriseConnection(options: HubriseConnectionOptions) throws  -> HubriseAuthorization
+    
+    /**
+     * Abandons a connection attempt (the user closed the browser).
+     */
+    func cancelHubriseConnection(state: String) throws 
+    
+    /**
+     * Live check of a connection at HubRise; refreshes its names or records a refusal.
+     */
+    func checkConnection(connectionId: String) async throws  -> HubriseConnection
+    
+    /**
+     * Completes a connection from the callback URL; it waits for a restart to go active.
+     */
+    func completeHubriseConnection(callbackUrl: String) async throws  -> HubriseConnection
+    
+    /**
+     * Completes an out-of-band attempt with the code pasted from HubRise's page.
+     */
+    func completeHubriseConnectionWithCode(code: String, state: String) async throws  -> HubriseConnection
+    
+    /**
      * Version of the active configuration.
      */
     func configurationVersion() throws  -> UInt64
@@ -575,6 +600,16 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * The per-install device id sent to HubRise.
      */
     func deviceId() throws  -> String
+    
+    /**
+     * Disconnects a connection now; it leaves the list at the next restart.
+     */
+    func disconnect(connectionId: String) async throws  -> DisconnectOutcome
+    
+    /**
+     * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
+     */
+    func handleOpenUrl(url: String) async throws  -> OpenUrlOutcome
     
     /**
      * Changes waiting for a restart or a confirmation.
@@ -595,6 +630,21 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * The settings the engine runs on.
      */
     func settings() throws  -> Settings
+    
+    /**
+     * Signs in with the POS account's e-mail and password. The password is never stored.
+     */
+    func signIn(email: String, password: String) async throws  -> PosAccount
+    
+    /**
+     * Adopts the POS session of a host app that is already signed in.
+     */
+    func signInWithPosSession(accessToken: String) async throws  -> PosAccount
+    
+    /**
+     * Signs out and removes the account's secrets from the secret store.
+     */
+    func signOut() async throws 
     
     /**
      * Records new settings, applied at the next restart (or at once in immediate mode).
@@ -689,6 +739,88 @@ open func account()throws  -> PosAccount?  {
 }
     
     /**
+     * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
+     */
+open func beginHubriseConnection(options: HubriseConnectionOptions)throws  -> HubriseAuthorization  {
+    return try  FfiConverterTypeHubriseAuthorization_lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_begin_hubrise_connection(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHubriseConnectionOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Abandons a connection attempt (the user closed the browser).
+     */
+open func cancelHubriseConnection(state: String)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_cancel_hubrise_connection(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(state),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Live check of a connection at HubRise; refreshes its names or records a refusal.
+     */
+open func checkConnection(connectionId: String)async throws  -> HubriseConnection  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_check_connection(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Completes a connection from the callback URL; it waits for a restart to go active.
+     */
+open func completeHubriseConnection(callbackUrl: String)async throws  -> HubriseConnection  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(callbackUrl)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Completes an out-of-band attempt with the code pasted from HubRise's page.
+     */
+open func completeHubriseConnectionWithCode(code: String, state: String)async throws  -> HubriseConnection  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection_with_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterString.lower(state)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Version of the active configuration.
      */
 open func configurationVersion()throws  -> UInt64  {
@@ -722,6 +854,44 @@ open func deviceId()throws  -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Disconnects a connection now; it leaves the list at the next restart.
+     */
+open func disconnect(connectionId: String)async throws  -> DisconnectOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_disconnect(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDisconnectOutcome_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
+     */
+open func handleOpenUrl(url: String)async throws  -> OpenUrlOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_handle_open_url(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(url)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpenUrlOutcome_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -777,6 +947,63 @@ open func settings()throws  -> Settings  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Signs in with the POS account's e-mail and password. The password is never stored.
+     */
+open func signIn(email: String, password: String)async throws  -> PosAccount  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_sign_in(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(email),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePosAccount_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Adopts the POS session of a host app that is already signed in.
+     */
+open func signInWithPosSession(accessToken: String)async throws  -> PosAccount  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_sign_in_with_pos_session(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(accessToken)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePosAccount_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Signs out and removes the account's secrets from the secret store.
+     */
+open func signOut()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_sign_out(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1013,6 +1240,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 56423) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 61724) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 3516) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 27955) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 20524) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 63153) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 1150) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1020,6 +1262,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 36740) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 56757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 8781) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 6900) {
@@ -1032,6 +1280,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 45154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in() != 57505) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 62491) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 62331) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 30725) {

@@ -1,0 +1,157 @@
+//! Token endpoint oddities (400/401/404, missing fields, HTML, empty or malformed bodies), an
+//! expired attempt and POS session refresh: each a typed error or a transparent recovery.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use passerelle_core::{HubriseConnectionOptions, PasserelleError, SecretStore, TokenExchange};
+use passerelle_e2e::World;
+use passerelle_e2e::canned::CannedServer;
+use passerelle_sandbox::SandboxOptions;
+use passerelle_sandbox::seed::APP_REDIRECT_URI;
+
+/// Completes an attempt against a token endpoint that answers `status`, `content_type`, `body`.
+async fn exchange_against(
+    world: &World,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> PasserelleError {
+    let canned = CannedServer::start(status, content_type, body).await;
+    let mut config = world.config();
+    config.token_exchange = TokenExchange::Direct;
+    config.hubrise_oauth_url = format!("{}/oauth2/v1", canned.base_url);
+    let (app, _) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    world
+        .secrets
+        .set("hubrise/client_secret".into(), "s3cret".into())
+        .unwrap();
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    let callback = format!("{APP_REDIRECT_URI}?code=some-code&state={}", attempt.state);
+    let err = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
+    assert_eq!(canned.hits(), 1, "exactly one token request");
+    assert!(app.connections().unwrap().is_empty(), "nothing recorded");
+    err
+}
+
+#[tokio::test]
+async fn token_endpoint_oddities_are_typed_errors() {
+    let world = World::start().await;
+    let json = "application/json";
+    let hubrise_error = r#"{"error_type":"invalid_grant","message":"The code has expired"}"#;
+
+    let err = exchange_against(&world, 400, json, hubrise_error).await;
+    assert_eq!(
+        err,
+        PasserelleError::InvalidGrant {
+            reason: "The code has expired".into()
+        }
+    );
+    assert_eq!(
+        exchange_against(&world, 401, json, r#"{"message":"bad client"}"#).await,
+        PasserelleError::InvalidClient
+    );
+    assert!(matches!(
+        exchange_against(&world, 404, json, "{}").await,
+        PasserelleError::InvalidGrant { .. }
+    ));
+
+    for (status, content_type, body) in [
+        (200, "text/html", "<html><body>Maintenance</body></html>"),
+        (200, json, ""),
+        (200, json, "{\"access_token\": "),
+        (200, json, r#"{"token_type":"Bearer"}"#),
+        (400, "text/html", "<html>oops</html>"),
+    ] {
+        let err = exchange_against(&world, status, content_type, body).await;
+        assert_eq!(
+            err.code(),
+            "unexpected_response",
+            "{status} {body}: {err:?}"
+        );
+        assert!(
+            !err.to_string().contains(body) || body.is_empty(),
+            "no raw body in the error"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_older_than_ten_minutes_cannot_complete() {
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let callback = world.approve(&app, &world.location_ids()[0]).await;
+    let db =
+        rusqlite::Connection::open(world.dir.path().join(passerelle_core::DATABASE_FILE)).unwrap();
+    db.execute(
+        "UPDATE oauth_flows SET created_at = created_at - 11 * 60 * 1000",
+        [],
+    )
+    .unwrap();
+
+    let err = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
+    assert_eq!(err, PasserelleError::FlowExpired);
+    assert_eq!(
+        world
+            .sandbox
+            .admin()
+            .count_requests("POST", "/hubrise/broker")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_attempt_cannot_complete() {
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    app.cancel_hubrise_connection(&attempt.state).unwrap();
+    let callback = format!("{APP_REDIRECT_URI}?code=x&state={}", attempt.state);
+    assert_eq!(
+        app.complete_hubrise_connection(&callback)
+            .await
+            .unwrap_err(),
+        PasserelleError::StateReplayed
+    );
+}
+
+#[tokio::test]
+async fn an_expiring_pos_session_is_refreshed_transparently() {
+    let options = SandboxOptions {
+        pos_access_token_ttl: std::time::Duration::from_secs(20),
+        ..Default::default()
+    };
+    let world = World::start_with(options).await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    // The 20 s token is inside the 30 s refresh margin: the broker call refreshes first.
+    world.connect(&app, &world.location_ids()[0]).await;
+    let token_requests = world
+        .sandbox
+        .admin()
+        .count_requests("POST", "/oauth/token")
+        .await;
+    assert_eq!(token_requests, 2, "password grant, then one refresh");
+    world.connect(&app, &world.location_ids()[1]).await;
+    assert_eq!(
+        world
+            .sandbox
+            .admin()
+            .count_requests("POST", "/oauth/token")
+            .await,
+        3,
+        "rotated refresh token works"
+    );
+}

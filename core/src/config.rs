@@ -23,6 +23,34 @@ pub enum ApplyMode {
     Immediately,
 }
 
+/// HubRise's per-connection rate limits, which the client keeps to even with a backlog.
+/// Windows are aligned on multiples of their length since the epoch, as HubRise's are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RateLimits {
+    pub per_minute: u32,
+    pub per_hour: u32,
+    pub per_day: u32,
+    /// Heavy queries (`GET /location/orders`) have their own per-minute limit.
+    pub heavy_per_minute: u32,
+    /// Length of a "minute" (60,000 ms; shorter only against a sandbox on loopback, whose windows
+    /// are scaled down so tests can reach them). An hour is 60 of them, a day 1,440.
+    pub minute_ms: u64,
+}
+
+impl RateLimits {
+    /// HubRise's documented limits: 500/minute, 2,500/hour, 10,000/day, heavy 10/minute.
+    pub const fn hubrise() -> Self {
+        Self {
+            per_minute: 500,
+            per_hour: 2_500,
+            per_day: 10_000,
+            heavy_per_minute: 10,
+            minute_ms: 60_000,
+        }
+    }
+}
+
 /// Who exchanges HubRise's authorization code for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -68,6 +96,8 @@ pub struct PasserelleConfig {
     pub device_id: Option<String>,
     /// Who exchanges authorization codes; the broker by default (decision 6).
     pub token_exchange: TokenExchange,
+    /// HubRise's rate limits, kept to by the client.
+    pub rate_limits: RateLimits,
     /// Settings used when the database holds none yet; afterwards `update_settings` changes them.
     pub initial_settings: Settings,
 }
@@ -90,6 +120,7 @@ impl PasserelleConfig {
             redirect_uri: redirect_uri.into(),
             device_id: None,
             token_exchange: TokenExchange::Broker,
+            rate_limits: RateLimits::hubrise(),
             initial_settings: Settings {
                 poll_interval_secs: MIN_PRODUCTION_POLL_INTERVAL_SECS,
                 apply_mode: ApplyMode::OnRestart,
@@ -119,6 +150,7 @@ impl PasserelleConfig {
             validate_device_id(device_id)?;
         }
         validate_settings(&self.initial_settings, endpoints.hubrise_api.is_loopback)?;
+        validate_rate_limits(&self.rate_limits, endpoints.hubrise_api.is_loopback)?;
         Ok(endpoints)
     }
 }
@@ -160,6 +192,25 @@ pub fn validate_settings(settings: &Settings, api_is_loopback: bool) -> Result<(
     }
     if settings.scope.trim().is_empty() {
         return Err(invalid("scope", "is empty"));
+    }
+    Ok(())
+}
+
+fn validate_rate_limits(limits: &RateLimits, api_is_loopback: bool) -> Result<()> {
+    let counts = [
+        limits.per_minute,
+        limits.per_hour,
+        limits.per_day,
+        limits.heavy_per_minute,
+    ];
+    if counts.contains(&0) {
+        return Err(invalid("rate_limits", "every limit must be at least 1"));
+    }
+    if limits.minute_ms < 100 || (limits.minute_ms != 60_000 && !api_is_loopback) {
+        return Err(invalid(
+            "rate_limits",
+            "HubRise's windows are one minute long",
+        ));
     }
     Ok(())
 }

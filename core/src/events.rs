@@ -6,6 +6,7 @@ use std::sync::mpsc;
 
 use crate::configuration::ConfigChange;
 use crate::connection::HubriseConnection;
+use crate::order::Order;
 
 /// Something the host may want to show or sound.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,13 @@ pub enum PasserelleEvent {
         connection_id: String,
         reason: String,
     },
+    /// A new order arrived: show it and sound the alert.
+    OrderReceived { order: Order },
+    /// An order changed (a customer cancellation, a status pushed from the till).
+    OrderUpdated { order: Order },
+    /// A change made at the till was not applied because HubRise's state wins (decision 9), or
+    /// HubRise refused it.
+    OrderConflict { order_id: String, reason: String },
 }
 
 /// Implemented by the host. Called on a library thread, one event at a time, in order; keep it

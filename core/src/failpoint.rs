@@ -2,6 +2,7 @@
 //! process when `PASSERELLE_FAILPOINT` names that point. Without the feature it compiles to nothing.
 
 /// Environment variable naming the fail point that aborts the process.
+#[cfg_attr(not(feature = "failpoints"), allow(dead_code))]
 pub const ENV: &str = "PASSERELLE_FAILPOINT";
 
 #[cfg(feature = "failpoints")]

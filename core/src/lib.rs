@@ -17,15 +17,19 @@ mod events;
 mod failpoint;
 mod http;
 mod hubrise;
+mod inbox;
+mod money;
+mod order;
 mod passerelle;
 mod pos;
 mod secrets;
 mod store;
+mod sync;
 
 pub use account::PosAccount;
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,
-    PasserelleConfig, Settings, TokenExchange,
+    PasserelleConfig, RateLimits, Settings, TokenExchange,
 };
 pub use configuration::{ConfigChange, ConfigurationSnapshot};
 pub use connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
@@ -33,6 +37,11 @@ pub use error::{PasserelleError, Result};
 pub use events::{EventListener, PasserelleEvent};
 pub use hubrise::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
 pub use hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
-pub use passerelle::Passerelle;
+pub use money::{Money, MoneyError};
+pub use order::{
+    Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
+    OrderPayment, OrderStatus,
+};
+pub use passerelle::{Passerelle, SyncReport};
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::account::PosAccount;
 use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints, validate_settings};
@@ -13,10 +14,13 @@ use crate::events::{EventBus, EventListener, PasserelleEvent};
 use crate::hubrise::api::HubriseApi;
 use crate::hubrise::connect::{self, DisconnectOutcome, OpenUrlOutcome};
 use crate::hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
+use crate::inbox;
+use crate::order::{Order, OrderFilter, OrderStatus};
 use crate::pos::auth;
 use crate::pos::client::PosClient;
 use crate::secrets::{Secret, SecretStore, Secrets};
 use crate::store::{self, Store, accounts, connections, meta};
+use crate::sync::Engine;
 
 /// State shared by the facade and the services.
 pub(crate) struct Shared {
@@ -37,9 +41,19 @@ pub(crate) struct Shared {
     apply_lock: tokio::sync::Mutex<()>,
 }
 
+/// What `sync_now` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncReport {
+    pub orders_received: u32,
+    pub orders_updated: u32,
+    pub changes_pushed: u32,
+}
+
 /// A Passerelle instance over one data directory.
 pub struct Passerelle {
     shared: Arc<Shared>,
+    engine: Engine,
 }
 
 impl std::fmt::Debug for Passerelle {
@@ -67,7 +81,11 @@ impl Passerelle {
             store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
         let http = crate::http::build_client()?;
         let pos = PosClient::new(http.clone(), endpoints.pos.clone(), &config.pos_client_id)?;
-        let hubrise = HubriseApi::new(http.clone(), &endpoints.hubrise_api.base);
+        let hubrise = HubriseApi::new(
+            http.clone(),
+            &endpoints.hubrise_api.base,
+            config.rate_limits.minute_ms,
+        );
         let events = EventBus::start(events).map_err(|e| {
             PasserelleError::internal(format!("cannot start the event thread: {e}"))
         })?;
@@ -85,8 +103,12 @@ impl Passerelle {
             active: RwLock::new(active),
             apply_lock: tokio::sync::Mutex::new(()),
         });
-        let passerelle = Self { shared };
+        let passerelle = Self {
+            shared,
+            engine: Engine::default(),
+        };
         passerelle.apply_pending().await?;
+        passerelle.engine.start(&passerelle.shared)?;
         Ok(passerelle)
     }
 
@@ -111,8 +133,10 @@ impl Passerelle {
         Ok(account)
     }
 
-    /// Signs out: the account's secrets are removed from the secret store; its data stays.
+    /// Signs out: sync stops, the account's secrets are removed from the secret store; its data
+    /// stays.
     pub async fn sign_out(&self) -> Result<()> {
+        self.engine.stop().await;
         auth::sign_out(&self.shared)?;
         self.account_changed().await
     }
@@ -131,7 +155,7 @@ impl Passerelle {
         callback_url: &str,
     ) -> Result<HubriseConnection> {
         let connection = connect::complete_callback(&self.shared, callback_url).await?;
-        self.changed().await?;
+        self.connected().await?;
         Ok(connection)
     }
 
@@ -156,18 +180,23 @@ impl Passerelle {
     pub async fn handle_open_url(&self, url: &str) -> Result<OpenUrlOutcome> {
         let outcome = connect::handle_open_url(&self.shared, url).await?;
         if matches!(outcome, OpenUrlOutcome::Connected { .. }) {
-            self.changed().await?;
+            self.connected().await?;
         }
         Ok(outcome)
     }
 
     /// Live check of a connection (`GET /location`): refreshes names, or records a refusal.
     pub async fn check_connection(&self, connection_id: &str) -> Result<HubriseConnection> {
-        connect::check(&self.shared, connection_id).await
+        let connection = connect::check(&self.shared, connection_id).await?;
+        // HubRise unblocked the connection: its sync resumes.
+        self.engine.start(&self.shared)?;
+        Ok(connection)
     }
 
     /// Disconnects now (revoke, token deleted); the connection leaves the list at restart.
     pub async fn disconnect(&self, connection_id: &str) -> Result<DisconnectOutcome> {
+        // HubRise blocks the token at once: stop its sync before anything else (decision 4).
+        self.engine.stop_connection(connection_id).await;
         let outcome = connect::disconnect(&self.shared, connection_id).await?;
         self.changed().await?;
         Ok(outcome)
@@ -230,10 +259,91 @@ impl Passerelle {
         self.changed().await
     }
 
-    /// Soft restart: applies the pending configuration (the Popina step "restart the app to
-    /// apply the changes") without the app being killed.
+    /// Soft restart: stops sync, applies the pending configuration (the Popina step "restart
+    /// the app to apply the changes") and starts sync again, without the app being killed.
     pub async fn restart(&self) -> Result<()> {
-        self.apply_pending().await.map(|_| ())
+        self.engine.stop().await;
+        let applied = self.apply_pending().await;
+        self.engine.start(&self.shared)?;
+        applied.map(|_| ())
+    }
+
+    /// Syncs every active connection now (the app came to the foreground, the network is back).
+    /// Returns how many orders arrived, changed and how many changes were pushed.
+    pub async fn sync_now(&self) -> Result<SyncReport> {
+        self.engine.start(&self.shared)?;
+        let report = self.engine.sync_now(&self.shared).await?;
+        Ok(SyncReport {
+            orders_received: report.received,
+            orders_updated: report.updated,
+            changes_pushed: report.pushed,
+        })
+    }
+
+    /// Starts the sync engine (it starts by itself at `open`).
+    pub fn start_sync(&self) -> Result<()> {
+        self.engine.start(&self.shared)
+    }
+
+    /// Stops the sync engine until `start_sync` or `restart`.
+    pub async fn stop_sync(&self) -> Result<()> {
+        self.engine.stop().await;
+        Ok(())
+    }
+
+    /// The app went to the background: iOS will not run timers, so sync pauses.
+    pub fn app_did_enter_background(&self) -> Result<()> {
+        self.engine.set_paused(true);
+        Ok(())
+    }
+
+    /// The app is back: sync resumes at once.
+    pub fn app_will_enter_foreground(&self) -> Result<()> {
+        self.engine.set_paused(false);
+        Ok(())
+    }
+
+    /// Connections whose sync is running now.
+    pub fn syncing_connections(&self) -> Result<Vec<String>> {
+        Ok(self.engine.running())
+    }
+
+    /// Orders of the signed-in account, newest first.
+    pub fn orders(&self, filter: OrderFilter) -> Result<Vec<Order>> {
+        inbox::list(&self.shared, &filter)
+    }
+
+    /// One order with its items, options, charges, discounts, payments and customer.
+    pub fn order(&self, order_id: &str) -> Result<Option<Order>> {
+        inbox::get(&self.shared, order_id)
+    }
+
+    /// Accepts an order; `confirmed_time` is when it will be ready. Written to the outbox
+    /// first, then pushed to HubRise.
+    pub async fn accept(&self, order_id: &str, confirmed_time: Option<SystemTime>) -> Result<()> {
+        inbox::accept(&self.shared, order_id, confirmed_time)?;
+        self.engine.wake();
+        Ok(())
+    }
+
+    /// Rejects an order (the reason stays on this device: HubRise has no field for it).
+    pub async fn reject(&self, order_id: &str, reason: Option<String>) -> Result<()> {
+        inbox::reject(&self.shared, order_id, reason.as_deref())?;
+        self.engine.wake();
+        Ok(())
+    }
+
+    /// Sets another status (in preparation, awaiting collection, completed, ...).
+    pub async fn update_status(&self, order_id: &str, status: OrderStatus) -> Result<()> {
+        inbox::update_status(&self.shared, order_id, status)?;
+        self.engine.wake();
+        Ok(())
+    }
+
+    /// A connection was made or renewed: a renewed active one resumes syncing at once.
+    async fn connected(&self) -> Result<()> {
+        self.engine.start(&self.shared)?;
+        self.changed().await
     }
 
     /// Signing in or out changes whose connections run: applied like any other change.

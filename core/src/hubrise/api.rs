@@ -10,14 +10,33 @@ use crate::error::{PasserelleError, Result};
 use crate::http::{retry_after_secs, transport_error};
 use crate::secrets::Secret;
 
-/// How long to wait after a 429 that says nothing: the next round minute is at most this far.
-const DEFAULT_RETRY_AFTER_SECS: u64 = 60;
+/// Events and orders per page: HubRise's maximum.
+const PAGE_SIZE: u32 = 100;
 
 /// A client of HubRise's API for one base URL.
 #[derive(Clone)]
 pub struct HubriseApi {
     client: reqwest::Client,
     base: String,
+    /// Length of HubRise's rate "minute" (60 s; shorter against a scaled sandbox): a 429 without
+    /// `Retry-After` waits for the next window, aligned on multiples of it.
+    minute_ms: u64,
+}
+
+/// One entry of `GET /callback/events`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventRef {
+    pub id: String,
+    pub resource_type: String,
+    /// The order's id; an older version of HubRise's page called it `resource_id`.
+    #[serde(default, alias = "resource_id")]
+    pub order_id: Option<String>,
+}
+
+/// A page of a paginated list and the cursor of the next one (`X-Cursor-Next`).
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /location`, the fields a POS shows.
@@ -37,7 +56,6 @@ pub struct Account {
 /// `GET /callback`: an unregistered callback answers `{"url": null, "events": {}}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Callback {
-    pub url: Option<String>,
     #[serde(default)]
     pub events: std::collections::BTreeMap<String, Vec<String>>,
 }
@@ -65,11 +83,89 @@ impl Location {
 }
 
 impl HubriseApi {
-    pub fn new(client: reqwest::Client, base: &str) -> Self {
+    pub fn new(client: reqwest::Client, base: &str, minute_ms: u64) -> Self {
         Self {
             client,
             base: base.trim_end_matches('/').to_owned(),
+            minute_ms: minute_ms.max(1),
         }
+    }
+
+    /// A page of pending callback events.
+    pub async fn events(&self, token: &Secret, cursor: Option<&str>) -> Result<Page<EventRef>> {
+        let mut path = format!("/callback/events?count={PAGE_SIZE}");
+        if let Some(cursor) = cursor {
+            let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        self.get_page(token, &path).await
+    }
+
+    /// The order's current state; `None` when HubRise no longer has it.
+    pub async fn order(&self, token: &Secret, order_id: &str) -> Result<Option<serde_json::Value>> {
+        match self
+            .get_json(token, &format!("/location/orders/{}", segment(order_id)))
+            .await
+        {
+            Err(PasserelleError::HubriseApi { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Applies a patch and returns the order HubRise now has.
+    pub async fn patch_order(
+        &self,
+        token: &Secret,
+        order_id: &str,
+        patch: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let path = format!("/location/orders/{}", segment(order_id));
+        let response = self
+            .send(token, reqwest::Method::PATCH, &path, Some(patch))
+            .await?;
+        read_json(response, &path).await
+    }
+
+    /// Deletes a processed event; one already gone counts as deleted.
+    pub async fn delete_event(&self, token: &Secret, event_id: &str) -> Result<()> {
+        let path = format!("/callback/events/{}", segment(event_id));
+        match self.send(token, reqwest::Method::DELETE, &path, None).await {
+            Ok(_) | Err(PasserelleError::HubriseApi { status: 404, .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A page of orders created after `after` (ISO 8601): the heavy catch-up query.
+    pub async fn orders_after(
+        &self,
+        token: &Secret,
+        after: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page<serde_json::Value>> {
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("after", after)
+                .append_pair("count", &PAGE_SIZE.to_string());
+            if let Some(cursor) = cursor {
+                query.append_pair("cursor", cursor);
+            }
+            query.finish()
+        };
+        self.get_page(token, &format!("/location/orders?{query}"))
+            .await
+    }
+
+    async fn get_page<T: DeserializeOwned>(&self, token: &Secret, path: &str) -> Result<Page<T>> {
+        let response = self.send(token, reqwest::Method::GET, path, None).await?;
+        let next_cursor = response
+            .headers()
+            .get("X-Cursor-Next")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let items = read_json(response, path.split('?').next().unwrap_or(path)).await?;
+        Ok(Page { items, next_cursor })
     }
 
     pub async fn location(&self, token: &Secret) -> Result<Location> {
@@ -90,11 +186,7 @@ impl HubriseApi {
 
     pub async fn get_json<T: DeserializeOwned>(&self, token: &Secret, path: &str) -> Result<T> {
         let response = self.send(token, reqwest::Method::GET, path, None).await?;
-        let bytes = response.bytes().await.map_err(transport_error)?;
-        serde_json::from_slice(&bytes).map_err(|e| PasserelleError::UnexpectedResponse {
-            service: "HubRise API".into(),
-            reason: format!("{path}: {e}"),
-        })
+        read_json(response, path).await
     }
 
     /// Sends one request; a non-success status becomes its typed error.
@@ -105,7 +197,8 @@ impl HubriseApi {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<reqwest::Response> {
-        tracing::debug!(target: "passerelle::hubrise", %method, path, "request");
+        let path_only = path.split('?').next().unwrap_or(path);
+        tracing::debug!(target: "passerelle::hubrise", %method, path = path_only, "request");
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -117,12 +210,32 @@ impl HubriseApi {
         if response.status().is_success() {
             return Ok(response);
         }
-        Err(error_from_response(response).await)
+        Err(error_from_response(response, self.minute_ms).await)
     }
 }
 
+/// Escapes an id used as a path segment (ids come from HubRise, but never trust them blindly).
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response, path: &str) -> Result<T> {
+    let bytes = response.bytes().await.map_err(transport_error)?;
+    serde_json::from_slice(&bytes).map_err(|e| PasserelleError::UnexpectedResponse {
+        service: "HubRise API".into(),
+        reason: format!("{path}: {e}"),
+    })
+}
+
+/// Seconds until the next rate window, aligned on multiples of `minute_ms` since the epoch.
+pub fn secs_to_next_window(minute_ms: u64) -> u64 {
+    let now = u64::try_from(crate::store::now_ms()).unwrap_or(0);
+    let wait_ms = minute_ms - now % minute_ms;
+    wait_ms.div_ceil(1000)
+}
+
 /// HubRise's error JSON and status, as a typed error.
-async fn error_from_response(response: reqwest::Response) -> PasserelleError {
+async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> PasserelleError {
     let status = response.status().as_u16();
     let retry_after = retry_after_secs(response.headers());
     let body: HubriseErrorBody = response
@@ -137,7 +250,7 @@ async fn error_from_response(response: reqwest::Response) -> PasserelleError {
             reason: body.reason(),
         },
         429 => PasserelleError::RateLimited {
-            retry_after_secs: retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS),
+            retry_after_secs: retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)),
         },
         _ => PasserelleError::HubriseApi {
             status,

@@ -235,6 +235,13 @@ pub fn record_connection(
             shared.secrets.set(&row.secret_key, token)?;
             shared.store.write(|tx| {
                 connections::update_names(tx, &row.public.id, names)?;
+                if row.public.reconnect_needed {
+                    // Orders placed while HubRise refused the token: one catch-up (decision 7).
+                    let since = row
+                        .last_succeeded_at
+                        .unwrap_or_else(|| system_ms(row.public.created_at));
+                    connections::request_catch_up(tx, &row.public.id, since)?;
+                }
                 connections::record_success(tx, &row.public.id)?;
                 if row.public.state == ConnectionState::Removing {
                     connections::set_state(tx, &row.public.id, ConnectionState::Pending)?;
@@ -269,6 +276,11 @@ pub fn record_connection(
         connection: connection.clone(),
     });
     Ok(connection)
+}
+
+fn system_ms(time: std::time::SystemTime) -> i64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Decision 7: register the passive callback right after the exchange so events accumulate at

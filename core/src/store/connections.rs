@@ -15,12 +15,14 @@ pub struct ConnectionRow {
     pub secret_key: String,
     pub callback_registered: bool,
     pub last_succeeded_at: Option<i64>,
+    /// A catch-up query is due for orders created after this (ms).
+    pub catch_up_from: Option<i64>,
 }
 
 const COLUMNS: &str = "id, location_id, location_name, hubrise_account_id, account_name, catalog_id, \
     catalog_name, customer_list_id, customer_list_name, app_instance_id, origin, state, \
     needs_confirmation, reconnect_needed, last_failed_at, last_failed_reason, created_at, \
-    pos_account_id, secret_key, callback_registered, last_succeeded_at";
+    pos_account_id, secret_key, callback_registered, last_succeeded_at, catch_up_from";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
     let text = |i: usize| row.get::<_, String>(i);
@@ -53,6 +55,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
         secret_key: row.get(18)?,
         callback_registered: row.get(19)?,
         last_succeeded_at: row.get(20)?,
+        catch_up_from: row.get(21)?,
     })
 }
 
@@ -106,8 +109,8 @@ pub fn insert(conn: &Connection, new: &NewConnection<'_>) -> Result<()> {
     let now = now_ms();
     conn.execute(
         "INSERT INTO connections (id, pos_account_id, location_id, origin, state,
-             needs_confirmation, secret_key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             needs_confirmation, secret_key, catch_up_from, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
         params![
             new.id,
             new.pos_account_id,
@@ -157,14 +160,6 @@ pub fn set_state(conn: &Connection, id: &str, state: ConnectionState) -> Result<
     Ok(())
 }
 
-pub fn set_confirmed(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE connections SET needs_confirmation = 0, updated_at = ?2 WHERE id = ?1",
-        params![id, now_ms()],
-    )?;
-    Ok(())
-}
-
 /// HubRise refused the token: keep everything, remember why, ask for a reconnect.
 pub fn record_failure(
     conn: &Connection,
@@ -177,6 +172,33 @@ pub fn record_failure(
              reconnect_needed = max(reconnect_needed, ?4), updated_at = ?2
          WHERE id = ?1",
         params![id, now_ms(), reason, reconnect_needed],
+    )?;
+    Ok(())
+}
+
+/// Asks for one catch-up query of orders created after `from_ms` (a reconnect).
+pub fn request_catch_up(conn: &Connection, id: &str, from_ms: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET catch_up_from = min(coalesce(catch_up_from, ?2), ?2) WHERE id = ?1",
+        params![id, from_ms],
+    )?;
+    Ok(())
+}
+
+/// The catch-up query ran.
+pub fn finish_catch_up(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET catch_up_from = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// `GET /callback` showed the passive callback listening to orders.
+pub fn set_callback_registered(conn: &Connection, id: &str, registered: bool) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET callback_registered = ?2 WHERE id = ?1",
+        params![id, registered],
     )?;
     Ok(())
 }

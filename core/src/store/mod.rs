@@ -9,6 +9,8 @@ pub mod accounts;
 pub mod connections;
 pub mod flows;
 pub mod meta;
+pub mod orders;
+pub mod outbox;
 pub mod snapshots;
 
 use std::path::{Path, PathBuf};
@@ -53,11 +55,6 @@ impl Store {
             reader: Mutex::new(reader),
             path,
         })
-    }
-
-    /// Path of the database file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Runs `f` in one IMMEDIATE transaction, committed (durably: `synchronous=FULL`) only if

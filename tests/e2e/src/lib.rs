@@ -152,3 +152,50 @@ pub fn config_for(sandbox: &Sandbox, data_dir: &Path) -> PasserelleConfig {
     };
     config
 }
+
+/// An order as a marketplace would send it: two pizzas, an option, a delivery charge, a payment.
+pub fn sample_order(customer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "status": "new",
+        "service_type": "delivery",
+        "expected_time": "2026-11-23T20:30:00+01:00",
+        "customer_notes": "Sonner deux fois",
+        "items": [
+            {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
+             "options": [{"option_list_name": "Sauce", "name": "Piquante", "price": "0.50 EUR", "quantity": 1}]},
+            {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1"}
+        ],
+        "charges": [{"name": "Livraison", "price": "2.50 EUR"}],
+        "payments": [{"name": "Carte bancaire", "amount": "30.80 EUR"}],
+        "customer": {"first_name": customer, "last_name": "Dupont", "city": "Paris", "phone": "+33600000000"}
+    })
+}
+
+impl World {
+    /// Connects `location_id`, restarts to apply, and returns the active connection's id.
+    pub async fn connect_active(&self, app: &Passerelle, location_id: &str) -> String {
+        let connection = self.connect(app, location_id).await;
+        app.restart().await.expect("restart");
+        connection.id
+    }
+
+    /// Places an order "from another app" at a location.
+    pub async fn place_order(&self, location_id: &str, customer: &str) -> String {
+        self.sandbox
+            .admin()
+            .place_order(location_id, sample_order(customer))
+            .await
+            .expect("place order")
+    }
+
+    /// HubRise's status of an order.
+    pub async fn hubrise_status(&self, location_id: &str, order_id: &str) -> String {
+        let order = self
+            .sandbox
+            .admin()
+            .order(location_id, order_id)
+            .await
+            .expect("order at HubRise");
+        order["status"].as_str().unwrap_or_default().to_owned()
+    }
+}

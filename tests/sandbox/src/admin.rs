@@ -69,6 +69,14 @@ pub struct Admin {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("admin_url", &self.shared.urls.admin())
+            .finish()
+    }
+}
+
 impl Admin {
     pub(crate) fn new(shared: Arc<Shared>) -> Admin {
         Admin { shared }
@@ -225,7 +233,7 @@ impl Admin {
             } else {
                 c.state = state;
             }
-            changed.push(c.clone());
+            changed.push(c.without_events());
         }
         Ok(changed)
     }

@@ -191,6 +191,16 @@ impl Sandbox {
     }
 }
 
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("hubrise_oauth_url", &self.hubrise_oauth_url())
+            .field("hubrise_api_url", &self.hubrise_api_url())
+            .field("pos_url", &self.pos_url())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);

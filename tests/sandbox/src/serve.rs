@@ -158,7 +158,10 @@ fn banner(sandbox: &Sandbox) -> String {
         format!("  POS backend      {}", sandbox.pos_url()),
         format!("  Admin API        {}", sandbox.admin_url()),
         String::new(),
-        format!("  HubRise client   {} ({})", seed.client_id, seed.client_name),
+        format!(
+            "  HubRise client   {} ({})",
+            seed.client_id, seed.client_name
+        ),
         format!("  client secret    {}", seed.client_secret),
     ];
     for uri in &seed.redirect_uris {
@@ -166,14 +169,29 @@ fn banner(sandbox: &Sandbox) -> String {
     }
     lines.push(String::new());
     for user in &seed.users {
-        lines.push(format!("  HubRise user     {} / {}", user.email, user.password));
+        lines.push(format!(
+            "  HubRise user     {} / {}",
+            user.email, user.password
+        ));
     }
     for account in &seed.accounts {
-        let locations: Vec<String> = account.locations.iter().map(|l| format!("{} {}", l.id, l.name)).collect();
-        lines.push(format!("  HubRise account  {} {}: {}", account.id, account.name, locations.join(", ")));
+        let locations: Vec<String> = account
+            .locations
+            .iter()
+            .map(|l| format!("{} {}", l.id, l.name))
+            .collect();
+        lines.push(format!(
+            "  HubRise account  {} {}: {}",
+            account.id,
+            account.name,
+            locations.join(", ")
+        ));
     }
     for pos in &seed.pos_accounts {
-        lines.push(format!("  POS account      {} / {} ({})", pos.email, pos.password, pos.business_name));
+        lines.push(format!(
+            "  POS account      {} / {} ({})",
+            pos.email, pos.password, pos.business_name
+        ));
     }
     lines.push(format!("  POS client id    {}", seed.pos_client_id));
     lines.push(String::new());

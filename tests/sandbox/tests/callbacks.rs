@@ -10,26 +10,55 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn events(sb: &Sandbox, token: &str) -> Vec<Value> {
-    api_get(sb, token, "/callback/events").await.json().await.unwrap()
+    api_get(sb, token, "/callback/events")
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn callback_registration() {
     let sb = sandbox().await;
     let token = token_of(&connect(&sb, "3r4s3-1", None).await);
-    let none: Value = api_get(&sb, &token, "/callback").await.json().await.unwrap();
+    let none: Value = api_get(&sb, &token, "/callback")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(none, json!({ "url": null, "events": {} }));
 
     register_callback(&sb, &token).await;
-    let passive: Value = api_get(&sb, &token, "/callback").await.json().await.unwrap();
-    assert_eq!(passive, json!({ "url": null, "events": { "order": ["create", "update"] } }));
+    let passive: Value = api_get(&sb, &token, "/callback")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        passive,
+        json!({ "url": null, "events": { "order": ["create", "update"] } })
+    );
 
     let bad = json!({ "url": null, "events": { "order": ["explode"] } });
-    assert_eq!(api_send(&sb, &token, Method::POST, "/callback", &bad).await.status(), 422);
+    assert_eq!(
+        api_send(&sb, &token, Method::POST, "/callback", &bad)
+            .await
+            .status(),
+        422
+    );
 
-    let deleted = http().delete(format!("{}/callback", sb.hubrise_api_url())).header("X-Access-Token", &token).send().await.unwrap();
+    let deleted = http()
+        .delete(format!("{}/callback", sb.hubrise_api_url()))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), 200);
-    let after: Value = api_get(&sb, &token, "/callback").await.json().await.unwrap();
+    let after: Value = api_get(&sb, &token, "/callback")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after, json!({ "url": null, "events": {} }));
 }
 
@@ -45,7 +74,11 @@ async fn events_reach_other_connections_and_never_the_writer() {
     }
 
     // An order from another app: both Paris iPads hear of it, Lyon does not.
-    let id = sb.admin().place_order("3r4s3-1", sample_order()).await.unwrap();
+    let id = sb
+        .admin()
+        .place_order("3r4s3-1", sample_order())
+        .await
+        .unwrap();
     for t in [&ipad_a, &ipad_b] {
         let list = events(&sb, t).await;
         assert_eq!(list.len(), 1);
@@ -53,13 +86,23 @@ async fn events_reach_other_connections_and_never_the_writer() {
         assert_eq!(list[0]["event_type"], "create");
         assert_eq!(list[0]["order_id"], id.as_str());
         assert_eq!(list[0]["location_id"], "3r4s3-1");
-        assert!(list[0].get("new_state").is_none(), "listings carry no states");
+        assert!(
+            list[0].get("new_state").is_none(),
+            "listings carry no states"
+        );
     }
     assert!(events(&sb, &lyon).await.is_empty());
     assert!(events(&sb, &unregistered).await.is_empty());
 
     // iPad A accepts: iPad B gets the update, iPad A (the writer) does not.
-    let r = api_send(&sb, &ipad_a, Method::PATCH, &format!("/location/orders/{id}"), &json!({ "status": "accepted" })).await;
+    let r = api_send(
+        &sb,
+        &ipad_a,
+        Method::PATCH,
+        &format!("/location/orders/{id}"),
+        &json!({ "status": "accepted" }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let a = events(&sb, &ipad_a).await;
     let b = events(&sb, &ipad_b).await;
@@ -67,15 +110,38 @@ async fn events_reach_other_connections_and_never_the_writer() {
     assert_eq!(b.len(), 2);
     assert_eq!(b[1]["event_type"], "update");
 
-    let event: Value = api_get(&sb, &ipad_b, &format!("/callback/events/{}", b[1]["id"].as_str().unwrap())).await.json().await.unwrap();
+    let event: Value = api_get(
+        &sb,
+        &ipad_b,
+        &format!("/callback/events/{}", b[1]["id"].as_str().unwrap()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(event["previous_state"]["status"], "new");
     assert_eq!(event["new_state"]["status"], "accepted");
-    let created: Value = api_get(&sb, &ipad_b, &format!("/callback/events/{}", b[0]["id"].as_str().unwrap())).await.json().await.unwrap();
+    let created: Value = api_get(
+        &sb,
+        &ipad_b,
+        &format!("/callback/events/{}", b[0]["id"].as_str().unwrap()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(created.get("previous_state").is_none());
     assert_eq!(created["new_state"]["total"], "27.50 EUR");
 
     // An order created by iPad B itself produces events for A only.
-    let r = api_send(&sb, &ipad_b, Method::POST, "/location/orders", &json!({ "status": "accepted" })).await;
+    let r = api_send(
+        &sb,
+        &ipad_b,
+        Method::POST,
+        "/location/orders",
+        &json!({ "status": "accepted" }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(events(&sb, &ipad_a).await.len(), 2);
     assert_eq!(events(&sb, &ipad_b).await.len(), 2);
@@ -83,14 +149,28 @@ async fn events_reach_other_connections_and_never_the_writer() {
 
 #[tokio::test]
 async fn client_wide_suppression_is_a_switch() {
-    let opts = SandboxOptions { event_suppression: EventSuppression::Client, ..Default::default() };
+    let opts = SandboxOptions {
+        event_suppression: EventSuppression::Client,
+        ..Default::default()
+    };
     let sb = Sandbox::start(opts).await.unwrap();
     let ipad_a = token_of(&connect(&sb, "3r4s3-1", Some("ipad-A")).await);
     let ipad_b = token_of(&connect(&sb, "3r4s3-1", Some("ipad-B")).await);
     register_callback(&sb, &ipad_a).await;
     register_callback(&sb, &ipad_b).await;
-    let id = sb.admin().place_order("3r4s3-1", sample_order()).await.unwrap();
-    api_send(&sb, &ipad_a, Method::PATCH, &format!("/location/orders/{id}"), &json!({ "status": "received" })).await;
+    let id = sb
+        .admin()
+        .place_order("3r4s3-1", sample_order())
+        .await
+        .unwrap();
+    api_send(
+        &sb,
+        &ipad_a,
+        Method::PATCH,
+        &format!("/location/orders/{id}"),
+        &json!({ "status": "received" }),
+    )
+    .await;
     // Same client: B does not hear of A's update.
     assert_eq!(events(&sb, &ipad_b).await.len(), 1);
 }
@@ -102,19 +182,41 @@ async fn events_paginate_and_stay_until_deleted() {
     register_callback(&sb, &token).await;
     let mut ids = Vec::new();
     for i in 0..130 {
-        ids.push(sb.admin().place_order("3r4s3-1", json!({ "status": "new", "ref": format!("o{i}") })).await.unwrap());
+        ids.push(
+            sb.admin()
+                .place_order(
+                    "3r4s3-1",
+                    json!({ "status": "new", "ref": format!("o{i}") }),
+                )
+                .await
+                .unwrap(),
+        );
     }
 
     let first = api_get(&sb, &token, "/callback/events").await;
-    let cursor = first.headers()["x-cursor-next"].to_str().unwrap().to_owned();
+    let cursor = first.headers()["x-cursor-next"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let page1: Vec<Value> = first.json().await.unwrap();
     assert_eq!(page1.len(), 100);
     let second = api_get(&sb, &token, &format!("/callback/events?cursor={cursor}")).await;
-    assert!(second.headers().get("x-cursor-next").is_none(), "the last page has no cursor");
+    assert!(
+        second.headers().get("x-cursor-next").is_none(),
+        "the last page has no cursor"
+    );
     let page2: Vec<Value> = second.json().await.unwrap();
     assert_eq!(page2.len(), 30);
-    let order_ids: Vec<&str> = page1.iter().chain(&page2).map(|e| e["order_id"].as_str().unwrap()).collect();
-    assert_eq!(order_ids, ids.iter().map(String::as_str).collect::<Vec<_>>(), "oldest first, each once");
+    let order_ids: Vec<&str> = page1
+        .iter()
+        .chain(&page2)
+        .map(|e| e["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order_ids,
+        ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        "oldest first, each once"
+    );
 
     let small = api_get(&sb, &token, "/callback/events?count=10").await;
     assert!(small.headers().get("x-cursor-next").is_some());
@@ -122,17 +224,44 @@ async fn events_paginate_and_stay_until_deleted() {
 
     // Acknowledge the first 100: the 30 others come back on the next poll.
     for e in &page1 {
-        let url = format!("{}/callback/events/{}", sb.hubrise_api_url(), e["id"].as_str().unwrap());
-        let r = http().delete(url).header("X-Access-Token", &token).send().await.unwrap();
+        let url = format!(
+            "{}/callback/events/{}",
+            sb.hubrise_api_url(),
+            e["id"].as_str().unwrap()
+        );
+        let r = http()
+            .delete(url)
+            .header("X-Access-Token", &token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     let rest = events(&sb, &token).await;
     assert_eq!(rest.len(), 30);
     assert_eq!(rest[0]["order_id"], ids[100].as_str());
-    let gone = api_get(&sb, &token, &format!("/callback/events/{}", page1[0]["id"].as_str().unwrap())).await;
+    let gone = api_get(
+        &sb,
+        &token,
+        &format!("/callback/events/{}", page1[0]["id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(gone.status(), 404);
-    let url = format!("{}/callback/events/{}", sb.hubrise_api_url(), page1[0]["id"].as_str().unwrap());
-    assert_eq!(http().delete(url).header("X-Access-Token", &token).send().await.unwrap().status(), 404);
+    let url = format!(
+        "{}/callback/events/{}",
+        sb.hubrise_api_url(),
+        page1[0]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        http()
+            .delete(url)
+            .header("X-Access-Token", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -140,8 +269,16 @@ async fn customer_cancellation_from_the_other_app_is_an_update_event() {
     let sb = sandbox().await;
     let token = token_of(&connect(&sb, "3r4s3-1", None).await);
     register_callback(&sb, &token).await;
-    let id = sb.admin().place_order("3r4s3-1", sample_order()).await.unwrap();
-    let order = sb.admin().update_order_as_other_app("3r4s3-1", &id, json!({ "status": "cancelled" })).await.unwrap();
+    let id = sb
+        .admin()
+        .place_order("3r4s3-1", sample_order())
+        .await
+        .unwrap();
+    let order = sb
+        .admin()
+        .update_order_as_other_app("3r4s3-1", &id, json!({ "status": "cancelled" }))
+        .await
+        .unwrap();
     assert_eq!(order["status"], "cancelled");
     let list = events(&sb, &token).await;
     assert_eq!(list.len(), 2);

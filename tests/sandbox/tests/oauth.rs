@@ -13,14 +13,24 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn consent_flow_gives_a_code_the_token_endpoint_accepts() {
     let sb = sandbox().await;
-    let url = authorize_url(&sb, APP_REDIRECT, &[("state", "st-123"), ("device_id", "ipad-1")]);
+    let url = authorize_url(
+        &sb,
+        APP_REDIRECT,
+        &[("state", "st-123"), ("device_id", "ipad-1")],
+    );
     let choice = ConsentChoice::for_user(sb.seed().user())
         .location("3r4s3-2")
         .catalog("2kd7t")
         .customer_list("9zqm4");
     let location = consent::approve(&url, &choice).await.unwrap();
-    assert!(location.starts_with("passerelle-demo://oauth/hubrise?code="), "{location}");
-    assert_eq!(consent::query_param(&location, "state").as_deref(), Some("st-123"));
+    assert!(
+        location.starts_with("passerelle-demo://oauth/hubrise?code="),
+        "{location}"
+    );
+    assert_eq!(
+        consent::query_param(&location, "state").as_deref(),
+        Some("st-123")
+    );
 
     let code = consent::code_from_redirect(&location).unwrap();
     let response = exchange(&sb, &code).await;
@@ -43,7 +53,10 @@ async fn consent_flow_gives_a_code_the_token_endpoint_accepts() {
     assert_eq!(location.status(), 200);
     let location: Value = location.json().await.unwrap();
     assert_eq!(location["name"], "Lyon");
-    assert_eq!(location["account"], json!({ "id": "3r4s3", "name": "Bella Pizza", "currency": "EUR" }));
+    assert_eq!(
+        location["account"],
+        json!({ "id": "3r4s3", "name": "Bella Pizza", "currency": "EUR" })
+    );
     assert_eq!(location["timezone"]["name"], "Europe/Paris");
 }
 
@@ -51,14 +64,36 @@ async fn consent_flow_gives_a_code_the_token_endpoint_accepts() {
 async fn the_consent_pages_are_the_documented_form_sequence() {
     let sb = sandbox().await;
     let http = http();
-    let page = http.get(authorize_url(&sb, APP_REDIRECT, &[])).send().await.unwrap();
+    let page = http
+        .get(authorize_url(&sb, APP_REDIRECT, &[]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = page.text().await.unwrap();
-    for needle in ["name=\"flow\"", "name=\"step\" value=\"sign_in\"", "id=\"email\"", "id=\"password\"", "id=\"sign-in\""] {
+    for needle in [
+        "name=\"flow\"",
+        "name=\"step\" value=\"sign_in\"",
+        "id=\"email\"",
+        "id=\"password\"",
+        "id=\"sign-in\"",
+    ] {
         assert!(html.contains(needle), "sign-in page lacks {needle}");
     }
-    let flow = html.split("name=\"flow\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let flow = html
+        .split("name=\"flow\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let post = |form: Vec<(&'static str, String)>| {
         let http = http.clone();
         let action = format!("{}/authorize", sb.hubrise_oauth_url());
@@ -67,20 +102,45 @@ async fn the_consent_pages_are_the_documented_form_sequence() {
     let user = sb.seed().user().clone();
 
     // A wrong password shows the sign-in page again with an error.
-    let wrong = post(vec![("flow", flow.clone()), ("step", "sign_in".into()), ("email", user.email.clone()), ("password", "nope".into())]).await;
+    let wrong = post(vec![
+        ("flow", flow.clone()),
+        ("step", "sign_in".into()),
+        ("email", user.email.clone()),
+        ("password", "nope".into()),
+    ])
+    .await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.unwrap().contains("id=\"error\""));
 
-    let location_page = post(vec![("flow", flow.clone()), ("step", "sign_in".into()), ("email", user.email.clone()), ("password", user.password.clone())]).await;
+    let location_page = post(vec![
+        ("flow", flow.clone()),
+        ("step", "sign_in".into()),
+        ("email", user.email.clone()),
+        ("password", user.password.clone()),
+    ])
+    .await;
     let html = location_page.text().await.unwrap();
-    assert!(html.contains("<select id=\"location_id\" name=\"location_id\">"), "{html}");
+    assert!(
+        html.contains("<select id=\"location_id\" name=\"location_id\">"),
+        "{html}"
+    );
     assert!(html.contains("value=\"3r4s3-1\"") && html.contains("value=\"3r4s3-2\""));
 
     // A step out of sequence is refused.
-    let stale = post(vec![("flow", flow.clone()), ("step", "decision".into()), ("decision", "allow".into())]).await;
+    let stale = post(vec![
+        ("flow", flow.clone()),
+        ("step", "decision".into()),
+        ("decision", "allow".into()),
+    ])
+    .await;
     assert_eq!(stale.status(), 400);
 
-    let resources = post(vec![("flow", flow.clone()), ("step", "location".into()), ("location_id", "3r4s3-1".into())]).await;
+    let resources = post(vec![
+        ("flow", flow.clone()),
+        ("step", "location".into()),
+        ("location_id", "3r4s3-1".into()),
+    ])
+    .await;
     let html = resources.text().await.unwrap();
     assert!(html.contains("<select id=\"catalog_id\" name=\"catalog_id\">"));
     assert!(html.contains("<select id=\"customer_list_id\" name=\"customer_list_id\">"));
@@ -98,7 +158,12 @@ async fn the_consent_pages_are_the_documented_form_sequence() {
     assert!(html.contains("id=\"allow\"") && html.contains("name=\"decision\" value=\"allow\""));
     assert!(html.contains("id=\"deny\"") && html.contains("Paris (3r4s3-1)"));
 
-    let done = post(vec![("flow", flow.clone()), ("step", "decision".into()), ("decision", "allow".into())]).await;
+    let done = post(vec![
+        ("flow", flow.clone()),
+        ("step", "decision".into()),
+        ("decision", "allow".into()),
+    ])
+    .await;
     assert_eq!(done.status(), 302);
     let location = done.headers()["location"].to_str().unwrap().to_owned();
     assert!(consent::code_from_redirect(&location).is_some());
@@ -106,7 +171,12 @@ async fn the_consent_pages_are_the_documented_form_sequence() {
     assert!(consent::query_param(&location, "state").is_none());
 
     // The flow is over: posting again is refused.
-    let again = post(vec![("flow", flow), ("step", "decision".into()), ("decision", "allow".into())]).await;
+    let again = post(vec![
+        ("flow", flow),
+        ("step", "decision".into()),
+        ("decision", "allow".into()),
+    ])
+    .await;
     assert_eq!(again.status(), 400);
 }
 
@@ -114,9 +184,17 @@ async fn the_consent_pages_are_the_documented_form_sequence() {
 async fn deny_redirects_with_access_denied_and_the_state() {
     let sb = sandbox().await;
     let url = authorize_url(&sb, APP_REDIRECT, &[("state", "s1")]);
-    let location = consent::deny(&url, &ConsentChoice::for_user(sb.seed().user())).await.unwrap();
-    assert_eq!(consent::query_param(&location, "error").as_deref(), Some("access_denied"));
-    assert_eq!(consent::query_param(&location, "state").as_deref(), Some("s1"));
+    let location = consent::deny(&url, &ConsentChoice::for_user(sb.seed().user()))
+        .await
+        .unwrap();
+    assert_eq!(
+        consent::query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        consent::query_param(&location, "state").as_deref(),
+        Some("s1")
+    );
     assert!(consent::code_from_redirect(&location).is_none());
 }
 
@@ -124,10 +202,14 @@ async fn deny_redirects_with_access_denied_and_the_state() {
 async fn the_out_of_band_page_shows_the_code() {
     let sb = sandbox().await;
     let url = authorize_url(&sb, "urn:ietf:wg:oauth:2.0:oob", &[]);
-    let code = consent::approve(&url, &ConsentChoice::for_user(sb.seed().user())).await.unwrap();
+    let code = consent::approve(&url, &ConsentChoice::for_user(sb.seed().user()))
+        .await
+        .unwrap();
     assert_eq!(code.len(), 32);
     assert_eq!(exchange(&sb, &code).await.status(), 200);
-    let denied = consent::deny(&url, &ConsentChoice::for_user(sb.seed().user())).await.unwrap();
+    let denied = consent::deny(&url, &ConsentChoice::for_user(sb.seed().user()))
+        .await
+        .unwrap();
     assert_eq!(denied, "access_denied");
 }
 
@@ -135,8 +217,17 @@ async fn the_out_of_band_page_shows_the_code() {
 async fn a_single_location_account_skips_the_location_step() {
     let sb = sandbox().await;
     let marco = sb.seed().users[1].clone();
-    let code = consent::approve(&authorize_url(&sb, APP_REDIRECT, &[]), &ConsentChoice::for_user(&marco)).await.unwrap();
-    let token: Value = exchange(&sb, &consent::code_from_redirect(&code).unwrap()).await.json().await.unwrap();
+    let code = consent::approve(
+        &authorize_url(&sb, APP_REDIRECT, &[]),
+        &ConsentChoice::for_user(&marco),
+    )
+    .await
+    .unwrap();
+    let token: Value = exchange(&sb, &consent::code_from_redirect(&code).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(token["location_id"], "7hq2c-1");
     assert_eq!(token["location_name"], "Nice");
 }
@@ -147,15 +238,38 @@ async fn bad_authorize_requests_get_an_error_page_and_no_redirect() {
     let http = http();
     let base = format!("{}/authorize", sb.hubrise_oauth_url());
     let cases = [
-        ("unknown client", format!("{base}?client_id=1.clients.hubrise.com&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=profile")),
-        ("unregistered redirect", authorize_url(&sb, "https://evil.example/cb", &[])),
-        ("redirect prefix only", authorize_url(&sb, "passerelle-demo://oauth/hubrise/extra", &[])),
-        ("missing scope", format!("{base}?client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob", sb.seed().client_id)),
+        (
+            "unknown client",
+            format!(
+                "{base}?client_id=1.clients.hubrise.com&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=profile"
+            ),
+        ),
+        (
+            "unregistered redirect",
+            authorize_url(&sb, "https://evil.example/cb", &[]),
+        ),
+        (
+            "redirect prefix only",
+            authorize_url(&sb, "passerelle-demo://oauth/hubrise/extra", &[]),
+        ),
+        (
+            "missing scope",
+            format!(
+                "{base}?client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob",
+                sb.seed().client_id
+            ),
+        ),
         (
             "malformed scope",
-            format!("{base}?client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=location%5Borders.eat%5D", sb.seed().client_id),
+            format!(
+                "{base}?client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=location%5Borders.eat%5D",
+                sb.seed().client_id
+            ),
         ),
-        ("bad device id", authorize_url(&sb, APP_REDIRECT, &[("device_id", "ipad one!")])),
+        (
+            "bad device id",
+            authorize_url(&sb, APP_REDIRECT, &[("device_id", "ipad one!")]),
+        ),
     ];
     for (what, url) in cases {
         let r = http.get(&url).send().await.unwrap();
@@ -168,9 +282,18 @@ async fn bad_authorize_requests_get_an_error_page_and_no_redirect() {
 #[tokio::test]
 async fn wrong_credentials_on_the_consent_page_are_reported() {
     let sb = sandbox().await;
-    let choice = ConsentChoice { email: "manager@bellapizza.fr".into(), password: "wrong".into(), ..Default::default() };
-    let err = consent::approve(&authorize_url(&sb, APP_REDIRECT, &[]), &choice).await.unwrap_err();
-    assert!(matches!(err, ConsentError::Page { status: 401, .. }), "{err:?}");
+    let choice = ConsentChoice {
+        email: "manager@bellapizza.fr".into(),
+        password: "wrong".into(),
+        ..Default::default()
+    };
+    let err = consent::approve(&authorize_url(&sb, APP_REDIRECT, &[]), &choice)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ConsentError::Page { status: 401, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -198,22 +321,42 @@ async fn choosing_another_catalog_moves_the_token_to_it() {
     let sb = sandbox().await;
     let choose = |catalog: &'static str| {
         let url = authorize_url(&sb, APP_REDIRECT, &[]);
-        let choice = ConsentChoice::for_user(sb.seed().user()).location("3r4s3-2").catalog(catalog);
-        async move { consent::code_from_redirect(&consent::approve(&url, &choice).await.unwrap()).unwrap() }
+        let choice = ConsentChoice::for_user(sb.seed().user())
+            .location("3r4s3-2")
+            .catalog(catalog);
+        async move {
+            consent::code_from_redirect(&consent::approve(&url, &choice).await.unwrap()).unwrap()
+        }
     };
-    let first: Value = exchange(&sb, &choose("psmlf").await).await.json().await.unwrap();
+    let first: Value = exchange(&sb, &choose("psmlf").await)
+        .await
+        .json()
+        .await
+        .unwrap();
     let token = token_of(&first);
     assert_eq!(api_get(&sb, &token, "/catalogs/psmlf").await.status(), 200);
     assert_eq!(api_get(&sb, &token, "/catalogs/2kd7t").await.status(), 403);
 
-    let second: Value = exchange(&sb, &choose("2kd7t").await).await.json().await.unwrap();
+    let second: Value = exchange(&sb, &choose("2kd7t").await)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(token_of(&second), token);
     assert_eq!(second["catalog_id"], "2kd7t");
     assert_eq!(api_get(&sb, &token, "/catalogs/psmlf").await.status(), 403);
-    let catalog: Value = api_get(&sb, &token, "/catalogs/2kd7t").await.json().await.unwrap();
+    let catalog: Value = api_get(&sb, &token, "/catalogs/2kd7t")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(catalog["name"], "Bella Pizza Lyon");
     assert!(catalog["data"]["products"].is_array());
-    let hidden: Value = api_get(&sb, &token, "/catalogs/2kd7t?hide_data=true").await.json().await.unwrap();
+    let hidden: Value = api_get(&sb, &token, "/catalogs/2kd7t?hide_data=true")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(hidden.get("data").is_none());
 }
 
@@ -225,8 +368,18 @@ async fn codes_are_single_use() {
     let replay = exchange(&sb, &code).await;
     assert_eq!(replay.status(), 400);
     let body: Value = replay.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("already been used"));
-    assert_eq!(exchange(&sb, "0123456789abcdef0123456789abcdef").await.status(), 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("already been used")
+    );
+    assert_eq!(
+        exchange(&sb, "0123456789abcdef0123456789abcdef")
+            .await
+            .status(),
+        400
+    );
 }
 
 #[tokio::test]
@@ -253,7 +406,12 @@ async fn client_credentials_by_basic_form_or_json() {
     let code = code_for(&sb, "3r4s3-1", &[]).await;
     let form = http()
         .post(&token_url)
-        .form(&[("client_id", seed.client_id.as_str()), ("client_secret", &seed.client_secret), ("code", &code), ("grant_type", "authorization_code")])
+        .form(&[
+            ("client_id", seed.client_id.as_str()),
+            ("client_secret", &seed.client_secret),
+            ("code", &code),
+            ("grant_type", "authorization_code"),
+        ])
         .send()
         .await
         .unwrap();
@@ -287,7 +445,12 @@ async fn bad_client_credentials_are_401() {
     assert_eq!(wrong.status(), 401);
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(body["error_type"], "unauthorized");
-    let missing = http().post(&token_url).form(&[("code", code.as_str())]).send().await.unwrap();
+    let missing = http()
+        .post(&token_url)
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 401);
     // The code was not consumed by the failed attempts.
     assert_eq!(exchange(&sb, &code).await.status(), 200);
@@ -295,15 +458,29 @@ async fn bad_client_credentials_are_401() {
     // Another client cannot redeem Passerelle's code.
     let code = code_for(&sb, "3r4s3-1", &[]).await;
     let other = &sb.seed().other_client;
-    let stolen = http().post(&token_url).basic_auth(&other.id, Some(&other.secret)).form(&[("code", code.as_str())]).send().await.unwrap();
+    let stolen = http()
+        .post(&token_url)
+        .basic_auth(&other.id, Some(&other.secret))
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stolen.status(), 400);
 }
 
 #[tokio::test]
 async fn token_type_can_be_omitted_and_bad_codes_can_be_404() {
-    let opts = SandboxOptions { omit_token_type: true, invalid_code_status: 404, ..Default::default() };
+    let opts = SandboxOptions {
+        omit_token_type: true,
+        invalid_code_status: 404,
+        ..Default::default()
+    };
     let sb = Sandbox::start(opts).await.unwrap();
-    let token: Value = exchange(&sb, &code_for(&sb, "3r4s3-1", &[]).await).await.json().await.unwrap();
+    let token: Value = exchange(&sb, &code_for(&sb, "3r4s3-1", &[]).await)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(token.get("token_type").is_none());
     assert!(token["access_token"].is_string());
     assert_eq!(exchange(&sb, "nope").await.status(), 404);
@@ -315,18 +492,50 @@ async fn pkce_is_accepted_and_checked_when_a_verifier_is_sent() {
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     // RFC 7636 appendix B.
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    let pkce = [("code_challenge", challenge), ("code_challenge_method", "S256"), ("state", "x")];
+    let pkce = [
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("state", "x"),
+    ];
     let token_url = format!("{}/token", sb.hubrise_oauth_url());
     let send = |code: String, verifier: &'static str| {
-        let (url, id, secret) = (token_url.clone(), sb.seed().client_id.clone(), sb.seed().client_secret.clone());
+        let (url, id, secret) = (
+            token_url.clone(),
+            sb.seed().client_id.clone(),
+            sb.seed().client_secret.clone(),
+        );
         async move {
-            http().post(url).basic_auth(id, Some(secret)).form(&[("code", code.as_str()), ("code_verifier", verifier)]).send().await.unwrap()
+            http()
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("code", code.as_str()), ("code_verifier", verifier)])
+                .send()
+                .await
+                .unwrap()
         }
     };
-    assert_eq!(send(code_for(&sb, "3r4s3-1", &pkce).await, "wrong-verifier-wrong-verifier-wrong-verifier").await.status(), 400);
-    assert_eq!(send(code_for(&sb, "3r4s3-1", &pkce).await, verifier).await.status(), 200);
+    assert_eq!(
+        send(
+            code_for(&sb, "3r4s3-1", &pkce).await,
+            "wrong-verifier-wrong-verifier-wrong-verifier"
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(
+        send(code_for(&sb, "3r4s3-1", &pkce).await, verifier)
+            .await
+            .status(),
+        200
+    );
     // Without a verifier HubRise (which knows no PKCE) still accepts the code.
-    assert_eq!(exchange(&sb, &code_for(&sb, "3r4s3-1", &pkce).await).await.status(), 200);
+    assert_eq!(
+        exchange(&sb, &code_for(&sb, "3r4s3-1", &pkce).await)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -344,7 +553,10 @@ async fn revoked_tokens_stop_working() {
     let after = api_get(&sb, &token, "/location").await;
     assert_eq!(after.status(), 401);
     let body: Value = after.json().await.unwrap();
-    assert_eq!(body, json!({ "error_type": "unauthorized", "message": "The access token is invalid or the connection has been revoked" }));
+    assert_eq!(
+        body,
+        json!({ "error_type": "unauthorized", "message": "The access token is invalid or the connection has been revoked" })
+    );
     // Reconnecting issues a new token.
     let fresh = token_of(&connect(&sb, "3r4s3-1", None).await);
     assert_ne!(fresh, token);

@@ -13,7 +13,12 @@ use serde_json::{Value, json};
 async fn password(sb: &Sandbox, email: &str, pass: &str) -> Response {
     http()
         .post(format!("{}/oauth/token", sb.pos_url()))
-        .form(&[("grant_type", "password"), ("username", email), ("password", pass), ("client_id", "passerelle-ios")])
+        .form(&[
+            ("grant_type", "password"),
+            ("username", email),
+            ("password", pass),
+            ("client_id", "passerelle-ios"),
+        ])
         .send()
         .await
         .unwrap()
@@ -22,14 +27,23 @@ async fn password(sb: &Sandbox, email: &str, pass: &str) -> Response {
 async fn refresh(sb: &Sandbox, token: &str) -> Response {
     http()
         .post(format!("{}/oauth/token", sb.pos_url()))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", "passerelle-ios")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", "passerelle-ios"),
+        ])
         .send()
         .await
         .unwrap()
 }
 
 async fn me(sb: &Sandbox, token: &str) -> Response {
-    http().get(format!("{}/me", sb.pos_url())).bearer_auth(token).send().await.unwrap()
+    http()
+        .get(format!("{}/me", sb.pos_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn sign_in(sb: &Sandbox) -> Value {
@@ -41,32 +55,58 @@ async fn sign_in(sb: &Sandbox) -> Value {
 
 #[tokio::test]
 async fn password_grant_me_and_refresh_rotation() {
-    let sb = Sandbox::start(SandboxOptions { pos_access_token_ttl: Duration::from_secs(120), ..Default::default() }).await.unwrap();
+    let sb = Sandbox::start(SandboxOptions {
+        pos_access_token_ttl: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let tokens = sign_in(&sb).await;
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 120);
     let access = tokens["access_token"].as_str().unwrap();
     let profile: Value = me(&sb, access).await.json().await.unwrap();
-    assert_eq!(profile, json!({ "account_id": "pos-1001", "email": "chef@bellapizza.fr", "business_name": "Bella Pizza" }));
+    assert_eq!(
+        profile,
+        json!({ "account_id": "pos-1001", "email": "chef@bellapizza.fr", "business_name": "Bella Pizza" })
+    );
 
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     let renewed: Value = refresh(&sb, refresh_token).await.json().await.unwrap();
-    assert_ne!(renewed["refresh_token"], tokens["refresh_token"], "refresh tokens rotate");
-    assert_eq!(me(&sb, renewed["access_token"].as_str().unwrap()).await.status(), 200);
+    assert_ne!(
+        renewed["refresh_token"], tokens["refresh_token"],
+        "refresh tokens rotate"
+    );
+    assert_eq!(
+        me(&sb, renewed["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
     let replay = refresh(&sb, refresh_token).await;
     assert_eq!(replay.status(), 400);
-    assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
 
     sb.admin().expire_pos_access_tokens().await;
     let expired = me(&sb, renewed["access_token"].as_str().unwrap()).await;
     assert_eq!(expired.status(), 401);
-    assert_eq!(expired.json::<Value>().await.unwrap(), json!({ "error": "invalid_token" }));
+    assert_eq!(
+        expired.json::<Value>().await.unwrap(),
+        json!({ "error": "invalid_token" })
+    );
     assert_eq!(me(&sb, "nonsense").await.status(), 401);
 }
 
 #[tokio::test]
 async fn wrong_passwords_then_lockout_with_a_retry_delay() {
-    let opts = SandboxOptions { lockout_after: 3, lockout_for: Duration::from_secs(2), ..Default::default() };
+    let opts = SandboxOptions {
+        lockout_after: 3,
+        lockout_for: Duration::from_secs(2),
+        ..Default::default()
+    };
     let sb = Sandbox::start(opts).await.unwrap();
     let pos = sb.seed().pos_account().clone();
     for _ in 0..3 {
@@ -76,14 +116,21 @@ async fn wrong_passwords_then_lockout_with_a_retry_delay() {
     }
     let locked = password(&sb, &pos.email, &pos.password).await;
     assert_eq!(locked.status(), 429, "even the right password waits");
-    let header: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let header: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let body: Value = locked.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
     assert_eq!(body["retry_after"], header);
     assert!((1..=2).contains(&header));
     // Another account is not affected.
     let other = sb.seed().pos_accounts[1].clone();
-    assert_eq!(password(&sb, &other.email, &other.password).await.status(), 200);
+    assert_eq!(
+        password(&sb, &other.email, &other.password).await.status(),
+        200
+    );
 
     tokio::time::sleep(Duration::from_secs(header)).await;
     assert_eq!(password(&sb, &pos.email, &pos.password).await.status(), 200);
@@ -100,15 +147,44 @@ async fn wrong_passwords_then_lockout_with_a_retry_delay() {
 async fn the_token_endpoint_speaks_rfc_6749() {
     let sb = sandbox().await;
     let url = format!("{}/oauth/token", sb.pos_url());
-    let no_client = http().post(&url).form(&[("grant_type", "password"), ("username", "a"), ("password", "b")]).send().await.unwrap();
+    let no_client = http()
+        .post(&url)
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "a"),
+            ("password", "b"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_client.status(), 401);
-    assert_eq!(no_client.json::<Value>().await.unwrap()["error"], "invalid_client");
-    let bad_grant = http().post(&url).form(&[("grant_type", "client_credentials"), ("client_id", "passerelle-ios")]).send().await.unwrap();
-    assert_eq!(bad_grant.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    assert_eq!(
+        no_client.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let bad_grant = http()
+        .post(&url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "passerelle-ios"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad_grant.json::<Value>().await.unwrap()["error"],
+        "unsupported_grant_type"
+    );
 }
 
 async fn broker(sb: &Sandbox, pos_token: &str, body: &Value) -> Response {
-    http().post(format!("{}/hubrise/broker/token", sb.pos_url())).bearer_auth(pos_token).json(body).send().await.unwrap()
+    http()
+        .post(format!("{}/hubrise/broker/token", sb.pos_url()))
+        .bearer_auth(pos_token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -118,22 +194,43 @@ async fn the_broker_exchanges_codes_for_the_device_and_records_them() {
     let pos_token = pos["access_token"].as_str().unwrap();
     let code = code_for(&sb, "3r4s3-1", &[("device_id", "ipad-A")]).await;
 
-    assert_eq!(broker(&sb, "bad", &json!({ "code": code })).await.status(), 401);
-    let r = broker(&sb, pos_token, &json!({ "code": code, "redirect_uri": APP_REDIRECT, "device_id": "ipad-A" })).await;
+    assert_eq!(
+        broker(&sb, "bad", &json!({ "code": code })).await.status(),
+        401
+    );
+    let r = broker(
+        &sb,
+        pos_token,
+        &json!({ "code": code, "redirect_uri": APP_REDIRECT, "device_id": "ipad-A" }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let token: Value = r.json().await.unwrap();
     assert_eq!(token["location_id"], "3r4s3-1");
     assert_eq!(token["token_type"], "Bearer");
-    assert_eq!(api_get(&sb, &token_of(&token), "/location").await.status(), 200);
+    assert_eq!(
+        api_get(&sb, &token_of(&token), "/location").await.status(),
+        200
+    );
 
     // HubRise's errors pass through unchanged.
     let replay = broker(&sb, pos_token, &json!({ "code": code })).await;
     assert_eq!(replay.status(), 400);
-    assert!(replay.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("already been used"));
+    assert!(
+        replay.json::<Value>().await.unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("already been used")
+    );
 
     // The configuration lists it, without the token, with an ETag.
     let config_url = format!("{}/hubrise/configuration", sb.pos_url());
-    let r = http().get(&config_url).bearer_auth(pos_token).send().await.unwrap();
+    let r = http()
+        .get(&config_url)
+        .bearer_auth(pos_token)
+        .send()
+        .await
+        .unwrap();
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
     let body = r.text().await.unwrap();
     assert!(!body.contains(token_of(&token).as_str()));
@@ -141,18 +238,52 @@ async fn the_broker_exchanges_codes_for_the_device_and_records_them() {
     assert_eq!(config["connections"][0]["origin"], "device");
     assert_eq!(config["connections"][0]["state"], "active");
     assert_eq!(config["connections"][0]["location_name"], "Paris");
-    let unchanged = http().get(&config_url).bearer_auth(pos_token).header("if-none-match", &etag).send().await.unwrap();
+    let unchanged = http()
+        .get(&config_url)
+        .bearer_auth(pos_token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unchanged.status(), 304);
 
     // A device-made connection's token is not handed out again.
-    let handoff = http().get(format!("{}/hubrise/connections/3r4s3-1/token", sb.pos_url())).bearer_auth(pos_token).send().await.unwrap();
+    let handoff = http()
+        .get(format!(
+            "{}/hubrise/connections/3r4s3-1/token",
+            sb.pos_url()
+        ))
+        .bearer_auth(pos_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(handoff.status(), 404);
 
     // Revoking through the backend revokes at HubRise and changes the configuration.
-    let revoke = http().post(format!("{}/hubrise/connections/3r4s3-1/revoke", sb.pos_url())).bearer_auth(pos_token).send().await.unwrap();
+    let revoke = http()
+        .post(format!(
+            "{}/hubrise/connections/3r4s3-1/revoke",
+            sb.pos_url()
+        ))
+        .bearer_auth(pos_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoke.status(), 200);
-    assert_eq!(api_get(&sb, &token_of(&token), "/location").await.status(), 401);
-    let changed = http().get(&config_url).bearer_auth(pos_token).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(
+        api_get(&sb, &token_of(&token), "/location").await.status(),
+        401
+    );
+    let changed = http()
+        .get(&config_url)
+        .bearer_auth(pos_token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(changed.status(), 200);
-    assert_eq!(changed.json::<Value>().await.unwrap()["connections"][0]["state"], "removed");
+    assert_eq!(
+        changed.json::<Value>().await.unwrap()["connections"][0]["state"],
+        "removed"
+    );
 }

@@ -41,6 +41,9 @@ CREATE TABLE connections (
     last_failed_reason  TEXT,
     last_succeeded_at   INTEGER,
     callback_registered INTEGER NOT NULL DEFAULT 0 CHECK (callback_registered IN (0, 1)),
+    -- When set, one catch-up query (orders created after this, ms) runs at the next sync
+    -- (decision 7: first activation and after a reconnect).
+    catch_up_from       INTEGER,
     created_at          INTEGER NOT NULL,
     updated_at          INTEGER NOT NULL
 ) STRICT;
@@ -99,7 +102,12 @@ CREATE TABLE outbox (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     connection_id   TEXT NOT NULL REFERENCES connections (id),
     order_id        TEXT NOT NULL,
+    -- 'received': marks a new order received; 'till': a change made at the POS.
+    kind            TEXT NOT NULL CHECK (kind IN ('received', 'till')),
+    -- Only fields safe to apply twice (decision 8): status, confirmed_time, collection_code.
     patch           TEXT NOT NULL,
+    -- Kept locally (a rejection reason HubRise has no field for).
+    note            TEXT,
     created_at      INTEGER NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
@@ -108,3 +116,4 @@ CREATE TABLE outbox (
     outcome         TEXT CHECK (outcome IN ('pushed', 'dropped'))
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (connection_id, seq) WHERE finished_at IS NULL;
+CREATE INDEX outbox_by_order ON outbox (order_id) WHERE finished_at IS NULL;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Caller, Params};
 use super::callbacks::emit_order_event;
-use super::model::{HubriseData, Resource};
+use super::model::{HubriseData, Resource, StoredOrder};
 use super::oauth::parse_form;
 use super::orders::{self, OrderFilter, Writer};
 use crate::errors::{ApiError, json_body};
@@ -354,7 +354,8 @@ pub(crate) async fn list_orders(
             .map_err(|_| ApiError::bad_request(format!("Invalid cursor '{c}'")))?,
         None => usize::MAX,
     };
-    let matching: Vec<(usize, Value)> = world
+    // One more than a page tells whether another page exists; only the page is rendered.
+    let matching: Vec<(usize, &StoredOrder)> = world
         .hubrise
         .orders
         .iter()
@@ -363,13 +364,15 @@ pub(crate) async fn list_orders(
         .filter(|(pos, o)| {
             *pos < before && o.location_id == location.id && filter.matches(o, &caller.client_id)
         })
-        .map(|(pos, o)| (pos, orders::render(o, &caller.client_id)))
+        .take(count + 1)
         .collect();
     let next = (matching.len() > count)
         .then(|| matching.get(count - 1).map(|(pos, _)| pos.to_string()))
         .flatten();
-    Ok(json_page(
-        matching.into_iter().take(count).map(|(_, v)| v).collect(),
-        next,
-    ))
+    let page = matching
+        .into_iter()
+        .take(count)
+        .map(|(_, o)| orders::render(o, &caller.client_id))
+        .collect();
+    Ok(json_page(page, next))
 }

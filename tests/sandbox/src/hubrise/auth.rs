@@ -51,10 +51,11 @@ impl FromRequestParts<Arc<Shared>> for Caller {
             .to_owned();
         let options = shared.options();
         let mut world = shared.world();
+        // A connection's event queue can be long: copy what the caller needs, not the queue.
         let connection = world
             .hubrise
             .connection_by_token(&token)
-            .cloned()
+            .map(Connection::without_events)
             .ok_or_else(|| ApiError::unauthorized(REVOKED))?;
         if let Some(slot) = parts.extensions.get::<TagSlot>() {
             slot.set(tag(&connection));

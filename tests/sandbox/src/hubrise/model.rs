@@ -149,6 +149,27 @@ impl Connection {
         }
     }
 
+    /// A copy without the (possibly long) event queue.
+    pub fn without_events(&self) -> Connection {
+        Connection {
+            id: self.id.clone(),
+            token: self.token.clone(),
+            client_id: self.client_id.clone(),
+            account_id: self.account_id.clone(),
+            location_id: self.location_id.clone(),
+            device_id: self.device_id.clone(),
+            catalog_id: self.catalog_id.clone(),
+            customer_list_id: self.customer_list_id.clone(),
+            app_instance_id: self.app_instance_id.clone(),
+            user_id: self.user_id.clone(),
+            scope: self.scope.clone(),
+            state: self.state,
+            callback: self.callback.clone(),
+            events: Vec::new(),
+            created_at: self.created_at.clone(),
+        }
+    }
+
     /// Fingerprint of the token for listings: enough to tell tokens apart, useless to call with.
     pub fn token_fingerprint(&self) -> String {
         // Tokens are ASCII hex, so slicing on a byte index is safe.

@@ -68,7 +68,7 @@ fn new_flow(data: &HubriseData, params: &BTreeMap<String, String>) -> Result<Aut
         .client(&client_id)
         .ok_or_else(|| format!("Unknown client id: {client_id}"))?;
     // Exact string match, as OAuth 2.0 for native apps requires.
-    if !client.redirect_uris.iter().any(|u| *u == redirect_uri) {
+    if !client.redirect_uris.contains(&redirect_uri) {
         return Err(format!(
             "The redirect URI {redirect_uri} is not registered for {}.",
             client.name
@@ -512,12 +512,12 @@ pub(crate) fn exchange_code(
             "The redirect_uri does not match the authorization request",
         ));
     }
-    if let (Some((method, challenge)), Some(verifier)) = (&grant.code_challenge, ex.code_verifier) {
-        if !pkce_matches(method, challenge, verifier) {
-            return Err(bad_code(
-                "The code_verifier does not match the code_challenge",
-            ));
-        }
+    if let (Some((method, challenge)), Some(verifier)) = (&grant.code_challenge, ex.code_verifier)
+        && !pkce_matches(method, challenge, verifier)
+    {
+        return Err(bad_code(
+            "The code_verifier does not match the code_challenge",
+        ));
     }
     grant.used = true;
     let grant = grant.clone();

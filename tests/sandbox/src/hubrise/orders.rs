@@ -174,13 +174,13 @@ impl Check<'_> {
 
     fn private_ref(&mut self, obj: &Map<String, Value>, path: &str) {
         self.text(obj, "private_ref", path, false);
-        if let Some(Value::String(s)) = obj.get("private_ref") {
-            if s.chars().count() > 255 {
-                self.fail(
-                    &format!("{path}private_ref"),
-                    "is too long (maximum is 255 characters)",
-                );
-            }
+        if let Some(Value::String(s)) = obj.get("private_ref")
+            && s.chars().count() > 255
+        {
+            self.fail(
+                &format!("{path}private_ref"),
+                "is too long (maximum is 255 characters)",
+            );
         }
     }
 
@@ -506,13 +506,13 @@ fn check_deal_keys(check: &mut Check<'_>, body: &Map<String, Value>) {
         .cloned()
         .unwrap_or_default();
     for (i, item) in items.iter().enumerate() {
-        if let Some(key) = item.pointer("/deal_line/deal_key").and_then(Value::as_str) {
-            if !deals.is_some_and(|d| d.contains_key(key)) {
-                check.fail(
-                    &format!("items[{i}].deal_line.deal_key"),
-                    format!("'{key}' is not a key of deals"),
-                );
-            }
+        if let Some(key) = item.pointer("/deal_line/deal_key").and_then(Value::as_str)
+            && !deals.is_some_and(|d| d.contains_key(key))
+        {
+            check.fail(
+                &format!("items[{i}].deal_line.deal_key"),
+                format!("'{key}' is not a key of deals"),
+            );
         }
     }
 }

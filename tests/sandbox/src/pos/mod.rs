@@ -1,6 +1,8 @@
 //! The POS vendor's backend: the identity endpoint the iPad app signs in with, and the account's
 //! HubRise configuration (broker, connections, web back office).
 
+pub(crate) mod backoffice;
+mod backoffice_pages;
 pub(crate) mod connections;
 pub(crate) mod disconnect;
 pub(crate) mod model;
@@ -30,5 +32,22 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/hubrise/disconnect-callback",
             post(disconnect::disconnect_callback),
+        )
+        .route("/hubrise/connect", get(backoffice::connect_url))
+        .route("/", get(backoffice::home))
+        .route("/backoffice", get(backoffice::home))
+        .route(
+            "/backoffice/sign-in",
+            get(backoffice::sign_in_page).post(backoffice::sign_in),
+        )
+        .route("/backoffice/sign-out", post(backoffice::sign_out))
+        .route("/backoffice/hubrise", get(backoffice::hubrise_page))
+        .route(
+            "/backoffice/hubrise/connect",
+            post(backoffice::start_connect),
+        )
+        .route(
+            "/backoffice/hubrise/disconnect",
+            get(backoffice::confirm_disconnect).post(backoffice::disconnect),
         )
 }

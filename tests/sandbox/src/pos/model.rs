@@ -187,7 +187,6 @@ pub(crate) struct WebSession {
     pub connect_state: Option<String>,
     /// A back-office connect's code waiting for the user to sign in (at most 10 minutes).
     pub pending_code: Option<(String, Instant)>,
-    pub created: Option<Instant>,
 }
 
 /// What the POS backend keeps only in memory.

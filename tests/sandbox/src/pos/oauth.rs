@@ -125,17 +125,51 @@ fn password_grant(
     options: &SandboxOptions,
     form: &std::collections::BTreeMap<String, String>,
 ) -> Result<Value, OAuthError> {
-    let email = form
-        .get("username")
-        .map(|u| u.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let email = form.get("username").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
+    match check_password(world, options, &email, &password) {
+        Ok(account_id) => Ok(issue_tokens(world, options, &account_id)),
+        Err(PasswordError::Locked(seconds)) => Err(OAuthError::locked(seconds)),
+        Err(PasswordError::Wrong) => Err(OAuthError::invalid_grant("Invalid email or password")),
+    }
+}
+
+/// Why a POS password check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PasswordError {
+    /// Too many consecutive failures: locked for this many more seconds.
+    Locked(u64),
+    Wrong,
+}
+
+impl std::fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Locked(s) => write!(
+                f,
+                "Too many failed sign-in attempts. Try again in {s} seconds."
+            ),
+            Self::Wrong => write!(f, "Invalid email or password."),
+        }
+    }
+}
+
+/// Checks POS credentials with the lockout: after `lockout_after` consecutive failures for an
+/// email, every attempt (even with the right password) waits until the lock expires.
+pub(crate) fn check_password(
+    world: &mut World,
+    options: &SandboxOptions,
+    email: &str,
+    password: &str,
+) -> Result<String, PasswordError> {
+    let email = email.trim().to_ascii_lowercase();
     let failures = world.pos_live.failures.entry(email.clone()).or_default();
     if let Some(until) = failures.locked_until {
         let now = Instant::now();
         if until > now {
-            // Even the right password waits: that is what a lockout is.
-            return Err(OAuthError::locked((until - now).as_secs_f64().ceil() as u64));
+            return Err(PasswordError::Locked(
+                (until - now).as_secs_f64().ceil() as u64
+            ));
         }
         *failures = Default::default();
     }
@@ -149,7 +183,7 @@ fn password_grant(
     match account {
         Some(account_id) => {
             *failures = Default::default();
-            Ok(issue_tokens(world, options, &account_id))
+            Ok(account_id)
         }
         None => {
             failures.consecutive += 1;
@@ -157,7 +191,7 @@ fn password_grant(
                 failures.consecutive = 0;
                 failures.locked_until = Some(Instant::now() + options.lockout_for);
             }
-            Err(OAuthError::invalid_grant("Invalid email or password"))
+            Err(PasswordError::Wrong)
         }
     }
 }

@@ -11,7 +11,9 @@ pub const SCOPE: &str = "location[orders.write,customer_list.write,catalog.read]
 pub const APP_REDIRECT: &str = "passerelle-demo://oauth/hubrise";
 
 pub async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxOptions::default()).await.expect("sandbox starts")
+    Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox starts")
 }
 
 pub fn http() -> Client {
@@ -38,7 +40,9 @@ pub fn authorize_url(sb: &Sandbox, redirect_uri: &str, extra: &[(&str, &str)]) -
 /// Approves on the consent pages as Bella Pizza's manager; returns the code.
 pub async fn code_for(sb: &Sandbox, location_id: &str, extra: &[(&str, &str)]) -> String {
     let choice = ConsentChoice::for_user(sb.seed().user()).location(location_id);
-    let location = consent::approve(&authorize_url(sb, APP_REDIRECT, extra), &choice).await.unwrap();
+    let location = consent::approve(&authorize_url(sb, APP_REDIRECT, extra), &choice)
+        .await
+        .unwrap();
     consent::code_from_redirect(&location).expect("redirect carries a code")
 }
 
@@ -55,7 +59,9 @@ pub async fn exchange(sb: &Sandbox, code: &str) -> Response {
 
 /// A full connection of Passerelle's client to `location_id` (optionally for a device).
 pub async fn connect(sb: &Sandbox, location_id: &str, device_id: Option<&str>) -> Value {
-    let extra: Vec<(&str, &str)> = device_id.map(|d| vec![("device_id", d)]).unwrap_or_default();
+    let extra: Vec<(&str, &str)> = device_id
+        .map(|d| vec![("device_id", d)])
+        .unwrap_or_default();
     let code = code_for(sb, location_id, &extra).await;
     let response = exchange(sb, &code).await;
     assert_eq!(response.status(), 200);
@@ -75,7 +81,13 @@ pub async fn api_get(sb: &Sandbox, token: &str, path: &str) -> Response {
         .unwrap()
 }
 
-pub async fn api_send(sb: &Sandbox, token: &str, method: reqwest::Method, path: &str, body: &Value) -> Response {
+pub async fn api_send(
+    sb: &Sandbox,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> Response {
     http()
         .request(method, format!("{}{path}", sb.hubrise_api_url()))
         .header("X-Access-Token", token)

@@ -1,0 +1,78 @@
+//! The order inbox seen from the till: queries, and status changes written to the outbox first
+//! (durably), then pushed to HubRise by the sync engine.
+
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+
+use crate::error::{PasserelleError, Result};
+use crate::order::{Order, OrderFilter, OrderStatus};
+use crate::passerelle::Shared;
+use crate::store::outbox::{self, Kind};
+use crate::store::{accounts, orders};
+use crate::sync::iso8601;
+
+/// Orders of the signed-in account (none when signed out).
+pub fn list(shared: &Shared, filter: &OrderFilter) -> Result<Vec<Order>> {
+    shared.store.read(|conn| match accounts::current(conn)? {
+        Some(account) => orders::list(conn, &account.account_id, filter),
+        None => Ok(Vec::new()),
+    })
+}
+
+/// One order of the signed-in account.
+pub fn get(shared: &Shared, order_id: &str) -> Result<Option<Order>> {
+    shared.store.read(|conn| match accounts::current(conn)? {
+        Some(account) => orders::get(conn, &account.account_id, order_id),
+        None => Ok(None),
+    })
+}
+
+/// `accepted`, with the time the order will be ready when given.
+pub fn accept(
+    shared: &Shared,
+    order_id: &str,
+    confirmed_time: Option<SystemTime>,
+) -> Result<String> {
+    let mut patch = json!({"status": "accepted"});
+    if let Some(time) = confirmed_time {
+        let ms = time.duration_since(SystemTime::UNIX_EPOCH).map_err(|_| {
+            PasserelleError::InvalidState {
+                reason: "confirmed time before 1970".into(),
+            }
+        })?;
+        patch["confirmed_time"] =
+            Value::String(iso8601(i64::try_from(ms.as_millis()).unwrap_or(i64::MAX))?);
+    }
+    enqueue(shared, order_id, &patch, None)
+}
+
+/// `rejected`. HubRise has no field for a reason: it stays on this device, in the outbox row.
+pub fn reject(shared: &Shared, order_id: &str, reason: Option<&str>) -> Result<String> {
+    enqueue(shared, order_id, &json!({"status": "rejected"}), reason)
+}
+
+/// Any other status (in preparation, awaiting collection, completed, ...).
+pub fn update_status(shared: &Shared, order_id: &str, status: OrderStatus) -> Result<String> {
+    let name = status
+        .as_str()
+        .ok_or_else(|| PasserelleError::InvalidState {
+            reason: "an unknown status cannot be sent".into(),
+        })?;
+    enqueue(shared, order_id, &json!({"status": name}), None)
+}
+
+/// Writes the change to the outbox; returns the order's connection id, whose worker pushes it.
+fn enqueue(shared: &Shared, order_id: &str, patch: &Value, note: Option<&str>) -> Result<String> {
+    shared.store.write(|tx| {
+        let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
+        let (connection_id, _) =
+            orders::locate(tx, &account.account_id, order_id)?.ok_or_else(|| {
+                PasserelleError::NotFound {
+                    what: format!("order {order_id}"),
+                }
+            })?;
+        outbox::enqueue(tx, &connection_id, order_id, Kind::Till, patch, note)?;
+        Ok(connection_id)
+    })
+}

@@ -1,0 +1,195 @@
+//! Orders and the HubRise events already applied. An event is recorded in the same transaction
+//! as the order it brought, so a replayed or redelivered event changes nothing.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::Value;
+
+use super::{now_ms, to_system_time};
+use crate::error::{PasserelleError, Result};
+use crate::order::{self, Order, OrderFilter, OrderHead, OrderStatus, StoredOrder};
+
+/// What storing an order did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new order.
+    Inserted,
+    /// Its JSON changed.
+    Changed,
+    /// Same JSON as stored.
+    Unchanged,
+    /// The event was already applied: nothing was written.
+    AlreadyProcessed,
+}
+
+/// Whether an event of this connection was already applied.
+pub fn is_processed(conn: &Connection, connection_id: &str, event_id: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM processed_events WHERE connection_id = ?1 AND event_id = ?2",
+            [connection_id, event_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Records an event as applied; `false` when it already was (nothing written then).
+pub fn record_event(conn: &Connection, connection_id: &str, event_id: &str) -> Result<bool> {
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO processed_events (connection_id, event_id, processed_at)
+         VALUES (?1, ?2, ?3)",
+        params![connection_id, event_id, now_ms()],
+    )?;
+    Ok(inserted == 1)
+}
+
+/// Stores HubRise's current state of an order. Idempotent: the same JSON twice changes nothing.
+pub fn upsert(
+    conn: &Connection,
+    connection_id: &str,
+    location_id: &str,
+    json: &Value,
+) -> Result<Stored> {
+    let head = OrderHead::decode(json).map_err(|e| PasserelleError::UnexpectedResponse {
+        service: "HubRise API".into(),
+        reason: format!("order without id, status or created_at: {e}"),
+    })?;
+    let text = json.to_string();
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT json FROM orders WHERE location_id = ?1 AND id = ?2",
+            [location_id, head.id.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let now = now_ms();
+    match existing {
+        Some(old) if old == text => Ok(Stored::Unchanged),
+        Some(_) => {
+            conn.execute(
+                "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7
+                 WHERE location_id = ?1 AND id = ?2",
+                params![location_id, head.id, head.status, head.service_type, head.total, text, now],
+            )?;
+            Ok(Stored::Changed)
+        }
+        None => {
+            conn.execute(
+                "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
+                     created_at_ms, total, json, received_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                params![
+                    head.id,
+                    location_id,
+                    connection_id,
+                    head.status,
+                    head.service_type,
+                    head.created_at,
+                    created_at_ms(&head.created_at).unwrap_or(now),
+                    head.total,
+                    text,
+                    now
+                ],
+            )?;
+            Ok(Stored::Inserted)
+        }
+    }
+}
+
+/// Milliseconds since the epoch of an ISO 8601 time with offset.
+pub fn created_at_ms(iso: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// The status HubRise last reported for an order.
+pub fn hubrise_status(
+    conn: &Connection,
+    location_id: &str,
+    order_id: &str,
+) -> Result<Option<OrderStatus>> {
+    let status: Option<String> = conn
+        .query_row(
+            "SELECT status FROM orders WHERE location_id = ?1 AND id = ?2",
+            [location_id, order_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(status.map(|s| OrderStatus::parse(&s)))
+}
+
+const SELECT: &str = "SELECT o.connection_id, o.location_id, o.json, o.received_at, o.updated_at,
+        (SELECT json_extract(x.patch, '$.status') FROM outbox x
+          WHERE x.order_id = o.id AND x.connection_id = o.connection_id AND x.kind = 'till'
+            AND x.finished_at IS NULL ORDER BY x.seq DESC LIMIT 1)
+    FROM orders o JOIN connections c ON c.id = o.connection_id";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
+    let connection_id: String = row.get(0)?;
+    let location_id: String = row.get(1)?;
+    let json: String = row.get(2)?;
+    let json: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+    let pending: Option<String> = row.get(5)?;
+    Ok(order::decode(&StoredOrder {
+        connection_id: &connection_id,
+        location_id: &location_id,
+        json: &json,
+        pending_status: pending.map(|s| OrderStatus::parse(&s)),
+        received_at: to_system_time(row.get(3)?),
+        updated_at: to_system_time(row.get(4)?),
+    }))
+}
+
+/// One order of a POS account.
+pub fn get(conn: &Connection, pos_account_id: &str, order_id: &str) -> Result<Option<Order>> {
+    let sql = format!("{SELECT} WHERE c.pos_account_id = ?1 AND o.id = ?2");
+    Ok(conn
+        .query_row(&sql, [pos_account_id, order_id], from_row)
+        .optional()?)
+}
+
+/// Where the order lives: (connection id, location id).
+pub fn locate(
+    conn: &Connection,
+    pos_account_id: &str,
+    order_id: &str,
+) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT o.connection_id, o.location_id FROM orders o JOIN connections c ON c.id = o.connection_id
+             WHERE c.pos_account_id = ?1 AND o.id = ?2",
+            [pos_account_id, order_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Orders of a POS account matching `filter`, newest first.
+pub fn list(conn: &Connection, pos_account_id: &str, filter: &OrderFilter) -> Result<Vec<Order>> {
+    let ms = |t: Option<std::time::SystemTime>| {
+        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    };
+    let sql = format!(
+        "{SELECT} WHERE c.pos_account_id = ?1
+           AND (?2 IS NULL OR o.status = ?2) AND (?3 IS NULL OR o.connection_id = ?3)
+           AND (?4 IS NULL OR o.created_at_ms >= ?4) AND (?5 IS NULL OR o.created_at_ms < ?5)
+         ORDER BY o.created_at_ms DESC, o.id LIMIT ?6 OFFSET ?7"
+    );
+    let limit = if filter.limit == 0 { 100 } else { filter.limit };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            pos_account_id,
+            filter.status.and_then(OrderStatus::as_str),
+            filter.connection_id,
+            ms(filter.created_after),
+            ms(filter.created_before),
+            limit,
+            filter.offset
+        ],
+        from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,389 @@
+//! One sync cycle of one connection: make sure the passive callback listens, catch up once when
+//! asked, apply every pending event exactly once, then push the outbox in order.
+//!
+//! Exactly once: an event's id and its order are committed in one transaction (durably), and
+//! only then is the event deleted at HubRise. A crash before the commit leaves the event at
+//! HubRise (it comes back); after the commit, the event is recognised and only deleted.
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::backoff;
+use super::limiter::RateLimiter;
+use crate::error::{PasserelleError, Result};
+use crate::events::PasserelleEvent;
+use crate::failpoint;
+use crate::hubrise::api::EventRef;
+use crate::order::OrderStatus;
+use crate::passerelle::Shared;
+use crate::secrets::Secret;
+use crate::store::connections::{self, ConnectionRow};
+use crate::store::now_ms;
+use crate::store::orders::{self, Stored};
+use crate::store::outbox::{self, Kind};
+
+/// Sync state of one connection, shared by its worker and `sync_now`.
+pub struct ConnectionSync {
+    pub connection_id: String,
+    /// Held for a whole cycle: two cycles of one connection never interleave.
+    cycle: Mutex<()>,
+    limiter: std::sync::Mutex<RateLimiter>,
+}
+
+/// What a cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CycleReport {
+    pub received: u32,
+    pub updated: u32,
+    pub pushed: u32,
+}
+
+impl ConnectionSync {
+    pub fn new(connection_id: String, shared: &Shared) -> Self {
+        Self {
+            connection_id,
+            cycle: Mutex::new(()),
+            limiter: std::sync::Mutex::new(RateLimiter::new(&shared.config.rate_limits)),
+        }
+    }
+
+    /// Runs one cycle. Errors stop the cycle where it is; everything done so far is kept.
+    pub async fn run(&self, shared: &Shared) -> Result<CycleReport> {
+        let _cycle = self.cycle.lock().await;
+        let row = shared
+            .store
+            .read(|c| connections::get(c, &self.connection_id))?;
+        let token = shared.secrets.get(&row.secret_key)?.ok_or_else(|| {
+            PasserelleError::ConnectionRevoked {
+                reason: "no token on this device".into(),
+            }
+        })?;
+        let cx = Cycle {
+            sync: self,
+            shared,
+            row: &row,
+            token: &token,
+        };
+        let mut report = CycleReport::default();
+        cx.ensure_callback().await?;
+        cx.catch_up(&mut report).await?;
+        cx.drain_events(&mut report).await?;
+        cx.push_outbox(&mut report).await?;
+        shared
+            .store
+            .write(|tx| connections::record_success(tx, &self.connection_id))?;
+        Ok(report)
+    }
+
+    /// Waits until the rate windows allow one more request.
+    async fn ready(&self, heavy: bool) {
+        loop {
+            let wait = {
+                let mut limiter = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
+                limiter.try_acquire(u64::try_from(now_ms()).unwrap_or(0), heavy)
+            };
+            match wait {
+                None => return,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+}
+
+struct Cycle<'a> {
+    sync: &'a ConnectionSync,
+    shared: &'a Shared,
+    row: &'a ConnectionRow,
+    token: &'a Secret,
+}
+
+impl Cycle<'_> {
+    fn id(&self) -> &str {
+        &self.row.public.id
+    }
+
+    fn location(&self) -> &str {
+        &self.row.public.location_id
+    }
+
+    /// Registers the passive callback unless `GET /callback` shows it listening (decision 7).
+    async fn ensure_callback(&self) -> Result<()> {
+        if self.row.callback_registered {
+            return Ok(());
+        }
+        self.sync.ready(false).await;
+        if !self
+            .shared
+            .hubrise
+            .callback(self.token)
+            .await?
+            .listens_to_orders()
+        {
+            self.sync.ready(false).await;
+            self.shared
+                .hubrise
+                .register_passive_callback(self.token)
+                .await?;
+        }
+        self.shared
+            .store
+            .write(|tx| connections::set_callback_registered(tx, self.id(), true))
+    }
+
+    /// One catch-up query, on first activation and after a reconnect: orders created while no
+    /// event could reach us. A heavy query: never polled.
+    async fn catch_up(&self, report: &mut CycleReport) -> Result<()> {
+        let Some(from_ms) = self.row.catch_up_from else {
+            return Ok(());
+        };
+        let after = iso8601(from_ms)?;
+        let mut cursor = None;
+        loop {
+            self.sync.ready(true).await;
+            let page = self
+                .shared
+                .hubrise
+                .orders_after(self.token, &after, cursor.as_deref())
+                .await?;
+            for json in &page.items {
+                let stored = self.shared.store.write(|tx| self.store_order(tx, json))?;
+                self.announce(stored, json, report)?;
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        self.shared
+            .store
+            .write(|tx| connections::finish_catch_up(tx, self.id()))
+    }
+
+    /// Every page of pending events, each applied once.
+    async fn drain_events(&self, report: &mut CycleReport) -> Result<()> {
+        let mut cursor = None;
+        loop {
+            self.sync.ready(false).await;
+            let page = self
+                .shared
+                .hubrise
+                .events(self.token, cursor.as_deref())
+                .await?;
+            for event in &page.items {
+                self.apply_event(event, report).await?;
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn apply_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<()> {
+        let done = self
+            .shared
+            .store
+            .read(|c| orders::is_processed(c, self.id(), &event.id))?;
+        if !done {
+            let json = match (&event.order_id, event.resource_type.as_str()) {
+                (Some(order_id), "order") => {
+                    self.sync.ready(false).await;
+                    self.shared.hubrise.order(self.token, order_id).await?
+                }
+                _ => None,
+            };
+            let stored = self.shared.store.write(|tx| {
+                if !orders::record_event(tx, self.id(), &event.id)? {
+                    return Ok(Stored::AlreadyProcessed);
+                }
+                let stored = match &json {
+                    Some(json) => self.store_order(tx, json)?,
+                    None => Stored::Unchanged,
+                };
+                failpoint::hit("sync.before_commit");
+                Ok(stored)
+            })?;
+            failpoint::hit("sync.after_commit");
+            if let Some(json) = &json {
+                self.announce(stored, json, report)?;
+            }
+        }
+        self.sync.ready(false).await;
+        self.shared
+            .hubrise
+            .delete_event(self.token, &event.id)
+            .await
+    }
+
+    /// Stores an order; a new one still `new` at HubRise is queued to be marked `received`.
+    fn store_order(&self, tx: &rusqlite::Connection, json: &Value) -> Result<Stored> {
+        let stored = orders::upsert(tx, self.id(), self.location(), json)?;
+        let is_new_at_hubrise = json.get("status").and_then(Value::as_str) == Some("new");
+        if stored == Stored::Inserted && is_new_at_hubrise {
+            if let Some(order_id) = json.get("id").and_then(Value::as_str) {
+                outbox::enqueue(
+                    tx,
+                    self.id(),
+                    order_id,
+                    Kind::Received,
+                    &json!({"status": "received"}),
+                    None,
+                )?;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Tells the host about a new or changed order.
+    fn announce(&self, stored: Stored, json: &Value, report: &mut CycleReport) -> Result<()> {
+        let Some(order_id) = json.get("id").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let event = match stored {
+            Stored::Inserted => {
+                report.received += 1;
+                PasserelleEvent::OrderReceived {
+                    order: self.order(order_id)?,
+                }
+            }
+            Stored::Changed => {
+                report.updated += 1;
+                PasserelleEvent::OrderUpdated {
+                    order: self.order(order_id)?,
+                }
+            }
+            Stored::Unchanged | Stored::AlreadyProcessed => return Ok(()),
+        };
+        self.shared.events.emit(event);
+        Ok(())
+    }
+
+    fn order(&self, order_id: &str) -> Result<crate::order::Order> {
+        self.shared
+            .store
+            .read(|c| orders::get(c, &self.row.pos_account_id, order_id))?
+            .ok_or_else(|| PasserelleError::internal("stored order not found"))
+    }
+
+    /// Pushes due outbox entries in order; stops at the first one that must wait.
+    async fn push_outbox(&self, report: &mut CycleReport) -> Result<()> {
+        while let Some(entry) = self.shared.store.read(|c| outbox::next_due(c, self.id()))? {
+            match self.push(&entry).await {
+                Ok(pushed) => report.pushed += u32::from(pushed),
+                Err(err) if err.is_retryable() => {
+                    let next = now_ms() + millis(backoff::delay(entry.attempts));
+                    let reason = err.to_string();
+                    self.shared
+                        .store
+                        .write(|tx| outbox::retry_later(tx, entry.seq, next, &reason))?;
+                    return Err(err);
+                }
+                Err(err @ PasserelleError::ConnectionRevoked { .. }) => return Err(err),
+                Err(err) => {
+                    self.drop_entry(&entry, &format!("HubRise refused the change: {err}"))?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one entry; `false` when it was dropped instead (HubRise's state wins).
+    async fn push(&self, entry: &outbox::Entry) -> Result<bool> {
+        let current = match entry.kind {
+            // The order was just fetched: its stored status is HubRise's.
+            Kind::Received => self
+                .shared
+                .store
+                .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?,
+            // A change from the till: look at HubRise's state first (decision 9).
+            Kind::Till => {
+                self.sync.ready(false).await;
+                let json = self
+                    .shared
+                    .hubrise
+                    .order(self.token, &entry.order_id)
+                    .await?;
+                if let Some(json) = &json {
+                    let stored = self
+                        .shared
+                        .store
+                        .write(|tx| orders::upsert(tx, self.id(), self.location(), json))?;
+                    self.announce(stored, json, &mut CycleReport::default())?;
+                }
+                json.and_then(|j| {
+                    j.get("status")
+                        .and_then(Value::as_str)
+                        .map(OrderStatus::parse)
+                })
+            }
+        };
+        if let Some(reason) = conflict(entry, current) {
+            self.drop_entry(entry, &reason)?;
+            return Ok(false);
+        }
+        failpoint::hit("outbox.before_push");
+        self.sync.ready(false).await;
+        let json = self
+            .shared
+            .hubrise
+            .patch_order(self.token, &entry.order_id, &entry.patch)
+            .await?;
+        failpoint::hit("outbox.after_push");
+        let stored = self.shared.store.write(|tx| {
+            outbox::finish(tx, entry.seq, None)?;
+            orders::upsert(tx, self.id(), self.location(), &json)
+        })?;
+        self.announce(stored, &json, &mut CycleReport::default())?;
+        Ok(true)
+    }
+
+    fn drop_entry(&self, entry: &outbox::Entry, reason: &str) -> Result<()> {
+        self.shared
+            .store
+            .write(|tx| outbox::finish(tx, entry.seq, Some(reason)))?;
+        if entry.kind == Kind::Till {
+            tracing::warn!(target: "passerelle::sync", order = %entry.order_id, "change from the till dropped");
+            self.shared.events.emit(PasserelleEvent::OrderConflict {
+                order_id: entry.order_id.clone(),
+                reason: reason.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why an entry must not be sent given HubRise's current status, if it must not.
+fn conflict(entry: &outbox::Entry, current: Option<OrderStatus>) -> Option<String> {
+    let Some(current) = current else {
+        return Some("the order no longer exists at HubRise".into());
+    };
+    match entry.kind {
+        Kind::Received if current != OrderStatus::New => Some("already past new".into()),
+        Kind::Till if current.is_terminal_anomaly() => {
+            let wanted = entry
+                .patch
+                .get("status")
+                .and_then(Value::as_str)
+                .map(OrderStatus::parse);
+            (wanted != Some(current)).then(|| {
+                format!(
+                    "the order is {} at HubRise",
+                    current.as_str().unwrap_or("closed")
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// An ISO 8601 UTC time, to the second, for a ms timestamp.
+pub fn iso8601(ms: i64) -> Result<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map_err(PasserelleError::internal_from)?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .map_err(PasserelleError::internal_from)
+}

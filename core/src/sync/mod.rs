@@ -1,0 +1,247 @@
+//! The sync engine: one worker per active connection, polling HubRise's callback events no more
+//! often than the configured interval, plus `sync_now` on demand. A worker backs off (capped,
+//! full jitter) on network errors and 5xx, waits out 429s, and stops on 401 after flagging the
+//! connection "reconnect needed"; nothing local is deleted.
+
+mod backoff;
+mod cycle;
+mod limiter;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use cycle::ConnectionSync;
+pub use cycle::{CycleReport, iso8601};
+
+use crate::connection::ConnectionState;
+use crate::error::{PasserelleError, Result};
+use crate::hubrise::connect;
+use crate::passerelle::Shared;
+use crate::store::connections;
+
+/// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
+/// safe: no transaction spans an await, so a cancelled cycle leaves committed work only.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+struct Worker {
+    sync: Arc<ConnectionSync>,
+    wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The running workers.
+#[derive(Default)]
+pub struct Engine {
+    workers: std::sync::Mutex<HashMap<String, Worker>>,
+    paused: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("paused", &self.paused.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Worker>> {
+        self.workers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a worker for each active connection of the active configuration that has none.
+    pub fn start(&self, shared: &Arc<Shared>) -> Result<()> {
+        let active = shared.active()?;
+        let mut workers = self.workers();
+        for id in active.connection_ids {
+            let row = shared.store.read(|c| connections::get(c, &id))?;
+            let runnable =
+                row.public.state == ConnectionState::Active && !row.public.reconnect_needed;
+            if !runnable || workers.get(&id).is_some_and(|w| !w.task.is_finished()) {
+                continue;
+            }
+            let sync = Arc::new(ConnectionSync::new(id.clone(), shared));
+            let wake = Arc::new(Notify::new());
+            let (stop, stopped) = watch::channel(false);
+            let task = tokio::spawn(run_worker(
+                shared.clone(),
+                sync.clone(),
+                wake.clone(),
+                stopped,
+                self.paused.clone(),
+            ));
+            tracing::debug!(target: "passerelle::sync", connection = %id, "worker started");
+            workers.insert(
+                id,
+                Worker {
+                    sync,
+                    wake,
+                    stop,
+                    task,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Stops every worker (for a restart, `stop_sync` or shutdown).
+    pub async fn stop(&self) {
+        let workers: Vec<Worker> = self.workers().drain().map(|(_, w)| w).collect();
+        for worker in workers {
+            finish(worker).await;
+        }
+    }
+
+    /// Stops one connection's worker at once (disconnect, decision 4).
+    pub async fn stop_connection(&self, connection_id: &str) {
+        let worker = self.workers().remove(connection_id);
+        if let Some(worker) = worker {
+            finish(worker).await;
+        }
+    }
+
+    /// Runs one cycle of every running connection now, and reports the first failure.
+    pub async fn sync_now(&self, shared: &Shared) -> Result<CycleReport> {
+        let syncs: Vec<Arc<ConnectionSync>> =
+            self.workers().values().map(|w| w.sync.clone()).collect();
+        let mut total = CycleReport::default();
+        let mut first_error = None;
+        for sync in syncs {
+            match sync.run(shared).await {
+                Ok(report) => {
+                    total.received += report.received;
+                    total.updated += report.updated;
+                    total.pushed += report.pushed;
+                }
+                Err(err) => {
+                    if handle_failure(shared, &sync.connection_id, &err)?.is_none() {
+                        self.stop_connection(&sync.connection_id).await;
+                    }
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(total), Err)
+    }
+
+    /// Wakes every worker for an immediate cycle.
+    pub fn wake(&self) {
+        for worker in self.workers().values() {
+            worker.wake.notify_one();
+        }
+    }
+
+    /// Background: workers skip their cycles (iOS would not run them anyway).
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+        if !paused {
+            self.wake();
+        }
+    }
+
+    /// Ids of the connections with a running worker.
+    pub fn running(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .workers()
+            .iter()
+            .filter(|(_, w)| !w.task.is_finished())
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for (_, worker) in self.workers().drain() {
+            worker.task.abort();
+        }
+    }
+}
+
+async fn finish(worker: Worker) {
+    let _ = worker.stop.send(true);
+    let mut task = worker.task;
+    if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+        task.abort();
+    }
+}
+
+async fn run_worker(
+    shared: Arc<Shared>,
+    sync: Arc<ConnectionSync>,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+    paused: Arc<AtomicBool>,
+) {
+    let mut delay = Duration::ZERO;
+    let mut failures = 0u32;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = wake.notified() => {}
+            _ = stopped.changed() => return,
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        let interval = match shared.active() {
+            Ok(active) => Duration::from_secs(u64::from(active.settings.poll_interval_secs)),
+            Err(_) => return,
+        };
+        if paused.load(Ordering::SeqCst) {
+            delay = interval;
+            continue;
+        }
+        delay = match sync.run(&shared).await {
+            Ok(_) => {
+                failures = 0;
+                interval
+            }
+            Err(err) => match handle_failure(&shared, &sync.connection_id, &err) {
+                Ok(Some(wait))
+                    if err.is_retryable()
+                        && !matches!(err, PasserelleError::RateLimited { .. }) =>
+                {
+                    failures += 1;
+                    wait.max(backoff::delay(failures - 1))
+                }
+                Ok(Some(wait)) => wait.max(Duration::from_millis(1)),
+                Ok(None) | Err(_) => return,
+            },
+        };
+    }
+}
+
+/// Records a failed cycle. Returns how long to wait before the next one, or `None` when the
+/// connection must stop (HubRise refused its token).
+fn handle_failure(
+    shared: &Shared,
+    connection_id: &str,
+    err: &PasserelleError,
+) -> Result<Option<Duration>> {
+    tracing::warn!(target: "passerelle::sync", connection = %connection_id, code = err.code(), "sync cycle failed");
+    match err {
+        PasserelleError::ConnectionRevoked { reason } => {
+            let row = shared.store.read(|c| connections::get(c, connection_id))?;
+            connect::record_refusal(shared, &row, reason)?;
+            Ok(None)
+        }
+        PasserelleError::RateLimited { retry_after_secs } => {
+            Ok(Some(Duration::from_secs(*retry_after_secs)))
+        }
+        _ => {
+            let reason = err.to_string();
+            shared
+                .store
+                .write(|tx| connections::record_failure(tx, connection_id, &reason, false))?;
+            Ok(Some(Duration::ZERO))
+        }
+    }
+}

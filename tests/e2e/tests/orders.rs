@@ -1,0 +1,244 @@
+//! The order inbox against the sandbox: orders placed from another app arrive once and are
+//! marked received; accept, reject and status changes reach HubRise through the outbox;
+//! HubRise's terminal statuses win; customer-side updates arrive; two locations.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, SystemTime};
+
+use passerelle_core::{OrderFilter, OrderStatus, PasserelleEvent};
+use passerelle_e2e::World;
+
+#[tokio::test]
+async fn an_order_from_another_app_arrives_once_and_is_received() {
+    let world = World::start().await;
+    let (app, events) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+
+    app.stop_sync().await.unwrap();
+    let order_id = world.place_order(&location, "Marie").await;
+    app.start_sync().unwrap();
+    let report = app.sync_now().await.unwrap();
+    assert!(
+        report.orders_received <= 1,
+        "the worker or sync_now took it"
+    );
+    assert_eq!(world.hubrise_status(&location, &order_id).await, "received");
+
+    let order = app.order(&order_id).unwrap().expect("stored");
+    assert_eq!(order.items.len(), 2);
+    assert_eq!(order.items[0].options[0].name, "Piquante");
+    assert_eq!(order.charges[0].price.as_ref().unwrap().minor_units, 250);
+    assert_eq!(
+        order.customer.as_ref().unwrap().first_name.as_deref(),
+        Some("Marie")
+    );
+    assert!(
+        order.created_at.contains('T')
+            && (order.created_at.contains('+') || order.created_at.ends_with('Z'))
+    );
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
+        .await;
+
+    // Nothing left at HubRise, nothing duplicated here.
+    app.sync_now().await.unwrap();
+    assert_eq!(app.orders(OrderFilter::default()).unwrap().len(), 1);
+    let received = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, PasserelleEvent::OrderReceived { .. }))
+        .count();
+    assert_eq!(received, 1);
+}
+
+#[tokio::test]
+async fn accept_and_reject_reach_hubrise() {
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let first = world.place_order(&location, "Marie").await;
+    let second = world.place_order(&location, "Paul").await;
+    app.sync_now().await.unwrap();
+
+    let ready_at = SystemTime::now() + Duration::from_secs(25 * 60);
+    app.accept(&first, Some(ready_at)).await.unwrap();
+    app.reject(&second, Some("Plus de pâte à pizza".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.order(&first).unwrap().unwrap().pending_status,
+        Some(OrderStatus::Accepted)
+    );
+    app.sync_now().await.unwrap();
+
+    let at_hubrise = world
+        .sandbox
+        .admin()
+        .order(&location, &first)
+        .await
+        .unwrap();
+    assert_eq!(at_hubrise["status"], "accepted");
+    assert!(
+        at_hubrise["confirmed_time"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(world.hubrise_status(&location, &second).await, "rejected");
+    let accepted = app.order(&first).unwrap().unwrap();
+    assert_eq!(accepted.status, OrderStatus::Accepted);
+    assert_eq!(accepted.pending_status, None);
+
+    app.update_status(&first, OrderStatus::AwaitingCollection)
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+    assert_eq!(
+        world.hubrise_status(&location, &first).await,
+        "awaiting_collection"
+    );
+    let filtered = app
+        .orders(OrderFilter {
+            status: Some(OrderStatus::Rejected),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        filtered.iter().map(|o| o.id.clone()).collect::<Vec<_>>(),
+        vec![second]
+    );
+}
+
+#[tokio::test]
+async fn a_customer_cancellation_arrives_and_hubrise_s_terminal_status_wins() {
+    let world = World::start().await;
+    let (app, events) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let order_id = world.place_order(&location, "Marie").await;
+    app.sync_now().await.unwrap();
+
+    world
+        .sandbox
+        .admin()
+        .update_order_as_other_app(
+            &location,
+            &order_id,
+            serde_json::json!({"status": "cancelled"}),
+        )
+        .await
+        .unwrap();
+    // The till accepts before it heard of the cancellation.
+    app.accept(&order_id, None).await.unwrap();
+    app.sync_now().await.unwrap();
+
+    assert_eq!(
+        world.hubrise_status(&location, &order_id).await,
+        "cancelled",
+        "HubRise's status wins"
+    );
+    let order = app.order(&order_id).unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.pending_status, None);
+    events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::OrderConflict { order_id: id, .. } if *id == order_id),
+        )
+        .await;
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::OrderUpdated { order } if order.status == OrderStatus::Cancelled))
+        .await;
+}
+
+#[tokio::test]
+async fn two_locations_each_get_their_orders() {
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let [paris, lyon] = [
+        world.location_ids()[0].clone(),
+        world.location_ids()[1].clone(),
+    ];
+    let paris_connection = world.connect(&app, &paris).await.id;
+    let lyon_connection = world.connect(&app, &lyon).await.id;
+    app.restart().await.unwrap();
+
+    world.place_order(&paris, "Marie").await;
+    world.place_order(&lyon, "Paul").await;
+    world.place_order(&lyon, "Léa").await;
+    // The workers may have taken some already; after sync_now every order is in.
+    app.sync_now().await.unwrap();
+    let count = |connection: &str| {
+        app.orders(OrderFilter {
+            connection_id: Some(connection.into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
+    assert_eq!((count(&paris_connection), count(&lyon_connection)), (1, 2));
+}
+
+#[tokio::test]
+async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
+    let world = World::start().await;
+    let (app, events) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+
+    let order_id = world.place_order(&location, "Marie").await;
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let admin = world.sandbox.admin();
+    admin.reset_requests().await;
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let requests = admin.requests().await;
+    let polls = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/v1/callback/events"))
+        .count();
+    assert!(
+        (2..=4).contains(&polls),
+        "about one poll a second, got {polls}"
+    );
+    assert_eq!(
+        requests.len(),
+        polls,
+        "idle: nothing but the polls: {requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn background_pauses_and_foreground_resumes() {
+    let world = World::start().await;
+    let (app, events) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    app.app_did_enter_background().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let admin = world.sandbox.admin();
+    admin.reset_requests().await;
+    let order_id = world.place_order(&location, "Marie").await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(
+        admin.count_requests("GET", "/v1/callback/events").await,
+        0,
+        "no poll in the background"
+    );
+
+    app.app_will_enter_foreground().unwrap();
+    events
+        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
+        .await;
+}

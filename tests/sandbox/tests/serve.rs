@@ -1,0 +1,252 @@
+//! The `serve` binary as Swift tests use it: output line, port file, signal mask, stdin EOF,
+//! SIGTERM, and `--state` across a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::http;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_passerelle-sandbox");
+
+fn has_python() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts `serve`, with SIGTERM blocked in the inherited signal mask when python3 can arrange
+/// it (as a Process started from a Swift async test would have).
+fn spawn(args: &[&str], block_sigterm: bool) -> Child {
+    let mut command = if block_sigterm {
+        let mut c = Command::new("python3");
+        c.args([
+            "-c",
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM, signal.SIGINT]); os.execv(sys.argv[1], sys.argv[1:])",
+            BIN,
+            "serve",
+        ]);
+        c
+    } else {
+        let mut c = Command::new(BIN);
+        c.arg("serve");
+        c
+    };
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads stdout until the machine-readable line.
+fn description(child: &mut Child) -> Value {
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines.next().expect("serve printed its line").unwrap();
+        if let Some(json) = line.strip_prefix("PASSERELLE_SANDBOX ") {
+            return serde_json::from_str(json).unwrap();
+        }
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    false
+}
+
+fn blocked_signals(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn serve_prints_its_urls_resets_its_signal_mask_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port_file = dir.path().join("sandbox.json");
+    let python = has_python();
+    if !python {
+        eprintln!("python3 not found: starting serve without a blocked signal mask");
+    }
+    let mut child = spawn(
+        &[
+            "--port-file",
+            port_file.to_str().unwrap(),
+            "--pos-ttl",
+            "42",
+        ],
+        python,
+    );
+    let desc = description(&mut child);
+    for key in [
+        "hubrise_oauth_url",
+        "hubrise_api_url",
+        "pos_url",
+        "admin_url",
+        "client_id",
+        "client_secret",
+    ] {
+        assert!(desc[key].is_string(), "{key}");
+    }
+    assert_eq!(desc["hubrise_user"]["email"], "manager@bellapizza.fr");
+    assert_eq!(desc["pos_account"]["email"], "chef@bellapizza.fr");
+    let from_file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&port_file).unwrap()).unwrap();
+    assert_eq!(from_file, desc);
+
+    assert_eq!(
+        blocked_signals(child.id()),
+        "0000000000000000",
+        "serve resets its signal mask"
+    );
+
+    let seed: Value = http()
+        .get(format!("{}/seed", desc["admin_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seed["seed"]["client_id"], desc["client_id"]);
+    let pos = desc["pos_account"].clone();
+    let tokens: Value = http()
+        .post(format!("{}/oauth/token", desc["pos_url"].as_str().unwrap()))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "passerelle-ios"),
+            ("username", pos["email"].as_str().unwrap()),
+            ("password", pos["password"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens["expires_in"], 42);
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(10)),
+        "serve exits on SIGTERM"
+    );
+}
+
+#[tokio::test]
+async fn serve_exits_when_stdin_closes() {
+    let mut child = spawn(&[], false);
+    let _ = description(&mut child);
+    drop(child.stdin.take());
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(10)),
+        "serve exits at stdin EOF"
+    );
+}
+
+async fn connect_and_order(desc: &Value) -> (String, String) {
+    let authorize = format!(
+        "{}/authorize?client_id={}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=location%5Borders.write%5D",
+        desc["hubrise_oauth_url"].as_str().unwrap(),
+        desc["client_id"].as_str().unwrap()
+    );
+    let user = &desc["hubrise_user"];
+    let choice = passerelle_sandbox::ConsentChoice {
+        email: user["email"].as_str().unwrap().into(),
+        password: user["password"].as_str().unwrap().into(),
+        location_id: Some("3r4s3-1".into()),
+        ..Default::default()
+    };
+    let code = passerelle_sandbox::consent::approve(&authorize, &choice)
+        .await
+        .unwrap();
+    let token: Value = http()
+        .post(format!(
+            "{}/token",
+            desc["hubrise_oauth_url"].as_str().unwrap()
+        ))
+        .basic_auth(
+            desc["client_id"].as_str().unwrap(),
+            desc["client_secret"].as_str(),
+        )
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let placed: Value = http()
+        .post(format!(
+            "{}/locations/3r4s3-1/orders",
+            desc["admin_url"].as_str().unwrap()
+        ))
+        .json(&json!({ "status": "new", "ref": "kept" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        token["access_token"].as_str().unwrap().to_owned(),
+        placed["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn stop(mut child: Child) {
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child, Duration::from_secs(10)));
+}
+
+#[tokio::test]
+async fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let mut first = spawn(&["--state", state_arg], false);
+    let desc = description(&mut first);
+    let (token, order_id) = connect_and_order(&desc).await;
+    stop(first);
+    assert!(Path::new(&state).exists());
+
+    let mut second = spawn(&["--state", state_arg], false);
+    let again = description(&mut second);
+    assert_eq!(again["client_secret"], desc["client_secret"]);
+    let order = http()
+        .get(format!(
+            "{}/location/orders/{order_id}",
+            again["hubrise_api_url"].as_str().unwrap()
+        ))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 200);
+    assert_eq!(order.json::<Value>().await.unwrap()["ref"], "kept");
+    stop(second);
+}

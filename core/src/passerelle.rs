@@ -1,6 +1,7 @@
 //! The facade: the one object the host holds. Every public operation starts here and flows one
 //! way, to the services (POS sign-in, HubRise connections, sync) and below them the store and HTTP.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -21,6 +22,7 @@ use crate::pos::client::PosClient;
 use crate::secrets::{Secret, SecretStore, Secrets};
 use crate::store::{self, Store, accounts, connections, meta};
 use crate::sync::Engine;
+use crate::sync::limiter::RateLimiter;
 
 /// State shared by the facade and the services.
 pub(crate) struct Shared {
@@ -35,6 +37,9 @@ pub(crate) struct Shared {
     pub hubrise: HubriseApi,
     /// Serialises POS session refreshes (refresh tokens rotate).
     pub session_lock: tokio::sync::Mutex<()>,
+    /// Each connection's rate windows. Kept here, not in a worker, so a restarted worker still
+    /// knows what this window has already spent.
+    rate_limiters: std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<RateLimiter>>>>,
     /// The configuration the engine runs on; replaced only by an apply.
     active: RwLock<ConfigurationSnapshot>,
     /// Serialises applies (restart, immediate mode) so two never interleave.
@@ -100,6 +105,7 @@ impl Passerelle {
             pos,
             hubrise,
             session_lock: tokio::sync::Mutex::new(()),
+            rate_limiters: std::sync::Mutex::default(),
             active: RwLock::new(active),
             apply_lock: tokio::sync::Mutex::new(()),
         });
@@ -399,6 +405,19 @@ impl Shared {
             .read()
             .map(|guard| guard.clone())
             .map_err(|_| PasserelleError::internal("active configuration lock poisoned"))
+    }
+
+    /// The rate windows of a connection.
+    pub fn rate_limiter(&self, connection_id: &str) -> Arc<std::sync::Mutex<RateLimiter>> {
+        let mut limiters = self.rate_limiters.lock().unwrap_or_else(|p| p.into_inner());
+        limiters
+            .entry(connection_id.to_owned())
+            .or_insert_with(|| {
+                Arc::new(std::sync::Mutex::new(RateLimiter::new(
+                    &self.config.rate_limits,
+                )))
+            })
+            .clone()
     }
 
     fn set_active(&self, snapshot: ConfigurationSnapshot) {

@@ -19,6 +19,7 @@ use crate::pos::client::BrokerExchange;
 use crate::secrets::{Secret, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
 use crate::store::{accounts, flows, new_id, now_ms, to_system_time};
+use crate::sync::limiter;
 
 /// HubRise codes expire after 10 minutes, so an older attempt cannot complete.
 pub const FLOW_LIFETIME_MS: i64 = 10 * 60 * 1000;
@@ -171,7 +172,7 @@ async fn exchange_and_record(
             reason: "the token is not for a location".into(),
         })?;
     let connection = record_connection(shared, &flow.pos_account_id, &names, &token.secret())?;
-    register_callback_early(shared, &token.secret()).await;
+    register_callback_early(shared, &connection.id, &token.secret()).await;
     Ok(connection)
 }
 
@@ -285,7 +286,8 @@ fn system_ms(time: std::time::SystemTime) -> i64 {
 
 /// Decision 7: register the passive callback right after the exchange so events accumulate at
 /// HubRise until the engine starts. A failure is not fatal: the engine registers it again.
-async fn register_callback_early(shared: &Shared, token: &Secret) {
+async fn register_callback_early(shared: &Shared, connection_id: &str, token: &Secret) {
+    limiter::acquire(&shared.rate_limiter(connection_id), false).await;
     if let Err(err) = shared.hubrise.register_passive_callback(token).await {
         tracing::warn!(target: "passerelle::connect", code = err.code(), "early callback registration failed");
     }
@@ -297,6 +299,7 @@ pub async fn check(shared: &Shared, connection_id: &str) -> Result<HubriseConnec
     let Some(token) = shared.secrets.get(&row.secret_key)? else {
         return record_refusal(shared, &row, "no token on this device").map(|c| c.public);
     };
+    limiter::acquire(&shared.rate_limiter(connection_id), false).await;
     match shared.hubrise.location(&token).await {
         Ok(location) => {
             shared.store.write(|tx| {

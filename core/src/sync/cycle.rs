@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::backoff;
-use super::limiter::RateLimiter;
+use super::limiter::{self, RateLimiter};
+use std::sync::Arc;
+
 use crate::error::{PasserelleError, Result};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
@@ -27,7 +29,8 @@ pub struct ConnectionSync {
     pub connection_id: String,
     /// Held for a whole cycle: two cycles of one connection never interleave.
     cycle: Mutex<()>,
-    limiter: std::sync::Mutex<RateLimiter>,
+    /// The connection's rate windows; outlives workers (see `Shared::rate_limiter`).
+    limiter: Arc<std::sync::Mutex<RateLimiter>>,
 }
 
 /// What a cycle did.
@@ -41,9 +44,9 @@ pub struct CycleReport {
 impl ConnectionSync {
     pub fn new(connection_id: String, shared: &Shared) -> Self {
         Self {
+            limiter: shared.rate_limiter(&connection_id),
             connection_id,
             cycle: Mutex::new(()),
-            limiter: std::sync::Mutex::new(RateLimiter::new(&shared.config.rate_limits)),
         }
     }
 
@@ -77,16 +80,7 @@ impl ConnectionSync {
 
     /// Waits until the rate windows allow one more request.
     async fn ready(&self, heavy: bool) {
-        loop {
-            let wait = {
-                let mut limiter = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-                limiter.try_acquire(u64::try_from(now_ms()).unwrap_or(0), heavy)
-            };
-            match wait {
-                None => return,
-                Some(wait) => tokio::time::sleep(wait).await,
-            }
-        }
+        limiter::acquire(&self.limiter, heavy).await;
     }
 }
 

@@ -87,6 +87,21 @@ impl RateLimiter {
     }
 }
 
+/// Waits until `limiter` allows one more request, and records it.
+pub async fn acquire(limiter: &std::sync::Mutex<RateLimiter>, heavy: bool) {
+    loop {
+        let wait = {
+            let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
+            let now = u64::try_from(crate::store::now_ms()).unwrap_or(0);
+            limiter.try_acquire(now, heavy)
+        };
+        match wait {
+            None => return,
+            Some(wait) => tokio::time::sleep(wait).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

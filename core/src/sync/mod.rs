@@ -5,7 +5,7 @@
 
 mod backoff;
 mod cycle;
-mod limiter;
+pub mod limiter;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -100,8 +100,18 @@ async fn the_hour_limit_outlasts_the_minute() {
         .unwrap()
         .parse()
         .unwrap();
-    // A scaled hour is 60 × 2 s = 120 s, aligned on multiples of 120 s.
-    assert!(retry > 2 && retry <= 120, "retry after {retry}s");
+    // A scaled hour is 60 × 2 s = 120 s, aligned on multiples of 120 s: the wait is until the
+    // next multiple, not the next (2 s) minute.
+    let hour_ms = 60 * WINDOW_MS;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let expected = (hour_ms - now % hour_ms).div_ceil(1000);
+    assert!(
+        retry.abs_diff(expected) <= 1,
+        "retry after {retry}s, expected about {expected}s"
+    );
 }
 
 #[tokio::test]

@@ -6,10 +6,12 @@
 
 use std::sync::Arc;
 
+use std::time::SystemTime;
+
 use passerelle_core::{
     ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization, HubriseConnection,
-    HubriseConnectionOptions, OpenUrlOutcome, PasserelleConfig, PasserelleError, PosAccount,
-    SecretStore, Settings,
+    HubriseConnectionOptions, OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig,
+    PasserelleError, PosAccount, SecretStore, Settings, SyncReport,
 };
 
 mod guard;
@@ -143,9 +145,60 @@ impl Passerelle {
         guard_async(self.core.update_settings(settings)).await
     }
 
-    /// Applies the pending configuration without the app being killed.
+    /// Applies the pending configuration without the app being killed: stops sync, applies,
+    /// starts sync again.
     pub async fn restart(&self) -> Result<()> {
         guard_async(self.core.restart()).await
+    }
+
+    /// Syncs every active connection now (app foregrounded, network back).
+    pub async fn sync_now(&self) -> Result<SyncReport> {
+        guard_async(self.core.sync_now()).await
+    }
+
+    /// Starts the sync engine (it starts by itself when the instance opens).
+    pub fn start_sync(&self) -> Result<()> {
+        guard(|| self.core.start_sync())
+    }
+
+    /// Stops the sync engine until `start_sync` or `restart`.
+    pub async fn stop_sync(&self) -> Result<()> {
+        guard_async(self.core.stop_sync()).await
+    }
+
+    /// The app went to the background: sync pauses (iOS would not run its timer).
+    pub fn app_did_enter_background(&self) -> Result<()> {
+        guard(|| self.core.app_did_enter_background())
+    }
+
+    /// The app is in the foreground again: sync resumes at once.
+    pub fn app_will_enter_foreground(&self) -> Result<()> {
+        guard(|| self.core.app_will_enter_foreground())
+    }
+
+    /// Orders of the signed-in account, newest first.
+    pub fn orders(&self, filter: OrderFilter) -> Result<Vec<Order>> {
+        guard(|| self.core.orders(filter))
+    }
+
+    /// One order with its items, options, charges, discounts, payments and customer.
+    pub fn order(&self, order_id: String) -> Result<Option<Order>> {
+        guard(|| self.core.order(&order_id))
+    }
+
+    /// Accepts an order; `confirmed_time` is when it will be ready.
+    pub async fn accept(&self, order_id: String, confirmed_time: Option<SystemTime>) -> Result<()> {
+        guard_async(self.core.accept(&order_id, confirmed_time)).await
+    }
+
+    /// Rejects an order; the reason stays on the device (HubRise has no field for it).
+    pub async fn reject(&self, order_id: String, reason: Option<String>) -> Result<()> {
+        guard_async(self.core.reject(&order_id, reason)).await
+    }
+
+    /// Sets another status (in preparation, awaiting collection, completed, ...).
+    pub async fn update_status(&self, order_id: String, status: OrderStatus) -> Result<()> {
+        guard_async(self.core.update_status(&order_id, status)).await
     }
 }
 

@@ -16,6 +16,7 @@ final class FoundationTests: XCTestCase {
             redirectUri: "passerelle-demo://oauth/hubrise",
             deviceId: nil,
             tokenExchange: .broker,
+            rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
             initialSettings: Settings(pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write]")
         )
     }

@@ -100,6 +100,7 @@ final class SandboxProcess: @unchecked Sendable {
             redirectUri: "passerelle-demo://oauth/hubrise",
             deviceId: nil,
             tokenExchange: .broker,
+            rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
             initialSettings: Settings(pollIntervalSecs: 1, applyMode: .onRestart, scope: info.seed.scope)
         )
     }

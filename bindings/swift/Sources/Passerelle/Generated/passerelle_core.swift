@@ -519,6 +519,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -1530,6 +1546,755 @@ public func FfiConverterTypeHubriseConnectionOptions_lower(_ value: HubriseConne
 
 
 /**
+ * An exact amount: `minor_units` hundredths of `currency` (ISO 4217).
+ */
+public struct Money: Equatable, Hashable {
+    public var minorUnits: Int64
+    public var currency: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(minorUnits: Int64, currency: String) {
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Money: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMoney: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Money {
+        return
+            try Money(
+                minorUnits: FfiConverterInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Money, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.minorUnits, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoney_lift(_ buf: RustBuffer) throws -> Money {
+    return try FfiConverterTypeMoney.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
+    return FfiConverterTypeMoney.lower(value)
+}
+
+
+/**
+ * An order in the inbox.
+ */
+public struct Order: Equatable, Hashable {
+    public var id: String
+    public var connectionId: String
+    public var locationId: String
+    /**
+     * The status HubRise last reported.
+     */
+    public var status: OrderStatus
+    /**
+     * A status set at the till that is still on its way to HubRise.
+     */
+    public var pendingStatus: OrderStatus?
+    public var serviceType: String?
+    public var serviceTypeRef: String?
+    /**
+     * HubRise's `ref`, the reference shown to the customer.
+     */
+    public var reference: String?
+    public var collectionCode: String?
+    /**
+     * ISO 8601 with the location's offset, exactly as HubRise sent it.
+     */
+    public var createdAt: String
+    public var expectedTime: String?
+    public var confirmedTime: String?
+    public var customerNotes: String?
+    public var sellerNotes: String?
+    /**
+     * HubRise's total: with deleted elements, totals follow HubRise (decision 10).
+     */
+    public var total: Money?
+    public var items: [OrderItem]
+    public var discounts: [OrderDiscount]
+    public var charges: [OrderCharge]
+    public var payments: [OrderPayment]
+    public var customer: OrderCustomer?
+    public var receivedAt: Date
+    public var updatedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, connectionId: String, locationId: String, 
+        /**
+         * The status HubRise last reported.
+         */status: OrderStatus, 
+        /**
+         * A status set at the till that is still on its way to HubRise.
+         */pendingStatus: OrderStatus?, serviceType: String?, serviceTypeRef: String?, 
+        /**
+         * HubRise's `ref`, the reference shown to the customer.
+         */reference: String?, collectionCode: String?, 
+        /**
+         * ISO 8601 with the location's offset, exactly as HubRise sent it.
+         */createdAt: String, expectedTime: String?, confirmedTime: String?, customerNotes: String?, sellerNotes: String?, 
+        /**
+         * HubRise's total: with deleted elements, totals follow HubRise (decision 10).
+         */total: Money?, items: [OrderItem], discounts: [OrderDiscount], charges: [OrderCharge], payments: [OrderPayment], customer: OrderCustomer?, receivedAt: Date, updatedAt: Date) {
+        self.id = id
+        self.connectionId = connectionId
+        self.locationId = locationId
+        self.status = status
+        self.pendingStatus = pendingStatus
+        self.serviceType = serviceType
+        self.serviceTypeRef = serviceTypeRef
+        self.reference = reference
+        self.collectionCode = collectionCode
+        self.createdAt = createdAt
+        self.expectedTime = expectedTime
+        self.confirmedTime = confirmedTime
+        self.customerNotes = customerNotes
+        self.sellerNotes = sellerNotes
+        self.total = total
+        self.items = items
+        self.discounts = discounts
+        self.charges = charges
+        self.payments = payments
+        self.customer = customer
+        self.receivedAt = receivedAt
+        self.updatedAt = updatedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Order: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Order {
+        return
+            try Order(
+                id: FfiConverterString.read(from: &buf), 
+                connectionId: FfiConverterString.read(from: &buf), 
+                locationId: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeOrderStatus.read(from: &buf), 
+                pendingStatus: FfiConverterOptionTypeOrderStatus.read(from: &buf), 
+                serviceType: FfiConverterOptionString.read(from: &buf), 
+                serviceTypeRef: FfiConverterOptionString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                collectionCode: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterString.read(from: &buf), 
+                expectedTime: FfiConverterOptionString.read(from: &buf), 
+                confirmedTime: FfiConverterOptionString.read(from: &buf), 
+                customerNotes: FfiConverterOptionString.read(from: &buf), 
+                sellerNotes: FfiConverterOptionString.read(from: &buf), 
+                total: FfiConverterOptionTypeMoney.read(from: &buf), 
+                items: FfiConverterSequenceTypeOrderItem.read(from: &buf), 
+                discounts: FfiConverterSequenceTypeOrderDiscount.read(from: &buf), 
+                charges: FfiConverterSequenceTypeOrderCharge.read(from: &buf), 
+                payments: FfiConverterSequenceTypeOrderPayment.read(from: &buf), 
+                customer: FfiConverterOptionTypeOrderCustomer.read(from: &buf), 
+                receivedAt: FfiConverterTimestamp.read(from: &buf), 
+                updatedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Order, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.connectionId, into: &buf)
+        FfiConverterString.write(value.locationId, into: &buf)
+        FfiConverterTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterOptionTypeOrderStatus.write(value.pendingStatus, into: &buf)
+        FfiConverterOptionString.write(value.serviceType, into: &buf)
+        FfiConverterOptionString.write(value.serviceTypeRef, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionString.write(value.collectionCode, into: &buf)
+        FfiConverterString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.expectedTime, into: &buf)
+        FfiConverterOptionString.write(value.confirmedTime, into: &buf)
+        FfiConverterOptionString.write(value.customerNotes, into: &buf)
+        FfiConverterOptionString.write(value.sellerNotes, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.total, into: &buf)
+        FfiConverterSequenceTypeOrderItem.write(value.items, into: &buf)
+        FfiConverterSequenceTypeOrderDiscount.write(value.discounts, into: &buf)
+        FfiConverterSequenceTypeOrderCharge.write(value.charges, into: &buf)
+        FfiConverterSequenceTypeOrderPayment.write(value.payments, into: &buf)
+        FfiConverterOptionTypeOrderCustomer.write(value.customer, into: &buf)
+        FfiConverterTimestamp.write(value.receivedAt, into: &buf)
+        FfiConverterTimestamp.write(value.updatedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrder_lift(_ buf: RustBuffer) throws -> Order {
+    return try FfiConverterTypeOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrder_lower(_ value: Order) -> RustBuffer {
+    return FfiConverterTypeOrder.lower(value)
+}
+
+
+public struct OrderCharge: Equatable, Hashable {
+    public var name: String
+    public var reference: String?
+    public var price: Money?
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, reference: String?, price: Money?, deleted: Bool) {
+        self.name = name
+        self.reference = reference
+        self.price = price
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderCharge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderCharge: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderCharge {
+        return
+            try OrderCharge(
+                name: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                price: FfiConverterOptionTypeMoney.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderCharge, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.price, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCharge_lift(_ buf: RustBuffer) throws -> OrderCharge {
+    return try FfiConverterTypeOrderCharge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCharge_lower(_ value: OrderCharge) -> RustBuffer {
+    return FfiConverterTypeOrderCharge.lower(value)
+}
+
+
+public struct OrderCustomer: Equatable, Hashable {
+    public var firstName: String?
+    public var lastName: String?
+    public var email: String?
+    public var phone: String?
+    public var companyName: String?
+    public var address1: String?
+    public var address2: String?
+    public var postalCode: String?
+    public var city: String?
+    public var deliveryNotes: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(firstName: String?, lastName: String?, email: String?, phone: String?, companyName: String?, address1: String?, address2: String?, postalCode: String?, city: String?, deliveryNotes: String?) {
+        self.firstName = firstName
+        self.lastName = lastName
+        self.email = email
+        self.phone = phone
+        self.companyName = companyName
+        self.address1 = address1
+        self.address2 = address2
+        self.postalCode = postalCode
+        self.city = city
+        self.deliveryNotes = deliveryNotes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderCustomer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderCustomer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderCustomer {
+        return
+            try OrderCustomer(
+                firstName: FfiConverterOptionString.read(from: &buf), 
+                lastName: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                companyName: FfiConverterOptionString.read(from: &buf), 
+                address1: FfiConverterOptionString.read(from: &buf), 
+                address2: FfiConverterOptionString.read(from: &buf), 
+                postalCode: FfiConverterOptionString.read(from: &buf), 
+                city: FfiConverterOptionString.read(from: &buf), 
+                deliveryNotes: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderCustomer, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.firstName, into: &buf)
+        FfiConverterOptionString.write(value.lastName, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.companyName, into: &buf)
+        FfiConverterOptionString.write(value.address1, into: &buf)
+        FfiConverterOptionString.write(value.address2, into: &buf)
+        FfiConverterOptionString.write(value.postalCode, into: &buf)
+        FfiConverterOptionString.write(value.city, into: &buf)
+        FfiConverterOptionString.write(value.deliveryNotes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCustomer_lift(_ buf: RustBuffer) throws -> OrderCustomer {
+    return try FfiConverterTypeOrderCustomer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCustomer_lower(_ value: OrderCustomer) -> RustBuffer {
+    return FfiConverterTypeOrderCustomer.lower(value)
+}
+
+
+public struct OrderDiscount: Equatable, Hashable {
+    public var name: String
+    public var reference: String?
+    public var priceOff: Money?
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, reference: String?, priceOff: Money?, deleted: Bool) {
+        self.name = name
+        self.reference = reference
+        self.priceOff = priceOff
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderDiscount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderDiscount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderDiscount {
+        return
+            try OrderDiscount(
+                name: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                priceOff: FfiConverterOptionTypeMoney.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderDiscount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.priceOff, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderDiscount_lift(_ buf: RustBuffer) throws -> OrderDiscount {
+    return try FfiConverterTypeOrderDiscount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderDiscount_lower(_ value: OrderDiscount) -> RustBuffer {
+    return FfiConverterTypeOrderDiscount.lower(value)
+}
+
+
+/**
+ * Which orders `orders()` returns, newest first.
+ */
+public struct OrderFilter: Equatable, Hashable {
+    public var status: OrderStatus?
+    public var connectionId: String?
+    public var createdAfter: Date?
+    public var createdBefore: Date?
+    /**
+     * At most this many (100 when 0).
+     */
+    public var limit: UInt32
+    public var offset: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: OrderStatus? = nil, connectionId: String? = nil, createdAfter: Date? = nil, createdBefore: Date? = nil, 
+        /**
+         * At most this many (100 when 0).
+         */limit: UInt32 = UInt32(0), offset: UInt32 = UInt32(0)) {
+        self.status = status
+        self.connectionId = connectionId
+        self.createdAfter = createdAfter
+        self.createdBefore = createdBefore
+        self.limit = limit
+        self.offset = offset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderFilter {
+        return
+            try OrderFilter(
+                status: FfiConverterOptionTypeOrderStatus.read(from: &buf), 
+                connectionId: FfiConverterOptionString.read(from: &buf), 
+                createdAfter: FfiConverterOptionTimestamp.read(from: &buf), 
+                createdBefore: FfiConverterOptionTimestamp.read(from: &buf), 
+                limit: FfiConverterUInt32.read(from: &buf), 
+                offset: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.connectionId, into: &buf)
+        FfiConverterOptionTimestamp.write(value.createdAfter, into: &buf)
+        FfiConverterOptionTimestamp.write(value.createdBefore, into: &buf)
+        FfiConverterUInt32.write(value.limit, into: &buf)
+        FfiConverterUInt32.write(value.offset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderFilter_lift(_ buf: RustBuffer) throws -> OrderFilter {
+    return try FfiConverterTypeOrderFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderFilter_lower(_ value: OrderFilter) -> RustBuffer {
+    return FfiConverterTypeOrderFilter.lower(value)
+}
+
+
+public struct OrderItem: Equatable, Hashable {
+    public var productName: String
+    public var skuName: String?
+    public var skuRef: String?
+    public var price: Money?
+    /**
+     * A decimal string (`"1"`, `"2.5"`), exact.
+     */
+    public var quantity: String
+    public var subtotal: Money?
+    public var customerNotes: String?
+    public var options: [OrderOption]
+    /**
+     * Removed after the order was placed; shown struck through, not counted.
+     */
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(productName: String, skuName: String?, skuRef: String?, price: Money?, 
+        /**
+         * A decimal string (`"1"`, `"2.5"`), exact.
+         */quantity: String, subtotal: Money?, customerNotes: String?, options: [OrderOption], 
+        /**
+         * Removed after the order was placed; shown struck through, not counted.
+         */deleted: Bool) {
+        self.productName = productName
+        self.skuName = skuName
+        self.skuRef = skuRef
+        self.price = price
+        self.quantity = quantity
+        self.subtotal = subtotal
+        self.customerNotes = customerNotes
+        self.options = options
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderItem {
+        return
+            try OrderItem(
+                productName: FfiConverterString.read(from: &buf), 
+                skuName: FfiConverterOptionString.read(from: &buf), 
+                skuRef: FfiConverterOptionString.read(from: &buf), 
+                price: FfiConverterOptionTypeMoney.read(from: &buf), 
+                quantity: FfiConverterString.read(from: &buf), 
+                subtotal: FfiConverterOptionTypeMoney.read(from: &buf), 
+                customerNotes: FfiConverterOptionString.read(from: &buf), 
+                options: FfiConverterSequenceTypeOrderOption.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.productName, into: &buf)
+        FfiConverterOptionString.write(value.skuName, into: &buf)
+        FfiConverterOptionString.write(value.skuRef, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.price, into: &buf)
+        FfiConverterString.write(value.quantity, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.subtotal, into: &buf)
+        FfiConverterOptionString.write(value.customerNotes, into: &buf)
+        FfiConverterSequenceTypeOrderOption.write(value.options, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderItem_lift(_ buf: RustBuffer) throws -> OrderItem {
+    return try FfiConverterTypeOrderItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderItem_lower(_ value: OrderItem) -> RustBuffer {
+    return FfiConverterTypeOrderItem.lower(value)
+}
+
+
+public struct OrderOption: Equatable, Hashable {
+    public var optionListName: String?
+    public var name: String
+    public var reference: String?
+    public var price: Money?
+    public var quantity: Int64
+    /**
+     * A default ingredient the customer removed ("sans oignons").
+     */
+    public var removed: Bool
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(optionListName: String?, name: String, reference: String?, price: Money?, quantity: Int64, 
+        /**
+         * A default ingredient the customer removed ("sans oignons").
+         */removed: Bool, deleted: Bool) {
+        self.optionListName = optionListName
+        self.name = name
+        self.reference = reference
+        self.price = price
+        self.quantity = quantity
+        self.removed = removed
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderOption: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderOption: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderOption {
+        return
+            try OrderOption(
+                optionListName: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                price: FfiConverterOptionTypeMoney.read(from: &buf), 
+                quantity: FfiConverterInt64.read(from: &buf), 
+                removed: FfiConverterBool.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderOption, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.optionListName, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.price, into: &buf)
+        FfiConverterInt64.write(value.quantity, into: &buf)
+        FfiConverterBool.write(value.removed, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderOption_lift(_ buf: RustBuffer) throws -> OrderOption {
+    return try FfiConverterTypeOrderOption.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderOption_lower(_ value: OrderOption) -> RustBuffer {
+    return FfiConverterTypeOrderOption.lower(value)
+}
+
+
+public struct OrderPayment: Equatable, Hashable {
+    public var name: String
+    public var reference: String?
+    public var amount: Money?
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, reference: String?, amount: Money?, deleted: Bool) {
+        self.name = name
+        self.reference = reference
+        self.amount = amount
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderPayment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderPayment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderPayment {
+        return
+            try OrderPayment(
+                name: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderPayment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderPayment_lift(_ buf: RustBuffer) throws -> OrderPayment {
+    return try FfiConverterTypeOrderPayment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderPayment_lower(_ value: OrderPayment) -> RustBuffer {
+    return FfiConverterTypeOrderPayment.lower(value)
+}
+
+
+/**
  * Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
  * when the direct strategy needs one, is read from the host's secret store (decision 6).
  */
@@ -1571,6 +2336,10 @@ public struct PasserelleConfig: Equatable, Hashable {
      */
     public var tokenExchange: TokenExchange
     /**
+     * HubRise's rate limits, kept to by the client.
+     */
+    public var rateLimits: RateLimits
+    /**
      * Settings used when the database holds none yet; afterwards `update_settings` changes them.
      */
     public var initialSettings: Settings
@@ -1606,6 +2375,9 @@ public struct PasserelleConfig: Equatable, Hashable {
          * Who exchanges authorization codes; the broker by default (decision 6).
          */tokenExchange: TokenExchange, 
         /**
+         * HubRise's rate limits, kept to by the client.
+         */rateLimits: RateLimits, 
+        /**
          * Settings used when the database holds none yet; afterwards `update_settings` changes them.
          */initialSettings: Settings) {
         self.dataDir = dataDir
@@ -1617,6 +2389,7 @@ public struct PasserelleConfig: Equatable, Hashable {
         self.redirectUri = redirectUri
         self.deviceId = deviceId
         self.tokenExchange = tokenExchange
+        self.rateLimits = rateLimits
         self.initialSettings = initialSettings
     }
 
@@ -1645,6 +2418,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
                 redirectUri: FfiConverterString.read(from: &buf), 
                 deviceId: FfiConverterOptionString.read(from: &buf), 
                 tokenExchange: FfiConverterTypeTokenExchange.read(from: &buf), 
+                rateLimits: FfiConverterTypeRateLimits.read(from: &buf), 
                 initialSettings: FfiConverterTypeSettings.read(from: &buf)
         )
     }
@@ -1659,6 +2433,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.redirectUri, into: &buf)
         FfiConverterOptionString.write(value.deviceId, into: &buf)
         FfiConverterTypeTokenExchange.write(value.tokenExchange, into: &buf)
+        FfiConverterTypeRateLimits.write(value.rateLimits, into: &buf)
         FfiConverterTypeSettings.write(value.initialSettings, into: &buf)
     }
 }
@@ -1747,6 +2522,90 @@ public func FfiConverterTypePosAccount_lower(_ value: PosAccount) -> RustBuffer 
 
 
 /**
+ * HubRise's per-connection rate limits, which the client keeps to even with a backlog.
+ * Windows are aligned on multiples of their length since the epoch, as HubRise's are.
+ */
+public struct RateLimits: Equatable, Hashable {
+    public var perMinute: UInt32
+    public var perHour: UInt32
+    public var perDay: UInt32
+    /**
+     * Heavy queries (`GET /location/orders`) have their own per-minute limit.
+     */
+    public var heavyPerMinute: UInt32
+    /**
+     * Length of a "minute" (60,000 ms; shorter only against a sandbox on loopback, whose windows
+     * are scaled down so tests can reach them). An hour is 60 of them, a day 1,440.
+     */
+    public var minuteMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(perMinute: UInt32, perHour: UInt32, perDay: UInt32, 
+        /**
+         * Heavy queries (`GET /location/orders`) have their own per-minute limit.
+         */heavyPerMinute: UInt32, 
+        /**
+         * Length of a "minute" (60,000 ms; shorter only against a sandbox on loopback, whose windows
+         * are scaled down so tests can reach them). An hour is 60 of them, a day 1,440.
+         */minuteMs: UInt64) {
+        self.perMinute = perMinute
+        self.perHour = perHour
+        self.perDay = perDay
+        self.heavyPerMinute = heavyPerMinute
+        self.minuteMs = minuteMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RateLimits: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRateLimits: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RateLimits {
+        return
+            try RateLimits(
+                perMinute: FfiConverterUInt32.read(from: &buf), 
+                perHour: FfiConverterUInt32.read(from: &buf), 
+                perDay: FfiConverterUInt32.read(from: &buf), 
+                heavyPerMinute: FfiConverterUInt32.read(from: &buf), 
+                minuteMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RateLimits, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.perMinute, into: &buf)
+        FfiConverterUInt32.write(value.perHour, into: &buf)
+        FfiConverterUInt32.write(value.perDay, into: &buf)
+        FfiConverterUInt32.write(value.heavyPerMinute, into: &buf)
+        FfiConverterUInt64.write(value.minuteMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateLimits_lift(_ buf: RustBuffer) throws -> RateLimits {
+    return try FfiConverterTypeRateLimits.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateLimits_lower(_ value: RateLimits) -> RustBuffer {
+    return FfiConverterTypeRateLimits.lower(value)
+}
+
+
+/**
  * The part of the configuration that is versioned and applied on restart.
  */
 public struct Settings: Equatable, Hashable {
@@ -1816,6 +2675,67 @@ public func FfiConverterTypeSettings_lift(_ buf: RustBuffer) throws -> Settings 
 #endif
 public func FfiConverterTypeSettings_lower(_ value: Settings) -> RustBuffer {
     return FfiConverterTypeSettings.lower(value)
+}
+
+
+/**
+ * What `sync_now` did.
+ */
+public struct SyncReport: Equatable, Hashable {
+    public var ordersReceived: UInt32
+    public var ordersUpdated: UInt32
+    public var changesPushed: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(ordersReceived: UInt32, ordersUpdated: UInt32, changesPushed: UInt32) {
+        self.ordersReceived = ordersReceived
+        self.ordersUpdated = ordersUpdated
+        self.changesPushed = changesPushed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                ordersReceived: FfiConverterUInt32.read(from: &buf), 
+                ordersUpdated: FfiConverterUInt32.read(from: &buf), 
+                changesPushed: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.ordersReceived, into: &buf)
+        FfiConverterUInt32.write(value.ordersUpdated, into: &buf)
+        FfiConverterUInt32.write(value.changesPushed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
 }
 
 
@@ -2262,6 +3182,148 @@ public func FfiConverterTypeOpenUrlOutcome_lower(_ value: OpenUrlOutcome) -> Rus
 
 
 /**
+ * HubRise's order statuses (no transition is enforced by HubRise).
+ */
+
+public enum OrderStatus: Equatable, Hashable {
+    
+    case new
+    case received
+    case accepted
+    case inPreparation
+    case awaitingShipment
+    case awaitingCollection
+    case inDelivery
+    case completed
+    case rejected
+    case cancelled
+    case deliveryFailed
+    /**
+     * A status this version does not know; the raw JSON keeps it.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OrderStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderStatus: FfiConverterRustBuffer {
+    typealias SwiftType = OrderStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .new
+        
+        case 2: return .received
+        
+        case 3: return .accepted
+        
+        case 4: return .inPreparation
+        
+        case 5: return .awaitingShipment
+        
+        case 6: return .awaitingCollection
+        
+        case 7: return .inDelivery
+        
+        case 8: return .completed
+        
+        case 9: return .rejected
+        
+        case 10: return .cancelled
+        
+        case 11: return .deliveryFailed
+        
+        case 12: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OrderStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .new:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .received:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .accepted:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .inPreparation:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .awaitingShipment:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .awaitingCollection:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .inDelivery:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .deliveryFailed:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderStatus_lift(_ buf: RustBuffer) throws -> OrderStatus {
+    return try FfiConverterTypeOrderStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderStatus_lower(_ value: OrderStatus) -> RustBuffer {
+    return FfiConverterTypeOrderStatus.lower(value)
+}
+
+
+
+/**
  * What went wrong, typed so the host can react (retry, ask to reconnect, show a message).
  */
 public 
@@ -2697,6 +3759,22 @@ public enum PasserelleEvent: Equatable, Hashable {
      */
     case reconnectNeeded(connectionId: String, reason: String
     )
+    /**
+     * A new order arrived: show it and sound the alert.
+     */
+    case orderReceived(order: Order
+    )
+    /**
+     * An order changed (a customer cancellation, a status pushed from the till).
+     */
+    case orderUpdated(order: Order
+    )
+    /**
+     * A change made at the till was not applied because HubRise's state wins (decision 9), or
+     * HubRise refused it.
+     */
+    case orderConflict(orderId: String, reason: String
+    )
 
 
 
@@ -2730,6 +3808,15 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
         case 4: return .reconnectNeeded(connectionId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
+        case 5: return .orderReceived(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 6: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 7: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -2756,6 +3843,22 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
         case let .reconnectNeeded(connectionId,reason):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(connectionId, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .orderReceived(order):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .orderUpdated(order):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .orderConflict(orderId,reason):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2980,6 +4083,203 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
         case 1: return try FfiConverterTimestamp.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
+    typealias SwiftType = Money?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMoney.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrderCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = OrderCustomer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrderCustomer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrderCustomer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrderStatus: FfiConverterRustBuffer {
+    typealias SwiftType = OrderStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrderStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrderStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderCharge: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderCharge]
+
+    public static func write(_ value: [OrderCharge], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderCharge.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderCharge] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderCharge]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderCharge.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderDiscount: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderDiscount]
+
+    public static func write(_ value: [OrderDiscount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderDiscount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderDiscount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderDiscount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderDiscount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderItem: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderItem]
+
+    public static func write(_ value: [OrderItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderOption: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderOption]
+
+    public static func write(_ value: [OrderOption], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderOption.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderOption] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderOption]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderOption.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderPayment: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderPayment]
+
+    public static func write(_ value: [OrderPayment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderPayment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderPayment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderPayment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderPayment.read(from: &buf))
+        }
+        return seq
     }
 }
 

@@ -548,6 +548,49 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -557,9 +600,24 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol PasserelleProtocol: AnyObject, Sendable {
     
     /**
+     * Accepts an order; `confirmed_time` is when it will be ready.
+     */
+    func accept(orderId: String, confirmedTime: Date?) async throws 
+    
+    /**
      * The signed-in POS account, if any.
      */
     func account() throws  -> PosAccount?
+    
+    /**
+     * The app went to the background: sync pauses (iOS would not run its timer).
+     */
+    func appDidEnterBackground() throws 
+    
+    /**
+     * The app is in the foreground again: sync resumes at once.
+     */
+    func appWillEnterForeground() throws 
     
     /**
      * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
@@ -612,12 +670,28 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func handleOpenUrl(url: String) async throws  -> OpenUrlOutcome
     
     /**
+     * One order with its items, options, charges, discounts, payments and customer.
+     */
+    func order(orderId: String) throws  -> Order?
+    
+    /**
+     * Orders of the signed-in account, newest first.
+     */
+    func orders(filter: OrderFilter) throws  -> [Order]
+    
+    /**
      * Changes waiting for a restart or a confirmation.
      */
     func pendingChanges() throws  -> [ConfigChange]
     
     /**
-     * Applies the pending configuration without the app being killed.
+     * Rejects an order; the reason stays on the device (HubRise has no field for it).
+     */
+    func reject(orderId: String, reason: String?) async throws 
+    
+    /**
+     * Applies the pending configuration without the app being killed: stops sync, applies,
+     * starts sync again.
      */
     func restart() async throws 
     
@@ -647,9 +721,29 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func signOut() async throws 
     
     /**
+     * Starts the sync engine (it starts by itself when the instance opens).
+     */
+    func startSync() throws 
+    
+    /**
+     * Stops the sync engine until `start_sync` or `restart`.
+     */
+    func stopSync() async throws 
+    
+    /**
+     * Syncs every active connection now (app foregrounded, network back).
+     */
+    func syncNow() async throws  -> SyncReport
+    
+    /**
      * Records new settings, applied at the next restart (or at once in immediate mode).
      */
     func updateSettings(settings: Settings) async throws 
+    
+    /**
+     * Sets another status (in preparation, awaiting collection, completed, ...).
+     */
+    func updateStatus(orderId: String, status: OrderStatus) async throws 
     
 }
 /**
@@ -727,6 +821,25 @@ public static func `open`(config: PasserelleConfig, secrets: SecretStore, events
 
     
     /**
+     * Accepts an order; `confirmed_time` is when it will be ready.
+     */
+open func accept(orderId: String, confirmedTime: Date?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_accept(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterOptionTimestamp.lower(confirmedTime)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * The signed-in POS account, if any.
      */
 open func account()throws  -> PosAccount?  {
@@ -736,6 +849,28 @@ open func account()throws  -> PosAccount?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The app went to the background: sync pauses (iOS would not run its timer).
+     */
+open func appDidEnterBackground()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_app_did_enter_background(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The app is in the foreground again: sync resumes at once.
+     */
+open func appWillEnterForeground()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_app_will_enter_foreground(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -895,6 +1030,32 @@ open func handleOpenUrl(url: String)async throws  -> OpenUrlOutcome  {
 }
     
     /**
+     * One order with its items, options, charges, discounts, payments and customer.
+     */
+open func order(orderId: String)throws  -> Order?  {
+    return try  FfiConverterOptionTypeOrder.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_order(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Orders of the signed-in account, newest first.
+     */
+open func orders(filter: OrderFilter)throws  -> [Order]  {
+    return try  FfiConverterSequenceTypeOrder.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_orders(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeOrderFilter_lower(filter),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Changes waiting for a restart or a confirmation.
      */
 open func pendingChanges()throws  -> [ConfigChange]  {
@@ -907,7 +1068,27 @@ open func pendingChanges()throws  -> [ConfigChange]  {
 }
     
     /**
-     * Applies the pending configuration without the app being killed.
+     * Rejects an order; the reason stays on the device (HubRise has no field for it).
+     */
+open func reject(orderId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_reject(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Applies the pending configuration without the app being killed: stops sync, applies,
+     * starts sync again.
      */
 open func restart()async throws   {
     return
@@ -1007,6 +1188,55 @@ open func signOut()async throws   {
 }
     
     /**
+     * Starts the sync engine (it starts by itself when the instance opens).
+     */
+open func startSync()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_start_sync(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Stops the sync engine until `start_sync` or `restart`.
+     */
+open func stopSync()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_stop_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Syncs every active connection now (app foregrounded, network back).
+     */
+open func syncNow()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_sync_now(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Records new settings, applied at the next restart (or at once in immediate mode).
      */
 open func updateSettings(settings: Settings)async throws   {
@@ -1015,6 +1245,25 @@ open func updateSettings(settings: Settings)async throws   {
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_update_settings(
                         self.uniffiCloneHandle(),FfiConverterTypeSettings_lower(settings)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Sets another status (in preparation, awaiting collection, completed, ...).
+     */
+open func updateStatus(orderId: String, status: OrderStatus)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_update_status(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterTypeOrderStatus_lower(status)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
@@ -1075,6 +1324,78 @@ public func FfiConverterTypePasserelle_lower(_ value: Passerelle) -> UInt64 {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrder: FfiConverterRustBuffer {
+    typealias SwiftType = Order?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrder.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrder.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePosAccount: FfiConverterRustBuffer {
     typealias SwiftType = PosAccount?
 
@@ -1116,6 +1437,31 @@ fileprivate struct FfiConverterSequenceTypeHubriseConnection: FfiConverterRustBu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHubriseConnection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
+    typealias SwiftType = [Order]
+
+    public static func write(_ value: [Order], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Order] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Order]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrder.read(from: &buf))
         }
         return seq
     }
@@ -1237,7 +1583,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable() != 2620) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_accept() != 2918) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 56423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 47082) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 62212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 61724) {
@@ -1270,10 +1625,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 8781) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 41107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 63187) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 6900) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 57575) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 10805) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 50185) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 35875) {
@@ -1291,7 +1655,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 62331) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 16294) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync() != 12079) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 26334) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 30725) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 2525) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_constructor_passerelle_open() != 4104) {

@@ -258,9 +258,24 @@ void uniffi_passerelle_ffi_fn_free_passerelle(uint64_t handle, RustCallStatus *_
 uint64_t uniffi_passerelle_ffi_fn_constructor_passerelle_open(RustBuffer config, uint64_t secrets, uint64_t events
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ACCEPT
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ACCEPT
+uint64_t uniffi_passerelle_ffi_fn_method_passerelle_accept(uint64_t ptr, RustBuffer order_id, RustBuffer confirmed_time
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ACCOUNT
 RustBuffer uniffi_passerelle_ffi_fn_method_passerelle_account(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_APP_DID_ENTER_BACKGROUND
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_APP_DID_ENTER_BACKGROUND
+void uniffi_passerelle_ffi_fn_method_passerelle_app_did_enter_background(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_APP_WILL_ENTER_FOREGROUND
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_APP_WILL_ENTER_FOREGROUND
+void uniffi_passerelle_ffi_fn_method_passerelle_app_will_enter_foreground(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_BEGIN_HUBRISE_CONNECTION
@@ -313,9 +328,24 @@ uint64_t uniffi_passerelle_ffi_fn_method_passerelle_disconnect(uint64_t ptr, Rus
 uint64_t uniffi_passerelle_ffi_fn_method_passerelle_handle_open_url(uint64_t ptr, RustBuffer url
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ORDER
+RustBuffer uniffi_passerelle_ffi_fn_method_passerelle_order(uint64_t ptr, RustBuffer order_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_ORDERS
+RustBuffer uniffi_passerelle_ffi_fn_method_passerelle_orders(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_PENDING_CHANGES
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_PENDING_CHANGES
 RustBuffer uniffi_passerelle_ffi_fn_method_passerelle_pending_changes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_REJECT
+uint64_t uniffi_passerelle_ffi_fn_method_passerelle_reject(uint64_t ptr, RustBuffer order_id, RustBuffer reason
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_RESTART
@@ -348,9 +378,29 @@ uint64_t uniffi_passerelle_ffi_fn_method_passerelle_sign_in_with_pos_session(uin
 uint64_t uniffi_passerelle_ffi_fn_method_passerelle_sign_out(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_START_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_START_SYNC
+void uniffi_passerelle_ffi_fn_method_passerelle_start_sync(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_STOP_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_STOP_SYNC
+uint64_t uniffi_passerelle_ffi_fn_method_passerelle_stop_sync(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_SYNC_NOW
+uint64_t uniffi_passerelle_ffi_fn_method_passerelle_sync_now(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_UPDATE_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_UPDATE_SETTINGS
 uint64_t uniffi_passerelle_ffi_fn_method_passerelle_update_settings(uint64_t ptr, RustBuffer settings
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_UPDATE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_METHOD_PASSERELLE_UPDATE_STATUS
+uint64_t uniffi_passerelle_ffi_fn_method_passerelle_update_status(uint64_t ptr, RustBuffer order_id, RustBuffer status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_FUNC_PASSERELLE_ERROR_CODE
@@ -635,9 +685,27 @@ uint16_t uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ACCEPT
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ACCEPT
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_accept(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ACCOUNT
 uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_account(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_APP_DID_ENTER_BACKGROUND
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_APP_DID_ENTER_BACKGROUND
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_APP_WILL_ENTER_FOREGROUND
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_APP_WILL_ENTER_FOREGROUND
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground(void
     
 );
 #endif
@@ -701,9 +769,27 @@ uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ORDER
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_ORDERS
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_orders(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_PENDING_CHANGES
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_PENDING_CHANGES
 uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_REJECT
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_reject(void
     
 );
 #endif
@@ -743,9 +829,33 @@ uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_sign_out(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_START_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_START_SYNC
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_start_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_STOP_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_STOP_SYNC
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_SYNC_NOW
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_sync_now(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_UPDATE_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_UPDATE_SETTINGS
 uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_update_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_UPDATE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_METHOD_PASSERELLE_UPDATE_STATUS
+uint16_t uniffi_passerelle_ffi_checksum_method_passerelle_update_status(void
     
 );
 #endif

@@ -14,6 +14,7 @@ use passerelle_sandbox::consent::{self, ConsentChoice};
 use passerelle_sandbox::{Sandbox, SandboxOptions};
 
 pub mod canned;
+pub mod file_secrets;
 pub mod logs;
 
 /// Collects events for assertions.
@@ -198,4 +199,48 @@ impl World {
             .expect("order at HubRise");
         order["status"].as_str().unwrap_or_default().to_owned()
     }
+}
+
+/// The fields of a test configuration, as JSON, for a child process.
+pub fn config_to_json(config: &PasserelleConfig) -> String {
+    serde_json::json!({
+        "data_dir": config.data_dir,
+        "pos_base_url": config.pos_base_url,
+        "pos_client_id": config.pos_client_id,
+        "hubrise_oauth_url": config.hubrise_oauth_url,
+        "hubrise_api_url": config.hubrise_api_url,
+        "client_id": config.client_id,
+        "redirect_uri": config.redirect_uri,
+        "poll_interval_secs": config.initial_settings.poll_interval_secs,
+        "scope": config.initial_settings.scope,
+    })
+    .to_string()
+}
+
+/// The configuration [`config_to_json`] wrote.
+pub fn config_from_json(json: &str) -> Result<PasserelleConfig, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let text = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or(format!("missing {k}"))
+    };
+    let mut config = PasserelleConfig::new(
+        text("data_dir")?,
+        text("pos_base_url")?,
+        text("client_id")?,
+        text("redirect_uri")?,
+    );
+    config.pos_client_id = text("pos_client_id")?;
+    config.hubrise_oauth_url = text("hubrise_oauth_url")?;
+    config.hubrise_api_url = text("hubrise_api_url")?;
+    config.initial_settings = Settings {
+        poll_interval_secs: v["poll_interval_secs"]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1),
+        apply_mode: ApplyMode::OnRestart,
+        scope: text("scope")?,
+    };
+    Ok(config)
 }

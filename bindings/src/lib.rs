@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use passerelle_core::{
-    ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization, HubriseConnection,
-    HubriseConnectionOptions, OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig,
-    PasserelleError, PosAccount, SecretStore, Settings, SyncReport,
+    BackendStatus, ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization,
+    HubriseConnection, HubriseConnectionOptions, OpenUrlOutcome, Order, OrderFilter, OrderStatus,
+    PasserelleConfig, PasserelleError, PosAccount, SecretStore, Settings, SyncReport,
 };
 
 mod guard;
@@ -149,6 +149,22 @@ impl Passerelle {
     /// starts sync again.
     pub async fn restart(&self) -> Result<()> {
         guard_async(self.core.restart()).await
+    }
+
+    /// Whether the POS backend answered at the last open, restart or `sync_now`.
+    pub fn backend_status(&self) -> Result<BackendStatus> {
+        guard(|| self.core.backend_status())
+    }
+
+    /// Confirms a connection made off the device (the POS back office or HubRise's): its token
+    /// is fetched from the POS backend and it goes active at once.
+    pub async fn confirm_connection(&self, connection_id: String) -> Result<HubriseConnection> {
+        guard_async(self.core.confirm_connection(&connection_id)).await
+    }
+
+    /// Refuses a connection made off the device: revoked through the backend, never active.
+    pub async fn refuse_connection(&self, connection_id: String) -> Result<HubriseConnection> {
+        guard_async(self.core.refuse_connection(&connection_id)).await
     }
 
     /// Syncs every active connection now (app foregrounded, network back).

@@ -118,6 +118,23 @@ pub fn pending_changes(
     Ok(changes)
 }
 
+/// Makes one confirmed connection active at once (the restaurant already restarted to see it).
+pub fn activate(
+    conn: &Connection,
+    active: &ConfigurationSnapshot,
+    connection_id: &str,
+) -> Result<ConfigurationSnapshot> {
+    connections::set_state(conn, connection_id, ConnectionState::Active)?;
+    let mut next = active.clone();
+    next.version += 1;
+    if !next.connection_ids.iter().any(|id| id == connection_id) {
+        next.connection_ids.push(connection_id.to_owned());
+    }
+    next.applied_at_ms = crate::store::now_ms();
+    snapshots::save(conn, Slot::Active, next.version, &next)?;
+    Ok(next)
+}
+
 /// Promotes pending to active: confirmed pending connections, removals and settings, and writes
 /// the new active snapshot. Call inside ONE transaction: a crash leaves old or new, never a mix.
 pub fn apply_pending(

@@ -23,6 +23,9 @@ pub enum PasserelleEvent {
         connection_id: String,
         reason: String,
     },
+    /// The POS backend could not be reached at open or restart: the last active configuration
+    /// stays in use. Retried at the next restart or `sync_now`.
+    BackendUnavailable { reason: String },
     /// A new order arrived: show it and sound the alert.
     OrderReceived { order: Order },
     /// An order changed (a customer cancellation, a status pushed from the till).

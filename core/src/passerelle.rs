@@ -19,6 +19,7 @@ use crate::inbox;
 use crate::order::{Order, OrderFilter, OrderStatus};
 use crate::pos::auth;
 use crate::pos::client::PosClient;
+use crate::pos::configuration::{self as backend, BackendStatus, StatusCell};
 use crate::secrets::{Secret, SecretStore, Secrets};
 use crate::store::{self, Store, accounts, connections, meta};
 use crate::sync::Engine;
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub http: reqwest::Client,
     pub pos: PosClient,
     pub hubrise: HubriseApi,
+    /// Whether the last reload of the POS backend's configuration succeeded.
+    pub backend_status: StatusCell,
     /// Serialises POS session refreshes (refresh tokens rotate).
     pub session_lock: tokio::sync::Mutex<()>,
     /// Each connection's rate windows. Kept here, not in a worker, so a restarted worker still
@@ -104,6 +107,7 @@ impl Passerelle {
             http,
             pos,
             hubrise,
+            backend_status: StatusCell::default(),
             session_lock: tokio::sync::Mutex::new(()),
             rate_limiters: std::sync::Mutex::default(),
             active: RwLock::new(active),
@@ -113,6 +117,7 @@ impl Passerelle {
             shared,
             engine: Engine::default(),
         };
+        backend::reload(&passerelle.shared).await;
         passerelle.apply_pending().await?;
         passerelle.engine.start(&passerelle.shared)?;
         Ok(passerelle)
@@ -269,6 +274,7 @@ impl Passerelle {
     /// the app to apply the changes") and starts sync again, without the app being killed.
     pub async fn restart(&self) -> Result<()> {
         self.engine.stop().await;
+        backend::reload(&self.shared).await;
         let applied = self.apply_pending().await;
         self.engine.start(&self.shared)?;
         applied.map(|_| ())
@@ -277,6 +283,11 @@ impl Passerelle {
     /// Syncs every active connection now (the app came to the foreground, the network is back).
     /// Returns how many orders arrived, changed and how many changes were pushed.
     pub async fn sync_now(&self) -> Result<SyncReport> {
+        if !self.shared.backend_status.get().reachable {
+            // Retry the reload that failed at open or restart; what it finds waits for a restart.
+            backend::reload(&self.shared).await;
+            self.changed().await?;
+        }
         self.engine.start(&self.shared)?;
         let report = self.engine.sync_now(&self.shared).await?;
         Ok(SyncReport {
@@ -284,6 +295,45 @@ impl Passerelle {
             orders_updated: report.updated,
             changes_pushed: report.pushed,
         })
+    }
+
+    /// Whether the POS backend answered at the last open, restart or `sync_now`.
+    pub fn backend_status(&self) -> Result<BackendStatus> {
+        Ok(self.shared.backend_status.get())
+    }
+
+    /// Confirms a connection made off the device (shown pending with its names): its token is
+    /// fetched from the POS backend and it goes active at once.
+    pub async fn confirm_connection(&self, connection_id: &str) -> Result<HubriseConnection> {
+        backend::confirm(&self.shared, connection_id).await?;
+        {
+            let _guard = self.shared.apply_lock.lock().await;
+            let active = self.shared.active()?;
+            let next = self
+                .shared
+                .store
+                .write(|tx| configuration::activate(tx, &active, connection_id))?;
+            self.shared.set_active(next);
+        }
+        self.engine.start(&self.shared)?;
+        let connection = self
+            .shared
+            .store
+            .read(|c| connections::get(c, connection_id))?
+            .public;
+        self.shared.events.emit(PasserelleEvent::ConnectionChanged {
+            connection: connection.clone(),
+        });
+        Ok(connection)
+    }
+
+    /// Refuses a connection made off the device: revoked through the backend, never active.
+    pub async fn refuse_connection(&self, connection_id: &str) -> Result<HubriseConnection> {
+        let connection = backend::refuse(&self.shared, connection_id).await?;
+        self.shared.events.emit(PasserelleEvent::ConnectionChanged {
+            connection: connection.clone(),
+        });
+        Ok(connection)
     }
 
     /// Starts the sync engine (it starts by itself at `open`).

@@ -385,7 +385,7 @@ async fn revoke(shared: &Shared, row: &ConnectionRow, token: &Secret) -> Result<
             let (_, access) = auth::access_token(shared).await?;
             shared
                 .pos
-                .broker_revoke(&access, &row.public.location_id)
+                .broker_revoke(&access, &row.public.location_id, Some(&shared.device_id))
                 .await
         }
         TokenExchange::Direct => {

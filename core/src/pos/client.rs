@@ -174,11 +174,58 @@ impl PosClient {
         }
     }
 
-    /// Asks the backend to revoke a location's token at HubRise and forget the connection.
-    pub async fn broker_revoke(&self, access_token: &Secret, location_id: &str) -> Result<()> {
-        let path = format!("/hubrise/connections/{location_id}/revoke");
+    /// The account's HubRise configuration; `None` when unchanged since `etag` (one conditional
+    /// request when nothing changed).
+    pub async fn configuration(
+        &self,
+        access_token: &Secret,
+        etag: Option<&str>,
+    ) -> Result<Option<(BackendConfiguration, Option<String>)>> {
+        let mut request =
+            self.authorized(reqwest::Method::GET, "/hubrise/configuration", access_token);
+        if let Some(etag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let configuration = json_or_error(Ok(response), "POS HubRise configuration").await?;
+        Ok(Some((configuration, etag)))
+    }
+
+    /// The token of a connection made off the device (back office), handed to this device only
+    /// because it is signed in to the same account.
+    pub async fn off_device_token(
+        &self,
+        access_token: &Secret,
+        location_id: &str,
+    ) -> Result<HubriseTokenResponse> {
+        let path = format!("/hubrise/connections/{}/token", segment(location_id));
+        let response = self
+            .authorized(reqwest::Method::GET, &path, access_token)
+            .send()
+            .await;
+        json_or_error(response, "POS connection token").await
+    }
+
+    /// Asks the backend to revoke this device's token of a location at HubRise and forget the
+    /// connection.
+    pub async fn broker_revoke(
+        &self,
+        access_token: &Secret,
+        location_id: &str,
+        device_id: Option<&str>,
+    ) -> Result<()> {
+        let path = format!("/hubrise/connections/{}/revoke", segment(location_id));
         let response = self
             .authorized(reqwest::Method::POST, &path, access_token)
+            .json(&serde_json::json!({ "device_id": device_id }))
             .send()
             .await;
         let status = response.map_err(transport_error)?.status();
@@ -204,6 +251,50 @@ impl PosClient {
             .request(method, self.endpoint.join(path))
             .bearer_auth(token.expose())
     }
+}
+
+/// The POS backend's view of the account's HubRise connections.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendConfiguration {
+    pub connections: Vec<BackendConnection>,
+}
+
+/// One connection as the POS backend records it (never with its token).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendConnection {
+    pub location_id: String,
+    pub location_name: Option<String>,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub catalog_id: Option<String>,
+    pub catalog_name: Option<String>,
+    pub customer_list_id: Option<String>,
+    pub customer_list_name: Option<String>,
+    pub app_instance_id: Option<String>,
+    /// `device`, `web` or `hubrise_back_office`.
+    pub origin: String,
+    /// `active` or `removed`.
+    pub state: String,
+}
+
+impl BackendConnection {
+    pub fn names(&self) -> crate::connection::ConnectionNames {
+        crate::connection::ConnectionNames {
+            location_id: self.location_id.clone(),
+            location_name: self.location_name.clone(),
+            account_id: self.account_id.clone(),
+            account_name: self.account_name.clone(),
+            catalog_id: self.catalog_id.clone(),
+            catalog_name: self.catalog_name.clone(),
+            customer_list_id: self.customer_list_id.clone(),
+            customer_list_name: self.customer_list_name.clone(),
+            app_instance_id: self.app_instance_id.clone(),
+        }
+    }
+}
+
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 fn session_from(response: &BasicTokenResponse) -> PosSession {

@@ -160,6 +160,15 @@ pub fn set_state(conn: &Connection, id: &str, state: ConnectionState) -> Result<
     Ok(())
 }
 
+/// The host confirmed a connection made off the device.
+pub fn set_confirmed(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET needs_confirmation = 0, updated_at = ?2 WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
+    Ok(())
+}
+
 /// HubRise refused the token: keep everything, remember why, ask for a reconnect.
 pub fn record_failure(
     conn: &Connection,

@@ -13,6 +13,8 @@
 
 mod admin;
 mod admin_http;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod consent;
 mod errors;
 mod faults;

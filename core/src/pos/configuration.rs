@@ -1,0 +1,260 @@
+//! Reloading the POS backend's HubRise configuration on `open()` and `restart()` (decision 1):
+//! connections made off the device (the POS vendor's web back office, HubRise's back office)
+//! appear as pending until the host confirms them (decision 3); removals made off the device
+//! become pending removals. An unreachable backend never drops a connection: the last active
+//! configuration stays, and the status says why.
+
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use super::auth;
+use super::client::{BackendConfiguration, BackendConnection};
+use crate::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+use crate::error::{PasserelleError, Result};
+use crate::events::PasserelleEvent;
+use crate::passerelle::Shared;
+use crate::secrets::keys;
+use crate::store::connections::{self, NewConnection};
+use crate::store::{meta, new_id};
+
+/// How long `open()` and `restart()` wait for the POS backend's configuration.
+const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the last reload reached the POS backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BackendStatus {
+    /// False when the last reload failed: the last active configuration is in use.
+    pub reachable: bool,
+    /// Why the last reload failed.
+    pub last_error: Option<String>,
+    /// When the backend last answered.
+    pub last_reloaded_at: Option<SystemTime>,
+}
+
+/// The backend status, shared by the facade and the reload.
+#[derive(Debug, Default)]
+pub struct StatusCell(RwLock<BackendStatus>);
+
+impl StatusCell {
+    pub fn get(&self) -> BackendStatus {
+        self.0.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, status: BackendStatus) {
+        let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
+        *guard = status;
+    }
+}
+
+/// Reloads the configuration when a POS account is signed in. Failures are recorded in the
+/// status (and announced), never returned: the app opens on its last configuration.
+pub async fn reload(shared: &Shared) {
+    // The till must open even when the backend hangs: after this, the last configuration is used.
+    let result = tokio::time::timeout(RELOAD_TIMEOUT, fetch_and_merge(shared))
+        .await
+        .unwrap_or_else(|_| {
+            Err(PasserelleError::Network {
+                reason: "the POS backend did not answer in time".into(),
+            })
+        });
+    let previous = shared.backend_status.get();
+    match result {
+        Ok(()) => shared.backend_status.set(BackendStatus {
+            reachable: true,
+            last_error: None,
+            last_reloaded_at: Some(SystemTime::now()),
+        }),
+        Err(PasserelleError::NotSignedIn) => {}
+        Err(err) => {
+            tracing::warn!(target: "passerelle::pos", code = err.code(), "POS backend configuration not reloaded");
+            let reason = err.to_string();
+            shared.events.emit(PasserelleEvent::BackendUnavailable {
+                reason: reason.clone(),
+            });
+            shared.backend_status.set(BackendStatus {
+                reachable: false,
+                last_error: Some(reason),
+                last_reloaded_at: previous.last_reloaded_at,
+            });
+        }
+    }
+}
+
+async fn fetch_and_merge(shared: &Shared) -> Result<()> {
+    let (account, access) = auth::access_token(shared).await?;
+    let etag_key = format!("pos_configuration_etag/{}", account.account_id);
+    let etag = shared.store.read(|c| meta::get(c, &etag_key))?;
+    let Some((configuration, etag)) = shared.pos.configuration(&access, etag.as_deref()).await?
+    else {
+        tracing::debug!(target: "passerelle::pos", "POS backend configuration unchanged");
+        return Ok(());
+    };
+    let changed = merge(shared, &account.account_id, &configuration)?;
+    shared
+        .store
+        .write(|tx| meta::set(tx, &etag_key, etag.as_deref().unwrap_or_default()))?;
+    for connection in changed {
+        shared
+            .events
+            .emit(PasserelleEvent::ConnectionChanged { connection });
+    }
+    Ok(())
+}
+
+/// Applies the backend's view to the local connections; returns the ones that changed.
+fn merge(
+    shared: &Shared,
+    pos_account_id: &str,
+    configuration: &BackendConfiguration,
+) -> Result<Vec<HubriseConnection>> {
+    let mut changed_ids = Vec::new();
+    for entry in &configuration.connections {
+        let local = shared
+            .store
+            .read(|c| connections::find_live_by_location(c, pos_account_id, &entry.location_id))?;
+        let active = entry.state == "active";
+        // Another entry may still be active for the location (another device, a reconnect).
+        let location_active = configuration
+            .connections
+            .iter()
+            .any(|e| e.location_id == entry.location_id && e.state == "active");
+        match (local, active) {
+            (None, true) => {
+                if let Some(id) = add_off_device(shared, pos_account_id, entry)? {
+                    changed_ids.push(id);
+                }
+            }
+            (Some(row), true) => {
+                shared
+                    .store
+                    .write(|tx| connections::update_names(tx, &row.public.id, &entry.names()))?;
+            }
+            (Some(row), false) if !location_active => {
+                remove_off_device(shared, &row)?;
+                changed_ids.push(row.public.id);
+            }
+            _ => {}
+        }
+    }
+    changed_ids
+        .iter()
+        .map(|id| {
+            shared
+                .store
+                .read(|c| connections::get(c, id))
+                .map(|row| row.public)
+        })
+        .collect()
+}
+
+/// A connection made in a back office: listed as pending, needing the host's confirmation. Its
+/// token is fetched only when confirmed. Connections made by a device (another iPad) are that
+/// device's: this one makes its own.
+fn add_off_device(
+    shared: &Shared,
+    pos_account_id: &str,
+    entry: &BackendConnection,
+) -> Result<Option<String>> {
+    let origin = match entry.origin.as_str() {
+        "web" => ConnectionOrigin::PosBackOffice,
+        "hubrise_back_office" => ConnectionOrigin::HubriseBackOffice,
+        _ => return Ok(None),
+    };
+    let id = new_id();
+    let secret_key = keys::hubrise_token(&id);
+    let names = entry.names();
+    let new = NewConnection {
+        id: &id,
+        pos_account_id,
+        names: &names,
+        origin,
+        state: ConnectionState::Pending,
+        needs_confirmation: true,
+        secret_key: &secret_key,
+    };
+    shared.store.write(|tx| connections::insert(tx, &new))?;
+    tracing::info!(target: "passerelle::pos", location = %entry.location_id, "connection made off the device, waiting for confirmation");
+    Ok(Some(id))
+}
+
+/// Disconnected off the device: a never-confirmed connection goes at once; an active one
+/// becomes a pending removal, its token deleted (HubRise has blocked it already).
+fn remove_off_device(shared: &Shared, row: &connections::ConnectionRow) -> Result<()> {
+    shared.secrets.delete(&row.secret_key)?;
+    let state = if row.public.needs_confirmation {
+        ConnectionState::Removed
+    } else {
+        ConnectionState::Removing
+    };
+    shared
+        .store
+        .write(|tx| connections::set_state(tx, &row.public.id, state))?;
+    tracing::info!(target: "passerelle::pos", connection = %row.public.id, "disconnected off the device");
+    Ok(())
+}
+
+/// The host confirmed an off-device connection: fetch its token from the backend. Returns the
+/// connection, ready to go active.
+pub async fn confirm(shared: &Shared, connection_id: &str) -> Result<connections::ConnectionRow> {
+    let row = awaiting_confirmation(shared, connection_id)?;
+    let (_, access) = auth::access_token(shared).await?;
+    let token = shared
+        .pos
+        .off_device_token(&access, &row.public.location_id)
+        .await?;
+    let names = token.names().unwrap_or_else(|| row_names(&row));
+    shared.secrets.set(&row.secret_key, &token.secret())?;
+    shared.store.write(|tx| {
+        connections::update_names(tx, connection_id, &names)?;
+        connections::set_confirmed(tx, connection_id)
+    })?;
+    shared.store.read(|c| connections::get(c, connection_id))
+}
+
+/// The host refused an off-device connection: the backend revokes it; it never routes orders.
+pub async fn refuse(shared: &Shared, connection_id: &str) -> Result<HubriseConnection> {
+    let row = awaiting_confirmation(shared, connection_id)?;
+    let (_, access) = auth::access_token(shared).await?;
+    if let Err(err) = shared
+        .pos
+        .broker_revoke(&access, &row.public.location_id, None)
+        .await
+    {
+        tracing::warn!(target: "passerelle::pos", code = err.code(), "refused connection not revoked at the backend");
+    }
+    shared
+        .store
+        .write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removed))?;
+    let mut connection = row.public;
+    connection.state = ConnectionState::Removed;
+    Ok(connection)
+}
+
+fn awaiting_confirmation(
+    shared: &Shared,
+    connection_id: &str,
+) -> Result<connections::ConnectionRow> {
+    let row = shared.store.read(|c| connections::get(c, connection_id))?;
+    if !row.public.needs_confirmation || row.public.state != ConnectionState::Pending {
+        return Err(PasserelleError::InvalidState {
+            reason: "this connection is not waiting for a confirmation".into(),
+        });
+    }
+    Ok(row)
+}
+
+fn row_names(row: &connections::ConnectionRow) -> crate::connection::ConnectionNames {
+    let c = &row.public;
+    crate::connection::ConnectionNames {
+        location_id: c.location_id.clone(),
+        location_name: c.location_name.clone(),
+        account_id: c.account_id.clone(),
+        account_name: c.account_name.clone(),
+        catalog_id: c.catalog_id.clone(),
+        catalog_name: c.catalog_name.clone(),
+        customer_list_id: c.customer_list_id.clone(),
+        customer_list_name: c.customer_list_name.clone(),
+        app_instance_id: c.app_instance_id.clone(),
+    }
+}

@@ -43,5 +43,6 @@ pub use order::{
     OrderPayment, OrderStatus,
 };
 pub use passerelle::{Passerelle, SyncReport};
+pub use pos::configuration::BackendStatus;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -1142,6 +1142,85 @@ public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
 
 
 /**
+ * Whether the last reload reached the POS backend.
+ */
+public struct BackendStatus: Equatable, Hashable {
+    /**
+     * False when the last reload failed: the last active configuration is in use.
+     */
+    public var reachable: Bool
+    /**
+     * Why the last reload failed.
+     */
+    public var lastError: String?
+    /**
+     * When the backend last answered.
+     */
+    public var lastReloadedAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * False when the last reload failed: the last active configuration is in use.
+         */reachable: Bool, 
+        /**
+         * Why the last reload failed.
+         */lastError: String?, 
+        /**
+         * When the backend last answered.
+         */lastReloadedAt: Date?) {
+        self.reachable = reachable
+        self.lastError = lastError
+        self.lastReloadedAt = lastReloadedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackendStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackendStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackendStatus {
+        return
+            try BackendStatus(
+                reachable: FfiConverterBool.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                lastReloadedAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackendStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.reachable, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lastReloadedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackendStatus_lift(_ buf: RustBuffer) throws -> BackendStatus {
+    return try FfiConverterTypeBackendStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackendStatus_lower(_ value: BackendStatus) -> RustBuffer {
+    return FfiConverterTypeBackendStatus.lower(value)
+}
+
+
+/**
  * What `disconnect` did.
  */
 public struct DisconnectOutcome: Equatable, Hashable {
@@ -3760,6 +3839,12 @@ public enum PasserelleEvent: Equatable, Hashable {
     case reconnectNeeded(connectionId: String, reason: String
     )
     /**
+     * The POS backend could not be reached at open or restart: the last active configuration
+     * stays in use. Retried at the next restart or `sync_now`.
+     */
+    case backendUnavailable(reason: String
+    )
+    /**
      * A new order arrived: show it and sound the alert.
      */
     case orderReceived(order: Order
@@ -3808,13 +3893,16 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
         case 4: return .reconnectNeeded(connectionId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 5: return .orderReceived(order: try FfiConverterTypeOrder.read(from: &buf)
+        case 5: return .backendUnavailable(reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
+        case 6: return .orderReceived(order: try FfiConverterTypeOrder.read(from: &buf)
         )
         
-        case 7: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        case 7: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 8: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3846,18 +3934,23 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .orderReceived(order):
+        case let .backendUnavailable(reason):
             writeInt(&buf, Int32(5))
-            FfiConverterTypeOrder.write(order, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .orderUpdated(order):
+        case let .orderReceived(order):
             writeInt(&buf, Int32(6))
             FfiConverterTypeOrder.write(order, into: &buf)
             
         
-        case let .orderConflict(orderId,reason):
+        case let .orderUpdated(order):
             writeInt(&buf, Int32(7))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .orderConflict(orderId,reason):
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             

@@ -620,6 +620,11 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func appWillEnterForeground() throws 
     
     /**
+     * Whether the POS backend answered at the last open, restart or `sync_now`.
+     */
+    func backendStatus() throws  -> BackendStatus
+    
+    /**
      * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
      */
     func beginHubriseConnection(options: HubriseConnectionOptions) throws  -> HubriseAuthorization
@@ -648,6 +653,12 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Version of the active configuration.
      */
     func configurationVersion() throws  -> UInt64
+    
+    /**
+     * Confirms a connection made off the device (the POS back office or HubRise's): its token
+     * is fetched from the POS backend and it goes active at once.
+     */
+    func confirmConnection(connectionId: String) async throws  -> HubriseConnection
     
     /**
      * The current account's HubRise connections.
@@ -683,6 +694,11 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Changes waiting for a restart or a confirmation.
      */
     func pendingChanges() throws  -> [ConfigChange]
+    
+    /**
+     * Refuses a connection made off the device: revoked through the backend, never active.
+     */
+    func refuseConnection(connectionId: String) async throws  -> HubriseConnection
     
     /**
      * Rejects an order; the reason stays on the device (HubRise has no field for it).
@@ -874,6 +890,18 @@ open func appWillEnterForeground()throws   {try rustCallWithError(FfiConverterTy
 }
     
     /**
+     * Whether the POS backend answered at the last open, restart or `sync_now`.
+     */
+open func backendStatus()throws  -> BackendStatus  {
+    return try  FfiConverterTypeBackendStatus_lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_backend_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
      */
 open func beginHubriseConnection(options: HubriseConnectionOptions)throws  -> HubriseAuthorization  {
@@ -965,6 +993,26 @@ open func configurationVersion()throws  -> UInt64  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Confirms a connection made off the device (the POS back office or HubRise's): its token
+     * is fetched from the POS backend and it goes active at once.
+     */
+open func confirmConnection(connectionId: String)async throws  -> HubriseConnection  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_confirm_connection(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1065,6 +1113,25 @@ open func pendingChanges()throws  -> [ConfigChange]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Refuses a connection made off the device: revoked through the backend, never active.
+     */
+open func refuseConnection(connectionId: String)async throws  -> HubriseConnection  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_refuse_connection(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1595,6 +1662,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 62212) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 19118) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 61724) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1611,6 +1681,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 1150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 8976) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 33513) {
@@ -1632,6 +1705,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 6900) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 59843) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 10805) {

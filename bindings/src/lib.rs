@@ -10,8 +10,9 @@ use std::time::SystemTime;
 
 use passerelle_core::{
     BackendStatus, ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization,
-    HubriseConnection, HubriseConnectionOptions, OpenUrlOutcome, Order, OrderFilter, OrderStatus,
-    PasserelleConfig, PasserelleError, PosAccount, SecretStore, Settings, SyncReport,
+    HubriseConnection, HubriseConnectionOptions, LogLevel, Logger, OpenUrlOutcome, Order,
+    OrderFilter, OrderStatus, PasserelleConfig, PasserelleError, PosAccount, SecretStore, Settings,
+    SyncReport,
 };
 
 mod guard;
@@ -216,6 +217,13 @@ impl Passerelle {
     pub async fn update_status(&self, order_id: String, status: OrderStatus) -> Result<()> {
         guard_async(self.core.update_status(&order_id, status)).await
     }
+}
+
+/// Routes Passerelle's logs at `level` and above to the host's `logger` (for `os_log`), redacted.
+/// Call it again to change the logger or the level.
+#[uniffi::export]
+pub fn set_logger(logger: Arc<dyn Logger>, level: LogLevel) -> Result<()> {
+    guard(|| passerelle_core::set_logger(logger, level))
 }
 
 /// The stable code of an error, for the host to localise (`"invalid_credentials"`, ...).

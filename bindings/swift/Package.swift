@@ -30,8 +30,9 @@ let package = Package(
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "Passerelle", targets: ["Passerelle"]),
-        // A client of `passerelle-sandbox` (the fake HubRise + POS backend) for the tests of a host
-        // app and for development builds pointed at a local sandbox.
+        // A client of `passerelle-sandbox` (the fake HubRise + POS backend): starts it, drives its
+        // admin API and plays the browser on its consent page. For the tests of a host app and
+        // for development builds pointed at a local sandbox; test support, hence under Tests/.
         .library(name: "PasserelleSandbox", targets: ["PasserelleSandbox"]),
     ],
     targets: [
@@ -58,7 +59,7 @@ let package = Package(
         .target(
             name: "PasserelleSandbox",
             dependencies: ["Passerelle"],
-            path: "Sources/PasserelleSandbox"
+            path: "Tests/PasserelleSandbox"
         ),
         .testTarget(
             name: "PasserelleTests",

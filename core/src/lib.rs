@@ -18,6 +18,7 @@ mod failpoint;
 mod http;
 mod hubrise;
 mod inbox;
+mod logging;
 mod money;
 mod order;
 mod passerelle;
@@ -37,6 +38,7 @@ pub use error::{PasserelleError, Result};
 pub use events::{EventListener, PasserelleEvent};
 pub use hubrise::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
 pub use hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
+pub use logging::{LogLevel, LogRecord, Logger, set_logger};
 pub use money::{Money, MoneyError};
 pub use order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,

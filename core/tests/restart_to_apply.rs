@@ -1,6 +1,6 @@
 //! Restart-to-apply of settings: pending until restart or the next open, or at once in
 //! immediate mode.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

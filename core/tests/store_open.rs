@@ -1,6 +1,6 @@
 //! Opening the data directory: bad directories, files that are not SQLite, corrupt and newer
 //! databases each get a typed error, and no user data is ever deleted.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -16,13 +16,20 @@ use crate::error::{PasserelleError, Result};
 use crate::http::{OAuthHttp, OAuthTransportError};
 use crate::secrets::Secret;
 
-type HubriseOAuthClient = oauth2::Client<
-    HubriseErrorBody,
-    HubriseTokenResponse,
-    BasicTokenIntrospectionResponse,
-    StandardRevocableToken,
-    BasicRevocationErrorResponse,
->;
+/// The `oauth2` client for HubRise, with authorize and token endpoints set.
+type HubriseOAuthClient<HasAuth = oauth2::EndpointSet, HasToken = oauth2::EndpointSet> =
+    oauth2::Client<
+        HubriseErrorBody,
+        HubriseTokenResponse,
+        BasicTokenIntrospectionResponse,
+        StandardRevocableToken,
+        BasicRevocationErrorResponse,
+        HasAuth,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        HasToken,
+    >;
 
 /// Optional hints for HubRise's consent page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -231,28 +238,17 @@ fn oauth_client(
     oauth_base: &str,
     client_id: &str,
     secret: Option<&Secret>,
-) -> Result<
-    oauth2::Client<
-        HubriseErrorBody,
-        HubriseTokenResponse,
-        BasicTokenIntrospectionResponse,
-        StandardRevocableToken,
-        BasicRevocationErrorResponse,
-        oauth2::EndpointSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointSet,
-    >,
-> {
+) -> Result<HubriseOAuthClient> {
     let auth = AuthUrl::new(format!("{oauth_base}/authorize"))
         .map_err(|e| PasserelleError::internal(format!("authorize URL: {e}")))?;
     let token = TokenUrl::new(format!("{oauth_base}/token"))
         .map_err(|e| PasserelleError::internal(format!("token URL: {e}")))?;
-    let mut client = HubriseOAuthClient::new(ClientId::new(client_id.to_owned()))
-        .set_auth_uri(auth)
-        .set_token_uri(token)
-        .set_auth_type(AuthType::BasicAuth);
+    let mut client = HubriseOAuthClient::<oauth2::EndpointNotSet, oauth2::EndpointNotSet>::new(
+        ClientId::new(client_id.to_owned()),
+    )
+    .set_auth_uri(auth)
+    .set_token_uri(token)
+    .set_auth_type(AuthType::BasicAuth);
     if let Some(secret) = secret {
         client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
     }

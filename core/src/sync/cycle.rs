@@ -213,17 +213,10 @@ impl Cycle<'_> {
     fn store_order(&self, tx: &rusqlite::Connection, json: &Value) -> Result<Stored> {
         let stored = orders::upsert(tx, self.id(), self.location(), json)?;
         let is_new_at_hubrise = json.get("status").and_then(Value::as_str) == Some("new");
-        if stored == Stored::Inserted && is_new_at_hubrise {
-            if let Some(order_id) = json.get("id").and_then(Value::as_str) {
-                outbox::enqueue(
-                    tx,
-                    self.id(),
-                    order_id,
-                    Kind::Received,
-                    &json!({"status": "received"}),
-                    None,
-                )?;
-            }
+        let order_id = json.get("id").and_then(Value::as_str);
+        if let (Stored::Inserted, true, Some(order_id)) = (stored, is_new_at_hubrise, order_id) {
+            let received = json!({"status": "received"});
+            outbox::enqueue(tx, self.id(), order_id, Kind::Received, &received, None)?;
         }
         Ok(stored)
     }

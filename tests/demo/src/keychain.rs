@@ -56,9 +56,10 @@ impl FileKeychain {
         let unavailable = |e: std::io::Error| SecretStoreError::Unavailable {
             reason: format!("demo keychain: {e}"),
         };
-        let bytes = serde_json::to_vec_pretty(values).map_err(|e| SecretStoreError::Unavailable {
-            reason: format!("demo keychain: {e}"),
-        })?;
+        let bytes =
+            serde_json::to_vec_pretty(values).map_err(|e| SecretStoreError::Unavailable {
+                reason: format!("demo keychain: {e}"),
+            })?;
         let tmp = self.path.with_extension("json.tmp");
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);

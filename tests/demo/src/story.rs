@@ -187,7 +187,10 @@ pub async fn run(data_dir: Option<PathBuf>) -> ExitCode {
     let ui = Ui::new();
     let temporary = match data_dir {
         Some(_) => None,
-        None => match tempfile::Builder::new().prefix("passerelle-demo-").tempdir() {
+        None => match tempfile::Builder::new()
+            .prefix("passerelle-demo-")
+            .tempdir()
+        {
             Ok(dir) => Some(dir),
             Err(err) => {
                 eprintln!("passerelle-demo: cannot create a temporary data directory: {err}");
@@ -277,9 +280,7 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
     let paris = story.location(0)?;
     let lyon = story.location(1)?;
 
-    let authorization = steps
-        .run("Begin connecting HubRise", story.begin())
-        .await?;
+    let authorization = steps.run("Begin connecting HubRise", story.begin()).await?;
     let callback = steps
         .run(
             "On HubRise's consent page: location, catalog, customer list, Allow",
@@ -355,10 +356,7 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
 async fn start_sandbox(ui: Ui) -> StepResult<Sandbox> {
     let sandbox = Sandbox::start(SandboxOptions::default()).await?;
     ui.say("Three servers on 127.0.0.1, with HubRise's real rate limits:");
-    ui.detail(&format!(
-        "HubRise OAuth  {}",
-        sandbox.hubrise_oauth_url()
-    ));
+    ui.detail(&format!("HubRise OAuth  {}", sandbox.hubrise_oauth_url()));
     ui.detail(&format!("HubRise API    {}", sandbox.hubrise_api_url()));
     ui.detail(&format!("POS backend    {}", sandbox.pos_url()));
     let account = sandbox.seed().account();
@@ -674,7 +672,8 @@ impl Story {
         let before = self.app.configuration_version()?;
         self.ui
             .say("The restaurant restarts the app: Passerelle stops its sync, applies the pending");
-        self.ui.say("configuration in one transaction, and starts again.");
+        self.ui
+            .say("configuration in one transaction, and starts again.");
         self.app.restart().await?;
         let after = self.app.configuration_version()?;
         ensure!(
@@ -774,9 +773,13 @@ impl Story {
             "A customer orders on {by} for {}: 2 × Margherita, 1 × Tiramisu, delivery, {total}.",
             location.name
         ));
-        self.ui.say("HubRise queues an event for every app connected to the location.");
+        self.ui
+            .say("HubRise queues an event for every app connected to the location.");
         self.ui.detail(&format!("HubRise order {order_id}"));
-        Ok(((order_id.clone(), mark), format!("order {order_id}, {total}")))
+        Ok((
+            (order_id.clone(), mark),
+            format!("order {order_id}, {total}"),
+        ))
     }
 
     async fn order_arrives(
@@ -1012,7 +1015,10 @@ impl Story {
         ui.say(&format!(
             "The app shows: \u{201c}HubRise refused the connection for {}: {} — Reconnect \
              HubRise\u{201d}.",
-            listed.location_name.as_deref().unwrap_or(&listed.location_id),
+            listed
+                .location_name
+                .as_deref()
+                .unwrap_or(&listed.location_id),
             listed.last_failed_reason.as_deref().unwrap_or("no reason")
         ));
         let syncing = self.app.syncing_connections()?;
@@ -1197,7 +1203,9 @@ fn describe_order(order: &Order) -> Vec<String> {
         order
             .expected_time
             .as_deref()
-            .map_or("as soon as possible".to_owned(), |t| format!("expected {t}"))
+            .map_or("as soon as possible".to_owned(), |t| format!(
+                "expected {t}"
+            ))
     ));
     for item in &order.items {
         let options: Vec<String> = item.options.iter().map(|o| o.name.clone()).collect();

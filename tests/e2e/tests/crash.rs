@@ -89,10 +89,10 @@ impl Harness {
             None => command.env_remove("PASSERELLE_FAILPOINT"),
         };
         let mut child = command.spawn().unwrap();
-        if let Some(delay) = kill_after {
-            if tokio::time::timeout(delay, child.wait()).await.is_err() {
-                child.start_kill().unwrap();
-            }
+        if let Some(delay) = kill_after
+            && tokio::time::timeout(delay, child.wait()).await.is_err()
+        {
+            child.start_kill().unwrap();
         }
         let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
             .await

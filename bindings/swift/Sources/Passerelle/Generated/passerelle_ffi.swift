@@ -1628,6 +1628,18 @@ public func passerelleErrorIsRetryable(error: PasserelleError) -> Bool  {
     )
 })
 }
+/**
+ * Routes Passerelle's logs at `level` and above to the host's `logger` (for `os_log`), redacted.
+ * Call it again to change the logger or the level.
+ */
+public func setLogger(logger: Logger, level: LogLevel)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_func_set_logger(
+        FfiConverterTypeLogger_lower(logger),
+        FfiConverterTypeLogLevel_lower(level),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -1648,6 +1660,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable() != 2620) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 18264) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_accept() != 2918) {

@@ -428,6 +428,11 @@ RustBuffer uniffi_passerelle_ffi_fn_func_passerelle_error_code(RustBuffer error,
 int8_t uniffi_passerelle_ffi_fn_func_passerelle_error_is_retryable(RustBuffer error, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_FUNC_SET_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_FN_FUNC_SET_LOGGER
+void uniffi_passerelle_ffi_fn_func_set_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_PASSERELLE_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_PASSERELLE_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_passerelle_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -697,6 +702,12 @@ uint16_t uniffi_passerelle_ffi_checksum_func_passerelle_error_code(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_FUNC_PASSERELLE_ERROR_IS_RETRYABLE
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_FUNC_PASSERELLE_ERROR_IS_RETRYABLE
 uint16_t uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_FUNC_SET_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_FFI_CHECKSUM_FUNC_SET_LOGGER
+uint16_t uniffi_passerelle_ffi_checksum_func_set_logger(void
     
 );
 #endif

@@ -1,0 +1,62 @@
+import Foundation
+
+extension Money {
+    /// The exact amount as a `Decimal` (HubRise amounts have two decimals): `30.80`.
+    public var decimalAmount: Decimal {
+        Decimal(minorUnits) / 100
+    }
+
+    /// The amount formatted for `locale`, with its currency: `30,80 €` in French.
+    ///
+    /// Formatting only; the amount itself is exact (never a floating-point number).
+    public func formatted(locale: Locale) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .currency
+        formatter.locale = locale
+        formatter.currencyCode = currency
+        formatter.minimumFractionDigits = 2
+        formatter.maximumFractionDigits = 2
+        return formatter.string(from: decimalAmount as NSDecimalNumber) ?? "\(decimalAmount) \(currency)"
+    }
+}
+
+extension OrderStatus {
+    /// Every status HubRise defines, in the usual order of an order's life.
+    public static let hubriseStatuses: [OrderStatus] = [
+        .new, .received, .accepted, .inPreparation, .awaitingShipment, .awaitingCollection,
+        .inDelivery, .completed, .rejected, .cancelled, .deliveryFailed,
+    ]
+
+    /// Whether the order still waits for the restaurant to accept or reject it.
+    public var awaitsDecision: Bool {
+        self == .new || self == .received
+    }
+
+    /// Whether the order's life is over (completed, rejected, cancelled, delivery failed).
+    public var isFinal: Bool {
+        switch self {
+        case .completed, .rejected, .cancelled, .deliveryFailed: true
+        default: false
+        }
+    }
+
+    /// The status's name for the staff, in `language`.
+    public func displayName(in language: PasserelleLanguage = .preferred) -> String {
+        let names: (String, String) =
+            switch self {
+            case .new: ("Nouvelle", "New")
+            case .received: ("Reçue", "Received")
+            case .accepted: ("Acceptée", "Accepted")
+            case .inPreparation: ("En préparation", "In preparation")
+            case .awaitingShipment: ("Prête à livrer", "Awaiting shipment")
+            case .awaitingCollection: ("Prête à retirer", "Awaiting collection")
+            case .inDelivery: ("En livraison", "In delivery")
+            case .completed: ("Terminée", "Completed")
+            case .rejected: ("Refusée", "Rejected")
+            case .cancelled: ("Annulée", "Cancelled")
+            case .deliveryFailed: ("Livraison échouée", "Delivery failed")
+            case .unknown: ("Statut inconnu", "Unknown status")
+            }
+        return language == .french ? names.0 : names.1
+    }
+}

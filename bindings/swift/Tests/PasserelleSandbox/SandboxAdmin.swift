@@ -1,0 +1,193 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The sandbox's admin API (`{manager}/_sandbox/...`): place orders as another HubRise app, read
+/// them as HubRise stores them, block or disconnect connections, make back-office connections.
+public struct SandboxAdmin: Sendable {
+    /// `http://127.0.0.1:P1/_sandbox`.
+    public let adminURL: URL
+
+    /// - Parameter adminURL: the admin API's base URL, as `serve` prints it.
+    public init(adminURL: URL) {
+        self.adminURL = adminURL
+    }
+
+    /// The sandbox's URLs and seed (`GET /seed`).
+    public func info() async throws -> SandboxInfo {
+        try SandboxInfo.decode(try await send("GET", "seed"))
+    }
+
+    /// Places `order` at `locationId` as the other app ("Uber Eats (sandbox)"); returns its id.
+    /// Every Passerelle connection listening on the location gets an event.
+    @discardableResult
+    public func placeOrder(locationId: String, order: SandboxOrderRequest) async throws -> String {
+        let body = try SandboxJSON.encoder.encode(order)
+        let placed = try SandboxJSON.decoder.decode(Placed.self, from: try await send("POST", "locations/\(locationId)/orders", body))
+        return placed.id
+    }
+
+    /// Changes an order as the other app (a customer cancellation, an item deleted), with a JSON
+    /// patch in HubRise's PATCH form: `{"status": "cancelled"}`, `{"items": [{"id": "…", "deleted": true}]}`.
+    public func updateOrderAsOtherApp(locationId: String, orderId: String, patchJSON: String) async throws {
+        _ = try await send("PATCH", "locations/\(locationId)/orders/\(orderId)", Data(patchJSON.utf8))
+    }
+
+    /// The order as HubRise holds it.
+    public func order(locationId: String, orderId: String) async throws -> SandboxOrder {
+        try SandboxJSON.decoder.decode(SandboxOrder.self, from: try await send("GET", "locations/\(locationId)/orders/\(orderId)"))
+    }
+
+    /// HubRise's connections (every client, every device).
+    public func connections() async throws -> [SandboxConnection] {
+        try SandboxJSON.decoder.decode([SandboxConnection].self, from: try await send("GET", "connections"))
+    }
+
+    /// Blocks the connections `key` names (a connection id, a token or a location id).
+    public func blockConnection(_ key: String) async throws {
+        _ = try await send("POST", "connections/\(key)/block")
+    }
+
+    /// Lifts a block.
+    public func unblockConnection(_ key: String) async throws {
+        _ = try await send("POST", "connections/\(key)/unblock")
+    }
+
+    /// Disconnects as HubRise's back office does (and calls the Disconnect callback).
+    public func disconnectConnection(_ key: String) async throws {
+        _ = try await send("POST", "connections/\(key)/disconnect")
+    }
+
+    /// Suspends a location for non payment.
+    public func suspendLocation(_ locationId: String) async throws {
+        _ = try await send("POST", "locations/\(locationId)/suspend")
+    }
+
+    /// HubRise's Open URL for the connections `key` names (`passerelle-demo://hubrise/open?…`).
+    public func openURL(_ key: String) async throws -> String {
+        try SandboxJSON.decoder.decode(URLAnswer.self, from: try await send("GET", "connections/\(key)/open-url")).url
+    }
+
+    /// Connects `locationId` in the POS back office as the signed-in restaurant would (an
+    /// off-device connection): returns the Connect URL the browser lands on, to fetch.
+    public func backOfficeConnectURL(locationId: String) async throws -> String {
+        let body = Data(#"{"location_id":"\#(locationId)"}"#.utf8)
+        return try SandboxJSON.decoder.decode(URLAnswer.self, from: try await send("POST", "back-office/connect", body)).url
+    }
+
+    /// A request the sandbox refused.
+    public struct Failure: Error, CustomStringConvertible {
+        /// The HTTP status.
+        public let status: Int
+        /// The sandbox's answer.
+        public let body: String
+        public var description: String { "sandbox admin answered \(status): \(body)" }
+    }
+
+    private struct Placed: Decodable { let id: String }
+    private struct URLAnswer: Decodable { let url: String }
+
+    private func send(_ method: String, _ path: String, _ body: Data? = nil) async throws -> Data {
+        var request = URLRequest(url: adminURL.appendingPathComponent(path))
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw Failure(status: status, body: String(decoding: data, as: UTF8.self))
+        }
+        return data
+    }
+}
+
+/// An order as another HubRise app sends it (HubRise's JSON, money as `"10.90 EUR"`).
+public struct SandboxOrderRequest: Encodable, Sendable {
+    public var status = "new"
+    public var serviceType = "delivery"
+    public var expectedTime: String?
+    public var customerNotes: String?
+    public var items: [Item]
+    public var charges: [Charge] = []
+    public var payments: [Payment] = []
+    public var customer: Customer?
+
+    public struct Item: Encodable, Sendable {
+        public var productName: String
+        public var skuName: String?
+        public var price: String
+        public var quantity: String
+        public var options: [Option] = []
+    }
+
+    public struct Option: Encodable, Sendable {
+        public var optionListName: String
+        public var name: String
+        public var price: String
+        public var quantity = 1
+    }
+
+    public struct Charge: Encodable, Sendable {
+        public var name: String
+        public var price: String
+    }
+
+    public struct Payment: Encodable, Sendable {
+        public var name: String
+        public var amount: String
+    }
+
+    public struct Customer: Encodable, Sendable {
+        public var firstName: String
+        public var lastName: String
+        public var city: String?
+        public var phone: String?
+    }
+
+    /// The order the Rust end-to-end tests place: two Margherita with a spicy sauce, a tiramisu,
+    /// delivery, paid by card; HubRise's total is 30.80 EUR.
+    public static func sample(customer firstName: String = "Marie") -> SandboxOrderRequest {
+        SandboxOrderRequest(
+            expectedTime: "2026-11-23T20:30:00+01:00",
+            customerNotes: "Sonner deux fois",
+            items: [
+                Item(
+                    productName: "Margherita", skuName: "Grande", price: "10.90 EUR", quantity: "2",
+                    options: [Option(optionListName: "Sauce", name: "Piquante", price: "0.50 EUR")]),
+                Item(productName: "Tiramisu", price: "5.50 EUR", quantity: "1"),
+            ],
+            charges: [Charge(name: "Livraison", price: "2.50 EUR")],
+            payments: [Payment(name: "Carte bancaire", amount: "30.80 EUR")],
+            customer: Customer(firstName: firstName, lastName: "Dupont", city: "Paris", phone: "+33600000000"))
+    }
+}
+
+/// An order as HubRise holds it (the fields tests look at).
+public struct SandboxOrder: Decodable, Sendable {
+    public let id: String
+    public let status: String
+    public let total: String?
+    public let confirmedTime: String?
+    public let items: [Item]
+
+    public struct Item: Decodable, Sendable {
+        public let id: String
+        public let productName: String
+        public let deleted: Bool
+    }
+}
+
+/// A HubRise connection as the sandbox lists it.
+public struct SandboxConnection: Decodable, Sendable {
+    public let id: String
+    public let clientId: String
+    public let locationId: String?
+    public let deviceId: String?
+    /// `active`, `blocked`, `disconnected` or `revoked`.
+    public let state: String
+}

@@ -1,0 +1,62 @@
+//! The logging bridge: the library's logs reach a host-implemented logger, filtered by level and
+//! redacted. (Its own test binary: the bridge is the process's one `tracing` subscriber.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+
+use passerelle_core::{LogLevel, LogRecord, Logger, SecretStore, set_logger};
+use passerelle_e2e::World;
+
+#[derive(Default)]
+struct Collecting(Mutex<Vec<LogRecord>>);
+
+impl Logger for Collecting {
+    fn log(&self, record: LogRecord) {
+        self.0.lock().unwrap().push(record);
+    }
+}
+
+#[tokio::test]
+async fn logs_reach_the_host_logger_filtered_and_without_secrets() {
+    let logger = Arc::new(Collecting::default());
+    set_logger(logger.clone(), LogLevel::Info).unwrap();
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let connection = world.connect(&app, &world.location_ids()[0]).await;
+    app.restart().await.unwrap();
+
+    let records = logger.0.lock().unwrap().clone();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.target == "passerelle::connect" && r.message.contains("connected")),
+        "{records:?}"
+    );
+    assert!(
+        records.iter().all(|r| r.level >= LogLevel::Info),
+        "below the level: filtered"
+    );
+
+    let token = world
+        .secrets
+        .get(format!("hubrise/connection/{}/access_token", connection.id))
+        .unwrap()
+        .unwrap();
+    let password = world.sandbox.seed().pos_account().password.clone();
+    for record in &records {
+        assert!(!record.message.contains(&token) && !record.message.contains(&password));
+    }
+
+    // A second call changes the level (and could change the logger).
+    set_logger(logger.clone(), LogLevel::Debug).unwrap();
+    app.check_connection(&connection.id).await.unwrap();
+    assert!(
+        logger
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.level == LogLevel::Debug)
+    );
+}

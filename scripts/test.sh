@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 
+step "set-up (browser for the consent-page tests, shellcheck)"
+scripts/setup.sh
+
 step "rustfmt"
 cargo fmt --all -- --check
 
@@ -23,6 +26,12 @@ timeout 2400 cargo test --workspace --locked
 
 step "generated Swift bindings are up to date"
 scripts/generate-swift-bindings.sh --check
+
+step "shell scripts"
+shellcheck scripts/*.sh .ci/run
+for script in bindings/swift/*.sh; do
+  [ -e "$script" ] && { bash -n "$script"; shellcheck "$script"; }
+done
 
 step "Swift tests"
 runner=()
@@ -38,7 +47,8 @@ else
   [ "${CI:-}" = "true" ] && { echo "CI requires the Swift tests" >&2; exit 1; }
   exit 0
 fi
-for package in bindings/swift; do
+swift_packages=(bindings/swift)
+for package in "${swift_packages[@]}"; do
   log=$(mktemp)
   # Zero warnings in our Swift (Swift 6 language mode): a warning fails the run.
   timeout 1200 "${runner[@]}" swift build --package-path "$package" --build-tests 2>&1 | tee "$log"

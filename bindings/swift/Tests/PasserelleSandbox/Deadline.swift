@@ -1,0 +1,118 @@
+import Foundation
+import Passerelle
+
+/// A step that did not finish in time.
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    /// What was awaited.
+    public let what: String
+    /// The time allowed.
+    public let seconds: Double
+    public var description: String { "\(what) did not finish within \(seconds) s" }
+}
+
+/// Runs `body` and throws ``DeadlineExceeded`` if it has not finished after `seconds`, so that a
+/// test fails instead of hanging CI.
+///
+/// The body runs in its own task. When time is up this returns at once, without waiting for the
+/// body (a call into the library may not react to cancellation); the body is cancelled.
+public func withDeadline<T: Sendable>(
+    _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let race = Race<T>()
+    return try await withCheckedThrowingContinuation { continuation in
+        race.arm(continuation)
+        let work = Task { race.finish(await Result(catching: body)) }
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            if race.finish(.failure(DeadlineExceeded(what: what, seconds: seconds))) { work.cancel() }
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass (then throws ``DeadlineExceeded``).
+///
+/// For state that changes in the background (an order arriving, a status reaching HubRise).
+public func eventually(
+    _ seconds: Double = 15, _ what: String, _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
+    let start = Date()
+    while try await !condition() {
+        if Date().timeIntervalSince(start) > seconds { throw DeadlineExceeded(what: what, seconds: seconds) }
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+}
+
+/// The first continuation resume wins; later ones are dropped.
+private final class Race<T: Sendable>: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var result: Result<T, any Error>?
+
+    func arm(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = lock.withLock {
+            if let result { return result }
+            self.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Returns whether this call decided the race.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (won, waiting): (Bool, CheckedContinuation<T, any Error>?) = lock.withLock {
+            guard self.result == nil else { return (false, nil) }
+            self.result = result
+            let waiting = continuation
+            continuation = nil
+            return (true, waiting)
+        }
+        waiting?.resume(with: result)
+        return won
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+/// Records a ``PasserelleEvents`` stream from a background task, so tests can wait for an event
+/// without owning the stream's single iterator.
+public final class EventRecorder: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var events: [PasserelleEvent] = []
+    private var task: Task<Void, Never>?
+
+    /// Starts reading `events.stream`.
+    public init(_ events: PasserelleEvents) {
+        let stream = events.stream
+        task = Task { [weak self] in
+            for await event in stream {
+                guard let self else { return }
+                self.lock.withLock { self.events.append(event) }
+            }
+        }
+    }
+
+    deinit {
+        task?.cancel()
+    }
+
+    /// Every event so far.
+    public var all: [PasserelleEvent] {
+        lock.withLock { events }
+    }
+
+    /// Waits until an event matches `predicate` (seen before or after the call) and returns it.
+    public func wait(
+        _ seconds: Double = 15, for what: String, _ predicate: @escaping @Sendable (PasserelleEvent) -> Bool
+    ) async throws -> PasserelleEvent {
+        try await eventually(seconds, what) { self.all.contains(where: predicate) }
+        guard let event = all.first(where: predicate) else { throw DeadlineExceeded(what: what, seconds: seconds) }
+        return event
+    }
+}

@@ -168,3 +168,37 @@ pub fn apply_pending(
     failpoint::hit("apply.before_commit");
     Ok(next)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ApplyMode;
+    use proptest::prelude::*;
+
+    fn settings() -> impl Strategy<Value = Settings> {
+        (1u32..100_000, any::<bool>(), "\\PC{0,40}").prop_map(|(poll, immediate, scope)| Settings {
+            poll_interval_secs: poll,
+            apply_mode: if immediate {
+                ApplyMode::Immediately
+            } else {
+                ApplyMode::OnRestart
+            },
+            scope,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn snapshots_round_trip_through_their_stored_json(
+            version in any::<u64>(),
+            settings in settings(),
+            account in proptest::option::of("[a-z0-9-]{1,20}"),
+            ids in proptest::collection::vec("[0-9a-f]{32}", 0..5),
+            applied_at_ms in any::<i64>(),
+        ) {
+            let snapshot = ConfigurationSnapshot { version, settings, pos_account_id: account, connection_ids: ids, applied_at_ms };
+            let json = serde_json::to_string(&snapshot).unwrap();
+            prop_assert_eq!(serde_json::from_str::<ConfigurationSnapshot>(&json).unwrap(), snapshot);
+        }
+    }
+}

@@ -15,6 +15,8 @@ mod connection;
 mod error;
 mod events;
 mod failpoint;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod http;
 mod hubrise;
 mod inbox;

@@ -82,6 +82,28 @@ mod tests {
         assert_eq!(Money::parse("-0.05 GBP").unwrap().to_string(), "-0.05 GBP");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn formatting_then_parsing_gives_the_same_amount(units in i64::MIN / 2..i64::MAX / 2, currency in "[A-Z]{3}") {
+            let money = Money { minor_units: units, currency };
+            proptest::prop_assert_eq!(Money::parse(&money.to_string()), Ok(money));
+        }
+
+        #[test]
+        fn canonical_strings_parse_then_format_unchanged(whole in 0u64..1_000_000_000, cents in 0u8..100, negative: bool, currency in "[A-Z]{3}") {
+            let sign = if negative && (whole, cents) != (0, 0) { "-" } else { "" };
+            let text = format!("{sign}{whole}.{cents:02} {currency}");
+            proptest::prop_assert_eq!(Money::parse(&text).map(|m| m.to_string()), Ok(text));
+        }
+
+        #[test]
+        fn anything_else_is_refused_or_round_trips(text in "\\PC{0,20}") {
+            if let Ok(money) = Money::parse(&text) {
+                proptest::prop_assert_eq!(Money::parse(&money.to_string()), Ok(money));
+            }
+        }
+    }
+
     #[test]
     fn refuses_what_hubrise_refuses() {
         for bad in [

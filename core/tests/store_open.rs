@@ -71,6 +71,10 @@ async fn a_corrupt_database_is_kept_aside() {
     let dir = tempfile::tempdir().unwrap();
     drop(common::open(common::offline_config(dir.path())).await);
     let db = dir.path().join(DATABASE_FILE);
+    assert!(
+        !dir.path().join(format!("{DATABASE_FILE}-wal")).exists(),
+        "a clean close checkpoints the WAL"
+    );
     // Overwrite the header's magic string: SQLite no longer recognises the file.
     let mut bytes = std::fs::read(&db).unwrap();
     bytes[..16].copy_from_slice(b"CORRUPTED HEADER");

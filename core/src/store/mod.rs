@@ -31,8 +31,10 @@ pub const DATABASE_FILE: &str = "passerelle.sqlite3";
 
 /// The database, with one writer and one reader connection.
 pub struct Store {
-    writer: Mutex<Connection>,
+    // Dropped in this order: the reader first, so that the writer, closing last, checkpoints the
+    // WAL into the database file and removes it (a read-only connection cannot).
     reader: Mutex<Connection>,
+    writer: Mutex<Connection>,
     path: PathBuf,
 }
 

@@ -193,3 +193,120 @@ pub fn list(conn: &Connection, pos_account_id: &str, filter: &OrderFilter) -> Re
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::PosAccount;
+    use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState};
+    use crate::store::connections::{self, NewConnection};
+    use crate::store::{Store, accounts};
+    use proptest::prelude::*;
+
+    /// Order events (event id, order id, status) as HubRise would deliver them: one payload per
+    /// event id.
+    fn events() -> impl Strategy<Value = Vec<(u8, u8, u8)>> {
+        proptest::collection::btree_map(0u8..30, (0u8..6, 0u8..4), 1..30)
+            .prop_map(|m| m.into_iter().map(|(e, (o, s))| (e, o, s)).collect())
+    }
+
+    fn order_json(order: u8, status: u8) -> Value {
+        let status = ["new", "received", "accepted", "cancelled"][usize::from(status)];
+        serde_json::json!({"id": format!("o{order}"), "status": status, "created_at": "2026-11-23T12:00:00+01:00",
+            "total": "10.00 EUR"})
+    }
+
+    fn store_with_connection() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|tx| {
+                let account = PosAccount {
+                    account_id: "a".into(),
+                    email: "e".into(),
+                    business_name: "b".into(),
+                };
+                accounts::make_current(tx, &account)?;
+                let names = ConnectionNames {
+                    location_id: "l".into(),
+                    ..Default::default()
+                };
+                connections::insert(
+                    tx,
+                    &NewConnection {
+                        id: "c",
+                        pos_account_id: "a",
+                        names: &names,
+                        origin: ConnectionOrigin::Device,
+                        state: ConnectionState::Active,
+                        needs_confirmation: false,
+                        secret_key: "k",
+                    },
+                )
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    fn apply(store: &Store, events: &[(u8, u8, u8)]) {
+        for (event, order, status) in events {
+            store
+                .write(|tx| {
+                    if record_event(tx, "c", &format!("e{event}"))? {
+                        upsert(tx, "c", "l", &order_json(*order, *status))?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
+
+    fn contents(store: &Store) -> (Vec<(String, String)>, i64) {
+        store
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT id, json FROM orders ORDER BY id")?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let events: i64 =
+                    c.query_row("SELECT count(*) FROM processed_events", [], |r| r.get(0))?;
+                Ok((rows, events))
+            })
+            .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn redelivered_and_replayed_events_change_nothing(events in events(), seed in any::<u64>()) {
+            let (_dir, store) = store_with_connection();
+            apply(&store, &events);
+            let once = contents(&store);
+
+            // Redeliver everything, in another order: nothing changes.
+            let mut shuffled = events.clone();
+            let len = shuffled.len();
+            for i in 0..len {
+                let j = usize::try_from((seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64)) % len as u64).unwrap();
+                shuffled.swap(i, j);
+            }
+            apply(&store, &shuffled);
+            prop_assert_eq!(contents(&store), once.clone());
+
+            // One row per order, one processed event per distinct event id.
+            let orders: std::collections::BTreeSet<u8> = events.iter().map(|e| e.1).collect();
+            let ids: std::collections::BTreeSet<u8> = events.iter().map(|e| e.0).collect();
+            prop_assert_eq!(once.0.len(), orders.len());
+            prop_assert_eq!(once.1, i64::try_from(ids.len()).unwrap());
+        }
+
+        #[test]
+        fn the_same_state_twice_is_unchanged(order in 0u8..6, status in 0u8..4) {
+            let (_dir, store) = store_with_connection();
+            let json = order_json(order, status);
+            let first = store.write(|tx| upsert(tx, "c", "l", &json)).unwrap();
+            let second = store.write(|tx| upsert(tx, "c", "l", &json)).unwrap();
+            prop_assert_eq!((first, second), (Stored::Inserted, Stored::Unchanged));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Entry points for the fuzz targets (`fuzz/`, feature `fuzzing`): every parser that reads
+//! untrusted input. Each must return, never panic, whatever the bytes; where a parser has a
+//! round-trip property, it is asserted here so the fuzzer checks it too.
+
+use serde_json::Value;
+use url::Url;
+
+use crate::hubrise::api::EventRef;
+use crate::hubrise::oauth::parse_callback;
+use crate::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
+use crate::money::Money;
+use crate::order::{self, OrderHead, StoredOrder};
+
+/// The OAuth callback URL parser and validator.
+pub fn callback_url(input: &str) {
+    if let Ok(redirect) = Url::parse("passerelle-demo://oauth/hubrise") {
+        let _ = parse_callback(input, &redirect);
+    }
+}
+
+/// HubRise's token response and error bodies.
+pub fn token_response(bytes: &[u8]) {
+    if let Ok(token) = HubriseTokenResponse::from_json(bytes) {
+        let _ = token.names();
+    }
+    let _ = serde_json::from_slice::<HubriseErrorBody>(bytes).map(|b| b.reason());
+}
+
+/// An order as HubRise sends it, and the typed view the host reads.
+pub fn order_json(bytes: &[u8]) {
+    let Ok(json) = serde_json::from_slice::<Value>(bytes) else {
+        return;
+    };
+    let _ = OrderHead::decode(&json);
+    let _ = order::decode(&StoredOrder {
+        connection_id: "c",
+        location_id: "l",
+        json: &json,
+        pending_status: None,
+        received_at: std::time::SystemTime::UNIX_EPOCH,
+        updated_at: std::time::SystemTime::UNIX_EPOCH,
+    });
+    if let Some(created) = json.get("created_at").and_then(Value::as_str) {
+        let _ = crate::store::orders::created_at_ms(created);
+    }
+}
+
+/// A page of callback events.
+pub fn event_page(bytes: &[u8]) {
+    let _ = serde_json::from_slice::<Vec<EventRef>>(bytes);
+}
+
+/// Money: whatever parses formats back to a string that parses to the same amount.
+pub fn money(input: &str) {
+    if let Ok(amount) = Money::parse(input) {
+        let canonical = amount.to_string();
+        assert_eq!(
+            Money::parse(&canonical).as_ref(),
+            Ok(&amount),
+            "{input:?} → {canonical:?}"
+        );
+    }
+}

@@ -145,3 +145,24 @@ impl SecretStore for InMemorySecretStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_bearing_types_redact_themselves() {
+        let secret = Secret::new("b9922a78d3ffab6b95e9d72e88");
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        let session = crate::pos::session::PosSession::new(
+            secret.clone(),
+            Some(Secret::new("refresh-xyz")),
+            Some(60),
+        );
+        let shown = format!("{session:?}");
+        assert!(
+            !shown.contains("b9922a78") && !shown.contains("refresh-xyz"),
+            "{shown}"
+        );
+    }
+}

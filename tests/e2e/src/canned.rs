@@ -17,11 +17,22 @@ pub struct CannedServer {
 impl CannedServer {
     /// Answers `status` with `content_type` and `body` to every request.
     pub async fn start(status: u16, content_type: &str, body: &str) -> CannedServer {
+        Self::start_with_header(status, content_type, body, None).await
+    }
+
+    /// The same, with one more header line (`Location: …`, say).
+    pub async fn start_with_header(
+        status: u16,
+        content_type: &str,
+        body: &str,
+        header: Option<&str>,
+    ) -> CannedServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let response = format!(
-            "HTTP/1.1 {status} Canned\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
+            "HTTP/1.1 {status} Canned\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{}connection: close\r\n\r\n{body}",
+            body.len(),
+            header.map(|h| format!("{h}\r\n")).unwrap_or_default()
         );
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();

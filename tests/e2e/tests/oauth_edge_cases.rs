@@ -81,6 +81,38 @@ async fn token_endpoint_oddities_are_typed_errors() {
 }
 
 #[tokio::test]
+async fn a_redirect_from_the_token_endpoint_is_not_followed() {
+    let world = World::start().await;
+    let elsewhere =
+        CannedServer::start(200, "application/json", r#"{"access_token":"stolen"}"#).await;
+    let location = format!("Location: {}/collect", elsewhere.base_url);
+    let redirecting = CannedServer::start_with_header(302, "text/html", "", Some(&location)).await;
+    let mut config = world.config();
+    config.token_exchange = TokenExchange::Direct;
+    config.hubrise_oauth_url = format!("{}/oauth2/v1", redirecting.base_url);
+    let (app, _) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    world
+        .secrets
+        .set("hubrise/client_secret".into(), "s3cret".into())
+        .unwrap();
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    let callback = format!("{APP_REDIRECT_URI}?code=some-code&state={}", attempt.state);
+    let err = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unexpected_response", "{err:?}");
+    assert_eq!(
+        elsewhere.hits(),
+        0,
+        "the code and secret never went elsewhere"
+    );
+}
+
+#[tokio::test]
 async fn an_attempt_older_than_ten_minutes_cannot_complete() {
     let world = World::start().await;
     let (app, _) = world.open().await;

@@ -242,3 +242,50 @@ async fn background_pauses_and_foreground_resumes() {
         .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
         .await;
 }
+
+#[tokio::test]
+async fn orders_page_and_filter_by_time() {
+    let world = World::start().await;
+    let (app, _) = world.open().await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    for n in 0..5 {
+        world.place_order(&location, &format!("Client {n}")).await;
+    }
+    app.sync_now().await.unwrap();
+
+    let all = app.orders(OrderFilter::default()).unwrap();
+    assert_eq!(all.len(), 5);
+    let page = |offset| {
+        app.orders(OrderFilter {
+            limit: 2,
+            offset,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let pages: Vec<String> = [0, 2, 4].into_iter().flat_map(page).map(|o| o.id).collect();
+    assert_eq!(
+        pages,
+        all.iter().map(|o| o.id.clone()).collect::<Vec<_>>(),
+        "pages cover the list, newest first"
+    );
+
+    let hour = Duration::from_secs(3600);
+    let recent = OrderFilter {
+        created_after: Some(SystemTime::now() - hour),
+        ..Default::default()
+    };
+    assert_eq!(app.orders(recent).unwrap().len(), 5);
+    let future = OrderFilter {
+        created_after: Some(SystemTime::now() + hour),
+        ..Default::default()
+    };
+    assert!(app.orders(future).unwrap().is_empty());
+    let before = OrderFilter {
+        created_before: Some(SystemTime::now() - hour),
+        ..Default::default()
+    };
+    assert!(app.orders(before).unwrap().is_empty());
+}

@@ -1,69 +1,158 @@
 import Foundation
+import Passerelle
+import PasserelleSandbox
 import XCTest
 
-@testable import Passerelle
-
-/// Sign in, connect a HubRise location on the sandbox's consent page, restart to apply, check
-/// the connection, disconnect and restart, all through the generated bindings.
-final class ConnectTests: XCTestCase {
-    private var sandbox: SandboxProcess!
-
-    override func setUpWithError() throws {
-        sandbox = try SandboxProcess()
-    }
-
-    override func tearDown() {
-        sandbox?.stop()
-    }
-
-    private func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("passerelle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
-
+/// Connecting HubRise locations from Swift against the sandbox process: the consent page, the
+/// pasted-code fallback, a refusal, a blocked connection and its reconnect, connections made off
+/// the iPad that need a confirmation, and the typed errors of forged callbacks.
+final class ConnectTests: SandboxTestCase {
     func testSignInConnectRestartDisconnect() async throws {
         let secrets = InMemorySecretStore()
-        let app = try await Passerelle.open(
-            config: sandbox.config(dataDir: try temporaryDirectory()), secrets: secrets, events: PasserelleEvents())
-        let pos = sandbox.info.posAccount
-        let account = try await app.signIn(email: pos.email, password: pos.password)
-        XCTAssertEqual(account.email, pos.email)
+        let app = try await openApp(secrets: secrets)
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
 
-        let location = sandbox.locations[0]
-        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions())
-        XCTAssertEqual(authorization.callbackUrlScheme, "passerelle-demo")
-        let callback = try await ConsentPage.approve(
-            authorizeUrl: authorization.authorizeUrl, email: sandbox.info.hubriseUser.email,
-            password: sandbox.info.hubriseUser.password, locationId: location.id)
-        let connection = try await app.completeHubriseConnection(callbackUrl: callback)
+        let connection = try await connect(app, paris)
         XCTAssertEqual(connection.state, .pending)
-        XCTAssertEqual(connection.locationName, location.name)
+        XCTAssertEqual(connection.locationName, paris.name)
         XCTAssertTrue(try app.restartRequired())
 
-        try await app.restart()
+        try await withDeadline(15, "restart") { try await app.restart() }
         XCTAssertEqual(try app.connections().map(\.state), [.active])
-        let checked = try await app.checkConnection(connectionId: connection.id)
+        let checked = try await withDeadline(10, "check") { try await app.checkConnection(connectionId: connection.id) }
         XCTAssertFalse(checked.reconnectNeeded)
+        XCTAssertNil(checked.refusal)
 
-        let outcome = try await app.disconnect(connectionId: connection.id)
+        let outcome = try await withDeadline(10, "disconnect") { try await app.disconnect(connectionId: connection.id) }
         XCTAssertTrue(outcome.revoked)
         XCTAssertEqual(outcome.connection.state, .removing)
-        try await app.restart()
+        try await withDeadline(15, "restart") { try await app.restart() }
         XCTAssertTrue(try app.connections().isEmpty)
         XCTAssertFalse(secrets.keys.contains { $0.hasSuffix("access_token") })
     }
 
-    func testWrongPasswordAndReplayedCallbackAreTypedErrors() async throws {
-        let app = try await Passerelle.open(
-            config: sandbox.config(dataDir: try temporaryDirectory()), secrets: InMemorySecretStore(),
-            events: PasserelleEvents())
+    func testPastedCodeFallbackConnects() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let lyon = sandbox.info.locations[1]
+        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions(outOfBand: true))
+        XCTAssertNil(authorization.callbackUrlScheme, "nothing comes back to the app: the person pastes the code")
+        let user = sandbox.info.hubriseUser
+        let outcome = try await withDeadline(10, "consent page") {
+            try await SandboxConsentPage.run(
+                authorizeURL: authorization.authorizeUrl, email: user.email, password: user.password, locationId: lyon.id)
+        }
+        guard case .outOfBandCode(let code) = outcome else { return XCTFail("expected a code, got \(outcome)") }
+
+        let connection = try await withDeadline(10, "complete with the code") {
+            // As pasted: with the spaces a copy from a web page often brings along.
+            try await app.completeHubriseConnectionWithCode(code: " \(code)\n", state: authorization.state)
+        }
+        XCTAssertEqual(connection.locationId, lyon.id)
+        XCTAssertEqual(connection.state, .pending)
+    }
+
+    func testRefusingOnHubrisesPageIsAccessDeniedWithAFrenchMessage() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions())
+        let user = sandbox.info.hubriseUser
+        let paris = sandbox.info.locations[0]
+        let outcome = try await withDeadline(10, "consent page") {
+            try await SandboxConsentPage.run(
+                authorizeURL: authorization.authorizeUrl, email: user.email, password: user.password,
+                locationId: paris.id, allow: false)
+        }
+        guard case .redirect(let callback) = outcome else { return XCTFail("expected a redirect, got \(outcome)") }
+        do {
+            _ = try await withDeadline(10, "complete") { try await app.completeHubriseConnection(callbackUrl: callback) }
+            XCTFail("a refusal must not connect")
+        } catch let error as PasserelleError {
+            XCTAssertEqual(error, .AccessDenied)
+            let message = error.userMessage(in: .french)
+            XCTAssertEqual(message.title, "Accès refusé sur HubRise")
+            XCTAssertTrue(message.nextStep.contains("« Autoriser »"), message.nextStep)
+        }
+        XCTAssertTrue(try app.connections().isEmpty)
+    }
+
+    func testABlockedConnectionAsksToReconnectAndReconnectingLiftsTheBlock() async throws {
+        let events = PasserelleEvents()
+        let recorder = EventRecorder(events)
+        let app = try await openApp(events: events)
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        let connection = try await connectActive(app, paris)
+
+        try await sandbox.admin.blockConnection(paris.id)
+        let checked = try await withDeadline(10, "check") { try await app.checkConnection(connectionId: connection.id) }
+        XCTAssertTrue(checked.reconnectNeeded)
+        XCTAssertEqual(checked.refusal, .blocked)
+        XCTAssertNotNil(checked.lastFailedAt)
+        XCTAssertEqual(checked.refusal?.userMessage(in: .french).title, "Connexion bloquée")
+        let event = try await recorder.wait(for: "reconnect needed") {
+            if case .reconnectNeeded(connection.id, _) = $0 { true } else { false }
+        }
+        if case .reconnectNeeded(_, let reason) = event {
+            XCTAssertEqual(HubriseRefusal(reason: reason), .blocked)
+        }
+
+        // "Reconnect": the same consent flow for the same location renews the same connection.
+        let renewed = try await connect(app, paris)
+        XCTAssertEqual(renewed.id, connection.id)
+        XCTAssertFalse(renewed.reconnectNeeded)
+        let again = try await withDeadline(10, "check") { try await app.checkConnection(connectionId: connection.id) }
+        XCTAssertFalse(again.reconnectNeeded)
+        XCTAssertEqual(again.state, .active)
+    }
+
+    func testAConnectionMadeInHubrisesBackOfficeWaitsForConfirmation() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        let lyon = sandbox.info.locations[1]
+        let pos = sandbox.info.posAccount
+        let admin = sandbox.admin
+        try await withDeadline(10, "back-office connects") {
+            try await SandboxBackOffice.connectFromHubrise(
+                admin: admin, locationId: paris.id, posEmail: pos.email, posPassword: pos.password)
+            try await SandboxBackOffice.connectFromHubrise(
+                admin: admin, locationId: lyon.id, posEmail: pos.email, posPassword: pos.password)
+        }
+
+        // "Restart the app on your iPad to apply the changes."
+        try await withDeadline(15, "restart") { try await app.restart() }
+        let pending = try app.connections()
+        XCTAssertEqual(pending.map(\.locationId).sorted(), [paris.id, lyon.id].sorted())
+        for connection in pending {
+            XCTAssertEqual(connection.state, .pending)
+            XCTAssertTrue(connection.needsConfirmation)
+            XCTAssertEqual(connection.origin, .hubriseBackOffice)
+            XCTAssertNotNil(connection.catalogName)
+        }
+        let toConfirm = try XCTUnwrap(pending.first { $0.locationId == paris.id })
+        let toRefuse = try XCTUnwrap(pending.first { $0.locationId == lyon.id })
+
+        let confirmed = try await withDeadline(10, "confirm") { try await app.confirmConnection(connectionId: toConfirm.id) }
+        XCTAssertEqual(confirmed.state, .active)
+        XCTAssertFalse(confirmed.needsConfirmation)
+        let refused = try await withDeadline(10, "refuse") { try await app.refuseConnection(connectionId: toRefuse.id) }
+        XCTAssertNotEqual(refused.state, .active)
+        XCTAssertEqual(try app.connections().filter { $0.state == .active }.map(\.locationId), [paris.id])
+    }
+
+    func testWrongPasswordAndForgedCallbacksAreTypedErrors() async throws {
+        let app = try await openApp()
         do {
             _ = try await app.signIn(email: sandbox.info.posAccount.email, password: "not the password")
             XCTFail("sign-in should fail")
-        } catch PasserelleError.InvalidCredentials {
+        } catch let error as PasserelleError {
+            XCTAssertEqual(error, .InvalidCredentials)
+            XCTAssertEqual(error.userMessage(in: .french).message, "L’e-mail ou le mot de passe est incorrect.")
+            XCTAssertFalse(error.isRetryable)
         }
+        try await signIn(app)
         do {
             _ = try await app.completeHubriseConnection(callbackUrl: "passerelle-demo://oauth/hubrise?code=x&state=forged")
             XCTFail("an unknown state must be refused")

@@ -1,0 +1,168 @@
+import Foundation
+import Passerelle
+import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Every error reaches the restaurant manager in French and in English, with a next step.
+final class MessageTests: XCTestCase {
+    /// One value of every case of `PasserelleError`. The switch in `caseCount(_:)` has no
+    /// `default`, so a case added in Rust (and regenerated) fails to compile until it is listed here.
+    static let everyError: [PasserelleError] = [
+        .InvalidConfig(field: "client_id", reason: "empty"), .DataDirectory(path: "Passerelle", reason: "read-only"),
+        .CorruptDatabase(movedTo: "passerelle.db.corrupt"), .NewerSchema(found: 9, supported: 1),
+        .Storage(reason: "disk full"), .SecretStore(reason: "locked"), .NotSignedIn, .InvalidCredentials,
+        .LockedOut(retryAfterSecs: 90), .SessionExpired, .Network(reason: "offline"),
+        .UnexpectedResponse(service: "POS", reason: "HTML"), .RedirectMismatch(reason: "host"), .StateMissing,
+        .StateUnknown, .StateReplayed, .StateMismatch, .FlowExpired, .AccessDenied, .CodeMissing,
+        .InvalidGrant(reason: "expired"), .InvalidClient, .ConnectionRevoked(reason: "The connection has been blocked"),
+        .RateLimited(retryAfterSecs: 30), .HubriseApi(status: 500, errorType: "server_error", message: "boom"),
+        .NotFound(what: "order"), .InvalidState(reason: "active"), .Closed, .Internal(reason: "panic"),
+    ]
+
+    private static func caseIndex(_ error: PasserelleError) -> Int {
+        switch error {
+        case .InvalidConfig: 0
+        case .DataDirectory: 1
+        case .CorruptDatabase: 2
+        case .NewerSchema: 3
+        case .Storage: 4
+        case .SecretStore: 5
+        case .NotSignedIn: 6
+        case .InvalidCredentials: 7
+        case .LockedOut: 8
+        case .SessionExpired: 9
+        case .Network: 10
+        case .UnexpectedResponse: 11
+        case .RedirectMismatch: 12
+        case .StateMissing: 13
+        case .StateUnknown: 14
+        case .StateReplayed: 15
+        case .StateMismatch: 16
+        case .FlowExpired: 17
+        case .AccessDenied: 18
+        case .CodeMissing: 19
+        case .InvalidGrant: 20
+        case .InvalidClient: 21
+        case .ConnectionRevoked: 22
+        case .RateLimited: 23
+        case .HubriseApi: 24
+        case .NotFound: 25
+        case .InvalidState: 26
+        case .Closed: 27
+        case .Internal: 28
+        }
+    }
+
+    func testTheListHoldsEveryCaseOnce() {
+        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...28))
+        XCTAssertEqual(Self.everyError.count, 29)
+    }
+
+    func testEveryErrorCodeHasAMessageInFrenchAndEnglish() {
+        for error in Self.everyError {
+            XCTAssertFalse(error.code.isEmpty)
+            for language in PasserelleLanguage.allCases {
+                XCTAssertTrue(
+                    PasserelleMessages.hasMessage(for: error.code, language: language),
+                    "no \(language) message for \(error.code)")
+                let message = error.userMessage(in: language)
+                XCTAssertNotEqual(message.code, PasserelleMessages.unexpectedCode, "\(error.code) fell back")
+                XCTAssertFalse(message.title.isEmpty, error.code)
+                XCTAssertTrue(message.message.hasSuffix("."), "\(error.code): \(message.message)")
+                XCTAssertFalse(message.nextStep.isEmpty, "\(error.code) has no next step")
+                XCTAssertFalse(message.text.contains("{"), "\(error.code): unfilled placeholder")
+            }
+        }
+        // The table has nothing for a code that does not exist, in either language.
+        let codes = Set(Self.everyError.map(\.code))
+        for code in PasserelleMessages.codes {
+            let base = String(code.prefix { $0 != "." })
+            XCTAssertTrue(codes.contains(base) || code == PasserelleMessages.unexpectedCode, "stray code \(code)")
+            for language in PasserelleLanguage.allCases {
+                XCTAssertTrue(PasserelleMessages.hasMessage(for: code, language: language), "\(code) lacks \(language)")
+            }
+        }
+        for refusal in HubriseRefusal.allCases {
+            XCTAssertTrue(PasserelleMessages.hasMessage(for: refusal.code, language: .french))
+            XCTAssertTrue(PasserelleMessages.hasMessage(for: refusal.code, language: .english))
+        }
+    }
+
+    func testFrenchAndEnglishDiffer() {
+        for error in Self.everyError {
+            XCTAssertNotEqual(error.userMessage(in: .french).message, error.userMessage(in: .english).message, error.code)
+        }
+    }
+
+    func testTheMessagesTheRestaurantMeetsMost() {
+        XCTAssertEqual(
+            PasserelleError.InvalidCredentials.userMessage(in: .french),
+            PasserelleUserMessage(
+                code: "invalid_credentials", title: "Identifiants incorrects",
+                message: "L’e-mail ou le mot de passe est incorrect.",
+                nextStep: "Utilisez les mêmes identifiants que pour votre caisse. Mot de passe oublié ? Réinitialisez-le depuis le back-office de votre caisse."))
+        XCTAssertEqual(PasserelleError.Network(reason: "dns").userMessage(in: .french).title, "Pas de connexion Internet")
+        XCTAssertEqual(PasserelleError.AccessDenied.userMessage(in: .english).title, "Access refused on HubRise")
+        XCTAssertEqual(
+            PasserelleError.LockedOut(retryAfterSecs: 90).userMessage(in: .french).nextStep,
+            "Attendez 2 min, puis réessayez avec le bon mot de passe.")
+        XCTAssertEqual(
+            PasserelleError.RateLimited(retryAfterSecs: 20).userMessage(in: .english).nextStep,
+            "Nothing to do: Passerelle resumes by itself in 20 s.")
+    }
+
+    func testHubrisesRefusalsAreTold() {
+        let blocked = PasserelleError.ConnectionRevoked(reason: "The connection has been blocked")
+        XCTAssertEqual(blocked.userMessage(in: .french).code, "connection_revoked.blocked")
+        XCTAssertEqual(blocked.userMessage(in: .french).title, "Connexion bloquée")
+        XCTAssertEqual(blocked.code, "connection_revoked", "the error code stays the stable one")
+        let suspended = PasserelleError.ConnectionRevoked(
+            reason: "The account/location has been suspended for non payment of the subscription")
+        XCTAssertEqual(suspended.userMessage(in: .english).title, "HubRise account suspended")
+        let revoked = PasserelleError.ConnectionRevoked(reason: "The access token is invalid or the connection has been revoked")
+        XCTAssertEqual(revoked.userMessage(in: .french).title, "Connexion HubRise refusée")
+    }
+
+    func testLanguagesFollowTheLocale() {
+        XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "fr_FR")), .french)
+        XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "fr_CA")), .french)
+        XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "en_US")), .english)
+        XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "it_IT")), .english)
+        XCTAssertEqual(
+            PasserelleError.SessionExpired.userMessage(locale: Locale(identifier: "fr_BE")).title, "Session expirée")
+    }
+
+    func testOtherErrorsGetAMessageToo() {
+        XCTAssertEqual(PasserelleUserMessage(error: URLError(.notConnectedToInternet), language: .french).code, "network")
+        XCTAssertEqual(PasserelleUserMessage(error: SecretStoreError.Unavailable(reason: "locked"), language: .french).code, "secret_store")
+        struct Odd: Error {}
+        let odd = PasserelleUserMessage(error: Odd(), language: .french)
+        XCTAssertEqual(odd.code, "unexpected")
+        XCTAssertEqual(odd.title, "Erreur inattendue")
+        XCTAssertEqual(PasserelleMessages.message(for: "from_the_future", language: .english).title, "Unexpected error")
+    }
+
+    func testLocalizedErrorGivesTheReasonAndTheNextStep() {
+        let error: any LocalizedError = PasserelleError.InvalidCredentials
+        XCTAssertNotNil(error.failureReason)
+        XCTAssertNotNil(error.recoverySuggestion)
+    }
+
+    func testMoneyAndStatusesForTheStaff() {
+        let total = Money(minorUnits: 3080, currency: "EUR")
+        XCTAssertEqual(total.decimalAmount, Decimal(string: "30.80"))
+        let french = total.formatted(locale: PasserelleLanguage.french.locale)
+        XCTAssertTrue(french.hasPrefix("30,80") && french.hasSuffix("€"), french)
+        XCTAssertEqual(Money(minorUnits: -5, currency: "EUR").decimalAmount, Decimal(string: "-0.05"))
+        XCTAssertEqual(OrderStatus.awaitingCollection.displayName(in: .french), "Prête à retirer")
+        XCTAssertEqual(OrderStatus.hubriseStatuses.count, 11)
+        XCTAssertTrue(OrderStatus.received.awaitsDecision)
+        XCTAssertTrue(OrderStatus.cancelled.isFinal)
+        for status in OrderStatus.hubriseStatuses + [.unknown] {
+            XCTAssertNotEqual(status.displayName(in: .french), status.displayName(in: .english))
+        }
+    }
+}

@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzzes `passerelle_core::fuzzing::callback_url` with arbitrary text.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &str| passerelle_core::fuzzing::callback_url(input));

@@ -1,0 +1,22 @@
+// swift-tools-version:6.0
+// The Swift side of the order-list benchmark (issue 7): `orders(filter:)` through the generated
+// bindings, timed in Swift. Run by `cargo run --release -p passerelle-bench --bin ffi_orders`, or:
+//   ../shared/tools/with-swift env PASSERELLE_RUST_PROFILE=release \
+//     swift run -c release --package-path tests/bench/swift passerelle-swift-bench DATA_DIR RUNS
+// PASSERELLE_RUST_PROFILE picks the Rust library bindings/swift links (target/<profile>).
+import PackageDescription
+
+let package = Package(
+    name: "PasserelleSwiftBench",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(path: "../../../bindings/swift"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "passerelle-swift-bench",
+            dependencies: [.product(name: "Passerelle", package: "swift")],
+            path: "Sources/passerelle-swift-bench"
+        ),
+    ]
+)

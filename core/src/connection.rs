@@ -106,3 +106,19 @@ pub struct ConnectionNames {
     pub customer_list_name: Option<String>,
     pub app_instance_id: Option<String>,
 }
+
+impl From<&HubriseConnection> for ConnectionNames {
+    fn from(c: &HubriseConnection) -> Self {
+        ConnectionNames {
+            location_id: c.location_id.clone(),
+            location_name: c.location_name.clone(),
+            account_id: c.account_id.clone(),
+            account_name: c.account_name.clone(),
+            catalog_id: c.catalog_id.clone(),
+            catalog_name: c.catalog_name.clone(),
+            customer_list_id: c.customer_list_id.clone(),
+            customer_list_name: c.customer_list_name.clone(),
+            app_instance_id: c.app_instance_id.clone(),
+        }
+    }
+}

@@ -262,35 +262,12 @@ pub struct BackendConfiguration {
 /// One connection as the POS backend records it (never with its token).
 #[derive(Debug, Clone, Deserialize)]
 pub struct BackendConnection {
-    pub location_id: String,
-    pub location_name: Option<String>,
-    pub account_id: Option<String>,
-    pub account_name: Option<String>,
-    pub catalog_id: Option<String>,
-    pub catalog_name: Option<String>,
-    pub customer_list_id: Option<String>,
-    pub customer_list_name: Option<String>,
-    pub app_instance_id: Option<String>,
+    #[serde(flatten)]
+    pub names: crate::connection::ConnectionNames,
     /// `device`, `web` or `hubrise_back_office`.
     pub origin: String,
     /// `active` or `removed`.
     pub state: String,
-}
-
-impl BackendConnection {
-    pub fn names(&self) -> crate::connection::ConnectionNames {
-        crate::connection::ConnectionNames {
-            location_id: self.location_id.clone(),
-            location_name: self.location_name.clone(),
-            account_id: self.account_id.clone(),
-            account_name: self.account_name.clone(),
-            catalog_id: self.catalog_id.clone(),
-            catalog_name: self.catalog_name.clone(),
-            customer_list_id: self.customer_list_id.clone(),
-            customer_list_name: self.customer_list_name.clone(),
-            app_instance_id: self.app_instance_id.clone(),
-        }
-    }
 }
 
 fn segment(id: &str) -> String {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use super::auth;
 use super::client::{BackendConfiguration, BackendConnection};
-use crate::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection};
 use crate::error::{PasserelleError, Result};
 use crate::events::PasserelleEvent;
 use crate::passerelle::Shared;
@@ -110,15 +110,15 @@ fn merge(
 ) -> Result<Vec<HubriseConnection>> {
     let mut changed_ids = Vec::new();
     for entry in &configuration.connections {
-        let local = shared
-            .store
-            .read(|c| connections::find_live_by_location(c, pos_account_id, &entry.location_id))?;
+        let local = shared.store.read(|c| {
+            connections::find_live_by_location(c, pos_account_id, &entry.names.location_id)
+        })?;
         let active = entry.state == "active";
         // Another entry may still be active for the location (another device, a reconnect).
         let location_active = configuration
             .connections
             .iter()
-            .any(|e| e.location_id == entry.location_id && e.state == "active");
+            .any(|e| e.names.location_id == entry.names.location_id && e.state == "active");
         match (local, active) {
             (None, true) => {
                 if let Some(id) = add_off_device(shared, pos_account_id, entry)? {
@@ -128,7 +128,7 @@ fn merge(
             (Some(row), true) => {
                 shared
                     .store
-                    .write(|tx| connections::update_names(tx, &row.public.id, &entry.names()))?;
+                    .write(|tx| connections::update_names(tx, &row.public.id, &entry.names))?;
             }
             (Some(row), false) if !location_active => {
                 remove_off_device(shared, &row)?;
@@ -163,7 +163,7 @@ fn add_off_device(
     };
     let id = new_id();
     let secret_key = keys::hubrise_token(&id);
-    let names = entry.names();
+    let names = entry.names.clone();
     let new = NewConnection {
         id: &id,
         pos_account_id,
@@ -174,7 +174,7 @@ fn add_off_device(
         secret_key: &secret_key,
     };
     shared.store.write(|tx| connections::insert(tx, &new))?;
-    tracing::info!(target: "passerelle::pos", location = %entry.location_id, "connection made off the device, waiting for confirmation");
+    tracing::info!(target: "passerelle::pos", location = %entry.names.location_id, "connection made off the device, waiting for confirmation");
     Ok(Some(id))
 }
 
@@ -203,7 +203,9 @@ pub async fn confirm(shared: &Shared, connection_id: &str) -> Result<connections
         .pos
         .off_device_token(&access, &row.public.location_id)
         .await?;
-    let names = token.names().unwrap_or_else(|| row_names(&row));
+    let names = token
+        .names()
+        .unwrap_or_else(|| ConnectionNames::from(&row.public));
     shared.secrets.set(&row.secret_key, &token.secret())?;
     shared.store.write(|tx| {
         connections::update_names(tx, connection_id, &names)?;
@@ -242,19 +244,4 @@ fn awaiting_confirmation(
         });
     }
     Ok(row)
-}
-
-fn row_names(row: &connections::ConnectionRow) -> crate::connection::ConnectionNames {
-    let c = &row.public;
-    crate::connection::ConnectionNames {
-        location_id: c.location_id.clone(),
-        location_name: c.location_name.clone(),
-        account_id: c.account_id.clone(),
-        account_name: c.account_name.clone(),
-        catalog_id: c.catalog_id.clone(),
-        catalog_name: c.catalog_name.clone(),
-        customer_list_id: c.customer_list_id.clone(),
-        customer_list_name: c.customer_list_name.clone(),
-        app_instance_id: c.app_instance_id.clone(),
-    }
 }

@@ -183,7 +183,9 @@ pub fn bulk_insert_orders(
     count: usize,
     newest_ms: i64,
 ) -> Result<()> {
-    crate::ensure(!targets.is_empty(), || "no connection to put orders on".into())?;
+    crate::ensure(!targets.is_empty(), || {
+        "no connection to put orders on".into()
+    })?;
     let mut conn = Connection::open(db)?;
     // Loading only: the measured opens use the core's own settings.
     conn.pragma_update(None, "synchronous", "OFF")?;
@@ -204,19 +206,18 @@ pub fn bulk_insert_orders(
         )?;
         let service_type = template["service_type"].as_str().map(str::to_owned);
         let total = template["total"].as_str().map(str::to_owned);
-        let offset = time::UtcOffset::from_hms(1, 0, 0)
-            .map_err(|e| BenchError(format!("offset: {e}")))?;
+        let offset =
+            time::UtcOffset::from_hms(1, 0, 0).map_err(|e| BenchError(format!("offset: {e}")))?;
         for i in 0..count {
             let target = &targets[i % targets.len()];
             let index = i64::try_from(i).map_err(|e| BenchError(e.to_string()))?;
             let created_ms = newest_ms - index * 60_000;
-            let created_at = time::OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(created_ms) * 1_000_000,
-            )
-            .map_err(|e| BenchError(format!("time: {e}")))?
-            .to_offset(offset)
-            .format(&time::format_description::well_known::Rfc3339)
-            .map_err(|e| BenchError(format!("time: {e}")))?;
+            let created_at =
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_ms) * 1_000_000)
+                    .map_err(|e| BenchError(format!("time: {e}")))?
+                    .to_offset(offset)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| BenchError(format!("time: {e}")))?;
             let status = match i % 20 {
                 0 => "cancelled",
                 1 => "rejected",

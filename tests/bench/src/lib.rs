@@ -44,7 +44,11 @@ pub type Result<T> = std::result::Result<T, BenchError>;
 
 /// Fails with `message` unless `cond` holds.
 pub fn ensure(cond: bool, message: impl FnOnce() -> String) -> Result<()> {
-    if cond { Ok(()) } else { Err(BenchError(message())) }
+    if cond {
+        Ok(())
+    } else {
+        Err(BenchError(message()))
+    }
 }
 
 /// A multi-threaded tokio runtime, as the FFI layer owns one.

@@ -24,8 +24,8 @@ pub struct SandboxInfo {
 }
 
 enum Kind {
-    InProcess(Box<Sandbox>),
-    Child { child: Child, stdin: ChildStdin },
+    InProcess(Sandbox),
+    Child(Box<(Child, ChildStdin)>),
 }
 
 /// A running sandbox.
@@ -64,7 +64,7 @@ impl RunningSandbox {
         };
         Ok(Self {
             info,
-            kind: Kind::InProcess(Box::new(sandbox)),
+            kind: Kind::InProcess(sandbox),
             http: http_client()?,
         })
     }
@@ -121,7 +121,7 @@ impl RunningSandbox {
         };
         Ok(Self {
             info,
-            kind: Kind::Child { child, stdin },
+            kind: Kind::Child(Box::new((child, stdin))),
             http: http_client()?,
         })
     }
@@ -129,7 +129,7 @@ impl RunningSandbox {
     /// The process id of a separate sandbox.
     pub fn child_pid(&self) -> Option<u32> {
         match &self.kind {
-            Kind::Child { child, .. } => child.id(),
+            Kind::Child(child) => child.0.id(),
             Kind::InProcess(_) => None,
         }
     }
@@ -185,7 +185,8 @@ impl RunningSandbox {
     pub async fn stop(self) {
         match self.kind {
             Kind::InProcess(sandbox) => sandbox.stop().await,
-            Kind::Child { mut child, stdin } => {
+            Kind::Child(boxed) => {
+                let (mut child, stdin) = *boxed;
                 drop(stdin);
                 if tokio::time::timeout(Duration::from_secs(10), child.wait())
                     .await

@@ -78,15 +78,37 @@ pub fn ratio(a: Duration, b: Duration) -> String {
     }
 }
 
+/// What a results table shows of a series.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    pub runs: usize,
+    pub median: Duration,
+    pub p90: Duration,
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Samples {
+    pub fn summary(&self) -> Summary {
+        Summary {
+            runs: self.len(),
+            median: self.median(),
+            p90: self.p90(),
+            min: self.min(),
+            max: self.max(),
+        }
+    }
+}
+
 /// One line of a results table: name, runs, median, p90, min, max (ms).
-pub fn row(name: &str, samples: &Samples) -> String {
+pub fn row(name: &str, s: &Summary) -> String {
     format!(
         "| {name} | {} | {} | {} | {} | {} |",
-        samples.len(),
-        ms(samples.median()),
-        ms(samples.p90()),
-        ms(samples.min()),
-        ms(samples.max())
+        s.runs,
+        ms(s.median),
+        ms(s.p90),
+        ms(s.min),
+        ms(s.max)
     )
 }
 

@@ -512,6 +512,16 @@ impl Story {
         for order in orders.iter().take(3) {
             ui.say(&format!("  • {}", describe_order_line(order)));
         }
+        let backend = self.app.backend_status()?;
+        if backend.reachable {
+            ui.say("POS backend: its configuration was reloaded at open.");
+        } else {
+            ui.say(&format!(
+                "POS backend: configuration not reloaded at open ({}); the app runs on its last \
+                 configuration until the restaurant signs in again.",
+                backend.last_error.as_deref().unwrap_or("no reason")
+            ));
+        }
         // HubRise's state lived in the previous sandbox: ask it what it thinks of our tokens.
         for c in connections
             .iter()

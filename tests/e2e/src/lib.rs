@@ -82,6 +82,13 @@ impl World {
         (app, events)
     }
 
+    /// Opens Passerelle and signs in with the seeded POS account.
+    pub async fn open_signed_in(&self) -> (Passerelle, Arc<RecordingListener>) {
+        let (app, events) = self.open().await;
+        self.sign_in(&app).await;
+        (app, events)
+    }
+
     /// Signs in with the seeded POS account.
     pub async fn sign_in(&self, app: &Passerelle) {
         let pos = self.sandbox.seed().pos_account();

@@ -47,8 +47,7 @@ async fn the_delivera_story_connect_in_the_web_back_office_then_restart_and_conf
         return;
     }
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
 
     let b = connect_in_the_web_back_office(&world, &location).await;
@@ -100,8 +99,7 @@ async fn connect_from_hubrise_s_back_office_then_restart_confirm_active() {
         return;
     }
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let seed = world.sandbox.seed();
     let location = world.location_ids()[1].clone();
 
@@ -144,8 +142,7 @@ async fn a_refused_off_device_connection_never_routes_orders() {
         return;
     }
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     connect_in_the_web_back_office(&world, &location)
         .await
@@ -170,8 +167,7 @@ async fn a_refused_off_device_connection_never_routes_orders() {
 #[tokio::test]
 async fn a_back_office_disconnect_shows_reconnect_needed_then_the_restart_removes_it() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     let id = world.connect_active(&app, &location).await;
 
@@ -198,8 +194,7 @@ async fn a_back_office_disconnect_shows_reconnect_needed_then_the_restart_remove
 #[tokio::test]
 async fn the_backend_down_at_restart_keeps_the_last_configuration() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     assert!(app.backend_status().unwrap().reachable);
@@ -235,8 +230,7 @@ async fn the_backend_down_at_restart_keeps_the_last_configuration() {
 #[tokio::test]
 async fn an_unchanged_configuration_costs_one_conditional_request() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     world.connect_active(&app, &world.location_ids()[0]).await;
     app.restart().await.unwrap();
     let admin = world.sandbox.admin();
@@ -305,8 +299,7 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
 #[tokio::test]
 async fn the_configuration_never_carries_a_token() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     world.connect_active(&app, &world.location_ids()[0]).await;
     let connections = world
         .sandbox

@@ -13,8 +13,7 @@ use passerelle_sandbox::consent;
 #[tokio::test]
 async fn happy_path_connect_restart_active() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let paris = &world.sandbox.seed().location().id;
 
     let connection = world.connect(&app, paris).await;
@@ -58,8 +57,7 @@ async fn happy_path_connect_restart_active() {
 #[tokio::test]
 async fn the_flow_survives_the_app_being_killed_while_the_browser_is_open() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let authorization = app
         .begin_hubrise_connection(HubriseConnectionOptions::default())
         .unwrap();
@@ -127,8 +125,7 @@ async fn sign_in_errors_are_typed() {
 #[tokio::test]
 async fn sign_in_with_a_host_session_and_sign_out() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let account = app.account().unwrap().unwrap();
     assert_eq!(account.email, world.sandbox.seed().pos_account().email);
     world.connect(&app, &world.location_ids()[0]).await;
@@ -151,8 +148,7 @@ async fn sign_in_with_a_host_session_and_sign_out() {
 #[tokio::test]
 async fn several_locations_and_reconnecting_updates_instead_of_duplicating() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let locations = world.location_ids();
     assert!(locations.len() >= 2, "the seed has two locations");
 
@@ -174,8 +170,7 @@ async fn several_locations_and_reconnecting_updates_instead_of_duplicating() {
 #[tokio::test]
 async fn callback_refusals_are_typed_and_send_no_token_request() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let redirect = passerelle_sandbox::seed::APP_REDIRECT_URI;
     let admin = world.sandbox.admin();
 
@@ -250,8 +245,7 @@ async fn callback_refusals_are_typed_and_send_no_token_request() {
 #[tokio::test]
 async fn out_of_band_code_pasted_by_the_user() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let attempt = app
         .begin_hubrise_connection(HubriseConnectionOptions {
             out_of_band: true,
@@ -327,8 +321,7 @@ async fn direct_strategy_with_the_client_secret_and_its_refusals() {
 #[tokio::test]
 async fn disconnect_revokes_stops_and_removes_at_restart() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let connection = world.connect(&app, &world.location_ids()[0]).await;
     app.restart().await.unwrap();
 
@@ -356,8 +349,7 @@ async fn disconnect_revokes_stops_and_removes_at_restart() {
 #[tokio::test]
 async fn a_failed_revoke_is_reported_but_does_not_block_the_removal() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let connection = world.connect(&app, &world.location_ids()[0]).await;
     world
         .sandbox
@@ -377,8 +369,7 @@ async fn a_failed_revoke_is_reported_but_does_not_block_the_removal() {
 #[tokio::test]
 async fn blocked_and_disconnected_connections_need_a_reconnect() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     let connection = world.connect(&app, &location).await;
     app.restart().await.unwrap();
@@ -431,8 +422,7 @@ async fn blocked_and_disconnected_connections_need_a_reconnect() {
 #[tokio::test]
 async fn open_urls_are_routed() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let callback = world.approve(&app, &world.location_ids()[0]).await;
     let OpenUrlOutcome::Connected { connection } = app.handle_open_url(&callback).await.unwrap()
     else {

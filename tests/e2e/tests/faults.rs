@@ -18,8 +18,7 @@ async fn connected_world(
     String,
 ) {
     let world = World::start_with(options).await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     // The first cycle (callback check, one catch-up query) is done before the test starts.

@@ -21,8 +21,7 @@ async fn logs_reach_the_host_logger_filtered_and_without_secrets() {
     let logger = Arc::new(Collecting::default());
     set_logger(logger.clone(), LogLevel::Info).unwrap();
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let connection = world.connect(&app, &world.location_ids()[0]).await;
     app.restart().await.unwrap();
 

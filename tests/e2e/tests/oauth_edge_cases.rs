@@ -8,17 +8,11 @@ use passerelle_e2e::canned::CannedServer;
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::seed::APP_REDIRECT_URI;
 
-/// Completes an attempt against a token endpoint that answers `status`, `content_type`, `body`.
-async fn exchange_against(
-    world: &World,
-    status: u16,
-    content_type: &str,
-    body: &str,
-) -> PasserelleError {
-    let canned = CannedServer::start(status, content_type, body).await;
+/// Completes an attempt with the direct strategy against `token_server` as HubRise's OAuth host.
+async fn complete_against(world: &World, token_server: &CannedServer) -> PasserelleError {
     let mut config = world.config();
     config.token_exchange = TokenExchange::Direct;
-    config.hubrise_oauth_url = format!("{}/oauth2/v1", canned.base_url);
+    config.hubrise_oauth_url = format!("{}/oauth2/v1", token_server.base_url);
     let (app, _) = world.open_with(config).await;
     world.sign_in(&app).await;
     world
@@ -33,9 +27,23 @@ async fn exchange_against(
         .complete_hubrise_connection(&callback)
         .await
         .unwrap_err();
-    assert_eq!(canned.hits(), 1, "exactly one token request");
+    assert_eq!(token_server.hits(), 1, "exactly one token request");
     assert!(app.connections().unwrap().is_empty(), "nothing recorded");
     err
+}
+
+/// Completes an attempt against a token endpoint that answers `status`, `content_type`, `body`.
+async fn exchange_against(
+    world: &World,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> PasserelleError {
+    complete_against(
+        world,
+        &CannedServer::start(status, content_type, body).await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -87,23 +95,7 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
         CannedServer::start(200, "application/json", r#"{"access_token":"stolen"}"#).await;
     let location = format!("Location: {}/collect", elsewhere.base_url);
     let redirecting = CannedServer::start_with_header(302, "text/html", "", Some(&location)).await;
-    let mut config = world.config();
-    config.token_exchange = TokenExchange::Direct;
-    config.hubrise_oauth_url = format!("{}/oauth2/v1", redirecting.base_url);
-    let (app, _) = world.open_with(config).await;
-    world.sign_in(&app).await;
-    world
-        .secrets
-        .set("hubrise/client_secret".into(), "s3cret".into())
-        .unwrap();
-    let attempt = app
-        .begin_hubrise_connection(HubriseConnectionOptions::default())
-        .unwrap();
-    let callback = format!("{APP_REDIRECT_URI}?code=some-code&state={}", attempt.state);
-    let err = app
-        .complete_hubrise_connection(&callback)
-        .await
-        .unwrap_err();
+    let err = complete_against(&world, &redirecting).await;
     assert_eq!(err.code(), "unexpected_response", "{err:?}");
     assert_eq!(
         elsewhere.hits(),
@@ -115,8 +107,7 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
 #[tokio::test]
 async fn an_attempt_older_than_ten_minutes_cannot_complete() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let callback = world.approve(&app, &world.location_ids()[0]).await;
     let db =
         rusqlite::Connection::open(world.dir.path().join(passerelle_core::DATABASE_FILE)).unwrap();
@@ -144,8 +135,7 @@ async fn an_attempt_older_than_ten_minutes_cannot_complete() {
 #[tokio::test]
 async fn a_cancelled_attempt_cannot_complete() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let attempt = app
         .begin_hubrise_connection(HubriseConnectionOptions::default())
         .unwrap();
@@ -166,8 +156,7 @@ async fn an_expiring_pos_session_is_refreshed_transparently() {
         ..Default::default()
     };
     let world = World::start_with(options).await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     // The 20 s token is inside the 30 s refresh margin: the broker call refreshes first.
     world.connect(&app, &world.location_ids()[0]).await;
     let token_requests = world

@@ -11,8 +11,7 @@ use passerelle_e2e::World;
 #[tokio::test]
 async fn an_order_from_another_app_arrives_once_and_is_received() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
 
@@ -58,8 +57,7 @@ async fn an_order_from_another_app_arrives_once_and_is_received() {
 #[tokio::test]
 async fn accept_and_reject_reach_hubrise() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     let first = world.place_order(&location, "Marie").await;
@@ -117,8 +115,7 @@ async fn accept_and_reject_reach_hubrise() {
 #[tokio::test]
 async fn a_customer_cancellation_arrives_and_hubrise_s_terminal_status_wins() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     let order_id = world.place_order(&location, "Marie").await;
@@ -159,8 +156,7 @@ async fn a_customer_cancellation_arrives_and_hubrise_s_terminal_status_wins() {
 #[tokio::test]
 async fn two_locations_each_get_their_orders() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let [paris, lyon] = [
         world.location_ids()[0].clone(),
         world.location_ids()[1].clone(),
@@ -188,8 +184,7 @@ async fn two_locations_each_get_their_orders() {
 #[tokio::test]
 async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
 
@@ -221,8 +216,7 @@ async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
 #[tokio::test]
 async fn background_pauses_and_foreground_resumes() {
     let world = World::start().await;
-    let (app, events) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     app.app_did_enter_background().unwrap();
@@ -246,8 +240,7 @@ async fn background_pauses_and_foreground_resumes() {
 #[tokio::test]
 async fn orders_page_and_filter_by_time() {
     let world = World::start().await;
-    let (app, _) = world.open().await;
-    world.sign_in(&app).await;
+    let (app, _) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
     for n in 0..5 {

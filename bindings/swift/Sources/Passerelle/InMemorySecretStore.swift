@@ -8,16 +8,20 @@ public final class InMemorySecretStore: SecretStore, @unchecked Sendable {
     private var values: [String: String] = [:]
     private let lock = NSLock()
 
+    /// An empty store.
     public init() {}
 
+    /// The secret stored under `key`, or `nil`.
     public func get(key: String) throws -> String? {
         lock.withLock { values[key] }
     }
 
+    /// Stores `value` under `key`, replacing any previous value.
     public func set(key: String, value: String) throws {
         lock.withLock { values[key] = value }
     }
 
+    /// Deletes the secret under `key`; deleting a missing key succeeds.
     public func delete(key: String) throws {
         lock.withLock { _ = values.removeValue(forKey: key) }
     }

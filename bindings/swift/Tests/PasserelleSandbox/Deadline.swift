@@ -7,7 +7,14 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let what: String
     /// The time allowed.
     public let seconds: Double
+    /// "… did not finish within … s".
     public var description: String { "\(what) did not finish within \(seconds) s" }
+
+    /// - Parameters: what was awaited, and the time allowed.
+    public init(what: String, seconds: Double) {
+        self.what = what
+        self.seconds = seconds
+    }
 }
 
 /// Runs `body` and throws ``DeadlineExceeded`` if it has not finished after `seconds`, so that a

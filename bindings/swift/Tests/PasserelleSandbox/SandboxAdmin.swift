@@ -83,6 +83,7 @@ public struct SandboxAdmin: Sendable {
         public let status: Int
         /// The sandbox's answer.
         public let body: String
+        /// The status and the answer.
         public var description: String { "sandbox admin answered \(status): \(body)" }
     }
 
@@ -108,45 +109,106 @@ public struct SandboxAdmin: Sendable {
 
 /// An order as another HubRise app sends it (HubRise's JSON, money as `"10.90 EUR"`).
 public struct SandboxOrderRequest: Encodable, Sendable {
+    /// HubRise's status (`new` by default).
     public var status = "new"
+    /// `delivery`, `collection` or `eat_in`.
     public var serviceType = "delivery"
+    /// When the customer expects it, `2026-11-23T20:30:00+01:00`.
     public var expectedTime: String?
+    /// The customer's note.
     public var customerNotes: String?
+    /// The items (at least one).
     public var items: [Item]
+    /// Delivery fees and other charges.
     public var charges: [Charge] = []
+    /// Payments already made.
     public var payments: [Payment] = []
+    /// The customer.
     public var customer: Customer?
 
+    /// An item: `price` like `"10.90 EUR"`, `quantity` a decimal string.
     public struct Item: Encodable, Sendable {
         public var productName: String
         public var skuName: String?
         public var price: String
         public var quantity: String
         public var options: [Option] = []
+
+        public init(productName: String, skuName: String? = nil, price: String, quantity: String, options: [Option] = []) {
+            self.productName = productName
+            self.skuName = skuName
+            self.price = price
+            self.quantity = quantity
+            self.options = options
+        }
     }
 
+    /// An option of an item (`quantity` an integer).
     public struct Option: Encodable, Sendable {
         public var optionListName: String
         public var name: String
         public var price: String
         public var quantity = 1
+
+        public init(optionListName: String, name: String, price: String, quantity: Int = 1) {
+            self.optionListName = optionListName
+            self.name = name
+            self.price = price
+            self.quantity = quantity
+        }
     }
 
+    /// A charge (delivery fee, ...).
     public struct Charge: Encodable, Sendable {
         public var name: String
         public var price: String
+
+        public init(name: String, price: String) {
+            self.name = name
+            self.price = price
+        }
     }
 
+    /// A payment.
     public struct Payment: Encodable, Sendable {
         public var name: String
         public var amount: String
+
+        public init(name: String, amount: String) {
+            self.name = name
+            self.amount = amount
+        }
     }
 
+    /// The customer's name and contact.
     public struct Customer: Encodable, Sendable {
         public var firstName: String
         public var lastName: String
         public var city: String?
         public var phone: String?
+
+        public init(firstName: String, lastName: String, city: String? = nil, phone: String? = nil) {
+            self.firstName = firstName
+            self.lastName = lastName
+            self.city = city
+            self.phone = phone
+        }
+    }
+
+    /// An order of `items`; the other fields as given.
+    public init(
+        status: String = "new", serviceType: String = "delivery", expectedTime: String? = nil,
+        customerNotes: String? = nil, items: [Item], charges: [Charge] = [], payments: [Payment] = [],
+        customer: Customer? = nil
+    ) {
+        self.status = status
+        self.serviceType = serviceType
+        self.expectedTime = expectedTime
+        self.customerNotes = customerNotes
+        self.items = items
+        self.charges = charges
+        self.payments = payments
+        self.customer = customer
     }
 
     /// The order the Rust end-to-end tests place: two Margherita with a spicy sauce, a tiramisu,
@@ -169,12 +231,18 @@ public struct SandboxOrderRequest: Encodable, Sendable {
 
 /// An order as HubRise holds it (the fields tests look at).
 public struct SandboxOrder: Decodable, Sendable {
+    /// HubRise's order id.
     public let id: String
+    /// HubRise's status (`new`, `received`, `accepted`, ...).
     public let status: String
+    /// HubRise's computed total, `"30.80 EUR"`.
     public let total: String?
+    /// When the restaurant said it will be ready.
     public let confirmedTime: String?
+    /// The items, deleted ones included.
     public let items: [Item]
 
+    /// An item as HubRise holds it.
     public struct Item: Decodable, Sendable {
         public let id: String
         public let productName: String
@@ -184,9 +252,13 @@ public struct SandboxOrder: Decodable, Sendable {
 
 /// A HubRise connection as the sandbox lists it.
 public struct SandboxConnection: Decodable, Sendable {
+    /// The connection's id at HubRise.
     public let id: String
+    /// The HubRise client it belongs to.
     public let clientId: String
+    /// Its location.
     public let locationId: String?
+    /// The device id sent at authorisation.
     public let deviceId: String?
     /// `active`, `blocked`, `disconnected` or `revoked`.
     public let state: String

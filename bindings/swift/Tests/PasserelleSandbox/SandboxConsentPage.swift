@@ -20,7 +20,13 @@ public enum SandboxConsentPage {
 
     /// Something the page did not expect.
     public struct Unexpected: Error, CustomStringConvertible {
+        /// What was found instead.
         public let description: String
+
+        /// - Parameter description: what was found instead.
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Clicks through the consent pages at `authorizeURL` and chooses Allow (or Deny).

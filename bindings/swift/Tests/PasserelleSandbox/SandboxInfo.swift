@@ -35,20 +35,27 @@ public struct SandboxInfo: Decodable, Sendable, Equatable {
 
     /// An e-mail and a password of the seed.
     public struct Credentials: Decodable, Sendable, Equatable {
+        /// The e-mail.
         public let email: String
+        /// The password.
         public let password: String
     }
 
     /// A HubRise account of the seed.
     public struct Account: Decodable, Sendable, Equatable {
+        /// `3r4s3`.
         public let id: String
+        /// "Bella Pizza".
         public let name: String
+        /// Its locations.
         public let locations: [Location]
     }
 
     /// A HubRise location of the seed.
     public struct Location: Decodable, Sendable, Equatable {
+        /// `3r4s3-1`.
         public let id: String
+        /// "Paris".
         public let name: String
     }
 

@@ -29,6 +29,7 @@
             /// It did not write its port file in time.
             case didNotStart(String)
 
+            /// What to do about it.
             public var description: String {
                 switch self {
                 case .binaryMissing(let path):

@@ -89,7 +89,9 @@ public struct DemoText: Sendable {
     }
     var statusRemoving: String { t("Déconnectée : disparaîtra au redémarrage", "Disconnected: goes away at restart") }
     var statusRemoved: String { t("Retirée", "Removed") }
-    var statusReconnect: String { t("Reconnexion nécessaire", "Reconnect needed") }
+    func statusReconnect(_ reason: String) -> String {
+        t("Reconnexion nécessaire : \(reason)", "Reconnect needed: \(reason)")
+    }
 
     func originLine(_ origin: ConnectionOrigin) -> String {
         switch origin {

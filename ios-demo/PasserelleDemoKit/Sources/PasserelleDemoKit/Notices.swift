@@ -26,10 +26,6 @@ public struct Notice: Identifiable, Equatable, Sendable {
         let message = PasserelleUserMessage(error: error, language: language)
         self.init(code: message.code, title: message.title, message: message.message, nextStep: message.nextStep)
     }
-
-    public static func == (lhs: Notice, rhs: Notice) -> Bool {
-        lhs.id == rhs.id
-    }
 }
 
 /// The notices waiting to be shown, one at a time (the view shows ``current`` as an alert).

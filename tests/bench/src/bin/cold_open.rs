@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use passerelle_bench::fixture::{self, CountingListener, OrderTarget, TableSnapshot};
-use passerelle_bench::sandbox::{RunningSandbox, SandboxInfo};
+use passerelle_bench::sandbox::RunningSandbox;
 use passerelle_bench::stats::{self, Samples};
 use passerelle_bench::{BenchError, Result, arg, ensure, exit_with};
 use passerelle_core::{
@@ -74,7 +74,8 @@ struct Fixture {
     snapshot: TableSnapshot,
 }
 
-async fn build_fixture(info: &SandboxInfo, orders: usize) -> Result<Fixture> {
+async fn build_fixture(sandbox: &RunningSandbox, orders: usize) -> Result<Fixture> {
+    let info = &sandbox.info;
     let dir = tempfile::Builder::new()
         .prefix("passerelle-cold-open-")
         .tempdir()?;
@@ -89,8 +90,7 @@ async fn build_fixture(info: &SandboxInfo, orders: usize) -> Result<Fixture> {
     let lyon = fixture::connect(&app, &fixture::choice(&info.seed, 0, "3r4s3-2")?).await?;
     app.restart().await?;
     // One real order through the engine: the template of the bulk rows.
-    let sandbox_admin = RunningSandboxRef(info);
-    sandbox_admin
+    sandbox
         .place_order("3r4s3-1", &fixture::sample_order("Marie"))
         .await?;
     app.sync_now().await?;
@@ -134,23 +134,6 @@ async fn build_fixture(info: &SandboxInfo, orders: usize) -> Result<Fixture> {
     })
 }
 
-/// The admin API of a sandbox known only by its URLs.
-struct RunningSandboxRef<'a>(&'a SandboxInfo);
-
-impl RunningSandboxRef<'_> {
-    async fn place_order(&self, location_id: &str, order: &serde_json::Value) -> Result<()> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let url = format!("{}/locations/{location_id}/orders", self.0.admin_url);
-        let status = reqwest::Client::new()
-            .post(url)
-            .json(order)
-            .send()
-            .await?
-            .status();
-        ensure(status.is_success(), || format!("placing an order: {status}"))
-    }
-}
-
 fn now_ms() -> i64 {
     let elapsed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -177,7 +160,9 @@ async fn core_open(
     app.stop_sync().await?;
     drop(app);
     ensure(active == expect_active && !pending, || {
-        format!("open() left {active} active connections (expected {expect_active}), restart required: {pending}")
+        format!(
+            "open() left {active} active connections (expected {expect_active}), restart required: {pending}"
+        )
     })?;
     Ok(elapsed)
 }
@@ -226,8 +211,8 @@ fn bare_pending(db: &Path, account: &str) -> Result<Duration> {
             None => None,
         })
     };
-    let (version, active) = snapshot("active")?
-        .ok_or_else(|| BenchError("no active configuration snapshot".into()))?;
+    let (version, active) =
+        snapshot("active")?.ok_or_else(|| BenchError("no active configuration snapshot".into()))?;
     let settings = match snapshot("pending")? {
         Some((_, json)) => serde_json::from_str::<serde_json::Value>(&json)?,
         None => serde_json::from_str::<serde_json::Value>(&active)?["settings"].clone(),
@@ -268,7 +253,10 @@ fn bare_query(db: &Path, account: &str) -> Result<Duration> {
 }
 
 /// What a child process needs to open the same database.
-fn child_spec(config: &PasserelleConfig, secrets: &InMemorySecretStore) -> Result<serde_json::Value> {
+fn child_spec(
+    config: &PasserelleConfig,
+    secrets: &InMemorySecretStore,
+) -> Result<serde_json::Value> {
     Ok(serde_json::json!({
         "data_dir": config.data_dir,
         "pos_base_url": config.pos_base_url,
@@ -292,7 +280,10 @@ fn child(args: &[String]) -> Result<()> {
     let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(spec)?)?;
     let text = |key: &str| spec[key].as_str().unwrap_or_default().to_owned();
     let elapsed = match mode.as_str() {
-        "bare" => bare_pending(&PathBuf::from(text("data_dir")).join(DATABASE_FILE), account)?,
+        "bare" => bare_pending(
+            &PathBuf::from(text("data_dir")).join(DATABASE_FILE),
+            account,
+        )?,
         "core" => {
             let secrets: std::collections::BTreeMap<String, String> =
                 serde_json::from_value(spec["secrets"].clone())?;
@@ -380,7 +371,7 @@ async fn bench(
     })
     .await?;
     let info = sandbox.info.clone();
-    let fx = build_fixture(&info, orders).await?;
+    let fx = build_fixture(&sandbox, orders).await?;
     let live = fixture::config(&info, fx.dir.path(), RateLimits::hubrise());
     let closed = fixture::closed_port_config(&info, fx.dir.path());
     let account = fx.pos_account_id.clone();
@@ -431,12 +422,11 @@ async fn bench(
     }
     std::fs::remove_file(&spec_path)?;
 
-    let total_orders: i64 = Connection::open(&fx.db)?.query_row(
-        "SELECT count(*) FROM orders",
-        [],
-        |row| row.get(0),
-    )?;
-    println!("## Cold open: `{COMMAND} -- --orders {orders} --runs {runs} --process-runs {process_runs}`");
+    let total_orders: i64 =
+        Connection::open(&fx.db)?.query_row("SELECT count(*) FROM orders", [], |row| row.get(0))?;
+    println!(
+        "## Cold open: `{COMMAND} -- --orders {orders} --runs {runs} --process-runs {process_runs}`"
+    );
     println!();
     println!("Machine: {}", passerelle_bench::machine());
     println!(
@@ -460,10 +450,16 @@ async fn bench(
         (bare_plain_name, &bare_plain),
         (process_core_name, &process_core),
         (process_bare_name, &process_bare),
-        ("part of open(): HTTP client build (ring, rustls)", &client_build),
-        ("part of open(): one GET to the POS backend on loopback", &loopback),
+        (
+            "part of open(): HTTP client build (ring, rustls)",
+            &client_build,
+        ),
+        (
+            "part of open(): one GET to the POS backend on loopback",
+            &loopback,
+        ),
     ] {
-        println!("{}", stats::row(name, samples));
+        println!("{}", stats::row(name, &samples.summary()));
     }
     println!();
     let verdict = |median: Duration, bare: Duration| {

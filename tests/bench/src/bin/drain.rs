@@ -210,7 +210,7 @@ async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Res
         [],
         |row| row.get(0),
     )?;
-    // One real order placed during setup? No: the backlog only. The catch-up saw none.
+    // The backlog only: no order existed before it.
     ensure(stored == events as i64, || {
         format!("{stored} orders stored, expected {events}")
     })?;
@@ -276,9 +276,7 @@ async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Res
         elapsed.as_secs_f64()
     );
     println!("| orders per second (until the last push) | {rate:.0} | |");
-    println!(
-        "| orders per second (until the last order stored) | {stored_rate:.0} | |"
-    );
+    println!("| orders per second (until the last order stored) | {stored_rate:.0} | |");
     println!(
         "| HTTP requests per order | {per_order:.4} ({} requests) | ≤ 3.05: {} |",
         requests.len(),
@@ -287,7 +285,11 @@ async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Res
     println!(
         "| client peak RSS during the drain (VmHWM after reset) | {} MiB | ≤ 40 MB: {} |",
         rss::mib(peak),
-        if peak * 1024 <= 40_000_000 { "met" } else { "MISSED" }
+        if peak * 1024 <= 40_000_000 {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
     println!(
         "| client RSS before / after the drain | {} / {} MiB | |",
@@ -310,7 +312,9 @@ async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Res
         report.orders_received, report.orders_updated, report.changes_pushed
     );
     println!("| events left at the sandbox | {left} | 0 |");
-    println!("| minute boundaries crossed (client limiter margin ≤ 1 s each) | {minute_boundaries} | |");
+    println!(
+        "| minute boundaries crossed (client limiter margin ≤ 1 s each) | {minute_boundaries} | |"
+    );
     println!();
     println!("| request | count | per order |");
     println!("|---|---:|---:|");

@@ -192,11 +192,14 @@ pub struct OrderFilter {
     pub offset: u32,
 }
 
-/// The fields sync needs from an order, decoded strictly: without them an order cannot be stored.
+/// The fields sync needs from an order. Only the id is required: an order with an odd status or
+/// no creation time is still stored (and shown), never dropped.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderHead {
     pub id: String,
+    #[serde(default)]
     pub status: String,
+    #[serde(default)]
     pub created_at: String,
     #[serde(default)]
     pub service_type: Option<String>,

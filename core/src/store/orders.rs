@@ -52,7 +52,7 @@ pub fn upsert(
 ) -> Result<Stored> {
     let head = OrderHead::decode(json).map_err(|e| PasserelleError::UnexpectedResponse {
         service: "HubRise API".into(),
-        reason: format!("order without id, status or created_at: {e}"),
+        reason: format!("an order without an id: {e}"),
     })?;
     let text = json.to_string();
     let existing: Option<String> = conn

@@ -191,7 +191,7 @@ impl Cycle<'_> {
                     return Ok(Stored::AlreadyProcessed);
                 }
                 let stored = match &json {
-                    Some(json) => self.store_order(tx, json)?,
+                    Some(json) => self.store_order_or_skip(tx, json, &event.id)?,
                     None => Stored::Unchanged,
                 };
                 failpoint::hit("sync.before_commit");
@@ -207,6 +207,24 @@ impl Cycle<'_> {
             .hubrise
             .delete_event(self.token, &event.id)
             .await
+    }
+
+    /// Stores the order an event brought. One HubRise sent without an id cannot be stored: the
+    /// event is then recorded and deleted like the others (and logged), rather than blocking
+    /// every later event of the queue.
+    fn store_order_or_skip(
+        &self,
+        tx: &rusqlite::Connection,
+        json: &Value,
+        event_id: &str,
+    ) -> Result<Stored> {
+        match self.store_order(tx, json) {
+            Err(PasserelleError::UnexpectedResponse { reason, .. }) => {
+                tracing::error!(target: "passerelle::sync", event = %event_id, %reason, "unusable order skipped");
+                Ok(Stored::Unchanged)
+            }
+            other => other,
+        }
     }
 
     /// Stores an order; a new one still `new` at HubRise is queued to be marked `received`.

@@ -119,7 +119,7 @@ impl Engine {
                     total.pushed += report.pushed;
                 }
                 Err(err) => {
-                    if handle_failure(shared, &sync.connection_id, &err)?.is_none() {
+                    if !handle_failure(shared, &sync.connection_id, &err)? {
                         self.stop_connection(&sync.connection_id).await;
                     }
                     first_error.get_or_insert(err);
@@ -204,44 +204,48 @@ async fn run_worker(
                 failures = 0;
                 interval
             }
-            Err(err) => match handle_failure(&shared, &sync.connection_id, &err) {
-                Ok(Some(wait))
-                    if err.is_retryable()
-                        && !matches!(err, PasserelleError::RateLimited { .. }) =>
-                {
-                    failures += 1;
-                    wait.max(backoff::delay(failures - 1))
+            Err(err) => {
+                if !matches!(handle_failure(&shared, &sync.connection_id, &err), Ok(true)) {
+                    return;
                 }
-                Ok(Some(wait)) => wait.max(Duration::from_millis(1)),
-                Ok(None) | Err(_) => return,
-            },
+                failures += 1;
+                wait_after(&err, failures, interval)
+            }
         };
     }
 }
 
-/// Records a failed cycle. Returns how long to wait before the next one, or `None` when the
-/// connection must stop (HubRise refused its token).
-fn handle_failure(
-    shared: &Shared,
-    connection_id: &str,
-    err: &PasserelleError,
-) -> Result<Option<Duration>> {
+/// How long a worker waits after its `failures`-th failed cycle in a row: what a 429 says, a
+/// backoff for what may pass by itself (network, 5xx), and never less than the poll interval
+/// for the rest, so a persistent fault never turns into a burst of requests.
+fn wait_after(err: &PasserelleError, failures: u32, interval: Duration) -> Duration {
+    let backoff = backoff::delay(failures.saturating_sub(1));
+    match err {
+        PasserelleError::RateLimited { retry_after_secs } => {
+            Duration::from_secs(*retry_after_secs).max(Duration::from_millis(1))
+        }
+        err if err.is_retryable() => backoff,
+        _ => backoff.max(interval),
+    }
+}
+
+/// Records a failed cycle. Returns whether the connection may go on (false when HubRise refused
+/// its token: it stops until reconnected).
+fn handle_failure(shared: &Shared, connection_id: &str, err: &PasserelleError) -> Result<bool> {
     tracing::warn!(target: "passerelle::sync", connection = %connection_id, code = err.code(), "sync cycle failed");
     match err {
         PasserelleError::ConnectionRevoked { reason } => {
             let row = shared.store.read(|c| connections::get(c, connection_id))?;
             connect::record_refusal(shared, &row, reason)?;
-            Ok(None)
+            Ok(false)
         }
-        PasserelleError::RateLimited { retry_after_secs } => {
-            Ok(Some(Duration::from_secs(*retry_after_secs)))
-        }
+        PasserelleError::RateLimited { .. } => Ok(true),
         _ => {
             let reason = err.to_string();
             shared
                 .store
                 .write(|tx| connections::record_failure(tx, connection_id, &reason, false))?;
-            Ok(Some(Duration::ZERO))
+            Ok(true)
         }
     }
 }

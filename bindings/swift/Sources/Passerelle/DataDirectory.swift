@@ -8,7 +8,7 @@ import Foundation
 /// ``KeychainSecretStore``'s accessibility: after the first unlock following a reboot, Passerelle
 /// can read both while the iPad is locked, so sync keeps working on a till left locked.
 /// Secrets are never in the database (they live in the ``SecretStore``).
-public enum PasserelleDataDirectory {
+public enum PasserelleDataDirectory: Sendable {
     /// `Application Support/Passerelle` in the app's container.
     public static func defaultURL() throws -> URL {
         try FileManager.default

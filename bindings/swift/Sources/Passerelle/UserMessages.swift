@@ -173,7 +173,7 @@ extension HubriseConnection {
 ///
 /// Every code of ``PasserelleError`` has a message in both languages (a test checks it); so do
 /// ``HubriseRefusal``'s codes and `"unexpected"`, the message for failures that are not Passerelle's.
-public enum PasserelleMessages {
+public enum PasserelleMessages: Sendable {
     /// The code of the message for an error Passerelle does not know.
     public static let unexpectedCode = "unexpected"
 

@@ -14,7 +14,7 @@ import Passerelle
 @MainActor @Observable
 public final class AppModel {
     /// What the window shows.
-    public enum Phase {
+    public enum Phase: Sendable {
         case starting
         /// Passerelle could not open; the notice says why, "Try again" calls ``start()``.
         case unavailable(Notice)
@@ -27,15 +27,20 @@ public final class AppModel {
     public struct Dependencies: Sendable {
         /// The Keychain service (or test store) for an environment's ``DemoEnvironment/storageKey``.
         public var secrets: @Sendable (String) -> any SecretStore
+        /// Sounds the new-order alert.
         public var alert: any NewOrderAlert
+        /// Opens HubRise's consent page.
         public var authenticator: any WebAuthenticator
+        /// Keeps the chosen environment between launches.
         public var environmentStore: any EnvironmentStore
         /// Each environment's data goes in a subdirectory named by its storage key.
         public var dataRoot: URL
         /// The environment of the first launch.
         public var defaultEnvironment: DemoEnvironment
+        /// The language of every word shown.
         public var language: PasserelleLanguage
 
+        /// Gathers the platform's pieces.
         public init(
             secrets: @escaping @Sendable (String) -> any SecretStore, alert: any NewOrderAlert,
             authenticator: any WebAuthenticator, environmentStore: any EnvironmentStore, dataRoot: URL,
@@ -51,10 +56,15 @@ public final class AppModel {
         }
     }
 
+    /// What the window shows.
     public private(set) var phase: Phase = .starting
+    /// Where the app connects.
     public private(set) var environment: DemoEnvironment
+    /// Failures waiting to be shown, one at a time.
     public let notices: NoticeCenter
+    /// The settings screen.
     public let settings: SettingsModel
+    /// Every word shown, in the chosen language.
     public let text: DemoText
 
     @ObservationIgnored private let dependencies: Dependencies
@@ -63,6 +73,7 @@ public final class AppModel {
     @ObservationIgnored private var eventLoop: Task<Void, Never>?
     @ObservationIgnored private var wentToBackground = false
 
+    /// Reads the saved environment (or the default one); call ``start()`` next.
     public init(dependencies: Dependencies) {
         self.dependencies = dependencies
         text = DemoText(language: dependencies.language)

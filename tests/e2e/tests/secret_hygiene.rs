@@ -51,28 +51,31 @@ async fn no_secret_in_logs_database_or_errors() {
     app.restart().await.unwrap();
     app.check_connection(&connection.id).await.unwrap();
 
+    // Sync: an order arrives, is accepted and pushed.
+    let order_id = world.place_order(&world.location_ids()[0], "Marie").await;
+    app.sync_now().await.unwrap();
+    app.accept(&order_id, None).await.unwrap();
+    app.sync_now().await.unwrap();
+
     world
         .sandbox
         .admin()
         .block_connection(&world.location_ids()[0])
         .await
         .unwrap();
+    world.place_order(&world.location_ids()[0], "Paul").await;
+    errors.push(app.sync_now().await.unwrap_err());
     app.check_connection(&connection.id).await.unwrap();
     app.disconnect(&connection.id).await.unwrap();
+    // The files as they are while the app runs (WAL included), then after a clean close.
+    let mut files = database_files(&world);
     app.restart().await.unwrap();
     drop(app);
+    files.extend(database_files(&world));
 
     assert!(secrets.len() >= 7, "collected {} secrets", secrets.len());
     let mut haystacks = vec![("logs".to_string(), logs.text())];
-    for suffix in ["", "-wal", "-shm"] {
-        let path = world.dir.path().join(format!("{DATABASE_FILE}{suffix}"));
-        if let Ok(bytes) = std::fs::read(&path) {
-            haystacks.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
+    haystacks.extend(files);
     for err in &errors {
         haystacks.push((format!("error {}", err.code()), format!("{err} {err:?}")));
     }
@@ -88,6 +91,21 @@ async fn no_secret_in_logs_database_or_errors() {
             );
         }
     }
+}
+
+/// The database, its WAL and shared-memory files as they are now, as text.
+fn database_files(world: &World) -> Vec<(String, String)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let path = world.dir.path().join(format!("{DATABASE_FILE}{suffix}"));
+            let bytes = std::fs::read(&path).ok()?;
+            Some((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// Values of the secret store whose key ends with `suffix`.

@@ -313,3 +313,60 @@ async fn the_configuration_never_carries_a_token() {
             .contains("access_token")
     );
 }
+
+#[tokio::test]
+async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
+    let world = World::start().await;
+    let (app, _) = world.open_signed_in().await;
+    let seed = world.sandbox.seed();
+    let pos = seed.pos_account();
+    let location = world.location_ids()[1].clone();
+    passerelle_sandbox::back_office_client::connect_on_the_web(
+        &world.sandbox.pos_url(),
+        &pos.email,
+        &pos.password,
+        &world.choice(&location),
+    )
+    .await
+    .unwrap();
+    let other = world.location_ids()[0].clone();
+    let connect_url = world
+        .sandbox
+        .admin()
+        .back_office_connect(&seed.client_id, &other, &seed.user().email)
+        .await
+        .unwrap();
+    passerelle_sandbox::back_office_client::open_connect_url(
+        &connect_url,
+        &world.sandbox.pos_url(),
+        &pos.email,
+        &pos.password,
+    )
+    .await
+    .unwrap();
+
+    app.restart().await.unwrap();
+    let mut origins: Vec<ConnectionOrigin> = app
+        .connections()
+        .unwrap()
+        .iter()
+        .map(|c| c.origin)
+        .collect();
+    origins.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(
+        origins,
+        vec![
+            ConnectionOrigin::HubriseBackOffice,
+            ConnectionOrigin::PosBackOffice
+        ]
+    );
+    for connection in app.connections().unwrap() {
+        app.confirm_connection(&connection.id).await.unwrap();
+    }
+    assert!(
+        app.connections()
+            .unwrap()
+            .iter()
+            .all(|c| c.state == ConnectionState::Active)
+    );
+}

@@ -13,6 +13,7 @@
 
 mod admin;
 mod admin_http;
+pub mod back_office_client;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod consent;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks, on Linux, the Swift that only builds on Apple platforms (no Xcode here):
-#   - the demo app's SwiftUI/UIKit sources and Passerelle's Keychain and file-protection code
-#     parse (`swiftc -parse`: syntax only, no type checking);
+#   - the demo app's SwiftUI/UIKit sources and Passerelle's Keychain, file-protection and os_log
+#     code parse (`swiftc -parse`: syntax only, no type checking);
 #   - KeychainSecretStore type-checks in Swift 6 mode against a stand-in of the Security module
 #     (bindings/swift/Tests/AppleStubs/Security.swift) and the generated SecretStore protocol.
 #
@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 swiftc -parse -swift-version 6 ios-demo/PasserelleDemo/*.swift
 swiftc -parse -swift-version 6 \
-  bindings/swift/Sources/Passerelle/KeychainSecretStore.swift bindings/swift/Sources/Passerelle/DataDirectory.swift
+  bindings/swift/Sources/Passerelle/KeychainSecretStore.swift bindings/swift/Sources/Passerelle/DataDirectory.swift \
+  bindings/swift/Sources/Passerelle/OSLogLogger.swift
 
 work=target/apple-stubs
 rm -rf "$work" && mkdir -p "$work"

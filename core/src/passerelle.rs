@@ -402,8 +402,15 @@ impl Passerelle {
         self.changed().await
     }
 
-    /// Signing in or out changes whose connections run: applied like any other change.
+    /// Another account's connections must not keep syncing, so a change of account is applied
+    /// at once: its active connections run, the previous account's stop.
     async fn account_changed(&self) -> Result<()> {
+        let current = self.account()?.map(|a| a.account_id);
+        if self.shared.active()?.pos_account_id != current {
+            self.engine.stop().await;
+            self.apply_pending().await?;
+            self.engine.start(&self.shared)?;
+        }
         self.changed().await
     }
 

@@ -1,3 +1,4 @@
+import Passerelle
 import PasserelleDemoKit
 import SwiftUI
 
@@ -6,6 +7,12 @@ import SwiftUI
 struct PasserelleDemoApp: App {
     @State private var model = AppModel(dependencies: .live())
     @Environment(\.scenePhase) private var scenePhase
+
+    init() {
+        // Passerelle's logs (redacted in Rust) in Console.app, subsystem com.passerelle.demo.
+        // A failure here only loses logs; the app works without them.
+        try? setLogger(logger: OSLogLogger(subsystem: "com.passerelle.demo"), level: .info)
+    }
 
     var body: some Scene {
         WindowGroup {

@@ -447,3 +447,28 @@ async fn open_urls_are_routed() {
         OpenUrlOutcome::NotHandled
     );
 }
+
+#[tokio::test]
+async fn data_is_scoped_per_pos_account() {
+    let world = World::start().await;
+    let (app, _) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let order_id = world.place_order(&location, "Marie").await;
+    app.sync_now().await.unwrap();
+    assert_eq!(app.syncing_connections().unwrap().len(), 1);
+
+    // Another POS account signs in on this iPad: it sees nothing of the first, and the first
+    // account's connections stop syncing.
+    let other = world.sandbox.seed().pos_accounts[1].clone();
+    app.sign_in(&other.email, &other.password).await.unwrap();
+    assert!(app.connections().unwrap().is_empty());
+    assert!(app.order(&order_id).unwrap().is_none());
+    assert!(app.syncing_connections().unwrap().is_empty());
+
+    // Back to the first account: its connection and orders are there, and sync resumes.
+    world.sign_in(&app).await;
+    assert_eq!(app.connections().unwrap().len(), 1);
+    assert!(app.order(&order_id).unwrap().is_some());
+    assert_eq!(app.syncing_connections().unwrap().len(), 1);
+}

@@ -21,6 +21,8 @@ final class LoggingTests: SandboxTestCase {
     func testRecordsReachTheHostLoggerWithoutSecrets() async throws {
         let recorder = Recorder()
         try setLogger(logger: recorder, level: .debug)
+        // The logger is process-wide: leave a quiet one for the other tests.
+        addTeardownBlock { try? setLogger(logger: Recorder(), level: .error) }
         let secrets = InMemorySecretStore()
         let app = try await openApp(secrets: secrets)
         try await signIn(app)

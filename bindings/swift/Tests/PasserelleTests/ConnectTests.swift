@@ -145,7 +145,8 @@ final class ConnectTests: SandboxTestCase {
     func testWrongPasswordAndForgedCallbacksAreTypedErrors() async throws {
         let app = try await openApp()
         do {
-            _ = try await app.signIn(email: sandbox.info.posAccount.email, password: "not the password")
+            let email = sandbox.info.posAccount.email
+            _ = try await withDeadline(10, "sign in") { try await app.signIn(email: email, password: "not the password") }
             XCTFail("sign-in should fail")
         } catch let error as PasserelleError {
             XCTAssertEqual(error, .InvalidCredentials)

@@ -173,6 +173,29 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
     }
 
     @MainActor
+    func testWhenPasserelleCannotOpenTheScreenSaysWhyAndOffersToRetry() async throws {
+        // The data folder cannot be created: its parent is a file.
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("passerelle-demo-\(UUID().uuidString)")
+        try Data("a file".utf8).write(to: blocker)
+        addTeardownBlock { try? FileManager.default.removeItem(at: blocker) }
+        let environment = try await sandboxEnvironment()
+        let model = AppModel(
+            dependencies: AppModel.Dependencies(
+                secrets: { _ in InMemorySecretStore() }, alert: RecordingAlert(), authenticator: ScriptedBrowser(sandbox: sandbox),
+                environmentStore: MemoryEnvironmentStore(environment), dataRoot: blocker.appendingPathComponent("Passerelle"),
+                defaultEnvironment: environment, language: .french))
+        try await withDeadline(10, "start") { await model.start() }
+        guard case .unavailable(let notice) = model.phase else { return XCTFail("\(model.phase)") }
+        XCTAssertEqual(notice.code, "data_directory")
+        XCTAssertEqual(notice.title, "Enregistrement impossible")
+        XCTAssertTrue(notice.nextStep.contains("Libérez de l’espace"), notice.nextStep)
+
+        try FileManager.default.removeItem(at: blocker)
+        try await withDeadline(10, "retry") { await model.start() }
+        guard case .signedOut = model.phase else { return XCTFail("\(model.phase)") }
+    }
+
+    @MainActor
     func testNoticesQueueOneAtATime() async {
         let center = NoticeCenter(language: .french)
         center.report(PasserelleError.Network(reason: "down"))

@@ -81,24 +81,32 @@ fn sections(path: &Path) -> Result<Vec<(String, u64)>> {
     Ok(out)
 }
 
-/// The crate a demangled symbol belongs to (C code by its prefix).
+/// The crate a demangled symbol belongs to. Symbols without a Rust path are C code: ring's
+/// (prefixed), UniFFI's exported C functions, and otherwise SQLite's (its `static` functions have
+/// no common prefix).
 fn crate_of(symbol: &str) -> String {
-    if symbol.starts_with("sqlite3") {
-        return "[C] SQLite (libsqlite3-sys)".into();
-    }
-    if symbol.contains("ring_core_") || symbol.starts_with("GFp_") {
-        return "ring (C and assembly)".into();
-    }
     let trimmed = symbol.trim_start_matches(['<', '&', '*', '(', '[']);
     let trimmed = trimmed
         .trim_start_matches("dyn ")
         .trim_start_matches("mut ")
         .trim_start_matches("const ");
-    match trimmed.split_once("::") {
-        Some((krate, _)) if !krate.is_empty() && !krate.contains([' ', '<', '>']) => {
-            krate.to_owned()
+    if let Some((krate, _)) = trimmed.split_once("::") {
+        if !krate.is_empty() && !krate.contains([' ', '<', '>']) {
+            return krate.to_owned();
         }
-        _ => "[unattributed]".into(),
+        return "[other Rust]".into();
+    }
+    if symbol.contains("ring_core_") {
+        "ring (C and assembly)".into()
+    } else if symbol.starts_with("uniffi_") || symbol.starts_with("ffi_") {
+        "UniFFI exported C functions".into()
+    } else if symbol.starts_with("rust_")
+        || symbol.starts_with("__rust")
+        || symbol.starts_with("_ZN")
+    {
+        "[other Rust]".into()
+    } else {
+        "[C] SQLite (libsqlite3-sys)".into()
     }
 }
 

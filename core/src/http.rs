@@ -12,9 +12,22 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Builds the shared client. The `ring` provider is installed for rustls unless the host
-/// already installed one.
-pub fn build_client() -> Result<reqwest::Client> {
+/// The process's one client, built on first use. Building it loads the platform's certificate
+/// verifier (on Linux, every file of /etc/ssl/certs: milliseconds), so an `open()` that makes no
+/// request never pays for it, and reopening does not pay again. reqwest clients are cheap to
+/// clone and share their connection pool.
+pub fn shared_client() -> Result<reqwest::Client> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
+    }
+    let client = build_client()?;
+    Ok(CLIENT.get_or_init(|| client).clone())
+}
+
+/// Builds a client. The `ring` provider is installed for rustls unless the host already
+/// installed one.
+fn build_client() -> Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

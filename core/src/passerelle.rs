@@ -33,7 +33,6 @@ pub(crate) struct Shared {
     pub secrets: Secrets,
     pub events: EventBus,
     pub device_id: String,
-    pub http: reqwest::Client,
     pub pos: PosClient,
     pub hubrise: HubriseApi,
     /// Whether the last reload of the POS backend's configuration succeeded.
@@ -87,13 +86,9 @@ impl Passerelle {
             store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
         let active =
             store.write(|tx| configuration::load_or_init_active(tx, &config.initial_settings))?;
-        let http = crate::http::build_client()?;
-        let pos = PosClient::new(http.clone(), endpoints.pos.clone(), &config.pos_client_id)?;
-        let hubrise = HubriseApi::new(
-            http.clone(),
-            &endpoints.hubrise_api.base,
-            config.rate_limits.minute_ms,
-        );
+        // No HTTP client is built here: the first request builds the process's one client.
+        let pos = PosClient::new(endpoints.pos.clone(), &config.pos_client_id)?;
+        let hubrise = HubriseApi::new(&endpoints.hubrise_api.base, config.rate_limits.minute_ms);
         let events = EventBus::start(events).map_err(|e| {
             PasserelleError::internal(format!("cannot start the event thread: {e}"))
         })?;
@@ -104,7 +99,6 @@ impl Passerelle {
             secrets: Secrets::new(secrets),
             events,
             device_id,
-            http,
             pos,
             hubrise,
             backend_status: StatusCell::default(),

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use super::token::HubriseErrorBody;
 use crate::connection::ConnectionNames;
 use crate::error::{PasserelleError, Result};
-use crate::http::{retry_after_secs, transport_error};
+use crate::http::{retry_after_secs, shared_client, transport_error};
 use crate::secrets::Secret;
 
 /// Events and orders per page: HubRise's maximum.
@@ -16,7 +16,6 @@ const PAGE_SIZE: u32 = 100;
 /// A client of HubRise's API for one base URL.
 #[derive(Clone)]
 pub struct HubriseApi {
-    client: reqwest::Client,
     base: String,
     /// Length of HubRise's rate "minute" (60 s; shorter against a scaled sandbox): a 429 without
     /// `Retry-After` waits for the next window, aligned on multiples of it.
@@ -83,9 +82,8 @@ impl Location {
 }
 
 impl HubriseApi {
-    pub fn new(client: reqwest::Client, base: &str, minute_ms: u64) -> Self {
+    pub fn new(base: &str, minute_ms: u64) -> Self {
         Self {
-            client,
             base: base.trim_end_matches('/').to_owned(),
             minute_ms: minute_ms.max(1),
         }
@@ -199,8 +197,7 @@ impl HubriseApi {
     ) -> Result<reqwest::Response> {
         let path_only = path.split('?').next().unwrap_or(path);
         tracing::debug!(target: "passerelle::hubrise", %method, path = path_only, "request");
-        let mut request = self
-            .client
+        let mut request = shared_client()?
             .request(method, format!("{}{path}", self.base))
             .header("X-Access-Token", token.expose());
         if let Some(body) = body {

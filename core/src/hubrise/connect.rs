@@ -12,7 +12,7 @@ use crate::config::{OUT_OF_BAND_REDIRECT_URI, TokenExchange};
 use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection};
 use crate::error::{PasserelleError, Result};
 use crate::events::PasserelleEvent;
-use crate::http::OAuthHttp;
+use crate::http::{OAuthHttp, shared_client};
 use crate::passerelle::Shared;
 use crate::pos::auth;
 use crate::pos::client::BrokerExchange;
@@ -195,7 +195,7 @@ async fn exchange(
         }
         TokenExchange::Direct => {
             let secret = client_secret(shared)?;
-            let http = OAuthHttp::new(shared.http.clone());
+            let http = OAuthHttp::new(shared_client()?);
             let exchange = DirectExchange {
                 oauth_base: &shared.endpoints.hubrise_oauth.base,
                 client_id: &shared.config.client_id,
@@ -391,7 +391,14 @@ async fn revoke(shared: &Shared, row: &ConnectionRow, token: &Secret) -> Result<
         TokenExchange::Direct => {
             let secret = client_secret(shared)?;
             let base = &shared.endpoints.hubrise_oauth.base;
-            oauth::revoke_direct(&shared.http, base, &shared.config.client_id, &secret, token).await
+            oauth::revoke_direct(
+                &shared_client()?,
+                base,
+                &shared.config.client_id,
+                &secret,
+                token,
+            )
+            .await
         }
     }
 }

@@ -17,7 +17,7 @@ use super::session::PosSession;
 use crate::account::PosAccount;
 use crate::config::Endpoint;
 use crate::error::{PasserelleError, Result};
-use crate::http::{OAuthHttp, OAuthTransportError, transport_error};
+use crate::http::{OAuthHttp, OAuthTransportError, shared_client, transport_error};
 use crate::hubrise::oauth::token_status_error;
 use crate::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
 use crate::secrets::Secret;
@@ -73,29 +73,24 @@ pub struct BrokerExchange<'a> {
 /// The POS backend.
 #[derive(Clone)]
 pub struct PosClient {
-    client: reqwest::Client,
     endpoint: Endpoint,
     oauth: PosOAuthClient,
 }
 
 impl PosClient {
-    pub fn new(client: reqwest::Client, endpoint: Endpoint, client_id: &str) -> Result<Self> {
+    pub fn new(endpoint: Endpoint, client_id: &str) -> Result<Self> {
         let token_url = TokenUrl::new(endpoint.join("/oauth/token"))
             .map_err(|e| PasserelleError::internal(format!("POS token URL: {e}")))?;
         // A public client: its id goes in the body, there is no secret.
         let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
             .set_auth_type(AuthType::RequestBody)
             .set_token_uri(token_url);
-        Ok(Self {
-            client,
-            endpoint,
-            oauth,
-        })
+        Ok(Self { endpoint, oauth })
     }
 
     /// Password grant. Wrong credentials and lockout are typed and never retried here.
     pub async fn password_grant(&self, email: &str, password: &Secret) -> Result<PosSession> {
-        let http = OAuthHttp::new(self.client.clone());
+        let http = OAuthHttp::new(shared_client()?);
         let response = self
             .oauth
             .exchange_password(
@@ -110,7 +105,7 @@ impl PosClient {
 
     /// Refresh grant; a refused refresh token means the session is over.
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<PosSession> {
-        let http = OAuthHttp::new(self.client.clone());
+        let http = OAuthHttp::new(shared_client()?);
         let token = RefreshToken::new(refresh_token.expose().to_owned());
         let response = self
             .oauth
@@ -138,7 +133,7 @@ impl PosClient {
     /// The account behind an access token.
     pub async fn me(&self, access_token: &Secret) -> Result<PosAccount> {
         let response = self
-            .authorized(reqwest::Method::GET, "/me", access_token)
+            .authorized(reqwest::Method::GET, "/me", access_token)?
             .send()
             .await;
         let me: Me = json_or_error(response, "POS /me").await?;
@@ -156,7 +151,7 @@ impl PosClient {
         exchange: &BrokerExchange<'_>,
     ) -> Result<HubriseTokenResponse> {
         let response = self
-            .authorized(reqwest::Method::POST, "/hubrise/broker/token", access_token)
+            .authorized(reqwest::Method::POST, "/hubrise/broker/token", access_token)?
             .json(exchange)
             .send()
             .await
@@ -182,7 +177,7 @@ impl PosClient {
         etag: Option<&str>,
     ) -> Result<Option<(BackendConfiguration, Option<String>)>> {
         let mut request =
-            self.authorized(reqwest::Method::GET, "/hubrise/configuration", access_token);
+            self.authorized(reqwest::Method::GET, "/hubrise/configuration", access_token)?;
         if let Some(etag) = etag {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
         }
@@ -208,7 +203,7 @@ impl PosClient {
     ) -> Result<HubriseTokenResponse> {
         let path = format!("/hubrise/connections/{}/token", segment(location_id));
         let response = self
-            .authorized(reqwest::Method::GET, &path, access_token)
+            .authorized(reqwest::Method::GET, &path, access_token)?
             .send()
             .await;
         json_or_error(response, "POS connection token").await
@@ -224,7 +219,7 @@ impl PosClient {
     ) -> Result<()> {
         let path = format!("/hubrise/connections/{}/revoke", segment(location_id));
         let response = self
-            .authorized(reqwest::Method::POST, &path, access_token)
+            .authorized(reqwest::Method::POST, &path, access_token)?
             .json(&serde_json::json!({ "device_id": device_id }))
             .send()
             .await;
@@ -245,11 +240,11 @@ impl PosClient {
         method: reqwest::Method,
         path: &str,
         token: &Secret,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<reqwest::RequestBuilder> {
         tracing::debug!(target: "passerelle::pos", %method, path, "request");
-        self.client
+        Ok(shared_client()?
             .request(method, self.endpoint.join(path))
-            .bearer_auth(token.expose())
+            .bearer_auth(token.expose()))
     }
 }
 

@@ -85,6 +85,8 @@ CREATE TABLE orders (
     updated_at    INTEGER NOT NULL,
     PRIMARY KEY (location_id, id)
 ) STRICT;
+-- The till looks orders up by HubRise's id alone (ids are unique across HubRise).
+CREATE INDEX orders_by_id ON orders (id);
 CREATE INDEX orders_by_time ON orders (created_at_ms DESC);
 CREATE INDEX orders_by_connection_time ON orders (connection_id, created_at_ms DESC);
 CREATE INDEX orders_by_status_time ON orders (status, created_at_ms DESC);

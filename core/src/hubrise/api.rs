@@ -235,12 +235,7 @@ pub fn secs_to_next_window(minute_ms: u64) -> u64 {
 async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> PasserelleError {
     let status = response.status().as_u16();
     let retry_after = retry_after_secs(response.headers());
-    let body: HubriseErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let body = HubriseErrorBody::read(response).await;
     tracing::debug!(target: "passerelle::hubrise", status, error_type = ?body.error_type, "error answer");
     match status {
         401 => PasserelleError::ConnectionRevoked {

@@ -225,12 +225,7 @@ pub async fn revoke_direct(
     if response.status().is_success() {
         return Ok(());
     }
-    let body: HubriseErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let body = HubriseErrorBody::read(response).await;
     Err(token_status_error(status, &body))
 }
 

@@ -108,6 +108,14 @@ pub struct HubriseErrorBody {
 }
 
 impl HubriseErrorBody {
+    /// Reads an error answer's body; one that is not HubRise's JSON (HTML, empty) reads as empty.
+    pub async fn read(response: reqwest::Response) -> Self {
+        let bytes = response.bytes().await.ok();
+        bytes
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
     /// A short, printable reason (HubRise's messages are not secret; they are cut to stay short).
     pub fn reason(&self) -> String {
         let text = self

@@ -124,6 +124,12 @@ pub fn activate(
     active: &ConfigurationSnapshot,
     connection_id: &str,
 ) -> Result<ConfigurationSnapshot> {
+    // Re-checked inside the transaction: a refusal or a reload may have removed it meanwhile.
+    if connections::get(conn, connection_id)?.public.state != ConnectionState::Pending {
+        return Err(crate::error::PasserelleError::InvalidState {
+            reason: "the connection is no longer waiting for a confirmation".into(),
+        });
+    }
     connections::set_state(conn, connection_id, ConnectionState::Active)?;
     let mut next = active.clone();
     next.version += 1;

@@ -94,9 +94,6 @@ pub enum PasserelleError {
     /// The operation is not allowed in the current state (e.g. confirm an active connection).
     #[error("not allowed now: {reason}")]
     InvalidState { reason: String },
-    /// The instance was closed.
-    #[error("this Passerelle instance is closed")]
-    Closed,
     /// A bug: a panic or an invariant broken inside the library. Never a crash of the host.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -133,7 +130,6 @@ impl PasserelleError {
             Self::HubriseApi { .. } => "hubrise_api",
             Self::NotFound { .. } => "not_found",
             Self::InvalidState { .. } => "invalid_state",
-            Self::Closed => "closed",
             Self::Internal { .. } => "internal",
         }
     }

@@ -5,11 +5,12 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+use crate::connection::ConnectionState;
 use crate::error::{PasserelleError, Result};
 use crate::order::{Order, OrderFilter, OrderStatus};
 use crate::passerelle::Shared;
 use crate::store::outbox::{self, Kind};
-use crate::store::{accounts, orders};
+use crate::store::{accounts, connections, orders};
 use crate::sync::iso8601;
 
 /// Orders of the signed-in account (none when signed out).
@@ -66,13 +67,20 @@ pub fn update_status(shared: &Shared, order_id: &str, status: OrderStatus) -> Re
 fn enqueue(shared: &Shared, order_id: &str, patch: &Value, note: Option<&str>) -> Result<String> {
     shared.store.write(|tx| {
         let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
-        let (connection_id, _) =
+        let (_, location_id) =
             orders::locate(tx, &account.account_id, order_id)?.ok_or_else(|| {
                 PasserelleError::NotFound {
                     what: format!("order {order_id}"),
                 }
             })?;
-        outbox::enqueue(tx, &connection_id, order_id, Kind::Till, patch, note)?;
-        Ok(connection_id)
+        // The location's live connection pushes it (after a reconnect, not the one that
+        // brought the order); with none, the change could never reach HubRise: say so now.
+        let connection = connections::find_live_by_location(tx, &account.account_id, &location_id)?
+            .filter(|row| row.public.state == ConnectionState::Active)
+            .ok_or_else(|| PasserelleError::InvalidState {
+                reason: "this order's location is not connected to HubRise".into(),
+            })?;
+        outbox::enqueue(tx, &connection.public.id, order_id, Kind::Till, patch, note)?;
+        Ok(connection.public.id)
     })
 }

@@ -22,8 +22,8 @@ use crate::pos::client::PosClient;
 use crate::pos::configuration::{self as backend, BackendStatus, StatusCell};
 use crate::secrets::{Secret, SecretStore, Secrets};
 use crate::store::{self, Store, accounts, connections, meta};
+use crate::sync::ConnectionRuntime;
 use crate::sync::Engine;
-use crate::sync::limiter::RateLimiter;
 
 /// State shared by the facade and the services.
 pub(crate) struct Shared {
@@ -39,9 +39,10 @@ pub(crate) struct Shared {
     pub backend_status: StatusCell,
     /// Serialises POS session refreshes (refresh tokens rotate).
     pub session_lock: tokio::sync::Mutex<()>,
-    /// Each connection's rate windows. Kept here, not in a worker, so a restarted worker still
-    /// knows what this window has already spent.
-    rate_limiters: std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<RateLimiter>>>>,
+    /// Each connection's rate windows and cycle lock. Kept here, not in a worker, so a restarted
+    /// worker still knows what this window has already spent, and no two cycles of a connection
+    /// ever overlap, whoever started them.
+    connection_runtimes: std::sync::Mutex<HashMap<String, Arc<ConnectionRuntime>>>,
     /// The configuration the engine runs on; replaced only by an apply.
     active: RwLock<ConfigurationSnapshot>,
     /// Serialises applies (restart, immediate mode) so two never interleave.
@@ -103,13 +104,14 @@ impl Passerelle {
             hubrise,
             backend_status: StatusCell::default(),
             session_lock: tokio::sync::Mutex::new(()),
-            rate_limiters: std::sync::Mutex::default(),
+            connection_runtimes: std::sync::Mutex::default(),
             active: RwLock::new(active),
             apply_lock: tokio::sync::Mutex::new(()),
         });
         let passerelle = Self {
             shared,
-            engine: Engine::default(),
+            // `open` is async: the runtime it runs on (the library's, over the FFI) hosts the workers.
+            engine: Engine::new(tokio::runtime::Handle::current()),
         };
         backend::reload(&passerelle.shared).await;
         passerelle.apply_pending().await?;
@@ -142,7 +144,7 @@ impl Passerelle {
     /// stays.
     pub async fn sign_out(&self) -> Result<()> {
         self.engine.stop().await;
-        auth::sign_out(&self.shared)?;
+        auth::sign_out(&self.shared).await?;
         self.account_changed().await
     }
 
@@ -172,7 +174,7 @@ impl Passerelle {
     ) -> Result<HubriseConnection> {
         let connection =
             connect::complete_with_code(&self.shared, Secret::new(code), state).await?;
-        self.changed().await?;
+        self.connected().await?;
         Ok(connection)
     }
 
@@ -268,6 +270,7 @@ impl Passerelle {
     /// the app to apply the changes") and starts sync again, without the app being killed.
     pub async fn restart(&self) -> Result<()> {
         self.engine.stop().await;
+        self.engine.enable(true);
         backend::reload(&self.shared).await;
         let applied = self.apply_pending().await;
         self.engine.start(&self.shared)?;
@@ -332,11 +335,13 @@ impl Passerelle {
 
     /// Starts the sync engine (it starts by itself at `open`).
     pub fn start_sync(&self) -> Result<()> {
+        self.engine.enable(true);
         self.engine.start(&self.shared)
     }
 
     /// Stops the sync engine until `start_sync` or `restart`.
     pub async fn stop_sync(&self) -> Result<()> {
+        self.engine.enable(false);
         self.engine.stop().await;
         Ok(())
     }
@@ -392,8 +397,9 @@ impl Passerelle {
 
     /// A connection was made or renewed: a renewed active one resumes syncing at once.
     async fn connected(&self) -> Result<()> {
-        self.engine.start(&self.shared)?;
-        self.changed().await
+        // After `changed`: in immediate mode it has just made the connection active.
+        self.changed().await?;
+        self.engine.start(&self.shared)
     }
 
     /// Another account's connections must not keep syncing, so a change of account is applied
@@ -458,16 +464,15 @@ impl Shared {
             .map_err(|_| PasserelleError::internal("active configuration lock poisoned"))
     }
 
-    /// The rate windows of a connection.
-    pub fn rate_limiter(&self, connection_id: &str) -> Arc<std::sync::Mutex<RateLimiter>> {
-        let mut limiters = self.rate_limiters.lock().unwrap_or_else(|p| p.into_inner());
-        limiters
+    /// The rate windows and cycle lock of a connection.
+    pub fn connection_runtime(&self, connection_id: &str) -> Arc<ConnectionRuntime> {
+        let mut runtimes = self
+            .connection_runtimes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        runtimes
             .entry(connection_id.to_owned())
-            .or_insert_with(|| {
-                Arc::new(std::sync::Mutex::new(RateLimiter::new(
-                    &self.config.rate_limits,
-                )))
-            })
+            .or_insert_with(|| Arc::new(ConnectionRuntime::new(&self.config.rate_limits)))
             .clone()
     }
 

@@ -287,7 +287,7 @@ fn system_ms(time: std::time::SystemTime) -> i64 {
 /// Decision 7: register the passive callback right after the exchange so events accumulate at
 /// HubRise until the engine starts. A failure is not fatal: the engine registers it again.
 async fn register_callback_early(shared: &Shared, connection_id: &str, token: &Secret) {
-    limiter::acquire(&shared.rate_limiter(connection_id), false).await;
+    limiter::acquire(&shared.connection_runtime(connection_id).limiter, false).await;
     if let Err(err) = shared.hubrise.register_passive_callback(token).await {
         tracing::warn!(target: "passerelle::connect", code = err.code(), "early callback registration failed");
     }
@@ -299,7 +299,7 @@ pub async fn check(shared: &Shared, connection_id: &str) -> Result<HubriseConnec
     let Some(token) = shared.secrets.get(&row.secret_key)? else {
         return record_refusal(shared, &row, "no token on this device").map(|c| c.public);
     };
-    limiter::acquire(&shared.rate_limiter(connection_id), false).await;
+    limiter::acquire(&shared.connection_runtime(connection_id).limiter, false).await;
     match shared.hubrise.location(&token).await {
         Ok(location) => {
             shared.store.write(|tx| {
@@ -353,6 +353,10 @@ pub async fn disconnect(shared: &Shared, connection_id: &str) -> Result<Disconne
             reason: "the connection is already disconnected".into(),
         });
     }
+    // Removing first: a cycle that starts from now on sees it and does not run.
+    shared
+        .store
+        .write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removing))?;
     let revoke_failure = match shared.secrets.get(&row.secret_key)? {
         Some(token) => revoke(shared, &row, &token)
             .await
@@ -361,9 +365,6 @@ pub async fn disconnect(shared: &Shared, connection_id: &str) -> Result<Disconne
         None => Some("no token on this device".into()),
     };
     shared.secrets.delete(&row.secret_key)?;
-    shared
-        .store
-        .write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removing))?;
     let connection = shared
         .store
         .read(|c| connections::get(c, connection_id))?

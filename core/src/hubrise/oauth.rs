@@ -274,10 +274,23 @@ pub fn token_error(
 }
 
 /// The typed error for a token endpoint's error status and body.
+///
+/// The server's message is left out: the request carried the code, the verifier and the client
+/// secret, and an error must never echo them. Only HubRise's error type is kept.
 pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> PasserelleError {
+    let error_type = body
+        .error_type
+        .clone()
+        .or_else(|| body.error.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let error_type: String = error_type
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
     match status {
         400 | 404 => PasserelleError::InvalidGrant {
-            reason: body.reason(),
+            reason: format!("the code is expired, used or unknown ({error_type})"),
         },
         401 => PasserelleError::InvalidClient,
         429 => PasserelleError::RateLimited {
@@ -285,8 +298,8 @@ pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> PasserelleErr
         },
         _ => PasserelleError::HubriseApi {
             status,
-            error_type: body.error_type.clone().unwrap_or_else(|| "unknown".into()),
-            message: body.reason(),
+            error_type,
+            message: "the token endpoint refused the request".into(),
         },
     }
 }

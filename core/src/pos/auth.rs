@@ -38,7 +38,9 @@ async fn adopt_session(shared: &Shared, session: PosSession) -> Result<PosAccoun
 
 /// Removes the current account's secrets (POS session, HubRise tokens); its data stays, scoped
 /// to it, for when it signs in again.
-pub fn sign_out(shared: &Shared) -> Result<()> {
+pub async fn sign_out(shared: &Shared) -> Result<()> {
+    // Not while a refresh is on its way: it would save the session back after we deleted it.
+    let _guard = shared.session_lock.lock().await;
     let Some(account) = shared.store.read(accounts::current)? else {
         return Ok(());
     };

@@ -176,9 +176,11 @@ pub fn record_failure(
     reason: &str,
     reconnect_needed: bool,
 ) -> Result<()> {
+    // A refused token takes its callback with it: it is registered again after the reconnect.
     conn.execute(
         "UPDATE connections SET last_failed_at = ?2, last_failed_reason = ?3,
-             reconnect_needed = max(reconnect_needed, ?4), updated_at = ?2
+             reconnect_needed = max(reconnect_needed, ?4),
+             callback_registered = callback_registered AND NOT ?4, updated_at = ?2
          WHERE id = ?1",
         params![id, now_ms(), reason, reconnect_needed],
     )?;
@@ -233,6 +235,13 @@ pub fn promote_pending(conn: &Connection, pos_account_id: &str) -> Result<usize>
 
 /// Restart-to-apply: disconnected connections leave the list. Returns how many.
 pub fn finish_removals(conn: &Connection, pos_account_id: &str) -> Result<usize> {
+    // Their unsent changes can never reach HubRise now: closed, with why.
+    conn.execute(
+        "UPDATE outbox SET finished_at = ?2, outcome = 'dropped', last_error = 'disconnected'
+         WHERE finished_at IS NULL AND connection_id IN (
+             SELECT id FROM connections WHERE pos_account_id = ?1 AND state = 'removing')",
+        params![pos_account_id, now_ms()],
+    )?;
     Ok(conn.execute(
         "UPDATE connections SET state = 'removed', updated_at = ?2
          WHERE pos_account_id = ?1 AND state = 'removing'",

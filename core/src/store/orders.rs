@@ -67,9 +67,10 @@ pub fn upsert(
         Some(old) if old == text => Ok(Stored::Unchanged),
         Some(_) => {
             conn.execute(
-                "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7
+                "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
+                     connection_id = ?8
                  WHERE location_id = ?1 AND id = ?2",
-                params![location_id, head.id, head.status, head.service_type, head.total, text, now],
+                params![location_id, head.id, head.status, head.service_type, head.total, text, now, connection_id],
             )?;
             Ok(Stored::Changed)
         }

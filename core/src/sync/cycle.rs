@@ -12,6 +12,7 @@ use super::backoff;
 use super::limiter::{self, RateLimiter};
 use std::sync::Arc;
 
+use crate::connection::ConnectionState;
 use crate::error::{PasserelleError, Result};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
@@ -24,13 +25,26 @@ use crate::store::now_ms;
 use crate::store::orders::{self, Stored};
 use crate::store::outbox::{self, Kind};
 
-/// Sync state of one connection, shared by its worker and `sync_now`.
+/// What outlives a connection's workers: its rate windows and the lock held for a whole cycle,
+/// so two cycles of one connection never interleave (worker, `sync_now`, a restarted worker).
+pub struct ConnectionRuntime {
+    pub limiter: std::sync::Mutex<RateLimiter>,
+    cycle: Mutex<()>,
+}
+
+impl ConnectionRuntime {
+    pub fn new(limits: &crate::config::RateLimits) -> Self {
+        Self {
+            limiter: std::sync::Mutex::new(RateLimiter::new(limits)),
+            cycle: Mutex::new(()),
+        }
+    }
+}
+
+/// Sync of one connection, shared by its worker and `sync_now`.
 pub struct ConnectionSync {
     pub connection_id: String,
-    /// Held for a whole cycle: two cycles of one connection never interleave.
-    cycle: Mutex<()>,
-    /// The connection's rate windows; outlives workers (see `Shared::rate_limiter`).
-    limiter: Arc<std::sync::Mutex<RateLimiter>>,
+    runtime: Arc<ConnectionRuntime>,
 }
 
 /// What a cycle did.
@@ -44,18 +58,22 @@ pub struct CycleReport {
 impl ConnectionSync {
     pub fn new(connection_id: String, shared: &Shared) -> Self {
         Self {
-            limiter: shared.rate_limiter(&connection_id),
+            runtime: shared.connection_runtime(&connection_id),
             connection_id,
-            cycle: Mutex::new(()),
         }
     }
 
-    /// Runs one cycle. Errors stop the cycle where it is; everything done so far is kept.
-    pub async fn run(&self, shared: &Shared) -> Result<CycleReport> {
-        let _cycle = self.cycle.lock().await;
+    /// Runs one cycle; `None` when the connection no longer syncs (disconnected, removed, waiting
+    /// for a reconnect), checked under the cycle lock. Errors stop the cycle where it is;
+    /// everything done so far is kept.
+    pub async fn run(&self, shared: &Shared) -> Result<Option<CycleReport>> {
+        let _cycle = self.runtime.cycle.lock().await;
         let row = shared
             .store
             .read(|c| connections::get(c, &self.connection_id))?;
+        if row.public.state != ConnectionState::Active || row.public.reconnect_needed {
+            return Ok(None);
+        }
         let token = shared.secrets.get(&row.secret_key)?.ok_or_else(|| {
             PasserelleError::ConnectionRevoked {
                 reason: "no token on this device".into(),
@@ -69,18 +87,19 @@ impl ConnectionSync {
         };
         let mut report = CycleReport::default();
         cx.ensure_callback().await?;
-        cx.catch_up(&mut report).await?;
         cx.drain_events(&mut report).await?;
         cx.push_outbox(&mut report).await?;
+        // Last: a heavy query that must not hold up the events and the outbox if it fails.
+        cx.catch_up(&mut report).await?;
         shared
             .store
             .write(|tx| connections::record_success(tx, &self.connection_id))?;
-        Ok(report)
+        Ok(Some(report))
     }
 
     /// Waits until the rate windows allow one more request.
     async fn ready(&self, heavy: bool) {
-        limiter::acquire(&self.limiter, heavy).await;
+        limiter::acquire(&self.runtime.limiter, heavy).await;
     }
 }
 
@@ -140,7 +159,10 @@ impl Cycle<'_> {
                 .orders_after(self.token, &after, cursor.as_deref())
                 .await?;
             for json in &page.items {
-                let stored = self.shared.store.write(|tx| self.store_order(tx, json))?;
+                let stored = self
+                    .shared
+                    .store
+                    .write(|tx| self.store_order_or_skip(tx, json, "catch-up"))?;
                 self.announce(stored, json, report)?;
             }
             match page.next_cursor {
@@ -334,9 +356,10 @@ impl Cycle<'_> {
             .patch_order(self.token, &entry.order_id, &entry.patch)
             .await?;
         failpoint::hit("outbox.after_push");
+        // HubRise has the change: from here on nothing may turn it into a "dropped" conflict.
         let stored = self.shared.store.write(|tx| {
             outbox::finish(tx, entry.seq, None)?;
-            orders::upsert(tx, self.id(), self.location(), &json)
+            self.store_order_or_skip(tx, &json, "the PATCH answer")
         })?;
         self.announce(stored, &json, &mut CycleReport::default())?;
         Ok(true)

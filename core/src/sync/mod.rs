@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use cycle::ConnectionSync;
-pub use cycle::{CycleReport, iso8601};
+pub use cycle::{ConnectionRuntime, CycleReport, iso8601};
 
 use crate::connection::ConnectionState;
 use crate::error::{PasserelleError, Result};
@@ -28,34 +28,58 @@ use crate::store::connections;
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 struct Worker {
-    sync: Arc<ConnectionSync>,
     wake: Arc<Notify>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 /// The running workers.
-#[derive(Default)]
 pub struct Engine {
     workers: std::sync::Mutex<HashMap<String, Worker>>,
     paused: Arc<AtomicBool>,
+    /// Off after `stop_sync` until `start_sync`, `restart` or the next `open`: nothing else
+    /// (a `sync_now`, a reconnect) turns the workers back on.
+    enabled: AtomicBool,
+    /// The runtime workers run on, taken at `open` (an async call): `start_sync` is a
+    /// synchronous export called from a host thread that has none.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("paused", &self.paused.load(Ordering::Relaxed))
+            .field("enabled", &self.enabled.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 impl Engine {
+    /// An engine whose workers run on `runtime`.
+    pub fn new(runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            workers: std::sync::Mutex::default(),
+            paused: Arc::default(),
+            enabled: AtomicBool::new(true),
+            runtime,
+        }
+    }
+
     fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Worker>> {
         self.workers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a worker for each active connection of the active configuration that has none.
+    /// Turns the engine on or off for `start`; off does not stop running workers.
+    pub fn enable(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Starts a worker for each active connection of the active configuration that has none,
+    /// unless the engine is off.
     pub fn start(&self, shared: &Arc<Shared>) -> Result<()> {
+        if !self.enabled.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let active = shared.active()?;
         let mut workers = self.workers();
         for id in active.connection_ids {
@@ -68,7 +92,7 @@ impl Engine {
             let sync = Arc::new(ConnectionSync::new(id.clone(), shared));
             let wake = Arc::new(Notify::new());
             let (stop, stopped) = watch::channel(false);
-            let task = tokio::spawn(run_worker(
+            let task = self.runtime.spawn(run_worker(
                 shared.clone(),
                 sync.clone(),
                 wake.clone(),
@@ -79,7 +103,6 @@ impl Engine {
             workers.insert(
                 id,
                 Worker {
-                    sync,
                     wake,
                     stop,
                     task,
@@ -89,35 +112,38 @@ impl Engine {
         Ok(())
     }
 
-    /// Stops every worker (for a restart, `stop_sync` or shutdown).
+    /// Stops every worker (for a restart, `stop_sync` or shutdown), all at once.
     pub async fn stop(&self) {
         let workers: Vec<Worker> = self.workers().drain().map(|(_, w)| w).collect();
-        for worker in workers {
-            finish(worker).await;
-        }
+        finish(workers).await;
     }
 
     /// Stops one connection's worker at once (disconnect, decision 4).
     pub async fn stop_connection(&self, connection_id: &str) {
         let worker = self.workers().remove(connection_id);
-        if let Some(worker) = worker {
-            finish(worker).await;
-        }
+        finish(worker.into_iter().collect()).await;
     }
 
-    /// Runs one cycle of every running connection now, and reports the first failure.
+    /// Runs one cycle of every active connection now, whether or not its worker runs (an
+    /// explicit request), and reports the first failure. Cycles never overlap a worker's: they
+    /// share the connection's cycle lock.
     pub async fn sync_now(&self, shared: &Shared) -> Result<CycleReport> {
-        let syncs: Vec<Arc<ConnectionSync>> =
-            self.workers().values().map(|w| w.sync.clone()).collect();
+        let syncs: Vec<ConnectionSync> = shared
+            .active()?
+            .connection_ids
+            .into_iter()
+            .map(|id| ConnectionSync::new(id, shared))
+            .collect();
         let mut total = CycleReport::default();
         let mut first_error = None;
         for sync in syncs {
             match sync.run(shared).await {
-                Ok(report) => {
+                Ok(Some(report)) => {
                     total.received += report.received;
                     total.updated += report.updated;
                     total.pushed += report.pushed;
                 }
+                Ok(None) => self.stop_connection(&sync.connection_id).await,
                 Err(err) => {
                     if !handle_failure(shared, &sync.connection_id, &err)? {
                         self.stop_connection(&sync.connection_id).await;
@@ -165,11 +191,16 @@ impl Drop for Engine {
     }
 }
 
-async fn finish(worker: Worker) {
-    let _ = worker.stop.send(true);
-    let mut task = worker.task;
-    if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
-        task.abort();
+/// Signals every worker first, so they stop together, then waits for each (bounded).
+async fn finish(workers: Vec<Worker>) {
+    for worker in &workers {
+        let _ = worker.stop.send(true);
+    }
+    for worker in workers {
+        let mut task = worker.task;
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+            task.abort();
+        }
     }
 }
 
@@ -199,11 +230,17 @@ async fn run_worker(
             delay = interval;
             continue;
         }
-        delay = match sync.run(&shared).await {
-            Ok(_) => {
+        // A stop cancels a cycle at its next await: safe, as no transaction spans an await.
+        let result = tokio::select! {
+            result = sync.run(&shared) => result,
+            _ = stopped.changed() => return,
+        };
+        delay = match result {
+            Ok(Some(_)) => {
                 failures = 0;
                 interval
             }
+            Ok(None) => return,
             Err(err) => {
                 if !matches!(handle_failure(&shared, &sync.connection_id, &err), Ok(true)) {
                     return;
@@ -236,7 +273,11 @@ fn handle_failure(shared: &Shared, connection_id: &str, err: &PasserelleError) -
     match err {
         PasserelleError::ConnectionRevoked { reason } => {
             let row = shared.store.read(|c| connections::get(c, connection_id))?;
-            connect::record_refusal(shared, &row, reason)?;
+            // A connection being removed (disconnected here or off the device) expects its
+            // token to be refused: that is no reason to ask for a reconnect.
+            if row.public.state == ConnectionState::Active {
+                connect::record_refusal(shared, &row, reason)?;
+            }
             Ok(false)
         }
         PasserelleError::RateLimited { .. } => Ok(true),

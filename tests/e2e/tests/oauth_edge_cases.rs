@@ -56,8 +56,12 @@ async fn token_endpoint_oddities_are_typed_errors() {
     assert_eq!(
         err,
         PasserelleError::InvalidGrant {
-            reason: "The code has expired".into()
+            reason: "the code is expired, used or unknown (invalid_grant)".into()
         }
+    );
+    assert!(
+        !err.to_string().contains("The code has expired"),
+        "the server's text is not echoed"
     );
     assert_eq!(
         exchange_against(&world, 401, json, r#"{"message":"bad client"}"#).await,

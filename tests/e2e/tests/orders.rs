@@ -282,3 +282,40 @@ async fn orders_page_and_filter_by_time() {
     };
     assert!(app.orders(before).unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_sync_works_from_a_host_thread_without_a_runtime() {
+    let world = World::start().await;
+    let (app, _) = world.open_signed_in().await;
+    world.connect_active(&app, &world.location_ids()[0]).await;
+    app.stop_sync().await.unwrap();
+    assert!(app.syncing_connections().unwrap().is_empty());
+    // As Swift calls it: a synchronous export on a thread that has no tokio runtime.
+    std::thread::scope(|s| s.spawn(|| app.start_sync()).join().unwrap()).unwrap();
+    assert_eq!(app.syncing_connections().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn changes_to_older_orders_go_through_the_location_s_new_connection() {
+    let world = World::start().await;
+    let (app, _) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    let first = world.connect_active(&app, &location).await;
+    let order_id = world.place_order(&location, "Marie").await;
+    app.sync_now().await.unwrap();
+    app.disconnect(&first).await.unwrap();
+    app.restart().await.unwrap();
+    let err = app.accept(&order_id, None).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "invalid_state",
+        "not connected: said at once, not queued forever"
+    );
+
+    let second = world.connect_active(&app, &location).await;
+    assert_ne!(second, first);
+    app.accept(&order_id, None).await.unwrap();
+    app.sync_now().await.unwrap();
+    assert_eq!(world.hubrise_status(&location, &order_id).await, "accepted");
+    assert_eq!(app.order(&order_id).unwrap().unwrap().pending_status, None);
+}

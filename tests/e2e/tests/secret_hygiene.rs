@@ -57,6 +57,8 @@ async fn no_secret_in_logs_database_or_errors() {
     app.accept(&order_id, None).await.unwrap();
     app.sync_now().await.unwrap();
 
+    // Only sync_now meets the block (not the background worker), so its error is collected.
+    app.stop_sync().await.unwrap();
     world
         .sandbox
         .admin()

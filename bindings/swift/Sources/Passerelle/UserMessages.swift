@@ -509,16 +509,6 @@ public enum PasserelleMessages: Sendable {
                 "This action is not possible right now.",
                 "Refresh the screen; if a banner offers it, restart to apply the changes."),
         ],
-        "closed": [
-            .french: entry(
-                "Passerelle arrêté",
-                "Passerelle est arrêté sur cet iPad.",
-                "Fermez complètement l’application, puis rouvrez-la."),
-            .english: entry(
-                "Passerelle stopped",
-                "Passerelle has stopped on this iPad.",
-                "Close the app completely, then open it again."),
-        ],
         "internal": [
             .french: entry(
                 "Erreur inattendue",

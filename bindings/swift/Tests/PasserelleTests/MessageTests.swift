@@ -19,7 +19,7 @@ final class MessageTests: XCTestCase {
         .StateUnknown, .StateReplayed, .StateMismatch, .FlowExpired, .AccessDenied, .CodeMissing,
         .InvalidGrant(reason: "expired"), .InvalidClient, .ConnectionRevoked(reason: "The connection has been blocked"),
         .RateLimited(retryAfterSecs: 30), .HubriseApi(status: 500, errorType: "server_error", message: "boom"),
-        .NotFound(what: "order"), .InvalidState(reason: "active"), .Closed, .Internal(reason: "panic"),
+        .NotFound(what: "order"), .InvalidState(reason: "active"), .Internal(reason: "panic"),
     ]
 
     private static func caseIndex(_ error: PasserelleError) -> Int {
@@ -51,13 +51,12 @@ final class MessageTests: XCTestCase {
         case .HubriseApi: 24
         case .NotFound: 25
         case .InvalidState: 26
-        case .Closed: 27
-        case .Internal: 28
+        case .Internal: 27
         }
     }
 
     func testTheListHoldsEveryCaseOnce() {
-        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...28))
+        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...27))
         XCTAssertEqual(Self.everyError.count, 29)
     }
 

@@ -3903,10 +3903,6 @@ enum PasserelleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case InvalidState(reason: String
     )
     /**
-     * The instance was closed.
-     */
-    case Closed
-    /**
      * A bug: a panic or an invariant broken inside the library. Never a crash of the host.
      */
     case Internal(reason: String
@@ -4005,8 +4001,7 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
         case 27: return .InvalidState(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .Closed
-        case 29: return .Internal(
+        case 28: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4151,12 +4146,8 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Closed:
-            writeInt(&buf, Int32(28))
-        
-        
         case let .Internal(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         }

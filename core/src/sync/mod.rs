@@ -100,14 +100,7 @@ impl Engine {
                 self.paused.clone(),
             ));
             tracing::debug!(target: "passerelle::sync", connection = %id, "worker started");
-            workers.insert(
-                id,
-                Worker {
-                    wake,
-                    stop,
-                    task,
-                },
-            );
+            workers.insert(id, Worker { wake, stop, task });
         }
         Ok(())
     }

@@ -47,6 +47,11 @@ impl FileKeychain {
         self.lock().len()
     }
 
+    /// Whether an item's key mentions `fragment` (a connection id: is its token here?).
+    pub fn has_key_containing(&self, fragment: &str) -> bool {
+        self.lock().keys().any(|k| k.contains(fragment))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
         self.values.lock().unwrap_or_else(|p| p.into_inner())
     }

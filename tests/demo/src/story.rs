@@ -5,6 +5,10 @@
 //! The story works on a fresh data directory and on one left by an earlier run: the sandbox
 //! keeps its state in memory, so on a second run HubRise and the POS backend start afresh while
 //! the iPad's database (and its demo keychain) are restored.
+//!
+//! Connections are made both ways the seeds make them: on the iPad (HubRise's consent page in
+//! the system browser), and off the iPad (the POS vendor's web back office, then "restart the app
+//! on your iPad to apply the changes" and the host's confirmation; issue 10, decisions 1–3).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -13,10 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use passerelle_core::{
-    ConnectionState, DATABASE_FILE, EventListener, HubriseAuthorization, HubriseConnection,
-    HubriseConnectionOptions, Order, OrderFilter, OrderStatus, Passerelle, PasserelleConfig,
-    PasserelleError, PasserelleEvent, Settings,
+    ConnectionOrigin, ConnectionState, DATABASE_FILE, EventListener, HubriseAuthorization,
+    HubriseConnection, HubriseConnectionOptions, Order, OrderFilter, OrderStatus, Passerelle,
+    PasserelleConfig, PasserelleError, PasserelleEvent, Settings,
 };
+use passerelle_sandbox::back_office_client;
 use passerelle_sandbox::consent::{self, ConsentChoice, ConsentError};
 use passerelle_sandbox::{Sandbox, SandboxError, SandboxOptions, SeedLocation};
 
@@ -257,7 +262,7 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
         )
         .await?;
     let previous = dir.join(DATABASE_FILE).exists();
-    let (app, events) = steps
+    let (app, events, keychain) = steps
         .run(
             "Open Passerelle (the app starts on the iPad)",
             open_app(ui, &sandbox, dir, previous),
@@ -268,6 +273,7 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
         sandbox,
         app,
         events,
+        keychain,
     };
     if previous {
         steps
@@ -319,7 +325,9 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
     steps
         .run("A second location: Lyon", story.second_location(&lyon))
         .await?;
-    // Room for the off-device connect (POS back office, then `confirm_connection`).
+    // Both of Bella Pizza's locations are connected on this iPad now, and a back-office connect
+    // of a location the iPad already lists changes nothing but its names: the off-device
+    // connect comes once Paris has left the list (after the restart below).
 
     let mark = steps
         .run(
@@ -343,6 +351,38 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
         .run(
             "Restart",
             story.final_restart(&paris_connection, &lyon, &order_id),
+        )
+        .await?;
+
+    // The seeds' own way (issue 10): connected off the iPad, applied by a restart, confirmed.
+    steps
+        .run(
+            "Paris connected again, in the POS vendor's web back office",
+            story.connect_on_the_web(&paris),
+        )
+        .await?;
+    let off_device = steps
+        .run(
+            "Restart the app on the iPad to apply the changes",
+            story.off_device_pending(&paris),
+        )
+        .await?;
+    steps
+        .run(
+            "The restaurant confirms it on the iPad",
+            story.confirm(&off_device),
+        )
+        .await?;
+    let (second_order, mark) = steps
+        .run(
+            "Another order for Paris, from another app",
+            story.place_order(&paris),
+        )
+        .await?;
+    steps
+        .run(
+            "It arrives at the till",
+            story.order_arrives(&second_order, &paris, mark),
         )
         .await?;
 
@@ -395,14 +435,14 @@ async fn open_app(
     sandbox: &Sandbox,
     dir: &Path,
     previous: bool,
-) -> StepResult<(Passerelle, Arc<Recorder>)> {
+) -> StepResult<(Passerelle, Arc<Recorder>, Arc<FileKeychain>)> {
     ui.detail(&format!("data directory {}", dir.display()));
     std::fs::create_dir_all(dir)
         .map_err(|e| DemoError::new(format!("cannot create {}: {e}", dir.display())))?;
     let keychain = Arc::new(FileKeychain::open(dir).map_err(DemoError)?);
     let kept = keychain.len();
     let events = Arc::new(Recorder::default());
-    let app = Passerelle::open(config_for(sandbox, dir), keychain, events.clone()).await?;
+    let app = Passerelle::open(config_for(sandbox, dir), keychain.clone(), events.clone()).await?;
     ui.say(&format!(
         "Device id sent to HubRise: {} (per install, kept).",
         app.device_id()?
@@ -422,7 +462,7 @@ async fn open_app(
         ));
         "new database created".to_owned()
     };
-    Ok(((app, events), summary))
+    Ok(((app, events, keychain), summary))
 }
 
 struct Story {
@@ -430,6 +470,8 @@ struct Story {
     sandbox: Sandbox,
     app: Passerelle,
     events: Arc<Recorder>,
+    /// The host's secret store, to show when a token reaches it.
+    keychain: Arc<FileKeychain>,
 }
 
 impl Story {
@@ -714,29 +756,22 @@ impl Story {
             "HubRise refused the new token: {:?}",
             checked.last_failed_reason
         );
-        let pair = |name: &Option<String>, id: &Option<String>| {
-            format!(
-                "{} ({})",
-                name.as_deref().unwrap_or("?"),
-                id.as_deref().unwrap_or("?")
-            )
-        };
         ui.say("What the app shows (checked live with GET /location):");
         ui.say(&format!(
             "  Account        {}",
-            pair(&checked.account_name, &checked.account_id)
+            name_and_id(&checked.account_name, &checked.account_id)
         ));
         ui.say(&format!(
             "  Location       {}",
-            pair(&checked.location_name, &Some(checked.location_id.clone()))
+            name_and_id(&checked.location_name, &Some(checked.location_id.clone()))
         ));
         ui.say(&format!(
             "  Catalog        {}",
-            pair(&checked.catalog_name, &checked.catalog_id)
+            name_and_id(&checked.catalog_name, &checked.catalog_id)
         ));
         ui.say(&format!(
             "  Customer list  {}",
-            pair(&checked.customer_list_name, &checked.customer_list_id)
+            name_and_id(&checked.customer_list_name, &checked.customer_list_id)
         ));
         ui.detail(&format!(
             "connection {}  app instance {}  origin {:?}",
@@ -756,7 +791,7 @@ impl Story {
             (),
             format!(
                 "{} active, sync running",
-                pair(&checked.location_name, &Some(checked.location_id.clone()))
+                name_and_id(&checked.location_name, &Some(checked.location_id.clone()))
             ),
         ))
     }
@@ -1077,6 +1112,215 @@ impl Story {
         Ok(((), "removing, restart required".into()))
     }
 
+    /// Issue 10: off the iPad, in the POS vendor's web back office, with the POS credentials.
+    async fn connect_on_the_web(&self, location: &SeedLocation) -> StepResult<()> {
+        let ui = self.ui;
+        let seed = self.sandbox.seed();
+        let pos = seed.pos_account();
+        ensure!(
+            self.live_at(&location.id)?.is_none(),
+            "{} is still in the app's list",
+            location.name
+        );
+        ui.say(&format!(
+            "Bella Pizza wants {} back. This time the manager connects it off the iPad, as in \
+             the seeds",
+            location.name
+        ));
+        ui.say("(Delivera for Popina): in the POS vendor's web back office, on a computer.");
+        ui.detail(&format!("{}/backoffice", self.sandbox.pos_url()));
+        ui.say(&format!(
+            "Signs in with the POS account's credentials, the same as the app's: {} / {}",
+            pos.email,
+            "•".repeat(pos.password.chars().count())
+        ));
+        let (choice, catalog, list) = self.choice(location);
+        ui.say(&format!(
+            "Clicks Connect; on HubRise's consent page signs in as {}, chooses {} ({}), catalog \
+             {catalog}, customer list {list}, Allow.",
+            choice.email, location.name, location.id
+        ));
+        let pos_url = self.sandbox.pos_url();
+        ui.wait(
+            "in the web back office and on HubRise's consent page",
+            back_office_client::connect_on_the_web(&pos_url, &pos.email, &pos.password, &choice),
+        )
+        .await?;
+        // What the back office lists: the configuration the POS backend keeps for the account.
+        let recorded = self.sandbox.admin().pos_connections(&pos.account_id).await;
+        let entry = recorded
+            .iter()
+            .find(|c| {
+                c["location_id"] == location.id.as_str()
+                    && c["origin"] == "web"
+                    && c["state"] == "active"
+            })
+            .ok_or_else(|| {
+                DemoError::new(format!(
+                    "the POS backend has no web connection for {}",
+                    location.name
+                ))
+            })?;
+        ui.say("Back on the back office, the POS backend has recorded the connection:");
+        ui.say(&format!(
+            "  {} of {}, catalog {}, customer list {}",
+            name_and_id(&field(entry, "location_name"), &field(entry, "location_id")),
+            name_and_id(&field(entry, "account_name"), &field(entry, "account_id")),
+            name_and_id(&field(entry, "catalog_name"), &field(entry, "catalog_id")),
+            name_and_id(
+                &field(entry, "customer_list_name"),
+                &field(entry, "customer_list_id")
+            ),
+        ));
+        ui.say("(The backend exchanged HubRise's code itself: the client secret never leaves it.)");
+        ensure!(
+            self.live_at(&location.id)?.is_none(),
+            "the app lists {} before any restart",
+            location.name
+        );
+        ui.say("The iPad knows nothing of it yet: the app's list is unchanged.");
+        Ok((
+            (),
+            format!(
+                "{} recorded by the POS backend; not on the iPad yet",
+                location.name
+            ),
+        ))
+    }
+
+    /// "Restart the app on your iPad to apply the changes": the reload brings the connection
+    /// made off the iPad, pending until the host confirms it (decisions 1 and 3).
+    async fn off_device_pending(&self, location: &SeedLocation) -> StepResult<HubriseConnection> {
+        let ui = self.ui;
+        ui.say(
+            "The restaurant restarts the app. Passerelle reloads the POS backend's configuration",
+        );
+        ui.say("and finds a connection this iPad did not make.");
+        self.app.restart().await?;
+        let backend = self.app.backend_status()?;
+        ensure!(
+            backend.reachable,
+            "the POS backend's configuration was not reloaded: {}",
+            backend.last_error.as_deref().unwrap_or("no reason")
+        );
+        let connection = self.live_at(&location.id)?.ok_or_else(|| {
+            DemoError::new(format!(
+                "{} is not in the app's list after the restart",
+                location.name
+            ))
+        })?;
+        ensure!(
+            connection.state == ConnectionState::Pending && connection.needs_confirmation,
+            "{} is {:?} (needs confirmation: {}), not pending a confirmation",
+            location.name,
+            connection.state,
+            connection.needs_confirmation
+        );
+        ensure!(
+            connection.origin == ConnectionOrigin::PosBackOffice,
+            "its origin is {:?}, not the POS back office",
+            connection.origin
+        );
+        ensure!(
+            connection.account_name.is_some()
+                && connection.location_name.is_some()
+                && connection.catalog_name.is_some()
+                && connection.customer_list_name.is_some(),
+            "its names are missing: {}",
+            describe_connection(&connection)
+        );
+        ensure!(
+            !self.keychain.has_key_containing(&connection.id),
+            "its token reached the keychain before the confirmation"
+        );
+        ensure!(
+            !self.app.syncing_connections()?.contains(&connection.id),
+            "it syncs before the confirmation"
+        );
+        ensure!(
+            !self.app.restart_required()?,
+            "another restart is asked for: it waits for the host, not for a restart"
+        );
+        ui.say("The app shows it pending, with its names, and asks the restaurant to confirm:");
+        ui.say("  Made in        the POS vendor's web back office");
+        ui.say(&format!(
+            "  Account        {}",
+            name_and_id(&connection.account_name, &connection.account_id)
+        ));
+        ui.say(&format!(
+            "  Location       {}",
+            name_and_id(
+                &connection.location_name,
+                &Some(connection.location_id.clone())
+            )
+        ));
+        ui.say(&format!(
+            "  Catalog        {}",
+            name_and_id(&connection.catalog_name, &connection.catalog_id)
+        ));
+        ui.say(&format!(
+            "  Customer list  {}",
+            name_and_id(&connection.customer_list_name, &connection.customer_list_id)
+        ));
+        ui.say("No token on the iPad and no sync until then: a connection someone else made never");
+        ui.say("routes orders to this till silently.");
+        Ok((
+            connection,
+            format!(
+                "{} pending, needs confirmation (POS back office)",
+                location.name
+            ),
+        ))
+    }
+
+    async fn confirm(&self, connection: &HubriseConnection) -> StepResult<()> {
+        let ui = self.ui;
+        let name = connection
+            .location_name
+            .clone()
+            .unwrap_or_else(|| connection.location_id.clone());
+        ui.say(&format!(
+            "The restaurant checks the names and taps Confirm for {name}."
+        ));
+        let confirmed = self.app.confirm_connection(&connection.id).await?;
+        ensure!(
+            confirmed.state == ConnectionState::Active && !confirmed.needs_confirmation,
+            "{name} is {:?} (needs confirmation: {}) after the confirmation",
+            confirmed.state,
+            confirmed.needs_confirmation
+        );
+        ensure!(
+            self.keychain.has_key_containing(&connection.id),
+            "no token in the keychain after the confirmation"
+        );
+        ui.say(
+            "Passerelle fetched its token from the POS backend, as the signed-in device of this",
+        );
+        ui.say("POS account, and put it in the keychain.");
+        let checked = self.app.check_connection(&connection.id).await?;
+        ensure!(
+            !checked.reconnect_needed,
+            "HubRise refused its token: {:?}",
+            checked.last_failed_reason
+        );
+        ensure!(
+            self.app.syncing_connections()?.contains(&connection.id),
+            "the sync engine is not running for it"
+        );
+        ensure!(
+            !self.app.restart_required()?,
+            "a restart is still required after the confirmation"
+        );
+        ui.say(
+            "Active at once, without another restart; HubRise accepts its token (GET /location)",
+        );
+        ui.say("and the sync runs.");
+        for c in &self.app.connections()? {
+            ui.say(&format!("  • {}", describe_connection(c)));
+        }
+        Ok(((), format!("{name} active, sync running")))
+    }
+
     async fn final_restart(
         &self,
         removed: &HubriseConnection,
@@ -1157,8 +1401,23 @@ fn sample_order() -> serde_json::Value {
     })
 }
 
+/// `Paris (3r4s3-1)`.
+fn name_and_id(name: &Option<String>, id: &Option<String>) -> String {
+    format!(
+        "{} ({})",
+        name.as_deref().unwrap_or("?"),
+        id.as_deref().unwrap_or("?")
+    )
+}
+
+/// A field of the POS backend's JSON, or `?`.
+fn field(value: &serde_json::Value, key: &str) -> Option<String> {
+    value[key].as_str().map(str::to_owned)
+}
+
 fn describe_connection(c: &HubriseConnection) -> String {
     let state = match c.state {
+        ConnectionState::Pending if c.needs_confirmation => "pending, to confirm or refuse",
         ConnectionState::Pending => "pending (restart to apply)",
         ConnectionState::Active if c.reconnect_needed => "active, reconnect needed",
         ConnectionState::Active => "active",

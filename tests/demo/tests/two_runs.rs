@@ -1,5 +1,7 @@
 //! The walkthrough as a newcomer runs it: twice on the same data directory (two real processes),
-//! the second showing the state the first left. And a failing step names itself and exits 1.
+//! the second showing the state the first left (the sandbox starts afresh each time, so the
+//! second run reconnects what it restored and makes the off-device connect again). And a failing
+//! step names itself and exits 1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -50,8 +52,13 @@ fn two_runs_on_the_same_data_dir_restore_the_state() {
             "reconnect needed (from",
             "removing, restart required",
             "Lyon active; Paris removed; 1 order(s) kept",
+            "Paris recorded by the POS backend; not on the iPad yet",
+            "Made in        the POS vendor's web back office",
+            "Paris pending, needs confirmation (POS back office)",
+            "Paris active, sync running",
+            "Paris (3r4s3-1) of Bella Pizza: active",
             "Summary",
-            "All 16 steps held.",
+            "All 21 steps held.",
         ],
     );
     assert!(!out.contains('✗'), "a step failed:\n{out}");
@@ -67,12 +74,16 @@ fn two_runs_on_the_same_data_dir_restore_the_state() {
             "State restored from the previous run",
             "Account: Bella Pizza (pos-1001)",
             "Lyon (3r4s3-2) of Bella Pizza: active",
-            "Orders kept: 1",
-            "Bella Pizza, 1 connection(s), 1 order(s) restored",
+            "Paris (3r4s3-1) of Bella Pizza: active",
+            "Orders kept: 2",
+            "Bella Pizza, 2 connection(s), 2 order(s) restored",
+            "Paris reconnected (was restored)",
             "Lyon was already in the list (restored from the previous run)",
             "HubRise shows accepted",
-            "Lyon active; Paris removed; 2 order(s) kept",
-            "All 17 steps held.",
+            "Lyon active; Paris removed; 3 order(s) kept",
+            "Paris pending, needs confirmation (POS back office)",
+            "Paris active, sync running",
+            "All 22 steps held.",
         ],
     );
 }

@@ -17,6 +17,10 @@
 //! --unlimited`) and the orders are placed by another process, so the peak memory is the
 //! client's alone: this process runs only Passerelle (and the tokio runtime it needs).
 //! `--in-process` runs the sandbox inside this process instead (the peak then includes it).
+//!
+//! Every stored order is announced with `order(id)`; the schema indexes orders by id
+//! (`orders_by_id`), so the drain is linear in the backlog (before that index, it scanned the
+//! whole table per order and was quadratic).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,7 +40,7 @@ const LOCATION: &str = "3r4s3-1";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if flag(&args, "--help") || flag(&args, "-h") {
-        println!("{COMMAND} [-- --events N (10000) --in-process --order-id-index --sandbox PATH]");
+        println!("{COMMAND} [-- --events N (10000) --in-process --sandbox PATH]");
         return ExitCode::SUCCESS;
     }
     if args.first().map(String::as_str) == Some("--place") {
@@ -47,7 +51,6 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<()> {
     let events: usize = arg(args, "--events")?.unwrap_or(10_000);
-    let id_index = flag(args, "--order-id-index");
     let in_process = flag(args, "--in-process");
     let binary = match arg::<String>(args, "--sandbox")? {
         Some(path) => path.into(),
@@ -64,7 +67,7 @@ fn run(args: &[String]) -> Result<()> {
         } else {
             RunningSandbox::spawn(&binary, &["--unlimited"]).await?
         };
-        let result = bench(&sandbox, events, in_process, id_index).await;
+        let result = bench(&sandbox, events, in_process).await;
         sandbox.stop().await;
         result
     })
@@ -130,12 +133,7 @@ fn status_kib_of(pid: u32, field: &str) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-async fn bench(
-    sandbox: &RunningSandbox,
-    events: usize,
-    in_process: bool,
-    id_index: bool,
-) -> Result<()> {
+async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Result<()> {
     let info = &sandbox.info;
     let dir = tempfile::Builder::new()
         .prefix("passerelle-drain-")
@@ -151,12 +149,15 @@ async fn bench(
     // First cycle (callback check, catch-up query) done before the backlog builds up.
     app.sync_now().await?;
     app.stop_sync().await?;
-    if id_index {
-        // An experiment, not the core's schema: `order(id)`, which announces every stored
-        // order, looks orders up by id alone, which the primary key (location_id, id) cannot.
-        rusqlite::Connection::open(dir.path().join(DATABASE_FILE))?
-            .execute_batch("CREATE INDEX bench_orders_by_id ON orders (id);")?;
-    }
+    // `order(id)` announces every stored order: the schema must index orders by id.
+    let indexed: i64 = rusqlite::Connection::open(dir.path().join(DATABASE_FILE))?.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'orders_by_id'",
+        [],
+        |row| row.get(0),
+    )?;
+    ensure(indexed == 1, || {
+        "the database has no orders_by_id index: is the core older than schema 1 with it?".into()
+    })?;
 
     let placing = Instant::now();
     let placer = tokio::process::Command::new(std::env::current_exe()?)
@@ -290,12 +291,7 @@ async fn bench(
         .child_pid()
         .and_then(|pid| status_kib_of(pid, "VmHWM:"));
 
-    let mode = match (in_process, id_index) {
-        (false, false) => String::new(),
-        (true, false) => " -- --in-process".into(),
-        (false, true) => " -- --order-id-index".into(),
-        (true, true) => " -- --in-process --order-id-index".into(),
-    };
+    let mode = if in_process { " -- --in-process" } else { "" };
     let events_arg = if events == 10_000 {
         String::new()
     } else if mode.is_empty() {
@@ -304,12 +300,6 @@ async fn bench(
         format!(" --events {events}")
     };
     println!("## Backlog drain: `{COMMAND}{mode}{events_arg}` ({events} events)");
-    if id_index {
-        println!();
-        println!(
-            "EXPERIMENT: the benchmark added an index on orders(id) to the database before the drain (not in the core's schema)."
-        );
-    }
     println!();
     println!("Machine: {}", passerelle_bench::machine());
     println!(

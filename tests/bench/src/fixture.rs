@@ -96,25 +96,6 @@ pub async fn connect(app: &Passerelle, choice: &ConsentChoice) -> Result<Hubrise
     Ok(app.complete_hubrise_connection(&callback).await?)
 }
 
-/// A marketplace order: two items with an option, a charge, a payment, a customer.
-pub fn sample_order(customer: &str) -> Value {
-    serde_json::json!({
-        "status": "new",
-        "service_type": "delivery",
-        "expected_time": "2026-11-23T20:30:00+01:00",
-        "customer_notes": "Sonner deux fois",
-        "items": [
-            {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
-             "options": [{"option_list_name": "Sauce", "name": "Piquante", "price": "0.50 EUR", "quantity": 1}]},
-            {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1"}
-        ],
-        "charges": [{"name": "Livraison", "price": "2.50 EUR"}],
-        "payments": [{"name": "Carte bancaire", "amount": "30.80 EUR"}],
-        "customer": {"first_name": customer, "last_name": "Dupont", "address_1": "3 rue de la Paix",
-                     "postal_code": "75002", "city": "Paris", "phone": "+33600000000"}
-    })
-}
-
 /// Counts events without keeping them (a listener that never slows the library down).
 #[derive(Debug, Default)]
 pub struct CountingListener {
@@ -313,3 +294,5 @@ pub fn file_mib(path: &Path) -> String {
         format!("{:.1}", m.len() as f64 / (1024.0 * 1024.0))
     })
 }
+
+pub use passerelle_sandbox::seed::sample_order;

@@ -801,7 +801,10 @@ impl Story {
         let order_id = self
             .sandbox
             .admin()
-            .place_order(&location.id, sample_order())
+            .place_order(
+                &location.id,
+                passerelle_sandbox::seed::sample_order("Camille"),
+            )
             .await?;
         let placed = self.sandbox.admin().order(&location.id, &order_id).await;
         let total = placed
@@ -1380,25 +1383,6 @@ async fn hubrise_status(
         .await
         .and_then(|o| o["status"].as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// An order as a marketplace sends it.
-fn sample_order() -> serde_json::Value {
-    serde_json::json!({
-        "status": "new",
-        "service_type": "delivery",
-        "expected_time": "2026-11-23T20:30:00+01:00",
-        "customer_notes": "Code porte 4521B, 3e étage",
-        "items": [
-            {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
-             "options": [{"option_list_name": "Sauce", "name": "Huile pimentée", "price": "0.50 EUR", "quantity": 1}]},
-            {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1"}
-        ],
-        "charges": [{"name": "Livraison", "price": "2.50 EUR"}],
-        "payments": [{"name": "Carte bancaire", "amount": "30.80 EUR"}],
-        "customer": {"first_name": "Camille", "last_name": "Martin", "address_1": "12 rue des Martyrs",
-                     "postal_code": "75009", "city": "Paris", "phone": "+33612345678"}
-    })
 }
 
 /// `Paris (3r4s3-1)`.

@@ -13,6 +13,8 @@ use passerelle_core::{
 use passerelle_sandbox::consent::{self, ConsentChoice};
 use passerelle_sandbox::{Sandbox, SandboxOptions};
 
+pub use passerelle_sandbox::seed::sample_order;
+
 pub mod canned;
 pub mod file_secrets;
 pub mod logs;
@@ -159,24 +161,6 @@ pub fn config_for(sandbox: &Sandbox, data_dir: &Path) -> PasserelleConfig {
         scope: seed.scope.clone(),
     };
     config
-}
-
-/// An order as a marketplace would send it: two pizzas, an option, a delivery charge, a payment.
-pub fn sample_order(customer: &str) -> serde_json::Value {
-    serde_json::json!({
-        "status": "new",
-        "service_type": "delivery",
-        "expected_time": "2026-11-23T20:30:00+01:00",
-        "customer_notes": "Sonner deux fois",
-        "items": [
-            {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
-             "options": [{"option_list_name": "Sauce", "name": "Piquante", "price": "0.50 EUR", "quantity": 1}]},
-            {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1"}
-        ],
-        "charges": [{"name": "Livraison", "price": "2.50 EUR"}],
-        "payments": [{"name": "Carte bancaire", "amount": "30.80 EUR"}],
-        "customer": {"first_name": customer, "last_name": "Dupont", "city": "Paris", "phone": "+33600000000"}
-    })
 }
 
 impl World {

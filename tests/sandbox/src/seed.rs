@@ -293,6 +293,26 @@ fn trattoria() -> SeedAccount {
     }
 }
 
+/// An order as a marketplace would send it "from another app": two pizzas with an option, a
+/// dessert, a delivery charge, a card payment and a customer named `first_name`.
+pub fn sample_order(first_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "status": "new",
+        "service_type": "delivery",
+        "expected_time": "2026-11-23T20:30:00+01:00",
+        "customer_notes": "Sonner deux fois",
+        "items": [
+            {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
+             "options": [{"option_list_name": "Sauce", "name": "Piquante", "price": "0.50 EUR", "quantity": 1}]},
+            {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1"}
+        ],
+        "charges": [{"name": "Livraison", "price": "2.50 EUR"}],
+        "payments": [{"name": "Carte bancaire", "amount": "30.80 EUR"}],
+        "customer": {"first_name": first_name, "last_name": "Dupont", "address_1": "3 rue de la Paix",
+                     "postal_code": "75002", "city": "Paris", "phone": "+33600000000"}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "set-up (browser for the consent-page tests, shellcheck)"
 scripts/setup.sh
 
+step "layers of the core (scripts/check-layers.sh)"
+scripts/check-layers.sh
+
 step "rustfmt"
 cargo fmt --all -- --check
 

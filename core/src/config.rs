@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::error::{PasserelleError, Result};
+use crate::error::{PasserelleError, PublicResult as Result};
 
 /// HubRise asks apps to poll callback events no more often than this (`hubrise-api.md`).
 pub const MIN_PRODUCTION_POLL_INTERVAL_SECS: u32 = 30;
@@ -74,7 +74,7 @@ pub struct Settings {
 }
 
 /// Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
-/// when the direct strategy needs one, is read from the host's secret store (decision 6).
+/// when the direct strategy needs one, is read from the host's secret store (design D6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PasserelleConfig {
@@ -92,9 +92,9 @@ pub struct PasserelleConfig {
     pub client_id: String,
     /// The redirect URI registered at HubRise (custom scheme, or `urn:ietf:wg:oauth:2.0:oob`).
     pub redirect_uri: String,
-    /// Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
+    /// Per-install device id sent to HubRise; generated and kept when `None` (design D5).
     pub device_id: Option<String>,
-    /// Who exchanges authorization codes; the broker by default (decision 6).
+    /// Who exchanges authorization codes; the broker by default (design D6).
     pub token_exchange: TokenExchange,
     /// HubRise's rate limits, kept to by the client.
     pub rate_limits: RateLimits,
@@ -227,7 +227,7 @@ fn validate_device_id(device_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// HTTPS everywhere except loopback, where the sandbox runs on plain HTTP (issue 8).
+/// HTTPS everywhere except loopback, where the sandbox runs on plain HTTP (design D17).
 fn parse_endpoint(field: &str, raw: &str) -> Result<Endpoint> {
     let url = Url::parse(raw.trim()).map_err(|e| invalid(field, &format!("not a URL ({e})")))?;
     let is_loopback = is_loopback_host(&url);

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use crate::configuration::ConfigChange;
-use crate::connection::HubriseConnection;
-use crate::order::Order;
+use crate::model::connection::HubriseConnection;
+use crate::model::order::Order;
+use crate::model::snapshot::ConfigChange;
 
 /// Something the host may want to show or sound.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum PasserelleEvent {
     OrderReceived { order: Order },
     /// An order changed (a customer cancellation, a status pushed from the till).
     OrderUpdated { order: Order },
-    /// A change made at the till was not applied because HubRise's state wins (decision 9), or
+    /// A change made at the till was not applied because HubRise's state wins (design D9), or
     /// HubRise refused it.
     OrderConflict { order_id: String, reason: String },
 }

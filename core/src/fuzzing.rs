@@ -5,11 +5,11 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::hubrise::api::EventRef;
-use crate::hubrise::oauth::parse_callback;
-use crate::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
-use crate::money::Money;
-use crate::order::{self, OrderHead, StoredOrder};
+use crate::clients::hubrise::api::EventRef;
+use crate::clients::hubrise::oauth::parse_callback;
+use crate::clients::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
+use crate::model::money::Money;
+use crate::model::order::{self, OrderHead, StoredOrder};
 
 /// The OAuth callback URL parser and validator.
 pub fn callback_url(input: &str) {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result, Service};
 
 /// How long to wait for a TCP/TLS connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,21 +35,7 @@ fn build_client() -> Result<reqwest::Client> {
         .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("passerelle/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| PasserelleError::internal(format!("HTTP client: {}", e.without_url())))
-}
-
-/// A transport failure (no answer, timeout, dropped connection) as a retryable error.
-pub fn transport_error(err: reqwest::Error) -> PasserelleError {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    PasserelleError::Network {
-        reason: format!("{kind}: {}", err.without_url()),
-    }
+        .map_err(|e| Error::internal(format!("HTTP client: {}", e.without_url())))
 }
 
 /// Status and `Retry-After` of the last answer an [`OAuthHttp`] received: the `oauth2` crate
@@ -68,10 +54,27 @@ pub struct OAuthHttp {
     last: Arc<Mutex<ResponseMeta>>,
 }
 
-/// Transport failure inside an `oauth2` request.
+/// Transport failure inside an `oauth2` request, with its source.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OAuthTransportError(pub String);
+pub enum OAuthTransportError {
+    #[error(transparent)]
+    Transport(reqwest::Error),
+    #[error("unusable response: {0}")]
+    Response(#[from] http::Error),
+}
+
+impl OAuthTransportError {
+    /// The internal error, for the service that was called.
+    pub fn into_error(self, service: Service) -> Error {
+        match self {
+            Self::Transport(err) => Error::transport(service, err),
+            Self::Response(err) => Error::MalformedBody {
+                service,
+                reason: err.to_string(),
+            },
+        }
+    }
+}
 
 impl OAuthHttp {
     pub fn new(client: reqwest::Client) -> Self {
@@ -102,7 +105,7 @@ impl OAuthHttp {
             .body(body)
             .send()
             .await
-            .map_err(|e| OAuthTransportError(transport_error(e).to_string()))?;
+            .map_err(OAuthTransportError::Transport)?;
         let meta = ResponseMeta {
             status: response.status().as_u16(),
             retry_after_secs: retry_after_secs(response.headers()),
@@ -118,10 +121,8 @@ impl OAuthHttp {
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| OAuthTransportError(transport_error(e).to_string()))?;
-        builder
-            .body(bytes.to_vec())
-            .map_err(|e| OAuthTransportError(e.to_string()))
+            .map_err(OAuthTransportError::Transport)?;
+        Ok(builder.body(bytes.to_vec())?)
     }
 }
 

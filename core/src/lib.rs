@@ -4,49 +4,59 @@
 //! event listener; everything else is a method of it. This crate knows nothing of FFI: the
 //! `uniffi` feature only derives UniFFI's traits on the public types, and `passerelle-ffi`
 //! exports them.
+//!
+//! Layers, each importing only from the ones below it (`scripts/check-layers.sh` keeps it so):
+//!
+//! - [`Passerelle`] (`passerelle.rs`), the facade: builds the services in `open()` and delegates;
+//! - `services/`: the use cases (sign-in, connect, off-device configuration, restart-to-apply,
+//!   sync, inbox), each a small type holding only the parts it uses;
+//! - `context.rs`: the parts built once at `open()` and shared by the services;
+//! - `clients/`: the protocol clients (HubRise API, OAuth and tokens; the POS backend and its
+//!   session);
+//! - foundations: `model/` (public types), `config.rs`, `store/` (SQLite), `secrets.rs`,
+//!   `http.rs`, `events.rs`, `logging.rs`, `time.rs`, `error/`.
+//!
+//! The design decisions the code relies on are written down in `docs/design.md`.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("passerelle_core");
 
-mod account;
+mod clients;
 mod config;
-mod configuration;
-mod connection;
+mod context;
 mod error;
 mod events;
 mod failpoint;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;
-mod hubrise;
-mod inbox;
 mod logging;
-mod money;
-mod order;
+mod model;
 mod passerelle;
-mod pos;
 mod secrets;
+mod services;
 mod store;
-mod sync;
+mod time;
 
-pub use account::PosAccount;
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,
     PasserelleConfig, RateLimits, Settings, TokenExchange,
 };
-pub use configuration::{ConfigChange, ConfigurationSnapshot};
-pub use connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
-pub use error::{PasserelleError, Result};
+pub use error::{PasserelleError, PublicResult as Result};
 pub use events::{EventListener, PasserelleEvent};
-pub use hubrise::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
-pub use hubrise::oauth::{HubriseAuthorization, HubriseConnectionOptions};
 pub use logging::{LogLevel, LogRecord, Logger, set_logger};
-pub use money::{Money, MoneyError};
-pub use order::{
+pub use model::account::PosAccount;
+pub use model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
+pub use model::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+pub use model::money::{Money, MoneyError};
+pub use model::order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
     OrderPayment, OrderStatus,
 };
-pub use passerelle::{Passerelle, SyncReport};
-pub use pos::configuration::BackendStatus;
+pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
+pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
+pub use services::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
+pub use services::off_device::BackendStatus;
+pub use services::sync::SyncReport;
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

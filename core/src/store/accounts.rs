@@ -2,9 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::now_ms;
-use crate::account::PosAccount;
 use crate::error::Result;
+use crate::model::account::PosAccount;
+use crate::time::now_ms;
 
 const COLUMNS: &str = "id, email, business_name";
 

@@ -3,9 +3,11 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{now_ms, to_system_time};
-use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection};
 use crate::error::{PasserelleError, Result};
+use crate::model::connection::{
+    ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
+};
+use crate::time::{now_ms, to_system_time};
 
 /// A connection row with the fields the host does not see.
 #[derive(Debug, Clone)]
@@ -74,8 +76,11 @@ pub fn get(conn: &Connection, id: &str) -> Result<ConnectionRow> {
     let sql = format!("SELECT {COLUMNS} FROM connections WHERE id = ?1");
     conn.query_row(&sql, [id], from_row)
         .optional()?
-        .ok_or_else(|| PasserelleError::NotFound {
-            what: format!("connection {id}"),
+        .ok_or_else(|| {
+            PasserelleError::NotFound {
+                what: format!("connection {id}"),
+            }
+            .into()
         })
 }
 

@@ -3,8 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::now_ms;
 use crate::error::Result;
+use crate::time::now_ms;
 
 /// A connection attempt.
 #[derive(Debug, Clone)]

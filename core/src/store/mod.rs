@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{PasserelleError, Result};
+use crate::error::Result;
 
 /// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -87,30 +87,10 @@ fn lock(mutex: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
-/// Milliseconds since the Unix epoch, the unit of every timestamp column.
-pub fn now_ms() -> i64 {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Converts a stored timestamp to the `SystemTime` the public types carry.
-pub fn to_system_time(ms: i64) -> std::time::SystemTime {
-    let ms = u64::try_from(ms).unwrap_or(0);
-    std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
-}
-
 /// A random identifier for local rows (128 bits, hex).
 pub fn new_id() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl From<std::io::Error> for PasserelleError {
-    fn from(err: std::io::Error) -> Self {
-        PasserelleError::storage(err)
-    }
 }

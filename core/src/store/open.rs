@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{MIGRATIONS, SCHEMA_VERSION, now_ms};
-use crate::error::{PasserelleError, Result};
+use super::{MIGRATIONS, SCHEMA_VERSION};
+use crate::error::{Error, PasserelleError, Result};
+use crate::time::now_ms;
 
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -20,7 +21,7 @@ pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf> {
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
     if !dir.is_dir() {
-        return Err(fail("is not a directory".into()));
+        return Err(fail("is not a directory".into()).into());
     }
     // Permissions alone do not tell (root, sandbox rules): try to write.
     let probe = dir.join(".passerelle-write-probe");
@@ -51,7 +52,7 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection> {
 enum OpenError {
     /// Not a database, or corrupt: the file must be kept aside.
     Unreadable,
-    Other(PasserelleError),
+    Other(Error),
 }
 
 impl From<rusqlite::Error> for OpenError {
@@ -70,10 +71,13 @@ fn open_checked(path: &Path) -> std::result::Result<Connection, OpenError> {
     // anything has been written to it.
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
-        return Err(OpenError::Other(PasserelleError::NewerSchema {
-            found,
-            supported: SCHEMA_VERSION,
-        }));
+        return Err(OpenError::Other(
+            PasserelleError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            }
+            .into(),
+        ));
     }
     // FULL: a commit is on disk before we tell HubRise to delete the event it came from.
     conn.execute_batch(
@@ -98,7 +102,7 @@ fn migrate(conn: &mut Connection, from: u32) -> rusqlite::Result<()> {
 }
 
 /// Renames the database and its WAL/SHM files to `*.unreadable-<ms>`; never deletes them.
-fn move_aside(path: &Path) -> PasserelleError {
+fn move_aside(path: &Path) -> Error {
     let suffix = format!("unreadable-{}", now_ms());
     let target = with_suffix(path, &suffix);
     for companion in ["-wal", "-shm"] {
@@ -113,8 +117,9 @@ fn move_aside(path: &Path) -> PasserelleError {
             PasserelleError::CorruptDatabase {
                 moved_to: target.display().to_string(),
             }
+            .into()
         }
-        Err(err) => PasserelleError::storage(format!(
+        Err(err) => Error::storage(format!(
             "database unreadable and could not be moved aside: {err}"
         )),
     }

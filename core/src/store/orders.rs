@@ -4,9 +4,9 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
-use super::{now_ms, to_system_time};
-use crate::error::{PasserelleError, Result};
-use crate::order::{self, Order, OrderFilter, OrderHead, OrderStatus, StoredOrder};
+use crate::error::{Error, Result, Service};
+use crate::model::order::{self, Order, OrderFilter, OrderHead, OrderStatus, StoredOrder};
+use crate::time::{now_ms, to_system_time};
 
 /// What storing an order did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +50,8 @@ pub fn upsert(
     location_id: &str,
     json: &Value,
 ) -> Result<Stored> {
-    let head = OrderHead::decode(json).map_err(|e| PasserelleError::UnexpectedResponse {
-        service: "HubRise API".into(),
+    let head = OrderHead::decode(json).map_err(|e| Error::MalformedBody {
+        service: Service::HubriseApi,
         reason: format!("an order without an id: {e}"),
     })?;
     let text = json.to_string();
@@ -198,8 +198,8 @@ pub fn list(conn: &Connection, pos_account_id: &str, filter: &OrderFilter) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::PosAccount;
-    use crate::connection::{ConnectionNames, ConnectionOrigin, ConnectionState};
+    use crate::model::account::PosAccount;
+    use crate::model::connection::{ConnectionNames, ConnectionOrigin, ConnectionState};
     use crate::store::connections::{self, NewConnection};
     use crate::store::{Store, accounts};
     use proptest::prelude::*;

@@ -1,11 +1,11 @@
 //! Status changes waiting to reach HubRise, pushed in order per connection. At least once, applied
-//! once: a patch carries only fields that are safe to apply twice (decision 8).
+//! once: a patch carries only fields that are safe to apply twice (design D8).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use super::now_ms;
 use crate::error::Result;
+use crate::time::now_ms;
 
 /// Why an entry exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

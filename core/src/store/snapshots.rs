@@ -3,8 +3,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::now_ms;
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
+use crate::time::now_ms;
 
 /// Which snapshot: the one the engine runs on, or the settings waiting for a restart.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +32,7 @@ pub fn load<T: DeserializeOwned>(conn: &Connection, slot: Slot) -> Result<Option
         .optional()?;
     row.map(|(version, json)| {
         let value = serde_json::from_str(&json).map_err(|e| {
-            PasserelleError::storage(format!(
+            Error::storage(format!(
                 "{} configuration snapshot unreadable: {e}",
                 slot.as_str()
             ))
@@ -43,7 +43,7 @@ pub fn load<T: DeserializeOwned>(conn: &Connection, slot: Slot) -> Result<Option
 }
 
 pub fn save<T: Serialize>(conn: &Connection, slot: Slot, version: u64, value: &T) -> Result<()> {
-    let json = serde_json::to_string(value).map_err(PasserelleError::internal_from)?;
+    let json = serde_json::to_string(value).map_err(Error::internal_from)?;
     conn.execute(
         "INSERT INTO config_snapshots (slot, version, json, written_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (slot) DO UPDATE SET version = excluded.version, json = excluded.json,

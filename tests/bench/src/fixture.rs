@@ -10,11 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use passerelle_core::{
-    ApplyMode, EventListener, HubriseConnection, HubriseConnectionOptions, InMemorySecretStore,
-    Passerelle, PasserelleConfig, PasserelleEvent, RateLimits, SecretStore, Settings,
+    EventListener, InMemorySecretStore, PasserelleConfig, PasserelleEvent, RateLimits, SecretStore,
 };
-use passerelle_sandbox::Seed;
-use passerelle_sandbox::consent::{self, ConsentChoice};
+use passerelle_test_support::config_for;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
@@ -27,22 +25,8 @@ pub const CLOSED_PORT_URL: &str = "http://127.0.0.1:9";
 
 /// Passerelle's configuration for a sandbox (poll interval 1 s, allowed on loopback only).
 pub fn config(info: &SandboxInfo, dir: &Path, limits: RateLimits) -> PasserelleConfig {
-    let seed = &info.seed;
-    let mut config = PasserelleConfig::new(
-        dir.display().to_string(),
-        info.pos_url.clone(),
-        seed.client_id.clone(),
-        passerelle_sandbox::seed::APP_REDIRECT_URI,
-    );
-    config.pos_client_id = seed.pos_client_id.clone();
-    config.hubrise_oauth_url = info.hubrise_oauth_url.clone();
-    config.hubrise_api_url = info.hubrise_api_url.clone();
+    let mut config = config_for(info, dir);
     config.rate_limits = limits;
-    config.initial_settings = Settings {
-        poll_interval_secs: 1,
-        apply_mode: ApplyMode::OnRestart,
-        scope: seed.scope.clone(),
-    };
     config
 }
 
@@ -65,35 +49,6 @@ pub fn unlimited_client_limits() -> RateLimits {
         heavy_per_minute: u32::MAX,
         minute_ms: 60_000,
     }
-}
-
-/// The restaurant's choice on the consent page: `user` signs in, picks `location_id` and the
-/// first catalog and customer list offered for it.
-pub fn choice(seed: &Seed, user_index: usize, location_id: &str) -> Result<ConsentChoice> {
-    let user = seed
-        .users
-        .get(user_index)
-        .ok_or_else(|| BenchError(format!("the seed has no user #{user_index}")))?;
-    let account = seed
-        .accounts
-        .iter()
-        .find(|a| a.locations.iter().any(|l| l.id == location_id))
-        .ok_or_else(|| BenchError(format!("no seeded account has location {location_id}")))?;
-    let mut choice = ConsentChoice::for_user(user).location(location_id);
-    if let Some(catalog) = account.catalogs_for(location_id).first() {
-        choice = choice.catalog(&catalog.id);
-    }
-    if let Some(list) = account.customer_lists_for(location_id).first() {
-        choice = choice.customer_list(&list.id);
-    }
-    Ok(choice)
-}
-
-/// Begin, approve on the consent page, complete: the connection (pending until a restart).
-pub async fn connect(app: &Passerelle, choice: &ConsentChoice) -> Result<HubriseConnection> {
-    let authorization = app.begin_hubrise_connection(HubriseConnectionOptions::default())?;
-    let callback = consent::approve(&authorization.authorize_url, choice).await?;
-    Ok(app.complete_hubrise_connection(&callback).await?)
 }
 
 /// Counts events without keeping them (a listener that never slows the library down).

@@ -33,11 +33,22 @@ macro_rules! from_error {
 from_error! {
     passerelle_core::PasserelleError => "passerelle",
     passerelle_sandbox::SandboxError => "sandbox",
-    passerelle_sandbox::ConsentError => "consent page",
+    passerelle_sandbox::drivers::consent::ConsentError => "consent page",
     rusqlite::Error => "sqlite",
     std::io::Error => "I/O",
     serde_json::Error => "JSON",
     reqwest::Error => "HTTP",
+}
+
+impl From<passerelle_test_support::SetupError> for BenchError {
+    fn from(err: passerelle_test_support::SetupError) -> Self {
+        use passerelle_test_support::SetupError;
+        match err {
+            SetupError::Passerelle(err) => err.into(),
+            SetupError::Consent(err) => err.into(),
+            SetupError::Seed(message) => BenchError(message),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, BenchError>;

@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use passerelle_sandbox::{Sandbox, SandboxOptions, Seed};
+use passerelle_test_support::SandboxEndpoints;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -21,6 +22,21 @@ pub struct SandboxInfo {
     pub pos_url: String,
     pub admin_url: String,
     pub seed: Seed,
+}
+
+impl SandboxEndpoints for SandboxInfo {
+    fn seed(&self) -> &Seed {
+        &self.seed
+    }
+    fn pos_url(&self) -> String {
+        self.pos_url.clone()
+    }
+    fn hubrise_oauth_url(&self) -> String {
+        self.hubrise_oauth_url.clone()
+    }
+    fn hubrise_api_url(&self) -> String {
+        self.hubrise_api_url.clone()
+    }
 }
 
 enum Kind {

@@ -1,5 +1,6 @@
 //! Captures every log line the library writes, at trace level, so a test can scan them for
-//! secrets. The subscriber is global: install it once per test binary.
+//! secrets. The subscriber is global: install it in a test that runs in its own process
+//! (`alone::in_own_process`).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use passerelle_core::{
     ConnectionOrigin, ConnectionState, InMemorySecretStore, OrderFilter, PasserelleEvent,
 };
-use passerelle_e2e::{RecordingListener, World};
 use passerelle_sandbox::Fault;
-use passerelle_sandbox::browser::{Browser, require_browser};
+use passerelle_sandbox::drivers::browser::{Browser, require_browser};
+use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, config_for, order_received};
 
 /// The restaurant, in a real browser, signs in to the POS vendor's back office with its POS
 /// credentials, clicks Connect and approves on HubRise's consent page.
@@ -89,8 +89,9 @@ async fn the_delivera_story_connect_in_the_web_back_office_then_restart_and_conf
     );
     let order_id = world.place_order(&location, "Marie").await;
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
-        .await;
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -181,8 +182,12 @@ async fn a_back_office_disconnect_shows_reconnect_needed_then_the_restart_remove
     let checked = app.check_connection(&id).await.unwrap();
     assert!(checked.reconnect_needed, "a 401 before the next restart");
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 
     app.restart().await.unwrap();
     assert!(
@@ -209,8 +214,12 @@ async fn the_backend_down_at_restart_keeps_the_last_configuration() {
     assert!(!status.reachable);
     assert!(status.last_error.is_some() && status.last_reloaded_at.is_some());
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::BackendUnavailable { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::BackendUnavailable { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
     let connections = app.connections().unwrap();
     assert_eq!(connections.len(), 1);
     assert_eq!(
@@ -255,9 +264,9 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
     world.connect_active(&first, &location).await;
 
     let other_dir = tempfile::tempdir().unwrap();
-    let second_events = Arc::new(RecordingListener::default());
+    let second_events = Arc::new(EventRecorder::new());
     let second = passerelle_core::Passerelle::open(
-        passerelle_e2e::config_for(&world.sandbox, other_dir.path()),
+        config_for(&world.sandbox, other_dir.path()),
         Arc::new(InMemorySecretStore::new()),
         second_events.clone(),
     )
@@ -281,10 +290,9 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
     let order_id = world.place_order(&location, "Marie").await;
     for events in [&first_events, &second_events] {
         events
-            .wait_for(
-                |e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id),
-            )
-            .await;
+            .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+            .await
+            .unwrap();
     }
     // Each device's own changes reach HubRise; the other device hears of them as updates.
     first.accept(&order_id, None).await.unwrap();
@@ -321,7 +329,7 @@ async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
     let seed = world.sandbox.seed();
     let pos = seed.pos_account();
     let location = world.location_ids()[1].clone();
-    passerelle_sandbox::back_office_client::connect_on_the_web(
+    passerelle_sandbox::drivers::back_office::connect_on_the_web(
         &world.sandbox.pos_url(),
         &pos.email,
         &pos.password,
@@ -336,7 +344,7 @@ async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
         .back_office_connect(&seed.client_id, &other, &seed.user().email)
         .await
         .unwrap();
-    passerelle_sandbox::back_office_client::open_connect_url(
+    passerelle_sandbox::drivers::back_office::open_connect_url(
         &connect_url,
         &world.sandbox.pos_url(),
         &pos.email,

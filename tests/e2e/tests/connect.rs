@@ -6,9 +6,9 @@ use passerelle_core::{
     ConnectionState, HubriseConnectionOptions, OpenUrlOutcome, PasserelleError, PasserelleEvent,
     TokenExchange,
 };
-use passerelle_e2e::World;
 use passerelle_sandbox::SandboxOptions;
-use passerelle_sandbox::consent;
+use passerelle_sandbox::drivers::consent;
+use passerelle_test_support::{EVENT_TIMEOUT, World};
 
 #[tokio::test]
 async fn happy_path_connect_restart_active() {
@@ -24,8 +24,12 @@ async fn happy_path_connect_restart_active() {
     assert!(connection.customer_list_id.is_some() && connection.customer_list_name.is_some());
     assert!(app.restart_required().unwrap());
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::RestartRequired { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::RestartRequired { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 
     app.restart().await.unwrap();
     let active = app.connections().unwrap();
@@ -388,8 +392,12 @@ async fn blocked_and_disconnected_connections_need_a_reconnect() {
         "{blocked:?}"
     );
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 
     admin.unblock_connection(&location).await.unwrap();
     let unblocked = app.check_connection(&connection.id).await.unwrap();

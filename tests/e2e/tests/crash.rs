@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use passerelle_core::{OrderFilter, Passerelle, PasserelleConfig};
 use passerelle_e2e::file_secrets::FileSecretStore;
-use passerelle_e2e::{RecordingListener, World, config_to_json};
+use passerelle_test_support::{EventRecorder, World, config_for, config_from_json, config_to_json};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_passerelle-crash-child");
 
@@ -34,9 +34,9 @@ impl Harness {
         let config_file = world.dir.path().join("child-config.json");
         let secrets_file = world.dir.path().join("keychain.json");
         let data_dir = world.dir.path().join("data");
-        let mut config = passerelle_e2e::config_for(&world.sandbox, &data_dir);
+        let mut config = config_for(&world.sandbox, &data_dir);
         config.initial_settings.poll_interval_secs = 30;
-        std::fs::write(&config_file, config_to_json(&config)).unwrap();
+        std::fs::write(&config_file, config_to_json(&config).to_string()).unwrap();
         Harness {
             world,
             config_file,
@@ -45,19 +45,15 @@ impl Harness {
     }
 
     fn config(&self) -> PasserelleConfig {
-        passerelle_e2e::config_from_json(&std::fs::read_to_string(&self.config_file).unwrap())
-            .unwrap()
+        let json = std::fs::read_to_string(&self.config_file).unwrap();
+        config_from_json(&serde_json::from_str(&json).unwrap()).unwrap()
     }
 
     async fn open(&self) -> Passerelle {
         let secrets = Arc::new(FileSecretStore::new(&self.secrets_file));
-        Passerelle::open(
-            self.config(),
-            secrets,
-            Arc::new(RecordingListener::default()),
-        )
-        .await
-        .unwrap()
+        Passerelle::open(self.config(), secrets, Arc::new(EventRecorder::new()))
+            .await
+            .unwrap()
     }
 
     fn db(&self) -> std::path::PathBuf {

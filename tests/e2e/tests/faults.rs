@@ -6,15 +6,15 @@
 use std::time::{Duration, Instant};
 
 use passerelle_core::{OrderFilter, OrderStatus, PasserelleEvent, RateLimits};
-use passerelle_e2e::World;
 use passerelle_sandbox::{Fault, SandboxOptions};
+use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_received};
 
 async fn connected_world(
     options: SandboxOptions,
 ) -> (
     World,
     passerelle_core::Passerelle,
-    std::sync::Arc<passerelle_e2e::RecordingListener>,
+    std::sync::Arc<EventRecorder>,
     String,
 ) {
     let world = World::start_with(options).await;
@@ -26,10 +26,8 @@ async fn connected_world(
     (world, app, events, location)
 }
 
-async fn wait_received(events: &passerelle_e2e::RecordingListener, order_id: &str) {
-    events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
-        .await;
+async fn wait_received(events: &EventRecorder, order_id: &str) {
+    wait_for_events(events, order_id, EVENT_TIMEOUT).await;
 }
 
 #[tokio::test]
@@ -64,24 +62,12 @@ async fn a_5xx_burst_is_retried_with_backoff_not_hammered() {
     assert_eq!(failing, 4);
 }
 
-/// Waits for an order longer than `RecordingListener::wait_for` allows (backoff can take a while).
-async fn wait_for_events(
-    events: &passerelle_e2e::RecordingListener,
-    order_id: &str,
-    limit: Duration,
-) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        let seen =
-            events.0.lock().unwrap().iter().any(
-                |e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id),
-            );
-        if seen {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// Waits for an order longer than [`EVENT_TIMEOUT`] allows (backoff can take a while).
+async fn wait_for_events(events: &EventRecorder, order_id: &str, limit: Duration) {
+    let received = events.wait_for(order_received(order_id), limit).await;
+    if let Err(missing) = received {
+        panic!("order {order_id} never arrived: {missing}");
     }
-    panic!("order {order_id} never arrived");
 }
 
 #[tokio::test]
@@ -111,13 +97,7 @@ async fn dropped_connections_and_slow_answers_lose_nothing() {
         "once, whatever was dropped"
     );
     assert_eq!(world.hubrise_status(&location, &order_id).await, "received");
-    let received = events
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| matches!(e, PasserelleEvent::OrderReceived { .. }))
-        .count();
+    let received = events.count(|e| matches!(e, PasserelleEvent::OrderReceived { .. }));
     assert_eq!(received, 1);
 }
 
@@ -180,8 +160,12 @@ async fn a_connection_disconnected_in_the_back_office_mid_sync_needs_a_reconnect
     world.place_order(&location, "Paul").await;
 
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::ReconnectNeeded { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
         app.syncing_connections().unwrap().is_empty(),

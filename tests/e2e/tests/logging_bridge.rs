@@ -1,11 +1,12 @@
 //! The logging bridge: the library's logs reach a host-implemented logger, filtered by level and
-//! redacted. (Its own test binary: the bridge is the process's one `tracing` subscriber.)
+//! redacted. (In its own process: the bridge is the process's one `tracing` subscriber.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
 
 use passerelle_core::{LogLevel, LogRecord, Logger, SecretStore, set_logger};
-use passerelle_e2e::World;
+use passerelle_e2e::alone::in_own_process;
+use passerelle_test_support::World;
 
 #[derive(Default)]
 struct Collecting(Mutex<Vec<LogRecord>>);
@@ -18,6 +19,12 @@ impl Logger for Collecting {
 
 #[tokio::test]
 async fn logs_reach_the_host_logger_filtered_and_without_secrets() {
+    if !in_own_process(concat!(
+        module_path!(),
+        "::logs_reach_the_host_logger_filtered_and_without_secrets"
+    )) {
+        return;
+    }
     let logger = Arc::new(Collecting::default());
     set_logger(logger.clone(), LogLevel::Info).unwrap();
     let world = World::start().await;

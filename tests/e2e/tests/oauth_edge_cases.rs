@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passerelle_core::{HubriseConnectionOptions, PasserelleError, SecretStore, TokenExchange};
-use passerelle_e2e::World;
 use passerelle_e2e::canned::CannedServer;
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::seed::APP_REDIRECT_URI;
+use passerelle_test_support::World;
 
 /// Completes an attempt with the direct strategy against `token_server` as HubRise's OAuth host.
 async fn complete_against(world: &World, token_server: &CannedServer) -> PasserelleError {

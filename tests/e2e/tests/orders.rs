@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use passerelle_core::{OrderFilter, OrderStatus, PasserelleEvent};
-use passerelle_e2e::World;
+use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
 
 #[tokio::test]
 async fn an_order_from_another_app_arrives_once_and_is_received() {
@@ -38,19 +38,14 @@ async fn an_order_from_another_app_arrives_once_and_is_received() {
             && (order.created_at.contains('+') || order.created_at.ends_with('Z'))
     );
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
-        .await;
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
 
     // Nothing left at HubRise, nothing duplicated here.
     app.sync_now().await.unwrap();
     assert_eq!(app.orders(OrderFilter::default()).unwrap().len(), 1);
-    let received = events
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| matches!(e, PasserelleEvent::OrderReceived { .. }))
-        .count();
+    let received = events.count(|e| matches!(e, PasserelleEvent::OrderReceived { .. }));
     assert_eq!(received, 1);
 }
 
@@ -146,11 +141,17 @@ async fn a_customer_cancellation_arrives_and_hubrise_s_terminal_status_wins() {
     events
         .wait_for(
             |e| matches!(e, PasserelleEvent::OrderConflict { order_id: id, .. } if *id == order_id),
+            EVENT_TIMEOUT,
         )
-        .await;
+        .await
+        .unwrap();
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderUpdated { order } if order.status == OrderStatus::Cancelled))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::OrderUpdated { order } if order.status == OrderStatus::Cancelled),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -190,8 +191,9 @@ async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
 
     let order_id = world.place_order(&location, "Marie").await;
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
-        .await;
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let admin = world.sandbox.admin();
@@ -233,8 +235,9 @@ async fn background_pauses_and_foreground_resumes() {
 
     app.app_will_enter_foreground().unwrap();
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::OrderReceived { order } if order.id == order_id))
-        .await;
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -1,15 +1,23 @@
 //! No secret reaches the logs (at trace level), the SQLite files (`-wal` and `-shm` included) or
 //! any error's `Display` and `Debug`: POS password and tokens, HubRise codes, PKCE verifiers,
-//! access tokens and the client secret.
+//! access tokens and the client secret. (In its own process: its trace-level subscriber is the
+//! process's one `tracing` subscriber.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passerelle_core::{DATABASE_FILE, HubriseConnectionOptions, PasserelleError, SecretStore};
-use passerelle_e2e::World;
+use passerelle_e2e::alone::in_own_process;
 use passerelle_e2e::logs::CapturedLogs;
-use passerelle_sandbox::consent;
+use passerelle_sandbox::drivers::consent;
+use passerelle_test_support::World;
 
 #[tokio::test]
 async fn no_secret_in_logs_database_or_errors() {
+    if !in_own_process(concat!(
+        module_path!(),
+        "::no_secret_in_logs_database_or_errors"
+    )) {
+        return;
+    }
     let logs = CapturedLogs::install();
     let world = World::start().await;
     let (app, _) = world.open().await;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::faults::Fault;
-use crate::hubrise::callbacks::emit_order_event;
+use crate::hubrise::callbacks::{create_and_notify, patch_and_notify};
 use crate::hubrise::model::{CodeGrant, Connection, ConnectionState, HubriseData};
 use crate::hubrise::oauth::{end_connection, with_query};
 use crate::hubrise::orders::{self, Writer};
@@ -118,9 +118,8 @@ impl Admin {
         let writer = self.other_app();
         let mut world = self.shared.world();
         Self::check_location(&world.hubrise, location_id)?;
-        let id = orders::create(&mut world.hubrise, location_id, &writer, &order)
+        let id = create_and_notify(&mut world.hubrise, &options, location_id, &writer, &order)
             .map_err(Self::rejected)?;
-        emit_order_event(&mut world.hubrise, &options, &writer, "create", &id, None);
         Ok(id)
     }
 
@@ -136,22 +135,15 @@ impl Admin {
         let writer = self.other_app();
         let mut world = self.shared.world();
         Self::check_location(&world.hubrise, location_id)?;
-        let previous = world
-            .hubrise
-            .orders
-            .iter()
-            .find(|o| o.id == order_id && o.location_id == location_id)
-            .cloned();
-        orders::patch(&mut world.hubrise, location_id, order_id, &writer, &patch)
-            .map_err(Self::rejected)?;
-        emit_order_event(
+        patch_and_notify(
             &mut world.hubrise,
             &options,
-            &writer,
-            "update",
+            location_id,
             order_id,
-            previous.as_ref(),
-        );
+            &writer,
+            &patch,
+        )
+        .map_err(Self::rejected)?;
         let order = world
             .hubrise
             .orders

@@ -9,14 +9,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The servers (`hubrise`, `pos`, the admin API) know nothing of the [`drivers`], which play a
+//! person against them over HTTP: the consent page, the web back office, a real browser.
+//!
 //! See README.md for the HTTP contract, the consent form sequence and the admin API.
 
 mod admin;
 mod admin_http;
-pub mod back_office_client;
-#[cfg(feature = "browser")]
-pub mod browser;
-pub mod consent;
+pub mod drivers;
 mod errors;
 mod faults;
 mod http_client;
@@ -35,7 +35,6 @@ mod state;
 mod timefmt;
 
 pub use admin::{Admin, ConnectionInfo};
-pub use consent::{ConsentChoice, ConsentError};
 pub use faults::{Fault, FaultKind};
 pub use hubrise::model::ConnectionState;
 pub use pos::model::Origin;

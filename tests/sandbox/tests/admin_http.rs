@@ -1,10 +1,9 @@
 //! The admin API over HTTP, as Swift tests use it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 #[tokio::test]
 async fn orders_connections_faults_and_logs_over_http() {

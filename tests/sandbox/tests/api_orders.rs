@@ -2,11 +2,11 @@
 //! private refs, listing), HubRise's error JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 #[tokio::test]
 async fn tokens_and_locations() {
@@ -478,10 +478,8 @@ async fn scope_limits_what_a_connection_may_do() {
         .append_pair("client_id", &other.id)
         .append_pair("redirect_uri", "urn:ietf:wg:oauth:2.0:oob")
         .append_pair("scope", "location[orders.read]");
-    let choice = passerelle_sandbox::ConsentChoice::for_user(sb.seed().user()).location("3r4s3-1");
-    let code = passerelle_sandbox::consent::approve(url.as_str(), &choice)
-        .await
-        .unwrap();
+    let choice = ConsentChoice::for_user(sb.seed().user()).location("3r4s3-1");
+    let code = consent::approve(url.as_str(), &choice).await.unwrap();
     let token: Value = http()
         .post(format!("{}/token", sb.hubrise_oauth_url()))
         .basic_auth(&other.id, Some(&other.secret))

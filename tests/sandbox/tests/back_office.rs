@@ -1,11 +1,10 @@
 //! HubRise's back office: block, unblock, disconnect, suspension, Open URL, back-office Connect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
 use passerelle_sandbox::{ConnectionState, Sandbox, SandboxOptions};
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 async fn error_of(sb: &Sandbox, token: &str) -> (u16, Value) {
     let r = api_get(sb, token, "/location").await;
@@ -120,7 +119,7 @@ async fn back_office_connect_ends_on_the_connect_url_without_state() {
     );
     assert!(!url.contains("state="));
     // The code is a normal authorisation code for the Connect URL.
-    let code = passerelle_sandbox::consent::code_from_redirect(&url).unwrap();
+    let code = passerelle_sandbox::drivers::consent::code_from_redirect(&url).unwrap();
     let token: Value = exchange(&sb, &code).await.json().await.unwrap();
     assert_eq!(token["location_id"], "3r4s3-2");
     assert_eq!(token["catalog_id"], "psmlf");

@@ -2,11 +2,10 @@
 //! pages then the token exchange, and the POS vendor's web back office Connect story.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
-use passerelle_sandbox::browser::{Browser, require_browser};
+use passerelle_sandbox::drivers::browser::{Browser, require_browser};
 use serde_json::Value;
+
+use crate::common::*;
 
 #[tokio::test]
 async fn a_person_approves_on_the_consent_pages_in_a_real_browser() {
@@ -45,7 +44,7 @@ async fn a_person_approves_on_the_consent_pages_in_a_real_browser() {
     assert_eq!(state, "browser-state");
     assert!(final_url.starts_with(&landing));
     assert_eq!(
-        passerelle_sandbox::consent::code_from_redirect(&final_url).as_deref(),
+        passerelle_sandbox::drivers::consent::code_from_redirect(&final_url).as_deref(),
         Some(code.as_str())
     );
 

@@ -2,12 +2,11 @@
 //! acknowledgement.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
 use passerelle_sandbox::{EventSuppression, Sandbox, SandboxOptions};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 async fn events(sb: &Sandbox, token: &str) -> Vec<Value> {
     api_get(sb, token, "/callback/events")

@@ -1,14 +1,13 @@
 //! Injected faults and the request log.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
 use passerelle_sandbox::{Fault, ServerKind};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 #[tokio::test]
 async fn a_5xx_burst_then_recovery() {

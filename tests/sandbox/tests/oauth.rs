@@ -1,14 +1,13 @@
 //! HubRise's OAuth server: consent pages, codes, token responses, revocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
-use passerelle_sandbox::consent::{self, ConsentChoice, ConsentError};
+use passerelle_sandbox::drivers::consent::{self, ConsentChoice, ConsentError};
 use passerelle_sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 #[tokio::test]
 async fn consent_flow_gives_a_code_the_token_endpoint_accepts() {

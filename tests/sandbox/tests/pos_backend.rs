@@ -1,14 +1,13 @@
 //! The POS backend: password and refresh grants, lockout, /me, the broker, the configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use passerelle_sandbox::{Sandbox, SandboxOptions};
 use reqwest::Response;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 async fn password(sb: &Sandbox, email: &str, pass: &str) -> Response {
     http()

@@ -1,13 +1,12 @@
 //! Per-connection rate limits on aligned windows, with and without Retry-After.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::*;
 use passerelle_sandbox::{RateLimits, Sandbox, SandboxOptions};
 use serde_json::Value;
+
+use crate::common::*;
 
 const WINDOW_MS: u64 = 2_000;
 

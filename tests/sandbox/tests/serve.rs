@@ -2,17 +2,17 @@
 //! SIGTERM, and `--state` across a restart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::http;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
 use serde_json::{Value, json};
+
+use crate::common::http;
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle-sandbox");
 
@@ -175,15 +175,13 @@ async fn connect_and_order(desc: &Value) -> (String, String) {
         desc["client_id"].as_str().unwrap()
     );
     let user = &desc["hubrise_user"];
-    let choice = passerelle_sandbox::ConsentChoice {
+    let choice = ConsentChoice {
         email: user["email"].as_str().unwrap().into(),
         password: user["password"].as_str().unwrap().into(),
         location_id: Some("3r4s3-1".into()),
         ..Default::default()
     };
-    let code = passerelle_sandbox::consent::approve(&authorize, &choice)
-        .await
-        .unwrap();
+    let code = consent::approve(&authorize, &choice).await.unwrap();
     let token: Value = http()
         .post(format!(
             "{}/token",

@@ -3,13 +3,12 @@
 //! Disconnect callback, the configuration's ETag and the token hand-off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
 use passerelle_sandbox::Sandbox;
-use passerelle_sandbox::consent::{self, ConsentChoice};
+use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
 use reqwest::Response;
 use serde_json::Value;
+
+use crate::common::*;
 
 /// A browser-like client: keeps the back office's session cookie, never follows redirects.
 struct Browser {

@@ -37,6 +37,7 @@ use passerelle_core::{
     ConnectionState, DATABASE_FILE, InMemorySecretStore, Passerelle, PasserelleConfig, RateLimits,
 };
 use passerelle_sandbox::{RateLimits as SandboxLimits, SandboxOptions};
+use passerelle_test_support::{config_from_json, config_to_json, seeded};
 use rusqlite::{Connection, TransactionBehavior};
 
 const COMMAND: &str = "cargo run --release -p passerelle-bench --bin cold_open";
@@ -92,8 +93,8 @@ async fn build_fixture(sandbox: &RunningSandbox, orders: usize) -> Result<Fixtur
     let app = Passerelle::open(config, secrets.clone(), events).await?;
     let pos = &info.seed.pos_accounts[0];
     app.sign_in(&pos.email, &pos.password).await?;
-    let paris = fixture::connect(&app, &fixture::choice(&info.seed, 0, "3r4s3-1")?).await?;
-    let lyon = fixture::connect(&app, &fixture::choice(&info.seed, 0, "3r4s3-2")?).await?;
+    let paris = seeded::connect(&app, &seeded::choice(&info.seed, 0, "3r4s3-1")?).await?;
+    let lyon = seeded::connect(&app, &seeded::choice(&info.seed, 0, "3r4s3-2")?).await?;
     app.restart().await?;
     // One real order through the engine: the template of the bulk rows.
     sandbox
@@ -101,7 +102,7 @@ async fn build_fixture(sandbox: &RunningSandbox, orders: usize) -> Result<Fixtur
         .await?;
     app.sync_now().await?;
     // The pending configuration: a third connection (another HubRise account) and new settings.
-    fixture::connect(&app, &fixture::choice(&info.seed, 1, "7hq2c-1")?).await?;
+    seeded::connect(&app, &seeded::choice(&info.seed, 1, "7hq2c-1")?).await?;
     let mut settings = app.settings()?;
     settings.poll_interval_secs = 2;
     app.update_settings(settings).await?;
@@ -263,17 +264,9 @@ fn child_spec(
     config: &PasserelleConfig,
     secrets: &InMemorySecretStore,
 ) -> Result<serde_json::Value> {
-    Ok(serde_json::json!({
-        "data_dir": config.data_dir,
-        "pos_base_url": config.pos_base_url,
-        "pos_client_id": config.pos_client_id,
-        "hubrise_oauth_url": config.hubrise_oauth_url,
-        "hubrise_api_url": config.hubrise_api_url,
-        "client_id": config.client_id,
-        "redirect_uri": config.redirect_uri,
-        "scope": config.initial_settings.scope,
-        "secrets": fixture::dump_secrets(secrets)?,
-    }))
+    let mut spec = config_to_json(config);
+    spec["secrets"] = serde_json::to_value(fixture::dump_secrets(secrets)?)?;
+    Ok(spec)
 }
 
 /// One measurement in a fresh process: `cold_open --child MODE SPEC_FILE ACCOUNT`, MODE one of
@@ -300,17 +293,7 @@ fn child(args: &[String]) -> Result<()> {
         "core" | "core-warm" => {
             let secrets: std::collections::BTreeMap<String, String> =
                 serde_json::from_value(spec["secrets"].clone())?;
-            let mut config = PasserelleConfig::new(
-                text("data_dir"),
-                text("pos_base_url"),
-                text("client_id"),
-                text("redirect_uri"),
-            );
-            config.pos_client_id = text("pos_client_id");
-            config.hubrise_oauth_url = text("hubrise_oauth_url");
-            config.hubrise_api_url = text("hubrise_api_url");
-            config.initial_settings.poll_interval_secs = 1;
-            config.initial_settings.scope = text("scope");
+            let config = config_from_json(&spec).map_err(BenchError)?;
             let secrets = fixture::load_secrets(&secrets)?;
             let runtime = passerelle_bench::runtime()?;
             runtime.block_on(async {

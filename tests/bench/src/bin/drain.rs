@@ -32,6 +32,7 @@ use passerelle_bench::sandbox::{self, RunningSandbox};
 use passerelle_bench::{BenchError, Result, arg, ensure, exit_with, flag, rss};
 use passerelle_core::{DATABASE_FILE, InMemorySecretStore, Passerelle};
 use passerelle_sandbox::{RateLimits as SandboxLimits, SandboxOptions};
+use passerelle_test_support::seeded;
 use serde_json::Value;
 
 const COMMAND: &str = "cargo run --release -p passerelle-bench --bin drain";
@@ -142,9 +143,8 @@ async fn bench(sandbox: &RunningSandbox, events: usize, in_process: bool) -> Res
     let listener = Arc::new(CountingListener::default());
     let config = fixture::config(info, dir.path(), fixture::unlimited_client_limits());
     let app = Passerelle::open(config, secrets, listener.clone()).await?;
-    let pos = &info.seed.pos_accounts[0];
-    app.sign_in(&pos.email, &pos.password).await?;
-    let connection = fixture::connect(&app, &fixture::choice(&info.seed, 0, LOCATION)?).await?;
+    seeded::sign_in(&app, &info.seed, 0).await?;
+    let connection = seeded::connect(&app, &seeded::choice(&info.seed, 0, LOCATION)?).await?;
     app.restart().await?;
     // First cycle (callback check, catch-up query) done before the backlog builds up.
     app.sync_now().await?;

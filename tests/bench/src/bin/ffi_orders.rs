@@ -26,6 +26,7 @@ use passerelle_bench::stats::{self, Samples, Summary};
 use passerelle_bench::{BenchError, Result, arg, ensure, exit_with, flag};
 use passerelle_core::{DATABASE_FILE, InMemorySecretStore, OrderFilter, Passerelle, RateLimits};
 use passerelle_sandbox::SandboxOptions;
+use passerelle_test_support::seeded;
 
 const COMMAND: &str = "cargo run --release -p passerelle-bench --bin ffi_orders";
 
@@ -138,9 +139,8 @@ async fn build(dir: &Path, orders: usize) -> Result<SandboxInfo> {
     let secrets = Arc::new(InMemorySecretStore::new());
     let config = fixture::config(&info, dir, RateLimits::hubrise());
     let app = Passerelle::open(config, secrets, Arc::new(CountingListener::default())).await?;
-    let pos = &info.seed.pos_accounts[0];
-    app.sign_in(&pos.email, &pos.password).await?;
-    let paris = fixture::connect(&app, &fixture::choice(&info.seed, 0, "3r4s3-1")?).await?;
+    seeded::sign_in(&app, &info.seed, 0).await?;
+    let paris = seeded::connect(&app, &seeded::choice(&info.seed, 0, "3r4s3-1")?).await?;
     app.restart().await?;
     sandbox
         .place_order("3r4s3-1", &fixture::sample_order("Marie"))

@@ -12,6 +12,7 @@ use passerelle_core::{
     EventListener, OrderFilter, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
 };
 use passerelle_e2e::file_secrets::FileSecretStore;
+use passerelle_test_support::config_from_json;
 
 struct Quiet;
 
@@ -45,9 +46,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(mode: &str, config: &str, secrets: &str, rounds: u32) -> Result<(), String> {
-    let config: PasserelleConfig = passerelle_e2e::config_from_json(
-        &std::fs::read_to_string(config).map_err(|e| e.to_string())?,
-    )?;
+    let json = std::fs::read_to_string(config).map_err(|e| e.to_string())?;
+    let config: PasserelleConfig =
+        config_from_json(&serde_json::from_str(&json).map_err(|e| e.to_string())?)?;
     let app = Passerelle::open(
         config,
         Arc::new(FileSecretStore::new(secrets)),

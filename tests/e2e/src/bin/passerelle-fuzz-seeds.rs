@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use passerelle_e2e::sample_order;
-use passerelle_sandbox::consent::{self, ConsentChoice};
+use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
 use passerelle_sandbox::{Sandbox, SandboxOptions, seed};
 use serde_json::Value;
 
@@ -116,7 +115,7 @@ async fn write_seeds(dir: &Path) -> Res<usize> {
         .await?;
     let admin = sandbox.admin();
     let order_id = admin
-        .place_order(&s.location().id, sample_order("Marie"))
+        .place_order(&s.location().id, seed::sample_order("Marie"))
         .await?;
     admin
         .update_order_as_other_app(

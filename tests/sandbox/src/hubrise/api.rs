@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::auth::{Caller, Params};
-use super::callbacks::emit_order_event;
+use super::callbacks::{create_and_notify, patch_and_notify};
 use super::model::{HubriseData, Resource, StoredOrder};
 use super::oauth::parse_form;
 use super::orders::{self, OrderFilter, Writer};
@@ -265,8 +265,7 @@ pub(crate) async fn create_order(
     caller.require("orders", true)?;
     let input = json_body(&headers, &body)?;
     let writer = writer(&caller);
-    let id = orders::create(&mut world.hubrise, &location.id, &writer, &input)?;
-    emit_order_event(&mut world.hubrise, &options, &writer, "create", &id, None);
+    let id = create_and_notify(&mut world.hubrise, &options, &location.id, &writer, &input)?;
     render_order(&world.hubrise, &location.id, &id, &caller.client_id)
 }
 
@@ -316,21 +315,14 @@ pub(crate) async fn patch_order(
     let input = json_body(&headers, &body)?;
     let order_id = params.get("order_id").unwrap_or_default();
     let writer = writer(&caller);
-    let previous = world
-        .hubrise
-        .orders
-        .iter()
-        .find(|o| o.id == order_id && o.location_id == location.id)
-        .cloned();
-    orders::patch(&mut world.hubrise, &location.id, order_id, &writer, &input)?;
-    emit_order_event(
+    patch_and_notify(
         &mut world.hubrise,
         &options,
-        &writer,
-        "update",
+        &location.id,
         order_id,
-        previous.as_ref(),
-    );
+        &writer,
+        &input,
+    )?;
     render_order(&world.hubrise, &location.id, order_id, &caller.client_id)
 }
 

@@ -223,9 +223,42 @@ fn event_id(seq: u64) -> String {
     format!("{}{suffix}", &crate::ids::short_id()[..2])
 }
 
+/// Creates an order as `writer` (through the API or as the other app) and queues its
+/// `order.create` events. Returns the order's id.
+pub(crate) fn create_and_notify(
+    data: &mut HubriseData,
+    options: &SandboxOptions,
+    location_id: &str,
+    writer: &Writer,
+    input: &Value,
+) -> Result<String, ApiError> {
+    let id = orders::create(data, location_id, writer, input)?;
+    emit_order_event(data, options, writer, "create", &id, None);
+    Ok(id)
+}
+
+/// Patches an order as `writer` and queues its `order.update` events, with its previous state.
+pub(crate) fn patch_and_notify(
+    data: &mut HubriseData,
+    options: &SandboxOptions,
+    location_id: &str,
+    order_id: &str,
+    writer: &Writer,
+    input: &Value,
+) -> Result<(), ApiError> {
+    let previous = data
+        .orders
+        .iter()
+        .find(|o| o.id == order_id && o.location_id == location_id)
+        .cloned();
+    orders::patch(data, location_id, order_id, writer, input)?;
+    emit_order_event(data, options, writer, "update", order_id, previous.as_ref());
+    Ok(())
+}
+
 /// Queues an `order.<event_type>` event for every other live connection on the order's location
 /// whose callback listens to it. The writer's own connection (or client, per the switch) gets none.
-pub(crate) fn emit_order_event(
+fn emit_order_event(
     data: &mut HubriseData,
     options: &SandboxOptions,
     writer: &Writer,

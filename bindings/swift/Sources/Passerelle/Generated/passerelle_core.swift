@@ -1618,7 +1618,7 @@ public struct HubriseConnection: Equatable, Hashable {
     public var origin: ConnectionOrigin
     public var state: ConnectionState
     /**
-     * Made off the device: the host must confirm it before it can go active (decision 3).
+     * Made off the device: the host must confirm it before it can go active (design D3).
      */
     public var needsConfirmation: Bool
     /**
@@ -1642,7 +1642,7 @@ public struct HubriseConnection: Equatable, Hashable {
          * Identifies this installation of the app at HubRise (never an authenticator).
          */appInstanceId: String?, origin: ConnectionOrigin, state: ConnectionState, 
         /**
-         * Made off the device: the host must confirm it before it can go active (decision 3).
+         * Made off the device: the host must confirm it before it can go active (design D3).
          */needsConfirmation: Bool, 
         /**
          * HubRise refused the token (revoked, blocked): offer "Reconnect HubRise".
@@ -1989,7 +1989,7 @@ public struct Order: Equatable, Hashable {
     public var customerNotes: String?
     public var sellerNotes: String?
     /**
-     * HubRise's total: with deleted elements, totals follow HubRise (decision 10).
+     * HubRise's total: with deleted elements, totals follow HubRise (design D10).
      */
     public var total: Money?
     public var items: [OrderItem]
@@ -2016,7 +2016,7 @@ public struct Order: Equatable, Hashable {
          * ISO 8601 with the location's offset, exactly as HubRise sent it.
          */createdAt: String, expectedTime: String?, confirmedTime: String?, customerNotes: String?, sellerNotes: String?, 
         /**
-         * HubRise's total: with deleted elements, totals follow HubRise (decision 10).
+         * HubRise's total: with deleted elements, totals follow HubRise (design D10).
          */total: Money?, items: [OrderItem], discounts: [OrderDiscount], charges: [OrderCharge], payments: [OrderPayment], customer: OrderCustomer?, receivedAt: Date, updatedAt: Date) {
         self.id = id
         self.connectionId = connectionId
@@ -2652,7 +2652,7 @@ public func FfiConverterTypeOrderPayment_lower(_ value: OrderPayment) -> RustBuf
 
 /**
  * Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
- * when the direct strategy needs one, is read from the host's secret store (decision 6).
+ * when the direct strategy needs one, is read from the host's secret store (design D6).
  */
 public struct PasserelleConfig: Equatable, Hashable {
     /**
@@ -2684,11 +2684,11 @@ public struct PasserelleConfig: Equatable, Hashable {
      */
     public var redirectUri: String
     /**
-     * Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
+     * Per-install device id sent to HubRise; generated and kept when `None` (design D5).
      */
     public var deviceId: String?
     /**
-     * Who exchanges authorization codes; the broker by default (decision 6).
+     * Who exchanges authorization codes; the broker by default (design D6).
      */
     public var tokenExchange: TokenExchange
     /**
@@ -2725,10 +2725,10 @@ public struct PasserelleConfig: Equatable, Hashable {
          * The redirect URI registered at HubRise (custom scheme, or `urn:ietf:wg:oauth:2.0:oob`).
          */redirectUri: String, 
         /**
-         * Per-install device id sent to HubRise; generated and kept when `None` (decision 5).
+         * Per-install device id sent to HubRise; generated and kept when `None` (design D5).
          */deviceId: String?, 
         /**
-         * Who exchanges authorization codes; the broker by default (decision 6).
+         * Who exchanges authorization codes; the broker by default (design D6).
          */tokenExchange: TokenExchange, 
         /**
          * HubRise's rate limits, kept to by the client.
@@ -4213,7 +4213,7 @@ public enum PasserelleEvent: Equatable, Hashable {
     case orderUpdated(order: Order
     )
     /**
-     * A change made at the till was not applied because HubRise's state wins (decision 9), or
+     * A change made at the till was not applied because HubRise's state wins (design D9), or
      * HubRise refused it.
      */
     case orderConflict(orderId: String, reason: String

@@ -1656,112 +1656,112 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_code() != 13696) {
+    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_code() != 57143) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable() != 2620) {
+    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable() != 37519) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 18264) {
+    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 44329) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_accept() != 2918) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_accept() != 35958) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 56423) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 47099) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 47082) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 38827) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 62212) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 16808) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 19118) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 23550) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 61724) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 37120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 3516) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 43515) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 27955) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 26101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 20524) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 63711) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 63153) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 56538) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 1150) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 62874) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 8976) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 34800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 33513) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 36670) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 36740) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 48898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 56757) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 8365) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 8781) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 33199) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 41107) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 39462) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 63187) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 26713) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 6900) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 1909) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 59843) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 2181) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 10805) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 44281) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 50185) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 37234) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 35875) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 1165) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 45154) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 43557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in() != 57505) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in() != 32490) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 62491) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 43936) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 62331) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 51433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 16294) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 50701) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync() != 12079) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync() != 25052) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 26334) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 56910) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 30725) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 38718) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 2525) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 38581) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_constructor_passerelle_open() != 4104) {
+    if (uniffi_passerelle_ffi_checksum_constructor_passerelle_open() != 31270) {
         return InitializationResult.apiChecksumMismatch
     }
 

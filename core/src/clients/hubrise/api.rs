@@ -1,0 +1,262 @@
+//! HubRise's API: `X-Access-Token`, HubRise's error JSON mapped to typed errors, no secret in
+//! any error or log line (only method and path are logged).
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::token::HubriseErrorBody;
+use crate::error::{Error, Result, Service};
+use crate::http::{retry_after_secs, shared_client};
+use crate::model::connection::ConnectionNames;
+use crate::secrets::Secret;
+
+/// Events and orders per page: HubRise's maximum.
+const PAGE_SIZE: u32 = 100;
+
+/// A client of HubRise's API for one base URL.
+#[derive(Clone)]
+pub struct HubriseApi {
+    base: String,
+    /// Length of HubRise's rate "minute" (60 s; shorter against a scaled sandbox): a 429 without
+    /// `Retry-After` waits for the next window, aligned on multiples of it.
+    minute_ms: u64,
+}
+
+/// One entry of `GET /callback/events`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventRef {
+    pub id: String,
+    pub resource_type: String,
+    /// The order's id; an older version of HubRise's page called it `resource_id`.
+    #[serde(default, alias = "resource_id")]
+    pub order_id: Option<String>,
+}
+
+/// A page of a paginated list and the cursor of the next one (`X-Cursor-Next`).
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /location`, the fields a POS shows.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Location {
+    pub id: String,
+    pub name: Option<String>,
+    pub account: Option<Account>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// `GET /callback`: an unregistered callback answers `{"url": null, "events": {}}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Callback {
+    #[serde(default)]
+    pub events: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Callback {
+    /// Registered for order creation and update (design D7: `url: null` alone says nothing).
+    pub fn listens_to_orders(&self) -> bool {
+        self.events
+            .get("order")
+            .is_some_and(|e| e.iter().any(|x| x == "create") && e.iter().any(|x| x == "update"))
+    }
+}
+
+impl Location {
+    /// Names to refresh on the connection row.
+    pub fn names(&self) -> ConnectionNames {
+        ConnectionNames {
+            location_id: self.id.clone(),
+            location_name: self.name.clone(),
+            account_id: self.account.as_ref().map(|a| a.id.clone()),
+            account_name: self.account.as_ref().and_then(|a| a.name.clone()),
+            ..ConnectionNames::default()
+        }
+    }
+}
+
+impl HubriseApi {
+    pub fn new(base: &str, minute_ms: u64) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            minute_ms: minute_ms.max(1),
+        }
+    }
+
+    /// A page of pending callback events.
+    pub async fn events(&self, token: &Secret, cursor: Option<&str>) -> Result<Page<EventRef>> {
+        let mut path = format!("/callback/events?count={PAGE_SIZE}");
+        if let Some(cursor) = cursor {
+            let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        self.get_page(token, &path).await
+    }
+
+    /// The order's current state; `None` when HubRise no longer has it.
+    pub async fn order(&self, token: &Secret, order_id: &str) -> Result<Option<serde_json::Value>> {
+        match self
+            .get_json(token, &format!("/location/orders/{}", segment(order_id)))
+            .await
+        {
+            Err(Error::Server { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Applies a patch and returns the order HubRise now has.
+    pub async fn patch_order(
+        &self,
+        token: &Secret,
+        order_id: &str,
+        patch: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let path = format!("/location/orders/{}", segment(order_id));
+        let response = self
+            .send(token, reqwest::Method::PATCH, &path, Some(patch))
+            .await?;
+        read_json(response, &path).await
+    }
+
+    /// Deletes a processed event; one already gone counts as deleted.
+    pub async fn delete_event(&self, token: &Secret, event_id: &str) -> Result<()> {
+        let path = format!("/callback/events/{}", segment(event_id));
+        match self.send(token, reqwest::Method::DELETE, &path, None).await {
+            Ok(_) | Err(Error::Server { status: 404, .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A page of orders created after `after` (ISO 8601): the heavy catch-up query.
+    pub async fn orders_after(
+        &self,
+        token: &Secret,
+        after: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page<serde_json::Value>> {
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("after", after)
+                .append_pair("count", &PAGE_SIZE.to_string());
+            if let Some(cursor) = cursor {
+                query.append_pair("cursor", cursor);
+            }
+            query.finish()
+        };
+        self.get_page(token, &format!("/location/orders?{query}"))
+            .await
+    }
+
+    async fn get_page<T: DeserializeOwned>(&self, token: &Secret, path: &str) -> Result<Page<T>> {
+        let response = self.send(token, reqwest::Method::GET, path, None).await?;
+        let next_cursor = response
+            .headers()
+            .get("X-Cursor-Next")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let items = read_json(response, path.split('?').next().unwrap_or(path)).await?;
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn location(&self, token: &Secret) -> Result<Location> {
+        self.get_json(token, "/location").await
+    }
+
+    pub async fn callback(&self, token: &Secret) -> Result<Callback> {
+        self.get_json(token, "/callback").await
+    }
+
+    /// Registers a passive callback (no URL) for order creation and update.
+    pub async fn register_passive_callback(&self, token: &Secret) -> Result<()> {
+        let body = serde_json::json!({"url": null, "events": {"order": ["create", "update"]}});
+        self.send(token, reqwest::Method::POST, "/callback", Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, token: &Secret, path: &str) -> Result<T> {
+        let response = self.send(token, reqwest::Method::GET, path, None).await?;
+        read_json(response, path).await
+    }
+
+    /// Sends one request; a non-success status becomes its typed error.
+    pub async fn send(
+        &self,
+        token: &Secret,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response> {
+        let path_only = path.split('?').next().unwrap_or(path);
+        tracing::debug!(target: "passerelle::hubrise", %method, path = path_only, "request");
+        let mut request = shared_client()?
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Access-Token", token.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(transport)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(error_from_response(response, self.minute_ms).await)
+    }
+}
+
+/// Escapes an id used as a path segment (ids come from HubRise, but never trust them blindly).
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response, path: &str) -> Result<T> {
+    let bytes = response.bytes().await.map_err(transport)?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::MalformedBody {
+        service: Service::HubriseApi,
+        reason: format!("{path}: {e}"),
+    })
+}
+
+fn transport(err: reqwest::Error) -> Error {
+    Error::transport(Service::HubriseApi, err)
+}
+
+/// Seconds until the next rate window, aligned on multiples of `minute_ms` since the epoch.
+pub fn secs_to_next_window(minute_ms: u64) -> u64 {
+    let now = u64::try_from(crate::time::now_ms()).unwrap_or(0);
+    let wait_ms = minute_ms - now % minute_ms;
+    wait_ms.div_ceil(1000)
+}
+
+/// HubRise's error JSON and status, as a typed error.
+async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Error {
+    let status = response.status().as_u16();
+    let retry_after = retry_after_secs(response.headers());
+    let body = HubriseErrorBody::read(response).await;
+    tracing::debug!(target: "passerelle::hubrise", status, error_type = ?body.error_type, "error answer");
+    match status {
+        401 => Error::Unauthorized {
+            service: Service::HubriseApi,
+            reason: body.reason(),
+        },
+        429 => Error::RateLimited {
+            service: Service::HubriseApi,
+            wait: std::time::Duration::from_secs(
+                retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)),
+            ),
+        },
+        _ => Error::Server {
+            service: Service::HubriseApi,
+            status,
+            error_type: body.error_type.clone().unwrap_or_else(|| "unknown".into()),
+            message: body.reason(),
+        },
+    }
+}

@@ -1,0 +1,181 @@
+//! Keeps one connection's requests inside HubRise's rate windows (per minute, hour and day,
+//! aligned on round multiples of their length; heavy queries apart), so even a backlog never
+//! causes a 429.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::RateLimits;
+use crate::time::now_ms;
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    length_ms: u64,
+    limit: u32,
+    start_ms: u64,
+    count: u32,
+}
+
+impl Window {
+    fn new(length_ms: u64, limit: u32) -> Self {
+        Self {
+            length_ms,
+            limit,
+            start_ms: 0,
+            count: 0,
+        }
+    }
+
+    /// Milliseconds to wait before one more request fits, after rolling to `now`'s window.
+    fn wait_ms(&mut self, now_ms: u64) -> u64 {
+        let start = now_ms - now_ms % self.length_ms;
+        if start != self.start_ms {
+            self.start_ms = start;
+            self.count = 0;
+        }
+        let end = start + self.length_ms;
+        // A request sent at the very end of a window may be counted in the next one by the
+        // server: keep a margin at the end of each window.
+        let margin = (self.length_ms / 20).min(1_000);
+        if self.count >= self.limit || now_ms + margin >= end {
+            end - now_ms
+        } else {
+            0
+        }
+    }
+}
+
+/// The windows of one connection.
+#[derive(Debug)]
+pub struct RateLimiter {
+    windows: [Window; 3],
+    heavy: Window,
+}
+
+impl RateLimiter {
+    pub fn new(limits: &RateLimits) -> Self {
+        let minute = limits.minute_ms.max(1);
+        Self {
+            windows: [
+                Window::new(minute, limits.per_minute),
+                Window::new(minute * 60, limits.per_hour),
+                Window::new(minute * 1_440, limits.per_day),
+            ],
+            heavy: Window::new(minute, limits.heavy_per_minute),
+        }
+    }
+
+    /// Either records one request now (`None`), or says how long to wait first.
+    pub fn try_acquire(&mut self, now_ms: u64, heavy: bool) -> Option<Duration> {
+        let mut wait = self
+            .windows
+            .iter_mut()
+            .map(|w| w.wait_ms(now_ms))
+            .max()
+            .unwrap_or(0);
+        if heavy {
+            wait = wait.max(self.heavy.wait_ms(now_ms));
+        }
+        if wait > 0 {
+            return Some(Duration::from_millis(wait));
+        }
+        for window in &mut self.windows {
+            window.count += 1;
+        }
+        if heavy {
+            self.heavy.count += 1;
+        }
+        None
+    }
+}
+
+/// Every connection's rate windows. Kept for the life of the instance, not in a worker, so a
+/// restarted worker, `sync_now` and a connection check all spend from the same windows.
+#[derive(Debug)]
+pub struct RateLimiters {
+    limits: RateLimits,
+    by_connection: Mutex<HashMap<String, Arc<Mutex<RateLimiter>>>>,
+}
+
+impl RateLimiters {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            by_connection: Mutex::default(),
+        }
+    }
+
+    /// Waits until the connection's windows allow one more request (`heavy` for the catch-up
+    /// query), and records it.
+    pub async fn acquire(&self, connection_id: &str, heavy: bool) {
+        let limiter = self.limiter(connection_id);
+        loop {
+            let wait = {
+                let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
+                let now = u64::try_from(now_ms()).unwrap_or(0);
+                limiter.try_acquire(now, heavy)
+            };
+            match wait {
+                None => return,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    fn limiter(&self, connection_id: &str) -> Arc<Mutex<RateLimiter>> {
+        let mut all = self.by_connection.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(connection_id.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(RateLimiter::new(&self.limits))))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_minute: u32) -> RateLimits {
+        RateLimits {
+            per_minute,
+            per_hour: 1_000,
+            per_day: 10_000,
+            heavy_per_minute: 1,
+            minute_ms: 1_000,
+        }
+    }
+
+    #[test]
+    fn waits_for_the_next_window_when_full() {
+        let mut limiter = RateLimiter::new(&limits(3));
+        for _ in 0..3 {
+            assert_eq!(limiter.try_acquire(10_100, false), None);
+        }
+        assert_eq!(
+            limiter.try_acquire(10_200, false),
+            Some(Duration::from_millis(800))
+        );
+        assert_eq!(
+            limiter.try_acquire(11_000, false),
+            None,
+            "a new window starts empty"
+        );
+    }
+
+    #[test]
+    fn keeps_a_margin_at_the_end_of_a_window() {
+        let mut limiter = RateLimiter::new(&limits(100));
+        assert_eq!(
+            limiter.try_acquire(10_960, false),
+            Some(Duration::from_millis(40))
+        );
+    }
+
+    #[test]
+    fn heavy_queries_have_their_own_limit() {
+        let mut limiter = RateLimiter::new(&limits(100));
+        assert_eq!(limiter.try_acquire(20_000, true), None);
+        assert!(limiter.try_acquire(20_001, true).is_some());
+        assert_eq!(limiter.try_acquire(20_002, false), None);
+    }
+}

@@ -1,0 +1,365 @@
+//! HTTP calls to the POS backend: its identity endpoint (OAuth 2 password and refresh grants
+//! through the `oauth2` crate, a deliberate first-party exception, design D15), `/me`, and the
+//! broker that exchanges and revokes HubRise tokens so the client secret stays off the device.
+
+use std::fmt;
+
+use oauth2::basic::{
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse,
+};
+use oauth2::{
+    AuthType, ClientId, RefreshToken, RequestTokenError, ResourceOwnerPassword,
+    ResourceOwnerUsername, StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::session::PosSession;
+use crate::clients::hubrise::oauth::token_status_error;
+use crate::clients::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
+use crate::config::Endpoint;
+use crate::error::{Error, PasserelleError, Result, Service};
+use crate::http::{OAuthHttp, OAuthTransportError, shared_client};
+use crate::model::account::PosAccount;
+use crate::secrets::Secret;
+
+/// The POS identity endpoint's OAuth error, with the lockout delay it may carry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PosOAuthError {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+impl fmt::Display for PosOAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl oauth2::ErrorResponse for PosOAuthError {}
+
+type PosOAuthClient = oauth2::Client<
+    PosOAuthError,
+    BasicTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// `GET /me`.
+#[derive(Deserialize)]
+struct Me {
+    account_id: String,
+    email: String,
+    business_name: String,
+}
+
+/// What the broker needs to exchange a HubRise code on the device's behalf.
+#[derive(Serialize)]
+pub struct BrokerExchange<'a> {
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub code_verifier: &'a str,
+    pub device_id: &'a str,
+}
+
+/// The POS backend.
+#[derive(Clone)]
+pub struct PosBackend {
+    endpoint: Endpoint,
+    oauth: PosOAuthClient,
+}
+
+impl PosBackend {
+    pub fn new(endpoint: Endpoint, client_id: &str) -> Result<Self> {
+        let token_url = TokenUrl::new(endpoint.join("/oauth/token"))
+            .map_err(|e| Error::internal(format!("POS token URL: {e}")))?;
+        // A public client: its id goes in the body, there is no secret.
+        let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(token_url);
+        Ok(Self { endpoint, oauth })
+    }
+
+    /// Password grant. Wrong credentials and lockout are typed and never retried here.
+    pub async fn password_grant(&self, email: &str, password: &Secret) -> Result<PosSession> {
+        let http = OAuthHttp::new(shared_client()?);
+        let response = self
+            .oauth
+            .exchange_password(
+                &ResourceOwnerUsername::new(email.to_owned()),
+                &ResourceOwnerPassword::new(password.expose().to_owned()),
+            )
+            .request_async(&http)
+            .await
+            .map_err(|err| pos_grant_error(err, &http, PasserelleError::InvalidCredentials))?;
+        Ok(session_from(&response))
+    }
+
+    /// Refresh grant; a refused refresh token means the session is over.
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<PosSession> {
+        let http = OAuthHttp::new(shared_client()?);
+        let token = RefreshToken::new(refresh_token.expose().to_owned());
+        let response = self
+            .oauth
+            .exchange_refresh_token(&token)
+            .request_async(&http)
+            .await
+            .map_err(|err| pos_grant_error(err, &http, PasserelleError::SessionExpired))?;
+        // The backend may keep the refresh token unchanged (RFC 6749 §6).
+        let kept = response
+            .refresh_token()
+            .is_none()
+            .then(|| refresh_token.clone());
+        let session = PosSession::new(
+            Secret::new(response.access_token().secret().clone()),
+            kept.or_else(|| {
+                response
+                    .refresh_token()
+                    .map(|t| Secret::new(t.secret().clone()))
+            }),
+            response.expires_in().map(|d| d.as_secs()),
+        );
+        Ok(session)
+    }
+
+    /// The account behind an access token.
+    pub async fn me(&self, access_token: &Secret) -> Result<PosAccount> {
+        let response = self
+            .authorized(reqwest::Method::GET, "/me", access_token)?
+            .send()
+            .await;
+        let me: Me = json_or_error(response, "POS /me").await?;
+        Ok(PosAccount {
+            account_id: me.account_id,
+            email: me.email,
+            business_name: me.business_name,
+        })
+    }
+
+    /// Asks the broker to exchange a HubRise code; it answers with HubRise's token JSON.
+    pub async fn broker_exchange(
+        &self,
+        access_token: &Secret,
+        exchange: &BrokerExchange<'_>,
+    ) -> Result<HubriseTokenResponse> {
+        let response = self
+            .authorized(reqwest::Method::POST, "/hubrise/broker/token", access_token)?
+            .json(exchange)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(transport)?;
+        match status {
+            200 => HubriseTokenResponse::from_json(&bytes)
+                .map_err(|_| unexpected("broker token answer")),
+            401 if is_pos_token_error(&bytes) => Err(session_over()),
+            _ => {
+                let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+                Err(token_status_error(status, &body))
+            }
+        }
+    }
+
+    /// The account's HubRise configuration; `None` when unchanged since `etag` (one conditional
+    /// request when nothing changed).
+    pub async fn configuration(
+        &self,
+        access_token: &Secret,
+        etag: Option<&str>,
+    ) -> Result<Option<(BackendConfiguration, Option<String>)>> {
+        let mut request =
+            self.authorized(reqwest::Method::GET, "/hubrise/configuration", access_token)?;
+        if let Some(etag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await.map_err(transport)?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let configuration = json_or_error(Ok(response), "POS HubRise configuration").await?;
+        Ok(Some((configuration, etag)))
+    }
+
+    /// The token of a connection made off the device (back office), handed to this device only
+    /// because it is signed in to the same account.
+    pub async fn off_device_token(
+        &self,
+        access_token: &Secret,
+        location_id: &str,
+    ) -> Result<HubriseTokenResponse> {
+        let path = format!("/hubrise/connections/{}/token", segment(location_id));
+        let response = self
+            .authorized(reqwest::Method::GET, &path, access_token)?
+            .send()
+            .await;
+        json_or_error(response, "POS connection token").await
+    }
+
+    /// Asks the backend to revoke this device's token of a location at HubRise and forget the
+    /// connection.
+    pub async fn broker_revoke(
+        &self,
+        access_token: &Secret,
+        location_id: &str,
+        device_id: Option<&str>,
+    ) -> Result<()> {
+        let path = format!("/hubrise/connections/{}/revoke", segment(location_id));
+        let response = self
+            .authorized(reqwest::Method::POST, &path, access_token)?
+            .json(&serde_json::json!({ "device_id": device_id }))
+            .send()
+            .await;
+        let status = response.map_err(transport)?.status();
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            401 => Err(session_over()),
+            other => Err(Error::Server {
+                service: Service::PosBackend,
+                status: other,
+                error_type: "revoke_failed".into(),
+                message: "the POS backend could not revoke the connection".into(),
+            }),
+        }
+    }
+
+    fn authorized(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &Secret,
+    ) -> Result<reqwest::RequestBuilder> {
+        tracing::debug!(target: "passerelle::pos", %method, path, "request");
+        Ok(shared_client()?
+            .request(method, self.endpoint.join(path))
+            .bearer_auth(token.expose()))
+    }
+}
+
+/// The POS backend's view of the account's HubRise connections.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendConfiguration {
+    pub connections: Vec<BackendConnection>,
+}
+
+/// One connection as the POS backend records it (never with its token).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendConnection {
+    #[serde(flatten)]
+    pub names: crate::model::connection::ConnectionNames,
+    /// `device`, `web` or `hubrise_back_office`.
+    pub origin: String,
+    /// `active` or `removed`.
+    pub state: String,
+}
+
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+fn session_from(response: &BasicTokenResponse) -> PosSession {
+    PosSession::new(
+        Secret::new(response.access_token().secret().clone()),
+        response
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone())),
+        response.expires_in().map(|d| d.as_secs()),
+    )
+}
+
+/// `invalid_grant` means the credentials (or refresh token) were refused: `refused` says which.
+fn pos_grant_error(
+    err: RequestTokenError<OAuthTransportError, PosOAuthError>,
+    http: &OAuthHttp,
+    refused: PasserelleError,
+) -> Error {
+    let meta = http.last_response();
+    match err {
+        RequestTokenError::Request(err) => err.into_error(Service::PosBackend),
+        RequestTokenError::ServerResponse(body)
+            if meta.status == 429 || body.retry_after.is_some() =>
+        {
+            PasserelleError::LockedOut {
+                retry_after_secs: body.retry_after.or(meta.retry_after_secs).unwrap_or(60),
+            }
+            .into()
+        }
+        RequestTokenError::ServerResponse(body) if body.error == "invalid_grant" => refused.into(),
+        RequestTokenError::ServerResponse(_) if meta.status >= 500 => server_error(meta.status),
+        RequestTokenError::ServerResponse(body) => unexpected(&format!(
+            "POS sign-in refused ({})",
+            body.error.chars().take(40).collect::<String>()
+        )),
+        RequestTokenError::Parse(_, _) if meta.status >= 500 => server_error(meta.status),
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
+            unexpected("the POS sign-in answer is not the JSON expected")
+        }
+    }
+}
+
+fn is_pos_token_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<PosOAuthError>(body).is_ok_and(|e| e.error == "invalid_token")
+}
+
+async fn json_or_error<T: serde::de::DeserializeOwned>(
+    response: reqwest::Result<reqwest::Response>,
+    what: &str,
+) -> Result<T> {
+    let response = response.map_err(transport)?;
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            let bytes = response.bytes().await.map_err(transport)?;
+            serde_json::from_slice(&bytes).map_err(|_| unexpected(what))
+        }
+        401 => Err(session_over()),
+        500..=599 => Err(Error::Server {
+            service: Service::PosBackend,
+            status,
+            error_type: "server_error".into(),
+            message: format!("{what}: server error {status}"),
+        }),
+        _ => Err(unexpected(&format!("{what}: status {status}"))),
+    }
+}
+
+fn transport(err: reqwest::Error) -> Error {
+    Error::transport(Service::PosBackend, err)
+}
+
+/// The backend refused the session's access token.
+fn session_over() -> Error {
+    Error::Unauthorized {
+        service: Service::PosBackend,
+        reason: "the POS session was refused".into(),
+    }
+}
+
+fn server_error(status: u16) -> Error {
+    Error::Server {
+        service: Service::PosBackend,
+        status,
+        error_type: "server_error".into(),
+        message: format!("POS backend error {status}"),
+    }
+}
+
+fn unexpected(reason: &str) -> Error {
+    Error::MalformedBody {
+        service: Service::PosBackend,
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,154 @@
+//! The parts of a running Passerelle, built once by `open()` and shared by the services, which
+//! each take only the parts they use. Nothing here knows a use case: this module sits below the
+//! services and above the protocol clients and the foundations.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use crate::clients::hubrise::api::HubriseApi;
+use crate::clients::hubrise::rate_limiter::RateLimiters;
+use crate::clients::pos::backend::PosBackend;
+use crate::clients::pos::session::PosSessions;
+use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints};
+use crate::error::{Error, Result};
+use crate::events::{EventBus, EventListener};
+use crate::model::snapshot::ConfigurationSnapshot;
+use crate::secrets::{SecretStore, Secrets};
+use crate::store::snapshots::{self, Slot};
+use crate::store::{self, Store, meta};
+use crate::time::now_ms;
+
+/// Everything the services are built from.
+pub struct Context {
+    pub config: Arc<PasserelleConfig>,
+    pub endpoints: Arc<ValidatedEndpoints>,
+    pub store: Arc<Store>,
+    pub secrets: Secrets,
+    pub events: EventBus,
+    /// The per-install id sent to HubRise (design D5).
+    pub device_id: Arc<str>,
+    pub pos: PosBackend,
+    pub sessions: Arc<PosSessions>,
+    pub hubrise: HubriseApi,
+    pub rate_limiters: Arc<RateLimiters>,
+    pub active: Arc<ActiveConfiguration>,
+}
+
+impl Context {
+    /// Validates the configuration, opens the data directory and builds the clients. No HTTP
+    /// client is built here: the first request builds the process's one client.
+    pub fn open(
+        config: PasserelleConfig,
+        secrets: Arc<dyn SecretStore>,
+        listener: Arc<dyn EventListener>,
+    ) -> Result<Self> {
+        let endpoints = config.validate()?;
+        let store = Arc::new(Store::open(Path::new(&config.data_dir))?);
+        let device_id =
+            store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
+        let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
+        let secrets = Secrets::new(secrets);
+        let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
+        let sessions = Arc::new(PosSessions::new(
+            store.clone(),
+            secrets.clone(),
+            pos.clone(),
+        ));
+        let hubrise = HubriseApi::new(&endpoints.hubrise_api.base, config.rate_limits.minute_ms);
+        let events = EventBus::start(listener)
+            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
+        Ok(Self {
+            rate_limiters: Arc::new(RateLimiters::new(config.rate_limits)),
+            config: Arc::new(config),
+            endpoints: Arc::new(endpoints),
+            store,
+            secrets,
+            events,
+            device_id: device_id.into(),
+            pos,
+            sessions,
+            hubrise,
+            active: Arc::new(ActiveConfiguration::new(active)),
+        })
+    }
+}
+
+/// The configuration the engine runs on: read by everyone, replaced only by an apply, and
+/// applies serialised so two never interleave.
+pub struct ActiveConfiguration {
+    snapshot: RwLock<ConfigurationSnapshot>,
+    apply_lock: tokio::sync::Mutex<()>,
+}
+
+impl ActiveConfiguration {
+    fn new(snapshot: ConfigurationSnapshot) -> Self {
+        Self {
+            snapshot: RwLock::new(snapshot),
+            apply_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The snapshot now in use.
+    pub fn get(&self) -> ConfigurationSnapshot {
+        // Only `set` writes, and it cannot panic halfway: a poisoned lock still holds a snapshot.
+        self.snapshot
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The settings now in use.
+    pub fn settings(&self) -> Settings {
+        self.get().settings
+    }
+
+    /// Replaces the snapshot; call with the apply lock held.
+    pub fn set(&self, snapshot: ConfigurationSnapshot) {
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
+    }
+
+    /// Held for the whole of an apply.
+    pub async fn lock_apply(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.apply_lock.lock().await
+    }
+}
+
+/// The host's device id when given, else the one generated at first open.
+fn load_or_create_device_id(
+    conn: &rusqlite::Connection,
+    configured: Option<&str>,
+) -> Result<String> {
+    const KEY: &str = "device_id";
+    if let Some(id) = configured {
+        meta::set(conn, KEY, id)?;
+        return Ok(id.to_owned());
+    }
+    if let Some(id) = meta::get(conn, KEY)? {
+        return Ok(id);
+    }
+    let id = format!("passerelle-{}", store::new_id());
+    meta::set(conn, KEY, &id)?;
+    Ok(id)
+}
+
+/// Loads the active snapshot, creating version 1 from `initial` on a new database.
+fn load_or_init_active(
+    conn: &rusqlite::Connection,
+    initial: &Settings,
+) -> Result<ConfigurationSnapshot> {
+    if let Some((_, snapshot)) = snapshots::load::<ConfigurationSnapshot>(conn, Slot::Active)? {
+        return Ok(snapshot);
+    }
+    let snapshot = ConfigurationSnapshot {
+        version: 1,
+        settings: initial.clone(),
+        pos_account_id: None,
+        connection_ids: Vec::new(),
+        applied_at_ms: now_ms(),
+    };
+    snapshots::save(conn, Slot::Active, snapshot.version, &snapshot)?;
+    Ok(snapshot)
+}

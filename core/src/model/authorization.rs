@@ -1,0 +1,36 @@
+//! A connection attempt as the host sees it: the hints it gives HubRise's consent page and what
+//! it needs to open that page.
+
+/// Optional hints for HubRise's consent page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct HubriseConnectionOptions {
+    /// Show the code on HubRise's page for the user to paste (`urn:ietf:wg:oauth:2.0:oob`)
+    /// instead of redirecting to the app.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
+    pub out_of_band: bool,
+    /// Preselect a HubRise account.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub account_id: Option<String>,
+    /// Prefill for a restaurant that signs up to HubRise on the way.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub account_name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub location_name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub country: Option<String>,
+}
+
+/// What the host needs to open HubRise's consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct HubriseAuthorization {
+    /// Open this in `ASWebAuthenticationSession` (never an embedded web view).
+    pub authorize_url: String,
+    /// The attempt's one-time state; needed to complete an out-of-band attempt.
+    pub state: String,
+    /// The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+    pub callback_url_scheme: Option<String>,
+    /// After this the attempt can no longer complete (HubRise codes live 10 minutes).
+    pub expires_at: std::time::SystemTime,
+}

@@ -1,0 +1,384 @@
+//! Orders as the POS shows them, decoded from the HubRise JSON kept in the store.
+//!
+//! The store keeps HubRise's JSON unchanged (times with their offset, money as strings); this
+//! typed view is decoded when read. A field that does not decode is left empty and logged rather
+//! than losing the order: the JSON stays, exactly as HubRise sent it.
+
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::money::Money;
+
+/// HubRise's order statuses (no transition is enforced by HubRise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum OrderStatus {
+    New,
+    Received,
+    Accepted,
+    InPreparation,
+    AwaitingShipment,
+    AwaitingCollection,
+    InDelivery,
+    Completed,
+    Rejected,
+    Cancelled,
+    DeliveryFailed,
+    /// A status this version does not know; the raw JSON keeps it.
+    Unknown,
+}
+
+const STATUSES: [(OrderStatus, &str); 11] = [
+    (OrderStatus::New, "new"),
+    (OrderStatus::Received, "received"),
+    (OrderStatus::Accepted, "accepted"),
+    (OrderStatus::InPreparation, "in_preparation"),
+    (OrderStatus::AwaitingShipment, "awaiting_shipment"),
+    (OrderStatus::AwaitingCollection, "awaiting_collection"),
+    (OrderStatus::InDelivery, "in_delivery"),
+    (OrderStatus::Completed, "completed"),
+    (OrderStatus::Rejected, "rejected"),
+    (OrderStatus::Cancelled, "cancelled"),
+    (OrderStatus::DeliveryFailed, "delivery_failed"),
+];
+
+impl OrderStatus {
+    pub fn parse(raw: &str) -> OrderStatus {
+        STATUSES
+            .iter()
+            .find(|(_, name)| *name == raw)
+            .map_or(OrderStatus::Unknown, |(s, _)| *s)
+    }
+
+    /// HubRise's name; `None` for `Unknown`, which can never be sent.
+    pub fn as_str(self) -> Option<&'static str> {
+        STATUSES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, name)| *name)
+    }
+
+    /// An anomaly HubRise reports as final: a local change must not overwrite it (design D9).
+    pub fn is_terminal_anomaly(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::DeliveryFailed
+        )
+    }
+}
+
+/// An order in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Order {
+    pub id: String,
+    pub connection_id: String,
+    pub location_id: String,
+    /// The status HubRise last reported.
+    pub status: OrderStatus,
+    /// A status set at the till that is still on its way to HubRise.
+    pub pending_status: Option<OrderStatus>,
+    pub service_type: Option<String>,
+    pub service_type_ref: Option<String>,
+    /// HubRise's `ref`, the reference shown to the customer.
+    pub reference: Option<String>,
+    pub collection_code: Option<String>,
+    /// ISO 8601 with the location's offset, exactly as HubRise sent it.
+    pub created_at: String,
+    pub expected_time: Option<String>,
+    pub confirmed_time: Option<String>,
+    pub customer_notes: Option<String>,
+    pub seller_notes: Option<String>,
+    /// HubRise's total: with deleted elements, totals follow HubRise (design D10).
+    pub total: Option<Money>,
+    pub items: Vec<OrderItem>,
+    pub discounts: Vec<OrderDiscount>,
+    pub charges: Vec<OrderCharge>,
+    pub payments: Vec<OrderPayment>,
+    pub customer: Option<OrderCustomer>,
+    pub received_at: SystemTime,
+    pub updated_at: SystemTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderItem {
+    pub product_name: String,
+    pub sku_name: Option<String>,
+    pub sku_ref: Option<String>,
+    pub price: Option<Money>,
+    /// A decimal string (`"1"`, `"2.5"`), exact.
+    pub quantity: String,
+    pub subtotal: Option<Money>,
+    pub customer_notes: Option<String>,
+    pub options: Vec<OrderOption>,
+    /// Removed after the order was placed; shown struck through, not counted.
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderOption {
+    pub option_list_name: Option<String>,
+    pub name: String,
+    pub reference: Option<String>,
+    pub price: Option<Money>,
+    pub quantity: i64,
+    /// A default ingredient the customer removed ("sans oignons").
+    pub removed: bool,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderDiscount {
+    pub name: String,
+    pub reference: Option<String>,
+    pub price_off: Option<Money>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderCharge {
+    pub name: String,
+    pub reference: Option<String>,
+    pub price: Option<Money>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderPayment {
+    pub name: String,
+    pub reference: Option<String>,
+    pub amount: Option<Money>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderCustomer {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company_name: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub delivery_notes: Option<String>,
+}
+
+/// Which orders `orders()` returns, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderFilter {
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub status: Option<OrderStatus>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub connection_id: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub created_after: Option<SystemTime>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub created_before: Option<SystemTime>,
+    /// At most this many (100 when 0).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
+    pub limit: u32,
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
+    pub offset: u32,
+}
+
+/// The fields sync needs from an order. Only the id is required: an order with an odd status or
+/// no creation time is still stored (and shown), never dropped.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderHead {
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub service_type: Option<String>,
+    #[serde(default)]
+    pub total: Option<String>,
+}
+
+impl OrderHead {
+    pub fn decode(json: &Value) -> Result<OrderHead, serde_json::Error> {
+        OrderHead::deserialize(json)
+    }
+}
+
+/// Where an order row came from, for [`decode`].
+pub struct StoredOrder<'a> {
+    pub connection_id: &'a str,
+    pub location_id: &'a str,
+    pub json: &'a Value,
+    pub pending_status: Option<OrderStatus>,
+    pub received_at: SystemTime,
+    pub updated_at: SystemTime,
+}
+
+/// The typed view of a stored order.
+pub fn decode(stored: &StoredOrder<'_>) -> Order {
+    let j = stored.json;
+    Order {
+        id: text(j, "id").unwrap_or_default(),
+        connection_id: stored.connection_id.to_owned(),
+        location_id: stored.location_id.to_owned(),
+        status: text(j, "status").map_or(OrderStatus::Unknown, |s| OrderStatus::parse(&s)),
+        pending_status: stored.pending_status,
+        service_type: text(j, "service_type"),
+        service_type_ref: text(j, "service_type_ref"),
+        reference: text(j, "ref"),
+        collection_code: text(j, "collection_code"),
+        created_at: text(j, "created_at").unwrap_or_default(),
+        expected_time: text(j, "expected_time"),
+        confirmed_time: text(j, "confirmed_time"),
+        customer_notes: text(j, "customer_notes"),
+        seller_notes: text(j, "seller_notes"),
+        total: money(j, "total"),
+        items: list(j, "items", item),
+        discounts: list(j, "discounts", |d| OrderDiscount {
+            name: text(d, "name").unwrap_or_default(),
+            reference: text(d, "ref"),
+            price_off: money(d, "price_off"),
+            deleted: flag(d, "deleted"),
+        }),
+        charges: list(j, "charges", |c| OrderCharge {
+            name: text(c, "name").unwrap_or_default(),
+            reference: text(c, "ref"),
+            price: money(c, "price"),
+            deleted: flag(c, "deleted"),
+        }),
+        payments: list(j, "payments", |p| OrderPayment {
+            name: text(p, "name").unwrap_or_default(),
+            reference: text(p, "ref"),
+            amount: money(p, "amount"),
+            deleted: flag(p, "deleted"),
+        }),
+        customer: j.get("customer").filter(|c| c.is_object()).map(customer),
+        received_at: stored.received_at,
+        updated_at: stored.updated_at,
+    }
+}
+
+fn item(i: &Value) -> OrderItem {
+    OrderItem {
+        product_name: text(i, "product_name").unwrap_or_default(),
+        sku_name: text(i, "sku_name"),
+        sku_ref: text(i, "sku_ref"),
+        price: money(i, "price"),
+        quantity: text(i, "quantity").unwrap_or_else(|| "1".into()),
+        subtotal: money(i, "subtotal"),
+        customer_notes: text(i, "customer_notes"),
+        options: list(i, "options", |o| OrderOption {
+            option_list_name: text(o, "option_list_name"),
+            name: text(o, "name").unwrap_or_default(),
+            reference: text(o, "ref"),
+            price: money(o, "price"),
+            quantity: o.get("quantity").and_then(Value::as_i64).unwrap_or(1),
+            removed: flag(o, "removed"),
+            deleted: flag(o, "deleted"),
+        }),
+        deleted: flag(i, "deleted"),
+    }
+}
+
+fn customer(c: &Value) -> OrderCustomer {
+    OrderCustomer {
+        first_name: text(c, "first_name"),
+        last_name: text(c, "last_name"),
+        email: text(c, "email"),
+        phone: text(c, "phone"),
+        company_name: text(c, "company_name"),
+        address_1: text(c, "address_1"),
+        address_2: text(c, "address_2"),
+        postal_code: text(c, "postal_code"),
+        city: text(c, "city"),
+        delivery_notes: text(c, "delivery_notes"),
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn money(v: &Value, key: &str) -> Option<Money> {
+    let raw = v.get(key)?.as_str()?;
+    match Money::parse(raw) {
+        Ok(m) => Some(m),
+        Err(err) => {
+            tracing::warn!(target: "passerelle::orders", field = key, %err, "amount left empty");
+            None
+        }
+    }
+}
+
+fn list<T>(v: &Value, key: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().map(f).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_items_options_deleted_elements_and_money() {
+        let json = serde_json::json!({
+            "id": "5zr2m", "status": "new", "created_at": "2026-11-23T12:30:00+01:00", "ref": "042",
+            "service_type": "delivery", "total": "21.80 EUR",
+            "items": [
+                {"product_name": "Margherita", "sku_name": "Grande", "price": "10.90 EUR", "quantity": "2",
+                 "subtotal": "21.80 EUR", "options": [{"option_list_name": "Sauce", "name": "Piquante",
+                 "price": "0.00 EUR", "quantity": 1, "removed": false}]},
+                {"product_name": "Tiramisu", "price": "5.50 EUR", "quantity": "1", "deleted": true}
+            ],
+            "charges": [{"name": "Livraison", "price": "2.00 EUR", "deleted": true}],
+            "payments": [{"name": "Carte", "amount": "21.80 EUR"}],
+            "customer": {"first_name": "Marie", "city": "Paris"}
+        });
+        let order = decode(&StoredOrder {
+            connection_id: "c1",
+            location_id: "3r4s3-1",
+            json: &json,
+            pending_status: Some(OrderStatus::Accepted),
+            received_at: SystemTime::UNIX_EPOCH,
+            updated_at: SystemTime::UNIX_EPOCH,
+        });
+        assert_eq!(order.status, OrderStatus::New);
+        assert_eq!(
+            order.created_at, "2026-11-23T12:30:00+01:00",
+            "time kept with its offset"
+        );
+        assert_eq!(order.total.as_ref().unwrap().minor_units, 2180);
+        assert_eq!(order.items[0].options[0].name, "Piquante");
+        assert!(order.items[1].deleted && order.charges[0].deleted);
+        assert_eq!(order.customer.unwrap().first_name.as_deref(), Some("Marie"));
+    }
+
+    #[test]
+    fn statuses_round_trip_and_unknown_is_kept_apart() {
+        for (status, name) in STATUSES {
+            assert_eq!(OrderStatus::parse(name), status);
+            assert_eq!(status.as_str(), Some(name));
+        }
+        assert_eq!(OrderStatus::parse("teleported"), OrderStatus::Unknown);
+        assert!(OrderStatus::Unknown.as_str().is_none());
+    }
+}

@@ -1,0 +1,96 @@
+//! The order inbox seen from the till: queries, and status changes written to the outbox first
+//! (durably), then pushed to HubRise by the sync engine.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+
+use crate::context::Context;
+use crate::error::{PasserelleError, Result};
+use crate::model::connection::ConnectionState;
+use crate::model::order::{Order, OrderFilter, OrderStatus};
+use crate::store::outbox::{self, Kind};
+use crate::store::{Store, accounts, connections, orders};
+use crate::time::iso8601;
+
+pub struct Inbox {
+    store: Arc<Store>,
+}
+
+impl Inbox {
+    pub fn new(ctx: &Context) -> Self {
+        Self {
+            store: ctx.store.clone(),
+        }
+    }
+
+    /// Orders of the signed-in account (none when signed out).
+    pub fn list(&self, filter: &OrderFilter) -> Result<Vec<Order>> {
+        self.store.read(|conn| match accounts::current(conn)? {
+            Some(account) => orders::list(conn, &account.account_id, filter),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// One order of the signed-in account.
+    pub fn get(&self, order_id: &str) -> Result<Option<Order>> {
+        self.store.read(|conn| match accounts::current(conn)? {
+            Some(account) => orders::get(conn, &account.account_id, order_id),
+            None => Ok(None),
+        })
+    }
+
+    /// `accepted`, with the time the order will be ready when given.
+    pub fn accept(&self, order_id: &str, confirmed_time: Option<SystemTime>) -> Result<String> {
+        let mut patch = json!({"status": "accepted"});
+        if let Some(time) = confirmed_time {
+            let ms = time.duration_since(SystemTime::UNIX_EPOCH).map_err(|_| {
+                PasserelleError::InvalidState {
+                    reason: "confirmed time before 1970".into(),
+                }
+            })?;
+            patch["confirmed_time"] =
+                Value::String(iso8601(i64::try_from(ms.as_millis()).unwrap_or(i64::MAX))?);
+        }
+        self.enqueue(order_id, &patch, None)
+    }
+
+    /// `rejected`. HubRise has no field for a reason: it stays on this device, in the outbox row.
+    pub fn reject(&self, order_id: &str, reason: Option<&str>) -> Result<String> {
+        self.enqueue(order_id, &json!({"status": "rejected"}), reason)
+    }
+
+    /// Any other status (in preparation, awaiting collection, completed, ...).
+    pub fn update_status(&self, order_id: &str, status: OrderStatus) -> Result<String> {
+        let name = status
+            .as_str()
+            .ok_or_else(|| PasserelleError::InvalidState {
+                reason: "an unknown status cannot be sent".into(),
+            })?;
+        self.enqueue(order_id, &json!({"status": name}), None)
+    }
+
+    /// Writes the change to the outbox; returns the order's connection id, whose worker pushes it.
+    fn enqueue(&self, order_id: &str, patch: &Value, note: Option<&str>) -> Result<String> {
+        self.store.write(|tx| {
+            let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
+            let (_, location_id) =
+                orders::locate(tx, &account.account_id, order_id)?.ok_or_else(|| {
+                    PasserelleError::NotFound {
+                        what: format!("order {order_id}"),
+                    }
+                })?;
+            // The location's live connection pushes it (after a reconnect, not the one that
+            // brought the order); with none, the change could never reach HubRise: say so now.
+            let connection =
+                connections::find_live_by_location(tx, &account.account_id, &location_id)?
+                    .filter(|row| row.public.state == ConnectionState::Active)
+                    .ok_or_else(|| PasserelleError::InvalidState {
+                        reason: "this order's location is not connected to HubRise".into(),
+                    })?;
+            outbox::enqueue(tx, &connection.public.id, order_id, Kind::Till, patch, note)?;
+            Ok(connection.public.id)
+        })
+    }
+}

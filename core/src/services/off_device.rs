@@ -1,0 +1,270 @@
+//! Reloading the POS backend's HubRise configuration on `open()` and `restart()` (design D1):
+//! connections made off the device (the POS vendor's web back office, HubRise's back office)
+//! appear as pending until the host confirms them (design D3); removals made off the device
+//! become pending removals. An unreachable backend never drops a connection: the last active
+//! configuration stays, and the status says why.
+
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use crate::clients::pos::backend::{BackendConfiguration, BackendConnection, PosBackend};
+use crate::clients::pos::session::PosSessions;
+use crate::context::Context;
+use crate::error::{Error, PasserelleError, Result};
+use crate::events::{EventBus, PasserelleEvent};
+use crate::model::connection::{
+    ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
+};
+use crate::secrets::{Secrets, keys};
+use crate::store::connections::{self, NewConnection};
+use crate::store::{Store, meta, new_id};
+
+/// How long `open()` and `restart()` wait for the POS backend's configuration.
+const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the last reload reached the POS backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BackendStatus {
+    /// False when the last reload failed: the last active configuration is in use.
+    pub reachable: bool,
+    /// Why the last reload failed.
+    pub last_error: Option<String>,
+    /// When the backend last answered.
+    pub last_reloaded_at: Option<SystemTime>,
+}
+
+/// The backend status, self by the facade and the reload.
+#[derive(Debug, Default)]
+pub struct StatusCell(RwLock<BackendStatus>);
+
+impl StatusCell {
+    pub fn get(&self) -> BackendStatus {
+        self.0.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, status: BackendStatus) {
+        let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
+        *guard = status;
+    }
+}
+
+/// The POS backend's view of the account's connections, merged into the local one.
+pub struct OffDevice {
+    store: Arc<Store>,
+    secrets: Secrets,
+    events: EventBus,
+    pos: PosBackend,
+    sessions: Arc<PosSessions>,
+    status: StatusCell,
+}
+
+impl OffDevice {
+    pub fn new(ctx: &Context) -> Self {
+        Self {
+            store: ctx.store.clone(),
+            secrets: ctx.secrets.clone(),
+            events: ctx.events.clone(),
+            pos: ctx.pos.clone(),
+            sessions: ctx.sessions.clone(),
+            status: StatusCell::default(),
+        }
+    }
+
+    /// Whether the POS backend answered at the last reload.
+    pub fn status(&self) -> BackendStatus {
+        self.status.get()
+    }
+
+    /// Reloads the configuration when a POS account is signed in. Failures are recorded in the
+    /// status (and announced), never returned: the app opens on its last configuration.
+    pub async fn reload(&self) {
+        // The till must open even when the backend hangs: after this, the last configuration is used.
+        let result = tokio::time::timeout(RELOAD_TIMEOUT, self.fetch_and_merge())
+            .await
+            .unwrap_or_else(|_| {
+                Err(PasserelleError::Network {
+                    reason: "the POS backend did not answer in time".into(),
+                }
+                .into())
+            });
+        let previous = self.status.get();
+        match result {
+            Ok(()) => self.status.set(BackendStatus {
+                reachable: true,
+                last_error: None,
+                last_reloaded_at: Some(SystemTime::now()),
+            }),
+            Err(Error::Public(PasserelleError::NotSignedIn)) => {}
+            Err(err) => {
+                tracing::warn!(target: "passerelle::pos", code = err.code(), "POS backend configuration not reloaded");
+                let reason = err.to_public().to_string();
+                self.events.emit(PasserelleEvent::BackendUnavailable {
+                    reason: reason.clone(),
+                });
+                self.status.set(BackendStatus {
+                    reachable: false,
+                    last_error: Some(reason),
+                    last_reloaded_at: previous.last_reloaded_at,
+                });
+            }
+        }
+    }
+
+    async fn fetch_and_merge(&self) -> Result<()> {
+        let (account, access) = self.sessions.access_token().await?;
+        let etag_key = format!("pos_configuration_etag/{}", account.account_id);
+        let etag = self.store.read(|c| meta::get(c, &etag_key))?;
+        let Some((configuration, etag)) = self.pos.configuration(&access, etag.as_deref()).await?
+        else {
+            tracing::debug!(target: "passerelle::pos", "POS backend configuration unchanged");
+            return Ok(());
+        };
+        let changed = self.merge(&account.account_id, &configuration)?;
+        self.store
+            .write(|tx| meta::set(tx, &etag_key, etag.as_deref().unwrap_or_default()))?;
+        for connection in changed {
+            self.events
+                .emit(PasserelleEvent::ConnectionChanged { connection });
+        }
+        Ok(())
+    }
+
+    /// Applies the backend's view to the local connections; returns the ones that changed.
+    fn merge(
+        &self,
+        pos_account_id: &str,
+        configuration: &BackendConfiguration,
+    ) -> Result<Vec<HubriseConnection>> {
+        let mut changed_ids = Vec::new();
+        for entry in &configuration.connections {
+            let local = self.store.read(|c| {
+                connections::find_live_by_location(c, pos_account_id, &entry.names.location_id)
+            })?;
+            let active = entry.state == "active";
+            // Another entry may still be active for the location (another device, a reconnect).
+            let location_active = configuration
+                .connections
+                .iter()
+                .any(|e| e.names.location_id == entry.names.location_id && e.state == "active");
+            match (local, active) {
+                (None, true) => {
+                    if let Some(id) = self.add_off_device(pos_account_id, entry)? {
+                        changed_ids.push(id);
+                    }
+                }
+                (Some(row), true) => {
+                    self.store
+                        .write(|tx| connections::update_names(tx, &row.public.id, &entry.names))?;
+                }
+                (Some(row), false) if !location_active => {
+                    self.remove_off_device(&row)?;
+                    changed_ids.push(row.public.id);
+                }
+                _ => {}
+            }
+        }
+        changed_ids
+            .iter()
+            .map(|id| {
+                self.store
+                    .read(|c| connections::get(c, id))
+                    .map(|row| row.public)
+            })
+            .collect()
+    }
+
+    /// A connection made in a back office: listed as pending, needing the host's confirmation. Its
+    /// token is fetched only when confirmed. Connections made by a device (another iPad) are that
+    /// device's: this one makes its own.
+    fn add_off_device(
+        &self,
+        pos_account_id: &str,
+        entry: &BackendConnection,
+    ) -> Result<Option<String>> {
+        let origin = match entry.origin.as_str() {
+            "web" => ConnectionOrigin::PosBackOffice,
+            "hubrise_back_office" => ConnectionOrigin::HubriseBackOffice,
+            _ => return Ok(None),
+        };
+        let id = new_id();
+        let secret_key = keys::hubrise_token(&id);
+        let names = entry.names.clone();
+        let new = NewConnection {
+            id: &id,
+            pos_account_id,
+            names: &names,
+            origin,
+            state: ConnectionState::Pending,
+            needs_confirmation: true,
+            secret_key: &secret_key,
+        };
+        self.store.write(|tx| connections::insert(tx, &new))?;
+        tracing::info!(target: "passerelle::pos", location = %entry.names.location_id, "connection made off the device, waiting for confirmation");
+        Ok(Some(id))
+    }
+
+    /// Disconnected off the device: a never-confirmed connection goes at once; an active one
+    /// becomes a pending removal, its token deleted (HubRise has blocked it already).
+    fn remove_off_device(&self, row: &connections::ConnectionRow) -> Result<()> {
+        self.secrets.delete(&row.secret_key)?;
+        let state = if row.public.needs_confirmation {
+            ConnectionState::Removed
+        } else {
+            ConnectionState::Removing
+        };
+        self.store
+            .write(|tx| connections::set_state(tx, &row.public.id, state))?;
+        tracing::info!(target: "passerelle::pos", connection = %row.public.id, "disconnected off the device");
+        Ok(())
+    }
+
+    /// The host confirmed an off-device connection: fetch its token from the backend. Returns the
+    /// connection, ready to go active.
+    pub async fn confirm(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
+        let row = self.awaiting_confirmation(connection_id)?;
+        let (_, access) = self.sessions.access_token().await?;
+        let token = self
+            .pos
+            .off_device_token(&access, &row.public.location_id)
+            .await?;
+        let names = token
+            .names()
+            .unwrap_or_else(|| ConnectionNames::from(&row.public));
+        self.secrets.set(&row.secret_key, &token.secret())?;
+        self.store.write(|tx| {
+            connections::update_names(tx, connection_id, &names)?;
+            connections::set_confirmed(tx, connection_id)
+        })?;
+        self.store.read(|c| connections::get(c, connection_id))
+    }
+
+    /// The host refused an off-device connection: the backend revokes it; it never routes orders.
+    pub async fn refuse(&self, connection_id: &str) -> Result<HubriseConnection> {
+        let row = self.awaiting_confirmation(connection_id)?;
+        let (_, access) = self.sessions.access_token().await?;
+        if let Err(err) = self
+            .pos
+            .broker_revoke(&access, &row.public.location_id, None)
+            .await
+        {
+            tracing::warn!(target: "passerelle::pos", code = err.code(), "refused connection not revoked at the backend");
+        }
+        self.store
+            .write(|tx| connections::set_state(tx, connection_id, ConnectionState::Removed))?;
+        let mut connection = row.public;
+        connection.state = ConnectionState::Removed;
+        Ok(connection)
+    }
+
+    fn awaiting_confirmation(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
+        let row = self.store.read(|c| connections::get(c, connection_id))?;
+        if !row.public.needs_confirmation || row.public.state != ConnectionState::Pending {
+            return Err(PasserelleError::InvalidState {
+                reason: "this connection is not waiting for a confirmation".into(),
+            }
+            .into());
+        }
+        Ok(row)
+    }
+}

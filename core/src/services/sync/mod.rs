@@ -1,0 +1,249 @@
+//! The sync engine: one worker per active connection, polling HubRise's callback events no more
+//! often than the configured interval, plus `sync_now` on demand. A worker backs off (capped,
+//! full jitter) on network errors and 5xx, waits out 429s, and stops on 401 after flagging the
+//! connection "reconnect needed"; nothing local is deleted.
+
+mod backoff;
+mod cycle;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use super::health::Health;
+use crate::clients::hubrise::api::HubriseApi;
+use crate::clients::hubrise::rate_limiter::RateLimiters;
+use crate::context::{ActiveConfiguration, Context};
+use crate::error::Result;
+use crate::events::EventBus;
+use crate::model::connection::ConnectionState;
+use crate::secrets::Secrets;
+use crate::store::{Store, connections};
+use cycle::{ConnectionSync, CycleReport};
+
+/// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
+/// safe: no transaction spans an await, so a cancelled cycle leaves committed work only.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What `sync_now` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncReport {
+    pub orders_received: u32,
+    pub orders_updated: u32,
+    pub changes_pushed: u32,
+}
+
+/// What a cycle uses. Workers hold it, never the engine, so dropping the engine stops them.
+struct SyncParts {
+    store: Arc<Store>,
+    secrets: Secrets,
+    events: EventBus,
+    hubrise: HubriseApi,
+    rate_limiters: Arc<RateLimiters>,
+    active: Arc<ActiveConfiguration>,
+    health: Health,
+    /// Each connection's cycle lock, held for a whole cycle: two cycles of one connection never
+    /// interleave, whoever started them (its worker, `sync_now`, a restarted worker).
+    cycle_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SyncParts {
+    fn connection(&self, connection_id: &str) -> ConnectionSync {
+        let lock = lock(&self.cycle_locks)
+            .entry(connection_id.to_owned())
+            .or_default()
+            .clone();
+        ConnectionSync::new(connection_id.to_owned(), lock)
+    }
+}
+
+struct Worker {
+    wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The running workers.
+pub struct SyncEngine {
+    parts: Arc<SyncParts>,
+    workers: Mutex<HashMap<String, Worker>>,
+    paused: Arc<AtomicBool>,
+    /// Off after `stop_sync` until `start_sync`, `restart` or the next `open`: nothing else
+    /// (a `sync_now`, a reconnect) turns the workers back on.
+    enabled: AtomicBool,
+    /// The runtime workers run on, taken at `open` (an async call): `start_sync` is a
+    /// synchronous export called from a host thread that has none.
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine")
+            .field("paused", &self.paused.load(Ordering::Relaxed))
+            .field("enabled", &self.enabled.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncEngine {
+    /// An engine whose workers run on `runtime`.
+    pub fn new(ctx: &Context, health: Health, runtime: tokio::runtime::Handle) -> Self {
+        let parts = SyncParts {
+            store: ctx.store.clone(),
+            secrets: ctx.secrets.clone(),
+            events: ctx.events.clone(),
+            hubrise: ctx.hubrise.clone(),
+            rate_limiters: ctx.rate_limiters.clone(),
+            active: ctx.active.clone(),
+            health,
+            cycle_locks: Mutex::default(),
+        };
+        Self {
+            parts: Arc::new(parts),
+            workers: Mutex::default(),
+            paused: Arc::default(),
+            enabled: AtomicBool::new(true),
+            runtime,
+        }
+    }
+
+    fn workers(&self) -> MutexGuard<'_, HashMap<String, Worker>> {
+        lock(&self.workers)
+    }
+
+    /// Turns the engine on or off for `start`; off does not stop running workers.
+    pub fn enable(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Starts a worker for each active connection of the active configuration that has none,
+    /// unless the engine is off.
+    pub fn start(&self) -> Result<()> {
+        if !self.enabled.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut workers = self.workers();
+        for id in self.parts.active.get().connection_ids {
+            let row = self.parts.store.read(|c| connections::get(c, &id))?;
+            let runnable =
+                row.public.state == ConnectionState::Active && !row.public.reconnect_needed;
+            if !runnable || workers.get(&id).is_some_and(|w| !w.task.is_finished()) {
+                continue;
+            }
+            let wake = Arc::new(Notify::new());
+            let (stop, stopped) = watch::channel(false);
+            let task = self.runtime.spawn(worker::run(
+                self.parts.clone(),
+                Arc::new(self.parts.connection(&id)),
+                wake.clone(),
+                stopped,
+                self.paused.clone(),
+            ));
+            tracing::debug!(target: "passerelle::sync", connection = %id, "worker started");
+            workers.insert(id, Worker { wake, stop, task });
+        }
+        Ok(())
+    }
+
+    /// Stops every worker (for a restart, `stop_sync` or shutdown), all at once.
+    pub async fn stop(&self) {
+        let workers: Vec<Worker> = self.workers().drain().map(|(_, w)| w).collect();
+        finish(workers).await;
+    }
+
+    /// Stops one connection's worker at once (disconnect).
+    pub async fn stop_connection(&self, connection_id: &str) {
+        let worker = self.workers().remove(connection_id);
+        finish(worker.into_iter().collect()).await;
+    }
+
+    /// Runs one cycle of every active connection now, whether or not its worker runs (an
+    /// explicit request), and reports the first failure. Cycles never overlap a worker's: they
+    /// share the connection's cycle lock.
+    pub async fn sync_now(&self) -> Result<SyncReport> {
+        let mut total = CycleReport::default();
+        let mut first_error = None;
+        for id in self.parts.active.get().connection_ids {
+            let sync = self.parts.connection(&id);
+            match sync.run(&self.parts).await {
+                Ok(Some(report)) => total.add(report),
+                Ok(None) => self.stop_connection(&id).await,
+                Err(err) => {
+                    if !worker::handle_failure(&self.parts, &id, &err)? {
+                        self.stop_connection(&id).await;
+                    }
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(total.into()), Err)
+    }
+
+    /// Wakes every worker for an immediate cycle.
+    pub fn wake(&self) {
+        for worker in self.workers().values() {
+            worker.wake.notify_one();
+        }
+    }
+
+    /// Background: workers skip their cycles (iOS would not run them anyway).
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+        if !paused {
+            self.wake();
+        }
+    }
+
+    /// Ids of the connections with a running worker.
+    pub fn running(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .workers()
+            .iter()
+            .filter(|(_, w)| !w.task.is_finished())
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+impl Drop for SyncEngine {
+    fn drop(&mut self) {
+        for (_, worker) in self.workers().drain() {
+            worker.task.abort();
+        }
+    }
+}
+
+impl From<CycleReport> for SyncReport {
+    fn from(report: CycleReport) -> Self {
+        Self {
+            orders_received: report.received,
+            orders_updated: report.updated,
+            changes_pushed: report.pushed,
+        }
+    }
+}
+
+/// Signals every worker first, so they stop together, then waits for each (bounded).
+async fn finish(workers: Vec<Worker>) {
+    for worker in &workers {
+        let _ = worker.stop.send(true);
+    }
+    for worker in workers {
+        let mut task = worker.task;
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while these maps are held; a poisoned one is still consistent.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

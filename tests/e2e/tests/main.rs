@@ -1,0 +1,12 @@
+//! End-to-end, fault, kill and secret-hygiene tests of passerelle-core against the sandbox, in
+//! one test binary: one module a concern. Tests that install a process-wide `tracing` subscriber
+//! run alone in a child process of this binary (`passerelle_e2e::alone`).
+
+mod back_office;
+mod connect;
+mod crash;
+mod faults;
+mod logging_bridge;
+mod oauth_edge_cases;
+mod orders;
+mod secret_hygiene;

@@ -1,0 +1,21 @@
+//! What Passerelle's end-to-end tests, its walkthrough and its benchmarks share: a configuration
+//! pointing at a sandbox ([`config_for`]), the host's event listener with a wait that wakes on
+//! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]) and the
+//! sandbox world a test drives ([`World`]).
+
+pub mod config;
+pub mod recorder;
+pub mod seeded;
+pub mod world;
+
+use std::time::Duration;
+
+pub use config::{
+    POLL_INTERVAL_SECS, SandboxEndpoints, config_for, config_from_json, config_to_json,
+};
+pub use recorder::{EventRecorder, NotDelivered, order_received};
+pub use seeded::SetupError;
+pub use world::World;
+
+/// How long a test waits for an event the sync engine delivers by itself.
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use passerelle_core::{
-    BackendStatus, ConfigChange, DisconnectOutcome, EventListener, HubriseAuthorization,
-    HubriseConnection, HubriseConnectionOptions, LogLevel, Logger, OpenUrlOutcome, Order,
-    OrderFilter, OrderStatus, PasserelleConfig, PasserelleError, PosAccount, SecretStore, Settings,
-    SyncReport,
+    BackendStatus, ConfigChange, DisconnectOutcome, EventListener, FailedChange,
+    HubriseAuthorization, HubriseConnection, HubriseConnectionOptions, LogLevel, Logger,
+    OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig, PasserelleError, PosAccount,
+    QuarantinedItem, SecretStore, Settings, SyncHealth, SyncReport,
 };
 
 mod guard;
@@ -216,6 +216,47 @@ impl Passerelle {
     /// Sets another status (in preparation, awaiting collection, completed, ...).
     pub async fn update_status(&self, order_id: String, status: OrderStatus) -> Result<()> {
         guard_async(self.core.update_status(&order_id, status)).await
+    }
+
+    /// Orders received but not yet marked seen, oldest first; announced again at every open.
+    pub async fn unseen_orders(&self) -> Result<Vec<Order>> {
+        guard_async(async { self.core.unseen_orders() }).await
+    }
+
+    /// The staff saw these orders; returns how many were unseen.
+    pub async fn mark_orders_seen(&self, order_ids: Vec<String>) -> Result<u32> {
+        guard_async(async { self.core.mark_orders_seen(order_ids) }).await
+    }
+
+    /// Whether orders flow, for each active connection (`SyncHealthChanged` announces changes).
+    pub async fn sync_health(&self) -> Result<SyncHealth> {
+        guard_async(async { self.core.sync_health() }).await
+    }
+
+    /// Events and orders set aside after failing past their budget, newest first.
+    pub async fn quarantined_items(&self) -> Result<Vec<QuarantinedItem>> {
+        guard_async(async { self.core.quarantined_items() }).await
+    }
+
+    /// Changes from the till that could not be pushed within their budget.
+    pub async fn failed_changes(&self) -> Result<Vec<FailedChange>> {
+        guard_async(async { self.core.failed_changes() }).await
+    }
+
+    /// Sends an order's failed changes again with a fresh budget; returns how many.
+    pub async fn retry_failed_changes(&self, order_id: String) -> Result<u32> {
+        guard_async(self.core.retry_failed_changes(&order_id)).await
+    }
+
+    /// The network is back (wire `NWPathMonitor` to it): every connection syncs now.
+    pub fn network_available(&self) -> Result<()> {
+        guard(|| self.core.network_available())
+    }
+
+    /// Stops sync, closes the database and releases the data directory; later calls throw
+    /// `PasserelleError.Closed`.
+    pub async fn close(&self) -> Result<()> {
+        guard_async(self.core.close()).await
     }
 }
 

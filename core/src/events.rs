@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use crate::model::connection::HubriseConnection;
+use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
 use crate::model::order::Order;
 use crate::model::snapshot::ConfigChange;
 
@@ -30,6 +31,13 @@ pub enum PasserelleEvent {
     OrderReceived { order: Order },
     /// An order changed (a customer cancellation, a status pushed from the till).
     OrderUpdated { order: Order },
+    /// A connection's sync health changed (orders flowing, delayed, reconnect needed, items
+    /// needing attention): update the banner.
+    SyncHealthChanged { health: SyncHealth },
+    /// An event or an order was set aside after failing past its budget; the rest goes on.
+    ItemQuarantined { item: QuarantinedItem },
+    /// A change from the till could not be pushed within its budget; it can be retried.
+    ChangeFailed { change: FailedChange },
     /// A change made at the till was not applied because HubRise's state wins (design D9), or
     /// HubRise refused it.
     OrderConflict { order_id: String, reason: String },

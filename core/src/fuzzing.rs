@@ -39,6 +39,7 @@ pub fn order_json(bytes: &[u8]) {
         pending_status: None,
         received_at: std::time::SystemTime::UNIX_EPOCH,
         updated_at: std::time::SystemTime::UNIX_EPOCH,
+        seen: false,
     });
     if let Some(created) = json.get("created_at").and_then(Value::as_str) {
         let _ = crate::store::orders::created_at_ms(created);

@@ -11,6 +11,47 @@ use crate::error::{Error, Result, Service};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most read of an order, a page of events or orders, or any API answer: HubRise's largest
+/// page (100 orders) is far below it; a body this large is a fault, not an answer.
+pub const API_BODY_LIMIT: u64 = 4 << 20;
+/// The most read of a token answer or an error body.
+pub const SMALL_BODY_LIMIT: u64 = 64 << 10;
+/// The longest `Retry-After` honoured: a server asking for more is waited for an hour, and the
+/// health state says the wait was cut.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Reads a body of at most `limit` bytes; a longer one is not read further.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: u64,
+    service: Service,
+) -> Result<Vec<u8>> {
+    let too_large = || Error::BodyTooLarge { service, limit };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::transport(service, e))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A `Retry-After` as the wait honoured, and whether it was cut to [`MAX_RETRY_AFTER`].
+pub fn capped_wait(secs: u64) -> (Duration, bool) {
+    let asked = Duration::from_secs(secs);
+    (asked.min(MAX_RETRY_AFTER), asked > MAX_RETRY_AFTER)
+}
 
 /// The process's one client, built on first use. Building it loads the platform's certificate
 /// verifier (on Linux, every file of /etc/ssl/certs: milliseconds), so an `open()` that makes no
@@ -61,6 +102,8 @@ pub enum OAuthTransportError {
     Transport(reqwest::Error),
     #[error("unusable response: {0}")]
     Response(#[from] http::Error),
+    #[error("answer larger than {0} bytes")]
+    TooLarge(u64),
 }
 
 impl OAuthTransportError {
@@ -72,6 +115,7 @@ impl OAuthTransportError {
                 service,
                 reason: err.to_string(),
             },
+            Self::TooLarge(limit) => Error::BodyTooLarge { service, limit },
         }
     }
 }
@@ -118,11 +162,15 @@ impl OAuthHttp {
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(OAuthTransportError::Transport)?;
-        Ok(builder.body(bytes.to_vec())?)
+        // The service is named by the caller when it maps the error.
+        let bytes = match read_body(response, SMALL_BODY_LIMIT, Service::HubriseOAuth).await {
+            Ok(bytes) => bytes,
+            Err(Error::Transport { source, .. }) => {
+                return Err(OAuthTransportError::Transport(source));
+            }
+            Err(_) => return Err(OAuthTransportError::TooLarge(SMALL_BODY_LIMIT)),
+        };
+        Ok(builder.body(bytes)?)
     }
 }
 

@@ -48,6 +48,9 @@ pub use logging::{LogLevel, LogRecord, Logger, set_logger};
 pub use model::account::PosAccount;
 pub use model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 pub use model::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+pub use model::health::{
+    ConnectionHealth, DelayReason, FailedChange, QuarantinedItem, SyncHealth, SyncState,
+};
 pub use model::money::{Money, MoneyError};
 pub use model::order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,

@@ -12,6 +12,7 @@ use crate::events::EventListener;
 use crate::model::account::PosAccount;
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 use crate::model::connection::HubriseConnection;
+use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
 use crate::model::order::{Order, OrderFilter, OrderStatus};
 use crate::model::snapshot::ConfigChange;
 use crate::secrets::{Secret, SecretStore};
@@ -34,6 +35,7 @@ pub struct Passerelle {
     sync: Arc<SyncEngine>,
     restart: RestartToApply,
     inbox: Inbox,
+    health: Health,
 }
 
 impl std::fmt::Debug for Passerelle {
@@ -41,6 +43,14 @@ impl std::fmt::Debug for Passerelle {
         f.debug_struct("Passerelle")
             .field("store", &self.store)
             .finish_non_exhaustive()
+    }
+}
+
+/// Dropping an instance releases its data directory at once, as `close()` does, without waiting
+/// for its workers (they are aborted) to let go of the database.
+impl Drop for Passerelle {
+    fn drop(&mut self) {
+        self.store.close();
     }
 }
 
@@ -64,12 +74,14 @@ impl Passerelle {
             device_id: ctx.device_id.clone(),
             sign_in: SignIn::new(&ctx),
             connect: Connect::new(&ctx, health.clone()),
-            restart: RestartToApply::new(&ctx, health, sync.clone(), off_device.clone()),
+            restart: RestartToApply::new(&ctx, health.clone(), sync.clone(), off_device.clone()),
             inbox: Inbox::new(&ctx),
+            health,
             off_device,
             sync,
         };
         passerelle.restart.open().await?;
+        passerelle.inbox.announce_unseen()?;
         Ok(passerelle)
     }
 
@@ -276,21 +288,71 @@ impl Passerelle {
     /// first, then pushed to HubRise.
     pub async fn accept(&self, order_id: &str, confirmed_time: Option<SystemTime>) -> Result<()> {
         self.inbox.accept(order_id, confirmed_time)?;
-        self.sync.wake();
+        self.sync.push_soon();
         Ok(())
     }
 
     /// Rejects an order (the reason stays on this device: HubRise has no field for it).
     pub async fn reject(&self, order_id: &str, reason: Option<String>) -> Result<()> {
         self.inbox.reject(order_id, reason.as_deref())?;
-        self.sync.wake();
+        self.sync.push_soon();
         Ok(())
     }
 
     /// Sets another status (in preparation, awaiting collection, completed, ...).
     pub async fn update_status(&self, order_id: &str, status: OrderStatus) -> Result<()> {
         self.inbox.update_status(order_id, status)?;
-        self.sync.wake();
+        self.sync.push_soon();
+        Ok(())
+    }
+
+    /// Orders received but not yet marked seen, oldest first. They are announced again
+    /// (`OrderReceived`) at every open until marked seen.
+    pub fn unseen_orders(&self) -> Result<Vec<Order>> {
+        Ok(self.inbox.unseen()?)
+    }
+
+    /// The host showed these orders to the staff; returns how many were unseen.
+    pub fn mark_orders_seen(&self, order_ids: Vec<String>) -> Result<u32> {
+        Ok(self.inbox.mark_seen(&order_ids)?)
+    }
+
+    /// Whether orders flow, for each active connection, and the worst state among them.
+    /// `SyncHealthChanged` announces every change.
+    pub fn sync_health(&self) -> Result<SyncHealth> {
+        Ok(self.health.snapshot()?)
+    }
+
+    /// Events and orders sync set aside after they failed past their budget, newest first.
+    pub fn quarantined_items(&self) -> Result<Vec<QuarantinedItem>> {
+        Ok(self.health.quarantined_items()?)
+    }
+
+    /// Changes from the till that could not be pushed within their budget.
+    pub fn failed_changes(&self) -> Result<Vec<FailedChange>> {
+        Ok(self.health.failed_changes()?)
+    }
+
+    /// Sends an order's failed changes again, with a fresh budget; returns how many.
+    pub async fn retry_failed_changes(&self, order_id: &str) -> Result<u32> {
+        let retried = self.health.retry_failed_changes(order_id)?;
+        self.sync.push_soon();
+        Ok(retried)
+    }
+
+    /// The host saw the network come back (`NWPathMonitor`): failures are forgotten and every
+    /// connection syncs now.
+    pub fn network_available(&self) -> Result<()> {
+        self.sync.network_available();
+        Ok(())
+    }
+
+    /// Stops sync (finishing what is in flight), closes the database and releases the data
+    /// directory, so a new instance can open it at once. Every later call fails with `Closed`.
+    pub async fn close(&self) -> Result<()> {
+        self.sync.enable(false);
+        self.sync.stop().await;
+        self.store.close();
         Ok(())
     }
 }

@@ -34,9 +34,14 @@ pub enum Error {
     /// POS session that is over.
     #[error("{service} refused the credentials: {reason}")]
     Unauthorized { service: Service, reason: String },
-    /// A rate limit, with how long to wait before the next request.
+    /// A rate limit, with how long to wait before the next request; `capped` when the server
+    /// asked for longer than Passerelle honours.
     #[error("{service} rate limit reached; wait {wait:?}")]
-    RateLimited { service: Service, wait: Duration },
+    RateLimited {
+        service: Service,
+        wait: Duration,
+        capped: bool,
+    },
     /// An error status with no better name.
     #[error("{service} answered {status} ({error_type}): {message}")]
     Server {
@@ -48,6 +53,9 @@ pub enum Error {
     /// A success answer whose body this client cannot read.
     #[error("{service} sent an answer this client cannot read: {reason}")]
     MalformedBody { service: Service, reason: String },
+    /// An answer longer than this client reads.
+    #[error("{service} sent an answer larger than {limit} bytes")]
+    BodyTooLarge { service: Service, limit: u64 },
     /// No answer: refused, timed out, dropped. The source has no URL (a query could hold a code).
     #[error("{service}: {kind}: {source}")]
     Transport {
@@ -111,7 +119,10 @@ impl Error {
             }
             Self::Server { status, .. } => *status >= 500,
             Self::Public(err) => err.is_retryable(),
-            Self::Unauthorized { .. } | Self::MalformedBody { .. } | Self::SecretStore(_) => false,
+            Self::Unauthorized { .. }
+            | Self::MalformedBody { .. }
+            | Self::BodyTooLarge { .. }
+            | Self::SecretStore(_) => false,
         }
     }
 
@@ -154,6 +165,10 @@ impl Error {
             Self::MalformedBody { service, reason } => PasserelleError::UnexpectedResponse {
                 service: service.to_string(),
                 reason: reason.clone(),
+            },
+            Self::BodyTooLarge { service, limit } => PasserelleError::ResponseTooLarge {
+                service: service.to_string(),
+                limit_bytes: *limit,
             },
             Self::Transport { kind, source, .. } => PasserelleError::Network {
                 reason: format!("{kind}: {source}"),
@@ -203,6 +218,7 @@ mod tests {
                 Error::RateLimited {
                     service: Service::HubriseApi,
                     wait: Duration::from_secs(7),
+                    capped: false,
                 },
                 "rate_limited",
             ),
@@ -252,6 +268,7 @@ mod tests {
         let err = Error::RateLimited {
             service: Service::HubriseApi,
             wait: Duration::from_secs(42),
+            capped: false,
         };
         assert_eq!(
             err.to_public(),

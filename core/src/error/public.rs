@@ -18,6 +18,13 @@ pub enum PasserelleError {
     /// deleted; opening again starts from an empty database.
     #[error("the database was unreadable and has been kept aside at {moved_to}")]
     CorruptDatabase { moved_to: String },
+    /// Another Passerelle instance (in this process or another) has this data directory open.
+    /// Close it first (`close()`), or use another directory.
+    #[error("the data directory {path} is in use by another Passerelle instance")]
+    DataDirectoryInUse { path: String },
+    /// This instance was closed (`close()`): open a new one.
+    #[error("this Passerelle instance is closed")]
+    Closed,
     /// The database was written by a newer Passerelle; it was left untouched.
     #[error("the database has schema version {found}, newer than this build's {supported}")]
     NewerSchema { found: u32, supported: u32 },
@@ -45,6 +52,14 @@ pub enum PasserelleError {
     /// A server answered something this client cannot use (HTML instead of JSON, a missing field).
     #[error("unexpected answer from {service}: {reason}")]
     UnexpectedResponse { service: String, reason: String },
+    /// A server's answer was larger than Passerelle reads (a few MB for orders and pages, less
+    /// for tokens and errors): it was not read.
+    #[error("the answer from {service} is larger than {limit_bytes} bytes")]
+    ResponseTooLarge { service: String, limit_bytes: u64 },
+    /// The token handed over for a connection made off the device is for another location or
+    /// account than the one shown for confirmation: nothing was routed.
+    #[error("the connection's token does not match the location confirmed: {reason}")]
+    ConnectionMismatch { reason: String },
     /// The OAuth callback URL does not match the configured redirect URI.
     #[error("the callback URL does not match the configured redirect URI: {reason}")]
     RedirectMismatch { reason: String },
@@ -106,6 +121,8 @@ impl PasserelleError {
             Self::InvalidConfig { .. } => "invalid_config",
             Self::DataDirectory { .. } => "data_directory",
             Self::CorruptDatabase { .. } => "corrupt_database",
+            Self::DataDirectoryInUse { .. } => "data_directory_in_use",
+            Self::Closed => "closed",
             Self::NewerSchema { .. } => "newer_schema",
             Self::Storage { .. } => "storage",
             Self::SecretStore { .. } => "secret_store",
@@ -115,6 +132,8 @@ impl PasserelleError {
             Self::SessionExpired => "session_expired",
             Self::Network { .. } => "network",
             Self::UnexpectedResponse { .. } => "unexpected_response",
+            Self::ResponseTooLarge { .. } => "response_too_large",
+            Self::ConnectionMismatch { .. } => "connection_mismatch",
             Self::RedirectMismatch { .. } => "redirect_mismatch",
             Self::StateMissing => "state_missing",
             Self::StateUnknown => "state_unknown",

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod authorization;
 pub mod connection;
+pub mod health;
 pub mod money;
 pub mod order;
 pub mod snapshot;

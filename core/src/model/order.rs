@@ -6,7 +6,6 @@
 
 use std::time::SystemTime;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::money::Money;
@@ -100,6 +99,9 @@ pub struct Order {
     pub customer: Option<OrderCustomer>,
     pub received_at: SystemTime,
     pub updated_at: SystemTime,
+    /// Whether the host marked it seen (`mark_orders_seen`); unseen orders are announced again
+    /// after a restart.
+    pub seen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,24 +194,29 @@ pub struct OrderFilter {
     pub offset: u32,
 }
 
-/// The fields sync needs from an order. Only the id is required: an order with an odd status or
-/// no creation time is still stored (and shown), never dropped.
-#[derive(Debug, Clone, Deserialize)]
+/// The fields sync needs from an order. Only a usable id is required: an order whose status is
+/// `null`, a number or unknown, or that has no creation time, is still stored as HubRise sent it
+/// (and shown), never dropped (design D20).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderHead {
     pub id: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub created_at: String,
-    #[serde(default)]
     pub service_type: Option<String>,
-    #[serde(default)]
     pub total: Option<String>,
 }
 
 impl OrderHead {
-    pub fn decode(json: &Value) -> Result<OrderHead, serde_json::Error> {
-        OrderHead::deserialize(json)
+    /// `None` only when nothing identifies the order (no `id`, or an empty one).
+    pub fn decode(json: &Value) -> Option<OrderHead> {
+        let id = text(json, "id").filter(|id| !id.trim().is_empty())?;
+        Some(OrderHead {
+            id,
+            status: text(json, "status").unwrap_or_default(),
+            created_at: text(json, "created_at").unwrap_or_default(),
+            service_type: text(json, "service_type"),
+            total: text(json, "total"),
+        })
     }
 }
 
@@ -221,6 +228,7 @@ pub struct StoredOrder<'a> {
     pub pending_status: Option<OrderStatus>,
     pub received_at: SystemTime,
     pub updated_at: SystemTime,
+    pub seen: bool,
 }
 
 /// The typed view of a stored order.
@@ -264,6 +272,7 @@ pub fn decode(stored: &StoredOrder<'_>) -> Order {
         customer: j.get("customer").filter(|c| c.is_object()).map(customer),
         received_at: stored.received_at,
         updated_at: stored.updated_at,
+        seen: stored.seen,
     }
 }
 
@@ -360,6 +369,7 @@ mod tests {
             pending_status: Some(OrderStatus::Accepted),
             received_at: SystemTime::UNIX_EPOCH,
             updated_at: SystemTime::UNIX_EPOCH,
+            seen: false,
         });
         assert_eq!(order.status, OrderStatus::New);
         assert_eq!(
@@ -370,6 +380,20 @@ mod tests {
         assert_eq!(order.items[0].options[0].name, "Piquante");
         assert!(order.items[1].deleted && order.charges[0].deleted);
         assert_eq!(order.customer.unwrap().first_name.as_deref(), Some("Marie"));
+    }
+
+    #[test]
+    fn a_head_needs_only_an_id_and_survives_nulls_and_numbers() {
+        let odd =
+            serde_json::json!({"id": "5zr2m", "status": null, "created_at": 12, "total": 21.8});
+        let head = OrderHead::decode(&odd).unwrap();
+        assert_eq!(head.id, "5zr2m");
+        assert_eq!(head.status, "");
+        assert_eq!(head.created_at, "12");
+        assert_eq!(head.total.as_deref(), Some("21.8"));
+        assert!(OrderHead::decode(&serde_json::json!({"status": "new"})).is_none());
+        assert!(OrderHead::decode(&serde_json::json!({"id": " "})).is_none());
+        assert!(OrderHead::decode(&serde_json::json!({"id": null})).is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::context::Context;
 use crate::error::{PasserelleError, Result};
+use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::ConnectionState;
 use crate::model::order::{Order, OrderFilter, OrderStatus};
 use crate::store::outbox::{self, Kind};
@@ -16,12 +17,14 @@ use crate::time::iso8601;
 
 pub struct Inbox {
     store: Arc<Store>,
+    events: EventBus,
 }
 
 impl Inbox {
     pub fn new(ctx: &Context) -> Self {
         Self {
             store: ctx.store.clone(),
+            events: ctx.events.clone(),
         }
     }
 
@@ -31,6 +34,32 @@ impl Inbox {
             Some(account) => orders::list(conn, &account.account_id, filter),
             None => Ok(Vec::new()),
         })
+    }
+
+    /// Orders received but not yet marked seen, oldest first.
+    pub fn unseen(&self) -> Result<Vec<Order>> {
+        self.store.read(|conn| match accounts::current(conn)? {
+            Some(account) => orders::unseen(conn, &account.account_id),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// The host showed these orders: they are no longer announced again after a restart.
+    pub fn mark_seen(&self, order_ids: &[String]) -> Result<u32> {
+        let changed = self.store.write(|tx| {
+            let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
+            orders::mark_seen(tx, &account.account_id, order_ids)
+        })?;
+        Ok(u32::try_from(changed).unwrap_or(u32::MAX))
+    }
+
+    /// At open: every order received but not marked seen is announced again, so no crash
+    /// between storing an order and the host showing it leaves the order silent.
+    pub fn announce_unseen(&self) -> Result<()> {
+        for order in self.unseen()? {
+            self.events.emit(PasserelleEvent::OrderReceived { order });
+        }
+        Ok(())
     }
 
     /// One order of the signed-in account.

@@ -199,7 +199,13 @@ impl OffDevice {
             needs_confirmation: true,
             secret_key: &secret_key,
         };
-        self.store.write(|tx| connections::insert(tx, &new))?;
+        self.store.write(|tx| {
+            connections::insert(tx, &new)?;
+            match entry.connected_at_ms() {
+                Some(at) => connections::set_connected_at(tx, &id, at),
+                None => Ok(()),
+            }
+        })?;
         tracing::info!(target: "passerelle::pos", location = %entry.names.location_id, "connection made off the device, waiting for confirmation");
         Ok(Some(id))
     }
@@ -219,8 +225,10 @@ impl OffDevice {
         Ok(())
     }
 
-    /// The host confirmed an off-device connection: fetch its token from the backend. Returns the
-    /// connection, ready to go active.
+    /// The host confirmed an off-device connection: fetch its token from the backend, check it
+    /// is for the location and account shown, and ask for one catch-up from when HubRise made
+    /// the connection, so orders placed before the device saw it arrive (design D19). Returns
+    /// the connection, ready to go active.
     pub async fn confirm(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
         let row = self.awaiting_confirmation(connection_id)?;
         let (_, access) = self.sessions.access_token().await?;
@@ -231,9 +239,13 @@ impl OffDevice {
         let names = token
             .names()
             .unwrap_or_else(|| ConnectionNames::from(&row.public));
+        check_same_connection(&row.public, &names)?;
         self.secrets.set(&row.secret_key, &token.secret())?;
         self.store.write(|tx| {
             connections::update_names(tx, connection_id, &names)?;
+            if let Some(at) = connections::connected_at(tx, connection_id)? {
+                connections::request_catch_up(tx, connection_id, at)?;
+            }
             connections::set_confirmed(tx, connection_id)
         })?;
         self.store.read(|c| connections::get(c, connection_id))
@@ -267,4 +279,25 @@ impl OffDevice {
         }
         Ok(row)
     }
+}
+
+/// The token handed over must be for the location (and HubRise account) the host confirmed: a
+/// mismatch routes nothing.
+fn check_same_connection(shown: &HubriseConnection, token: &ConnectionNames) -> Result<()> {
+    let location_differs = token.location_id != shown.location_id;
+    let account_differs = matches!(
+        (&token.account_id, &shown.account_id),
+        (Some(token), Some(shown)) if token != shown
+    );
+    if location_differs || account_differs {
+        tracing::error!(target: "passerelle::pos", connection = %shown.id, "handed-over token is for another location");
+        return Err(PasserelleError::ConnectionMismatch {
+            reason: format!(
+                "the token is for location {}, not {}",
+                token.location_id, shown.location_id
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }

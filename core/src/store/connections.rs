@@ -165,6 +165,24 @@ pub fn set_state(conn: &Connection, id: &str, state: ConnectionState) -> Result<
     Ok(())
 }
 
+/// When HubRise made a connection made off the device.
+pub fn set_connected_at(conn: &Connection, id: &str, connected_at_ms: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET connected_at = ?2 WHERE id = ?1",
+        params![id, connected_at_ms],
+    )?;
+    Ok(())
+}
+
+/// When HubRise made the connection, if known.
+pub fn connected_at(conn: &Connection, id: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT connected_at FROM connections WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )?)
+}
+
 /// The host confirmed a connection made off the device.
 pub fn set_confirmed(conn: &Connection, id: &str) -> Result<()> {
     conn.execute(

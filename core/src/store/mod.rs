@@ -11,6 +11,7 @@ pub mod flows;
 pub mod meta;
 pub mod orders;
 pub mod outbox;
+pub mod quarantine;
 pub mod snapshots;
 
 use std::path::{Path, PathBuf};
@@ -18,23 +19,31 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::Result;
+use crate::error::{PasserelleError, Result};
 
 /// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migrations in order; the n-th brings the schema from version n to n + 1.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_service_grade.sql"),
+];
 
 /// File name of the database inside the host's data directory.
 pub const DATABASE_FILE: &str = "passerelle.sqlite3";
 
-/// The database, with one writer and one reader connection.
+/// File name of the lock that keeps a data directory to one instance at a time.
+pub const LOCK_FILE: &str = "passerelle.lock";
+
+/// The database, with one writer and one reader connection, and the data directory's lock.
 pub struct Store {
-    // Dropped in this order: the reader first, so that the writer, closing last, checkpoints the
-    // WAL into the database file and removes it (a read-only connection cannot).
-    reader: Mutex<Connection>,
-    writer: Mutex<Connection>,
+    // Dropped (or closed) in this order: the reader first, so that the writer, closing last,
+    // checkpoints the WAL into the database file and removes it (a read-only connection
+    // cannot); the lock last.
+    reader: Mutex<Option<Connection>>,
+    writer: Mutex<Option<Connection>>,
+    lock: Mutex<Option<std::fs::File>>,
     path: PathBuf,
 }
 
@@ -48,21 +57,35 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating when needed) and migrates the database in `data_dir`.
+    /// Refused with `DataDirectoryInUse` while another instance, in this process or another,
+    /// holds the directory.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        let path = open::prepare_data_dir(data_dir)?.join(DATABASE_FILE);
+        let dir = open::prepare_data_dir(data_dir)?;
+        let lock = open::lock_data_dir(&dir)?;
+        let path = dir.join(DATABASE_FILE);
         let writer = open::open_and_migrate(&path)?;
         let reader = open::open_reader(&path)?;
         Ok(Self {
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            writer: Mutex::new(Some(writer)),
+            reader: Mutex::new(Some(reader)),
+            lock: Mutex::new(Some(lock)),
             path,
         })
+    }
+
+    /// Closes both connections (checkpointing the WAL) and releases the directory's lock. Every
+    /// later read or write fails with `Closed`.
+    pub fn close(&self) {
+        lock(&self.reader).take();
+        lock(&self.writer).take();
+        lock(&self.lock).take();
     }
 
     /// Runs `f` in one IMMEDIATE transaction, committed (durably: `synchronous=FULL`) only if
     /// `f` succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.writer)?;
+        let mut guard = lock(&self.writer);
+        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -71,7 +94,8 @@ impl Store {
 
     /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.reader)?;
+        let mut guard = lock(&self.reader);
+        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = f(&tx)?;
         tx.finish()?;
@@ -79,12 +103,12 @@ impl Store {
     }
 }
 
-fn lock(mutex: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>> {
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A poisoned lock means a panic happened while a transaction was open; SQLite rolled it back
     // when the transaction was dropped, so the connection itself is still sound.
-    Ok(mutex
+    mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A random identifier for local rows (128 bits, hex).

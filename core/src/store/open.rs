@@ -30,6 +30,25 @@ pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
+/// Takes the directory's lock (an advisory file lock, released when the file is closed, by the
+/// system if the process dies): a second instance, in this process or another, is refused.
+pub(super) fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join(super::LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(PasserelleError::DataDirectoryInUse {
+            path: dir.display().to_string(),
+        }
+        .into()),
+        Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
+    }
+}
+
 /// Opens the writer connection, refusing newer schemas and moving unreadable files aside.
 pub(super) fn open_and_migrate(path: &Path) -> Result<Connection> {
     match open_checked(path) {

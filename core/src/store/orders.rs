@@ -19,6 +19,8 @@ pub enum Stored {
     Unchanged,
     /// The event was already applied: nothing was written.
     AlreadyProcessed,
+    /// It could not be identified: set aside with its body.
+    Quarantined,
 }
 
 /// Whether an event of this connection was already applied.
@@ -50,9 +52,9 @@ pub fn upsert(
     location_id: &str,
     json: &Value,
 ) -> Result<Stored> {
-    let head = OrderHead::decode(json).map_err(|e| Error::MalformedBody {
+    let head = OrderHead::decode(json).ok_or_else(|| Error::MalformedBody {
         service: Service::HubriseApi,
-        reason: format!("an order without an id: {e}"),
+        reason: "an order without an id".into(),
     })?;
     let text = json.to_string();
     let existing: Option<String> = conn
@@ -123,7 +125,8 @@ pub fn hubrise_status(
 const SELECT: &str = "SELECT o.connection_id, o.location_id, o.json, o.received_at, o.updated_at,
         (SELECT json_extract(x.patch, '$.status') FROM outbox x
           WHERE x.order_id = o.id AND x.connection_id = o.connection_id AND x.kind = 'till'
-            AND x.finished_at IS NULL ORDER BY x.seq DESC LIMIT 1)
+            AND x.finished_at IS NULL ORDER BY x.seq DESC LIMIT 1),
+        o.seen_at IS NOT NULL
     FROM orders o JOIN connections c ON c.id = o.connection_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
@@ -139,7 +142,32 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         pending_status: pending.map(|s| OrderStatus::parse(&s)),
         received_at: to_system_time(row.get(3)?),
         updated_at: to_system_time(row.get(4)?),
+        seen: row.get(6)?,
     }))
+}
+
+/// Orders received but not yet marked seen, oldest first (announced again after a restart).
+pub fn unseen(conn: &Connection, pos_account_id: &str) -> Result<Vec<Order>> {
+    let sql = format!(
+        "{SELECT} WHERE c.pos_account_id = ?1 AND o.seen_at IS NULL ORDER BY o.received_at, o.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([pos_account_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks orders of a POS account as seen; returns how many changed.
+pub fn mark_seen(conn: &Connection, pos_account_id: &str, order_ids: &[String]) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE orders SET seen_at = ?3 WHERE id = ?2 AND seen_at IS NULL
+           AND connection_id IN (SELECT id FROM connections WHERE pos_account_id = ?1)",
+    )?;
+    let now = now_ms();
+    let mut changed = 0;
+    for id in order_ids {
+        changed += stmt.execute(params![pos_account_id, id, now])?;
+    }
+    Ok(changed)
 }
 
 /// One order of a POS account.
@@ -309,5 +337,73 @@ mod tests {
             let second = store.write(|tx| upsert(tx, "c", "l", &json)).unwrap();
             prop_assert_eq!((first, second), (Stored::Inserted, Stored::Unchanged));
         }
+    }
+
+    #[test]
+    fn an_order_with_nulls_and_numbers_is_stored_as_sent_not_dropped() {
+        let (_dir, store) = store_with_connection();
+        let odd = serde_json::json!({"id": "o9", "status": null, "created_at": null, "total": 12,
+            "customer": null, "items": null});
+        let stored = store.write(|tx| upsert(tx, "c", "l", &odd)).unwrap();
+        assert_eq!(stored, Stored::Inserted);
+        let order = store.read(|c| get(c, "a", "o9")).unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::Unknown);
+        assert!(order.items.is_empty() && order.customer.is_none());
+        let kept: String = store
+            .read(|c| Ok(c.query_row("SELECT json FROM orders WHERE id = 'o9'", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&kept).unwrap(),
+            odd,
+            "kept as HubRise sent it"
+        );
+    }
+
+    #[test]
+    fn one_orders_waiting_change_never_holds_back_another_orders() {
+        use crate::store::outbox::{self, Kind};
+        let (_dir, store) = store_with_connection();
+        let patch = serde_json::json!({"status": "accepted"});
+        store
+            .write(|tx| {
+                outbox::enqueue(tx, "c", "o1", Kind::Till, &patch, None)?;
+                outbox::enqueue(tx, "c", "o1", Kind::Till, &patch, None)?;
+                outbox::enqueue(tx, "c", "o2", Kind::Till, &patch, None)
+            })
+            .unwrap();
+        let first = store
+            .read(|c| outbox::next_due(c, "c", 600_000))
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.order_id, "o1");
+        // o1's first change waits for a retry: o1's second waits behind it, o2's goes.
+        store
+            .write(|tx| outbox::retry_later(tx, first.seq, now_ms() + 60_000, "503"))
+            .unwrap();
+        let next = store
+            .read(|c| outbox::next_due(c, "c", 600_000))
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.order_id, "o2");
+        store
+            .write(|tx| outbox::finish(tx, next.seq, None))
+            .unwrap();
+        assert!(
+            store
+                .read(|c| outbox::next_due(c, "c", 600_000))
+                .unwrap()
+                .is_none()
+        );
+        // Failed past its budget: o1 stops until retried, then goes in order.
+        store
+            .write(|tx| outbox::fail(tx, first.seq, "503"))
+            .unwrap();
+        assert_eq!(store.read(|c| outbox::count_failed(c, "c")).unwrap(), 1);
+        assert_eq!(store.write(|tx| outbox::retry_failed(tx, "o1")).unwrap(), 1);
+        let again = store
+            .read(|c| outbox::next_due(c, "c", 600_000))
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.seq, again.attempts), (first.seq, 0));
     }
 }

@@ -1,11 +1,14 @@
-//! Status changes waiting to reach HubRise, pushed in order per connection. At least once, applied
-//! once: a patch carries only fields that are safe to apply twice (design D8).
+//! Status changes waiting to reach HubRise, pushed in order per order: one order's changes reach
+//! HubRise in the order they were made, and one order's failing change never holds back another
+//! order's (design D20). At least once, applied once: a patch carries only fields that are safe
+//! to apply twice (design D8).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::time::now_ms;
+use crate::model::health::FailedChange;
+use crate::time::{now_ms, to_system_time};
 
 /// Why an entry exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,39 +55,40 @@ pub fn enqueue(
     Ok(())
 }
 
-/// The oldest unfinished entry of a connection, if it is due. Later entries wait behind it, so
-/// changes reach HubRise in the order they were made.
-pub fn next_due(conn: &Connection, connection_id: &str) -> Result<Option<Entry>> {
-    let row = conn
+/// The oldest due entry of a connection that is the first unfinished one of its order: an
+/// order's later changes wait behind its earlier ones (even a failed one), other orders do not.
+/// A `next_attempt_at` further than `max_wait_ms` away counts as due, so a wall clock set back
+/// never parks an entry.
+pub fn next_due(conn: &Connection, connection_id: &str, max_wait_ms: i64) -> Result<Option<Entry>> {
+    let now = now_ms();
+    Ok(conn
         .query_row(
-            "SELECT seq, order_id, kind, patch, attempts, next_attempt_at FROM outbox
-             WHERE connection_id = ?1 AND finished_at IS NULL ORDER BY seq LIMIT 1",
-            [connection_id],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, u32>(4)?,
-                    row.get::<_, i64>(5)?,
-                ))
-            },
+            "SELECT seq, order_id, kind, patch, attempts FROM outbox o
+             WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
+               AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.connection_id = o.connection_id
+                   AND p.order_id = o.order_id AND p.finished_at IS NULL AND p.seq < o.seq)
+             ORDER BY seq LIMIT 1",
+            params![connection_id, now, max_wait_ms],
+            entry,
         )
-        .optional()?;
-    Ok(row
-        .filter(|r| r.5 <= now_ms())
-        .map(|(seq, order_id, kind, patch, attempts, _)| Entry {
-            seq,
-            order_id,
-            kind: if kind == "received" {
-                Kind::Received
-            } else {
-                Kind::Till
-            },
-            patch: serde_json::from_str(&patch).unwrap_or(Value::Null),
-            attempts,
-        }))
+        .optional()?)
+}
+
+fn entry(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    let kind: String = row.get(2)?;
+    let patch: String = row.get(3)?;
+    Ok(Entry {
+        seq: row.get(0)?,
+        order_id: row.get(1)?,
+        kind: if kind == "received" {
+            Kind::Received
+        } else {
+            Kind::Till
+        },
+        patch: serde_json::from_str(&patch).unwrap_or(Value::Null),
+        attempts: row.get(4)?,
+    })
 }
 
 /// The entry reached HubRise (`pushed`) or will never be sent (`dropped`, with why).
@@ -109,4 +113,53 @@ pub fn retry_later(conn: &Connection, seq: i64, next_attempt_at: i64, error: &st
         params![seq, next_attempt_at, error],
     )?;
     Ok(())
+}
+
+/// The entry failed past its budget: it stops until the host retries it.
+pub fn fail(conn: &Connection, seq: i64, error: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, failed_at = ?2, last_error = ?3 WHERE seq = ?1",
+        params![seq, now_ms(), error],
+    )?;
+    Ok(())
+}
+
+/// Failed changes of the given connections, oldest first.
+pub fn failed(conn: &Connection, connection_id: &str) -> Result<Vec<FailedChange>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT order_id, connection_id, json_extract(patch, '$.status'), coalesce(last_error, ''),
+                attempts, failed_at
+         FROM outbox WHERE connection_id = ?1 AND failed_at IS NOT NULL AND finished_at IS NULL
+         ORDER BY seq",
+    )?;
+    let rows = statement.query_map([connection_id], |row| {
+        Ok(FailedChange {
+            order_id: row.get(0)?,
+            connection_id: row.get(1)?,
+            status: row.get(2)?,
+            reason: row.get(3)?,
+            attempts: row.get(4)?,
+            failed_at: to_system_time(row.get(5)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many changes of a connection failed.
+pub fn count_failed(conn: &Connection, connection_id: &str) -> Result<u32> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM outbox
+         WHERE connection_id = ?1 AND failed_at IS NOT NULL AND finished_at IS NULL",
+        [connection_id],
+        |row| row.get(0),
+    )?)
+}
+
+/// Puts an order's failed changes back in line, with a fresh budget; returns how many.
+pub fn retry_failed(conn: &Connection, order_id: &str) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = ?2
+         WHERE order_id = ?1 AND failed_at IS NOT NULL AND finished_at IS NULL",
+        params![order_id, now_ms()],
+    )?)
 }

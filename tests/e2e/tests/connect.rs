@@ -115,6 +115,8 @@ async fn sign_in_errors_are_typed() {
         4
     );
 
+    // One instance per data directory: this one goes before the next opens.
+    app.close().await.unwrap();
     let mut offline = world.config();
     offline.pos_base_url = "http://127.0.0.1:9".into();
     let (offline_app, _) = world.open_with(offline).await;

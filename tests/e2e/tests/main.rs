@@ -10,3 +10,4 @@ mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
 mod secret_hygiene;
+mod service_grade;

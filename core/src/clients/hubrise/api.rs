@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use super::token::HubriseErrorBody;
 use crate::error::{Error, Result, Service};
-use crate::http::{retry_after_secs, shared_client};
+use crate::http::{API_BODY_LIMIT, capped_wait, read_body, retry_after_secs, shared_client};
 use crate::model::connection::ConnectionNames;
 use crate::secrets::Secret;
 
@@ -101,12 +101,22 @@ impl HubriseApi {
 
     /// The order's current state; `None` when HubRise no longer has it.
     pub async fn order(&self, token: &Secret, order_id: &str) -> Result<Option<serde_json::Value>> {
-        match self
-            .get_json(token, &format!("/location/orders/{}", segment(order_id)))
-            .await
-        {
+        self.order_body(token, order_id)
+            .await?
+            .map(|body| parse_json(&body, "/location/orders/:id"))
+            .transpose()
+    }
+
+    /// The order's body as HubRise sent it, unparsed (so an unreadable one can be kept);
+    /// `None` when HubRise no longer has the order.
+    pub async fn order_body(&self, token: &Secret, order_id: &str) -> Result<Option<Vec<u8>>> {
+        let path = format!("/location/orders/{}", segment(order_id));
+        match self.send(token, reqwest::Method::GET, &path, None).await {
+            Ok(response) => read_body(response, API_BODY_LIMIT, Service::HubriseApi)
+                .await
+                .map(Some),
             Err(Error::Server { status: 404, .. }) => Ok(None),
-            other => other.map(Some),
+            Err(err) => Err(err),
         }
     }
 
@@ -217,8 +227,13 @@ fn segment(id: &str) -> String {
 }
 
 async fn read_json<T: DeserializeOwned>(response: reqwest::Response, path: &str) -> Result<T> {
-    let bytes = response.bytes().await.map_err(transport)?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::MalformedBody {
+    let bytes = read_body(response, API_BODY_LIMIT, Service::HubriseApi).await?;
+    parse_json(&bytes, path)
+}
+
+/// A body as JSON of the expected shape.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::MalformedBody {
         service: Service::HubriseApi,
         reason: format!("{path}: {e}"),
     })
@@ -246,12 +261,15 @@ async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Err
             service: Service::HubriseApi,
             reason: body.reason(),
         },
-        429 => Error::RateLimited {
-            service: Service::HubriseApi,
-            wait: std::time::Duration::from_secs(
-                retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)),
-            ),
-        },
+        429 => {
+            let (wait, capped) =
+                capped_wait(retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)));
+            Error::RateLimited {
+                service: Service::HubriseApi,
+                wait,
+                capped,
+            }
+        }
         _ => Error::Server {
             service: Service::HubriseApi,
             status,

@@ -264,6 +264,7 @@ pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> Error {
         429 => Error::RateLimited {
             service: Service::HubriseOAuth,
             wait: std::time::Duration::from_secs(60),
+            capped: false,
         },
         _ => Error::Server {
             service: Service::HubriseOAuth,

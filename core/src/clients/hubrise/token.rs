@@ -10,6 +10,8 @@ use oauth2::basic::BasicTokenType;
 use oauth2::{AccessToken, RefreshToken, Scope};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Service;
+use crate::http::{SMALL_BODY_LIMIT, read_body};
 use crate::model::connection::ConnectionNames;
 
 /// `POST /oauth2/v1/token`'s answer. HubRise tokens never expire and come without refresh token.
@@ -110,7 +112,9 @@ pub struct HubriseErrorBody {
 impl HubriseErrorBody {
     /// Reads an error answer's body; one that is not HubRise's JSON (HTML, empty) reads as empty.
     pub async fn read(response: reqwest::Response) -> Self {
-        let bytes = response.bytes().await.ok();
+        let bytes = read_body(response, SMALL_BODY_LIMIT, Service::HubriseApi)
+            .await
+            .ok();
         bytes
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()

@@ -18,7 +18,9 @@ use crate::clients::hubrise::oauth::token_status_error;
 use crate::clients::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
 use crate::config::Endpoint;
 use crate::error::{Error, PasserelleError, Result, Service};
-use crate::http::{OAuthHttp, OAuthTransportError, shared_client};
+use crate::http::{
+    API_BODY_LIMIT, OAuthHttp, OAuthTransportError, SMALL_BODY_LIMIT, read_body, shared_client,
+};
 use crate::model::account::PosAccount;
 use crate::secrets::Secret;
 
@@ -157,7 +159,7 @@ impl PosBackend {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = read_body(response, SMALL_BODY_LIMIT, Service::PosBackend).await?;
         match status {
             200 => HubriseTokenResponse::from_json(&bytes)
                 .map_err(|_| unexpected("broker token answer")),
@@ -264,6 +266,20 @@ pub struct BackendConnection {
     pub origin: String,
     /// `active` or `removed`.
     pub state: String,
+    /// When HubRise made the connection (RFC 3339), reported by backends that follow the
+    /// contract (design D19).
+    #[serde(default)]
+    pub connected_at: Option<String>,
+}
+
+impl BackendConnection {
+    /// `connected_at` in ms since the epoch, when given and readable.
+    pub fn connected_at_ms(&self) -> Option<i64> {
+        let raw = self.connected_at.as_deref()?;
+        let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+            .ok()?;
+        i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+    }
 }
 
 fn segment(id: &str) -> String {
@@ -322,7 +338,7 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(
     let status = response.status().as_u16();
     match status {
         200 => {
-            let bytes = response.bytes().await.map_err(transport)?;
+            let bytes = read_body(response, API_BODY_LIMIT, Service::PosBackend).await?;
             serde_json::from_slice(&bytes).map_err(|_| unexpected(what))
         }
         401 => Err(session_over()),

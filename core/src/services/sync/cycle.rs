@@ -1,30 +1,56 @@
-//! One sync cycle of one connection: make sure the passive callback listens, catch up once when
-//! asked, apply every pending event exactly once, then push the outbox in order.
+//! One sync cycle of one connection: make sure the passive callback listens, apply every pending
+//! event exactly once, push the outbox (`push.rs`), then catch up once when asked.
 //!
 //! Exactly once: an event's id and its order are committed in one transaction (durably), and
 //! only then is the event deleted at HubRise. A crash before the commit leaves the event at
 //! HubRise (it comes back); after the commit, the event is recognised and only deleted.
+//!
+//! Isolation (design D20): a failure that concerns one event (its order cannot be fetched or
+//! read) is counted against that event's budget and the queue moves on; past the budget the
+//! event is quarantined with what is known. A failure that concerns the connection (no network,
+//! a rate limit, a refused token, the device's storage) ends the cycle and counts against no
+//! event.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::SyncParts;
-use super::backoff;
 use crate::clients::hubrise::api::EventRef;
 use crate::error::{Error, Result, Service};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
 use crate::model::connection::ConnectionState;
-use crate::model::order::{Order, OrderStatus};
+use crate::model::order::{Order, OrderHead};
 use crate::secrets::Secret;
 use crate::store::connections::{self, ConnectionRow};
 use crate::store::orders::{self, Stored};
 use crate::store::outbox::{self, Kind};
+use crate::store::quarantine::{self, EventFailures};
 use crate::time::{iso8601, now_ms};
 
-/// Sync of one connection, parts by its worker and `sync_now`.
+/// An event is quarantined after failing in this many cycles...
+const EVENT_ATTEMPTS: u32 = 5;
+/// ...spread over at least this many poll intervals (two minutes against HubRise), so a burst of
+/// early retries (foreground, network back) cannot use up its budget in seconds.
+const EVENT_BUDGET_INTERVALS: u32 = 4;
+/// Catch-up windows reach this far before the time they start from: clocks differ and storage is
+/// idempotent, so overlapping costs nothing.
+const CATCH_UP_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// What a cycle does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Callback, events, outbox, catch-up.
+    Full,
+    /// The outbox only: a change from the till goes out at once without polling events sooner
+    /// than the interval.
+    OutboxOnly,
+}
+
+/// Sync of one connection, shared by its worker and `sync_now`.
 pub struct ConnectionSync {
     pub connection_id: String,
     /// Held for the whole cycle (see `SyncParts::cycle_locks`).
@@ -58,7 +84,7 @@ impl ConnectionSync {
     /// Runs one cycle; `None` when the connection no longer syncs (disconnected, removed, waiting
     /// for a reconnect), checked under the cycle lock. Errors stop the cycle where it is;
     /// everything done so far is kept.
-    pub async fn run(&self, parts: &SyncParts) -> Result<Option<CycleReport>> {
+    pub async fn run(&self, parts: &SyncParts, scope: Scope) -> Result<Option<CycleReport>> {
         let _cycle = self.cycle_lock.lock().await;
         let row = parts
             .store
@@ -74,17 +100,20 @@ impl ConnectionSync {
                 reason: "no token on this device".into(),
             })?;
         let cx = Cycle {
-            sync: self,
             parts,
             row: &row,
             token: &token,
         };
         let mut report = CycleReport::default();
-        cx.ensure_callback().await?;
-        cx.drain_events(&mut report).await?;
+        if scope == Scope::Full {
+            cx.ensure_callback().await?;
+            cx.drain_events(&mut report).await?;
+        }
         cx.push_outbox(&mut report).await?;
-        // Last: a heavy query that must not hold up the events and the outbox if it fails.
-        cx.catch_up(&mut report).await?;
+        if scope == Scope::Full {
+            // Last: a heavy query that must not hold up the events and the outbox if it fails.
+            cx.catch_up(&mut report).await?;
+        }
         parts
             .store
             .write(|tx| connections::record_success(tx, &self.connection_id))?;
@@ -92,27 +121,35 @@ impl ConnectionSync {
     }
 }
 
-struct Cycle<'a> {
-    sync: &'a ConnectionSync,
-    parts: &'a SyncParts,
-    row: &'a ConnectionRow,
-    token: &'a Secret,
+pub(super) struct Cycle<'a> {
+    pub parts: &'a SyncParts,
+    pub row: &'a ConnectionRow,
+    pub token: &'a Secret,
+}
+
+/// An order as fetched for an event.
+enum Fetched {
+    /// The event names no order, or HubRise no longer has it.
+    Nothing,
+    Order(Value),
+    /// HubRise answered something that is not an order's JSON; kept for the quarantine.
+    Unreadable {
+        raw: String,
+        reason: String,
+    },
 }
 
 impl Cycle<'_> {
     /// Waits until the connection's rate windows allow one more request.
-    async fn ready(&self, heavy: bool) {
-        self.parts
-            .rate_limiters
-            .acquire(&self.sync.connection_id, heavy)
-            .await;
+    pub async fn ready(&self, heavy: bool) {
+        self.parts.rate_limiters.acquire(self.id(), heavy).await;
     }
 
-    fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         &self.row.public.id
     }
 
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         &self.row.public.location_id
     }
 
@@ -146,7 +183,7 @@ impl Cycle<'_> {
         let Some(from_ms) = self.row.catch_up_from else {
             return Ok(());
         };
-        let after = iso8601(from_ms)?;
+        let after = iso8601(from_ms - CATCH_UP_MARGIN_MS)?;
         let mut cursor = None;
         loop {
             self.ready(true).await;
@@ -159,7 +196,7 @@ impl Cycle<'_> {
                 let stored = self
                     .parts
                     .store
-                    .write(|tx| self.store_order_or_skip(tx, json, "catch-up"))?;
+                    .write(|tx| self.store_or_quarantine(tx, json, None))?;
                 self.announce(stored, json, report)?;
             }
             match page.next_cursor {
@@ -172,7 +209,8 @@ impl Cycle<'_> {
             .write(|tx| connections::finish_catch_up(tx, self.id()))
     }
 
-    /// Every page of pending events, each applied once.
+    /// Every page of pending events, each applied once; one event's trouble never stops the
+    /// others.
     async fn drain_events(&self, report: &mut CycleReport) -> Result<()> {
         let mut cursor = None;
         loop {
@@ -198,19 +236,20 @@ impl Cycle<'_> {
             .store
             .read(|c| orders::is_processed(c, self.id(), &event.id))?;
         if !done {
-            let json = match (&event.order_id, event.resource_type.as_str()) {
-                (Some(order_id), "order") => {
-                    self.ready(false).await;
-                    self.parts.hubrise.order(self.token, order_id).await?
+            let json = match self.fetch(event).await? {
+                Fetched::Nothing => None,
+                Fetched::Order(json) => Some(json),
+                Fetched::Unreadable { raw, reason } => {
+                    return self.event_failed(event, &reason, Some(&raw)).await;
                 }
-                _ => None,
             };
             let stored = self.parts.store.write(|tx| {
                 if !orders::record_event(tx, self.id(), &event.id)? {
                     return Ok(Stored::AlreadyProcessed);
                 }
+                quarantine::clear_event_failures(tx, self.id(), &event.id)?;
                 let stored = match &json {
-                    Some(json) => self.store_order_or_skip(tx, json, &event.id)?,
+                    Some(json) => self.store_or_quarantine(tx, json, Some(event))?,
                     None => Stored::Unchanged,
                 };
                 failpoint::hit("sync.before_commit");
@@ -225,22 +264,118 @@ impl Cycle<'_> {
         self.parts.hubrise.delete_event(self.token, &event.id).await
     }
 
-    /// Stores the order an event brought. One HubRise sent without an id cannot be stored: the
-    /// event is then recorded and deleted like the others (and logged), rather than blocking
-    /// every later event of the queue.
-    fn store_order_or_skip(
+    /// The order an event names. A failure that concerns this order alone (an error status for
+    /// it, a body that is not its JSON, a body too large) counts against the event's budget and
+    /// returns `Unreadable`; one that concerns the connection is returned as an error.
+    async fn fetch(&self, event: &EventRef) -> Result<Fetched> {
+        let (Some(order_id), "order") = (&event.order_id, event.resource_type.as_str()) else {
+            return Ok(Fetched::Nothing);
+        };
+        self.ready(false).await;
+        let body = match self.parts.hubrise.order_body(self.token, order_id).await {
+            Ok(Some(body)) => body,
+            Ok(None) => return Ok(Fetched::Nothing),
+            Err(err) if concerns_one_order(&err) => {
+                return Ok(Fetched::Unreadable {
+                    raw: String::new(),
+                    reason: err.to_public().to_string(),
+                });
+            }
+            Err(err) => return Err(err),
+        };
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(json) if json.is_object() => Ok(Fetched::Order(json)),
+            Ok(_) | Err(_) => Ok(Fetched::Unreadable {
+                raw: String::from_utf8_lossy(&body).into_owned(),
+                reason: "HubRise's answer is not an order's JSON".into(),
+            }),
+        }
+    }
+
+    /// Counts a failure against the event's budget; past it, the event is quarantined with what
+    /// is known, the host is told, and the event is deleted at HubRise so the queue moves on.
+    async fn event_failed(&self, event: &EventRef, reason: &str, raw: Option<&str>) -> Result<()> {
+        let order_id = event.order_id.as_deref();
+        let failures = self.parts.store.write(|tx| {
+            quarantine::record_event_failure(tx, self.id(), &event.id, order_id, reason)
+        })?;
+        tracing::warn!(target: "passerelle::sync", connection = %self.id(), event = %event.id, attempt = failures.attempts, "event failed");
+        if !self.over_budget(&failures) {
+            return Ok(());
+        }
+        let item = quarantine::NewItem {
+            connection_id: self.id(),
+            kind: quarantine::Kind::Event,
+            event_id: Some(&event.id),
+            order_id,
+            reason,
+            raw: raw.filter(|r| !r.is_empty()),
+            failures,
+        };
+        self.parts.store.write(|tx| {
+            orders::record_event(tx, self.id(), &event.id)?;
+            quarantine::clear_event_failures(tx, self.id(), &event.id)?;
+            quarantine::insert(tx, &item)
+        })?;
+        self.quarantined()?;
+        self.ready(false).await;
+        self.parts.hubrise.delete_event(self.token, &event.id).await
+    }
+
+    fn over_budget(&self, failures: &EventFailures) -> bool {
+        let interval_ms =
+            i64::from(self.parts.active.settings().poll_interval_secs).saturating_mul(1000);
+        let span = now_ms() - failures.first_failed_at;
+        failures.attempts >= EVENT_ATTEMPTS
+            && span >= interval_ms.saturating_mul(i64::from(EVENT_BUDGET_INTERVALS))
+    }
+
+    /// Tells the host the newest item set aside, and updates the health.
+    fn quarantined(&self) -> Result<()> {
+        let newest = self
+            .parts
+            .store
+            .read(|c| quarantine::list(c, self.id()))?
+            .into_iter()
+            .next();
+        if let Some(item) = newest {
+            tracing::error!(target: "passerelle::sync", connection = %self.id(), "item quarantined");
+            self.parts
+                .events
+                .emit(PasserelleEvent::ItemQuarantined { item });
+        }
+        self.parts.health.changed();
+        Ok(())
+    }
+
+    /// Stores an order as HubRise sent it; one that cannot be identified (no usable id) is
+    /// quarantined with its body instead, in the same transaction, so nothing is lost silently.
+    pub fn store_or_quarantine(
         &self,
         tx: &rusqlite::Connection,
         json: &Value,
-        event_id: &str,
+        event: Option<&EventRef>,
     ) -> Result<Stored> {
-        match self.store_order(tx, json) {
-            Err(Error::MalformedBody { reason, .. }) => {
-                tracing::error!(target: "passerelle::sync", event = %event_id, %reason, "unusable order skipped");
-                Ok(Stored::Unchanged)
-            }
-            other => other,
+        if OrderHead::decode(json).is_none() {
+            let raw = json.to_string();
+            quarantine::insert(
+                tx,
+                &quarantine::NewItem {
+                    connection_id: self.id(),
+                    kind: quarantine::Kind::Order,
+                    event_id: event.map(|e| e.id.as_str()),
+                    order_id: event.and_then(|e| e.order_id.as_deref()),
+                    reason: "HubRise sent an order without an id",
+                    raw: Some(&raw),
+                    failures: EventFailures {
+                        attempts: 1,
+                        first_failed_at: now_ms(),
+                    },
+                },
+            )?;
+            return Ok(Stored::Quarantined);
         }
+        self.store_order(tx, json)
     }
 
     /// Stores an order; a new one still `new` at HubRise is queued to be marked `received`.
@@ -255,25 +390,28 @@ impl Cycle<'_> {
         Ok(stored)
     }
 
-    /// Tells the host about a new or changed order.
-    fn announce(&self, stored: Stored, json: &Value, report: &mut CycleReport) -> Result<()> {
-        let Some(order_id) = json.get("id").and_then(Value::as_str) else {
+    /// Tells the host about a new or changed order, or an order set aside.
+    pub fn announce(&self, stored: Stored, json: &Value, report: &mut CycleReport) -> Result<()> {
+        if stored == Stored::Quarantined {
+            return self.quarantined();
+        }
+        let Some(head) = OrderHead::decode(json) else {
             return Ok(());
         };
         let event = match stored {
             Stored::Inserted => {
                 report.received += 1;
                 PasserelleEvent::OrderReceived {
-                    order: self.order(order_id)?,
+                    order: self.order(&head.id)?,
                 }
             }
             Stored::Changed => {
                 report.updated += 1;
                 PasserelleEvent::OrderUpdated {
-                    order: self.order(order_id)?,
+                    order: self.order(&head.id)?,
                 }
             }
-            Stored::Unchanged | Stored::AlreadyProcessed => return Ok(()),
+            Stored::Unchanged | Stored::AlreadyProcessed | Stored::Quarantined => return Ok(()),
         };
         self.parts.events.emit(event);
         Ok(())
@@ -285,120 +423,16 @@ impl Cycle<'_> {
             .read(|c| orders::get(c, &self.row.pos_account_id, order_id))?
             .ok_or_else(|| Error::internal("stored order not found"))
     }
-
-    /// Pushes due outbox entries in order; stops at the first one that must wait.
-    async fn push_outbox(&self, report: &mut CycleReport) -> Result<()> {
-        while let Some(entry) = self.parts.store.read(|c| outbox::next_due(c, self.id()))? {
-            match self.push(&entry).await {
-                Ok(pushed) => report.pushed += u32::from(pushed),
-                Err(err) if err.is_retryable() => {
-                    let next = now_ms() + millis(backoff::delay(entry.attempts));
-                    let reason = err.to_public().to_string();
-                    self.parts
-                        .store
-                        .write(|tx| outbox::retry_later(tx, entry.seq, next, &reason))?;
-                    return Err(err);
-                }
-                Err(err @ Error::Unauthorized { .. }) => return Err(err),
-                Err(err) => self.drop_entry(
-                    &entry,
-                    &format!("HubRise refused the change: {}", err.to_public()),
-                )?,
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends one entry; `false` when it was dropped instead (HubRise's state wins).
-    async fn push(&self, entry: &outbox::Entry) -> Result<bool> {
-        let current = match entry.kind {
-            // The order was just fetched: its stored status is HubRise's.
-            Kind::Received => self
-                .parts
-                .store
-                .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?,
-            // A change from the till: look at HubRise's state first (design D9).
-            Kind::Till => {
-                self.ready(false).await;
-                let json = self
-                    .parts
-                    .hubrise
-                    .order(self.token, &entry.order_id)
-                    .await?;
-                if let Some(json) = &json {
-                    let stored = self
-                        .parts
-                        .store
-                        .write(|tx| orders::upsert(tx, self.id(), self.location(), json))?;
-                    self.announce(stored, json, &mut CycleReport::default())?;
-                }
-                json.and_then(|j| {
-                    j.get("status")
-                        .and_then(Value::as_str)
-                        .map(OrderStatus::parse)
-                })
-            }
-        };
-        if let Some(reason) = conflict(entry, current) {
-            self.drop_entry(entry, &reason)?;
-            return Ok(false);
-        }
-        failpoint::hit("outbox.before_push");
-        self.ready(false).await;
-        let json = self
-            .parts
-            .hubrise
-            .patch_order(self.token, &entry.order_id, &entry.patch)
-            .await?;
-        failpoint::hit("outbox.after_push");
-        // HubRise has the change: from here on nothing may turn it into a "dropped" conflict.
-        let stored = self.parts.store.write(|tx| {
-            outbox::finish(tx, entry.seq, None)?;
-            self.store_order_or_skip(tx, &json, "the PATCH answer")
-        })?;
-        self.announce(stored, &json, &mut CycleReport::default())?;
-        Ok(true)
-    }
-
-    fn drop_entry(&self, entry: &outbox::Entry, reason: &str) -> Result<()> {
-        self.parts
-            .store
-            .write(|tx| outbox::finish(tx, entry.seq, Some(reason)))?;
-        if entry.kind == Kind::Till {
-            tracing::warn!(target: "passerelle::sync", order = %entry.order_id, "change from the till dropped");
-            self.parts.events.emit(PasserelleEvent::OrderConflict {
-                order_id: entry.order_id.clone(),
-                reason: reason.to_owned(),
-            });
-        }
-        Ok(())
-    }
 }
 
-/// Why an entry must not be sent given HubRise's current status, if it must not.
-fn conflict(entry: &outbox::Entry, current: Option<OrderStatus>) -> Option<String> {
-    let Some(current) = current else {
-        return Some("the order no longer exists at HubRise".into());
-    };
-    match entry.kind {
-        Kind::Received if current != OrderStatus::New => Some("already past new".into()),
-        Kind::Till if current.is_terminal_anomaly() => {
-            let wanted = entry
-                .patch
-                .get("status")
-                .and_then(Value::as_str)
-                .map(OrderStatus::parse);
-            (wanted != Some(current)).then(|| {
-                format!(
-                    "the order is {} at HubRise",
-                    current.as_str().unwrap_or("closed")
-                )
-            })
-        }
-        _ => None,
-    }
+/// Whether a failure concerns one order (its status, its body) rather than the connection.
+pub fn concerns_one_order(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Server { .. } | Error::MalformedBody { .. } | Error::BodyTooLarge { .. }
+    )
 }
 
-fn millis(d: std::time::Duration) -> i64 {
+pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -5,6 +5,7 @@
 
 mod backoff;
 mod cycle;
+mod push;
 mod worker;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use super::health::Health;
 use crate::clients::hubrise::api::HubriseApi;
@@ -23,7 +24,8 @@ use crate::events::EventBus;
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secrets;
 use crate::store::{Store, connections};
-use cycle::{ConnectionSync, CycleReport};
+use cycle::{ConnectionSync, CycleReport, Scope};
+use worker::Wake;
 
 /// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
 /// safe: no transaction spans an await, so a cancelled cycle leaves committed work only.
@@ -63,7 +65,7 @@ impl SyncParts {
 }
 
 struct Worker {
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -119,6 +121,9 @@ impl SyncEngine {
     /// Turns the engine on or off for `start`; off does not stop running workers.
     pub fn enable(&self, enabled: bool) {
         self.enabled.store(enabled, Ordering::SeqCst);
+        self.parts
+            .health
+            .set_paused(!enabled || self.paused.load(Ordering::SeqCst));
     }
 
     /// Starts a worker for each active connection of the active configuration that has none,
@@ -135,7 +140,7 @@ impl SyncEngine {
             if !runnable || workers.get(&id).is_some_and(|w| !w.task.is_finished()) {
                 continue;
             }
-            let wake = Arc::new(Notify::new());
+            let wake = Arc::new(Wake::default());
             let (stop, stopped) = watch::channel(false);
             let task = self.runtime.spawn(worker::run(
                 self.parts.clone(),
@@ -170,11 +175,17 @@ impl SyncEngine {
         let mut first_error = None;
         for id in self.parts.active.get().connection_ids {
             let sync = self.parts.connection(&id);
-            match sync.run(&self.parts).await {
-                Ok(Some(report)) => total.add(report),
+            match sync.run(&self.parts, Scope::Full).await {
+                Ok(Some(report)) => {
+                    self.parts.health.attempt_succeeded(&id);
+                    total.add(report);
+                }
                 Ok(None) => self.stop_connection(&id).await,
                 Err(err) => {
-                    if !worker::handle_failure(&self.parts, &id, &err)? {
+                    let interval = Duration::from_secs(u64::from(
+                        self.parts.active.settings().poll_interval_secs,
+                    ));
+                    if !worker::handle_failure(&self.parts, &id, &err, interval)? {
                         self.stop_connection(&id).await;
                     }
                     first_error.get_or_insert(err);
@@ -184,18 +195,33 @@ impl SyncEngine {
         first_error.map_or(Ok(total.into()), Err)
     }
 
-    /// Wakes every worker for an immediate cycle.
-    pub fn wake(&self) {
+    /// A change from the till waits in the outbox: every worker pushes it now (events are not
+    /// polled sooner than the interval for it).
+    pub fn push_soon(&self) {
+        self.wake_all(worker::PUSH);
+    }
+
+    /// The network is back (a hint from the host): failures are forgotten and every worker runs
+    /// a full cycle now.
+    pub fn network_available(&self) {
+        self.wake_all(worker::FULL | worker::RESET);
+    }
+
+    fn wake_all(&self, what: u8) {
         for worker in self.workers().values() {
-            worker.wake.notify_one();
+            worker.wake.request(what);
         }
     }
 
-    /// Background: workers skip their cycles (iOS would not run them anyway).
+    /// Background: workers skip their cycles (iOS would not run them anyway). Back in front:
+    /// failures are forgotten and every worker runs a full cycle now.
     pub fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::SeqCst);
+        self.parts
+            .health
+            .set_paused(paused || !self.enabled.load(Ordering::SeqCst));
         if !paused {
-            self.wake();
+            self.network_available();
         }
     }
 

@@ -1,34 +1,74 @@
-//! A connection's worker: a cycle every poll interval (sooner when woken), a wait after a
-//! failure that depends on what failed, and the failure recorded where the host can see it.
+//! A connection's worker, supervised: a cycle every poll interval (sooner when woken), a wait
+//! after a failure that depends on what failed, every outcome recorded in the health state. A
+//! worker ends only when it is stopped, when its connection no longer syncs, or when HubRise
+//! refused its token (reconnect needed, which the health state says); any other failure, a
+//! panic included, is reported and retried (design D21).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use super::SyncParts;
 use super::backoff;
-use super::cycle::ConnectionSync;
+use super::cycle::{ConnectionSync, Scope};
 use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
 use crate::store::connections;
 
+/// What a wake asks of a worker (bits of `Wake::requests`).
+pub(super) const FULL: u8 = 1;
+/// Push the outbox now; poll events only if the interval has passed.
+pub(super) const PUSH: u8 = 2;
+/// Forget the failures so far: the network is back, the app is in front again.
+pub(super) const RESET: u8 = 4;
+
+/// How a worker is woken early.
+#[derive(Default)]
+pub(super) struct Wake {
+    notify: Notify,
+    requests: AtomicU8,
+}
+
+impl Wake {
+    pub fn request(&self, what: u8) {
+        self.requests.fetch_or(what, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    fn take(&self) -> u8 {
+        self.requests.swap(0, Ordering::SeqCst)
+    }
+}
+
+/// What ended a cycle.
+enum Outcome {
+    Done,
+    /// The connection no longer syncs (removed, disconnected, reconnect needed).
+    Over,
+    Failed(Error),
+}
+
 pub(super) async fn run(
     parts: Arc<SyncParts>,
     sync: Arc<ConnectionSync>,
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
     mut stopped: watch::Receiver<bool>,
     paused: Arc<AtomicBool>,
 ) {
     let mut delay = Duration::ZERO;
     let mut failures = 0u32;
+    let mut last_full: Option<Instant> = None;
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = wake.notified() => {}
+        let woken = tokio::select! {
+            _ = tokio::time::sleep(delay) => false,
+            _ = wake.notify.notified() => true,
             _ = stopped.changed() => return,
-        }
+        };
         if *stopped.borrow() {
             return;
         }
@@ -37,35 +77,70 @@ pub(super) async fn run(
             delay = interval;
             continue;
         }
+        let requests = if woken { wake.take() } else { FULL };
+        if requests & RESET != 0 {
+            failures = 0;
+        }
+        let events_due = last_full.is_none_or(|at| at.elapsed() >= interval);
+        let scope = if requests & FULL != 0 || events_due {
+            Scope::Full
+        } else {
+            Scope::OutboxOnly
+        };
         // A stop cancels a cycle at its next await: safe, as no transaction spans an await.
-        let result = tokio::select! {
-            result = sync.run(&parts) => result,
+        let outcome = tokio::select! {
+            outcome = cycle(&parts, &sync, scope) => outcome,
             _ = stopped.changed() => return,
         };
-        delay = match result {
-            Ok(Some(_)) => {
+        delay = match outcome {
+            Outcome::Done => {
                 failures = 0;
-                interval
-            }
-            Ok(None) => return,
-            Err(err) => {
-                if !matches!(handle_failure(&parts, &sync.connection_id, &err), Ok(true)) {
-                    return;
+                parts.health.attempt_succeeded(&sync.connection_id);
+                if scope == Scope::Full {
+                    last_full = Some(Instant::now());
                 }
+                last_full.map_or(interval, |at| interval.saturating_sub(at.elapsed()))
+            }
+            Outcome::Over => return,
+            Outcome::Failed(err) => {
                 failures += 1;
-                wait_after(&err, failures, interval)
+                let wait = wait_after(&err, failures, interval);
+                match handle_failure(&parts, &sync.connection_id, &err, wait) {
+                    Ok(false) => return,
+                    Ok(true) => {}
+                    Err(record_err) => {
+                        tracing::error!(target: "passerelle::sync", connection = %sync.connection_id, code = record_err.code(), "failure not recorded");
+                    }
+                }
+                wait
             }
         };
     }
 }
 
-/// How long a worker waits after its `failures`-th failed cycle in a row: what a 429 says, a
-/// backoff for what may pass by itself (network, 5xx), and never less than the poll interval
-/// for the rest, so a persistent fault never turns into a burst of requests.
+/// One cycle, a panic inside it turned into an error so the worker goes on.
+async fn cycle(parts: &SyncParts, sync: &ConnectionSync, scope: Scope) -> Outcome {
+    match AssertUnwindSafe(sync.run(parts, scope))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(Some(_))) => Outcome::Done,
+        Ok(Ok(None)) => Outcome::Over,
+        Ok(Err(err)) => Outcome::Failed(err),
+        Err(_) => Outcome::Failed(Error::internal("a sync cycle panicked")),
+    }
+}
+
+/// How long a worker waits after its `failures`-th failed cycle in a row: what a 429 says (at
+/// most an hour); for a network that is simply down, never more than the poll interval, since
+/// nothing is gained by waiting longer; a growing backoff for answers from HubRise (5xx); and
+/// never less than the poll interval for the rest, so a persistent fault never turns into a
+/// burst of requests.
 fn wait_after(err: &Error, failures: u32, interval: Duration) -> Duration {
     let backoff = backoff::delay(failures.saturating_sub(1));
     match err {
         Error::RateLimited { wait, .. } => (*wait).max(Duration::from_millis(1)),
+        Error::Transport { .. } => backoff.min(interval),
         err if err.is_retryable() => backoff,
         _ => backoff.max(interval),
     }
@@ -73,7 +148,12 @@ fn wait_after(err: &Error, failures: u32, interval: Duration) -> Duration {
 
 /// Records a failed cycle. Returns whether the connection may go on (false when HubRise refused
 /// its token: it stops until reconnected).
-pub(super) fn handle_failure(parts: &SyncParts, connection_id: &str, err: &Error) -> Result<bool> {
+pub(super) fn handle_failure(
+    parts: &SyncParts,
+    connection_id: &str,
+    err: &Error,
+    wait: Duration,
+) -> Result<bool> {
     tracing::warn!(target: "passerelle::sync", connection = %connection_id, code = err.code(), "sync cycle failed");
     match err {
         Error::Unauthorized { reason, .. } => {
@@ -85,8 +165,12 @@ pub(super) fn handle_failure(parts: &SyncParts, connection_id: &str, err: &Error
             }
             Ok(false)
         }
-        Error::RateLimited { .. } => Ok(true),
+        Error::RateLimited { .. } => {
+            parts.health.attempt_failed(connection_id, err, wait);
+            Ok(true)
+        }
         _ => {
+            parts.health.attempt_failed(connection_id, err, wait);
             parts
                 .health
                 .record_failure(connection_id, &err.to_public().to_string())?;

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 swiftc -parse -swift-version 6 ios-demo/PasserelleDemo/*.swift
 swiftc -parse -swift-version 6 \
   bindings/swift/Sources/Passerelle/KeychainSecretStore.swift bindings/swift/Sources/Passerelle/DataDirectory.swift \
-  bindings/swift/Sources/Passerelle/OSLogLogger.swift
+  bindings/swift/Sources/Passerelle/OSLogLogger.swift bindings/swift/Sources/Passerelle/NetworkMonitor.swift
 
 work=target/apple-stubs
 rm -rf "$work" && mkdir -p "$work"

@@ -85,6 +85,13 @@ struct SessionView: View {
 
     var body: some View {
         VStack(spacing: 0) {
+            if let banner = session.health.banner {
+                Text(banner)
+                    .font(.callout.weight(.semibold))
+                    .frame(maxWidth: .infinity)
+                    .padding(8)
+                    .background(.orange.opacity(0.2))
+            }
             if session.restart.isRequired {
                 RestartBanner(model: session.restart)
             }

@@ -14,7 +14,7 @@ use passerelle_core::{
     DelayReason, InMemorySecretStore, OrderFilter, Passerelle, PasserelleError, PasserelleEvent,
     SecretStore, SecretStoreError, SyncState,
 };
-use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
+use passerelle_sandbox::{Fault, FaultKind, ServerKind};
 use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_received};
 
 /// Long enough for a budget of a few attempts at the tests' one-second poll interval.

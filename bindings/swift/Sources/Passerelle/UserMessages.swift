@@ -489,6 +489,46 @@ public enum PasserelleMessages: Sendable {
                 "HubRise answered with an error.",
                 "Try again in a few minutes. If it keeps happening, give support access (Help) and contact them."),
         ],
+        "data_directory_in_use": [
+            .french: entry(
+                "Passerelle déjà ouvert",
+                "Les données de Passerelle sont déjà utilisées par une autre partie de l’application.",
+                "Relancez l’application. Si cela continue, contactez le support."),
+            .english: entry(
+                "Passerelle already open",
+                "Passerelle’s data is already in use by another part of the app.",
+                "Restart the app. If it keeps happening, contact support."),
+        ],
+        "closed": [
+            .french: entry(
+                "Passerelle arrêté",
+                "Passerelle a été arrêté sur cet iPad.",
+                "Relancez l’application pour recevoir de nouveau les commandes."),
+            .english: entry(
+                "Passerelle stopped",
+                "Passerelle was stopped on this iPad.",
+                "Restart the app to receive orders again."),
+        ],
+        "response_too_large": [
+            .french: entry(
+                "Réponse trop volumineuse",
+                "Un serveur a envoyé une réponse bien plus grande qu’attendu ; elle n’a pas été lue.",
+                "Réessayez dans quelques minutes. Si cela continue, contactez le support."),
+            .english: entry(
+                "Answer too large",
+                "A server sent an answer far larger than expected; it was not read.",
+                "Try again in a few minutes. If it keeps happening, contact support."),
+        ],
+        "connection_mismatch": [
+            .french: entry(
+                "Connexion incohérente",
+                "La connexion reçue ne correspond pas au restaurant à confirmer ; rien n’a été activé.",
+                "Refusez cette connexion, puis connectez de nouveau le restaurant à HubRise."),
+            .english: entry(
+                "Connection does not match",
+                "The connection received does not match the restaurant to confirm; nothing was activated.",
+                "Refuse this connection, then connect the restaurant to HubRise again."),
+        ],
         "not_found": [
             .french: entry(
                 "Introuvable",

@@ -69,6 +69,14 @@ final class FoundationTests: XCTestCase {
         wanted.applyMode = .immediately
         try await first.updateSettings(settings: wanted)
 
+        // One instance per data directory: a second open is refused until the first closes.
+        do {
+            _ = try await Passerelle.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+            XCTFail("a second open of a directory in use should throw")
+        } catch let error as PasserelleError {
+            guard case .DataDirectoryInUse = error else { return XCTFail("unexpected \(error)") }
+        }
+        try await first.close()
         let second = try await Passerelle.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
         XCTAssertEqual(try second.deviceId(), deviceId, "the per-install device id is kept")
         XCTAssertEqual(try second.settings().applyMode, .immediately, "open() applied the pending settings")

@@ -20,6 +20,9 @@ final class MessageTests: XCTestCase {
         .InvalidGrant(reason: "expired"), .InvalidClient, .ConnectionRevoked(reason: "The connection has been blocked"),
         .RateLimited(retryAfterSecs: 30), .HubriseApi(status: 500, errorType: "server_error", message: "boom"),
         .NotFound(what: "order"), .InvalidState(reason: "active"), .Internal(reason: "panic"),
+        .DataDirectoryInUse(path: "Passerelle"), .Closed,
+        .ResponseTooLarge(service: "HubRise API", limitBytes: 4_194_304),
+        .ConnectionMismatch(reason: "another location"),
     ]
 
     private static func caseIndex(_ error: PasserelleError) -> Int {
@@ -52,12 +55,16 @@ final class MessageTests: XCTestCase {
         case .NotFound: 25
         case .InvalidState: 26
         case .Internal: 27
+        case .DataDirectoryInUse: 28
+        case .Closed: 29
+        case .ResponseTooLarge: 30
+        case .ConnectionMismatch: 31
         }
     }
 
     func testTheListHoldsEveryCaseOnce() {
-        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...27))
-        XCTAssertEqual(Self.everyError.count, 28)
+        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...31))
+        XCTAssertEqual(Self.everyError.count, 32)
     }
 
     func testEveryErrorCodeHasAMessageInFrenchAndEnglish() {

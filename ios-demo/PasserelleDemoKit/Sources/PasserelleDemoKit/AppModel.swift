@@ -95,6 +95,8 @@ public final class AppModel {
     public func start() async {
         phase = .starting
         eventLoop?.cancel()
+        // One instance per data directory: the previous one lets go before the next opens.
+        await close()
         let events = PasserelleEvents()
         let directory = dependencies.dataRoot.appendingPathComponent(environment.storageKey, isDirectory: true)
         let config = environment.passerelleConfig(dataDir: directory.path)
@@ -114,6 +116,13 @@ public final class AppModel {
         } catch {
             phase = .unavailable(Notice(error: error, language: text.language))
         }
+    }
+
+    /// Stops Passerelle and releases its data directory (before another instance opens it).
+    public func close() async {
+        guard let app else { return }
+        self.app = nil
+        try? await app.close()
     }
 
     /// The scene phase changed: pause sync in the background, sync at once on return.

@@ -96,6 +96,8 @@ public final class OrdersModel {
     func received(_ order: Order) {
         upsert(order)
         alert.newOrderArrived()
+        // On screen and announced: it need not be announced again after a restart.
+        Task { [app] in _ = try? await app.markOrdersSeen(orderIds: [order.id]) }
     }
 
     /// An order changed (event): a status pushed, a customer cancellation, a line deleted.

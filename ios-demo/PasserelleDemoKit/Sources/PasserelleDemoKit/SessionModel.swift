@@ -14,6 +14,7 @@ public final class SessionModel {
     public let connections: ConnectionsModel
     public let orders: OrdersModel
     public let restart: RestartModel
+    public let health: HealthModel
     public let support: SupportAccess
     public var tab: DemoTab = .orders
     public private(set) var isSigningOut = false
@@ -34,6 +35,7 @@ public final class SessionModel {
         self.text = text
         self.onSignedOut = onSignedOut
         restart = RestartModel(app: app, notices: notices, text: text)
+        health = HealthModel(app: app, text: text)
         connections = ConnectionsModel(app: app, notices: notices, restart: restart, authenticator: authenticator, text: text)
         orders = OrdersModel(app: app, notices: notices, alert: alert, text: text)
         support = SupportAccess(email: supportEmail, text: text)
@@ -88,6 +90,11 @@ public final class SessionModel {
             refresh()
         case .backendUnavailable:
             notices.post(text.backendUnavailable())
+        case .syncHealthChanged(let health):
+            self.health.update(health)
+        case .itemQuarantined, .changeFailed:
+            Task { await self.health.refresh() }
+            orders.refresh()
         }
     }
 }

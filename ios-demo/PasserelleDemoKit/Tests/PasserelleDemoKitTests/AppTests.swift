@@ -132,6 +132,7 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
         }
         let first = try await launch()
         _ = try await signIn(first)
+        await first.close()  // the process ends between two launches
         let second = try await launch()
         XCTAssertEqual(second.session?.account.email, sandbox.info.posAccount.email)
     }

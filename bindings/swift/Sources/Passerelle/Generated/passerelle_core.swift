@@ -1425,6 +1425,147 @@ public func FfiConverterTypeBackendStatus_lower(_ value: BackendStatus) -> RustB
 
 
 /**
+ * One connection's health.
+ */
+public struct ConnectionHealth: Equatable, Hashable {
+    public var connectionId: String
+    public var locationName: String?
+    public var state: SyncState
+    /**
+     * When orders last flowed (the last successful attempt).
+     */
+    public var lastSuccessAt: Date?
+    /**
+     * Set while `Delayed`.
+     */
+    public var delayReason: DelayReason?
+    /**
+     * Since when the attempts fail (the first failure of the current run of failures).
+     */
+    public var delayedSince: Date?
+    /**
+     * When the next attempt is planned.
+     */
+    public var nextAttemptAt: Date?
+    /**
+     * The stable code of the last failure (`PasserelleError` codes), for support.
+     */
+    public var errorCode: String?
+    /**
+     * HubRise asked to wait longer than Passerelle honours (an hour): the wait was cut.
+     */
+    public var retryAfterCapped: Bool
+    /**
+     * Events and orders set aside after failing past their budget (`quarantined_items`).
+     */
+    public var quarantined: UInt32
+    /**
+     * Changes from the till that could not be pushed (`retry_failed_changes`).
+     */
+    public var failedChanges: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(connectionId: String, locationName: String?, state: SyncState, 
+        /**
+         * When orders last flowed (the last successful attempt).
+         */lastSuccessAt: Date?, 
+        /**
+         * Set while `Delayed`.
+         */delayReason: DelayReason?, 
+        /**
+         * Since when the attempts fail (the first failure of the current run of failures).
+         */delayedSince: Date?, 
+        /**
+         * When the next attempt is planned.
+         */nextAttemptAt: Date?, 
+        /**
+         * The stable code of the last failure (`PasserelleError` codes), for support.
+         */errorCode: String?, 
+        /**
+         * HubRise asked to wait longer than Passerelle honours (an hour): the wait was cut.
+         */retryAfterCapped: Bool, 
+        /**
+         * Events and orders set aside after failing past their budget (`quarantined_items`).
+         */quarantined: UInt32, 
+        /**
+         * Changes from the till that could not be pushed (`retry_failed_changes`).
+         */failedChanges: UInt32) {
+        self.connectionId = connectionId
+        self.locationName = locationName
+        self.state = state
+        self.lastSuccessAt = lastSuccessAt
+        self.delayReason = delayReason
+        self.delayedSince = delayedSince
+        self.nextAttemptAt = nextAttemptAt
+        self.errorCode = errorCode
+        self.retryAfterCapped = retryAfterCapped
+        self.quarantined = quarantined
+        self.failedChanges = failedChanges
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConnectionHealth: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConnectionHealth: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConnectionHealth {
+        return
+            try ConnectionHealth(
+                connectionId: FfiConverterString.read(from: &buf), 
+                locationName: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterTypeSyncState.read(from: &buf), 
+                lastSuccessAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                delayReason: FfiConverterOptionTypeDelayReason.read(from: &buf), 
+                delayedSince: FfiConverterOptionTimestamp.read(from: &buf), 
+                nextAttemptAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                errorCode: FfiConverterOptionString.read(from: &buf), 
+                retryAfterCapped: FfiConverterBool.read(from: &buf), 
+                quarantined: FfiConverterUInt32.read(from: &buf), 
+                failedChanges: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConnectionHealth, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.connectionId, into: &buf)
+        FfiConverterOptionString.write(value.locationName, into: &buf)
+        FfiConverterTypeSyncState.write(value.state, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lastSuccessAt, into: &buf)
+        FfiConverterOptionTypeDelayReason.write(value.delayReason, into: &buf)
+        FfiConverterOptionTimestamp.write(value.delayedSince, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextAttemptAt, into: &buf)
+        FfiConverterOptionString.write(value.errorCode, into: &buf)
+        FfiConverterBool.write(value.retryAfterCapped, into: &buf)
+        FfiConverterUInt32.write(value.quarantined, into: &buf)
+        FfiConverterUInt32.write(value.failedChanges, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectionHealth_lift(_ buf: RustBuffer) throws -> ConnectionHealth {
+    return try FfiConverterTypeConnectionHealth.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectionHealth_lower(_ value: ConnectionHealth) -> RustBuffer {
+    return FfiConverterTypeConnectionHealth.lower(value)
+}
+
+
+/**
  * What `disconnect` did.
  */
 public struct DisconnectOutcome: Equatable, Hashable {
@@ -1500,6 +1641,86 @@ public func FfiConverterTypeDisconnectOutcome_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeDisconnectOutcome_lower(_ value: DisconnectOutcome) -> RustBuffer {
     return FfiConverterTypeDisconnectOutcome.lower(value)
+}
+
+
+/**
+ * A change from the till that failed past its retry budget; later changes of the same order
+ * wait behind it until it is retried.
+ */
+public struct FailedChange: Equatable, Hashable {
+    public var orderId: String
+    public var connectionId: String
+    /**
+     * The status it would set.
+     */
+    public var status: String?
+    public var reason: String
+    public var attempts: UInt32
+    public var failedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(orderId: String, connectionId: String, 
+        /**
+         * The status it would set.
+         */status: String?, reason: String, attempts: UInt32, failedAt: Date) {
+        self.orderId = orderId
+        self.connectionId = connectionId
+        self.status = status
+        self.reason = reason
+        self.attempts = attempts
+        self.failedAt = failedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FailedChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFailedChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FailedChange {
+        return
+            try FailedChange(
+                orderId: FfiConverterString.read(from: &buf), 
+                connectionId: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                failedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FailedChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.orderId, into: &buf)
+        FfiConverterString.write(value.connectionId, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterTimestamp.write(value.failedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedChange_lift(_ buf: RustBuffer) throws -> FailedChange {
+    return try FfiConverterTypeFailedChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedChange_lower(_ value: FailedChange) -> RustBuffer {
+    return FfiConverterTypeFailedChange.lower(value)
 }
 
 
@@ -1999,6 +2220,11 @@ public struct Order: Equatable, Hashable {
     public var customer: OrderCustomer?
     public var receivedAt: Date
     public var updatedAt: Date
+    /**
+     * Whether the host marked it seen (`mark_orders_seen`); unseen orders are announced again
+     * after a restart.
+     */
+    public var seen: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2017,7 +2243,11 @@ public struct Order: Equatable, Hashable {
          */createdAt: String, expectedTime: String?, confirmedTime: String?, customerNotes: String?, sellerNotes: String?, 
         /**
          * HubRise's total: with deleted elements, totals follow HubRise (design D10).
-         */total: Money?, items: [OrderItem], discounts: [OrderDiscount], charges: [OrderCharge], payments: [OrderPayment], customer: OrderCustomer?, receivedAt: Date, updatedAt: Date) {
+         */total: Money?, items: [OrderItem], discounts: [OrderDiscount], charges: [OrderCharge], payments: [OrderPayment], customer: OrderCustomer?, receivedAt: Date, updatedAt: Date, 
+        /**
+         * Whether the host marked it seen (`mark_orders_seen`); unseen orders are announced again
+         * after a restart.
+         */seen: Bool) {
         self.id = id
         self.connectionId = connectionId
         self.locationId = locationId
@@ -2040,6 +2270,7 @@ public struct Order: Equatable, Hashable {
         self.customer = customer
         self.receivedAt = receivedAt
         self.updatedAt = updatedAt
+        self.seen = seen
     }
 
     
@@ -2079,7 +2310,8 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 payments: FfiConverterSequenceTypeOrderPayment.read(from: &buf), 
                 customer: FfiConverterOptionTypeOrderCustomer.read(from: &buf), 
                 receivedAt: FfiConverterTimestamp.read(from: &buf), 
-                updatedAt: FfiConverterTimestamp.read(from: &buf)
+                updatedAt: FfiConverterTimestamp.read(from: &buf), 
+                seen: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2106,6 +2338,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterOptionTypeOrderCustomer.write(value.customer, into: &buf)
         FfiConverterTimestamp.write(value.receivedAt, into: &buf)
         FfiConverterTimestamp.write(value.updatedAt, into: &buf)
+        FfiConverterBool.write(value.seen, into: &buf)
     }
 }
 
@@ -2878,6 +3111,109 @@ public func FfiConverterTypePosAccount_lower(_ value: PosAccount) -> RustBuffer 
 
 
 /**
+ * Something sync set aside so the rest could go on.
+ */
+public struct QuarantinedItem: Equatable, Hashable {
+    public var id: Int64
+    public var connectionId: String
+    /**
+     * An event past its failure budget (`true`), or an order that cannot be identified.
+     */
+    public var isEvent: Bool
+    public var eventId: String?
+    /**
+     * HubRise's order id, when known.
+     */
+    public var orderId: String?
+    public var reason: String
+    public var attempts: UInt32
+    public var quarantinedAt: Date
+    /**
+     * The body HubRise sent, when there was one (for support; may hold customer data).
+     */
+    public var rawBody: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: Int64, connectionId: String, 
+        /**
+         * An event past its failure budget (`true`), or an order that cannot be identified.
+         */isEvent: Bool, eventId: String?, 
+        /**
+         * HubRise's order id, when known.
+         */orderId: String?, reason: String, attempts: UInt32, quarantinedAt: Date, 
+        /**
+         * The body HubRise sent, when there was one (for support; may hold customer data).
+         */rawBody: String?) {
+        self.id = id
+        self.connectionId = connectionId
+        self.isEvent = isEvent
+        self.eventId = eventId
+        self.orderId = orderId
+        self.reason = reason
+        self.attempts = attempts
+        self.quarantinedAt = quarantinedAt
+        self.rawBody = rawBody
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QuarantinedItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQuarantinedItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QuarantinedItem {
+        return
+            try QuarantinedItem(
+                id: FfiConverterInt64.read(from: &buf), 
+                connectionId: FfiConverterString.read(from: &buf), 
+                isEvent: FfiConverterBool.read(from: &buf), 
+                eventId: FfiConverterOptionString.read(from: &buf), 
+                orderId: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                quarantinedAt: FfiConverterTimestamp.read(from: &buf), 
+                rawBody: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QuarantinedItem, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterString.write(value.connectionId, into: &buf)
+        FfiConverterBool.write(value.isEvent, into: &buf)
+        FfiConverterOptionString.write(value.eventId, into: &buf)
+        FfiConverterOptionString.write(value.orderId, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterTimestamp.write(value.quarantinedAt, into: &buf)
+        FfiConverterOptionString.write(value.rawBody, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuarantinedItem_lift(_ buf: RustBuffer) throws -> QuarantinedItem {
+    return try FfiConverterTypeQuarantinedItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuarantinedItem_lower(_ value: QuarantinedItem) -> RustBuffer {
+    return FfiConverterTypeQuarantinedItem.lower(value)
+}
+
+
+/**
  * HubRise's per-connection rate limits, which the client keeps to even with a backlog.
  * Windows are aligned on multiples of their length since the epoch, as HubRise's are.
  */
@@ -3031,6 +3367,79 @@ public func FfiConverterTypeSettings_lift(_ buf: RustBuffer) throws -> Settings 
 #endif
 public func FfiConverterTypeSettings_lower(_ value: Settings) -> RustBuffer {
     return FfiConverterTypeSettings.lower(value)
+}
+
+
+/**
+ * Every active connection's health, and the worst state among them.
+ */
+public struct SyncHealth: Equatable, Hashable {
+    /**
+     * The worst state of any connection (`Flowing` when there is none).
+     */
+    public var state: SyncState
+    /**
+     * Whether any connection needs attention.
+     */
+    public var needsAttention: Bool
+    public var connections: [ConnectionHealth]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The worst state of any connection (`Flowing` when there is none).
+         */state: SyncState, 
+        /**
+         * Whether any connection needs attention.
+         */needsAttention: Bool, connections: [ConnectionHealth]) {
+        self.state = state
+        self.needsAttention = needsAttention
+        self.connections = connections
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncHealth: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncHealth: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncHealth {
+        return
+            try SyncHealth(
+                state: FfiConverterTypeSyncState.read(from: &buf), 
+                needsAttention: FfiConverterBool.read(from: &buf), 
+                connections: FfiConverterSequenceTypeConnectionHealth.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncHealth, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncState.write(value.state, into: &buf)
+        FfiConverterBool.write(value.needsAttention, into: &buf)
+        FfiConverterSequenceTypeConnectionHealth.write(value.connections, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncHealth_lift(_ buf: RustBuffer) throws -> SyncHealth {
+    return try FfiConverterTypeSyncHealth.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncHealth_lower(_ value: SyncHealth) -> RustBuffer {
+    return FfiConverterTypeSyncHealth.lower(value)
 }
 
 
@@ -3447,6 +3856,111 @@ public func FfiConverterTypeConnectionState_lower(_ value: ConnectionState) -> R
 
 
 /**
+ * Why orders are late.
+ */
+
+public enum DelayReason: Equatable, Hashable {
+    
+    /**
+     * HubRise could not be reached at all (no network, DNS, TLS, connection refused).
+     */
+    case offline
+    /**
+     * HubRise answered with a server error.
+     */
+    case hubriseUnavailable
+    /**
+     * HubRise's rate limit: waiting as it asked (at most an hour).
+     */
+    case rateLimited
+    /**
+     * This device's storage or secret store failed.
+     */
+    case deviceStorage
+    /**
+     * Anything else (an answer this client cannot read, an internal error).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DelayReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDelayReason: FfiConverterRustBuffer {
+    typealias SwiftType = DelayReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DelayReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .offline
+        
+        case 2: return .hubriseUnavailable
+        
+        case 3: return .rateLimited
+        
+        case 4: return .deviceStorage
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DelayReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .hubriseUnavailable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rateLimited:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .deviceStorage:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayReason_lift(_ buf: RustBuffer) throws -> DelayReason {
+    return try FfiConverterTypeDelayReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDelayReason_lower(_ value: DelayReason) -> RustBuffer {
+    return FfiConverterTypeDelayReason.lower(value)
+}
+
+
+
+/**
  * Severity, from the most to the least verbose.
  */
 
@@ -3794,6 +4308,16 @@ enum PasserelleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case CorruptDatabase(movedTo: String
     )
     /**
+     * Another Passerelle instance (in this process or another) has this data directory open.
+     * Close it first (`close()`), or use another directory.
+     */
+    case DataDirectoryInUse(path: String
+    )
+    /**
+     * This instance was closed (`close()`): open a new one.
+     */
+    case Closed
+    /**
      * The database was written by a newer Passerelle; it was left untouched.
      */
     case NewerSchema(found: UInt32, supported: UInt32
@@ -3834,6 +4358,18 @@ enum PasserelleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      * A server answered something this client cannot use (HTML instead of JSON, a missing field).
      */
     case UnexpectedResponse(service: String, reason: String
+    )
+    /**
+     * A server's answer was larger than Passerelle reads (a few MB for orders and pages, less
+     * for tokens and errors): it was not read.
+     */
+    case ResponseTooLarge(service: String, limitBytes: UInt64
+    )
+    /**
+     * The token handed over for a connection made off the device is for another location or
+     * account than the one shown for confirmation: nothing was routed.
+     */
+    case ConnectionMismatch(reason: String
     )
     /**
      * The OAuth callback URL does not match the configured redirect URI.
@@ -3947,61 +4483,72 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
         case 3: return .CorruptDatabase(
             movedTo: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .NewerSchema(
+        case 4: return .DataDirectoryInUse(
+            path: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .Closed
+        case 6: return .NewerSchema(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf)
             )
-        case 5: return .Storage(
+        case 7: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .SecretStore(
+        case 8: return .SecretStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .NotSignedIn
-        case 8: return .InvalidCredentials
-        case 9: return .LockedOut(
+        case 9: return .NotSignedIn
+        case 10: return .InvalidCredentials
+        case 11: return .LockedOut(
             retryAfterSecs: try FfiConverterUInt64.read(from: &buf)
             )
-        case 10: return .SessionExpired
-        case 11: return .Network(
+        case 12: return .SessionExpired
+        case 13: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .UnexpectedResponse(
+        case 14: return .UnexpectedResponse(
             service: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .RedirectMismatch(
+        case 15: return .ResponseTooLarge(
+            service: try FfiConverterString.read(from: &buf), 
+            limitBytes: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 16: return .ConnectionMismatch(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .StateMissing
-        case 15: return .StateUnknown
-        case 16: return .StateReplayed
-        case 17: return .StateMismatch
-        case 18: return .FlowExpired
-        case 19: return .AccessDenied
-        case 20: return .CodeMissing
-        case 21: return .InvalidGrant(
+        case 17: return .RedirectMismatch(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .InvalidClient
-        case 23: return .ConnectionRevoked(
+        case 18: return .StateMissing
+        case 19: return .StateUnknown
+        case 20: return .StateReplayed
+        case 21: return .StateMismatch
+        case 22: return .FlowExpired
+        case 23: return .AccessDenied
+        case 24: return .CodeMissing
+        case 25: return .InvalidGrant(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .RateLimited(
+        case 26: return .InvalidClient
+        case 27: return .ConnectionRevoked(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 28: return .RateLimited(
             retryAfterSecs: try FfiConverterUInt64.read(from: &buf)
             )
-        case 25: return .HubriseApi(
+        case 29: return .HubriseApi(
             status: try FfiConverterUInt16.read(from: &buf), 
             errorType: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .NotFound(
+        case 30: return .NotFound(
             what: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .InvalidState(
+        case 31: return .InvalidState(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .Internal(
+        case 32: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4033,121 +4580,141 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
             FfiConverterString.write(movedTo, into: &buf)
             
         
-        case let .NewerSchema(found,supported):
+        case let .DataDirectoryInUse(path):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(path, into: &buf)
+            
+        
+        case .Closed:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .NewerSchema(found,supported):
+            writeInt(&buf, Int32(6))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .SecretStore(reason):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotSignedIn:
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(9))
         
         
         case .InvalidCredentials:
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(10))
         
         
         case let .LockedOut(retryAfterSecs):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
             FfiConverterUInt64.write(retryAfterSecs, into: &buf)
             
         
         case .SessionExpired:
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
         
         
         case let .Network(reason):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .UnexpectedResponse(service,reason):
-            writeInt(&buf, Int32(12))
-            FfiConverterString.write(service, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .RedirectMismatch(reason):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .StateMissing:
+        case let .UnexpectedResponse(service,reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(service, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
         
-        
-        case .StateUnknown:
+        case let .ResponseTooLarge(service,limitBytes):
             writeInt(&buf, Int32(15))
+            FfiConverterString.write(service, into: &buf)
+            FfiConverterUInt64.write(limitBytes, into: &buf)
+            
         
-        
-        case .StateReplayed:
+        case let .ConnectionMismatch(reason):
             writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
         
-        
-        case .StateMismatch:
+        case let .RedirectMismatch(reason):
             writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
         
-        
-        case .FlowExpired:
+        case .StateMissing:
             writeInt(&buf, Int32(18))
         
         
-        case .AccessDenied:
+        case .StateUnknown:
             writeInt(&buf, Int32(19))
         
         
-        case .CodeMissing:
+        case .StateReplayed:
             writeInt(&buf, Int32(20))
         
         
-        case let .InvalidGrant(reason):
+        case .StateMismatch:
             writeInt(&buf, Int32(21))
+        
+        
+        case .FlowExpired:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .AccessDenied:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .CodeMissing:
+            writeInt(&buf, Int32(24))
+        
+        
+        case let .InvalidGrant(reason):
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .InvalidClient:
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(26))
         
         
         case let .ConnectionRevoked(reason):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .RateLimited(retryAfterSecs):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(28))
             FfiConverterUInt64.write(retryAfterSecs, into: &buf)
             
         
         case let .HubriseApi(status,errorType,message):
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(29))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(errorType, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
         case let .NotFound(what):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(what, into: &buf)
             
         
         case let .InvalidState(reason):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(32))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4213,6 +4780,22 @@ public enum PasserelleEvent: Equatable, Hashable {
     case orderUpdated(order: Order
     )
     /**
+     * A connection's sync health changed (orders flowing, delayed, reconnect needed, items
+     * needing attention): update the banner.
+     */
+    case syncHealthChanged(health: SyncHealth
+    )
+    /**
+     * An event or an order was set aside after failing past its budget; the rest goes on.
+     */
+    case itemQuarantined(item: QuarantinedItem
+    )
+    /**
+     * A change from the till could not be pushed within its budget; it can be retried.
+     */
+    case changeFailed(change: FailedChange
+    )
+    /**
      * A change made at the till was not applied because HubRise's state wins (design D9), or
      * HubRise refused it.
      */
@@ -4260,7 +4843,16 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
         case 7: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
         )
         
-        case 8: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        case 8: return .syncHealthChanged(health: try FfiConverterTypeSyncHealth.read(from: &buf)
+        )
+        
+        case 9: return .itemQuarantined(item: try FfiConverterTypeQuarantinedItem.read(from: &buf)
+        )
+        
+        case 10: return .changeFailed(change: try FfiConverterTypeFailedChange.read(from: &buf)
+        )
+        
+        case 11: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4307,8 +4899,23 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
             FfiConverterTypeOrder.write(order, into: &buf)
             
         
-        case let .orderConflict(orderId,reason):
+        case let .syncHealthChanged(health):
             writeInt(&buf, Int32(8))
+            FfiConverterTypeSyncHealth.write(health, into: &buf)
+            
+        
+        case let .itemQuarantined(item):
+            writeInt(&buf, Int32(9))
+            FfiConverterTypeQuarantinedItem.write(item, into: &buf)
+            
+        
+        case let .changeFailed(change):
+            writeInt(&buf, Int32(10))
+            FfiConverterTypeFailedChange.write(change, into: &buf)
+            
+        
+        case let .orderConflict(orderId,reason):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
@@ -4412,6 +5019,111 @@ public func FfiConverterTypeSecretStoreError_lift(_ buf: RustBuffer) throws -> S
 public func FfiConverterTypeSecretStoreError_lower(_ value: SecretStoreError) -> RustBuffer {
     return FfiConverterTypeSecretStoreError.lower(value)
 }
+
+
+/**
+ * Where a connection's orders stand.
+ */
+
+public enum SyncState: Equatable, Hashable {
+    
+    /**
+     * Orders flow: the last attempt succeeded.
+     */
+    case flowing
+    /**
+     * Sync is off (`stop_sync`) or the app is in the background.
+     */
+    case paused
+    /**
+     * No attempt has finished since the app opened.
+     */
+    case starting
+    /**
+     * Orders are late: the last attempts failed; the next one is planned.
+     */
+    case delayed
+    /**
+     * HubRise refused the connection: it must be connected again.
+     */
+    case reconnectNeeded
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .flowing
+        
+        case 2: return .paused
+        
+        case 3: return .starting
+        
+        case 4: return .delayed
+        
+        case 5: return .reconnectNeeded
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .flowing:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .paused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .starting:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .delayed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .reconnectNeeded:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncState {
+    return try FfiConverterTypeSyncState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
+    return FfiConverterTypeSyncState.lower(value)
+}
+
 
 
 /**
@@ -4588,6 +5300,30 @@ fileprivate struct FfiConverterOptionTypeOrderCustomer: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDelayReason: FfiConverterRustBuffer {
+    typealias SwiftType = DelayReason?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDelayReason.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDelayReason.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeOrderStatus: FfiConverterRustBuffer {
     typealias SwiftType = OrderStatus?
 
@@ -4606,6 +5342,31 @@ fileprivate struct FfiConverterOptionTypeOrderStatus: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypeOrderStatus.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeConnectionHealth: FfiConverterRustBuffer {
+    typealias SwiftType = [ConnectionHealth]
+
+    public static func write(_ value: [ConnectionHealth], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConnectionHealth.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConnectionHealth] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConnectionHealth]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConnectionHealth.read(from: &buf))
+        }
+        return seq
     }
 }
 

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -640,6 +656,12 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func checkConnection(connectionId: String) async throws  -> HubriseConnection
     
     /**
+     * Stops sync, closes the database and releases the data directory; later calls throw
+     * `PasserelleError.Closed`.
+     */
+    func close() async throws 
+    
+    /**
      * Completes a connection from the callback URL; it waits for a restart to go active.
      */
     func completeHubriseConnection(callbackUrl: String) async throws  -> HubriseConnection
@@ -676,9 +698,24 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func disconnect(connectionId: String) async throws  -> DisconnectOutcome
     
     /**
+     * Changes from the till that could not be pushed within their budget.
+     */
+    func failedChanges() async throws  -> [FailedChange]
+    
+    /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
     func handleOpenUrl(url: String) async throws  -> OpenUrlOutcome
+    
+    /**
+     * The staff saw these orders; returns how many were unseen.
+     */
+    func markOrdersSeen(orderIds: [String]) async throws  -> UInt32
+    
+    /**
+     * The network is back (wire `NWPathMonitor` to it): every connection syncs now.
+     */
+    func networkAvailable() throws 
     
     /**
      * One order with its items, options, charges, discounts, payments and customer.
@@ -694,6 +731,11 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Changes waiting for a restart or a confirmation.
      */
     func pendingChanges() throws  -> [ConfigChange]
+    
+    /**
+     * Events and orders set aside after failing past their budget, newest first.
+     */
+    func quarantinedItems() async throws  -> [QuarantinedItem]
     
     /**
      * Refuses a connection made off the device: revoked through the backend, never active.
@@ -715,6 +757,11 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Whether `restart()` would apply something now.
      */
     func restartRequired() throws  -> Bool
+    
+    /**
+     * Sends an order's failed changes again with a fresh budget; returns how many.
+     */
+    func retryFailedChanges(orderId: String) async throws  -> UInt32
     
     /**
      * The settings the engine runs on.
@@ -747,9 +794,19 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func stopSync() async throws 
     
     /**
+     * Whether orders flow, for each active connection (`SyncHealthChanged` announces changes).
+     */
+    func syncHealth() async throws  -> SyncHealth
+    
+    /**
      * Syncs every active connection now (app foregrounded, network back).
      */
     func syncNow() async throws  -> SyncReport
+    
+    /**
+     * Orders received but not yet marked seen, oldest first; announced again at every open.
+     */
+    func unseenOrders() async throws  -> [Order]
     
     /**
      * Records new settings, applied at the next restart (or at once in immediate mode).
@@ -946,6 +1003,26 @@ open func checkConnection(connectionId: String)async throws  -> HubriseConnectio
 }
     
     /**
+     * Stops sync, closes the database and releases the data directory; later calls throw
+     * `PasserelleError.Closed`.
+     */
+open func close()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_close(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Completes a connection from the callback URL; it waits for a restart to go active.
      */
 open func completeHubriseConnection(callbackUrl: String)async throws  -> HubriseConnection  {
@@ -1059,6 +1136,25 @@ open func disconnect(connectionId: String)async throws  -> DisconnectOutcome  {
 }
     
     /**
+     * Changes from the till that could not be pushed within their budget.
+     */
+open func failedChanges()async throws  -> [FailedChange]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_failed_changes(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeFailedChange.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
 open func handleOpenUrl(url: String)async throws  -> OpenUrlOutcome  {
@@ -1075,6 +1171,36 @@ open func handleOpenUrl(url: String)async throws  -> OpenUrlOutcome  {
             liftFunc: FfiConverterTypeOpenUrlOutcome_lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
+}
+    
+    /**
+     * The staff saw these orders; returns how many were unseen.
+     */
+open func markOrdersSeen(orderIds: [String])async throws  -> UInt32  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_mark_orders_seen(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(orderIds)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_u32,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_u32,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_u32,
+            liftFunc: FfiConverterUInt32.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * The network is back (wire `NWPathMonitor` to it): every connection syncs now.
+     */
+open func networkAvailable()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_passerelle_network_available(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1113,6 +1239,25 @@ open func pendingChanges()throws  -> [ConfigChange]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Events and orders set aside after failing past their budget, newest first.
+     */
+open func quarantinedItems()async throws  -> [QuarantinedItem]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_quarantined_items(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeQuarantinedItem.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1183,6 +1328,25 @@ open func restartRequired()throws  -> Bool  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Sends an order's failed changes again with a fresh budget; returns how many.
+     */
+open func retryFailedChanges(orderId: String)async throws  -> UInt32  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_retry_failed_changes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_u32,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_u32,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_u32,
+            liftFunc: FfiConverterUInt32.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1285,6 +1449,25 @@ open func stopSync()async throws   {
 }
     
     /**
+     * Whether orders flow, for each active connection (`SyncHealthChanged` announces changes).
+     */
+open func syncHealth()async throws  -> SyncHealth  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_sync_health(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncHealth_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Syncs every active connection now (app foregrounded, network back).
      */
 open func syncNow()async throws  -> SyncReport  {
@@ -1299,6 +1482,25 @@ open func syncNow()async throws  -> SyncReport  {
             completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Orders received but not yet marked seen, oldest first; announced again at every open.
+     */
+open func unseenOrders()async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_unseen_orders(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
 }
@@ -1487,6 +1689,56 @@ fileprivate struct FfiConverterOptionTypePosAccount: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFailedChange: FfiConverterRustBuffer {
+    typealias SwiftType = [FailedChange]
+
+    public static func write(_ value: [FailedChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFailedChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FailedChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FailedChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFailedChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHubriseConnection: FfiConverterRustBuffer {
     typealias SwiftType = [HubriseConnection]
 
@@ -1529,6 +1781,31 @@ fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOrder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeQuarantinedItem: FfiConverterRustBuffer {
+    typealias SwiftType = [QuarantinedItem]
+
+    public static func write(_ value: [QuarantinedItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQuarantinedItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QuarantinedItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QuarantinedItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQuarantinedItem.read(from: &buf))
         }
         return seq
     }
@@ -1689,6 +1966,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 26101) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_close() != 15463) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 63711) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1710,7 +1990,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 8365) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 33199) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_mark_orders_seen() != 48302) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_network_available() != 60638) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 39462) {
@@ -1720,6 +2009,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 1909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_quarantined_items() != 16825) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 2181) {
@@ -1732,6 +2024,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 1165) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_retry_failed_changes() != 29390) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 43557) {
@@ -1752,7 +2047,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync() != 25052) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_health() != 25399) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 56910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_unseen_orders() != 55320) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 38718) {

@@ -1,0 +1,35 @@
+#if canImport(Network)
+    import Foundation
+    import Network
+
+    /// Tells Passerelle when the network comes back, so orders sync at once instead of at the
+    /// next attempt (``Passerelle/networkAvailable()``).
+    ///
+    /// Keep one for as long as the ``Passerelle`` instance:
+    ///
+    /// ```swift
+    /// let monitor = PasserelleNetworkMonitor(app: app)
+    /// ```
+    public final class PasserelleNetworkMonitor: @unchecked Sendable {
+        // NWPathMonitor calls its handler on `queue` only; `wasSatisfied` is touched there alone.
+        private let monitor = NWPathMonitor()
+        private var wasSatisfied = true
+
+        /// Starts watching the device's network paths.
+        public init(app: Passerelle, queue: DispatchQueue = DispatchQueue(label: "passerelle.network")) {
+            monitor.pathUpdateHandler = { [weak self] path in
+                guard let self else { return }
+                let satisfied = path.status == .satisfied
+                if satisfied && !self.wasSatisfied {
+                    try? app.networkAvailable()
+                }
+                self.wasSatisfied = satisfied
+            }
+            monitor.start(queue: queue)
+        }
+
+        deinit {
+            monitor.cancel()
+        }
+    }
+#endif

@@ -1,5 +1,6 @@
-//! Injected faults: 5xx bursts, delays, dropped connections and forced 429s, matched on the
-//! request path (and optionally the server and method), each for a number of requests.
+//! Injected faults: 5xx bursts, delays, dropped connections, forced 429s, canned answers and
+//! rewritten JSON answers, matched on the request path (and optionally the server and method),
+//! each for a number of requests or until cleared. The network cut is apart (`network.rs`).
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::request_log::ServerKind;
@@ -25,6 +26,22 @@ pub enum FaultKind {
     DropConnection,
     /// Answer 429; `retry_after` adds a `Retry-After` header with these seconds.
     TooManyRequests { retry_after: Option<u64> },
+    /// Answer this status with this body and `Content-Type`, whatever the request (a 200 whose
+    /// body is `<html>…</html>`: "a body that is not JSON").
+    Body {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+    /// Handle the request normally, then rewrite its JSON answer: the top-level keys in `remove`
+    /// go, those in `set` take the given values (`null` included). An answer that is not a JSON
+    /// object passes unchanged. (An order without an `id`, a `"status": 12`, …)
+    RewriteJson {
+        #[serde(default)]
+        set: serde_json::Map<String, Value>,
+        #[serde(default)]
+        remove: Vec<String>,
+    },
 }
 
 /// A fault for requests whose path starts with `path_prefix`.
@@ -72,6 +89,34 @@ impl Fault {
             path_prefix,
             Some(times),
             FaultKind::TooManyRequests { retry_after },
+        )
+    }
+    /// The next `times` matching requests answer `status` with `body` as `content_type`.
+    pub fn body(path_prefix: &str, status: u16, content_type: &str, body: &str, times: u32) -> Fault {
+        Self::new(
+            path_prefix,
+            Some(times),
+            FaultKind::Body {
+                status,
+                content_type: content_type.into(),
+                body: body.into(),
+            },
+        )
+    }
+    /// The next `times` matching requests are answered normally, then their JSON answer loses
+    /// the keys in `remove` and takes those of `set` (a JSON object; anything else sets nothing).
+    pub fn rewrite_json(path_prefix: &str, set: Value, remove: &[&str], times: u32) -> Fault {
+        let set = match set {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        Self::new(
+            path_prefix,
+            Some(times),
+            FaultKind::RewriteJson {
+                set,
+                remove: remove.iter().map(|k| (*k).to_owned()).collect(),
+            },
         )
     }
     /// Restricts the fault to one HTTP method.
@@ -128,6 +173,10 @@ pub(crate) enum Action {
     Respond(Response),
     Delay(Duration),
     Drop,
+    Rewrite {
+        set: serde_json::Map<String, Value>,
+        remove: Vec<String>,
+    },
 }
 
 pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
@@ -143,7 +192,48 @@ pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
             StatusCode::TOO_MANY_REQUESTS,
             retry_after,
         )),
+        FaultKind::Body {
+            status,
+            content_type,
+            body,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, body).into_response();
+            let content_type = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type);
+            Action::Respond(response)
+        }
+        FaultKind::RewriteJson { set, remove } => Action::Rewrite { set, remove },
     }
+}
+
+/// The largest answer a rewrite reads (the sandbox's pages are far smaller).
+const REWRITE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Applies a `RewriteJson` fault to an answer: a JSON object loses `remove` and takes `set`;
+/// anything else passes unchanged.
+pub(crate) async fn rewrite(
+    response: Response,
+    set: serde_json::Map<String, Value>,
+    remove: Vec<String>,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, REWRITE_LIMIT).await else {
+        return dropped_response();
+    };
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    for key in &remove {
+        object.remove(key);
+    }
+    object.extend(set);
+    let rewritten = Value::Object(object).to_string();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(rewritten))
 }
 
 /// The error body each server would send: HubRise's JSON, or OAuth 2 JSON on the POS backend.

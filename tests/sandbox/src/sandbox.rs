@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
+use crate::network::CuttableListener;
 use crate::rate_limit::RateLimits;
 use crate::request_log::{Guard, ServerKind};
 use crate::seed::Seed;
@@ -143,7 +144,15 @@ impl Sandbox {
         let mut tasks = Vec::new();
         for (listener, server, router) in routers {
             let app = guarded(router, &shared, server);
-            tasks.push(spawn_server(listener, app, shutdown.subscribe()));
+            let stop = shutdown.subscribe();
+            // The manager keeps listening through a network cut: it serves the admin API.
+            let task = if server == ServerKind::Manager {
+                spawn_server(listener, app, stop)
+            } else {
+                let cuttable = CuttableListener::new(listener, &shared)?;
+                spawn_server(cuttable, app, stop)
+            };
+            tasks.push(task);
         }
         if let Some(path) = shared.options().state_file {
             tasks.push(snapshot::spawn_saver(
@@ -229,7 +238,7 @@ fn guarded(router: Router<Arc<Shared>>, shared: &Arc<Shared>, server: ServerKind
 }
 
 fn spawn_server(
-    listener: TcpListener,
+    listener: impl axum::serve::Listener<Addr = std::net::SocketAddr>,
     app: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {

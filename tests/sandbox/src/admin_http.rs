@@ -405,6 +405,7 @@ fn options_json(o: &crate::sandbox::SandboxOptions) -> Value {
         "invalid_code_status": o.invalid_code_status,
         "legacy_blocked_status": o.legacy_blocked_status,
         "legacy_event_resource_id": o.legacy_event_resource_id,
+        "backend_registers_callback": o.backend_registers_callback,
     })
 }
 
@@ -427,6 +428,7 @@ struct OptionsPatch {
     invalid_code_status: Option<u16>,
     legacy_blocked_status: Option<bool>,
     legacy_event_resource_id: Option<bool>,
+    backend_registers_callback: Option<bool>,
 }
 
 async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> AdminResult {
@@ -451,6 +453,7 @@ async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> Admin
             set!(invalid_code_status);
             set!(legacy_blocked_status);
             set!(legacy_event_resource_id);
+            set!(backend_registers_callback);
             if let Some(ms) = p.window_scale_ms {
                 o.window_scale = ms.map(Duration::from_millis);
             }

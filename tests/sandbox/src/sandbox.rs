@@ -55,6 +55,10 @@ pub struct SandboxOptions {
     pub legacy_blocked_status: bool,
     /// Also name an event's resource id `resource_id` (an older HubRise page).
     pub legacy_event_resource_id: bool,
+    /// The POS backend registers the passive order callback as soon as it gets the token of a
+    /// connection made off the device (decision 19). Off: nothing is queued at HubRise until a
+    /// device registers it, so orders placed before the confirmation are lost without a catch-up.
+    pub backend_registers_callback: bool,
 }
 
 impl Default for SandboxOptions {
@@ -72,6 +76,7 @@ impl Default for SandboxOptions {
             invalid_code_status: 400,
             legacy_blocked_status: false,
             legacy_event_resource_id: false,
+            backend_registers_callback: true,
         }
     }
 }

@@ -198,7 +198,11 @@ impl AllowList {
             .iter()
             .find(|(safe, _)| *safe == name)
             .and_then(|(_, shape)| shaped(*shape, value));
-        let _ = write!(self.fields, " {name}={}", shown.as_deref().unwrap_or(REDACTED));
+        let _ = write!(
+            self.fields,
+            " {name}={}",
+            shown.as_deref().unwrap_or(REDACTED)
+        );
     }
 }
 
@@ -330,7 +334,10 @@ mod tests {
 
     impl Logger for Collecting {
         fn log(&self, record: LogRecord) {
-            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(record);
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(record);
         }
     }
 
@@ -348,7 +355,11 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(Bridge);
         tracing::subscriber::with_default(subscriber, f);
         *SINK.write().unwrap_or_else(|p| p.into_inner()) = None;
-        let records = collector.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let records = collector
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         records
     }
 
@@ -430,7 +441,11 @@ mod tests {
         let mut problems = Vec::new();
         for path in &files {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            let name = path.strip_prefix(&root).unwrap_or(path).display().to_string();
+            let name = path
+                .strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
             if name == "logging.rs" {
                 // Its tests log on purpose what the others must not.
                 continue;
@@ -447,10 +462,11 @@ mod tests {
             }
             for (offset, _) in text.match_indices("tracing::") {
                 let rest = &text[offset + "tracing::".len()..];
-                let Some(macro_name) = ["trace!(", "debug!(", "info!(", "warn!(", "error!(", "event!("]
-                    .iter()
-                    .find(|m| rest.starts_with(**m))
-                else {
+                let Some(macro_name) = [
+                    "trace!(", "debug!(", "info!(", "warn!(", "error!(", "event!(",
+                ]
+                .iter()
+                .find(|m| rest.starts_with(**m)) else {
                     continue;
                 };
                 calls += 1;
@@ -475,7 +491,10 @@ mod tests {
                 }
             }
         }
-        assert!(calls >= 10, "found only {calls} tracing calls: is the scan right?");
+        assert!(
+            calls >= 10,
+            "found only {calls} tracing calls: is the scan right?"
+        );
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 

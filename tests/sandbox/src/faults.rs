@@ -92,7 +92,13 @@ impl Fault {
         )
     }
     /// The next `times` matching requests answer `status` with `body` as `content_type`.
-    pub fn body(path_prefix: &str, status: u16, content_type: &str, body: &str, times: u32) -> Fault {
+    pub fn body(
+        path_prefix: &str,
+        status: u16,
+        content_type: &str,
+        body: &str,
+        times: u32,
+    ) -> Fault {
         Self::new(
             path_prefix,
             Some(times),

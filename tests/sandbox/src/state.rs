@@ -124,13 +124,8 @@ impl Shared {
 
     /// A listener closed its socket (`true`) or listens again.
     pub fn listener_closed(&self, closed: bool) {
-        self.closed_listeners.send_modify(|n| {
-            *n = if closed {
-                *n + 1
-            } else {
-                n.saturating_sub(1)
-            }
-        });
+        self.closed_listeners
+            .send_modify(|n| *n = if closed { *n + 1 } else { n.saturating_sub(1) });
     }
 
     /// Waits (at most 5 s) until every listener has followed the switch: all closed when the

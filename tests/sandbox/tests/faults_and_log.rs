@@ -193,10 +193,7 @@ async fn a_canned_body_answers_any_status_and_content_type() {
         .await;
     let canned = api_get(&sb, &token, &path).await;
     assert_eq!(canned.status(), 200);
-    assert_eq!(
-        canned.headers()["content-type"],
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(canned.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(
         canned.text().await.unwrap(),
         "<html><body>Maintenance</body></html>"
@@ -239,11 +236,19 @@ async fn a_rewritten_answer_loses_and_takes_fields() {
     }
     // HubRise itself still has the order as it was.
     let stored = sb.admin().order("3r4s3-1", &id).await.unwrap();
-    assert_eq!((&stored["id"], &stored["status"]), (&json!(id), &json!("new")));
+    assert_eq!(
+        (&stored["id"], &stored["status"]),
+        (&json!(id), &json!("new"))
+    );
     // A non-JSON answer passes unchanged (an error page, say).
     sb.admin().clear_faults().await;
     sb.admin()
-        .inject_fault(Fault::rewrite_json("/v1/nowhere", json!({ "x": 1 }), &[], 1))
+        .inject_fault(Fault::rewrite_json(
+            "/v1/nowhere",
+            json!({ "x": 1 }),
+            &[],
+            1,
+        ))
         .await;
     let missing = api_get(&sb, &token, "/nowhere").await;
     assert_eq!(missing.status(), 404);
@@ -341,7 +346,11 @@ async fn an_order_with_raw_fields_is_served_and_announced_as_placed() {
     assert_eq!(order["total"], json!(12));
     assert_eq!(order["customer"], Value::Null);
     assert_eq!(order["ref"], json!(42));
-    assert_eq!(order["items"].as_array().unwrap().len(), 2, "the rest is kept");
+    assert_eq!(
+        order["items"].as_array().unwrap().len(),
+        2,
+        "the rest is kept"
+    );
     let events: Vec<Value> = api_get(&sb, &token, "/callback/events")
         .await
         .json()

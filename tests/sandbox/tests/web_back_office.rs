@@ -522,11 +522,7 @@ async fn an_off_device_connection_queues_orders_from_the_start_and_says_since_wh
         assert!(handoff["connected_at"].is_string());
         let token = handoff["access_token"].as_str().unwrap();
         // What the token is bound to, as HubRise says it: the same location and account.
-        let at_hubrise: Value = api_get(&sb, token, "/location")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let at_hubrise: Value = api_get(&sb, token, "/location").await.json().await.unwrap();
         assert_eq!(at_hubrise["id"], handoff["location_id"]);
         assert_eq!(at_hubrise["account"]["id"], handoff["account_id"]);
         let events: Vec<Value> = api_get(&sb, token, "/callback/events")

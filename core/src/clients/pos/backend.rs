@@ -268,13 +268,19 @@ pub struct BackendConnection {
     /// confirmation catches up from it. `None` when the backend does not say, or says something
     /// that is not an RFC 3339 time (never a reason to refuse the whole configuration).
     #[serde(default, deserialize_with = "rfc3339_or_none")]
-    #[allow(dead_code, reason = "read by the off-device confirmation's catch-up (issue 14)")]
+    #[allow(
+        dead_code,
+        reason = "read by the off-device confirmation's catch-up (issue 14)"
+    )]
     pub connected_at: Option<String>,
 }
 
 impl BackendConnection {
     /// `connected_at` in milliseconds since the Unix epoch.
-    #[allow(dead_code, reason = "read by the off-device confirmation's catch-up (issue 14)")]
+    #[allow(
+        dead_code,
+        reason = "read by the off-device confirmation's catch-up (issue 14)"
+    )]
     pub fn connected_at_ms(&self) -> Option<i64> {
         self.connected_at.as_deref().and_then(rfc3339_ms)
     }

@@ -32,7 +32,14 @@ pub enum FaultKind {
         status: u16,
         content_type: String,
         body: String,
+        /// Handle the request first (a PATCH is applied, an order created), then answer this
+        /// instead of the real answer: "HubRise applied it but its answer cannot be read".
+        #[serde(default)]
+        handled: bool,
     },
+    /// Handle the request (its effects happen), then close the connection without the answer:
+    /// a change applied whose answer never came back.
+    DropAfterHandling,
     /// Handle the request normally, then rewrite its JSON answer: the top-level keys in `remove`
     /// go, those in `set` take the given values (`null` included). An answer that is not a JSON
     /// object passes unchanged. (An order without an `id`, a `"status": 12`, …)
@@ -106,8 +113,19 @@ impl Fault {
                 status,
                 content_type: content_type.into(),
                 body: body.into(),
+                handled: false,
             },
         )
+    }
+    /// Makes a `body` fault handle the request first (its effects happen) and answer the canned
+    /// body instead of the real answer; makes a `drop_connection` fault handle it before dropping.
+    pub fn after_handling(mut self) -> Fault {
+        match &mut self.kind {
+            FaultKind::Body { handled, .. } => *handled = true,
+            FaultKind::DropConnection => self.kind = FaultKind::DropAfterHandling,
+            _ => {}
+        }
+        self
     }
     /// The next `times` matching requests are answered normally, then their JSON answer loses
     /// the keys in `remove` and takes those of `set` (a JSON object; anything else sets nothing).
@@ -177,6 +195,10 @@ pub(crate) fn take_matching(
 /// What the request pipeline should do with a request a fault matched.
 pub(crate) enum Action {
     Respond(Response),
+    /// Handle the request, then answer this instead.
+    RespondAfter(Response),
+    /// Handle the request, then drop the connection.
+    DropAfter,
     Delay(Duration),
     Drop,
     Rewrite {
@@ -198,10 +220,12 @@ pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
             StatusCode::TOO_MANY_REQUESTS,
             retry_after,
         )),
+        FaultKind::DropAfterHandling => Action::DropAfter,
         FaultKind::Body {
             status,
             content_type,
             body,
+            handled,
         } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, body).into_response();
@@ -210,7 +234,11 @@ pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, content_type);
-            Action::Respond(response)
+            if handled {
+                Action::RespondAfter(response)
+            } else {
+                Action::Respond(response)
+            }
         }
         FaultKind::RewriteJson { set, remove } => Action::Rewrite { set, remove },
     }

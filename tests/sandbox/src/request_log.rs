@@ -129,6 +129,14 @@ pub(crate) async fn middleware(
     let response = match fault {
         Some(Action::Respond(response)) => response,
         Some(Action::Drop) => faults::dropped_response(),
+        Some(Action::RespondAfter(canned)) => {
+            let _ = next.run(request).await;
+            canned
+        }
+        Some(Action::DropAfter) => {
+            let _ = next.run(request).await;
+            faults::dropped_response()
+        }
         Some(Action::Delay(delay)) => {
             tokio::time::sleep(delay).await;
             next.run(request).await

@@ -487,3 +487,77 @@ async fn a_network_cut_refuses_connections_until_restored() {
     sb.admin().restore_network().await;
     assert_eq!(try_get(&fresh(), &location).await.unwrap(), 200);
 }
+
+/// "HubRise applied the PATCH but its answer cannot be read": handled, then a canned body or a
+/// dropped connection instead of the answer.
+#[tokio::test]
+async fn a_change_applied_whose_answer_is_unreadable_or_lost() {
+    let sb = sandbox().await;
+    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
+    let admin = sb.admin();
+    let id = admin.place_order("3r4s3-1", sample_order()).await.unwrap();
+    let path = format!("/location/orders/{id}");
+    admin
+        .inject_fault(
+            Fault::body(&format!("/v1{path}"), 200, "text/html", "<html>", 1)
+                .for_method("PATCH")
+                .after_handling(),
+        )
+        .await;
+    let garbled = api_send(
+        &sb,
+        &token,
+        Method::PATCH,
+        &path,
+        &json!({ "status": "accepted" }),
+    )
+    .await;
+    assert_eq!(garbled.status(), 200);
+    assert_eq!(garbled.text().await.unwrap(), "<html>");
+    assert_eq!(
+        admin.order("3r4s3-1", &id).await.unwrap()["status"],
+        "accepted"
+    );
+
+    admin
+        .inject_fault(
+            Fault::drop_connection(&format!("/v1{path}"), 1)
+                .for_method("PATCH")
+                .after_handling(),
+        )
+        .await;
+    let lost = http()
+        .patch(format!("{}{path}", sb.hubrise_api_url()))
+        .header("X-Access-Token", &token)
+        .json(&json!({ "status": "in_preparation" }))
+        .send()
+        .await;
+    let outcome = match lost {
+        Err(e) => Err(e),
+        Ok(r) => r.bytes().await.map(|_| ()),
+    };
+    assert!(outcome.is_err(), "no answer");
+    assert_eq!(
+        admin.order("3r4s3-1", &id).await.unwrap()["status"],
+        "in_preparation",
+        "but applied"
+    );
+    // Without `after_handling`, nothing is applied.
+    admin
+        .inject_fault(
+            Fault::body(&format!("/v1{path}"), 200, "text/html", "<html>", 1).for_method("PATCH"),
+        )
+        .await;
+    api_send(
+        &sb,
+        &token,
+        Method::PATCH,
+        &path,
+        &json!({ "status": "completed" }),
+    )
+    .await;
+    assert_eq!(
+        admin.order("3r4s3-1", &id).await.unwrap()["status"],
+        "in_preparation"
+    );
+}

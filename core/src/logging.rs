@@ -355,12 +355,11 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(Bridge);
         tracing::subscriber::with_default(subscriber, f);
         *SINK.write().unwrap_or_else(|p| p.into_inner()) = None;
-        let records = collector
+        collector
             .0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        records
+            .clone()
     }
 
     #[test]

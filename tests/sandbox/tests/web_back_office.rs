@@ -446,7 +446,7 @@ async fn connect_from_hubrise(sb: &Sandbox, location_id: &str) {
 
 fn rfc3339(text: &str) -> time::OffsetDateTime {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .expect("an RFC 3339 time")
 }
 
 /// Decision 19: the backend registers the order callback as soon as it holds the token of a

@@ -1,8 +1,15 @@
 //! The logging bridge: Passerelle's `tracing` output handed to a host-implemented logger (on iOS,
-//! `os_log`), one record at a time, redacted before it crosses.
+//! `os_log`), one record at a time, with only what is declared safe.
 //!
-//! The library never logs a secret on purpose; the bridge is a second line: values of fields
-//! whose names say "secret" are replaced, and `Bearer …`, `token=…`, `code=…` in messages too.
+//! A record crosses only if its target is Passerelle's (`passerelle` or `passerelle::…`): what
+//! a dependency logs stays behind. Its message is the constant text of the call site (a test
+//! checks that no call interpolates data into it), with `Bearer …`, `token=…`, `code=…` masked
+//! as a last resort. Its fields cross only when their name is in [`SAFE_FIELDS`] and their value
+//! has the shape declared there (an id, a word, a number, a path…); any other field shows as
+//! `name=<redacted>`. It is an allow-list, not a list of words to hide: a new field stays
+//! redacted until someone checks that its values can never carry a secret (token, code,
+//! password, client secret), a header value or customer data (names, phones, e-mails,
+//! addresses, notes, what was ordered) and declares it.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -77,18 +84,26 @@ impl<S: Subscriber> Layer<S> for Bridge {
         let Some(sink) = sink.as_ref() else {
             return;
         };
-        let level = level_of(*event.metadata().level());
-        if level < sink.level {
+        let metadata = event.metadata();
+        let level = level_of(*metadata.level());
+        if level < sink.level || !is_passerelle(metadata.target()) {
             return;
         }
-        let mut visitor = Redacting::default();
+        let mut visitor = AllowList::default();
         event.record(&mut visitor);
         sink.logger.log(LogRecord {
             level,
-            target: event.metadata().target().to_owned(),
+            target: metadata.target().to_owned(),
             message: visitor.finish(),
         });
     }
+}
+
+/// Whether a record comes from Passerelle (`target: "passerelle::…"`), not from a dependency.
+fn is_passerelle(target: &str) -> bool {
+    target
+        .strip_prefix("passerelle")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
 }
 
 fn level_of(level: Level) -> LogLevel {
@@ -101,57 +116,177 @@ fn level_of(level: Level) -> LogLevel {
     }
 }
 
-/// Field names whose values are never shown.
-const SECRET_FIELDS: [&str; 7] = [
-    "token",
-    "secret",
-    "password",
-    "verifier",
-    "authorization",
-    "code",
-    "cookie",
+/// What a safe field's value looks like; a value that does not is replaced by `<redacted>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// An identifier: `[A-Za-z0-9_.:-]`, at most 64 characters (ids of connections,
+    /// locations, accounts, orders, events, outbox entries).
+    Id,
+    /// A word of the library's vocabulary: `[a-z_]`, at most 64 characters (error codes,
+    /// HubRise's error types, kinds, states, a JSON key). No digit: an OAuth code never fits.
+    Word,
+    /// An integer.
+    Number,
+    /// A number or a word (an HTTP status, an order status).
+    NumberOrWord,
+    /// `true` or `false`.
+    Flag,
+    /// An HTTP method: `[A-Z]`, at most 10 characters.
+    Method,
+    /// A URL path, its query cut off: `/` then `[A-Za-z0-9/_.~%:-]`, at most 256 characters.
+    Path,
+    /// A file path on the device (where a database was moved aside): no control character, at
+    /// most 512 characters.
+    FilePath,
+}
+
+/// The fields a log record may carry, and their shape, chosen by reading every `tracing::` call
+/// in `core/src`. Add a field only after checking that its values can never carry a secret, a
+/// header value or customer data; until then it shows as `name=<redacted>`.
+const SAFE_FIELDS: &[(&str, Shape)] = &[
+    // Which connection, location, account, order, event or outbox entry: ids only.
+    ("connection", Shape::Id),
+    ("location", Shape::Id),
+    ("account", Shape::Id),
+    ("order", Shape::Id),
+    ("event", Shape::Id),
+    ("entry", Shape::Id),
+    // What happened, in the library's words.
+    ("code", Shape::Word),
+    ("error_type", Shape::Word),
+    ("kind", Shape::Word),
+    ("state", Shape::Word),
+    ("health", Shape::Word),
+    ("field", Shape::Word),
+    ("status", Shape::NumberOrWord),
+    ("revoked", Shape::Flag),
+    // HTTP, without query, headers or bodies.
+    ("method", Shape::Method),
+    ("path", Shape::Path),
+    // Counters and durations.
+    ("version", Shape::Number),
+    ("to", Shape::Number),
+    ("attempt", Shape::Number),
+    ("attempts", Shape::Number),
+    ("count", Shape::Number),
+    ("wait_ms", Shape::Number),
+    ("delay_ms", Shape::Number),
+    ("elapsed_ms", Shape::Number),
+    ("retry_after_secs", Shape::Number),
+    // The data directory's files.
+    ("moved_to", Shape::FilePath),
 ];
 
+const REDACTED: &str = "<redacted>";
+
+/// Builds a record's text: the message, then each field, allowed and well-shaped or redacted.
 #[derive(Default)]
-struct Redacting {
+struct AllowList {
     message: String,
     fields: String,
 }
 
-impl Redacting {
+impl AllowList {
     fn finish(self) -> String {
         let mut line = redact_text(&self.message);
-        if !self.fields.is_empty() {
-            line.push_str(&self.fields);
-        }
+        line.push_str(&self.fields);
         line
     }
+
+    fn field(&mut self, name: &str, value: &str) {
+        let shown = SAFE_FIELDS
+            .iter()
+            .find(|(safe, _)| *safe == name)
+            .and_then(|(_, shape)| shaped(*shape, value));
+        let _ = write!(
+            self.fields,
+            " {name}={}",
+            shown.as_deref().unwrap_or(REDACTED)
+        );
+    }
 }
 
-impl Visit for Redacting {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let name = field.name();
-        if name == "message" {
-            let _ = write!(self.message, "{value:?}");
-            return;
-        }
-        let lower = name.to_ascii_lowercase();
-        // `code = err.code()` names an error code, not an OAuth code.
-        let secret = SECRET_FIELDS.iter().any(|s| lower.contains(s)) && lower != "code";
-        if secret {
-            let _ = write!(self.fields, " {name}=<redacted>");
+impl Visit for AllowList {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
         } else {
-            let _ = write!(
-                self.fields,
-                " {name}={}",
-                redact_text(&format!("{value:?}"))
-            );
+            self.field(field.name(), value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field.name(), &value.to_string());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field.name(), &value.to_string());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.field(field.name(), &value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message.push_str(&text);
+        } else {
+            self.field(field.name(), &text);
         }
     }
 }
 
-/// Replaces what follows `Bearer `, `token=`, `code=`, `password=`, `secret=` and
-/// `code_verifier=` in free text.
+/// The value as it may be shown, or `None` when it does not have the field's shape. `?field`
+/// formatting is unwrapped first (`Some("x")` → `x`); `None` is shown as is.
+fn shaped(shape: Shape, raw: &str) -> Option<String> {
+    let value = unwrap_debug(raw);
+    if value == "None" {
+        return Some(value.to_owned());
+    }
+    let all = |max: usize, ok: fn(char) -> bool| -> bool {
+        !value.is_empty() && value.chars().count() <= max && value.chars().all(ok)
+    };
+    let number = || {
+        let digits = value.strip_prefix('-').unwrap_or(value);
+        !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    let word = || all(64, |c| c.is_ascii_lowercase() || c == '_');
+    let fits = match shape {
+        Shape::Id => all(64, |c| c.is_ascii_alphanumeric() || "_.:-".contains(c)),
+        Shape::Word => word(),
+        Shape::Number => number(),
+        Shape::NumberOrWord => number() || word(),
+        Shape::Flag => value == "true" || value == "false",
+        Shape::Method => all(10, |c| c.is_ascii_uppercase()),
+        Shape::Path => {
+            let path = value.split('?').next().unwrap_or_default();
+            return (path.starts_with('/')
+                && path.len() <= 256
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_.~%:-".contains(c)))
+            .then(|| path.to_owned());
+        }
+        Shape::FilePath => all(512, |c| !c.is_control()),
+    };
+    fits.then(|| redact_text(value))
+}
+
+/// `Some("x")` → `x`, `"x"` → `x`: what `?field` and `Debug` of strings add.
+fn unwrap_debug(raw: &str) -> &str {
+    let inner = raw
+        .strip_prefix("Some(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(raw);
+    inner
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(inner)
+}
+
+/// Replaces what follows `Bearer `, `token=`, `code=`, `password=`, `secret=`,
+/// `code_verifier=` and `X-Access-Token: ` in free text.
 pub fn redact_text(text: &str) -> String {
     const MARKERS: [&str; 7] = [
         "Bearer ",
@@ -170,8 +305,8 @@ pub fn redact_text(text: &str) -> String {
             let end = out[start..]
                 .find(|c: char| c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ',' | ')'))
                 .map_or(out.len(), |i| start + i);
-            out.replace_range(start..end, "<redacted>");
-            from = start + "<redacted>".len();
+            out.replace_range(start..end, REDACTED);
+            from = start + REDACTED.len();
         }
     }
     out
@@ -180,6 +315,8 @@ pub fn redact_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::Mutex;
 
     #[test]
     fn secrets_in_free_text_are_redacted() {
@@ -190,5 +327,228 @@ mod tests {
             "GET /x?code=<redacted>&state=s Authorization: Bearer <redacted> token=<redacted> done"
         );
         assert_eq!(redact_text("nothing to hide"), "nothing to hide");
+    }
+
+    #[derive(Default)]
+    struct Collecting(Mutex<Vec<LogRecord>>);
+
+    impl Logger for Collecting {
+        fn log(&self, record: LogRecord) {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(record);
+        }
+    }
+
+    /// Runs `f` with the bridge as this thread's subscriber, logging to a fresh collector at
+    /// trace level; returns what reached it. (The process-wide sink is swapped for the call:
+    /// these tests take a lock so they never meet.)
+    fn captured(f: impl FnOnce()) -> Vec<LogRecord> {
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        let collector = Arc::new(Collecting::default());
+        *SINK.write().unwrap_or_else(|p| p.into_inner()) = Some(Sink {
+            logger: collector.clone(),
+            level: LogLevel::Trace,
+        });
+        let subscriber = tracing_subscriber::registry().with(Bridge);
+        tracing::subscriber::with_default(subscriber, f);
+        *SINK.write().unwrap_or_else(|p| p.into_inner()) = None;
+        collector
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    #[test]
+    fn only_declared_fields_of_the_declared_shape_cross() {
+        let access_token = "b9922a78d3ffab6b95e9d72e88";
+        let records = captured(|| {
+            tracing::warn!(
+                target: "passerelle::sync",
+                connection = "0f3a9c",
+                order = "5zr2m",
+                status = 503,
+                code = "network",
+                revoked = true,
+                method = "GET",
+                path = "/location/orders/5zr2m?after=2026&token=abc",
+                error_type = ?Some("not_found"),
+                customer = "Zéphyrine Quennevilliers",
+                reason = "missing field `first_name`: Zéphyrine",
+                headers = ?[("x-access-token", access_token)],
+                "sync cycle failed"
+            );
+        });
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].level, LogLevel::Warn);
+        assert_eq!(records[0].target, "passerelle::sync");
+        assert_eq!(
+            records[0].message,
+            "sync cycle failed connection=0f3a9c order=5zr2m status=503 code=network revoked=true \
+             method=GET path=/location/orders/5zr2m error_type=not_found customer=<redacted> \
+             reason=<redacted> headers=<redacted>"
+        );
+    }
+
+    #[test]
+    fn a_declared_field_with_a_value_of_the_wrong_shape_is_redacted() {
+        let oauth_code = "3f9a0c2b7d4e8f1a6b5c9d0e2f4a7b1c";
+        let records = captured(|| {
+            tracing::info!(target: "passerelle::connect", code = oauth_code, "exchanged");
+            tracing::info!(target: "passerelle::connect", connection = "Marie Dupont", "connected");
+            tracing::info!(target: "passerelle::connect", path = "https://x.example/a", "request");
+            tracing::info!(target: "passerelle::connect", status = "0612345678 Marie", "done");
+            tracing::info!(target: "passerelle::connect", error_type = ?None::<String>, "done");
+        });
+        let lines: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "exchanged code=<redacted>",
+                "connected connection=<redacted>",
+                "request path=<redacted>",
+                "done status=<redacted>",
+                "done error_type=None",
+            ]
+        );
+    }
+
+    #[test]
+    fn records_of_other_targets_stay_behind() {
+        let records = captured(|| {
+            tracing::info!(target: "hyper::client", "connecting to 127.0.0.1");
+            tracing::info!(target: "passerelle_sandbox", "not the library");
+            tracing::info!(target: "passerelleX::y", "not the library either");
+            tracing::info!(target: "passerelle", "the library");
+        });
+        let targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(targets, ["passerelle"]);
+    }
+
+    /// Every `tracing::` call of the library, as written in `core/src`, names a `passerelle::`
+    /// target and has a constant message (the bridge can see fields, not what was formatted into
+    /// the message): data goes in fields, where the allow-list applies.
+    #[test]
+    fn every_call_site_has_a_passerelle_target_and_a_constant_message() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        collect_sources(&root, &mut files);
+        let mut calls = 0;
+        let mut problems = Vec::new();
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let name = path
+                .strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            if name == "logging.rs" {
+                // Its tests log on purpose what the others must not.
+                continue;
+            }
+            for line in text.lines() {
+                let code = line.trim_start();
+                if code.starts_with("use tracing::")
+                    && ["trace", "debug", "info", "warn", "error", "event"]
+                        .iter()
+                        .any(|m| code.contains(m))
+                {
+                    problems.push(format!("{name}: call the macros as tracing::…! ({code})"));
+                }
+            }
+            for (offset, _) in text.match_indices("tracing::") {
+                let rest = &text[offset + "tracing::".len()..];
+                let Some(macro_name) = [
+                    "trace!(", "debug!(", "info!(", "warn!(", "error!(", "event!(",
+                ]
+                .iter()
+                .find(|m| rest.starts_with(**m)) else {
+                    continue;
+                };
+                calls += 1;
+                let args = top_level_args(&rest[macro_name.len()..]);
+                let line = text[..offset].lines().count();
+                let site = format!("{name}:{line}");
+                if !args
+                    .first()
+                    .is_some_and(|a| a.starts_with("target: \"passerelle::"))
+                {
+                    problems.push(format!("{site}: no `target: \"passerelle::…\"` first"));
+                }
+                match args.last() {
+                    Some(message) if message.starts_with('"') => {
+                        if message.replace("{{", "").contains('{') {
+                            problems.push(format!("{site}: data formatted into the message"));
+                        }
+                    }
+                    _ => problems.push(format!(
+                        "{site}: the message must be the last argument, a constant"
+                    )),
+                }
+            }
+        }
+        assert!(
+            calls >= 10,
+            "found only {calls} tracing calls: is the scan right?"
+        );
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    fn collect_sources(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                collect_sources(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+
+    /// The arguments of a macro call whose text starts after its `(`, split at top-level
+    /// commas, trimmed (string literals and nested brackets kept whole).
+    fn top_level_args(text: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut current = String::new();
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for c in text.chars() {
+            if in_string {
+                current.push(c);
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '"' => {
+                    in_string = true;
+                    current.push(c);
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    current.push(c);
+                }
+                ')' | ']' | '}' if depth == 0 => break,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    current.push(c);
+                }
+                ',' if depth == 0 => args.push(std::mem::take(&mut current)),
+                _ => current.push(c),
+            }
+        }
+        args.push(current);
+        args.into_iter()
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect()
     }
 }

@@ -9,3 +9,7 @@ pub mod alone;
 pub mod canned;
 pub mod file_secrets;
 pub mod logs;
+
+/// What `passerelle-crash-child sync` prints (and flushes) on stdout as its first sync cycle
+/// starts: the kill tests wait for it, so a kill lands mid-sync, never before.
+pub const CRASH_CHILD_SYNCING: &str = "passerelle-crash-child: first sync cycle started";

@@ -378,3 +378,116 @@ async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
             .all(|c| c.state == ConnectionState::Active)
     );
 }
+
+/// Connects `location_id` off the device, as the restaurant would in the POS vendor's web back
+/// office (web) or from HubRise's back office (`from_hubrise`), over HTTP.
+async fn connect_off_the_device(world: &World, location_id: &str, from_hubrise: bool) {
+    let seed = world.sandbox.seed();
+    let pos = seed.pos_account();
+    if from_hubrise {
+        let connect_url = world
+            .sandbox
+            .admin()
+            .back_office_connect(&seed.client_id, location_id, &seed.user().email)
+            .await
+            .unwrap();
+        passerelle_sandbox::drivers::back_office::open_connect_url(
+            &connect_url,
+            &world.sandbox.pos_url(),
+            &pos.email,
+            &pos.password,
+        )
+        .await
+        .unwrap();
+    } else {
+        passerelle_sandbox::drivers::back_office::connect_on_the_web(
+            &world.sandbox.pos_url(),
+            &pos.email,
+            &pos.password,
+            &world.choice(location_id),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Decision 19 with the backend doing its part: the orders placed between a connection made
+/// off the device and the iPad's confirmation (before the restart that shows it, and while it
+/// waits for the restaurant) were queued at HubRise, and arrive once it is confirmed.
+#[tokio::test]
+async fn orders_placed_before_the_confirmation_arrive_after_it() {
+    let world = World::start().await;
+    let (app, events) = world.open_signed_in().await;
+    let paris = world.location_ids()[0].clone();
+    let lyon = world.location_ids()[1].clone();
+    connect_off_the_device(&world, &paris, false).await;
+    connect_off_the_device(&world, &lyon, true).await;
+    let before_restart = [
+        world.place_order(&paris, "Marie").await,
+        world.place_order(&lyon, "Paul").await,
+    ];
+    app.restart().await.unwrap();
+    let waiting = [
+        world.place_order(&paris, "Jeanne").await,
+        world.place_order(&lyon, "Louis").await,
+    ];
+    let queued: Vec<usize> = world
+        .sandbox
+        .admin()
+        .connections()
+        .await
+        .iter()
+        .map(|c| c.pending_events)
+        .collect();
+    assert_eq!(
+        queued,
+        [2, 2],
+        "HubRise queued them: the backend registered the callback"
+    );
+    for connection in app.connections().unwrap() {
+        assert!(connection.needs_confirmation);
+        app.confirm_connection(&connection.id).await.unwrap();
+    }
+    for order_id in before_restart.iter().chain(&waiting) {
+        events
+            .wait_for(order_received(order_id), EVENT_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{order_id} placed before the confirmation: {e:?}"));
+    }
+}
+
+/// Decision 19, the device's part: even when no event brings them (a backend that does not
+/// register the callback, here the sandbox's switch), the orders placed since HubRise made the
+/// connection arrive after the confirmation, because it catches up from `connected_at` minus a
+/// margin, not from when the iPad first saw the connection.
+#[tokio::test]
+async fn orders_placed_before_the_confirmation_arrive_by_the_catch_up_from_connected_at() {
+    let world = World::start_with(passerelle_sandbox::SandboxOptions {
+        backend_registers_callback: false,
+        ..Default::default()
+    })
+    .await;
+    let (app, events) = world.open_signed_in().await;
+    let paris = world.location_ids()[0].clone();
+    connect_off_the_device(&world, &paris, true).await;
+    // Placed before the iPad knows of the connection, then while it waits for the restaurant.
+    let before_restart = world.place_order(&paris, "Marie").await;
+    // HubRise's times are whole seconds: the iPad sees the connection clearly later.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.restart().await.unwrap();
+    let waiting = world.place_order(&paris, "Jeanne").await;
+    let connection = app.connections().unwrap().pop().unwrap();
+    assert!(connection.needs_confirmation);
+    assert_eq!(
+        world.sandbox.admin().connections().await[0].pending_events,
+        0,
+        "no event at HubRise: only a catch-up can find them"
+    );
+    app.confirm_connection(&connection.id).await.unwrap();
+    for order_id in [&before_restart, &waiting] {
+        events
+            .wait_for(order_received(order_id), EVENT_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{order_id} placed before the confirmation: {e:?}"));
+    }
+}

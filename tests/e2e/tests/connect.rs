@@ -8,7 +8,7 @@ use passerelle_core::{
 };
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::drivers::consent;
-use passerelle_test_support::{EVENT_TIMEOUT, World};
+use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
 
 #[tokio::test]
 async fn happy_path_connect_restart_active() {
@@ -47,7 +47,8 @@ async fn happy_path_connect_restart_active() {
             .iter()
             .any(|k| k.ends_with("/access_token"))
     );
-    // Decision 7: the passive callback was registered right after the exchange.
+    // Registered once (decision 7: at the exchange; see
+    // `the_callback_registered_at_the_exchange_queues_orders_until_the_restart`).
     assert_eq!(
         world
             .sandbox
@@ -55,6 +56,94 @@ async fn happy_path_connect_restart_active() {
             .count_requests("POST", "/v1/callback")
             .await,
         1
+    );
+}
+
+/// Decision 7: the passive callback is registered right after the token exchange, while the
+/// connection still waits for the restart, so HubRise queues the orders placed meanwhile and
+/// they arrive through their events. (Without the early registration the engine would register
+/// it only after the restart: nothing queued before, as this test would show.)
+#[tokio::test]
+async fn the_callback_registered_at_the_exchange_queues_orders_until_the_restart() {
+    let world = World::start().await;
+    let (app, events) = world.open_signed_in().await;
+    let paris = world.location_ids()[0].clone();
+    let admin = world.sandbox.admin();
+    admin.reset_requests().await;
+
+    let connection = world.connect(&app, &paris).await;
+    assert_eq!(
+        connection.state,
+        ConnectionState::Pending,
+        "no engine for it yet"
+    );
+    let at_hubrise = admin
+        .connections()
+        .await
+        .into_iter()
+        .find(|c| {
+            c.location_id.as_deref() == Some(paris.as_str())
+                && c.state == passerelle_sandbox::ConnectionState::Active
+        })
+        .expect("the connection at HubRise");
+    assert_eq!(
+        at_hubrise.callback_events,
+        Some(serde_json::json!({ "order": ["create", "update"] })),
+        "registered before the restart"
+    );
+    let registrations: Vec<_> = admin
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/callback")
+        .collect();
+    assert_eq!(registrations.len(), 1, "{registrations:?}");
+    assert_eq!(
+        registrations[0]
+            .connection
+            .as_ref()
+            .map(|t| t.connection_id.as_str()),
+        Some(at_hubrise.id.as_str()),
+        "with the new connection's token"
+    );
+
+    // An order placed while the app waits for its restart: HubRise queues it as an event.
+    let order_id = world.place_order(&paris, "Marie").await;
+    let queued = |id: &str| {
+        let admin = admin.clone();
+        let id = id.to_owned();
+        async move {
+            admin
+                .connections()
+                .await
+                .into_iter()
+                .find(|c| c.id == id)
+                .map_or(0, |c| c.pending_events)
+        }
+    };
+    assert_eq!(
+        queued(&at_hubrise.id).await,
+        1,
+        "the order waits in the event queue"
+    );
+
+    app.restart().await.unwrap();
+    events
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
+    // Delivered through its event: fetched, then acknowledged at HubRise.
+    let deadline = std::time::Instant::now() + EVENT_TIMEOUT;
+    while queued(&at_hubrise.id).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the event is acknowledged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        admin.count_requests("DELETE", "/v1/callback/events/").await >= 1,
+        "the event was deleted at HubRise"
     );
 }
 

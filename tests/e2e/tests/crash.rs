@@ -1,19 +1,43 @@
 //! Killed processes lose nothing. A child process applies the pending configuration or syncs,
-//! and is killed at injected points (it aborts itself there) and at random moments (SIGKILL from
-//! here); after each death the database is intact, and in the end every order is stored exactly
-//! once and HubRise holds the final state of every change made at the till.
+//! and is killed at injected points (it aborts itself there: SIGABRT) and at random moments
+//! once it says its first sync cycle started and HubRise has answered it (SIGKILL from here,
+//! checked); after each death the database is intact, and in the end every
+//! order is stored exactly once and HubRise holds the final state of every change made at the
+//! till.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_core::{OrderFilter, Passerelle, PasserelleConfig};
+use passerelle_e2e::CRASH_CHILD_SYNCING;
 use passerelle_e2e::file_secrets::FileSecretStore;
+use passerelle_sandbox::ServerKind;
 use passerelle_test_support::{EventRecorder, World, config_for, config_from_json, config_to_json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_passerelle-crash-child");
+/// What ends a child killed from here, and one that aborts itself at a fail point.
+const SIGKILL: i32 = 9;
+const SIGABRT: i32 = 6;
+
+/// How a child run ended.
+struct ChildRun {
+    status: std::process::ExitStatus,
+    /// It printed that its first sync cycle started.
+    synced: bool,
+    /// This test sent it SIGKILL (it was still running).
+    killed: bool,
+}
+
+impl ChildRun {
+    fn signal(&self) -> Option<i32> {
+        self.status.signal()
+    }
+}
 
 struct Harness {
     world: World,
@@ -60,15 +84,17 @@ impl Harness {
         Path::new(&self.config().data_dir).join(passerelle_core::DATABASE_FILE)
     }
 
-    /// Runs the child; kills it after `kill_after` when given. Returns whether it exited cleanly.
+    /// Runs the child. With `kill_after`, waits for the child to say its first sync cycle
+    /// started and for HubRise to have answered it, lets it work that long, then kills it
+    /// (SIGKILL).
     async fn run_child(
         &self,
         mode: &str,
         failpoint: Option<&str>,
         kill_after: Option<Duration>,
-    ) -> bool {
-        // A child to be killed at a random moment syncs for longer, so the kill lands mid-work.
-        let rounds = if kill_after.is_some() { "40" } else { "3" };
+    ) -> ChildRun {
+        // A child to be killed never runs out of work before the kill.
+        let rounds = if kill_after.is_some() { "100000" } else { "3" };
         let mut command = tokio::process::Command::new(CHILD);
         command
             .args([
@@ -77,24 +103,74 @@ impl Harness {
                 self.secrets_file.to_str().unwrap(),
                 rounds,
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true);
         match failpoint {
             Some(point) => command.env("PASSERELLE_FAILPOINT", point),
             None => command.env_remove("PASSERELLE_FAILPOINT"),
         };
+        self.world.sandbox.admin().reset_requests().await;
         let mut child = command.spawn().unwrap();
-        if let Some(delay) = kill_after
-            && tokio::time::timeout(delay, child.wait()).await.is_err()
-        {
-            child.start_kill().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (started_tx, mut started) = tokio::sync::oneshot::channel();
+        let reader = tokio::spawn(async move {
+            let mut started_tx = Some(started_tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == CRASH_CHILD_SYNCING
+                    && let Some(tx) = started_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            }
+            started_tx.is_none()
+        });
+        let mut killed = false;
+        if let Some(delay) = kill_after {
+            let syncing = tokio::time::timeout(Duration::from_secs(30), async {
+                tokio::select! {
+                    started = &mut started => started.is_ok(),
+                    _ = child.wait() => false,
+                }
+            })
+            .await
+            .unwrap_or(false);
+            assert!(
+                syncing,
+                "the child never said its first sync cycle started ({CHILD}): killing it would \
+                 test nothing"
+            );
+            // And HubRise has answered it (the parent is not syncing: the API requests are the
+            // child's); the kill comes `delay` later.
+            let admin = self.world.sandbox.admin();
+            let at_work = tokio::time::timeout(Duration::from_secs(10), async {
+                while !admin
+                    .requests()
+                    .await
+                    .iter()
+                    .any(|r| r.server == ServerKind::Api)
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .is_ok();
+            assert!(at_work, "the child made no request to HubRise");
+            if tokio::time::timeout(delay, child.wait()).await.is_err() {
+                child.start_kill().unwrap();
+                killed = true;
+            }
         }
         let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
             .await
             .expect("child hung")
             .unwrap();
-        status.success()
+        let synced = reader.await.unwrap();
+        ChildRun {
+            status,
+            synced,
+            killed,
+        }
     }
 
     fn integrity_ok(&self) {
@@ -158,9 +234,12 @@ async fn a_crash_while_applying_leaves_the_old_or_the_new_configuration() {
             "set up pending changes: {before:?}"
         );
 
-        assert!(
-            !h.run_child("open", Some(point), None).await,
-            "the child died at {point}"
+        let run = h.run_child("open", Some(point), None).await;
+        assert_eq!(
+            run.signal(),
+            Some(SIGABRT),
+            "the child aborted itself at {point}: {:?}",
+            run.status
         );
         let after = apply_state(&h.db());
         assert_eq!(
@@ -207,7 +286,7 @@ async fn orders_are_neither_lost_nor_duplicated_across_seventy_kills() {
     ];
     let mut placed = Vec::new();
     let mut seed = 0x9e37_79b9_u64;
-    let mut deaths = 0;
+    let (mut aborted, mut killed) = (0, 0);
     for round in 0..70 {
         placed.push(
             h.world
@@ -222,16 +301,40 @@ async fn orders_are_neither_lost_nor_duplicated_across_seventy_kills() {
         let kill_after = point
             .is_none()
             .then(|| Duration::from_millis(2 + seed % 60));
-        if !h.run_child("sync", point, kill_after).await {
-            deaths += 1;
+        let run = h.run_child("sync", point, kill_after).await;
+        match point {
+            Some(point) => {
+                assert_eq!(
+                    run.signal(),
+                    Some(SIGABRT),
+                    "round {round}: the child aborted itself at {point}: {:?}",
+                    run.status
+                );
+                aborted += 1;
+            }
+            None => {
+                assert!(
+                    run.synced && run.killed,
+                    "round {round}: killed while syncing"
+                );
+                assert_eq!(
+                    run.signal(),
+                    Some(SIGKILL),
+                    "round {round}: died of the kill: {:?}",
+                    run.status
+                );
+                killed += 1;
+            }
         }
         h.integrity_ok();
     }
-    assert!(deaths >= 60, "at least 60 kills, got {deaths}");
+    assert_eq!((aborted, killed), (56, 14), "every round ended in a death");
 
     // A last, undisturbed run finishes the work.
-    assert!(h.run_child("sync", None, None).await);
-    assert!(h.run_child("sync", None, None).await);
+    for _ in 0..2 {
+        let run = h.run_child("sync", None, None).await;
+        assert!(run.status.success() && run.synced, "{:?}", run.status);
+    }
     h.integrity_ok();
 
     let app = h.open().await;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::faults::Fault;
-use crate::hubrise::callbacks::{create_and_notify, patch_and_notify};
+use crate::hubrise::callbacks::{create_and_notify, create_raw_and_notify, patch_and_notify};
 use crate::hubrise::model::{CodeGrant, Connection, ConnectionState, HubriseData};
 use crate::hubrise::oauth::{end_connection, with_query};
 use crate::hubrise::orders::{self, Writer};
@@ -121,6 +121,37 @@ impl Admin {
         let id = create_and_notify(&mut world.hubrise, &options, location_id, &writer, &order)
             .map_err(Self::rejected)?;
         Ok(id)
+    }
+
+    /// Places a valid `order` as the "other app", then sets the top-level fields of `raw` (a
+    /// JSON object) in its JSON exactly as given, before the `order.create` events go out:
+    /// `{"status": null, "total": 12, "customer": null}` gives an order HubRise's validation
+    /// would never produce but a client must survive. `{"id": null}` too: the sandbox still
+    /// serves it at its URL. Returns the order id.
+    pub async fn place_order_with_raw_fields(
+        &self,
+        location_id: &str,
+        order: Value,
+        raw: Value,
+    ) -> Result<String, SandboxError> {
+        let Value::Object(raw) = raw else {
+            return Err(SandboxError::State(
+                "the raw fields must be a JSON object".into(),
+            ));
+        };
+        let options = self.shared.options();
+        let writer = self.other_app();
+        let mut world = self.shared.world();
+        Self::check_location(&world.hubrise, location_id)?;
+        create_raw_and_notify(
+            &mut world.hubrise,
+            &options,
+            location_id,
+            &writer,
+            &order,
+            &raw,
+        )
+        .map_err(Self::rejected)
     }
 
     /// Patches an order as the "other app" (e.g. `{"status": "cancelled"}` for a customer
@@ -382,6 +413,25 @@ impl Admin {
 
     pub async fn faults(&self) -> Vec<Fault> {
         self.shared.world().faults.clone()
+    }
+
+    /// Cuts the network: HubRise's API and the POS backend refuse new connections, and every
+    /// server drops requests on connections opened before (the admin API keeps working). See
+    /// `network.rs`. Done when it returns.
+    pub async fn cut_network(&self) {
+        self.shared.set_network_cut(true);
+        self.shared.network_settled().await;
+    }
+
+    /// Ends a network cut: the servers listen again on the same ports (done when it returns).
+    pub async fn restore_network(&self) {
+        self.shared.set_network_cut(false);
+        self.shared.network_settled().await;
+    }
+
+    /// Whether the network is cut.
+    pub async fn network_cut(&self) -> bool {
+        self.shared.network_cut()
     }
 
     /// Every request to the three servers since the last reset (no secrets in it).

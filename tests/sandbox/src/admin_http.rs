@@ -82,6 +82,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/_sandbox/locations/{location_id}/orders/{order_id}",
             get(get_order).patch(update_order),
         )
+        .route(
+            "/_sandbox/locations/{location_id}/raw-orders",
+            post(place_raw_order),
+        )
         .route("/_sandbox/locations/{location_id}/suspend", post(suspend))
         .route(
             "/_sandbox/locations/{location_id}/unsuspend",
@@ -101,6 +105,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/_sandbox/faults",
             get(faults).post(inject_fault).delete(clear_faults),
         )
+        .route("/_sandbox/network", get(network))
+        .route("/_sandbox/network/cut", post(cut_network))
+        .route("/_sandbox/network/restore", post(restore_network))
         .route("/_sandbox/requests", get(requests).delete(reset_requests))
         .route("/_sandbox/requests/count", get(count_requests))
         .route("/_sandbox/limits", get(limits).put(set_limits))
@@ -162,6 +169,32 @@ async fn place_order(
 ) -> AdminResult {
     let order: Value = parse(&body)?;
     let id = admin(&shared).place_order(&location_id, order).await?;
+    let order = admin(&shared).order(&location_id, &id).await;
+    ok(json!({ "id": id, "order": order }))
+}
+
+/// `{"order"?: {...}, "raw": {...}}`: `order` defaults to the seed's sample order.
+#[derive(Deserialize)]
+struct RawOrder {
+    order: Option<Value>,
+    raw: Value,
+}
+
+async fn place_raw_order(
+    State(shared): State<Arc<Shared>>,
+    Path(location_id): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    let req: RawOrder = parse(&body)?;
+    if !req.raw.is_object() {
+        return Err(bad_request("raw: a JSON object of the fields to set"));
+    }
+    let order = req
+        .order
+        .unwrap_or_else(|| crate::seed::sample_order("Camille"));
+    let id = admin(&shared)
+        .place_order_with_raw_fields(&location_id, order, req.raw)
+        .await?;
     let order = admin(&shared).order(&location_id, &id).await;
     ok(json!({ "id": id, "order": order }))
 }
@@ -278,6 +311,20 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> AdminResult {
     ok(json!({ "cleared": true }))
 }
 
+async fn network(State(shared): State<Arc<Shared>>) -> AdminResult {
+    ok(json!({ "cut": admin(&shared).network_cut().await }))
+}
+
+async fn cut_network(State(shared): State<Arc<Shared>>) -> AdminResult {
+    admin(&shared).cut_network().await;
+    ok(json!({ "cut": true }))
+}
+
+async fn restore_network(State(shared): State<Arc<Shared>>) -> AdminResult {
+    admin(&shared).restore_network().await;
+    ok(json!({ "cut": false }))
+}
+
 /// Filters shared by the request log routes.
 struct LogFilter {
     server: Option<ServerKind>,
@@ -358,6 +405,7 @@ fn options_json(o: &crate::sandbox::SandboxOptions) -> Value {
         "invalid_code_status": o.invalid_code_status,
         "legacy_blocked_status": o.legacy_blocked_status,
         "legacy_event_resource_id": o.legacy_event_resource_id,
+        "backend_registers_callback": o.backend_registers_callback,
     })
 }
 
@@ -380,6 +428,7 @@ struct OptionsPatch {
     invalid_code_status: Option<u16>,
     legacy_blocked_status: Option<bool>,
     legacy_event_resource_id: Option<bool>,
+    backend_registers_callback: Option<bool>,
 }
 
 async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> AdminResult {
@@ -404,6 +453,7 @@ async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> Admin
             set!(invalid_code_status);
             set!(legacy_blocked_status);
             set!(legacy_event_resource_id);
+            set!(backend_registers_callback);
             if let Some(ms) = p.window_scale_ms {
                 o.window_scale = ms.map(Duration::from_millis);
             }

@@ -1,5 +1,6 @@
-//! Injected faults: 5xx bursts, delays, dropped connections and forced 429s, matched on the
-//! request path (and optionally the server and method), each for a number of requests.
+//! Injected faults: 5xx bursts, delays, dropped connections, forced 429s, canned answers and
+//! rewritten JSON answers, matched on the request path (and optionally the server and method),
+//! each for a number of requests or until cleared. The network cut is apart (`network.rs`).
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::request_log::ServerKind;
@@ -25,6 +26,29 @@ pub enum FaultKind {
     DropConnection,
     /// Answer 429; `retry_after` adds a `Retry-After` header with these seconds.
     TooManyRequests { retry_after: Option<u64> },
+    /// Answer this status with this body and `Content-Type`, whatever the request (a 200 whose
+    /// body is `<html>…</html>`: "a body that is not JSON").
+    Body {
+        status: u16,
+        content_type: String,
+        body: String,
+        /// Handle the request first (a PATCH is applied, an order created), then answer this
+        /// instead of the real answer: "HubRise applied it but its answer cannot be read".
+        #[serde(default)]
+        handled: bool,
+    },
+    /// Handle the request (its effects happen), then close the connection without the answer:
+    /// a change applied whose answer never came back.
+    DropAfterHandling,
+    /// Handle the request normally, then rewrite its JSON answer: the top-level keys in `remove`
+    /// go, those in `set` take the given values (`null` included). An answer that is not a JSON
+    /// object passes unchanged. (An order without an `id`, a `"status": 12`, …)
+    RewriteJson {
+        #[serde(default)]
+        set: serde_json::Map<String, Value>,
+        #[serde(default)]
+        remove: Vec<String>,
+    },
 }
 
 /// A fault for requests whose path starts with `path_prefix`.
@@ -72,6 +96,51 @@ impl Fault {
             path_prefix,
             Some(times),
             FaultKind::TooManyRequests { retry_after },
+        )
+    }
+    /// The next `times` matching requests answer `status` with `body` as `content_type`.
+    pub fn body(
+        path_prefix: &str,
+        status: u16,
+        content_type: &str,
+        body: &str,
+        times: u32,
+    ) -> Fault {
+        Self::new(
+            path_prefix,
+            Some(times),
+            FaultKind::Body {
+                status,
+                content_type: content_type.into(),
+                body: body.into(),
+                handled: false,
+            },
+        )
+    }
+    /// Makes a `body` fault handle the request first (its effects happen) and answer the canned
+    /// body instead of the real answer; makes a `drop_connection` fault handle it before dropping.
+    pub fn after_handling(mut self) -> Fault {
+        match &mut self.kind {
+            FaultKind::Body { handled, .. } => *handled = true,
+            FaultKind::DropConnection => self.kind = FaultKind::DropAfterHandling,
+            _ => {}
+        }
+        self
+    }
+    /// The next `times` matching requests are answered normally, then their JSON answer loses
+    /// the keys in `remove` and takes those of `set` (a JSON object; anything else sets nothing).
+    pub fn rewrite_json(path_prefix: &str, set: Value, remove: &[&str], times: u32) -> Fault {
+        let set = match set {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        Self::new(
+            path_prefix,
+            Some(times),
+            FaultKind::RewriteJson {
+                set,
+                remove: remove.iter().map(|k| (*k).to_owned()).collect(),
+            },
         )
     }
     /// Restricts the fault to one HTTP method.
@@ -126,8 +195,16 @@ pub(crate) fn take_matching(
 /// What the request pipeline should do with a request a fault matched.
 pub(crate) enum Action {
     Respond(Response),
+    /// Handle the request, then answer this instead.
+    RespondAfter(Response),
+    /// Handle the request, then drop the connection.
+    DropAfter,
     Delay(Duration),
     Drop,
+    Rewrite {
+        set: serde_json::Map<String, Value>,
+        remove: Vec<String>,
+    },
 }
 
 pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
@@ -143,7 +220,54 @@ pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
             StatusCode::TOO_MANY_REQUESTS,
             retry_after,
         )),
+        FaultKind::DropAfterHandling => Action::DropAfter,
+        FaultKind::Body {
+            status,
+            content_type,
+            body,
+            handled,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, body).into_response();
+            let content_type = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type);
+            if handled {
+                Action::RespondAfter(response)
+            } else {
+                Action::Respond(response)
+            }
+        }
+        FaultKind::RewriteJson { set, remove } => Action::Rewrite { set, remove },
     }
+}
+
+/// The largest answer a rewrite reads (the sandbox's pages are far smaller).
+const REWRITE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Applies a `RewriteJson` fault to an answer: a JSON object loses `remove` and takes `set`;
+/// anything else passes unchanged.
+pub(crate) async fn rewrite(
+    response: Response,
+    set: serde_json::Map<String, Value>,
+    remove: Vec<String>,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, REWRITE_LIMIT).await else {
+        return dropped_response();
+    };
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    for key in &remove {
+        object.remove(key);
+    }
+    object.extend(set);
+    let rewritten = Value::Object(object).to_string();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(rewritten))
 }
 
 /// The error body each server would send: HubRise's JSON, or OAuth 2 JSON on the POS backend.

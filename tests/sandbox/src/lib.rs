@@ -22,6 +22,7 @@ mod faults;
 mod http_client;
 mod hubrise;
 mod ids;
+mod network;
 mod pages;
 mod pos;
 mod rate_limit;

@@ -1,5 +1,6 @@
 //! The request log: every request to the three servers (never the admin API), with secrets
-//! redacted, so tests can count what a client did. Also where injected faults are applied.
+//! redacted, so tests can count what a client did. Also where injected faults and the network
+//! cut are applied.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -118,14 +119,30 @@ pub(crate) async fn middleware(
     let slot = TagSlot::default();
     request.extensions_mut().insert(slot.clone());
 
-    let fault = faults::take_matching(&guard.shared, guard.server, &method, &path)
-        .map(|kind| faults::action(kind, guard.server));
+    // A cut network answers nothing; faults wait for it to come back.
+    let fault = if guard.shared.network_cut() {
+        Some(Action::Drop)
+    } else {
+        faults::take_matching(&guard.shared, guard.server, &method, &path)
+            .map(|kind| faults::action(kind, guard.server))
+    };
     let response = match fault {
         Some(Action::Respond(response)) => response,
         Some(Action::Drop) => faults::dropped_response(),
+        Some(Action::RespondAfter(canned)) => {
+            let _ = next.run(request).await;
+            canned
+        }
+        Some(Action::DropAfter) => {
+            let _ = next.run(request).await;
+            faults::dropped_response()
+        }
         Some(Action::Delay(delay)) => {
             tokio::time::sleep(delay).await;
             next.run(request).await
+        }
+        Some(Action::Rewrite { set, remove }) => {
+            faults::rewrite(next.run(request).await, set, remove).await
         }
         None => next.run(request).await,
     };

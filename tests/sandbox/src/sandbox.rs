@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
+use crate::network::CuttableListener;
 use crate::rate_limit::RateLimits;
 use crate::request_log::{Guard, ServerKind};
 use crate::seed::Seed;
@@ -54,6 +55,10 @@ pub struct SandboxOptions {
     pub legacy_blocked_status: bool,
     /// Also name an event's resource id `resource_id` (an older HubRise page).
     pub legacy_event_resource_id: bool,
+    /// The POS backend registers the passive order callback as soon as it gets the token of a
+    /// connection made off the device (decision 19). Off: nothing is queued at HubRise until a
+    /// device registers it, so orders placed before the confirmation are lost without a catch-up.
+    pub backend_registers_callback: bool,
 }
 
 impl Default for SandboxOptions {
@@ -71,6 +76,7 @@ impl Default for SandboxOptions {
             invalid_code_status: 400,
             legacy_blocked_status: false,
             legacy_event_resource_id: false,
+            backend_registers_callback: true,
         }
     }
 }
@@ -143,7 +149,15 @@ impl Sandbox {
         let mut tasks = Vec::new();
         for (listener, server, router) in routers {
             let app = guarded(router, &shared, server);
-            tasks.push(spawn_server(listener, app, shutdown.subscribe()));
+            let stop = shutdown.subscribe();
+            // The manager keeps listening through a network cut: it serves the admin API.
+            let task = if server == ServerKind::Manager {
+                spawn_server(listener, app, stop)
+            } else {
+                let cuttable = CuttableListener::new(listener, &shared)?;
+                spawn_server(cuttable, app, stop)
+            };
+            tasks.push(task);
         }
         if let Some(path) = shared.options().state_file {
             tasks.push(snapshot::spawn_saver(
@@ -229,7 +243,7 @@ fn guarded(router: Router<Arc<Shared>>, shared: &Arc<Shared>, server: ServerKind
 }
 
 fn spawn_server(
-    listener: TcpListener,
+    listener: impl axum::serve::Listener<Addr = std::net::SocketAddr>,
     app: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {

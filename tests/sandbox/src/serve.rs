@@ -37,6 +37,8 @@ usage: passerelle-sandbox serve [options]
   --lockout-secs N          POS lockout duration (default 60)
   --event-suppression connection|client   whose own writes generate no events (default connection)
   --invalid-code-status 400|404           status for bad codes (default 400)
+  --no-backend-callback     the POS backend does not register the order callback of the
+                            connections made off the device (shows the orders lost without it)
   --ignore-stdin            do not exit when stdin reaches end of file
 
 The server exits on SIGTERM, SIGINT (Ctrl-C), SIGHUP, and when stdin reaches end of file.
@@ -116,6 +118,7 @@ impl ServeArgs {
                     }
                 }
                 "--invalid-code-status" => o.invalid_code_status = number(&flag, args.next())?,
+                "--no-backend-callback" => o.backend_registers_callback = false,
                 "--ignore-stdin" => parsed.ignore_stdin = true,
                 other => return Err(format!("unknown option '{other}'")),
             }

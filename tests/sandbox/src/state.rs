@@ -1,7 +1,11 @@
 //! The sandbox's shared state: one lock around everything, never held across an `.await`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::faults::Fault;
 use crate::hubrise::model::{AuthFlow, CodeGrant, HubriseData};
@@ -69,6 +73,11 @@ pub(crate) struct Shared {
     pub seed: Seed,
     world: Mutex<World>,
     options: Mutex<SandboxOptions>,
+    /// The network cut switch (`network.rs`): `true` while the device's network is down.
+    network_cut: watch::Sender<bool>,
+    /// How many listeners follow the switch, and how many of them are closed now.
+    cuttable_listeners: AtomicUsize,
+    closed_listeners: watch::Sender<usize>,
 }
 
 impl Shared {
@@ -78,6 +87,9 @@ impl Shared {
             seed,
             world: Mutex::new(world),
             options: Mutex::new(options),
+            network_cut: watch::Sender::new(false),
+            cuttable_listeners: AtomicUsize::new(0),
+            closed_listeners: watch::Sender::new(0),
         }
     }
 
@@ -92,6 +104,40 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Whether the network is cut now.
+    pub fn network_cut(&self) -> bool {
+        *self.network_cut.borrow()
+    }
+
+    /// Cuts the network (`true`) or restores it.
+    pub fn set_network_cut(&self, cut: bool) {
+        self.network_cut.send_replace(cut);
+    }
+
+    /// Follows the network cut switch (for a listener that closes while it is on).
+    pub fn watch_network(&self) -> watch::Receiver<bool> {
+        self.cuttable_listeners.fetch_add(1, Ordering::SeqCst);
+        self.network_cut.subscribe()
+    }
+
+    /// A listener closed its socket (`true`) or listens again.
+    pub fn listener_closed(&self, closed: bool) {
+        self.closed_listeners
+            .send_modify(|n| *n = if closed { *n + 1 } else { n.saturating_sub(1) });
+    }
+
+    /// Waits (at most 5 s) until every listener has followed the switch: all closed when the
+    /// network is cut, all listening again when it is not.
+    pub async fn network_settled(&self) {
+        let want = if self.network_cut() {
+            self.cuttable_listeners.load(Ordering::SeqCst)
+        } else {
+            0
+        };
+        let mut closed = self.closed_listeners.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(5), closed.wait_for(|n| *n == want)).await;
     }
 
     pub fn update_options(&self, change: impl FnOnce(&mut SandboxOptions)) {

@@ -219,3 +219,56 @@ async fn codes_age_and_pos_tokens_expire_over_http() {
             && landing.contains("<code id=\"state\">xyz</code>")
     );
 }
+
+#[tokio::test]
+async fn raw_orders_and_the_new_fault_kinds_over_http() {
+    let sb = sandbox().await;
+    let admin = sb.admin_url();
+    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
+
+    // Without "order", the seed's sample order is the base.
+    let placed: Value = http()
+        .post(format!("{admin}/locations/3r4s3-1/raw-orders"))
+        .json(&json!({ "raw": { "status": null, "total": 12, "customer": null } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = placed["id"].as_str().unwrap().to_owned();
+    assert_eq!(placed["order"]["status"], Value::Null);
+    assert_eq!(placed["order"]["total"], json!(12));
+    assert_eq!(placed["order"]["customer"], Value::Null);
+    assert!(!placed["order"]["items"].as_array().unwrap().is_empty());
+    let bad = http()
+        .post(format!("{admin}/locations/3r4s3-1/raw-orders"))
+        .json(&json!({ "raw": "status=null" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    for fault in [
+        json!({ "path_prefix": format!("/v1/location/orders/{id}"), "method": "GET", "times": 1,
+                "kind": { "type": "body", "status": 200, "content_type": "text/html",
+                          "body": "<html>oops</html>" } }),
+        json!({ "path_prefix": format!("/v1/location/orders/{id}"), "method": "GET", "times": 1,
+                "kind": { "type": "rewrite_json", "remove": ["id"] } }),
+    ] {
+        let r = http()
+            .post(format!("{admin}/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{fault}");
+    }
+    let path = format!("/location/orders/{id}");
+    assert_eq!(
+        api_get(&sb, &token, &path).await.text().await.unwrap(),
+        "<html>oops</html>"
+    );
+    let rewritten: Value = api_get(&sb, &token, &path).await.json().await.unwrap();
+    assert!(rewritten.get("id").is_none() && rewritten["total"] == json!(12));
+}

@@ -15,26 +15,17 @@ use serde_json::{Value, json};
 use crate::common::http;
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle-sandbox");
+/// Execs a program with SIGTERM and SIGINT blocked (`src/bin/passerelle-sandbox-blocked-exec.rs`).
+const BLOCKED_EXEC: &str = env!("CARGO_BIN_EXE_passerelle-sandbox-blocked-exec");
+/// SIGINT (2) and SIGTERM (15) in a `/proc/<pid>/status` signal mask.
+const SIGINT_AND_SIGTERM: u64 = (1 << (2 - 1)) | (1 << (15 - 1));
 
-fn has_python() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Starts `serve`, with SIGTERM blocked in the inherited signal mask when python3 can arrange
-/// it (as a Process started from a Swift async test would have).
+/// Starts `serve`, with SIGTERM and SIGINT blocked in the signal mask it inherits when
+/// `block_sigterm` (as a Process started from a Swift async test would have).
 fn spawn(args: &[&str], block_sigterm: bool) -> Child {
     let mut command = if block_sigterm {
-        let mut c = Command::new("python3");
-        c.args([
-            "-c",
-            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM, signal.SIGINT]); os.execv(sys.argv[1], sys.argv[1:])",
-            BIN,
-            "serve",
-        ]);
+        let mut c = Command::new(BLOCKED_EXEC);
+        c.args([BIN, "serve"]);
         c
     } else {
         let mut c = Command::new(BIN);
@@ -74,24 +65,56 @@ fn wait_exit(child: &mut Child, within: Duration) -> bool {
     false
 }
 
-fn blocked_signals(pid: u32) -> String {
+/// The signal mask of a process's main thread (`SigBlk` of `/proc/<pid>/status`).
+fn blocked_signals(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
+    let mask = status
         .lines()
         .find_map(|l| l.strip_prefix("SigBlk:"))
         .unwrap()
+        .trim();
+    u64::from_str_radix(mask, 16).unwrap()
+}
+
+/// The program a process runs now (`Name` of `/proc/<pid>/status`).
+fn program_name(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Name:"))
+        .unwrap_or_default()
         .trim()
         .to_owned()
+}
+
+/// The check below is only worth something if the helper really hands a blocked mask on: a
+/// program that does not touch its mask (`sleep`) starts with SIGINT and SIGTERM blocked.
+#[test]
+fn the_helper_starts_programs_with_sigterm_and_sigint_blocked() {
+    let mut sleeper = Command::new(BLOCKED_EXEC)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while program_name(sleeper.id()) != "sleep" {
+        assert!(Instant::now() < deadline, "the helper execs the program");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mask = blocked_signals(sleeper.id());
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert_eq!(
+        mask & SIGINT_AND_SIGTERM,
+        SIGINT_AND_SIGTERM,
+        "inherited mask {mask:016x}"
+    );
 }
 
 #[tokio::test]
 async fn serve_prints_its_urls_resets_its_signal_mask_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port_file = dir.path().join("sandbox.json");
-    let python = has_python();
-    if !python {
-        eprintln!("python3 not found: starting serve without a blocked signal mask");
-    }
+    // Started with SIGTERM and SIGINT blocked (see the test above).
     let mut child = spawn(
         &[
             "--port-file",
@@ -99,7 +122,7 @@ async fn serve_prints_its_urls_resets_its_signal_mask_and_stops_on_sigterm() {
             "--pos-ttl",
             "42",
         ],
-        python,
+        true,
     );
     let desc = description(&mut child);
     for key in [
@@ -119,9 +142,21 @@ async fn serve_prints_its_urls_resets_its_signal_mask_and_stops_on_sigterm() {
     assert_eq!(from_file, desc);
 
     assert_eq!(
-        blocked_signals(child.id()),
-        "0000000000000000",
-        "serve resets its signal mask"
+        program_name(child.id()),
+        "passerelle-sand",
+        "serve itself, not the helper"
+    );
+    // glibc blocks every signal for an instant while a thread starts (serve starts its stdin
+    // reader after printing its line): what is inherited stays, the instant passes.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut mask = blocked_signals(child.id());
+    while mask != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        mask = blocked_signals(child.id());
+    }
+    assert_eq!(
+        mask, 0,
+        "serve resets the signal mask it inherited: {mask:016x}"
     );
 
     let seed: Value = http()

@@ -413,3 +413,150 @@ async fn hubrise_back_office_disconnect_reaches_the_disconnect_callback() {
         .unwrap();
     assert_eq!(forged.status(), 401);
 }
+
+/// Connects `location_id` in the web back office (signed in, Connect, consent): origin `web`.
+async fn connect_on_the_web(sb: &Sandbox, location_id: &str) {
+    let mut browser = Browser::new(sb);
+    browser.sign_in(sb).await;
+    let start = browser.post("/backoffice/hubrise/connect", &[]).await;
+    let choice = ConsentChoice::for_user(sb.seed().user()).location(location_id);
+    let back = consent::approve(&location(&start), &choice).await.unwrap();
+    let done = browser.get(&back).await;
+    assert_eq!(
+        location(&done),
+        format!("/backoffice/hubrise?connected={location_id}")
+    );
+}
+
+/// Connects `location_id` from HubRise's back office (Connect URL, no state): origin
+/// `hubrise_back_office`.
+async fn connect_from_hubrise(sb: &Sandbox, location_id: &str) {
+    let url = sb
+        .admin()
+        .back_office_connect(&sb.seed().client_id, location_id, &sb.seed().user().email)
+        .await
+        .unwrap();
+    let mut browser = Browser::new(sb);
+    browser.sign_in(sb).await;
+    assert_eq!(
+        location(&browser.get(&url).await),
+        format!("/backoffice/hubrise?connected={location_id}")
+    );
+}
+
+fn rfc3339(text: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("an RFC 3339 time")
+}
+
+/// Decision 19: the backend registers the order callback as soon as it holds the token of a
+/// connection made off the device, so HubRise queues the orders placed before any device
+/// confirms it; the configuration says when HubRise made the connection; the token hand-off is
+/// HubRise's token response, bound to its location and account.
+#[tokio::test]
+async fn an_off_device_connection_queues_orders_from_the_start_and_says_since_when() {
+    let sb = sandbox().await;
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    connect_on_the_web(&sb, "3r4s3-2").await;
+    connect_from_hubrise(&sb, "3r4s3-1").await;
+    let after = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+
+    // No device has done anything yet.
+    let admin = sb.admin();
+    let connections = admin.connections().await;
+    assert_eq!(connections.len(), 2);
+    for c in &connections {
+        assert_eq!(
+            c.callback_events,
+            Some(serde_json::json!({ "order": ["create", "update"] })),
+            "{c:?}"
+        );
+    }
+    assert_eq!(
+        admin.count_requests("POST", "/v1/callback").await,
+        0,
+        "no client registered it over HTTP"
+    );
+    let paris_order = admin.place_order("3r4s3-1", sample_order()).await.unwrap();
+    let lyon_order = admin.place_order("3r4s3-2", sample_order()).await.unwrap();
+    assert!(
+        admin
+            .connections()
+            .await
+            .iter()
+            .all(|c| c.pending_events == 1),
+        "HubRise queued each order for the connection no device uses yet"
+    );
+
+    let pos = pos_token(&sb).await;
+    let config = configuration(&sb, &pos).await;
+    for entry in config["connections"].as_array().unwrap() {
+        let connected_at = rfc3339(entry["connected_at"].as_str().unwrap());
+        assert!(
+            before <= connected_at && connected_at <= after,
+            "{connected_at} is when it was made"
+        );
+        let at_hubrise = connections
+            .iter()
+            .find(|c| c.location_id == entry["location_id"].as_str().map(str::to_owned))
+            .unwrap();
+        assert_eq!(entry["connected_at"], at_hubrise.created_at.as_str());
+    }
+
+    for (location_id, order_id) in [("3r4s3-1", &paris_order), ("3r4s3-2", &lyon_order)] {
+        let handoff: Value = http()
+            .get(format!(
+                "{}/hubrise/connections/{location_id}/token",
+                sb.pos_url()
+            ))
+            .bearer_auth(&pos)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(handoff["token_type"], "Bearer");
+        assert_eq!(handoff["location_id"], location_id);
+        assert_eq!(handoff["account_id"], "3r4s3");
+        assert!(handoff["connected_at"].is_string());
+        let token = handoff["access_token"].as_str().unwrap();
+        // What the token is bound to, as HubRise says it: the same location and account.
+        let at_hubrise: Value = api_get(&sb, token, "/location").await.json().await.unwrap();
+        assert_eq!(at_hubrise["id"], handoff["location_id"]);
+        assert_eq!(at_hubrise["account"]["id"], handoff["account_id"]);
+        let events: Vec<Value> = api_get(&sb, token, "/callback/events")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["order_id"], order_id.as_str());
+    }
+}
+
+/// The switch shows the loss: without the backend's registration, nothing is queued before a
+/// device registers the callback itself.
+#[tokio::test]
+async fn without_the_backends_registration_orders_before_a_device_are_not_queued() {
+    let sb = sandbox().await;
+    let options: Value = http()
+        .patch(format!("{}/options", sb.admin_url()))
+        .json(&serde_json::json!({ "backend_registers_callback": false }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(options["backend_registers_callback"], false);
+    connect_on_the_web(&sb, "3r4s3-2").await;
+    let admin = sb.admin();
+    admin.place_order("3r4s3-2", sample_order()).await.unwrap();
+    let connection = admin.connections().await.pop().unwrap();
+    assert_eq!(connection.callback_events, None);
+    assert_eq!(connection.pending_events, 0, "this order is lost to events");
+    // connected_at is reported all the same: a catch-up can still find the order.
+    let config = configuration(&sb, &pos_token(&sb).await).await;
+    assert!(config["connections"][0]["connected_at"].is_string());
+}

@@ -207,9 +207,13 @@ impl HubriseApi {
     ) -> Result<reqwest::Response> {
         let path_only = path.split('?').next().unwrap_or(path);
         tracing::debug!(target: "passerelle::hubrise", %method, path = path_only, "request");
+        // Sensitive: never shown by `Debug` of the request or its headers.
+        let mut access_token = reqwest::header::HeaderValue::from_str(token.expose())
+            .map_err(|_| Error::internal("the access token is not a valid header value"))?;
+        access_token.set_sensitive(true);
         let mut request = shared_client()?
             .request(method, format!("{}{path}", self.base))
-            .header("X-Access-Token", token.expose());
+            .header("X-Access-Token", access_token);
         if let Some(body) = body {
             request = request.json(body);
         }

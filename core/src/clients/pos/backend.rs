@@ -266,20 +266,37 @@ pub struct BackendConnection {
     pub origin: String,
     /// `active` or `removed`.
     pub state: String,
-    /// When HubRise made the connection (RFC 3339), reported by backends that follow the
-    /// contract (design D19).
-    #[serde(default)]
+    /// When HubRise made the connection, RFC 3339 as the backend reports it (design D19): a
+    /// confirmation catches up from it. `None` when the backend does not say, or says something
+    /// that is not an RFC 3339 time (never a reason to refuse the whole configuration).
+    #[serde(default, deserialize_with = "rfc3339_or_none")]
     pub connected_at: Option<String>,
 }
 
 impl BackendConnection {
-    /// `connected_at` in ms since the epoch, when given and readable.
+    /// `connected_at` in milliseconds since the Unix epoch.
     pub fn connected_at_ms(&self) -> Option<i64> {
-        let raw = self.connected_at.as_deref()?;
-        let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-            .ok()?;
-        i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+        self.connected_at.as_deref().and_then(rfc3339_ms)
     }
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339 time.
+fn rfc3339_ms(text: &str) -> Option<i64> {
+    let time =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Keeps a string that is an RFC 3339 time; anything else (absent, `null`, a number, garbage)
+/// is `None`.
+fn rfc3339_or_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(value
+        .as_str()
+        .filter(|text| rfc3339_ms(text).is_some())
+        .map(str::to_owned))
 }
 
 fn segment(id: &str) -> String {
@@ -377,5 +394,44 @@ fn unexpected(reason: &str) -> Error {
     Error::MalformedBody {
         service: Service::PosBackend,
         reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(connected_at: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "location_id": "3r4s3-1", "account_id": "3r4s3", "origin": "web", "state": "active",
+            "created_at": "2026-06-24T19:30:00+02:00", "connected_at": connected_at,
+        })
+    }
+
+    #[test]
+    fn connected_at_is_read_when_it_is_an_rfc_3339_time_and_ignored_otherwise() {
+        let json = serde_json::json!({ "connections": [
+            entry(serde_json::json!("2026-06-24T19:30:05+02:00")),
+            entry(serde_json::json!("2026-06-24T17:30:05.250Z")),
+            entry(serde_json::Value::Null),
+            entry(serde_json::json!(1_750_786_205)),
+            entry(serde_json::json!("yesterday")),
+            serde_json::json!({ "location_id": "3r4s3-2", "origin": "device", "state": "active" }),
+        ]});
+        let configuration: BackendConfiguration = serde_json::from_value(json).unwrap();
+        let read: Vec<Option<i64>> = configuration
+            .connections
+            .iter()
+            .map(BackendConnection::connected_at_ms)
+            .collect();
+        // 2026-06-24T17:30:05Z.
+        let at = 1_782_322_205_000;
+        assert_eq!(read, [Some(at), Some(at + 250), None, None, None, None]);
+        assert_eq!(
+            configuration.connections[0].connected_at.as_deref(),
+            Some("2026-06-24T19:30:05+02:00"),
+            "kept as the backend wrote it"
+        );
+        assert!(configuration.connections[4].connected_at.is_none());
     }
 }

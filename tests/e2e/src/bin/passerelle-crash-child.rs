@@ -1,9 +1,11 @@
 //! The process the kill tests start and kill: it opens Passerelle on a data directory (which
 //! applies any pending configuration) and, with `sync`, syncs and accepts orders until killed or
-//! done. `PASSERELLE_FAILPOINT` names a point where it aborts itself.
+//! done. `PASSERELLE_FAILPOINT` names a point where it aborts itself. With `sync`, it prints
+//! [`SYNCING`] on stdout as its first cycle starts, so the test kills it mid-sync, not before.
 //!
 //! Usage: passerelle-crash-child <open|sync> <config.json> <secrets.json> [rounds]
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use passerelle_core::{
     EventListener, OrderFilter, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
 };
+use passerelle_e2e::CRASH_CHILD_SYNCING as SYNCING;
 use passerelle_e2e::file_secrets::FileSecretStore;
 use passerelle_test_support::config_from_json;
 
@@ -59,6 +62,9 @@ async fn run(mode: &str, config: &str, secrets: &str, rounds: u32) -> Result<(),
     if mode != "sync" {
         return Ok(());
     }
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{SYNCING}").map_err(|e| e.to_string())?;
+    stdout.flush().map_err(|e| e.to_string())?;
     for _ in 0..rounds {
         // Errors are expected under faults; the next round retries.
         let _ = app.sync_now().await;

@@ -237,6 +237,30 @@ pub(crate) fn create_and_notify(
     Ok(id)
 }
 
+/// Creates a valid order from `input`, then sets the top-level fields of `raw` in its JSON as
+/// they are (`null`, a number where HubRise writes a string, no `id`…), and queues its
+/// `order.create` events: an order HubRise could send but its own validation would never
+/// produce. The sandbox keeps finding it by its id even when its JSON has none.
+pub(crate) fn create_raw_and_notify(
+    data: &mut HubriseData,
+    options: &SandboxOptions,
+    location_id: &str,
+    writer: &Writer,
+    input: &Value,
+    raw: &serde_json::Map<String, Value>,
+) -> Result<String, ApiError> {
+    let id = orders::create(data, location_id, writer, input)?;
+    if let Some(order) = data.orders.iter_mut().find(|o| o.id == id)
+        && let Some(body) = order.body.as_object_mut()
+    {
+        for (key, value) in raw {
+            body.insert(key.clone(), value.clone());
+        }
+    }
+    emit_order_event(data, options, writer, "create", &id, None);
+    Ok(id)
+}
+
 /// Patches an order as `writer` and queues its `order.update` events, with its previous state.
 pub(crate) fn patch_and_notify(
     data: &mut HubriseData,

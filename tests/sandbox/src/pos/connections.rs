@@ -13,13 +13,16 @@ use super::model::{Origin, PosConnection};
 use super::oauth::PosCaller;
 use crate::errors::{ApiError, json_body};
 use crate::hubrise::auth::Params;
-use crate::hubrise::model::HubriseData;
+use crate::hubrise::model::{Callback, Connection, HubriseData};
 use crate::hubrise::oauth::{Exchange, exchange_code, revoke_token};
 use crate::state::{Shared, World};
 use crate::timefmt;
 
 /// Exchanges a HubRise code with the client secret (only the backend has it) and records the
-/// connection on `account_id`. Errors are HubRise's own.
+/// connection on `account_id`, with when HubRise made it (`connected_at`). For a connection made
+/// off the device (web or HubRise back office), the backend registers the passive order
+/// callback at once (decision 19), unless `backend_registers_callback` is off: HubRise then
+/// queues the orders placed before a device confirms the connection. Errors are HubRise's own.
 pub(crate) fn exchange_and_record(
     shared: &Shared,
     world: &mut World,
@@ -30,10 +33,35 @@ pub(crate) fn exchange_and_record(
 ) -> Result<Value, ApiError> {
     let options = shared.options();
     let token = exchange_code(world, &options, exchange)?;
-    let connection =
+    let mut connection =
         PosConnection::from_token(account_id, &token, origin, device_id, timefmt::now_string());
+    let at_hubrise = world
+        .hubrise
+        .connections
+        .iter_mut()
+        .find(|c| c.token == connection.token);
+    if let Some(c) = at_hubrise {
+        connection.connected_at = Some(c.created_at.clone());
+        if origin != Origin::Device && options.backend_registers_callback {
+            register_order_callback(c);
+        }
+    }
     world.pos.record(connection);
     Ok(token)
+}
+
+/// What a real backend does with `POST /v1/callback {"url": null, "events": {"order": ["create",
+/// "update"]}}` and the new token; here in-process (the backend and HubRise share the sandbox),
+/// so it is neither in the request log nor subject to faults or the network cut. A callback
+/// already there keeps its URL and its other events.
+fn register_order_callback(c: &mut Connection) {
+    let callback = c.callback.get_or_insert_with(Callback::default);
+    let types = callback.events.entry("order".into()).or_default();
+    for event_type in ["create", "update"] {
+        if !types.iter().any(|t| t == event_type) {
+            types.push(event_type.into());
+        }
+    }
 }
 
 /// `POST /hubrise/broker/token`: `{"code", "redirect_uri"?, "code_verifier"?, "device_id"?}` →
@@ -145,7 +173,9 @@ pub(crate) async fn configuration(
 }
 
 /// `GET /hubrise/connections/:location_id/token`: the HubRise token of a connection made off the
-/// device, for an authenticated device of the same account only.
+/// device, for an authenticated device of the same account only: HubRise's token response
+/// (`access_token`, `token_type`, the location and account it is bound to, the names) with the
+/// configuration entry's `origin`, `state`, `created_at` and `connected_at`.
 pub(crate) async fn connection_token(
     State(shared): State<Arc<Shared>>,
     caller: PosCaller,
@@ -171,6 +201,7 @@ pub(crate) async fn connection_token(
         })?;
     let mut json = connection.to_json();
     json["access_token"] = json!(connection.token);
+    json["token_type"] = json!("Bearer");
     let mut response = axum::Json(json).into_response();
     response
         .headers_mut()

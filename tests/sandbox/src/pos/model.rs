@@ -40,7 +40,12 @@ pub(crate) struct PosConnection {
     pub origin: Origin,
     /// `true` once disconnected (state "removed").
     pub removed: bool,
+    /// When the backend first recorded the connection.
     pub created_at: String,
+    /// When HubRise made the connection (its token), RFC 3339: a device confirming the
+    /// connection later catches up on the orders placed since (decision 19).
+    #[serde(default)]
+    pub connected_at: Option<String>,
 }
 
 impl PosConnection {
@@ -69,6 +74,7 @@ impl PosConnection {
             origin,
             removed: false,
             created_at: now,
+            connected_at: None,
         }
     }
 
@@ -87,6 +93,7 @@ impl PosConnection {
             "origin": self.origin,
             "state": if self.removed { "removed" } else { "active" },
             "created_at": self.created_at,
+            "connected_at": self.connected_at,
         })
     }
 }

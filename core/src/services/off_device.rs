@@ -301,3 +301,48 @@ fn check_same_connection(shown: &HubriseConnection, token: &ConnectionNames) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::connection::{ConnectionOrigin, ConnectionState};
+
+    fn shown() -> HubriseConnection {
+        HubriseConnection {
+            id: "c1".into(),
+            location_id: "3r4s3-1".into(),
+            location_name: Some("Paris".into()),
+            account_id: Some("3r4s3".into()),
+            account_name: None,
+            catalog_id: None,
+            catalog_name: None,
+            customer_list_id: None,
+            customer_list_name: None,
+            app_instance_id: None,
+            origin: ConnectionOrigin::PosBackOffice,
+            state: ConnectionState::Pending,
+            needs_confirmation: true,
+            reconnect_needed: false,
+            last_failed_at: None,
+            last_failed_reason: None,
+            created_at: std::time::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_token_for_another_location_or_account_routes_nothing() {
+        let same = ConnectionNames::from(&shown());
+        assert!(check_same_connection(&shown(), &same).is_ok());
+        let other_location = ConnectionNames {
+            location_id: "3r4s3-2".into(),
+            ..same.clone()
+        };
+        let err = check_same_connection(&shown(), &other_location).unwrap_err();
+        assert_eq!(err.code(), "connection_mismatch");
+        let other_account = ConnectionNames {
+            account_id: Some("zz999".into()),
+            ..same
+        };
+        assert!(check_same_connection(&shown(), &other_account).is_err());
+    }
+}

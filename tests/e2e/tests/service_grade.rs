@@ -141,9 +141,7 @@ async fn a_change_that_keeps_failing_holds_back_no_other_order_and_can_be_retrie
 async fn a_network_cut_reads_delayed_offline_and_the_hint_recovers_at_once() {
     let (world, app, events, location) = connected().await;
     let admin = world.sandbox.admin();
-    admin
-        .inject_fault(persistent("/", FaultKind::DropConnection))
-        .await;
+    admin.cut_network().await;
     let delayed = events
         .wait_for(
             |e| matches!(e, PasserelleEvent::SyncHealthChanged { health } if health.state == SyncState::Delayed),
@@ -161,7 +159,7 @@ async fn a_network_cut_reads_delayed_offline_and_the_hint_recovers_at_once() {
         "a network that is down is retried within one poll interval"
     );
 
-    admin.clear_faults().await;
+    admin.restore_network().await;
     let order = world.place_order(&location, "Marie").await;
     app.network_available().unwrap();
     received(&events, &order).await;
@@ -376,4 +374,99 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
+}
+
+#[tokio::test]
+async fn an_order_with_nulls_reaches_the_till_as_hubrise_sent_it() {
+    let (world, app, events, location) = connected().await;
+    let order = world
+        .sandbox
+        .admin()
+        .place_order_with_raw_fields(
+            &location,
+            passerelle_sandbox::seed::sample_order("Marie"),
+            serde_json::json!({"status": null, "total": 12, "customer": null}),
+        )
+        .await
+        .unwrap();
+    received(&events, &order).await;
+    let stored = app.order(&order).unwrap().unwrap();
+    assert_eq!(stored.status, passerelle_core::OrderStatus::Unknown);
+    assert!(stored.customer.is_none());
+    assert!(app.quarantined_items().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_order_without_an_id_is_quarantined_with_its_body_and_the_rest_flows() {
+    let (world, app, events, location) = connected().await;
+    let admin = world.sandbox.admin();
+    let nameless = world.place_order(&location, "Nameless").await;
+    admin
+        .inject_fault(
+            Fault::rewrite_json(
+                &format!("/v1/location/orders/{nameless}"),
+                serde_json::json!({}),
+                &["id"],
+                10,
+            )
+            .for_method("GET"),
+        )
+        .await;
+    let next = world.place_order(&location, "Marie").await;
+    received(&events, &next).await;
+    let set_aside = events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::ItemQuarantined { item } if !item.is_event),
+            EVENT_TIMEOUT,
+        )
+        .await;
+    assert!(
+        set_aside.is_ok(),
+        "the order without an id was not set aside"
+    );
+    let items = app.quarantined_items().unwrap();
+    assert_eq!(items[0].order_id.as_deref(), Some(nameless.as_str()));
+    assert!(
+        items[0]
+            .raw_body
+            .as_deref()
+            .is_some_and(|body| body.contains("Nameless")),
+        "kept with what HubRise sent"
+    );
+}
+
+#[tokio::test]
+async fn a_change_applied_whose_answer_cannot_be_read_is_not_reported_refused() {
+    let (world, app, events, location) = connected().await;
+    let order = world.place_order(&location, "Marie").await;
+    received(&events, &order).await;
+    let marked =
+        wait_until(|| async { world.hubrise_status(&location, &order).await == "received" }).await;
+    assert!(marked);
+    world
+        .sandbox
+        .admin()
+        .inject_fault(
+            Fault::body(
+                &format!("/v1/location/orders/{order}"),
+                200,
+                "text/html",
+                "<html>proxy</html>",
+                1,
+            )
+            .for_method("PATCH")
+            .after_handling(),
+        )
+        .await;
+    app.accept(&order, None).await.unwrap();
+    let applied =
+        wait_until(|| async { app.order(&order).unwrap().unwrap().pending_status.is_none() }).await;
+    assert!(applied, "the change stayed pending");
+    assert_eq!(world.hubrise_status(&location, &order).await, "accepted");
+    assert_eq!(
+        events.count(|e| matches!(e, PasserelleEvent::OrderConflict { .. })),
+        0,
+        "never reported as refused"
+    );
+    assert!(app.failed_changes().unwrap().is_empty());
 }

@@ -47,6 +47,8 @@ done
 step "iOS: the three static libraries, their checks and PasserelleFFI.xcframework"
 # Linux needs no Xcode: see bindings/swift/build-xcframework.sh (it adds the rustup targets).
 timeout 3000 bindings/swift/build-xcframework.sh
+# The code compiled only for Apple targets (the platform-TLS branch of http.rs), linted too.
+cargo clippy --locked --target aarch64-apple-ios -p passerelle-ffi -- -D warnings
 
 step "Swift tests"
 runner=()

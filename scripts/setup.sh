@@ -9,8 +9,9 @@
 # first use).
 set -euo pipefail
 
+commands=$(compgen -c)
 has_llvm_tool() { # llvm-lipo or llvm-lipo-NN
-  compgen -c | grep -qE "^$1(-[0-9]+)?$"
+  grep -qE "^$1(-[0-9]+)?$" <<<"$commands"
 }
 
 missing=()

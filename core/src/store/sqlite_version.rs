@@ -88,7 +88,11 @@ mod tests {
                 }
                 '\'' if chars.get(i + 2) == Some(&'\'') || chars.get(i + 1) == Some(&'\\') => {
                     // A char literal ('"' in particular).
-                    i += if chars.get(i + 1) == Some(&'\\') { 4 } else { 3 };
+                    i += if chars.get(i + 1) == Some(&'\\') {
+                        4
+                    } else {
+                        3
+                    };
                     continue;
                 }
                 'r' if matches!(chars.get(i + 1), Some('"' | '#'))

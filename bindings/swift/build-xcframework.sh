@@ -99,8 +99,9 @@ scripts/generate-swift-bindings.sh --check
 # (Plain arrays and strings: macOS's bash is 3.2.)
 targets=("$device" "${simulators[@]}")
 from_source=" "
+installed=$(rustup target list --installed)
 for target in "${targets[@]}"; do
-  rustup target list --installed | grep -qx "$target" && continue
+  grep -qx "$target" <<<"$installed" && continue
   if ! rustup target add "$target" >/dev/null 2>&1; then
     echo "rustup could not download the standard library for $target: building it from source (rust-src)"
     rustup component add rust-src >/dev/null

@@ -1,43 +1,71 @@
 #!/usr/bin/env bash
-# Checks, on Linux, the Swift that only builds on Apple platforms (no Xcode here):
-#   - the demo app's SwiftUI/UIKit sources and Passerelle's Keychain, file-protection and os_log
-#     code parse (`swiftc -parse`: syntax only, no type checking);
-#   - KeychainSecretStore and OSLogLogger type-check in Swift 6 mode against stand-ins of the
-#     Security and os modules (bindings/swift/Tests/AppleStubs/) and the generated declarations
-#     they rely on.
+# Type-checks, on Linux (no Xcode here), the Swift that only builds on Apple platforms, in Swift 6
+# language mode with warnings as errors:
+#   - Passerelle's Keychain store and os_log bridge, compiled into the Passerelle module as on iOS
+#     (`canImport(Security)`, `canImport(os)`);
+#   - the demo app's SwiftUI, UIKit, AuthenticationServices and AudioToolbox sources, against
+#     the Passerelle, PasserelleSandbox and PasserelleDemoKit modules built here from source.
+# Apple's frameworks are replaced by stand-ins (bindings/swift/Tests/AppleStubs/) that copy the
+# iOS 18.0 SDK's signatures, isolation and @Sendable included. A self-test first proves the
+# stand-ins catch what Xcode 16 does: a main-actor call without `await` in `.refreshable`.
 #
 #   ../shared/tools/with-swift ios-demo/check-apple-sources.sh      (from the project root)
+#
+# What stays unchecked here: code under `#if os(iOS)` (file protection in DataDirectory.swift)
+# is parsed, not type-checked; the stand-ins declare only what the sources use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swiftc -parse -swift-version 6 ios-demo/PasserelleDemo/*.swift
-swiftc -parse -swift-version 6 \
-  bindings/swift/Sources/Passerelle/KeychainSecretStore.swift bindings/swift/Sources/Passerelle/DataDirectory.swift \
-  bindings/swift/Sources/Passerelle/OSLogLogger.swift bindings/swift/Sources/Passerelle/NetworkMonitor.swift
-
-work=target/apple-stubs
+work=target/apple-check
+stubs=bindings/swift/Tests/AppleStubs
 rm -rf "$work" && mkdir -p "$work"
-for module in Security os; do
-  swiftc -swift-version 5 -parse-as-library -emit-module -module-name "$module" \
-    -o "$work/$module.swiftmodule" "bindings/swift/Tests/AppleStubs/$module.swift"
+
+# Syntax of every Apple-only file, whatever its #if branches.
+swiftc -parse -swift-version 6 ios-demo/PasserelleDemo/*.swift bindings/swift/Sources/Passerelle/*.swift
+
+# The stand-ins, compiled like Apple's modules (Swift 5 mode, concurrency annotations).
+for module in UIKit SwiftUI AuthenticationServices AudioToolbox Security os; do
+  swiftc -swift-version 5 -parse-as-library -emit-module -module-name "$module" -I "$work" \
+    -o "$work/$module.swiftmodule" "$stubs/$module.swift"
 done
-# The declarations of the generated bindings the two files rely on.
-cat >"$work/Generated.swift" <<'SWIFT'
-public protocol SecretStore: AnyObject, Sendable {
-    func get(key: String) throws -> String?
-    func set(key: String, value: String) throws
-    func delete(key: String) throws
+
+strict=(-swift-version 6 -parse-as-library -warnings-as-errors -I "$work" -I bindings/swift/Sources/PasserelleFFI/include)
+
+# Self-test: the class of error issue 16 found must fail here as it fails in Xcode 16.
+cat >"$work/Probe.swift" <<'SWIFT'
+import Observation
+import SwiftUI
+
+@MainActor @Observable final class ProbeModel {
+    var count = 0
+    func refresh() { count += 1 }
 }
-public enum SecretStoreError: Error { case Unavailable(reason: String) }
-public protocol Logger: AnyObject, Sendable { func log(record: LogRecord) }
-public enum LogLevel: Sendable { case trace, debug, info, warn, error }
-public struct LogRecord: Sendable { public var level: LogLevel; public var target: String; public var message: String }
+
+struct ProbeView: View {
+    let model: ProbeModel
+    var body: some View {
+        Text("\(model.count)").refreshable { model.refresh() }
+    }
+}
 SWIFT
-generated=bindings/swift/Sources/Passerelle/Generated/passerelle_core.swift
-for declaration in "public protocol SecretStore: AnyObject, Sendable" "case Unavailable(reason: String" \
-  "public protocol Logger: AnyObject, Sendable" "public var target: String" "public var message: String"; do
-  grep -qF "$declaration" "$generated" || { echo "the generated bindings changed: $declaration" >&2; exit 1; }
-done
-swiftc -typecheck -swift-version 6 -parse-as-library -I "$work" "$work/Generated.swift" \
-  bindings/swift/Sources/Passerelle/KeychainSecretStore.swift bindings/swift/Sources/Passerelle/OSLogLogger.swift
-echo "Apple-only sources parse; KeychainSecretStore and OSLogLogger type-check against the stand-ins"
+if swiftc -typecheck "${strict[@]}" "$work/Probe.swift" >"$work/probe.log" 2>&1; then
+  echo "self-test: the stand-ins accept .refreshable { model.refresh() }, which Xcode 16 refuses" >&2
+  exit 1
+fi
+grep -q "refresh()" "$work/probe.log" || { cat "$work/probe.log" >&2; exit 1; }
+sed -i 's/\.refreshable { model\.refresh() }/.refreshable { await model.refresh() }/' "$work/Probe.swift"
+swiftc -typecheck "${strict[@]}" "$work/Probe.swift" \
+  || { echo "self-test: the corrected probe should type-check" >&2; exit 1; }
+echo "self-test: .refreshable { model.refresh() } refused, { await model.refresh() } accepted"
+
+# Passerelle as on iOS: every source, the Keychain store and os_log bridge included.
+swiftc -emit-module -module-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
+  bindings/swift/Sources/Passerelle/*.swift bindings/swift/Sources/Passerelle/Generated/*.swift
+swiftc -emit-module -module-name PasserelleSandbox "${strict[@]}" -o "$work/PasserelleSandbox.swiftmodule" \
+  bindings/swift/Tests/PasserelleSandbox/*.swift
+swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/PasserelleDemoKit.swiftmodule" \
+  ios-demo/PasserelleDemoKit/Sources/PasserelleDemoKit/*.swift
+
+# The demo app.
+swiftc -typecheck "${strict[@]}" ios-demo/PasserelleDemo/*.swift
+echo "Apple-only sources type-check in Swift 6 mode: the demo app's views, its web authentication, Keychain and os_log"

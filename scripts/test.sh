@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Passerelle: rustfmt, clippy (warnings are errors), the Rust tests of the whole
-# workspace, the freshness of the generated Swift bindings, and the Swift package's XCTests.
+# workspace, the freshness of the generated Swift bindings, the iOS build (static libraries for
+# the three iOS targets, checked, and PasserelleFFI.xcframework), the Swift packages' XCTests and
+# the type check of the Apple-only Swift.
 #
 # Swift: `swift` from PATH when present; otherwise the runner named by SWIFT_RUNNER (for example
 # ../shared/tools/with-swift, which provisions a Swift 6 toolchain root on first use). Without
@@ -27,6 +29,12 @@ step "cargo test --workspace"
 cargo build --locked -p passerelle-sandbox --bin passerelle-sandbox
 timeout 2400 cargo test --workspace --locked
 
+step "the core with the Apple targets' dependencies: the system's SQLite (3.40 here; iOS 16 has 3.39), platform TLS"
+# --cfg passerelle_platform_libs gives this Linux build what Apple targets get (core/Cargo.toml);
+# the explicit --target keeps the flag off build scripts.
+host=$(rustc -vV | sed -n 's/^host: //p')
+RUSTFLAGS="--cfg passerelle_platform_libs" timeout 1200 cargo test --locked --target "$host" -p passerelle-core
+
 step "generated Swift bindings are up to date"
 scripts/generate-swift-bindings.sh --check
 
@@ -35,6 +43,12 @@ shellcheck scripts/*.sh .ci/run
 for script in bindings/swift/*.sh ios-demo/*.sh; do
   [ -e "$script" ] && { bash -n "$script"; shellcheck "$script"; }
 done
+
+step "iOS: the three static libraries, their checks and PasserelleFFI.xcframework"
+# Linux needs no Xcode: see bindings/swift/build-xcframework.sh (it adds the rustup targets).
+timeout 3000 bindings/swift/build-xcframework.sh
+# The code compiled only for Apple targets (the platform-TLS branch of http.rs), linted too.
+cargo clippy --locked --target aarch64-apple-ios -p passerelle-ffi -- -D warnings
 
 step "Swift tests"
 runner=()
@@ -50,18 +64,37 @@ else
   [ "${CI:-}" = "true" ] && { echo "CI requires the Swift tests" >&2; exit 1; }
   exit 0
 fi
+# A build directory outside the project (CARGO_TARGET_DIR shared between checkouts): the Swift
+# runner sees only the project, so the two artifacts the Swift tests load are copied into it.
+target_dir=${CARGO_TARGET_DIR:-target}
+if [ "$(cd "$target_dir" && pwd -P)" != "$(pwd -P)/target" ]; then
+  mkdir -p target/debug
+  cp -p "$target_dir/debug/libpasserelle_ffi.so" "$target_dir/debug/passerelle-sandbox" target/debug/
+fi
 swift_packages=(bindings/swift ios-demo/PasserelleDemoKit)
 for package in "${swift_packages[@]}"; do
   log=$(mktemp)
-  # Zero warnings in our Swift (Swift 6 language mode): a warning fails the run.
-  timeout 1200 "${runner[@]}" swift build --package-path "$package" --build-tests 2>&1 | tee "$log"
+  # The local library, not the XCFramework apps get (bindings/swift/Package.swift). Zero warnings
+  # in our Swift (Swift 6 language mode): a warning fails the run.
+  timeout 1200 "${runner[@]}" env PASSERELLE_FFI=local swift build --package-path "$package" --build-tests 2>&1 | tee "$log"
   if grep -E "warning:" "$log"; then
     echo "Swift warnings in $package" >&2; exit 1
   fi
-  timeout 1200 "${runner[@]}" swift test --package-path "$package" --skip-build
+  timeout 1200 "${runner[@]}" env PASSERELLE_FFI=local swift test --package-path "$package" --skip-build
 done
 
-# The Apple-only Swift (SwiftUI views, Keychain, os_log): parsed and type-checked against stand-ins.
-timeout 300 "${runner[@]}" ios-demo/check-apple-sources.sh
+# The Apple-only Swift (SwiftUI views, web authentication, Keychain, os_log): type-checked against
+# stand-ins of Apple's frameworks.
+timeout 600 "${runner[@]}" ios-demo/check-apple-sources.sh
+
+# What apps get: the release package's manifest resolves its binary target, and SwiftPM computes
+# the checksum build-xcframework.sh wrote.
+apple=bindings/swift/Apple
+timeout 300 "${runner[@]}" swift package describe --package-path "$apple/Passerelle" >/dev/null
+checksum=$(timeout 300 "${runner[@]}" swift package compute-checksum "$apple/PasserelleFFI.xcframework.zip")
+if [ "$checksum" != "$(cat "$apple/PasserelleFFI.xcframework.zip.checksum")" ]; then
+  echo "SwiftPM computes $checksum for the XCFramework's zip, the build wrote another" >&2; exit 1
+fi
+echo "The release package resolves PasserelleFFI.xcframework; its zip's SwiftPM checksum is $checksum"
 
 printf '\nAll tests passed in %s s\n' "$(( $(date +%s) - start ))"

@@ -3,26 +3,45 @@
 import Foundation
 import PackageDescription
 
-// Where the Rust library comes from:
-// - Linux and macOS (`swift test`): the library `cargo build -p passerelle-ffi` made in
-//   ../../target/debug (or the profile named by PASSERELLE_RUST_PROFILE), linked by path.
-// - iOS: the XCFramework `build-xcframework.sh` makes on a Mac, in Apple/ (ignored by git). It is
-//   used only when it exists, so Linux never sees it. To ship Passerelle to an app outside this
-//   repository, use the self-contained package the script also assembles (Package.xcframework.swift).
+// Exactly one target provides the C module `PasserelleFFI` (the Rust core's UniFFI functions),
+// chosen by an explicit switch, never by platform conditions (SwiftPM does not honour those
+// everywhere for this):
+//
+// - default, for apps (the demo app, any app adding this package by path): the binary target
+//   `PasserelleFFI`, Apple/PasserelleFFI.xcframework, made by build-xcframework.sh (on Linux or on
+//   a Mac). iOS devices and simulators.
+// - `PASSERELLE_FFI=local`, for the tests on Linux and macOS: the C target `PasserelleFFI`
+//   (Sources/PasserelleFFI: the generated headers and a module map) linking the library cargo
+//   built in ../../target/<PASSERELLE_RUST_PROFILE, default debug>:
+//       cargo build -p passerelle-ffi -p passerelle-sandbox
+//       PASSERELLE_FFI=local swift test --package-path bindings/swift
+//   (through ../shared/tools/with-swift: `with-swift env PASSERELLE_FFI=local swift test ...`,
+//   as it passes no environment on).
+//
+// Apps outside this repository use the release package build-xcframework.sh assembles in
+// Apple/Passerelle, whose manifest (Package.xcframework.swift) has only the binary target.
 let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-let rustProfile = Context.environment["PASSERELLE_RUST_PROFILE"] ?? "debug"
-let rustLibDir = packageDir.appendingPathComponent("../../target/\(rustProfile)").standardized.path
-let xcframework = "Apple/PasserelleRust.xcframework"
-let hasXCFramework = FileManager.default.fileExists(atPath: packageDir.appendingPathComponent(xcframework).path)
+let provider = Context.environment["PASSERELLE_FFI"] ?? "xcframework"
 
-var ffiDependencies: [Target.Dependency] = ["PasserelleFFI"]
-var appleTargets: [Target] = []
-if hasXCFramework {
-    ffiDependencies = [
-        .target(name: "PasserelleFFI", condition: .when(platforms: [.macOS, .linux])),
-        .target(name: "PasserelleRust", condition: .when(platforms: [.iOS])),
-    ]
-    appleTargets = [.binaryTarget(name: "PasserelleRust", path: xcframework)]
+let ffiTarget: Target
+switch provider {
+case "local":
+    let rustProfile = Context.environment["PASSERELLE_RUST_PROFILE"] ?? "debug"
+    let rustLibDir = packageDir.appendingPathComponent("../../target/\(rustProfile)").standardized.path
+    ffiTarget = .target(
+        name: "PasserelleFFI",
+        path: "Sources/PasserelleFFI",
+        linkerSettings: [
+            .unsafeFlags([
+                "-L\(rustLibDir)", "-lpasserelle_ffi",
+                "-Xlinker", "-rpath", "-Xlinker", rustLibDir,
+            ]),
+        ]
+    )
+case "xcframework":
+    ffiTarget = .binaryTarget(name: "PasserelleFFI", path: "Apple/PasserelleFFI.xcframework")
+default:
+    fatalError("PASSERELLE_FFI is '\(provider)': use 'local' (tests) or leave it unset (apps)")
 }
 
 let package = Package(
@@ -36,24 +55,19 @@ let package = Package(
         .library(name: "PasserelleSandbox", targets: ["PasserelleSandbox"]),
     ],
     targets: [
-        .target(
-            name: "PasserelleFFI",
-            path: "Sources/PasserelleFFI",
-            linkerSettings: [
-                .unsafeFlags([
-                    "-L\(rustLibDir)", "-lpasserelle_ffi",
-                    "-Xlinker", "-rpath", "-Xlinker", rustLibDir,
-                ]),
-            ]
-        ),
+        ffiTarget,
         .target(
             name: "Passerelle",
-            dependencies: ffiDependencies,
+            dependencies: ["PasserelleFFI"],
             path: "Sources/Passerelle",
             linkerSettings: [
-                // The Rust library verifies TLS certificates with the platform's verifier.
+                // What the static library needs on Apple platforms (rustc's native-static-libs;
+                // build-xcframework.sh checks the two lists agree): the platform's TLS
+                // (Security.framework) and the system's SQLite (decision 23).
                 .linkedFramework("Security", .when(platforms: [.iOS, .macOS])),
                 .linkedFramework("CoreFoundation", .when(platforms: [.iOS, .macOS])),
+                .linkedLibrary("sqlite3", .when(platforms: [.iOS, .macOS])),
+                .linkedLibrary("iconv", .when(platforms: [.iOS, .macOS])),
             ]
         ),
         .target(
@@ -66,5 +80,5 @@ let package = Package(
             dependencies: ["Passerelle", "PasserelleSandbox"],
             path: "Tests/PasserelleTests"
         ),
-    ] + appleTargets
+    ]
 )

@@ -1,11 +1,14 @@
 // swift-tools-version:6.0
-// The Passerelle package for apps outside this repository: the Rust core as a binary target.
+// The Passerelle package for apps outside this repository: the Rust core as a binary target, the
+// only provider of the C module `PasserelleFFI`.
 //
 // build-xcframework.sh copies this file as Package.swift into bindings/swift/Apple/Passerelle/,
-// next to PasserelleRust.xcframework and Sources/Passerelle (the generated bindings and the Swift
+// next to PasserelleFFI.xcframework and Sources/Passerelle (the generated bindings and the Swift
 // wrappers). Commit that directory to a release repository, or add it to an Xcode project as a
 // local package. To download the framework instead, replace `path:` with
-// `url: "https://…/PasserelleRust.xcframework.zip", checksum: "…"` (the script prints the checksum).
+// `url: "https://…/PasserelleFFI.xcframework.zip", checksum: "…"` (the script prints the checksum
+// and writes it to PasserelleFFI.xcframework.zip.checksum). SwiftPM wants the binary target named
+// like the framework in the zip: PasserelleFFI.
 import PackageDescription
 
 let package = Package(
@@ -15,16 +18,21 @@ let package = Package(
         .library(name: "Passerelle", targets: ["Passerelle"]),
     ],
     targets: [
-        // Static libraries for iOS and the simulator, with the C module `PasserelleFFI`.
-        .binaryTarget(name: "PasserelleRust", path: "PasserelleRust.xcframework"),
+        // Static libraries for iOS devices (arm64) and the simulator (arm64, x86_64), with the C
+        // module `PasserelleFFI`.
+        .binaryTarget(name: "PasserelleFFI", path: "PasserelleFFI.xcframework"),
         .target(
             name: "Passerelle",
-            dependencies: ["PasserelleRust"],
+            dependencies: ["PasserelleFFI"],
             path: "Sources/Passerelle",
             linkerSettings: [
-                // The Rust library verifies TLS certificates with the platform's verifier.
+                // What the static library needs (rustc's native-static-libs; build-xcframework.sh
+                // checks the two lists agree): the platform's TLS (Security.framework) and the
+                // system's SQLite (decision 23).
                 .linkedFramework("Security"),
                 .linkedFramework("CoreFoundation"),
+                .linkedLibrary("sqlite3"),
+                .linkedLibrary("iconv"),
             ]
         ),
     ]

@@ -66,17 +66,30 @@ pub fn shared_client() -> Result<reqwest::Client> {
     Ok(CLIENT.get_or_init(|| client).clone())
 }
 
-/// Builds a client. The `ring` provider is installed for rustls unless the host already
-/// installed one.
+/// Builds a client on the target's TLS stack (decision 23, `core/Cargo.toml`).
 fn build_client() -> Result<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    tls_stack(reqwest::Client::builder())
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("passerelle/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::internal(format!("HTTP client: {}", e.without_url())))
+}
+
+/// Apple targets: the platform's TLS (Security.framework through `native-tls`), named explicitly
+/// so that a build which also compiles rustls in (a workspace test run on a Mac) still uses it.
+#[cfg(any(target_vendor = "apple", passerelle_platform_libs))]
+fn tls_stack(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.tls_backend_native()
+}
+
+/// Other targets: rustls, with the `ring` provider installed unless the host already installed
+/// one.
+#[cfg(not(any(target_vendor = "apple", passerelle_platform_libs)))]
+fn tls_stack(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    builder.tls_backend_rustls()
 }
 
 /// Status and `Retry-After` of the last answer an [`OAuthHttp`] received: the `oauth2` crate

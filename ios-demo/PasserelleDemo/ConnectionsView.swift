@@ -30,10 +30,11 @@ struct ConnectionsView: View {
                     .disabled(model.isConnecting)
                 }
             }
-            .refreshable { model.refresh() }
+            // SwiftUI runs this `@Sendable` action off the main actor: `await` hops to the model's.
+            .refreshable { await model.pullToRefresh() }
             .confirmationDialog(
                 model.text.disconnectTitle,
-                isPresented: Binding(get: { model.disconnectCandidate != nil }, set: { if !$0 { model.cancelDisconnect() } }),
+                isPresented: $model.isConfirmingDisconnect,
                 titleVisibility: .visible,
                 presenting: model.disconnectCandidate
             ) { _ in
@@ -42,7 +43,7 @@ struct ConnectionsView: View {
             } message: { row in
                 Text(model.text.disconnectMessage(row))
             }
-            .sheet(isPresented: Binding(get: { model.pastedCodeFlow != nil }, set: { if !$0 { model.cancelPastedCode() } })) {
+            .sheet(isPresented: $model.isEnteringPastedCode) {
                 PastedCodeSheet(model: model)
             }
         }
@@ -110,6 +111,7 @@ struct ConnectionRowView: View {
 }
 
 /// The out-of-band fallback: open the link (here or on a computer), paste the code HubRise shows.
+/// Also what "Connect HubRise" opens when the browser sheet cannot (Guided Access), saying so.
 struct PastedCodeSheet: View {
     @Bindable var model: ConnectionsModel
     @Environment(\.openURL) private var openURL
@@ -118,6 +120,9 @@ struct PastedCodeSheet: View {
         NavigationStack {
             Form {
                 Section {
+                    if let reason = model.pastedCodeReason {
+                        Label(reason, systemImage: "exclamationmark.triangle").foregroundStyle(.orange)
+                    }
                     Text(model.text.pastedCodeExplanation)
                     if let link = model.pastedCodeFlow?.authorizeUrl, let url = URL(string: link) {
                         Text(link).font(.footnote).textSelection(.enabled)

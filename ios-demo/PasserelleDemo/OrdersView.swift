@@ -16,7 +16,8 @@ struct OrdersView: View {
                 }
             }
             .navigationTitle(model.text.tabOrders)
-            .refreshable { model.refresh() }
+            // SwiftUI runs this `@Sendable` action off the main actor: `await` hops to the model's.
+            .refreshable { await model.pullToRefresh() }
         } detail: {
             if let detail = model.detail {
                 OrderDetailView(model: model, detail: detail)
@@ -26,7 +27,7 @@ struct OrdersView: View {
         }
         .alert(
             model.text.rejectTitle,
-            isPresented: Binding(get: { model.rejectCandidate != nil }, set: { if !$0 { model.cancelReject() } }),
+            isPresented: $model.isConfirmingReject,
             presenting: model.rejectCandidate
         ) { _ in
             TextField(model.text.rejectReasonField, text: $model.rejectReason)

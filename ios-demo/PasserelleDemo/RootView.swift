@@ -2,9 +2,11 @@ import PasserelleDemoKit
 import SwiftUI
 import UIKit
 
-/// Sign-in, the signed-in tabs, or why Passerelle could not start; failures as alerts.
+/// Sign-in, the signed-in tabs, or why Passerelle could not start; failures as alerts. The servers
+/// can be chosen before signing in (and when Passerelle cannot start), for a demo on a real iPad.
 struct RootView: View {
     let model: AppModel
+    @State private var showsServers = false
 
     var body: some View {
         Group {
@@ -12,22 +14,39 @@ struct RootView: View {
             case .starting:
                 ProgressView(model.text.starting)
             case .unavailable(let notice):
-                ContentUnavailableView {
-                    Label(notice.title, systemImage: "exclamationmark.triangle")
-                } description: {
-                    Text(notice.text)
-                } actions: {
-                    Button(model.text.retry) { Task { await model.start() } }
+                NavigationStack {
+                    ContentUnavailableView {
+                        Label(notice.title, systemImage: "exclamationmark.triangle")
+                    } description: {
+                        Text(notice.text)
+                    } actions: {
+                        Button(model.text.retry) { Task { await model.start() } }
+                    }
+                    .toolbar { ServersButton(text: model.text, isPresented: $showsServers) }
                 }
             case .signedOut(let signIn):
-                SignInView(model: signIn)
+                NavigationStack {
+                    SignInView(model: signIn, environment: model.environment)
+                        .toolbar { ServersButton(text: model.text, isPresented: $showsServers) }
+                }
             case .signedIn(let session):
                 SessionView(app: model, session: session)
             }
         }
+        .sheet(isPresented: $showsServers) {
+            NavigationStack {
+                Form { ServerSettingsSection(app: model, settings: model.settings) }
+                    .navigationTitle(model.text.settingsServer)
+                    .toolbar {
+                        ToolbarItem(placement: .confirmationAction) {
+                            Button(model.text.ok) { showsServers = false }
+                        }
+                    }
+            }
+        }
         .alert(
             model.notices.current?.title ?? "",
-            isPresented: Binding(get: { model.notices.current != nil }, set: { if !$0 { model.notices.dismiss() } }),
+            isPresented: Bindable(model.notices).isShowing,
             presenting: model.notices.current
         ) { _ in
             Button(model.text.ok) { model.notices.dismiss() }
@@ -41,9 +60,22 @@ struct RootView: View {
     }
 }
 
-/// The sign-in form.
+/// "Servers" in the toolbar of the screens shown before signing in.
+struct ServersButton: ToolbarContent {
+    let text: DemoText
+    @Binding var isPresented: Bool
+
+    var body: some ToolbarContent {
+        ToolbarItem(placement: .primaryAction) {
+            Button { isPresented = true } label: { Label(text.settingsServer, systemImage: "server.rack") }
+        }
+    }
+}
+
+/// The sign-in form, with the servers in use under it.
 struct SignInView: View {
     @Bindable var model: SignInModel
+    let environment: DemoEnvironment
 
     var body: some View {
         Form {
@@ -73,6 +105,9 @@ struct SignInView: View {
                 if model.isWorking { ProgressView() } else { Text(model.text.signIn) }
             }
             .disabled(!model.canSubmit)
+            Section {
+                Text(model.text.serverInUse(environment)).font(.footnote).foregroundStyle(.secondary)
+            }
         }
         .frame(maxWidth: 600)
     }

@@ -4,6 +4,7 @@
 //! connection serves the host's queries, so a query from the UI never waits behind a sync (WAL).
 
 mod open;
+pub mod sqlite_version;
 
 pub mod accounts;
 pub mod connections;

@@ -51,6 +51,8 @@ pub(super) fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
 
 /// Opens the writer connection, refusing newer schemas and moving unreadable files aside.
 pub(super) fn open_and_migrate(path: &Path) -> Result<Connection> {
+    // The system's SQLite on Apple platforms: refuse one too old for the store's SQL at once.
+    super::sqlite_version::check(rusqlite::version_number())?;
     match open_checked(path) {
         Err(OpenError::Unreadable) => Err(move_aside(path)),
         Err(OpenError::Other(err)) => Err(err),

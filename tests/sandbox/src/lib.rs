@@ -18,6 +18,7 @@ mod admin;
 mod admin_http;
 pub mod drivers;
 mod errors;
+pub mod exposure;
 mod faults;
 mod http_client;
 mod hubrise;
@@ -36,6 +37,7 @@ mod state;
 mod timefmt;
 
 pub use admin::{Admin, ConnectionInfo};
+pub use exposure::Exposure;
 pub use faults::{Fault, FaultKind};
 pub use hubrise::model::ConnectionState;
 pub use pos::model::Origin;

@@ -1,5 +1,6 @@
 //! Starting and stopping the sandbox's three servers.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
+use crate::exposure::{AdminAccess, Exposure};
 use crate::network::CuttableListener;
 use crate::rate_limit::RateLimits;
 use crate::request_log::{Guard, ServerKind};
@@ -111,6 +113,7 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    exposure: Exposure,
 }
 
 impl Sandbox {
@@ -120,16 +123,33 @@ impl Sandbox {
         Self::start_on(opts, Ports::default()).await
     }
 
-    /// Starts on the given ports (0 = any free port).
+    /// Starts on the given ports (0 = any free port), on 127.0.0.1.
     pub async fn start_on(opts: SandboxOptions, ports: Ports) -> Result<Sandbox, SandboxError> {
-        let manager = bind(ports.manager).await?;
-        let api = bind(ports.api).await?;
-        let pos_listener = bind(ports.pos).await?;
+        Self::start_exposed(opts, ports, Exposure::default()).await
+    }
+
+    /// Starts on the given ports and address (see [`Exposure`]: beyond loopback, the admin API
+    /// asks for a token, generated unless given).
+    pub async fn start_exposed(
+        opts: SandboxOptions,
+        ports: Ports,
+        exposure: Exposure,
+    ) -> Result<Sandbox, SandboxError> {
+        let exposure = exposure.prepared();
+        let manager = bind(exposure.listen, ports.manager).await?;
+        let api = bind(exposure.listen, ports.api).await?;
+        let pos_listener = bind(exposure.listen, ports.pos).await?;
+        let host = exposure.host();
         let urls = Urls {
-            manager: base_url(&manager)?,
-            api: base_url(&api)?,
-            pos: base_url(&pos_listener)?,
+            manager: base_url(&host, &manager)?,
+            api: base_url(&host, &api)?,
+            pos: base_url(&host, &pos_listener)?,
         };
+        let access = AdminAccess::new(
+            &exposure,
+            manager.local_addr()?.port(),
+            &[api.local_addr()?.port(), pos_listener.local_addr()?.port()],
+        );
         let mut seed = Seed::new(&urls.manager, &urls.pos);
         let mut world = World::new(&seed);
         if let Some(path) = &opts.state_file {
@@ -141,7 +161,9 @@ impl Sandbox {
             (
                 manager,
                 ServerKind::Manager,
-                hubrise::manager_router().merge(admin_http::router()),
+                hubrise::manager_router().merge(admin_http::router().layer(
+                    axum::middleware::from_fn_with_state(access, crate::exposure::guard),
+                )),
             ),
             (api, ServerKind::Api, hubrise::api_router()),
             (pos_listener, ServerKind::Pos, pos::router()),
@@ -170,6 +192,7 @@ impl Sandbox {
             shared,
             shutdown,
             tasks,
+            exposure,
         })
     }
 
@@ -191,6 +214,10 @@ impl Sandbox {
     }
     pub fn seed(&self) -> &Seed {
         &self.shared.seed
+    }
+    /// Where the servers listen, and the admin API's token when it asks for one.
+    pub fn exposure(&self) -> &Exposure {
+        &self.exposure
     }
     pub fn admin(&self) -> Admin {
         Admin::new(self.shared.clone())
@@ -221,12 +248,12 @@ impl Drop for Sandbox {
     }
 }
 
-async fn bind(port: u16) -> Result<TcpListener, SandboxError> {
-    Ok(TcpListener::bind(("127.0.0.1", port)).await?)
+async fn bind(address: IpAddr, port: u16) -> Result<TcpListener, SandboxError> {
+    Ok(TcpListener::bind((address, port)).await?)
 }
 
-fn base_url(listener: &TcpListener) -> Result<String, SandboxError> {
-    Ok(format!("http://{}", listener.local_addr()?))
+fn base_url(host: &str, listener: &TcpListener) -> Result<String, SandboxError> {
+    Ok(format!("http://{host}:{}", listener.local_addr()?.port()))
 }
 
 fn guarded(router: Router<Arc<Shared>>, shared: &Arc<Shared>, server: ServerKind) -> Router {

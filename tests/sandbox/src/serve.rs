@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::exposure::Exposure;
 use crate::rate_limit::RateLimits;
 use crate::sandbox::{EventSuppression, Ports, Sandbox, SandboxOptions};
 
@@ -16,6 +17,8 @@ use crate::sandbox::{EventSuppression, Ports, Sandbox, SandboxOptions};
 pub struct ServeArgs {
     pub options: SandboxOptions,
     pub ports: Ports,
+    /// Where to listen (`--listen`, `--host`, `--admin-token`).
+    pub exposure: Exposure,
     pub port_file: Option<PathBuf>,
     /// Keep running when stdin closes (for `serve &` in a shell, whose stdin is /dev/null).
     pub ignore_stdin: bool,
@@ -26,6 +29,13 @@ usage: passerelle-sandbox serve [options]
 
   --port-file PATH          also write the PASSERELLE_SANDBOX JSON to PATH (atomically)
   --ports M,A,P             listen on these ports (manager/OAuth+admin, API, POS); default: free ports
+  --listen ADDR             listen on this address (default 127.0.0.1). 0.0.0.0 or a LAN address makes
+                            the sandbox reachable from this machine's network (a demo on a real iPad):
+                            a warning is printed and the admin API then needs the token printed at start
+  --host NAME               the host the printed URLs name (default: the --listen address, or this
+                            machine's network address for 0.0.0.0), e.g. my-mac.local
+  --admin-token TOKEN       require this token on the admin API (Authorization: Bearer TOKEN), also on
+                            loopback; generated when listening beyond loopback without one
   --state PATH              keep state in this JSON file across restarts
   --pos-ttl SECS            POS access token lifetime (default 300)
   --window-scale-ms N       length of a rate-limit \"minute\" in ms (default 60000)
@@ -84,6 +94,30 @@ impl ServeArgs {
                         pos: p[2],
                     };
                 }
+                "--listen" => {
+                    let value = args.next().ok_or("--listen needs an address")?;
+                    parsed.exposure.listen = value
+                        .parse()
+                        .map_err(|_| format!("--listen: not an IP address: '{value}'"))?;
+                }
+                "--host" => {
+                    let value = args.next().ok_or("--host needs a name")?;
+                    let valid = !value.is_empty()
+                        && value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+                    if !valid {
+                        return Err(format!("--host: not a host name or address: '{value}'"));
+                    }
+                    parsed.exposure.public_host = Some(value);
+                }
+                "--admin-token" => {
+                    let value = args.next().ok_or("--admin-token needs a value")?;
+                    if value.len() < 8 || value.chars().any(|c| c.is_whitespace()) {
+                        return Err("--admin-token: at least 8 characters, no spaces".to_owned());
+                    }
+                    parsed.exposure.admin_token = Some(value);
+                }
                 "--pos-ttl" => {
                     o.pos_access_token_ttl = Duration::from_secs(number(&flag, args.next())?)
                 }
@@ -137,7 +171,7 @@ pub fn reset_signal_mask() -> Result<(), String> {
 /// The machine-readable description of a running sandbox.
 pub fn description(sandbox: &Sandbox) -> Value {
     let seed = sandbox.seed();
-    json!({
+    let mut description = json!({
         "hubrise_oauth_url": sandbox.hubrise_oauth_url(),
         "hubrise_api_url": sandbox.hubrise_api_url(),
         "pos_url": sandbox.pos_url(),
@@ -148,25 +182,52 @@ pub fn description(sandbox: &Sandbox) -> Value {
         "hubrise_user": { "email": seed.user().email, "password": seed.user().password },
         "pos_account": seed.pos_account(),
         "seed": seed,
-    })
+        "listen": sandbox.exposure().listen.to_string(),
+    });
+    if let Some(token) = &sandbox.exposure().admin_token {
+        description["admin_token"] = json!(token);
+    }
+    description
 }
 
 fn banner(sandbox: &Sandbox) -> String {
     let seed = sandbox.seed();
-    let mut lines = vec![
-        "Passerelle sandbox: a fake HubRise and POS backend on loopback".to_owned(),
+    let exposure = sandbox.exposure();
+    let mut lines = Vec::new();
+    if exposure.reachable_from_network() {
+        lines.extend([
+            format!(
+                "WARNING: listening on {} (not loopback): every device on this machine's network",
+                exposure.listen
+            ),
+            "can reach this fake HubRise and POS backend. Test data only; stop it when done.".to_owned(),
+            "The admin API needs the token below; it refuses other hosts' names and other sites' pages.".to_owned(),
+            String::new(),
+            "Passerelle sandbox: a fake HubRise and POS backend on this machine's network".to_owned(),
+        ]);
+    } else {
+        lines.push("Passerelle sandbox: a fake HubRise and POS backend on loopback".to_owned());
+    }
+    lines.extend([
         String::new(),
         format!("  HubRise OAuth    {}", sandbox.hubrise_oauth_url()),
         format!("  HubRise API      {}", sandbox.hubrise_api_url()),
         format!("  POS backend      {}", sandbox.pos_url()),
         format!("  Admin API        {}", sandbox.admin_url()),
+    ]);
+    if let Some(token) = &exposure.admin_token {
+        lines.push(format!(
+            "  admin token      {token}   (Authorization: Bearer {token})"
+        ));
+    }
+    lines.extend([
         String::new(),
         format!(
             "  HubRise client   {} ({})",
             seed.client_id, seed.client_name
         ),
         format!("  client secret    {}", seed.client_secret),
-    ];
+    ]);
     for uri in &seed.redirect_uris {
         lines.push(format!("  redirect URI     {uri}"));
     }
@@ -248,7 +309,7 @@ async fn termination(ignore_stdin: bool) -> &'static str {
 
 /// Runs the server until told to stop.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let sandbox = Sandbox::start_on(args.options, args.ports)
+    let sandbox = Sandbox::start_exposed(args.options, args.ports, args.exposure)
         .await
         .map_err(|e| e.to_string())?;
     let description = description(&sandbox);
@@ -293,6 +354,18 @@ mod tests {
         assert_eq!(a.options.window_scale, Some(Duration::from_secs(2)));
         assert_eq!(a.options.limits.heavy_per_minute, 2);
         assert!(args(&["--bogus"]).is_err());
+        let lan = args(&["--listen", "0.0.0.0", "--host", "my-mac.local"]).unwrap();
+        assert!(lan.exposure.reachable_from_network());
+        assert_eq!(lan.exposure.public_host.as_deref(), Some("my-mac.local"));
+        assert!(args(&["--listen", "my-mac"]).is_err());
+        assert!(args(&["--host", "a b"]).is_err());
+        assert!(args(&["--admin-token", "short"]).is_err());
+        let token = args(&["--admin-token", "abcd-efgh-jkmn"]).unwrap();
+        assert_eq!(
+            token.exposure.admin_token.as_deref(),
+            Some("abcd-efgh-jkmn")
+        );
+        assert!(!token.exposure.reachable_from_network());
         assert!(args(&["--ports", "1,2"]).is_err());
     }
 }

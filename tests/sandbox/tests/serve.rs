@@ -43,13 +43,21 @@ fn spawn(args: &[&str], block_sigterm: bool) -> Child {
 
 /// Reads stdout until the machine-readable line.
 fn description(child: &mut Child) -> Value {
+    banner_and_description(child).1
+}
+
+/// The banner printed before the machine-readable line, and that line.
+fn banner_and_description(child: &mut Child) -> (String, Value) {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut banner = String::new();
     loop {
         let line = lines.next().expect("serve printed its line").unwrap();
         if let Some(json) = line.strip_prefix("PASSERELLE_SANDBOX ") {
-            return serde_json::from_str(json).unwrap();
+            return (banner, serde_json::from_str(json).unwrap());
         }
+        banner.push_str(&line);
+        banner.push('\n');
     }
 }
 
@@ -282,4 +290,110 @@ async fn state_survives_a_restart() {
     assert_eq!(order.status(), 200);
     assert_eq!(order.json::<Value>().await.unwrap()["ref"], "kept");
     stop(second);
+}
+
+/// `serve --listen 0.0.0.0` (a demo on a real iPad): a warning, a token, and an admin API that
+/// wants the token, its own host name and no other site's page; the fake HubRise and POS backend
+/// answer the iPad without it.
+#[tokio::test]
+async fn serve_on_the_network_guards_its_admin_api() {
+    let mut child = spawn(&["--listen", "0.0.0.0", "--host", "127.0.0.1"], false);
+    let (banner, desc) = banner_and_description(&mut child);
+    assert!(
+        banner.starts_with("WARNING: listening on 0.0.0.0"),
+        "{banner}"
+    );
+    let token = desc["admin_token"].as_str().expect("a token").to_owned();
+    assert!(
+        banner.contains(&format!("admin token      {token}")),
+        "{banner}"
+    );
+    assert_eq!(desc["listen"], "0.0.0.0");
+    let admin = desc["admin_url"].as_str().unwrap().to_owned();
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    let port = url::Url::parse(&admin).unwrap().port().unwrap();
+    let seed = format!("{admin}/seed");
+
+    let without = http().get(&seed).send().await.unwrap();
+    assert_eq!(without.status(), 401);
+    let wrong = http()
+        .get(&seed)
+        .bearer_auth("abcd-efgh-jkmn-pqrs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let with = http().get(&seed).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(with.status(), 200);
+    // DNS rebinding: a page of another name resolved to this machine.
+    let rebound = http()
+        .get(&seed)
+        .bearer_auth(&token)
+        .header("Host", format!("evil.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
+    // A page of another site placing an order, even one that learnt the token.
+    let order = json!({"service_type": "collection", "items": [
+        {"product_name": "Margherita", "price": "10.90 EUR", "quantity": "1"}]});
+    let count = || async {
+        let orders: Value = http()
+            .get(format!("{admin}/locations/3r4s3-1/orders"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        orders.as_array().map(Vec::len)
+    };
+    let before = count().await;
+    assert!(before.is_some());
+    let cross = http()
+        .post(format!("{admin}/locations/3r4s3-1/orders"))
+        .bearer_auth(&token)
+        .header("Origin", "http://192.0.2.7:3000")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    assert_eq!(count().await, before, "the refused order was not placed");
+
+    // HubRise's consent page and the POS backend need no admin token.
+    let pos = desc["pos_account"].clone();
+    let sign_in = http()
+        .post(format!("{}/oauth/token", desc["pos_url"].as_str().unwrap()))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "passerelle-ios"),
+            ("username", pos["email"].as_str().unwrap()),
+            ("password", pos["password"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_in.status(), 200);
+    stop(child);
+}
+
+/// `--admin-token` on loopback: the same check without leaving this machine.
+#[tokio::test]
+async fn serve_on_loopback_can_require_a_token() {
+    let mut child = spawn(&["--admin-token", "test-token-1234"], false);
+    let (banner, desc) = banner_and_description(&mut child);
+    assert!(!banner.contains("WARNING"), "{banner}");
+    assert_eq!(desc["admin_token"], "test-token-1234");
+    let seed = format!("{}/seed", desc["admin_url"].as_str().unwrap());
+    assert_eq!(http().get(&seed).send().await.unwrap().status(), 401);
+    let with = http()
+        .get(&seed)
+        .bearer_auth("test-token-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), 200);
+    stop(child);
 }

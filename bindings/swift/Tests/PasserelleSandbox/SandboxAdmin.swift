@@ -9,10 +9,16 @@ import Foundation
 public struct SandboxAdmin: Sendable {
     /// `http://127.0.0.1:P1/_sandbox`.
     public let adminURL: URL
+    /// The token `serve` printed, when the admin API asks for one (a sandbox listening on the
+    /// network); sent as `Authorization: Bearer`.
+    public let token: String?
 
-    /// - Parameter adminURL: the admin API's base URL, as `serve` prints it.
-    public init(adminURL: URL) {
+    /// - Parameters:
+    ///   - adminURL: the admin API's base URL, as `serve` prints it.
+    ///   - token: the admin token `serve` printed, if it printed one.
+    public init(adminURL: URL, token: String? = nil) {
         self.adminURL = adminURL
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The sandbox's URLs and seed (`GET /seed`).
@@ -94,6 +100,9 @@ public struct SandboxAdmin: Sendable {
         var request = URLRequest(url: adminURL.appendingPathComponent(path))
         request.httpMethod = method
         request.timeoutInterval = 10
+        if let token {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -14,6 +14,9 @@ public struct SandboxInfo: Decodable, Sendable, Equatable {
     public let posUrl: String
     /// The admin API, `http://127.0.0.1:P1/_sandbox`.
     public let adminUrl: String
+    /// The token the admin API asks for (`serve --listen` beyond loopback, or `--admin-token`);
+    /// only in what `serve` prints, never in `GET {admin}/seed`.
+    public let adminToken: String?
     /// The fixed seed.
     public let seed: Seed
 

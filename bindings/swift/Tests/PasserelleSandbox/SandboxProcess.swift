@@ -69,7 +69,7 @@
                 kill(process.processIdentifier, SIGKILL)
                 throw StartError.didNotStart("bad admin URL \(info.adminUrl)")
             }
-            admin = SandboxAdmin(adminURL: adminURL)
+            admin = SandboxAdmin(adminURL: adminURL, token: info.adminToken)
         }
 
         deinit {

@@ -37,6 +37,9 @@ public final class AppModel {
         public var dataRoot: URL
         /// The environment of the first launch.
         public var defaultEnvironment: DemoEnvironment
+        /// HubRise's production servers with the POS vendor's backend, when the app names them
+        /// (the "Production" preset).
+        public var productionEnvironment: DemoEnvironment?
         /// The language of every word shown.
         public var language: PasserelleLanguage
 
@@ -44,7 +47,8 @@ public final class AppModel {
         public init(
             secrets: @escaping @Sendable (String) -> any SecretStore, alert: any NewOrderAlert,
             authenticator: any WebAuthenticator, environmentStore: any EnvironmentStore, dataRoot: URL,
-            defaultEnvironment: DemoEnvironment, language: PasserelleLanguage = .preferred
+            defaultEnvironment: DemoEnvironment, productionEnvironment: DemoEnvironment? = nil,
+            language: PasserelleLanguage = .preferred
         ) {
             self.secrets = secrets
             self.alert = alert
@@ -52,6 +56,7 @@ public final class AppModel {
             self.environmentStore = environmentStore
             self.dataRoot = dataRoot
             self.defaultEnvironment = defaultEnvironment
+            self.productionEnvironment = productionEnvironment
             self.language = language
         }
     }
@@ -62,7 +67,7 @@ public final class AppModel {
     public private(set) var environment: DemoEnvironment
     /// Failures waiting to be shown, one at a time.
     public let notices: NoticeCenter
-    /// The settings screen.
+    /// The server settings (reachable before signing in) and the sandbox's test orders.
     public let settings: SettingsModel
     /// Every word shown, in the chosen language.
     public let text: DemoText
@@ -81,7 +86,8 @@ public final class AppModel {
         self.environment = environment
         notices = NoticeCenter(language: dependencies.language)
         settings = SettingsModel(
-            environment: environment, store: dependencies.environmentStore, notices: notices, text: text)
+            environment: environment, production: dependencies.productionEnvironment,
+            store: dependencies.environmentStore, notices: notices, text: text)
         settings.onEnvironmentChanged = { [weak self] environment in await self?.switchTo(environment) }
     }
 
@@ -176,7 +182,7 @@ public final class AppModel {
         else {
             return notices.post(text.noActiveConnection)
         }
-        await settings.placeTestOrder(adminURL: admin, locationId: location)
+        await settings.placeTestOrder(adminURL: admin, token: environment.sandboxAdminToken, locationId: location)
     }
 
     private func switchTo(_ environment: DemoEnvironment) async {
@@ -198,7 +204,8 @@ public final class AppModel {
     private func showSession(_ app: Passerelle, _ account: PosAccount) {
         let session = SessionModel(
             app: app, account: account, notices: notices, alert: dependencies.alert,
-            authenticator: dependencies.authenticator, supportEmail: environment.supportEmail, text: text
+            authenticator: dependencies.authenticator, redirectUri: environment.redirectUri,
+            supportEmail: environment.supportEmail, text: text
         ) { [weak self] in
             self?.showSignIn(app, email: account.email)
         }

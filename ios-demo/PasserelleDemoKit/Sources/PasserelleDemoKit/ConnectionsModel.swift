@@ -87,6 +87,8 @@ public final class ConnectionsModel {
     public var disconnectCandidate: ConnectionRow?
     /// An out-of-band attempt waiting for its pasted code.
     public private(set) var pastedCodeFlow: HubriseAuthorization?
+    /// Why the pasted code replaced the browser, when it did (Guided Access...): the sheet says it.
+    public private(set) var pastedCodeReason: String?
     /// What the person pastes.
     public var pastedCode = ""
     /// The connection to highlight (opened from HubRise's Open URL).
@@ -97,12 +99,17 @@ public final class ConnectionsModel {
     @ObservationIgnored private let notices: NoticeCenter
     @ObservationIgnored private let restart: RestartModel
     @ObservationIgnored private let authenticator: any WebAuthenticator
+    @ObservationIgnored private let callback: WebAuthenticationCallback?
 
-    init(app: Passerelle, notices: NoticeCenter, restart: RestartModel, authenticator: any WebAuthenticator, text: DemoText) {
+    init(
+        app: Passerelle, notices: NoticeCenter, restart: RestartModel, authenticator: any WebAuthenticator,
+        redirectUri: String, text: DemoText
+    ) {
         self.app = app
         self.notices = notices
         self.restart = restart
         self.authenticator = authenticator
+        callback = WebAuthenticationCallback(redirectURI: redirectUri)
         self.text = text
     }
 
@@ -113,6 +120,17 @@ public final class ConnectionsModel {
         } catch {
             notices.report(error)
         }
+    }
+
+    /// Pull to refresh: asks HubRise and the POS backend now (each connection's health, the
+    /// configuration made off the iPad), then reads the list again. Failures are told.
+    public func pullToRefresh() async {
+        do {
+            _ = try await app.syncNow()
+        } catch {
+            notices.report(error)
+        }
+        changed()
     }
 
     /// "Connect HubRise" (or "Reconnect" for `row`): opens HubRise's consent page in the
@@ -130,16 +148,21 @@ public final class ConnectionsModel {
             return notices.report(error)
         }
         do {
-            guard let url = URL(string: authorization.authorizeUrl) else {
+            guard let url = URL(string: authorization.authorizeUrl),
+                let callback = callback ?? authorization.callbackUrlScheme.map(WebAuthenticationCallback.customScheme)
+            else {
                 throw PasserelleError.UnexpectedResponse(service: "HubRise", reason: "authorize URL")
             }
-            let callback = try await authenticator.authenticate(
-                url: url, callbackScheme: authorization.callbackUrlScheme ?? "passerelle-demo")
-            let connection = try await app.completeHubriseConnection(callbackUrl: callback.absoluteString)
+            let redirect = try await authenticator.authenticate(url: url, callback: callback)
+            let connection = try await app.completeHubriseConnection(callbackUrl: redirect.absoluteString)
             highlightedID = connection.id
         } catch is WebAuthenticationCancelled {
             // The person closed the page: forget the attempt, say nothing.
             try? app.cancelHubriseConnection(state: authorization.state)
+        } catch let unavailable as WebAuthenticationUnavailable {
+            // The page cannot open here (Guided Access): the pasted code instead, saying why.
+            try? app.cancelHubriseConnection(state: authorization.state)
+            startPastedCodeConnection(accountId: row?.connection.accountId, reason: text.browserUnavailable(unavailable.reason))
         } catch {
             try? app.cancelHubriseConnection(state: authorization.state)
             notices.report(error)
@@ -150,9 +173,15 @@ public final class ConnectionsModel {
     /// "Connect with a code": starts an out-of-band attempt; ``pastedCodeFlow`` holds the link
     /// to open (here or on a computer), after which HubRise shows the code to paste.
     public func startPastedCodeConnection() {
+        startPastedCodeConnection(accountId: nil, reason: nil)
+    }
+
+    private func startPastedCodeConnection(accountId: String?, reason: String?) {
         do {
             pastedCode = ""
-            pastedCodeFlow = try app.beginHubriseConnection(options: HubriseConnectionOptions(outOfBand: true))
+            pastedCodeReason = reason
+            pastedCodeFlow = try app.beginHubriseConnection(
+                options: HubriseConnectionOptions(outOfBand: true, accountId: accountId))
         } catch {
             notices.report(error)
         }
@@ -166,6 +195,7 @@ public final class ConnectionsModel {
         do {
             let connection = try await app.completeHubriseConnectionWithCode(code: pastedCode, state: flow.state)
             pastedCodeFlow = nil
+            pastedCodeReason = nil
             pastedCode = ""
             highlightedID = connection.id
         } catch let error as PasserelleError where error == .CodeMissing {
@@ -183,6 +213,7 @@ public final class ConnectionsModel {
     public func cancelPastedCode() {
         if let flow = pastedCodeFlow { try? app.cancelHubriseConnection(state: flow.state) }
         pastedCodeFlow = nil
+        pastedCodeReason = nil
         pastedCode = ""
     }
 
@@ -206,6 +237,19 @@ public final class ConnectionsModel {
     /// The confirmation dialog's "Cancel".
     public func cancelDisconnect() {
         disconnectCandidate = nil
+    }
+
+    /// Whether the disconnect confirmation shows; setting it to `false` cancels it (the view binds
+    /// `$model.isConfirmingDisconnect`).
+    public var isConfirmingDisconnect: Bool {
+        get { disconnectCandidate != nil }
+        set { if !newValue { cancelDisconnect() } }
+    }
+
+    /// Whether the pasted-code sheet shows; setting it to `false` abandons the attempt.
+    public var isEnteringPastedCode: Bool {
+        get { pastedCodeFlow != nil }
+        set { if !newValue { cancelPastedCode() } }
     }
 
     /// Confirms a connection made off the iPad: it goes active at once.

@@ -20,11 +20,13 @@ public struct DemoEnvironment: Codable, Sendable, Equatable {
     public var supportEmail: String
     /// The sandbox's admin API, when this environment is a sandbox (for test orders).
     public var sandboxAdminUrl: String?
+    /// The token that admin API asks for (a sandbox on the Mac's network prints one at start).
+    public var sandboxAdminToken: String?
 
     public init(
         posUrl: String, hubriseOauthUrl: String, hubriseApiUrl: String, clientId: String, posClientId: String,
         redirectUri: String = DemoEnvironment.redirectUri, scope: String, pollIntervalSecs: UInt32 = 30,
-        supportEmail: String, sandboxAdminUrl: String? = nil
+        supportEmail: String, sandboxAdminUrl: String? = nil, sandboxAdminToken: String? = nil
     ) {
         self.posUrl = posUrl
         self.hubriseOauthUrl = hubriseOauthUrl
@@ -36,6 +38,7 @@ public struct DemoEnvironment: Codable, Sendable, Equatable {
         self.pollIntervalSecs = pollIntervalSecs
         self.supportEmail = supportEmail
         self.sandboxAdminUrl = sandboxAdminUrl
+        self.sandboxAdminToken = sandboxAdminToken
     }
 
     /// The app's OAuth redirect URI; its scheme is the one `ASWebAuthenticationSession` waits for
@@ -57,16 +60,49 @@ public struct DemoEnvironment: Codable, Sendable, Equatable {
             sandboxAdminUrl: "http://127.0.0.1:8480/_sandbox")
     }
 
-    /// The environment of the sandbox whose admin API is at `adminURL` (`GET {admin}/seed`).
+    /// The environment of the sandbox whose admin API is at `adminURL` (`GET {admin}/seed`, with
+    /// `token` when the sandbox printed one).
     public static func fromSandbox(
-        adminURL: URL, supportEmail: String, pollIntervalSecs: UInt32 = 5
+        adminURL: URL, token: String? = nil, supportEmail: String, pollIntervalSecs: UInt32 = 5
     ) async throws -> DemoEnvironment {
-        let info = try await SandboxAdmin(adminURL: adminURL).info()
+        let admin = SandboxAdmin(adminURL: adminURL, token: token)
+        let info = try await admin.info()
         return DemoEnvironment(
             posUrl: info.posUrl, hubriseOauthUrl: info.hubriseOauthUrl, hubriseApiUrl: info.hubriseApiUrl,
             clientId: info.clientId, posClientId: info.seed.posClientId, scope: info.seed.scope,
-            pollIntervalSecs: pollIntervalSecs, supportEmail: supportEmail, sandboxAdminUrl: info.adminUrl)
+            pollIntervalSecs: pollIntervalSecs, supportEmail: supportEmail, sandboxAdminUrl: info.adminUrl,
+            sandboxAdminToken: admin.token)
     }
+
+    /// HubRise's production servers with the POS vendor's backend, from the app's Info.plist
+    /// (`PasserelleProductionPOSURL`, `PasserelleProductionPOSClientID`,
+    /// `PasserelleHubriseClientID`, set in project.yml). Polls every 30 s, HubRise's minimum.
+    public static func production(
+        posUrl: String, posClientId: String, hubriseClientId: String, supportEmail: String
+    ) -> DemoEnvironment {
+        DemoEnvironment(
+            posUrl: posUrl,
+            hubriseOauthUrl: "https://manager.hubrise.com/oauth2/v1",
+            hubriseApiUrl: "https://api.hubrise.com/v1",
+            clientId: hubriseClientId,
+            posClientId: posClientId,
+            scope: "location[orders.write,customer_list.write,catalog.read]",
+            pollIntervalSecs: 30,
+            supportEmail: supportEmail)
+    }
+
+    /// The admin API of a sandbox on a machine of this network, from what the person types: the
+    /// Mac's address (`192.168.1.20`, `my-mac.local`), with the manager port when it is not 8480.
+    public static func sandboxAdminURL(macAddress: String) -> URL? {
+        let typed = macAddress.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !typed.isEmpty, !typed.contains("/"), !typed.contains(" ") else { return nil }
+        let hostAndPort = typed.contains(":") && !typed.hasPrefix("[") || typed.contains("]:") ? typed : "\(typed):8480"
+        guard let url = URL(string: "http://\(hostAndPort)/_sandbox"), url.host != nil else { return nil }
+        return url
+    }
+
+    /// Whether the servers are HubRise's production ones.
+    public var isProduction: Bool { hubriseApiUrl == "https://api.hubrise.com/v1" }
 
     /// A short stable name for this environment's data directory and Keychain service.
     public var storageKey: String {

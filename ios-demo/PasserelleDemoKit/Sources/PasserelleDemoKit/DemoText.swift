@@ -121,6 +121,19 @@ public struct DemoText: Sendable {
         t("Ouvrez ce lien (sur cet iPad ou un ordinateur), autorisez l’accès sur HubRise, puis collez ici le code affiché.",
           "Open this link (on this iPad or a computer), allow access on HubRise, then paste the code shown here.")
     }
+    func browserUnavailable(_ reason: WebAuthenticationUnavailable.Reason) -> String {
+        switch reason {
+        case .guidedAccess:
+            t("L’Accès guidé empêche la page HubRise de s’ouvrir sur cet iPad. Ouvrez le lien sur un autre appareil (ou quittez l’Accès guidé), puis collez le code ici.",
+              "Guided Access keeps HubRise’s page from opening on this iPad. Open the link on another device (or leave Guided Access), then paste the code here.")
+        case .notStarted:
+            t("La page HubRise n’a pas pu s’ouvrir sur cet iPad. Ouvrez le lien ici ou sur un autre appareil, puis collez le code.",
+              "HubRise’s page could not open on this iPad. Open the link here or on another device, then paste the code.")
+        case .httpsCallbackNeedsNewerSystem:
+            t("Le retour vers l’application demande iOS 17.4 ou plus récent. Ouvrez le lien, puis collez le code ici.",
+              "Returning to the app needs iOS 17.4 or later. Open the link, then paste the code here.")
+        }
+    }
     public var pastedCodeField: String { t("Code HubRise", "HubRise code") }
     public var pastedCodeSubmit: String { t("Valider le code", "Use the code") }
     public var openLink: String { t("Ouvrir le lien", "Open the link") }
@@ -251,12 +264,80 @@ public struct DemoText: Sendable {
     // MARK: Settings
 
     public var settingsServer: String { t("Serveurs", "Servers") }
+    public func serverInUse(_ environment: DemoEnvironment) -> String {
+        t("Caisse : \(environment.posUrl) — HubRise : \(environment.hubriseApiUrl)",
+          "POS: \(environment.posUrl) — HubRise: \(environment.hubriseApiUrl)")
+    }
+    public func presetName(_ preset: ServerPreset) -> String {
+        switch preset {
+        case .simulator: t("Sandbox sur ce Mac (simulateur)", "Sandbox on this Mac (simulator)")
+        case .macOnNetwork: t("Sandbox sur un Mac du réseau (iPad)", "Sandbox on a Mac of this network (iPad)")
+        case .production: t("Production (HubRise)", "Production (HubRise)")
+        }
+    }
+    public func presetHelp(_ preset: ServerPreset) -> String {
+        switch preset {
+        case .simulator:
+            t("Sur le Mac : `cargo run -p passerelle-sandbox -- serve --ports 8480,8481,8482`. Le simulateur partage le 127.0.0.1 du Mac.",
+              "On the Mac: `cargo run -p passerelle-sandbox -- serve --ports 8480,8481,8482`. The simulator shares the Mac’s 127.0.0.1.")
+        case .macOnNetwork:
+            t("Sur le Mac, même Wi-Fi que l’iPad : `cargo run -p passerelle-sandbox -- serve --listen 0.0.0.0 --ports 8480,8481,8482`. Saisissez l’adresse du Mac et le jeton d’admin affichés, puis autorisez l’accès au réseau local.",
+              "On the Mac, on the iPad’s Wi-Fi: `cargo run -p passerelle-sandbox -- serve --listen 0.0.0.0 --ports 8480,8481,8482`. Type the Mac’s address and the admin token it prints, then allow local network access.")
+        case .production:
+            t("Les serveurs de HubRise et le back-office de votre caisse, indiqués dans l’Info.plist de l’application.",
+              "HubRise’s servers and your POS back office, named in the app’s Info.plist.")
+        }
+    }
+    public var usePreset: String { t("Utiliser", "Use") }
+    public var inUse: String { t("En service", "In use") }
+    public var macAddressField: String { t("Adresse du Mac (192.168.1.20 ou mon-mac.local)", "Mac’s address (192.168.1.20 or my-mac.local)") }
+    public var adminTokenField: String { t("Jeton d’admin du sandbox", "Sandbox admin token") }
+    public var otherSandbox: String { t("Autre sandbox", "Another sandbox") }
     public var sandboxURLField: String { t("URL d’admin du sandbox", "Sandbox admin URL") }
     public var sandboxURLHelp: String {
         t("Lancez `cargo run -p passerelle-sandbox -- serve` sur le Mac et collez l’URL « Admin API » affichée.",
           "Run `cargo run -p passerelle-sandbox -- serve` on the Mac and paste the “Admin API” URL it prints.")
     }
     public var loadSandbox: String { t("Utiliser ce sandbox", "Use this sandbox") }
+    public func serversInUse(_ environment: DemoEnvironment) -> String {
+        environment.sandboxAdminUrl == nil
+            ? t("Serveurs en service : \(environment.posUrl)", "Servers in use: \(environment.posUrl)")
+            : sandboxLoaded(environment)
+    }
+    public var productionNotConfigured: Notice {
+        Notice(
+            code: "production_not_configured",
+            title: t("Production non configurée", "Production not configured"),
+            message: t("Cette version de l’application ne connaît pas le back-office de votre caisse ni votre client HubRise.",
+                       "This build of the app does not know your POS back office or your HubRise client."),
+            nextStep: t("Renseignez PasserelleProductionPOSURL, PasserelleProductionPOSClientID et PasserelleHubriseClientID dans ios-demo/project.yml, puis recompilez.",
+                        "Set PasserelleProductionPOSURL, PasserelleProductionPOSClientID and PasserelleHubriseClientID in ios-demo/project.yml, then build again."))
+    }
+    public var invalidMacAddress: Notice {
+        Notice(
+            code: "invalid_mac_address",
+            title: t("Adresse du Mac invalide", "Invalid Mac address"),
+            message: t("Saisissez l’adresse du Mac seule, sans http:// ni chemin.", "Type the Mac’s address alone, without http:// or a path."),
+            nextStep: t("Par exemple 192.168.1.20 ou mon-mac.local (Réglages du Mac › Réseau).",
+                        "For example 192.168.1.20 or my-mac.local (the Mac’s System Settings › Network)."))
+    }
+    public var sandboxTokenRefused: Notice {
+        Notice(
+            code: "sandbox_token_refused",
+            title: t("Jeton d’admin refusé", "Admin token refused"),
+            message: t("Le sandbox demande le jeton d’admin qu’il a affiché au démarrage.",
+                       "The sandbox asks for the admin token it printed when it started."),
+            nextStep: t("Recopiez la ligne « admin token » du terminal où tourne `serve`.",
+                        "Copy the “admin token” line from the terminal where `serve` runs."))
+    }
+    public var sandboxRefusedAddress: Notice {
+        Notice(
+            code: "sandbox_refused_address",
+            title: t("Adresse refusée par le sandbox", "Address refused by the sandbox"),
+            message: t("Le sandbox ne répond qu’à l’adresse qu’il a affichée.", "The sandbox answers only at the address it printed."),
+            nextStep: t("Utilisez l’adresse de la ligne « Admin API », ou relancez `serve` avec `--host` et le nom que vous saisissez.",
+                        "Use the address of its “Admin API” line, or start `serve` again with `--host` and the name you type."))
+    }
     public var placeTestOrder: String { t("Passer une commande de test", "Place a test order") }
     public var testOrderPlaced: String { t("Commande de test envoyée : elle arrive dans quelques secondes.", "Test order sent: it arrives in a few seconds.") }
     public func sandboxLoaded(_ environment: DemoEnvironment) -> String {

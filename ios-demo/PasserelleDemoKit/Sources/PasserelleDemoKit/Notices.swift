@@ -60,4 +60,11 @@ public final class NoticeCenter {
     public func dismiss() {
         current = queue.isEmpty ? nil : queue.removeFirst()
     }
+
+    /// Whether a notice shows; setting it to `false` dismisses it (the view binds
+    /// `$notices.isShowing`).
+    public var isShowing: Bool {
+        get { current != nil }
+        set { if !newValue { dismiss() } }
+    }
 }

@@ -92,6 +92,17 @@ public final class OrdersModel {
         }
     }
 
+    /// Pull to refresh: asks HubRise for new orders now (without waiting for the next poll), then
+    /// reads the inbox again. New orders also arrive as events, with their alert. Failures are told.
+    public func pullToRefresh() async {
+        do {
+            _ = try await app.syncNow()
+        } catch {
+            notices.report(error)
+        }
+        refresh()
+    }
+
     /// An order arrived (event): show it first and sound the alert.
     func received(_ order: Order) {
         upsert(order)
@@ -128,6 +139,13 @@ public final class OrdersModel {
     /// The reject dialog's "Cancel".
     public func cancelReject() {
         rejectCandidate = nil
+    }
+
+    /// Whether the reject confirmation shows; setting it to `false` cancels it (the view binds
+    /// `$model.isConfirmingReject`).
+    public var isConfirmingReject: Bool {
+        get { rejectCandidate != nil }
+        set { if !newValue { cancelReject() } }
     }
 
     private func perform(_ id: String, _ operation: @Sendable (Passerelle) async throws -> Void) async {

@@ -26,7 +26,7 @@ public final class SessionModel {
 
     init(
         app: Passerelle, account: PosAccount, notices: NoticeCenter, alert: any NewOrderAlert,
-        authenticator: any WebAuthenticator, supportEmail: String, text: DemoText,
+        authenticator: any WebAuthenticator, redirectUri: String, supportEmail: String, text: DemoText,
         onSignedOut: @escaping @MainActor () -> Void
     ) {
         self.app = app
@@ -36,7 +36,8 @@ public final class SessionModel {
         self.onSignedOut = onSignedOut
         restart = RestartModel(app: app, notices: notices, text: text)
         health = HealthModel(app: app, text: text)
-        connections = ConnectionsModel(app: app, notices: notices, restart: restart, authenticator: authenticator, text: text)
+        connections = ConnectionsModel(
+            app: app, notices: notices, restart: restart, authenticator: authenticator, redirectUri: redirectUri, text: text)
         orders = OrdersModel(app: app, notices: notices, alert: alert, text: text)
         support = SupportAccess(email: supportEmail, text: text)
         restart.afterRestart = { [weak self] in self?.refresh() }

@@ -13,9 +13,12 @@ import XCTest
 class DemoTestCase: XCTestCase, @unchecked Sendable {
     var sandbox: SandboxProcess!
 
+    /// Extra `serve` options for this test case's sandbox.
+    var sandboxArguments: [String] { [] }
+
     override func setUpWithError() throws {
         do {
-            sandbox = try SandboxProcess()
+            sandbox = try SandboxProcess(arguments: sandboxArguments)
         } catch let error as SandboxProcess.StartError {
             if case .binaryMissing = error, ProcessInfo.processInfo.environment["CI"] != "true" {
                 throw XCTSkip("\(error)")
@@ -38,8 +41,9 @@ class DemoTestCase: XCTestCase, @unchecked Sendable {
     @MainActor
     func sandboxEnvironment() async throws -> DemoEnvironment {
         let admin = try XCTUnwrap(URL(string: sandbox.info.adminUrl))
+        let token = sandbox.info.adminToken
         return try await withDeadline(10, "read the sandbox's seed") {
-            try await DemoEnvironment.fromSandbox(adminURL: admin, supportEmail: Self.supportEmail, pollIntervalSecs: 1)
+            try await DemoEnvironment.fromSandbox(adminURL: admin, token: token, supportEmail: Self.supportEmail, pollIntervalSecs: 1)
         }
     }
 
@@ -48,7 +52,7 @@ class DemoTestCase: XCTestCase, @unchecked Sendable {
     func startedModel(
         environment: DemoEnvironment? = nil, language: PasserelleLanguage = .french,
         browser: ScriptedBrowser? = nil, alert: RecordingAlert = RecordingAlert(),
-        store: MemoryEnvironmentStore? = nil
+        store: MemoryEnvironmentStore? = nil, production: DemoEnvironment? = nil
     ) async throws -> AppModel {
         var chosen = environment
         if chosen == nil { chosen = try await sandboxEnvironment() }
@@ -61,7 +65,7 @@ class DemoTestCase: XCTestCase, @unchecked Sendable {
                 secrets: { secrets.store(for: $0) }, alert: alert,
                 authenticator: browser ?? ScriptedBrowser(sandbox: sandbox),
                 environmentStore: store ?? MemoryEnvironmentStore(environment), dataRoot: dataRoot,
-                defaultEnvironment: environment, language: language))
+                defaultEnvironment: environment, productionEnvironment: production, language: language))
         try await withDeadline(10, "start") { await model.start() }
         return model
     }
@@ -103,10 +107,11 @@ func waitUntil(_ seconds: Double = 15, _ what: String, _ condition: () throws ->
     }
 }
 
-/// The browser for "Connect HubRise": plays the sandbox's consent page with URLSession.
+/// The browser for "Connect HubRise": plays the sandbox's consent page with URLSession, or
+/// behaves as ASWebAuthenticationSession does when it cannot open (Guided Access).
 @MainActor
 final class ScriptedBrowser: WebAuthenticator {
-    enum Behaviour { case approve(String), deny(String), close }
+    enum Behaviour { case approve(String), deny(String), close, unavailable(WebAuthenticationUnavailable.Reason) }
 
     var next: Behaviour
     private(set) var opened: [URL] = []
@@ -117,22 +122,24 @@ final class ScriptedBrowser: WebAuthenticator {
         self.next = next ?? .approve(sandbox.info.locations[0].id)
     }
 
-    func authenticate(url: URL, callbackScheme: String) async throws -> URL {
+    func authenticate(url: URL, callback: WebAuthenticationCallback) async throws -> URL {
+        // Under Guided Access the sheet never shows: nothing is opened.
+        if case .unavailable(let reason) = next { throw WebAuthenticationUnavailable(reason) }
         opened.append(url)
         let (location, allow): (String, Bool)
         switch next {
         case .approve(let id): (location, allow) = (id, true)
         case .deny(let id): (location, allow) = (id, false)
         case .close: throw WebAuthenticationCancelled()
+        case .unavailable(let reason): throw WebAuthenticationUnavailable(reason)
         }
         let user = user
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
                 authorizeURL: url.absoluteString, email: user.email, password: user.password, locationId: location, allow: allow)
         }
-        guard case .redirect(let callback) = outcome, let callbackURL = URL(string: callback),
-            callbackURL.scheme == callbackScheme
-        else { throw SandboxConsentPage.Unexpected(description: "no callback to \(callbackScheme): \(outcome)") }
+        guard case .redirect(let redirect) = outcome, let callbackURL = URL(string: redirect), callback.matches(callbackURL)
+        else { throw SandboxConsentPage.Unexpected(description: "no callback to \(callback): \(outcome)") }
         return callbackURL
     }
 }

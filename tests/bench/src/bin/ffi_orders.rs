@@ -12,7 +12,7 @@
 //! engine, then `--orders` more written with rusqlite from its JSON. Both sides then open it
 //! with every server on a closed port and an empty secret store, stop the sync at once, warm up
 //! with 5 calls and time `--runs` calls. The Swift side is `tests/bench/swift/OrdersBench`, built and run by
-//! `../shared/tools/with-swift env PASSERELLE_RUST_PROFILE=<profile> swift run -c release …`
+//! `../shared/tools/with-swift env PASSERELLE_FFI=local PASSERELLE_RUST_PROFILE=<profile> swift run -c release …`
 //! (the environment variable is set inside with-swift, which clears the caller's environment).
 
 use std::path::{Path, PathBuf};
@@ -255,6 +255,7 @@ fn measure_swift(
         .current_dir(root)
         .args([
             "env",
+            "PASSERELLE_FFI=local",
             &format!("PASSERELLE_RUST_PROFILE={profile}"),
             "swift",
             "run",

@@ -122,7 +122,7 @@ struct SessionView: View {
         VStack(spacing: 0) {
             if let banner = session.health.banner {
                 Text(banner)
-                    .font(.callout.weight(.semibold))
+                    .font(.callout.bold())
                     .frame(maxWidth: .infinity)
                     .padding(8)
                     .background(.orange.opacity(0.2))

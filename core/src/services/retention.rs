@@ -15,6 +15,11 @@ use crate::time::now_ms;
 
 /// Rows one pruning or scrubbing transaction touches at most.
 pub const BATCH_ROWS: u32 = 500;
+/// The first batch's size; then it adapts to keep each transaction near `LOCK_BUDGET`.
+const FIRST_BATCH_ROWS: u32 = 100;
+const MIN_BATCH_ROWS: u32 = 10;
+/// How long a batch aims to hold the write lock (the goal is 20 ms at most).
+const LOCK_BUDGET: Duration = Duration::from_millis(8);
 /// Pause between two batches, so that a waiting sync cycle takes the write lock first.
 const GIVE_WAY: Duration = Duration::from_millis(5);
 
@@ -41,8 +46,9 @@ pub struct RetentionService {
     store: Arc<Store>,
     policy: Retention,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// One pass at a time (the task's and the host's).
-    pass_lock: tokio::sync::Mutex<()>,
+    /// One pass at a time (the task's and the host's); holds the batch size, which adapts
+    /// from pass to pass to the device's speed.
+    pass_lock: tokio::sync::Mutex<u32>,
 }
 
 impl RetentionService {
@@ -51,7 +57,7 @@ impl RetentionService {
             store: ctx.store.clone(),
             policy: ctx.config.retention(),
             task: Mutex::default(),
-            pass_lock: tokio::sync::Mutex::new(()),
+            pass_lock: tokio::sync::Mutex::new(FIRST_BATCH_ROWS),
         })
     }
 
@@ -91,45 +97,46 @@ impl RetentionService {
 
     /// One pass as of `now` (ms since the epoch): every step in batches until none is left.
     pub async fn run_pass(&self, now: i64) -> Result<RetentionReport> {
-        let _one_pass = self.pass_lock.lock().await;
+        let mut limit = self.pass_lock.lock().await;
+        let limit = &mut *limit;
         let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let orders_before = now.saturating_sub(ms(self.policy.finished_orders_secs));
         let personal_before = now.saturating_sub(ms(self.policy.personal_data_secs));
         let events_before = now.saturating_sub(ms(self.policy.processed_events_secs));
         let mut report = RetentionReport::default();
         report.orders_scrubbed = self
-            .batches(&mut report, |tx| {
-                retention::scrub_orders(tx, personal_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::scrub_orders(tx, personal_before, rows)
             })
             .await?;
         report.quarantine_scrubbed = self
-            .batches(&mut report, |tx| {
-                retention::scrub_quarantine(tx, personal_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::scrub_quarantine(tx, personal_before, rows)
             })
             .await?;
         report.outbox_pruned = self
-            .batches(&mut report, |tx| {
-                retention::prune_finished_outbox(tx, events_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::prune_finished_outbox(tx, events_before, rows)
             })
             .await?;
         report.orders_pruned = self
-            .batches(&mut report, |tx| {
-                retention::prune_orders(tx, orders_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::prune_orders(tx, orders_before, rows)
             })
             .await?;
         report.quarantine_pruned = self
-            .batches(&mut report, |tx| {
-                retention::prune_quarantine(tx, orders_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::prune_quarantine(tx, orders_before, rows)
             })
             .await?;
         report.events_pruned = self
-            .batches(&mut report, |tx| {
-                retention::prune_processed_events(tx, events_before, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::prune_processed_events(tx, events_before, rows)
             })
             .await?;
         report.removed_connection_rows = self
-            .batches(&mut report, |tx| {
-                retention::clean_removed_connections(tx, BATCH_ROWS)
+            .batches(&mut report, limit, |tx, rows| {
+                retention::clean_removed_connections(tx, rows)
             })
             .await?;
         let touched = report.orders_scrubbed
@@ -143,21 +150,29 @@ impl RetentionService {
         Ok(report)
     }
 
-    /// Runs `step` one transaction at a time until a batch touches fewer than `BATCH_ROWS`
-    /// rows; returns the rows touched.
+    /// Runs `step` one transaction of at most `limit` rows at a time until a batch comes back
+    /// short; returns the rows touched. `limit` halves after a batch over `LOCK_BUDGET` and
+    /// doubles (up to `BATCH_ROWS`) after one under half of it.
     async fn batches(
         &self,
         report: &mut RetentionReport,
-        step: impl Fn(&rusqlite::Transaction<'_>) -> Result<usize>,
+        limit: &mut u32,
+        step: impl Fn(&rusqlite::Transaction<'_>, u32) -> Result<usize>,
     ) -> Result<u32> {
         let mut total = 0u32;
         loop {
-            let (rows, held) = self.store.write_timed(&step)?;
+            let asked = *limit;
+            let (rows, held) = self.store.write_timed(|tx| step(tx, asked))?;
+            if held > LOCK_BUDGET {
+                *limit = (asked / 2).max(MIN_BATCH_ROWS);
+            } else if held < LOCK_BUDGET / 2 && rows == asked as usize {
+                *limit = (asked * 2).min(BATCH_ROWS);
+            }
             report.batches += 1;
             let held = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
             report.longest_batch_micros = report.longest_batch_micros.max(held);
             total = total.saturating_add(u32::try_from(rows).unwrap_or(u32::MAX));
-            if rows < BATCH_ROWS as usize {
+            if rows < asked as usize {
                 return Ok(total);
             }
             tokio::time::sleep(GIVE_WAY).await;

@@ -95,15 +95,17 @@ impl Store {
         Ok(value)
     }
 
-    /// As `write`, and how long the write lock was held (from taking it to the commit).
+    /// As `write`, and how long SQLite's write lock was held (from `BEGIN IMMEDIATE` to the
+    /// commit; waiting for it is not counted).
     pub fn write_timed<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<(T, std::time::Duration)> {
         let mut guard = lock(&self.writer);
-        let started = std::time::Instant::now();
         let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // SQLite's write lock is held from here (BEGIN IMMEDIATE) to the commit.
+        let started = std::time::Instant::now();
         let value = f(&tx)?;
         tx.commit()?;
         Ok((value, started.elapsed()))

@@ -358,10 +358,7 @@ impl Passerelle {
     /// months without waiting for them. Not exported to Swift.
     #[doc(hidden)]
     pub async fn apply_retention_as_of(&self, now: SystemTime) -> Result<RetentionReport> {
-        Ok(self
-            .retention
-            .run_pass(crate::time::system_ms(now))
-            .await?)
+        Ok(self.retention.run_pass(crate::time::system_ms(now)).await?)
     }
 
     /// The host saw the network come back (`NWPathMonitor`): failures are forgotten and every

@@ -35,7 +35,9 @@ pub fn scrub_orders(conn: &Connection, before_ms: i64, limit: u32) -> Result<usi
              ORDER BY created_at_ms LIMIT ?2",
         )?;
         statement
-            .query_map(params![before_ms, limit], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map(params![before_ms, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?
     };
     let now = now_ms();
@@ -56,7 +58,9 @@ pub fn scrub_quarantine(conn: &Connection, before_ms: i64, limit: u32) -> Result
              ORDER BY quarantined_at LIMIT ?2",
         )?;
         statement
-            .query_map(params![before_ms, limit], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map(params![before_ms, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?
     };
     let now = now_ms();
@@ -175,7 +179,9 @@ mod tests {
                         "phone":"+33612345678","address_1":"1 rue X","delivery_notes":"3rd floor"},
             "items":[{"product_name":"Pizza","price":"12.50 EUR","customer_notes":"for Marie"}]}"#;
         let out = scrub_text(text);
-        for personal in ["Marie", "Curie", "m@x.fr", "+3361", "rue X", "ring", "floor"] {
+        for personal in [
+            "Marie", "Curie", "m@x.fr", "+3361", "rue X", "ring", "floor",
+        ] {
             assert!(!out.contains(personal), "{personal} left in {out}");
         }
         let value: Value = serde_json::from_str(&out).unwrap();

@@ -70,10 +70,7 @@ async fn personal_data_leaves_the_database_wal_and_shm_after_the_scrub_delay() {
         .unwrap();
     app.sync_now().await.unwrap();
     let order = app.order(&order_id).unwrap().expect("stored");
-    assert_eq!(
-        order.customer.unwrap().email.as_deref(),
-        Some(PERSONAL[2])
-    );
+    assert_eq!(order.customer.unwrap().email.as_deref(), Some(PERSONAL[2]));
     // The scan sees what is there (else it would prove nothing).
     assert!(
         !personal_data_on_disk(world.dir.path()).is_empty(),

@@ -100,7 +100,15 @@ async fn bench(days: i64, per_day: i64) -> Result<()> {
             let connection_id = paris.id.clone();
             let location_id = paris.location_id.clone();
             tokio::task::spawn_blocking(move || {
-                write_day(&db, &template, &connection_id, &location_id, day, day_start, per_day)
+                write_day(
+                    &db,
+                    &template,
+                    &connection_id,
+                    &location_id,
+                    day,
+                    day_start,
+                    per_day,
+                )
             })
         };
         let report = app.apply_retention_as_of(at(day_start)).await?;
@@ -147,10 +155,17 @@ async fn bench(days: i64, per_day: i64) -> Result<()> {
     let size = std::fs::metadata(&db)?.len();
     drop(conn);
 
-    println!("A year of a busy restaurant, default retention (90 d orders, 30 d personal data, 7 d event ids)");
+    println!(
+        "A year of a busy restaurant, default retention (90 d orders, 30 d personal data, 7 d event ids)"
+    );
     println!("  orders written:            {}", days * per_day);
-    println!("  orders pruned / scrubbed:  {pruned} / {}", scrubbed + u64::from(last.orders_scrubbed));
-    println!("  rows left: orders {orders}, processed events {events}, outbox {outbox}; old unscrubbed {unscrubbed_old}; free pages {free_pages}");
+    println!(
+        "  orders pruned / scrubbed:  {pruned} / {}",
+        scrubbed + u64::from(last.orders_scrubbed)
+    );
+    println!(
+        "  rows left: orders {orders}, processed events {events}, outbox {outbox}; old unscrubbed {unscrubbed_old}; free pages {free_pages}"
+    );
     println!(
         "  database at the end:       {size} bytes = {:.1} MB (goal <= 50 MB); peak with WAL {:.1} MB",
         size as f64 / 1e6,
@@ -165,7 +180,9 @@ async fn bench(days: i64, per_day: i64) -> Result<()> {
         longest_wait.as_secs_f64() * 1000.0
     );
     println!("  elapsed: {:.0} s", started.elapsed().as_secs_f64());
-    ensure(unscrubbed_old == 0, || "personal data older than 30 days left".into())?;
+    ensure(unscrubbed_old == 0, || {
+        "personal data older than 30 days left".into()
+    })?;
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
         "  verdict: size {}, batch {}, sync delay {}",
@@ -206,12 +223,11 @@ fn write_day(
     let mut waits = Vec::with_capacity(usize::try_from(per_day).unwrap_or(0));
     for i in 0..per_day {
         let created_ms = day_start + i * spacing;
-        let created_at = time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(created_ms) * 1_000_000,
-        )
-        .map_err(|e| BenchError(format!("time: {e}")))?
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| BenchError(format!("time: {e}")))?;
+        let created_at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_ms) * 1_000_000)
+                .map_err(|e| BenchError(format!("time: {e}")))?
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| BenchError(format!("time: {e}")))?;
         let status = match i % 50 {
             0 => "cancelled",
             1 => "rejected",

@@ -12,7 +12,7 @@ use passerelle_core::{
     BackendStatus, ConfigChange, DisconnectOutcome, EventListener, FailedChange,
     HubriseAuthorization, HubriseConnection, HubriseConnectionOptions, LogLevel, Logger,
     OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig, PasserelleError, PosAccount,
-    QuarantinedItem, SecretStore, Settings, SyncHealth, SyncReport,
+    QuarantinedItem, RetentionReport, SecretStore, Settings, SyncHealth, SyncReport,
 };
 
 mod guard;
@@ -246,6 +246,13 @@ impl Passerelle {
     /// Sends an order's failed changes again with a fresh budget; returns how many.
     pub async fn retry_failed_changes(&self, order_id: String) -> Result<u32> {
         guard_async(self.core.retry_failed_changes(&order_id)).await
+    }
+
+    /// Runs a retention pass now (it also runs by itself shortly after open and every
+    /// `Retention.intervalSecs`): prunes finished orders and old records, scrubs customers'
+    /// personal data past its delay, in small batches.
+    pub async fn apply_retention(&self) -> Result<RetentionReport> {
+        guard_async(self.core.apply_retention()).await
     }
 
     /// The network is back (wire `NWPathMonitor` to it): every connection syncs now.

@@ -73,6 +73,48 @@ pub struct Settings {
     pub scope: String,
 }
 
+/// How long the device keeps what it no longer needs (design D24). Durations are in seconds so a
+/// test against the sandbox can use a few; against a real HubRise each must be at least a day.
+///
+/// It is part of the host's `PasserelleConfig`, not of the versioned `Settings`: it is the host's
+/// data policy for the device, not a sync setting of the signed-in account, it changes nothing
+/// towards HubRise, so it needs no restart-to-apply and no pending/active snapshot, and the
+/// stored snapshots of earlier versions stay readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Retention {
+    /// Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
+    /// after they were placed, with their finished outbox rows. Default: 90 days.
+    pub finished_orders_secs: u64,
+    /// Customers' personal data (name, phone, e-mail, address, notes) is scrubbed from every
+    /// order and quarantined body this long after the order was placed; ids, totals and items
+    /// stay. Default: 30 days.
+    pub personal_data_secs: u64,
+    /// Ids of processed HubRise events are kept this long. An event is deleted at HubRise right
+    /// after its order is committed, so only an event whose DELETE was lost comes back, at the
+    /// next poll; 7 days covers a till left off (or offline) for a week. Default: 7 days.
+    pub processed_events_secs: u64,
+    /// Seconds between two pruning passes (the first runs `first_pass_delay_secs` after open).
+    /// Default: one hour.
+    pub interval_secs: u64,
+    /// Delay of the first pass after `open()`, off the busy start. Default: 60 s.
+    pub first_pass_delay_secs: u64,
+}
+
+const DAY_SECS: u64 = 86_400;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            finished_orders_secs: 90 * DAY_SECS,
+            personal_data_secs: 30 * DAY_SECS,
+            processed_events_secs: 7 * DAY_SECS,
+            interval_secs: 3_600,
+            first_pass_delay_secs: 60,
+        }
+    }
+}
+
 /// Everything the host tells Passerelle at `open()`. Holds no secret: the HubRise client secret,
 /// when the direct strategy needs one, is read from the host's secret store (design D6).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +142,9 @@ pub struct PasserelleConfig {
     pub rate_limits: RateLimits,
     /// Settings used when the database holds none yet; afterwards `update_settings` changes them.
     pub initial_settings: Settings,
+    /// What is pruned and scrubbed, and when; `None` means `Retention::default()` (design D24).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub retention: Option<Retention>,
 }
 
 impl PasserelleConfig {
@@ -126,7 +171,13 @@ impl PasserelleConfig {
                 apply_mode: ApplyMode::OnRestart,
                 scope: DEFAULT_SCOPE.into(),
             },
+            retention: None,
         }
+    }
+
+    /// The retention in force: the configured one, or the defaults.
+    pub fn retention(&self) -> Retention {
+        self.retention.unwrap_or_default()
     }
 
     /// Checks every field; the first bad one is reported.
@@ -151,6 +202,7 @@ impl PasserelleConfig {
         }
         validate_settings(&self.initial_settings, endpoints.hubrise_api.is_loopback)?;
         validate_rate_limits(&self.rate_limits, endpoints.hubrise_api.is_loopback)?;
+        validate_retention(&self.retention(), endpoints.hubrise_api.is_loopback)?;
         Ok(endpoints)
     }
 }
@@ -210,6 +262,30 @@ fn validate_rate_limits(limits: &RateLimits, api_is_loopback: bool) -> Result<()
         return Err(invalid(
             "rate_limits",
             "HubRise's windows are one minute long",
+        ));
+    }
+    Ok(())
+}
+
+/// Zero is refused everywhere; under a day only against a server on this machine (the sandbox).
+fn validate_retention(retention: &Retention, api_is_loopback: bool) -> Result<()> {
+    let durations = [
+        retention.finished_orders_secs,
+        retention.personal_data_secs,
+        retention.processed_events_secs,
+        retention.interval_secs,
+    ];
+    if durations.contains(&0) {
+        return Err(invalid("retention", "every duration must be at least 1 s"));
+    }
+    let data = &durations[..3];
+    if !api_is_loopback && data.iter().any(|&secs| secs < DAY_SECS) {
+        return Err(invalid("retention", "data is kept at least one day"));
+    }
+    if retention.personal_data_secs > retention.finished_orders_secs {
+        return Err(invalid(
+            "retention",
+            "personal data cannot outlive the orders it is part of",
         ));
     }
     Ok(())
@@ -343,6 +419,24 @@ mod tests {
         assert_eq!(field_of(c.validate().unwrap_err()), "poll_interval_secs");
         c.hubrise_api_url = "http://[::1]:9/v1".into();
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn retention_defaults_and_limits() {
+        let mut c = config();
+        assert_eq!(c.retention().personal_data_secs, 30 * 86_400);
+        c.retention = Some(Retention {
+            personal_data_secs: 5,
+            ..Retention::default()
+        });
+        assert_eq!(field_of(c.validate().unwrap_err()), "retention");
+        c.hubrise_api_url = "http://127.0.0.1:9/v1".into();
+        assert!(c.validate().is_ok());
+        c.retention = Some(Retention {
+            personal_data_secs: 100 * 86_400,
+            ..Retention::default()
+        });
+        assert_eq!(field_of(c.validate().unwrap_err()), "retention");
     }
 
     #[test]

@@ -40,7 +40,7 @@ mod time;
 
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,
-    PasserelleConfig, RateLimits, Settings, TokenExchange,
+    PasserelleConfig, RateLimits, Retention, Settings, TokenExchange,
 };
 pub use error::{PasserelleError, PublicResult as Result};
 pub use events::{EventListener, PasserelleEvent};
@@ -61,5 +61,6 @@ pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use services::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
 pub use services::off_device::BackendStatus;
+pub use services::retention::RetentionReport;
 pub use services::sync::SyncReport;
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -21,6 +21,7 @@ use crate::services::health::Health;
 use crate::services::inbox::Inbox;
 use crate::services::off_device::{BackendStatus, OffDevice};
 use crate::services::restart::RestartToApply;
+use crate::services::retention::{RetentionReport, RetentionService};
 use crate::services::sign_in::SignIn;
 use crate::services::sync::{SyncEngine, SyncReport};
 use crate::store::Store;
@@ -36,6 +37,7 @@ pub struct Passerelle {
     restart: RestartToApply,
     inbox: Inbox,
     health: Health,
+    retention: Arc<RetentionService>,
 }
 
 impl std::fmt::Debug for Passerelle {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Passerelle {
 /// for its workers (they are aborted) to let go of the database.
 impl Drop for Passerelle {
     fn drop(&mut self) {
+        self.retention.stop();
         self.store.close();
     }
 }
@@ -67,8 +70,9 @@ impl Passerelle {
         let health = Health::new(&ctx);
         // `open` is async: the runtime it runs on (the library's, over the FFI) hosts the workers.
         let runtime = tokio::runtime::Handle::current();
-        let sync = Arc::new(SyncEngine::new(&ctx, health.clone(), runtime));
+        let sync = Arc::new(SyncEngine::new(&ctx, health.clone(), runtime.clone()));
         let off_device = Arc::new(OffDevice::new(&ctx));
+        let retention = RetentionService::new(&ctx);
         let passerelle = Self {
             store: ctx.store.clone(),
             device_id: ctx.device_id.clone(),
@@ -79,9 +83,12 @@ impl Passerelle {
             health,
             off_device,
             sync,
+            retention,
         };
         passerelle.restart.open().await?;
         passerelle.inbox.announce_unseen()?;
+        // Its own low-priority task, off the sync path (design D24).
+        passerelle.retention.start(&runtime);
         Ok(passerelle)
     }
 
@@ -340,6 +347,20 @@ impl Passerelle {
         Ok(retried)
     }
 
+    /// Runs a retention pass now (it also runs by itself shortly after open and then every
+    /// `Retention::interval_secs`): prunes what is past its retention and scrubs customers'
+    /// personal data past theirs, in small batches (design D24).
+    pub async fn apply_retention(&self) -> Result<RetentionReport> {
+        Ok(self.retention.run_pass(crate::time::now_ms()).await?)
+    }
+
+    /// A retention pass as if the clock read `now`: for benchmarks and tests that simulate
+    /// months without waiting for them. Not exported to Swift.
+    #[doc(hidden)]
+    pub async fn apply_retention_as_of(&self, now: SystemTime) -> Result<RetentionReport> {
+        Ok(self.retention.run_pass(crate::time::system_ms(now)).await?)
+    }
+
     /// The host saw the network come back (`NWPathMonitor`): failures are forgotten and every
     /// connection syncs now.
     pub fn network_available(&self) -> Result<()> {
@@ -350,6 +371,7 @@ impl Passerelle {
     /// Stops sync (finishing what is in flight), closes the database and releases the data
     /// directory, so a new instance can open it at once. Every later call fails with `Closed`.
     pub async fn close(&self) -> Result<()> {
+        self.retention.stop();
         self.sync.enable(false);
         self.sync.stop().await;
         self.store.close();

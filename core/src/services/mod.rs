@@ -1,6 +1,6 @@
 //! The use cases, each a small type built once by the facade from the parts it uses
 //! (`crate::context::Context`). A service may use a service listed before it, never one after:
-//! `health`, `inbox`, `sign_in`, `connect`, `off_device`, `sync`, then `restart`, which
+//! `retention`, `health`, `inbox`, `sign_in`, `connect`, `off_device`, `sync`, then `restart`, which
 //! orchestrates restart-to-apply over sync and the off-device configuration.
 
 pub mod connect;
@@ -8,5 +8,6 @@ pub mod health;
 pub mod inbox;
 pub mod off_device;
 pub mod restart;
+pub mod retention;
 pub mod sign_in;
 pub mod sync;

@@ -13,6 +13,7 @@ pub mod meta;
 pub mod orders;
 pub mod outbox;
 pub mod quarantine;
+pub mod retention;
 pub mod snapshots;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_service_grade.sql"),
+    // Schema 0003 comes from another branch; this one is renumbered at merge if needed.
+    include_str!("migrations/0004_retention.sql"),
 ];
 
 /// File name of the database inside the host's data directory.
@@ -91,6 +94,32 @@ impl Store {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// As `write`, and how long SQLite's write lock was held (from `BEGIN IMMEDIATE` to the
+    /// commit; waiting for it is not counted).
+    pub fn write_timed<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<(T, std::time::Duration)> {
+        let mut guard = lock(&self.writer);
+        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // SQLite's write lock is held from here (BEGIN IMMEDIATE) to the commit.
+        let started = std::time::Instant::now();
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok((value, started.elapsed()))
+    }
+
+    /// Copies the WAL into the database and truncates it to zero bytes, so rows deleted or
+    /// scrubbed (zeroed in the database by `secure_delete`) leave no copy in the WAL. Best
+    /// effort: `false` when a reader kept it from completing (the next pass tries again).
+    pub fn checkpoint_truncate(&self) -> Result<bool> {
+        let mut guard = lock(&self.writer);
+        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        Ok(busy == 0)
     }
 
     /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).

@@ -101,8 +101,11 @@ fn open_checked(path: &Path) -> std::result::Result<Connection, OpenError> {
         ));
     }
     // FULL: a commit is on disk before we tell HubRise to delete the event it came from.
+    // secure_delete: a deleted or overwritten row is zeroed, so personal data scrubbed or pruned
+    // leaves no copy in the file's free space (design D24).
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
     )?;
     migrate(&mut conn, found)?;
     Ok(conn)

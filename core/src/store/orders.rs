@@ -69,8 +69,9 @@ pub fn upsert(
         Some(old) if old == text => Ok(Stored::Unchanged),
         Some(_) => {
             conn.execute(
+                // A new body brings the customer back: scrubbed again at the next pass if old.
                 "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
-                     connection_id = ?8
+                     connection_id = ?8, scrubbed_at = NULL
                  WHERE location_id = ?1 AND id = ?2",
                 params![location_id, head.id, head.status, head.service_type, head.total, text, now, connection_id],
             )?;

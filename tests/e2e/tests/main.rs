@@ -9,5 +9,6 @@ mod faults;
 mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
+mod retention;
 mod secret_hygiene;
 mod service_grade;

@@ -2932,6 +2932,10 @@ public struct PasserelleConfig: Equatable, Hashable {
      * Settings used when the database holds none yet; afterwards `update_settings` changes them.
      */
     public var initialSettings: Settings
+    /**
+     * What is pruned and scrubbed, and when; `None` means `Retention::default()` (design D24).
+     */
+    public var retention: Retention?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2968,7 +2972,10 @@ public struct PasserelleConfig: Equatable, Hashable {
          */rateLimits: RateLimits, 
         /**
          * Settings used when the database holds none yet; afterwards `update_settings` changes them.
-         */initialSettings: Settings) {
+         */initialSettings: Settings, 
+        /**
+         * What is pruned and scrubbed, and when; `None` means `Retention::default()` (design D24).
+         */retention: Retention? = nil) {
         self.dataDir = dataDir
         self.posBaseUrl = posBaseUrl
         self.posClientId = posClientId
@@ -2980,6 +2987,7 @@ public struct PasserelleConfig: Equatable, Hashable {
         self.tokenExchange = tokenExchange
         self.rateLimits = rateLimits
         self.initialSettings = initialSettings
+        self.retention = retention
     }
 
     
@@ -3008,7 +3016,8 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
                 deviceId: FfiConverterOptionString.read(from: &buf), 
                 tokenExchange: FfiConverterTypeTokenExchange.read(from: &buf), 
                 rateLimits: FfiConverterTypeRateLimits.read(from: &buf), 
-                initialSettings: FfiConverterTypeSettings.read(from: &buf)
+                initialSettings: FfiConverterTypeSettings.read(from: &buf), 
+                retention: FfiConverterOptionTypeRetention.read(from: &buf)
         )
     }
 
@@ -3024,6 +3033,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
         FfiConverterTypeTokenExchange.write(value.tokenExchange, into: &buf)
         FfiConverterTypeRateLimits.write(value.rateLimits, into: &buf)
         FfiConverterTypeSettings.write(value.initialSettings, into: &buf)
+        FfiConverterOptionTypeRetention.write(value.retention, into: &buf)
     }
 }
 
@@ -3294,6 +3304,226 @@ public func FfiConverterTypeRateLimits_lift(_ buf: RustBuffer) throws -> RateLim
 #endif
 public func FfiConverterTypeRateLimits_lower(_ value: RateLimits) -> RustBuffer {
     return FfiConverterTypeRateLimits.lower(value)
+}
+
+
+/**
+ * How long the device keeps what it no longer needs (design D24). Durations are in seconds so a
+ * test against the sandbox can use a few; against a real HubRise each must be at least a day.
+ *
+ * It is part of the host's `PasserelleConfig`, not of the versioned `Settings`: it is the host's
+ * data policy for the device, not a sync setting of the signed-in account, it changes nothing
+ * towards HubRise, so it needs no restart-to-apply and no pending/active snapshot, and the
+ * stored snapshots of earlier versions stay readable.
+ */
+public struct Retention: Equatable, Hashable {
+    /**
+     * Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
+     * after they were placed, with their finished outbox rows. Default: 90 days.
+     */
+    public var finishedOrdersSecs: UInt64
+    /**
+     * Customers' personal data (name, phone, e-mail, address, notes) is scrubbed from every
+     * order and quarantined body this long after the order was placed; ids, totals and items
+     * stay. Default: 30 days.
+     */
+    public var personalDataSecs: UInt64
+    /**
+     * Ids of processed HubRise events are kept this long. An event is deleted at HubRise right
+     * after its order is committed, so only an event whose DELETE was lost comes back, at the
+     * next poll; 7 days covers a till left off (or offline) for a week. Default: 7 days.
+     */
+    public var processedEventsSecs: UInt64
+    /**
+     * Seconds between two pruning passes (the first runs `first_pass_delay_secs` after open).
+     * Default: one hour.
+     */
+    public var intervalSecs: UInt64
+    /**
+     * Delay of the first pass after `open()`, off the busy start. Default: 60 s.
+     */
+    public var firstPassDelaySecs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
+         * after they were placed, with their finished outbox rows. Default: 90 days.
+         */finishedOrdersSecs: UInt64, 
+        /**
+         * Customers' personal data (name, phone, e-mail, address, notes) is scrubbed from every
+         * order and quarantined body this long after the order was placed; ids, totals and items
+         * stay. Default: 30 days.
+         */personalDataSecs: UInt64, 
+        /**
+         * Ids of processed HubRise events are kept this long. An event is deleted at HubRise right
+         * after its order is committed, so only an event whose DELETE was lost comes back, at the
+         * next poll; 7 days covers a till left off (or offline) for a week. Default: 7 days.
+         */processedEventsSecs: UInt64, 
+        /**
+         * Seconds between two pruning passes (the first runs `first_pass_delay_secs` after open).
+         * Default: one hour.
+         */intervalSecs: UInt64, 
+        /**
+         * Delay of the first pass after `open()`, off the busy start. Default: 60 s.
+         */firstPassDelaySecs: UInt64) {
+        self.finishedOrdersSecs = finishedOrdersSecs
+        self.personalDataSecs = personalDataSecs
+        self.processedEventsSecs = processedEventsSecs
+        self.intervalSecs = intervalSecs
+        self.firstPassDelaySecs = firstPassDelaySecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Retention: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRetention: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Retention {
+        return
+            try Retention(
+                finishedOrdersSecs: FfiConverterUInt64.read(from: &buf), 
+                personalDataSecs: FfiConverterUInt64.read(from: &buf), 
+                processedEventsSecs: FfiConverterUInt64.read(from: &buf), 
+                intervalSecs: FfiConverterUInt64.read(from: &buf), 
+                firstPassDelaySecs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Retention, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.finishedOrdersSecs, into: &buf)
+        FfiConverterUInt64.write(value.personalDataSecs, into: &buf)
+        FfiConverterUInt64.write(value.processedEventsSecs, into: &buf)
+        FfiConverterUInt64.write(value.intervalSecs, into: &buf)
+        FfiConverterUInt64.write(value.firstPassDelaySecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetention_lift(_ buf: RustBuffer) throws -> Retention {
+    return try FfiConverterTypeRetention.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetention_lower(_ value: Retention) -> RustBuffer {
+    return FfiConverterTypeRetention.lower(value)
+}
+
+
+/**
+ * What a retention pass did.
+ */
+public struct RetentionReport: Equatable, Hashable {
+    public var ordersPruned: UInt32
+    public var ordersScrubbed: UInt32
+    public var quarantineScrubbed: UInt32
+    public var quarantinePruned: UInt32
+    public var eventsPruned: UInt32
+    public var outboxPruned: UInt32
+    /**
+     * Rows of removed connections (their event ids, failures, the connection itself).
+     */
+    public var removedConnectionRows: UInt32
+    /**
+     * Transactions the pass ran.
+     */
+    public var batches: UInt32
+    /**
+     * The longest time one of them held the write lock, in microseconds.
+     */
+    public var longestBatchMicros: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(ordersPruned: UInt32, ordersScrubbed: UInt32, quarantineScrubbed: UInt32, quarantinePruned: UInt32, eventsPruned: UInt32, outboxPruned: UInt32, 
+        /**
+         * Rows of removed connections (their event ids, failures, the connection itself).
+         */removedConnectionRows: UInt32, 
+        /**
+         * Transactions the pass ran.
+         */batches: UInt32, 
+        /**
+         * The longest time one of them held the write lock, in microseconds.
+         */longestBatchMicros: UInt64) {
+        self.ordersPruned = ordersPruned
+        self.ordersScrubbed = ordersScrubbed
+        self.quarantineScrubbed = quarantineScrubbed
+        self.quarantinePruned = quarantinePruned
+        self.eventsPruned = eventsPruned
+        self.outboxPruned = outboxPruned
+        self.removedConnectionRows = removedConnectionRows
+        self.batches = batches
+        self.longestBatchMicros = longestBatchMicros
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RetentionReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRetentionReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RetentionReport {
+        return
+            try RetentionReport(
+                ordersPruned: FfiConverterUInt32.read(from: &buf), 
+                ordersScrubbed: FfiConverterUInt32.read(from: &buf), 
+                quarantineScrubbed: FfiConverterUInt32.read(from: &buf), 
+                quarantinePruned: FfiConverterUInt32.read(from: &buf), 
+                eventsPruned: FfiConverterUInt32.read(from: &buf), 
+                outboxPruned: FfiConverterUInt32.read(from: &buf), 
+                removedConnectionRows: FfiConverterUInt32.read(from: &buf), 
+                batches: FfiConverterUInt32.read(from: &buf), 
+                longestBatchMicros: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RetentionReport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.ordersPruned, into: &buf)
+        FfiConverterUInt32.write(value.ordersScrubbed, into: &buf)
+        FfiConverterUInt32.write(value.quarantineScrubbed, into: &buf)
+        FfiConverterUInt32.write(value.quarantinePruned, into: &buf)
+        FfiConverterUInt32.write(value.eventsPruned, into: &buf)
+        FfiConverterUInt32.write(value.outboxPruned, into: &buf)
+        FfiConverterUInt32.write(value.removedConnectionRows, into: &buf)
+        FfiConverterUInt32.write(value.batches, into: &buf)
+        FfiConverterUInt64.write(value.longestBatchMicros, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetentionReport_lift(_ buf: RustBuffer) throws -> RetentionReport {
+    return try FfiConverterTypeRetentionReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetentionReport_lower(_ value: RetentionReport) -> RustBuffer {
+    return FfiConverterTypeRetentionReport.lower(value)
 }
 
 
@@ -5292,6 +5522,30 @@ fileprivate struct FfiConverterOptionTypeOrderCustomer: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeOrderCustomer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRetention: FfiConverterRustBuffer {
+    typealias SwiftType = Retention?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRetention.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRetention.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

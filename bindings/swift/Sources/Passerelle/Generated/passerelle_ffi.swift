@@ -636,6 +636,13 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func appWillEnterForeground() throws 
     
     /**
+     * Runs a retention pass now (it also runs by itself shortly after open and every
+     * `Retention.intervalSecs`): prunes finished orders and old records, scrubs customers'
+     * personal data past its delay, in small batches.
+     */
+    func applyRetention() async throws  -> RetentionReport
+    
+    /**
      * Whether the POS backend answered at the last open, restart or `sync_now`.
      */
     func backendStatus() throws  -> BackendStatus
@@ -944,6 +951,27 @@ open func appWillEnterForeground()throws   {try rustCallWithError(FfiConverterTy
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Runs a retention pass now (it also runs by itself shortly after open and every
+     * `Retention.intervalSecs`): prunes finished orders and old records, scrubs customers'
+     * personal data past its delay, in small batches.
+     */
+open func applyRetention()async throws  -> RetentionReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_apply_retention(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRetentionReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1952,6 +1980,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 16808) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_apply_retention() != 46593) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 23550) {

@@ -1,0 +1,175 @@
+//! Retention and erasure (issue 18, design D24) against the sandbox and real SQLite files:
+//! customers' personal data leaves the database, its WAL and its shared-memory file after the
+//! scrub delay; finished orders, processed event ids, finished outbox rows and removed
+//! connections are pruned; open orders stay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use passerelle_core::{DATABASE_FILE, OrderFilter, OrderStatus, Retention};
+use passerelle_sandbox::seed::sample_order;
+use passerelle_test_support::World;
+
+/// What the customer of the test order gave, each unique enough to find in raw bytes.
+const PERSONAL: [&str; 5] = [
+    "Zephyrine",
+    "Quintessa-Dupont",
+    "zephyrine.q@example.org",
+    "+33699887766",
+    "Sonnez chez Zephyrine",
+];
+
+fn private_order() -> serde_json::Value {
+    let mut order = sample_order(PERSONAL[0]);
+    order["customer"]["last_name"] = PERSONAL[1].into();
+    order["customer"]["email"] = PERSONAL[2].into();
+    order["customer"]["phone"] = PERSONAL[3].into();
+    order["customer_notes"] = PERSONAL[4].into();
+    order
+}
+
+/// The personal strings found in the database file, its WAL and its shared-memory file.
+fn personal_data_on_disk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = dir.join(format!("{DATABASE_FILE}{suffix}"));
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        for needle in PERSONAL {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(format!("{needle} in {}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn personal_data_leaves_the_database_wal_and_shm_after_the_scrub_delay() {
+    let world = World::start().await;
+    let mut config = world.config();
+    // Seconds instead of days: allowed against the sandbox on loopback only.
+    config.retention = Some(Retention {
+        finished_orders_secs: 3_600,
+        personal_data_secs: 2,
+        processed_events_secs: 3_600,
+        interval_secs: 1,
+        first_pass_delay_secs: 1,
+    });
+    let (app, _events) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let order_id = world
+        .sandbox
+        .admin()
+        .place_order(&location, private_order())
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+    let order = app.order(&order_id).unwrap().expect("stored");
+    assert_eq!(order.customer.unwrap().email.as_deref(), Some(PERSONAL[2]));
+    // The scan sees what is there (else it would prove nothing).
+    assert!(
+        !personal_data_on_disk(world.dir.path()).is_empty(),
+        "the order's personal data should be on disk before the delay"
+    );
+
+    // The retention task of the instance (no call from the test) scrubs it after 2 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let order = app.order(&order_id).unwrap().expect("still stored");
+        let customer = order.customer.clone();
+        if customer
+            .as_ref()
+            .is_none_or(|c| c.first_name.is_none() && c.email.is_none())
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not scrubbed: {customer:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The pass that scrubbed it truncates the WAL when it ends: give it that moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let left = personal_data_on_disk(world.dir.path());
+    assert!(left.is_empty(), "personal data left while open: {left:?}");
+
+    // Ids, totals and items stay for the restaurant's reports.
+    let order = app.order(&order_id).unwrap().unwrap();
+    assert_eq!(order.id, order_id);
+    assert_eq!(order.items.len(), 2);
+    assert!(order.total.is_some());
+    assert_eq!(order.items[0].product_name, "Margherita");
+
+    app.close().await.unwrap();
+    let left = personal_data_on_disk(world.dir.path());
+    assert!(left.is_empty(), "personal data left after close: {left:?}");
+}
+
+#[tokio::test]
+async fn finished_orders_event_ids_outbox_rows_and_removed_connections_are_pruned() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let locations = world.location_ids();
+    world.connect_active(&app, &locations[0]).await;
+    let removed = world.connect_active(&app, &locations[1]).await;
+    let done = world.place_order(&locations[0], "Marie").await;
+    let refused = world.place_order(&locations[0], "Paul").await;
+    let open = world.place_order(&locations[0], "Louise").await;
+    let on_removed = world.place_order(&locations[1], "Jean").await;
+    app.sync_now().await.unwrap();
+    app.update_status(&done, OrderStatus::Completed)
+        .await
+        .unwrap();
+    app.reject(&refused, None).await.unwrap();
+    app.accept(&open, None).await.unwrap();
+    app.sync_now().await.unwrap();
+    app.disconnect(&removed).await.unwrap();
+    app.restart().await.unwrap();
+
+    let db = rusqlite::Connection::open(world.dir.path().join(DATABASE_FILE)).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |row| row.get(0)).unwrap() };
+    assert!(count("SELECT count(*) FROM processed_events") >= 4);
+    assert!(count("SELECT count(*) FROM outbox WHERE finished_at IS NOT NULL") >= 3);
+
+    // Nothing is old yet: a pass now prunes nothing of the orders.
+    let report = app.apply_retention().await.unwrap();
+    assert_eq!(report.orders_pruned, 0);
+    assert_eq!(app.orders(OrderFilter::default()).unwrap().len(), 4);
+
+    // A pass as of 100 days later, with the default retention.
+    let later = SystemTime::now() + Duration::from_secs(100 * 86_400);
+    let report = app.apply_retention_as_of(later).await.unwrap();
+    assert_eq!(
+        report.orders_pruned, 3,
+        "completed, rejected, and the removed connection's: {report:?}"
+    );
+    assert!(report.events_pruned + report.removed_connection_rows >= 4);
+    assert!(report.outbox_pruned >= 3, "{report:?}");
+    assert!(report.longest_batch_micros < 1_000_000);
+    let left: Vec<String> = app
+        .orders(OrderFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(left, vec![open.clone()], "the accepted order stays");
+    assert!(app.order(&on_removed).unwrap().is_none());
+    assert_eq!(count("SELECT count(*) FROM processed_events"), 0);
+    assert_eq!(
+        count("SELECT count(*) FROM outbox WHERE finished_at IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM connections WHERE id = '{removed}'"
+        )),
+        0,
+        "the removed connection's row is cleaned"
+    );
+    // The open order was scrubbed but kept.
+    let kept = app.order(&open).unwrap().unwrap();
+    assert!(kept.customer.is_none_or(|c| c.first_name.is_none()));
+}

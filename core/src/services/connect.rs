@@ -20,7 +20,7 @@ use crate::config::{
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{Error, PasserelleError, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
-use crate::http::{OAuthHttp, shared_client};
+use crate::http::shared_client;
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
@@ -257,7 +257,6 @@ impl Connect {
             }
             TokenExchange::Direct => {
                 let secret = self.client_secret()?;
-                let http = OAuthHttp::new(shared_client()?);
                 let exchange = DirectExchange {
                     oauth_base: &self.endpoints.hubrise_oauth.base,
                     client_id: &self.config.client_id,
@@ -267,7 +266,7 @@ impl Connect {
                     verifier,
                     device_id: &self.device_id,
                 };
-                oauth::exchange_code_direct(&http, &exchange).await
+                oauth::exchange_code_direct(&shared_client()?, &exchange).await
             }
         }
     }

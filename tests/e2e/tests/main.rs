@@ -9,4 +9,5 @@ mod faults;
 mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
+mod real_hubrise;
 mod secret_hygiene;

@@ -12,6 +12,9 @@ use crate::secrets::Secret;
 
 /// Events and orders per page: HubRise's maximum.
 const PAGE_SIZE: u32 = 100;
+/// The longest `Retry-After` honoured: HubRise does not promise the header, so a value past its
+/// longest window (a day) is not believed.
+const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
 
 /// A client of HubRise's API for one base URL.
 #[derive(Clone)]
@@ -22,14 +25,39 @@ pub struct HubriseApi {
     minute_ms: u64,
 }
 
-/// One entry of `GET /callback/events`.
-#[derive(Debug, Clone, Deserialize)]
+/// One entry of `GET /callback/events`, read leniently (see [`EventRef::from_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRef {
     pub id: String,
     pub resource_type: String,
-    /// The order's id; an older version of HubRise's page called it `resource_id`.
-    #[serde(default, alias = "resource_id")]
+    /// The order's id: `order_id`, or, only when an order event has none, the `resource_id` of
+    /// an older page of HubRise's (which could also name a parent, so never beside `order_id`).
     pub order_id: Option<String>,
+}
+
+impl EventRef {
+    /// One entry of a page, whatever its shape: `None` for an entry without an id (it can be
+    /// neither fetched nor deleted; the caller skips it). Both `order_id` and `resource_id`, an
+    /// unknown resource type, an id written as a number: all read, none fails the page.
+    pub fn from_entry(entry: &serde_json::Value) -> Option<EventRef> {
+        let text = |key: &str| match entry.get(key)? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let id = text("id")?;
+        let resource_type = text("resource_type").unwrap_or_default();
+        let order_id = text("order_id").or_else(|| {
+            (resource_type == "order")
+                .then(|| text("resource_id"))
+                .flatten()
+        });
+        Some(EventRef {
+            id,
+            resource_type,
+            order_id,
+        })
+    }
 }
 
 /// A page of a paginated list and the cursor of the next one (`X-Cursor-Next`).
@@ -89,14 +117,30 @@ impl HubriseApi {
         }
     }
 
-    /// A page of pending callback events.
+    /// A page of pending callback events. The page must be a JSON array; each entry is read on
+    /// its own, so one odd entry never fails the page (one without an id is left out, logged).
     pub async fn events(&self, token: &Secret, cursor: Option<&str>) -> Result<Page<EventRef>> {
         let mut path = format!("/callback/events?count={PAGE_SIZE}");
         if let Some(cursor) = cursor {
             let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
             path.push_str(&format!("&cursor={cursor}"));
         }
-        self.get_page(token, &path).await
+        let page: Page<serde_json::Value> = self.get_page(token, &path).await?;
+        let items = page
+            .items
+            .iter()
+            .filter_map(|entry| {
+                let event = EventRef::from_entry(entry);
+                if event.is_none() {
+                    tracing::warn!(target: "passerelle::hubrise", "an event without an id was left in HubRise's queue");
+                }
+                event
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// The order's current state; `None` when HubRise no longer has it.
@@ -246,10 +290,18 @@ async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Err
             service: Service::HubriseApi,
             reason: body.reason(),
         },
+        // An older HubRise page answered 429 for an invalid or blocked token: a 429 that names
+        // another error type than a rate limit's is a refusal, not a wait.
+        429 if body.is_refusal() => Error::Unauthorized {
+            service: Service::HubriseApi,
+            reason: body.reason(),
+        },
         429 => Error::RateLimited {
             service: Service::HubriseApi,
             wait: std::time::Duration::from_secs(
-                retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)),
+                retry_after
+                    .map(|secs| secs.min(MAX_RETRY_AFTER_SECS))
+                    .unwrap_or_else(|| secs_to_next_window(minute_ms)),
             ),
         },
         _ => Error::Server {
@@ -258,5 +310,30 @@ async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Err
             error_type: body.error_type.clone().unwrap_or_else(|| "unknown".into()),
             message: body.reason(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resource_id_names_the_order_only_without_order_id() {
+        let both = json!({"id": "e1", "resource_type": "order", "order_id": "o1", "resource_id": "3r4s3-1"});
+        assert_eq!(EventRef::from_entry(&both).unwrap().order_id.as_deref(), Some("o1"));
+        let legacy = json!({"id": "e2", "resource_type": "order", "resource_id": "o2"});
+        assert_eq!(EventRef::from_entry(&legacy).unwrap().order_id.as_deref(), Some("o2"));
+        let customer = json!({"id": "e3", "resource_type": "customer", "resource_id": "xab66"});
+        assert_eq!(EventRef::from_entry(&customer).unwrap().order_id, None);
+    }
+
+    #[test]
+    fn odd_entries_are_read_or_left_out_never_fatal() {
+        assert_eq!(EventRef::from_entry(&json!({"resource_type": "order"})), None);
+        assert_eq!(EventRef::from_entry(&json!({"id": "  "})), None);
+        assert_eq!(EventRef::from_entry(&json!("not an object")), None);
+        let numeric = EventRef::from_entry(&json!({"id": 42, "resource_type": "teleport"})).unwrap();
+        assert_eq!((numeric.id.as_str(), numeric.order_id), ("42", None));
     }
 }

@@ -50,6 +50,20 @@ impl HubriseTokenResponse {
         serde_json::from_slice(body)
     }
 
+    /// Parses a success body whatever its `Content-Type` said: JSON (HubRise's), else a form
+    /// (`access_token=…&location_id=…`, as some OAuth servers answer). `None` without a token.
+    pub fn from_body(body: &[u8]) -> Option<Self> {
+        let trimmed = body.trim_ascii();
+        let parsed = Self::from_json(trimmed).ok().or_else(|| {
+            let pairs: serde_json::Map<String, serde_json::Value> =
+                url::form_urlencoded::parse(trimmed)
+                    .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+                    .collect();
+            serde_json::from_value(serde_json::Value::Object(pairs)).ok()
+        })?;
+        (!parsed.access_token.secret().trim().is_empty()).then_some(parsed)
+    }
+
     pub fn secret(&self) -> crate::secrets::Secret {
         crate::secrets::Secret::new(self.access_token.secret().clone())
     }
@@ -111,9 +125,23 @@ impl HubriseErrorBody {
     /// Reads an error answer's body; one that is not HubRise's JSON (HTML, empty) reads as empty.
     pub async fn read(response: reqwest::Response) -> Self {
         let bytes = response.bytes().await.ok();
-        bytes
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        bytes.map(|b| Self::from_bytes(&b)).unwrap_or_default()
+    }
+
+    /// An error body as bytes: HubRise's JSON, or empty for anything else.
+    pub fn from_bytes(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+
+    /// Whether a 429 with this body is a refusal of the token rather than a rate limit: it names
+    /// an error type, and not `too_many_requests` (an older HubRise page answered 429 with
+    /// `unauthorized` for invalid or blocked tokens). A 429 without an error type stays a rate
+    /// limit: refusing a token on a guess would stop orders.
+    pub fn is_refusal(&self) -> bool {
+        self.error_type
+            .as_deref()
+            .or(self.error.as_deref())
+            .is_some_and(|t| !t.trim().is_empty() && t.trim() != "too_many_requests")
     }
 
     /// A short, printable reason (HubRise's messages are not secret; they are cut to stay short).
@@ -155,6 +183,15 @@ mod tests {
         assert_eq!(names.location_name.as_deref(), Some("Paris"));
         assert_eq!(names.catalog_id.as_deref(), Some("psmlf"));
         assert!(!format!("{token:?}").contains("b9922a78"));
+    }
+
+    #[test]
+    fn a_429_naming_another_error_type_is_a_refusal() {
+        let body = |json: &str| serde_json::from_str::<HubriseErrorBody>(json).unwrap();
+        assert!(body(r#"{"error_type":"unauthorized","message":"The connection has been blocked"}"#).is_refusal());
+        assert!(!body(r#"{"error_type":"too_many_requests"}"#).is_refusal());
+        assert!(!body("{}").is_refusal(), "no error type: a rate limit");
+        assert!(!HubriseErrorBody::default().is_refusal());
     }
 
     #[test]

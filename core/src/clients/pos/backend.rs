@@ -159,8 +159,8 @@ impl PosBackend {
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
         match status {
-            200 => HubriseTokenResponse::from_json(&bytes)
-                .map_err(|_| unexpected("broker token answer")),
+            200 => HubriseTokenResponse::from_body(&bytes)
+                .ok_or_else(|| unexpected("broker token answer")),
             401 if is_pos_token_error(&bytes) => Err(session_over()),
             _ => {
                 let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();

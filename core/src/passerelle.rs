@@ -21,7 +21,7 @@ use crate::services::inbox::Inbox;
 use crate::services::off_device::{BackendStatus, OffDevice};
 use crate::services::restart::RestartToApply;
 use crate::services::sign_in::SignIn;
-use crate::services::sync::{SyncEngine, SyncReport};
+use crate::services::sync::{SyncEngine, SyncReport, refresh};
 use crate::store::Store;
 
 /// A Passerelle instance over one data directory.
@@ -251,8 +251,10 @@ impl Passerelle {
         Ok(())
     }
 
-    /// The app is back: sync resumes at once.
+    /// The app is back: sync resumes at once, and reads the open orders' status again (other
+    /// tills may have changed them meanwhile).
     pub fn app_will_enter_foreground(&self) -> Result<()> {
+        refresh::request_status(&self.store)?;
         self.sync.set_paused(false);
         Ok(())
     }

@@ -6,6 +6,7 @@
 mod open;
 
 pub mod accounts;
+pub mod connection_reads;
 pub mod connections;
 pub mod flows;
 pub mod meta;
@@ -24,7 +25,11 @@ use crate::error::Result;
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Migrations in order; the n-th brings the schema from version n to n + 1.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    // 0002 is issue 14's (merged separately); 0003 is issue 15's connection reads.
+    include_str!("migrations/0003_connection_reads.sql"),
+];
 
 /// File name of the database inside the host's data directory.
 pub const DATABASE_FILE: &str = "passerelle.sqlite3";

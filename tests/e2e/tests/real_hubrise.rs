@@ -32,9 +32,7 @@ async fn second_till(world: &World, dir: &tempfile::TempDir) -> (Passerelle, Arc
 }
 
 fn updated_to(order_id: &str, status: OrderStatus) -> impl Fn(&PasserelleEvent) -> bool + '_ {
-    move |e| {
-        matches!(e, PasserelleEvent::OrderUpdated { order } if order.id == order_id && order.status == status)
-    }
+    move |e| matches!(e, PasserelleEvent::OrderUpdated { order } if order.id == order_id && order.status == status)
 }
 
 #[tokio::test]
@@ -137,7 +135,12 @@ async fn a_blocked_token_answered_with_429_asks_for_a_reconnect() {
     app.sync_now().await.unwrap();
 
     app.stop_sync().await.unwrap();
-    world.sandbox.admin().block_connection(&location).await.unwrap();
+    world
+        .sandbox
+        .admin()
+        .block_connection(&location)
+        .await
+        .unwrap();
     let err = app.sync_now().await.unwrap_err();
     assert_eq!(err.code(), "connection_revoked", "{err:?}");
     events
@@ -174,14 +177,22 @@ async fn direct_world(options: SandboxOptions) -> (World, Passerelle) {
 
 #[tokio::test]
 async fn token_answers_are_understood_whatever_their_content_type() {
-    for content_type in ["text/plain", "text/html; charset=utf-8", "application/octet-stream"] {
+    for content_type in [
+        "text/plain",
+        "text/html; charset=utf-8",
+        "application/octet-stream",
+    ] {
         let (world, app) = direct_world(SandboxOptions {
             token_content_type: Some(content_type.into()),
             ..Default::default()
         })
         .await;
         let connection = world.connect(&app, &world.location_ids()[0]).await;
-        assert_eq!(connection.location_name.as_deref(), Some("Paris"), "{content_type}");
+        assert_eq!(
+            connection.location_name.as_deref(),
+            Some("Paris"),
+            "{content_type}"
+        );
     }
 }
 
@@ -207,7 +218,10 @@ async fn token_errors_are_read_by_status_when_the_body_is_not_json() {
             .admin()
             .age_codes(Duration::from_secs(601))
             .await;
-        let err = app.complete_hubrise_connection(&callback).await.unwrap_err();
+        let err = app
+            .complete_hubrise_connection(&callback)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, PasserelleError::InvalidGrant { .. }),
             "{body:?} {content_type:?} {code_status}: {err:?}"
@@ -225,7 +239,10 @@ async fn token_errors_are_read_by_status_when_the_body_is_not_json() {
         .set("hubrise/client_secret".into(), "not-the-secret".into())
         .unwrap();
     let callback = world.approve(&app, &world.location_ids()[0]).await;
-    let err = app.complete_hubrise_connection(&callback).await.unwrap_err();
+    let err = app
+        .complete_hubrise_connection(&callback)
+        .await
+        .unwrap_err();
     assert_eq!(err, PasserelleError::InvalidClient);
 }
 
@@ -290,23 +307,34 @@ async fn renamed_catalog_and_customer_list_show_after_a_restart_and_a_check() {
         before.customer_list_id.clone().unwrap(),
     );
     let admin = world.sandbox.admin();
-    admin.rename("catalog", &catalog, "Carte d'été").await.unwrap();
-    admin.rename("customer_list", &list, "Clients fidèles").await.unwrap();
+    admin
+        .rename("catalog", &catalog, "Carte d'été")
+        .await
+        .unwrap();
+    admin
+        .rename("customer_list", &list, "Clients fidèles")
+        .await
+        .unwrap();
 
     let mark = events.mark();
     app.restart().await.unwrap();
     events
         .wait_for_after(
             mark,
-            |e| matches!(e, PasserelleEvent::ConnectionChanged { connection }
+            |e| {
+                matches!(e, PasserelleEvent::ConnectionChanged { connection }
                 if connection.catalog_name.as_deref() == Some("Carte d'été")
-                && connection.customer_list_name.as_deref() == Some("Clients fidèles")),
+                && connection.customer_list_name.as_deref() == Some("Clients fidèles"))
+            },
             EVENT_TIMEOUT,
         )
         .await
         .unwrap();
 
-    admin.rename("catalog", &catalog, "Carte d'hiver").await.unwrap();
+    admin
+        .rename("catalog", &catalog, "Carte d'hiver")
+        .await
+        .unwrap();
     let checked = app.check_connection(&id).await.unwrap();
     assert_eq!(checked.catalog_name.as_deref(), Some("Carte d'hiver"));
     assert_eq!(
@@ -339,16 +367,105 @@ async fn confirmed_time_carries_the_location_s_offset() {
     let ready_at = SystemTime::now() + Duration::from_secs(60);
     app.accept(&order_id, Some(ready_at)).await.unwrap();
     app.sync_now().await.unwrap();
-    let at_hubrise = world.sandbox.admin().order(&location, &order_id).await.unwrap();
+    let at_hubrise = world
+        .sandbox
+        .admin()
+        .order(&location, &order_id)
+        .await
+        .unwrap();
     let confirmed = at_hubrise["confirmed_time"].as_str().unwrap();
     let created = at_hubrise["created_at"].as_str().unwrap();
     // The sandbox writes its own times in the location's timezone (Europe/Paris).
-    assert_eq!(offset_of(confirmed), offset_of(created), "{confirmed} vs {created}");
-    let parsed = time::OffsetDateTime::parse(
-        confirmed,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
+    assert_eq!(
+        offset_of(confirmed),
+        offset_of(created),
+        "{confirmed} vs {created}"
+    );
+    let parsed =
+        time::OffsetDateTime::parse(confirmed, &time::format_description::well_known::Rfc3339)
+            .unwrap();
     let wanted = time::OffsetDateTime::from(ready_at);
-    assert!((parsed - wanted).abs() < time::Duration::seconds(1), "{confirmed}");
+    assert!(
+        (parsed - wanted).abs() < time::Duration::seconds(1),
+        "{confirmed}"
+    );
+}
+
+#[tokio::test]
+async fn reading_back_many_open_orders_costs_one_listing_an_interval() {
+    let world = World::start().await;
+    let location = world.location_ids()[0].clone();
+    let (app, events) = world.open_signed_in().await;
+    world.connect_active(&app, &location).await;
+    let mut placed = Vec::new();
+    for n in 0..5 {
+        placed.push(world.place_order(&location, &format!("Client {n}")).await);
+    }
+    for id in &placed {
+        events
+            .wait_for(order_received(id), EVENT_TIMEOUT)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let admin = world.sandbox.admin();
+    admin.reset_requests().await;
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let requests = admin.requests().await;
+    let polls = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/callback/events"))
+        .count();
+    let listings = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/v1/location/orders")
+        .count();
+    assert!(polls >= 2, "{requests:?}");
+    assert!(
+        listings <= polls + 1 && listings + 1 >= polls,
+        "one listing an interval for five open orders: {listings} for {polls} polls"
+    );
+    assert_eq!(
+        requests.len(),
+        polls + listings,
+        "no order read one by one: {requests:?}"
+    );
+    assert!(requests.iter().all(|r| r.status != 429));
+}
+
+#[tokio::test]
+async fn back_in_the_foreground_a_till_reads_its_open_orders_at_once() {
+    let world = World::start().await;
+    let location = world.location_ids()[0].clone();
+    let (first, _) = world.open_signed_in().await;
+    world.connect_active(&first, &location).await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let (second, second_events) = second_till(&world, &other_dir).await;
+    world.connect_active(&second, &location).await;
+    let order_id = world.place_order(&location, "Marie").await;
+    second_events
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
+
+    second.app_did_enter_background().unwrap();
+    first.sync_now().await.unwrap();
+    first.accept(&order_id, None).await.unwrap();
+    first.sync_now().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        second.order(&order_id).unwrap().unwrap().status,
+        OrderStatus::Received,
+        "nothing read in the background"
+    );
+    let mark = second_events.mark();
+    second.app_will_enter_foreground().unwrap();
+    second_events
+        .wait_for_after(
+            mark,
+            updated_to(&order_id, OrderStatus::Accepted),
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
 }

@@ -97,7 +97,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/_sandbox/locations/{location_id}",
             axum::routing::patch(rename_location),
         )
-        .route("/_sandbox/catalogs/{id}", axum::routing::patch(rename_catalog))
+        .route(
+            "/_sandbox/catalogs/{id}",
+            axum::routing::patch(rename_catalog),
+        )
         .route(
             "/_sandbox/customer_lists/{id}",
             axum::routing::patch(rename_customer_list),

@@ -302,7 +302,11 @@ async fn odd_entries_placed_by_the_admin_are_listed_as_placed() {
                "resource_id": "xab66"}),
     ];
     for event in &odd {
-        let queued = sb.admin().inject_event("3r4s3-1", event.clone()).await.unwrap();
+        let queued = sb
+            .admin()
+            .inject_event("3r4s3-1", event.clone())
+            .await
+            .unwrap();
         assert_eq!(queued, 1);
     }
     assert_eq!(events(&sb, &token).await, odd.to_vec());

@@ -582,7 +582,13 @@ async fn token_answers_follow_the_content_type_and_error_body_switches() {
     let replayed = exchange(&sb, &code).await;
     assert_eq!(replayed.status(), 400);
     assert_eq!(replayed.headers()["content-type"], "text/plain");
-    assert!(replayed.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    assert!(
+        replayed
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
 
     sb.admin()
         .update_options(|o| {

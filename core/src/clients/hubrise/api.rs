@@ -66,12 +66,28 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `GET /location`, the fields a POS shows.
+/// `GET /location`, the fields a POS shows, and its timezone.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Location {
     pub id: String,
     pub name: Option<String>,
     pub account: Option<Account>,
+    #[serde(default)]
+    pub timezone: Option<Timezone>,
+}
+
+/// A location's `timezone`: `{"name": "Europe/Paris"}` (an older page adds a fixed `offset`,
+/// which daylight saving makes wrong half the year: only the name is used).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Timezone {
+    pub name: Option<String>,
+}
+
+/// `GET /catalogs/:id?hide_data=true` and `GET /customer_lists/:id`: the name HubRise shows.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedResource {
+    pub id: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +113,15 @@ impl Callback {
 }
 
 impl Location {
+    /// The IANA name of the location's timezone, when HubRise gave one.
+    pub fn timezone_name(&self) -> Option<&str> {
+        self.timezone
+            .as_ref()
+            .and_then(|t| t.name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+    }
+
     /// Names to refresh on the connection row.
     pub fn names(&self) -> ConnectionNames {
         ConnectionNames {
@@ -214,6 +239,18 @@ impl HubriseApi {
         self.get_json(token, "/location").await
     }
 
+    /// A catalog's name, without its data (`GET /catalogs/:id` is a heavy query).
+    pub async fn catalog(&self, token: &Secret, catalog_id: &str) -> Result<NamedResource> {
+        let path = format!("/catalogs/{}?hide_data=true", segment(catalog_id));
+        self.get_json(token, &path).await
+    }
+
+    /// A customer list's name.
+    pub async fn customer_list(&self, token: &Secret, list_id: &str) -> Result<NamedResource> {
+        self.get_json(token, &format!("/customer_lists/{}", segment(list_id)))
+            .await
+    }
+
     pub async fn callback(&self, token: &Secret) -> Result<Callback> {
         self.get_json(token, "/callback").await
     }
@@ -321,19 +358,29 @@ mod tests {
     #[test]
     fn resource_id_names_the_order_only_without_order_id() {
         let both = json!({"id": "e1", "resource_type": "order", "order_id": "o1", "resource_id": "3r4s3-1"});
-        assert_eq!(EventRef::from_entry(&both).unwrap().order_id.as_deref(), Some("o1"));
+        assert_eq!(
+            EventRef::from_entry(&both).unwrap().order_id.as_deref(),
+            Some("o1")
+        );
         let legacy = json!({"id": "e2", "resource_type": "order", "resource_id": "o2"});
-        assert_eq!(EventRef::from_entry(&legacy).unwrap().order_id.as_deref(), Some("o2"));
+        assert_eq!(
+            EventRef::from_entry(&legacy).unwrap().order_id.as_deref(),
+            Some("o2")
+        );
         let customer = json!({"id": "e3", "resource_type": "customer", "resource_id": "xab66"});
         assert_eq!(EventRef::from_entry(&customer).unwrap().order_id, None);
     }
 
     #[test]
     fn odd_entries_are_read_or_left_out_never_fatal() {
-        assert_eq!(EventRef::from_entry(&json!({"resource_type": "order"})), None);
+        assert_eq!(
+            EventRef::from_entry(&json!({"resource_type": "order"})),
+            None
+        );
         assert_eq!(EventRef::from_entry(&json!({"id": "  "})), None);
         assert_eq!(EventRef::from_entry(&json!("not an object")), None);
-        let numeric = EventRef::from_entry(&json!({"id": 42, "resource_type": "teleport"})).unwrap();
+        let numeric =
+            EventRef::from_entry(&json!({"id": 42, "resource_type": "teleport"})).unwrap();
         assert_eq!((numeric.id.as_str(), numeric.order_id), ("42", None));
     }
 }

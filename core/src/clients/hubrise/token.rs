@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn a_429_naming_another_error_type_is_a_refusal() {
         let body = |json: &str| serde_json::from_str::<HubriseErrorBody>(json).unwrap();
-        assert!(body(r#"{"error_type":"unauthorized","message":"The connection has been blocked"}"#).is_refusal());
+        assert!(
+            body(r#"{"error_type":"unauthorized","message":"The connection has been blocked"}"#)
+                .is_refusal()
+        );
         assert!(!body(r#"{"error_type":"too_many_requests"}"#).is_refusal());
         assert!(!body("{}").is_refusal(), "no error type: a rate limit");
         assert!(!HubriseErrorBody::default().is_refusal());

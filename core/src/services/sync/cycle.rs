@@ -85,6 +85,9 @@ impl ConnectionSync {
         cx.push_outbox(&mut report).await?;
         // Last: a heavy query that must not hold up the events and the outbox if it fails.
         cx.catch_up(&mut report).await?;
+        // Issue 15 hook (decision 22): read back what no event brings: the open orders' status
+        // (sibling tills, changes missed while refused) and the names, within the refresh budget.
+        super::refresh::run(parts, &row, &token, &mut report).await?;
         parts
             .store
             .write(|tx| connections::record_success(tx, &self.connection_id))?;

@@ -5,6 +5,8 @@
 
 mod backoff;
 mod cycle;
+// Issue 15: reading back what no event brings (open orders' status, names).
+pub mod refresh;
 mod worker;
 
 use std::collections::HashMap;

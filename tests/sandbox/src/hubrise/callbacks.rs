@@ -225,10 +225,19 @@ fn event_id(seq: u64) -> String {
 
 /// Queues `raw` as is in a connection's event queue (the admin API's odd entries). Its `id`,
 /// when it has one, is the id `GET`/`DELETE /callback/events/:id` know it by.
-pub(crate) fn queue_raw_event(data: &mut HubriseData, connection_index: usize, raw: Value) -> String {
+pub(crate) fn queue_raw_event(
+    data: &mut HubriseData,
+    connection_index: usize,
+    raw: Value,
+) -> String {
     let seq = data.next_event_seq;
     data.next_event_seq += 1;
-    let text = |key: &str| raw.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |key: &str| {
+        raw.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let id = text("id");
     let event = Event {
         seq,
@@ -274,7 +283,14 @@ pub(crate) fn patch_and_notify(
         .iter()
         .find(|o| o.id == order_id && o.location_id == location_id)
         .cloned();
-    orders::patch(data, location_id, order_id, writer, input, options.times_as_sent)?;
+    orders::patch(
+        data,
+        location_id,
+        order_id,
+        writer,
+        input,
+        options.times_as_sent,
+    )?;
     emit_order_event(data, options, writer, "update", order_id, previous.as_ref());
     Ok(())
 }

@@ -109,13 +109,7 @@ pub(crate) async fn callback(
         &[],
         Some(state),
     );
-    no_store(
-        (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, back)],
-        )
-            .into_response(),
-    )
+    no_store((StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response())
 }
 
 /// `GET /hubrise/device-return?state=`: the app's universal link. Where no app takes it (a phone
@@ -154,7 +148,10 @@ pub(crate) async fn claim(
     let answer = match flows.get(&digest).and_then(|f| f.outcome.clone()) {
         None => {
             return Ok(no_store(
-                (StatusCode::ACCEPTED, axum::Json(json!({ "status": "pending" })))
+                (
+                    StatusCode::ACCEPTED,
+                    axum::Json(json!({ "status": "pending" })),
+                )
                     .into_response(),
             ));
         }

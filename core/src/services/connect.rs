@@ -27,7 +27,7 @@ use crate::model::connection::{
 };
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
-use crate::store::{Store, accounts, connection_reads, flows, new_id};
+use crate::store::{Store, accounts, connection_reads, flows, meta, new_id};
 use crate::time::{now_ms, system_ms, to_system_time};
 
 /// HubRise codes expire after 10 minutes, so an older attempt cannot complete.
@@ -129,6 +129,8 @@ impl Connect {
             .set(&keys::pkce_verifier(&flow_id), &request.verifier)?;
         let digest = oauth::state_digest(&request.state);
         let purged = self.store.write(|tx| {
+            // The device id goes out now: from here on it never changes for this install.
+            meta::set(tx, meta::DEVICE_ID_SENT, "1")?;
             flows::insert(tx, &flow_id, &account.account_id, &digest, &redirect_uri)?;
             flows::purge(tx, FLOW_RETENTION_MS)
         })?;

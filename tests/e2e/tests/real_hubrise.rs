@@ -469,3 +469,41 @@ async fn back_in_the_foreground_a_till_reads_its_open_orders_at_once() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn hubrise_shows_a_readable_device_label_that_never_changes_once_used() {
+    let world = World::start().await;
+    let location = world.location_ids()[0].clone();
+    let mut config = world.config();
+    config.device_label = Some("Caisse 1 — iPad de Bella".into());
+    // Before anything is sent to HubRise, a new label still renames the device.
+    let (app, _) = world.open_with(config.clone()).await;
+    let first_id = app.device_id().unwrap();
+    drop(app);
+    config.device_label = Some("Caisse 2 — iPad de Bella".into());
+    let (app, _) = world.open_with(config.clone()).await;
+    let device_id = app.device_id().unwrap();
+    assert_ne!(device_id, first_id, "not used yet: follows the label");
+    let (label, suffix) = device_id.rsplit_once('-').unwrap();
+    assert_eq!(label, "Caisse-2-iPad-de-Bella");
+    assert_eq!(suffix.len(), 4);
+    assert!(suffix.chars().all(|c| c.is_ascii_alphanumeric()));
+
+    world.sign_in(&app).await;
+    world.connect_active(&app, &location).await;
+    let at_hubrise = world
+        .sandbox
+        .admin()
+        .connections()
+        .await
+        .into_iter()
+        .find(|c| c.location_id.as_deref() == Some(location.as_str()))
+        .unwrap();
+    assert_eq!(at_hubrise.device_id.as_deref(), Some(device_id.as_str()));
+    drop(app);
+
+    // Once sent to HubRise it stays, whatever label the host gives later.
+    config.device_label = Some("Comptoir".into());
+    let (app, _) = world.open_with(config).await;
+    assert_eq!(app.device_id().unwrap(), device_id);
+}

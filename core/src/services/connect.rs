@@ -12,7 +12,9 @@ use crate::clients::hubrise::api::HubriseApi;
 use crate::clients::hubrise::oauth::{self, AuthorizeParams, DirectExchange};
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::clients::hubrise::token::HubriseTokenResponse;
-use crate::clients::pos::backend::{BrokerExchange, PosBackend};
+use crate::clients::pos::backend::{
+    BrokerExchange, DEVICE_CALLBACK_PATH, DEVICE_RETURN_PATH, DeviceFlowClaim, PosBackend,
+};
 use crate::clients::pos::session::PosSessions;
 use crate::config::{
     OUT_OF_BAND_REDIRECT_URI, PasserelleConfig, TokenExchange, ValidatedEndpoints,
@@ -106,15 +108,91 @@ impl Connect {
 
     /// Starts a connection attempt and returns the consent page to open.
     pub fn begin(&self, options: &HubriseConnectionOptions) -> Result<HubriseAuthorization> {
-        let account = self
-            .store
-            .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
         let redirect_uri = if options.out_of_band {
             OUT_OF_BAND_REDIRECT_URI.to_owned()
         } else {
             self.config.redirect_uri.trim().to_owned()
         };
+        let (authorization, _) = self.start_attempt(options, &redirect_uri)?;
+        Ok(authorization)
+    }
+
+    /// Starts a connection attempt whose redirect is the POS backend's https one (HubRise
+    /// documents https redirect URIs, not custom schemes): the backend is told the digest of
+    /// the state, keeps HubRise's answer for it and hands it to this device only, when the app
+    /// is opened by the backend's universal link (`handle_open_url`) or when it asks
+    /// ([`Connect::complete_via_backend`], say after the restaurant approved on a phone).
+    pub async fn begin_via_backend(
+        &self,
+        options: &HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
+        let (_, access) = self.sessions.access_token().await?;
+        let redirect_uri = self.endpoints.pos.join(DEVICE_CALLBACK_PATH);
+        let (mut authorization, flow_id) = self.start_attempt(options, &redirect_uri)?;
+        let digest = oauth::state_digest(&authorization.state);
+        if let Err(err) = self.pos.register_device_flow(&access, &digest).await {
+            self.store.write(|tx| flows::close(tx, &flow_id, false))?;
+            self.secrets.delete(&keys::pkce_verifier(&flow_id))?;
+            return Err(err);
+        }
+        let back = self.backend_url(DEVICE_RETURN_PATH)?;
+        authorization.callback_url_scheme = None;
+        authorization.callback_https_host = back.host_str().map(str::to_owned);
+        authorization.callback_https_path = Some(back.path().to_owned());
+        Ok(authorization)
+    }
+
+    /// Asks the POS backend whether HubRise answered an attempt started with
+    /// [`Connect::begin_via_backend`]: `None` while the restaurant has not finished on HubRise's
+    /// page; the connection (pending until a restart) once it has.
+    pub async fn complete_via_backend(&self, state: &str) -> Result<Option<HubriseConnection>> {
+        let state = state.trim();
+        let flow = self.claimable_flow(state, &self.endpoints.pos.join(DEVICE_CALLBACK_PATH))?;
+        let (_, access) = self.sessions.access_token().await?;
+        match self.pos.claim_device_flow(&access, state).await? {
+            DeviceFlowClaim::Pending => Ok(None),
+            DeviceFlowClaim::Denied(error) => Err(self.refused(&flow, &error)?),
+            DeviceFlowClaim::Authorized(code) => {
+                self.exchange_and_record(&flow, &code).await.map(Some)
+            }
+        }
+    }
+
+    /// A URL of the POS backend (its https redirect or its return page).
+    fn backend_url(&self, path: &str) -> Result<url::Url> {
+        url::Url::parse(&self.endpoints.pos.join(path))
+            .map_err(|e| Error::internal(format!("POS backend URL: {e}")))
+    }
+
+    /// Closes an attempt HubRise refused, and the error for it.
+    fn refused(&self, flow: &flows::FlowRow, error: &str) -> Result<Error> {
+        self.store.write(|tx| flows::close(tx, &flow.id, false))?;
+        self.secrets.delete(&keys::pkce_verifier(&flow.id))?;
+        Ok(if error == "access_denied" {
+            PasserelleError::AccessDenied.into()
+        } else {
+            Error::MalformedBody {
+                service: Service::HubriseOAuth,
+                reason: format!(
+                    "callback error {}",
+                    error.chars().take(40).collect::<String>()
+                ),
+            }
+        })
+    }
+
+    /// Records an attempt for `redirect_uri` (state digest in SQLite, verifier in the secret
+    /// store) and builds the consent page's URL. Returns the attempt and its flow id.
+    fn start_attempt(
+        &self,
+        options: &HubriseConnectionOptions,
+        redirect_uri: &str,
+    ) -> Result<(HubriseAuthorization, String)> {
+        let account = self
+            .store
+            .read(accounts::current)?
+            .ok_or(PasserelleError::NotSignedIn)?;
+        let redirect_uri = redirect_uri.to_owned();
         let scope = self.active.get().settings.scope;
         let request = oauth::authorize_request(&AuthorizeParams {
             oauth_base: &self.endpoints.hubrise_oauth.base,
@@ -138,39 +216,68 @@ impl Connect {
             self.secrets.delete(&keys::pkce_verifier(&old))?;
         }
         tracing::info!(target: "passerelle::connect", "connection attempt started");
-        let callback_url_scheme = (!oauth::is_out_of_band(&redirect_uri))
-            .then(|| self.endpoints.redirect.scheme().to_owned())
-            .filter(|scheme| scheme != "http" && scheme != "https");
-        Ok(HubriseAuthorization {
+        let redirect = (!oauth::is_out_of_band(&redirect_uri))
+            .then(|| url::Url::parse(&redirect_uri).ok())
+            .flatten();
+        let web = redirect
+            .as_ref()
+            .filter(|url| url.scheme() == "https" || url.scheme() == "http");
+        let callback_url_scheme = redirect
+            .as_ref()
+            .filter(|url| url.scheme() != "http" && url.scheme() != "https")
+            .map(|url| url.scheme().to_owned());
+        let authorization = HubriseAuthorization {
             authorize_url: request.url,
             state: request.state,
             callback_url_scheme,
+            callback_https_host: web.and_then(|url| url.host_str().map(str::to_owned)),
+            callback_https_path: web.map(|url| url.path().to_owned()),
             expires_at: to_system_time(now_ms() + FLOW_LIFETIME_MS),
-        })
+        };
+        Ok((authorization, flow_id))
     }
 
-    /// Completes an attempt from the callback URL HubRise redirected to.
+    /// Completes an attempt from the callback URL HubRise redirected to: the app's redirect, or
+    /// the POS backend's (its https redirect with the code, or its return link, after which the
+    /// backend hands the code over).
     pub async fn complete_callback(&self, callback_url: &str) -> Result<HubriseConnection> {
-        let params = oauth::parse_callback(callback_url, &self.endpoints.redirect)?;
-        let state = params.state.ok_or(PasserelleError::StateMissing)?;
-        let flow = self.claimable_flow(&state, self.config.redirect_uri.trim())?;
-        if let Some(error) = params.error {
-            self.store.write(|tx| flows::close(tx, &flow.id, false))?;
-            self.secrets.delete(&keys::pkce_verifier(&flow.id))?;
-            return Err(if error == "access_denied" {
-                PasserelleError::AccessDenied.into()
-            } else {
-                Error::MalformedBody {
-                    service: Service::HubriseOAuth,
-                    reason: format!(
-                        "callback error {}",
-                        error.chars().take(40).collect::<String>()
-                    ),
+        let (params, expected) = match oauth::parse_callback(callback_url, &self.endpoints.redirect)
+        {
+            Ok(params) => (params, self.config.redirect_uri.trim().to_owned()),
+            Err(Error::Public(PasserelleError::RedirectMismatch { reason })) => {
+                let backend = self.backend_url(DEVICE_CALLBACK_PATH)?;
+                let back = self.backend_url(DEVICE_RETURN_PATH)?;
+                if let Ok(params) = oauth::parse_callback(callback_url, &back) {
+                    let state = params.state.ok_or(PasserelleError::StateMissing)?;
+                    return self
+                        .complete_via_backend(&state)
+                        .await?
+                        .ok_or_else(|| PasserelleError::CodeMissing.into());
                 }
-            });
+                match oauth::parse_callback(callback_url, &backend) {
+                    Ok(params) => (params, self.endpoints.pos.join(DEVICE_CALLBACK_PATH)),
+                    Err(_) => return Err(PasserelleError::RedirectMismatch { reason }.into()),
+                }
+            }
+            Err(err) => return Err(err),
+        };
+        let state = params.state.ok_or(PasserelleError::StateMissing)?;
+        let flow = self.claimable_flow(&state, &expected)?;
+        if let Some(error) = params.error {
+            return Err(self.refused(&flow, &error)?);
         }
         let code = params.code.ok_or(PasserelleError::CodeMissing)?;
         self.exchange_and_record(&flow, &code).await
+    }
+
+    /// Whether a URL is the POS backend's https redirect or its return link.
+    fn is_backend_link(&self, url: &str) -> bool {
+        [DEVICE_CALLBACK_PATH, DEVICE_RETURN_PATH]
+            .iter()
+            .any(|path| {
+                self.backend_url(path)
+                    .is_ok_and(|expected| oauth::parse_callback(url, &expected).is_ok())
+            })
     }
 
     /// Completes an out-of-band attempt with the code the user pasted from HubRise's page.
@@ -486,8 +593,17 @@ impl Connect {
         let Ok(parsed) = url::Url::parse(url.trim()) else {
             return Ok(OpenUrlOutcome::NotHandled);
         };
-        match oauth::parse_callback(url, &self.endpoints.redirect) {
-            Ok(_) => {
+        let ours = oauth::parse_callback(url, &self.endpoints.redirect);
+        let ours = match ours {
+            Err(Error::Public(PasserelleError::RedirectMismatch { .. }))
+                if self.is_backend_link(url) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        };
+        match ours {
+            Ok(()) => {
                 return self
                     .complete_callback(url)
                     .await

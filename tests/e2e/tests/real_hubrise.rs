@@ -507,3 +507,159 @@ async fn hubrise_shows_a_readable_device_label_that_never_changes_once_used() {
     let (app, _) = world.open_with(config).await;
     assert_eq!(app.device_id().unwrap(), device_id);
 }
+
+/// The strict reading of HubRise's redirect URIs: https (or out of band) only.
+async fn https_only_world() -> World {
+    World::start_with(SandboxOptions {
+        https_redirects_only: true,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Follows HubRise's redirect to the POS backend (as the browser would) and returns where the
+/// backend sends the browser next.
+async fn through_the_backend(hubrise_redirect: &str) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(hubrise_redirect).send().await.unwrap();
+    assert_eq!(answer.status(), 303, "the backend kept the code");
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn without_custom_schemes_a_till_asks_the_backend_for_the_code() {
+    let world = https_only_world().await;
+    let location = world.location_ids()[0].clone();
+    let (app, _) = world.open_signed_in().await;
+
+    // The app's custom scheme is refused by the strict reading.
+    let refused = passerelle_sandbox::drivers::consent::approve(
+        &app.begin_hubrise_connection(Default::default())
+            .unwrap()
+            .authorize_url,
+        &world.choice(&location),
+    )
+    .await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    let attempt = app
+        .begin_hubrise_connection_via_pos_backend(Default::default())
+        .await
+        .unwrap();
+    let pos = url::Url::parse(&world.sandbox.pos_url()).unwrap();
+    assert_eq!(attempt.callback_url_scheme, None);
+    assert_eq!(attempt.callback_https_host.as_deref(), pos.host_str());
+    assert_eq!(
+        attempt.callback_https_path.as_deref(),
+        Some("/hubrise/device-return")
+    );
+    assert_eq!(
+        app.complete_hubrise_connection_via_pos_backend(&attempt.state)
+            .await
+            .unwrap(),
+        None,
+        "nothing yet: the restaurant is on HubRise's page"
+    );
+
+    // The restaurant approves on another device (a phone that opened a QR code).
+    let redirect = passerelle_sandbox::drivers::consent::approve(
+        &attempt.authorize_url,
+        &world.choice(&location),
+    )
+    .await
+    .unwrap();
+    assert!(redirect.starts_with(&format!(
+        "{}/hubrise/device-callback?",
+        world.sandbox.pos_url()
+    )));
+    let back = through_the_backend(&redirect).await;
+    assert!(
+        !back.contains("code="),
+        "the code stays at the backend: {back}"
+    );
+
+    let connection = app
+        .complete_hubrise_connection_via_pos_backend(&attempt.state)
+        .await
+        .unwrap()
+        .expect("HubRise answered");
+    assert_eq!(connection.location_id, location);
+    let again = app
+        .complete_hubrise_connection_via_pos_backend(&attempt.state)
+        .await
+        .unwrap_err();
+    assert_eq!(again, PasserelleError::StateReplayed);
+    app.restart().await.unwrap();
+    let order_id = world.place_order(&location, "Marie").await;
+    app.sync_now().await.unwrap();
+    assert!(app.order(&order_id).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn without_custom_schemes_the_backend_s_universal_link_completes_the_connection() {
+    let world = https_only_world().await;
+    let location = world.location_ids()[0].clone();
+    let (app, _) = world.open_signed_in().await;
+    let attempt = app
+        .begin_hubrise_connection_via_pos_backend(Default::default())
+        .await
+        .unwrap();
+    let redirect = passerelle_sandbox::drivers::consent::approve(
+        &attempt.authorize_url,
+        &world.choice(&location),
+    )
+    .await
+    .unwrap();
+    let universal_link = through_the_backend(&redirect).await;
+    match app.handle_open_url(&universal_link).await.unwrap() {
+        passerelle_core::OpenUrlOutcome::Connected { connection } => {
+            assert_eq!(connection.location_id, location)
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A refusal on HubRise's page reaches the till the same way.
+    let attempt = app
+        .begin_hubrise_connection_via_pos_backend(Default::default())
+        .await
+        .unwrap();
+    let denied = passerelle_sandbox::drivers::consent::deny(
+        &attempt.authorize_url,
+        &world.choice(&world.location_ids()[1]),
+    )
+    .await
+    .unwrap();
+    let universal_link = through_the_backend(&denied).await;
+    assert_eq!(
+        app.handle_open_url(&universal_link).await.unwrap_err(),
+        PasserelleError::AccessDenied
+    );
+}
+
+#[tokio::test]
+async fn without_custom_schemes_the_pasted_code_still_works() {
+    let world = https_only_world().await;
+    let location = world.location_ids()[0].clone();
+    let (app, _) = world.open_signed_in().await;
+    let attempt = app
+        .begin_hubrise_connection(passerelle_core::HubriseConnectionOptions {
+            out_of_band: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let code = passerelle_sandbox::drivers::consent::approve(
+        &attempt.authorize_url,
+        &world.choice(&location),
+    )
+    .await
+    .unwrap();
+    let connection = app
+        .complete_hubrise_connection_with_code(&code, &attempt.state)
+        .await
+        .unwrap();
+    assert_eq!(connection.location_id, location);
+}

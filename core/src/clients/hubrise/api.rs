@@ -383,4 +383,68 @@ mod tests {
             EventRef::from_entry(&json!({"id": 42, "resource_type": "teleport"})).unwrap();
         assert_eq!((numeric.id.as_str(), numeric.order_id), ("42", None));
     }
+
+    mod hubrise_examples {
+        use super::*;
+        use crate::hubrise_examples as ex;
+
+        fn parse(text: &str) -> serde_json::Value {
+            serde_json::from_str(text).unwrap()
+        }
+
+        #[test]
+        fn hubrise_s_event_examples_are_read_never_as_orders() {
+            let listed = parse(ex::EVENT_LIST);
+            let first = EventRef::from_entry(&listed[0]).unwrap();
+            assert_eq!(
+                first,
+                EventRef {
+                    id: "ks8f6".into(),
+                    resource_type: "customer".into(),
+                    order_id: None,
+                }
+            );
+            for example in [
+                ex::EVENT_GET,
+                ex::EVENT_GET_LEGACY,
+                ex::EVENT_ACTIVE_CUSTOMER_UPDATE,
+            ] {
+                let event = EventRef::from_entry(&parse(example)).unwrap();
+                assert_eq!((event.id.as_str(), event.order_id), ("ks8f6", None));
+            }
+            // Before 2022-11: no `id`, and `resource_id` is the customer list's.
+            assert_eq!(
+                EventRef::from_entry(&parse(ex::EVENT_ACTIVE_LEGACY_RESOURCE_ID)),
+                None
+            );
+        }
+
+        #[test]
+        fn hubrise_s_callback_examples_say_whether_orders_are_heard() {
+            let set: Callback = serde_json::from_str(ex::CALLBACK_GET).unwrap();
+            assert!(set.listens_to_orders());
+            let none: Callback = serde_json::from_str(ex::CALLBACK_GET_NONE).unwrap();
+            assert!(!none.listens_to_orders());
+        }
+
+        #[test]
+        fn hubrise_s_location_catalog_and_customer_list_examples_parse() {
+            for example in [ex::LOCATION_GET, ex::LOCATION_GET_OLDER] {
+                let location: Location = serde_json::from_str(example).unwrap();
+                assert_eq!(location.timezone_name(), Some("Europe/Paris"));
+                let names = location.names();
+                assert_eq!(names.location_name.as_deref(), Some("Paris"));
+                assert_eq!(names.account_name.as_deref(), Some("Bella Pizza"));
+            }
+            let zone: Timezone = serde_json::from_str(ex::TIMEZONE).unwrap();
+            assert_eq!(zone.name.as_deref(), Some("Europe/Paris"));
+            let catalog: NamedResource = serde_json::from_str(ex::CATALOG_GET).unwrap();
+            assert_eq!(
+                (catalog.id.as_str(), catalog.name.as_deref()),
+                ("87yu4", Some("Web"))
+            );
+            let list: NamedResource = serde_json::from_str(ex::CUSTOMER_LIST_GET).unwrap();
+            assert_eq!(list.name.as_deref(), Some("Online customers"));
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::model::connection::ConnectionNames;
 #[derive(Clone, Serialize, Deserialize)]
 pub struct HubriseTokenResponse {
     access_token: AccessToken,
-    #[serde(default = "bearer")]
+    #[serde(default = "bearer", deserialize_with = "token_type")]
     token_type: BasicTokenType,
     location_id: Option<String>,
     location_name: Option<String>,
@@ -31,6 +31,18 @@ pub struct HubriseTokenResponse {
 
 fn bearer() -> BasicTokenType {
     BasicTokenType::Bearer
+}
+
+/// RFC 6749 says token types are case-insensitive and HubRise writes `"Bearer"`, which the
+/// crate's own reading takes for an unknown type: read it without case (`null` is `Bearer`).
+fn token_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BasicTokenType, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    Ok(match raw.as_deref().map(str::trim) {
+        None | Some("") => BasicTokenType::Bearer,
+        Some(t) if t.eq_ignore_ascii_case("bearer") => BasicTokenType::Bearer,
+        Some(t) if t.eq_ignore_ascii_case("mac") => BasicTokenType::Mac,
+        Some(t) => BasicTokenType::Extension(t.to_owned()),
+    })
 }
 
 impl fmt::Debug for HubriseTokenResponse {
@@ -202,5 +214,46 @@ mod tests {
         let token =
             HubriseTokenResponse::from_json(br#"{"access_token":"x","location_id":null}"#).unwrap();
         assert!(token.names().is_none());
+    }
+
+    #[test]
+    fn hubrise_s_token_examples_parse() {
+        use crate::hubrise_examples as ex;
+        for example in [ex::TOKEN_SUCCESS, ex::TOKEN_SUCCESS_NO_TOKEN_TYPE] {
+            let token = HubriseTokenResponse::from_body(example.as_bytes()).unwrap();
+            assert_eq!(token.secret().expose(), "b9922a78d3ffab6b95e9d72e88");
+            assert_eq!(
+                oauth2::TokenResponse::token_type(&token),
+                &BasicTokenType::Bearer
+            );
+            let names = token.names().unwrap();
+            assert_eq!(names.location_id, "3r4s3-1");
+            assert_eq!(names.account_name.as_deref(), Some("Bella Pizza"));
+            assert_eq!(names.catalog_id.as_deref(), Some("psmlf"));
+            assert_eq!(names.customer_list_name.as_deref(), Some("Bella Pizza"));
+        }
+        // 2019: ids only.
+        let token = HubriseTokenResponse::from_body(ex::TOKEN_SUCCESS_2019.as_bytes()).unwrap();
+        let names = token.names().unwrap();
+        assert_eq!(names.customer_list_id.as_deref(), Some("xab66"));
+        assert_eq!((names.location_name, names.account_id), (None, None));
+    }
+
+    #[test]
+    fn hubrise_s_error_examples_parse() {
+        use crate::hubrise_examples as ex;
+        let parse = |text: &str| HubriseErrorBody::from_bytes(text.as_bytes());
+        let blocked = parse(ex::ERROR_401_BLOCKED);
+        assert_eq!(blocked.reason(), "The connection has been blocked");
+        assert!(blocked.is_refusal(), "as a 429 (an older page), a refusal");
+        let invalid = parse(ex::ERROR_422);
+        assert_eq!(invalid.error_type.as_deref(), Some("unprocessable_entity"));
+        assert_eq!(invalid.reason(), "Validation failed");
+        let routing = parse(ex::ERROR_ROUTING);
+        assert_eq!(
+            routing.reason(),
+            "routing_error",
+            "no message: the type says it"
+        );
     }
 }

@@ -21,7 +21,7 @@ use crate::services::inbox::Inbox;
 use crate::services::off_device::{BackendStatus, OffDevice};
 use crate::services::restart::RestartToApply;
 use crate::services::sign_in::SignIn;
-use crate::services::sync::{SyncEngine, SyncReport, refresh};
+use crate::services::sync::{SyncEngine, SyncReport};
 use crate::store::Store;
 
 /// A Passerelle instance over one data directory.
@@ -278,10 +278,9 @@ impl Passerelle {
         Ok(())
     }
 
-    /// The app is back: sync resumes at once, and reads the open orders' status again (other
-    /// tills may have changed them meanwhile).
+    /// The app is back: sync resumes at once. Nothing was read in the background, so that first
+    /// cycle also reads the open orders' status again (other tills may have changed them).
     pub fn app_will_enter_foreground(&self) -> Result<()> {
-        refresh::request_status(&self.store)?;
         self.sync.set_paused(false);
         Ok(())
     }

@@ -8,8 +8,10 @@
 //! - **open orders' status**: the orders of the location this device has, whose HubRise status
 //!   is not final (completed, rejected, cancelled, delivery failed) and that were created within
 //!   [`OPEN_ORDER_HORIZON_MS`], are read again: once per poll interval while there are any (so a
-//!   sibling's change shows within two poll intervals), and at once on foreground, after a
-//!   reconnect or a long offline period (whatever the spacing);
+//!   sibling's change shows within two poll intervals), at once after a reconnect or a long
+//!   offline period (whatever the spacing), and so at the first cycle back from the background
+//!   (no cycle runs there: the last read is then at least as old as the time away, and at most
+//!   one interval goes by before the next);
 //! - **names**: the location, catalog and customer-list names (and the location's timezone)
 //!   are read again after an open or a restart.
 //!
@@ -43,20 +45,11 @@ pub const MAX_LIST_PAGES: u64 = 3;
 /// Without a cycle for this long, the next one reads the open orders whatever the spacing.
 const LONG_OFFLINE_MS: i64 = 5 * 60 * 1000;
 
-/// Marks the open orders' status of every connection of the signed-in account due (the app
-/// came back to the foreground): the next cycle reads them whatever the spacing.
-pub fn request_status(store: &Store) -> Result<()> {
-    request(store, false, true)
-}
-
-/// Marks the names of every connection of the signed-in account due (open, restart).
+/// Marks the names (and the open orders' status) of every connection of the signed-in account
+/// due (open, restart): the next cycle reads them whatever the spacing.
 pub fn request_names(store: &Store) -> Result<()> {
-    request(store, true, true)
-}
-
-fn request(store: &Store, names: bool, status: bool) -> Result<()> {
     store.write(|tx| match crate::store::accounts::current(tx)? {
-        Some(account) => connection_reads::request(tx, &account.account_id, names, status),
+        Some(account) => connection_reads::request(tx, &account.account_id, true, true),
         None => Ok(()),
     })
 }

@@ -36,12 +36,20 @@ pub fn iso8601_in(ms: i64, zone: Option<&str>) -> Result<String> {
     let Some(tz) = zone.and_then(|name| jiff::tz::TimeZone::get(name.trim()).ok()) else {
         return iso8601(ms);
     };
-    let instant =
-        jiff::Timestamp::from_second(ms.div_euclid(1000)).map_err(Error::internal_from)?;
-    Ok(instant
-        .to_zoned_datetime(tz)
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string())
+    let secs = ms.div_euclid(1000);
+    let instant = jiff::Timestamp::from_second(secs).map_err(Error::internal_from)?;
+    // Only the offset comes from the time zone database; the `time` crate writes the time, so
+    // jiff's own formatting stays out of the binary.
+    let offset = time::UtcOffset::from_whole_seconds(tz.to_offset(instant).seconds())
+        .map_err(Error::internal_from)?;
+    let local = time::OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(Error::internal_from)?
+        .to_offset(offset);
+    local
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+        ))
+        .map_err(Error::internal_from)
 }
 
 #[cfg(test)]
@@ -59,6 +67,10 @@ mod tests {
         assert_eq!(
             iso8601_in(summer, Some("Australia/Sydney")).unwrap(),
             "2026-06-25T03:45:00+10:00"
+        );
+        assert_eq!(
+            iso8601_in(summer, Some("UTC")).unwrap(),
+            "2026-06-24T17:45:00+00:00"
         );
         // 2026-11-23T11:30:00Z: winter time in Paris.
         assert_eq!(

@@ -393,25 +393,53 @@ async fn confirmed_time_carries_the_location_s_offset() {
 
 #[tokio::test]
 async fn reading_back_many_open_orders_costs_one_listing_an_interval() {
-    let world = World::start().await;
+    // The refresh budget allows half of HubRise's heavy queries, 5 a minute: enough for one
+    // listing each 30 s poll, not each 1 s poll. A "minute" of 5 s keeps the proportion.
+    let world = World::start_with(SandboxOptions {
+        window_scale: Some(Duration::from_secs(5)),
+        ..Default::default()
+    })
+    .await;
     let location = world.location_ids()[0].clone();
-    let (app, events) = world.open_signed_in().await;
+    let mut config = world.config();
+    config.rate_limits.minute_ms = 5_000;
+    let (app, events) = world.open_with(config).await;
+    world.sign_in(&app).await;
     world.connect_active(&app, &location).await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let (sibling, sibling_events) = second_till(&world, &other_dir).await;
+    world.connect_active(&sibling, &location).await;
     let mut placed = Vec::new();
     for n in 0..5 {
         placed.push(world.place_order(&location, &format!("Client {n}")).await);
     }
     for id in &placed {
-        events
-            .wait_for(order_received(id), EVENT_TIMEOUT)
-            .await
-            .unwrap();
+        for recorder in [&events, &sibling_events] {
+            recorder
+                .wait_for(order_received(id), EVENT_TIMEOUT)
+                .await
+                .unwrap();
+        }
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let admin = world.sandbox.admin();
+    let till = admin
+        .connections()
+        .await
+        .into_iter()
+        .find(|c| c.device_id.as_deref() == Some(app.device_id().unwrap().as_str()))
+        .unwrap();
+    let of_this_till = |requests: Vec<passerelle_sandbox::RequestRecord>| -> Vec<_> {
+        requests
+            .into_iter()
+            .filter(|r| {
+                r.connection.as_ref().map(|c| c.connection_id.as_str()) == Some(till.id.as_str())
+            })
+            .collect()
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
     admin.reset_requests().await;
     tokio::time::sleep(Duration::from_millis(3_200)).await;
-    let requests = admin.requests().await;
+    let requests = of_this_till(admin.requests().await);
     let polls = requests
         .iter()
         .filter(|r| r.path.starts_with("/v1/callback/events"))
@@ -431,6 +459,31 @@ async fn reading_back_many_open_orders_costs_one_listing_an_interval() {
         "no order read one by one: {requests:?}"
     );
     assert!(requests.iter().all(|r| r.status != 429));
+
+    // The sibling till accepts one of them: the listing shows the change, and that order alone
+    // is read again, whole.
+    let mark = events.mark();
+    admin.reset_requests().await;
+    sibling.accept(&placed[2], None).await.unwrap();
+    sibling.sync_now().await.unwrap();
+    events
+        .wait_for_after(
+            mark,
+            updated_to(&placed[2], OrderStatus::Accepted),
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
+    let read_alone: Vec<String> = of_this_till(admin.requests().await)
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/v1/location/orders/"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        read_alone,
+        vec![format!("/v1/location/orders/{}", placed[2])],
+        "only the changed order is read on its own"
+    );
 }
 
 #[tokio::test]

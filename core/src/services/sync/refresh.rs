@@ -17,9 +17,9 @@
 //!
 //! **Budget.** A refresh reads the cheaper of one `GET /location/orders/:id` per open order and
 //! one page of `GET /location/orders?after=` (the oldest open order's creation) per 100 orders
-//! this device knows since then, at most [`MAX_LIST_PAGES`] pages: with the usual handful of
-//! open orders, one request per poll interval (at 30 s: 120 an hour, 2,880 a day at most, none
-//! without open orders). Names cost three requests (one heavy) per open or restart. Every read
+//! this device knows since then, at most [`MAX_LIST_PAGES`] pages, plus one `GET` for each open
+//! order the listing shows changed (rare): with the usual handful of open orders, one request
+//! per poll interval (at 30 s: 120 an hour, 2,880 a day at most, none without open orders). Names cost three requests (one heavy) per open or restart. Every read
 //! spends the refresh budget of the connection's rate windows (`RateLimiters::
 //! try_acquire_refresh`: 30 % of each of HubRise's windows, half of its heavy queries) and never
 //! waits: a read that does not fit is left for the next cycle, so events and the outbox never
@@ -31,6 +31,7 @@ use super::SyncParts;
 use super::cycle::CycleReport;
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
+use crate::model::order::OrderStatus;
 use crate::secrets::Secret;
 use crate::services::connect::{Spend, keep_names, read_names};
 use crate::store::connection_reads::{self, OpenOrder};
@@ -174,8 +175,10 @@ impl Read<'_> {
         Ok(true)
     }
 
-    /// Pages of `GET /location/orders?after=` from the oldest open order's creation; open
-    /// orders the pages did not reach are read one by one.
+    /// Pages of `GET /location/orders?after=` from the oldest open order's creation, as a cheap
+    /// look at the statuses: an open order whose status changed, and one the pages did not
+    /// reach, is then read on its own (a listing's representation of an order is not promised
+    /// to be the whole order, so it never replaces the stored one).
     async fn by_listing(
         &self,
         open: &[OpenOrder],
@@ -183,7 +186,8 @@ impl Read<'_> {
         report: &mut CycleReport,
     ) -> Result<bool> {
         let after = iso8601(after_ms)?;
-        let mut seen = std::collections::HashSet::new();
+        let location = self.row.public.location_id.as_str();
+        let mut unchanged = std::collections::HashSet::new();
         let mut cursor = None;
         for _ in 0..MAX_LIST_PAGES {
             if !self.room(true) {
@@ -195,22 +199,31 @@ impl Read<'_> {
                 .orders_after(self.token, &after, cursor.as_deref())
                 .await?;
             for json in &page.items {
-                if let Some(order_id) = json.get("id").and_then(Value::as_str) {
-                    seen.insert(order_id.to_owned());
+                let (Some(order_id), Some(status)) = (
+                    json.get("id").and_then(Value::as_str),
+                    json.get("status").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                let stored = self
+                    .parts
+                    .store
+                    .read(|c| orders::hubrise_status(c, location, order_id))?;
+                if stored == Some(OrderStatus::parse(status)) {
+                    unchanged.insert(order_id.to_owned());
                 }
-                self.apply(json, report)?;
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
         }
-        let missed: Vec<OpenOrder> = open
+        let to_read: Vec<OpenOrder> = open
             .iter()
-            .filter(|o| !seen.contains(&o.id))
+            .filter(|o| !unchanged.contains(&o.id))
             .cloned()
             .collect();
-        self.one_by_one(&missed, report).await
+        self.one_by_one(&to_read, report).await
     }
 
     fn room(&self, heavy: bool) -> bool {

@@ -14,16 +14,17 @@ cargo build --quiet -p passerelle-ffi
 cargo build --quiet -p passerelle-ffi --features cli --bin uniffi-bindgen
 # The bindgen build links the library with extra features; rebuild the plain one the tests load.
 cargo build --quiet -p passerelle-ffi
-target_dir=${CARGO_TARGET_DIR:-target}
-lib=$target_dir/debug/libpasserelle_ffi.so
-[ -f "$lib" ] || lib=$target_dir/debug/libpasserelle_ffi.dylib
+# Honours CARGO_TARGET_DIR (a target directory shared between work trees).
+debug=${CARGO_TARGET_DIR:-target}/debug
+lib=$debug/libpasserelle_ffi.so
+[ -f "$lib" ] || lib=$debug/libpasserelle_ffi.dylib
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/Generated" "$out/include"
 # One crate at a time: both crates share the Swift module name, hence the output file name.
 for crate in passerelle_core passerelle_ffi; do
-  "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --crate "$crate" --language swift \
+  "$debug/uniffi-bindgen" generate --library "$lib" --crate "$crate" --language swift \
     --out-dir "$out/$crate" 2>&1 | grep -v "swift-format" || true
   mv "$out/$crate/Passerelle.swift" "$out/Generated/$crate.swift"
   mv "$out/$crate/"*.h "$out/include/"

@@ -91,6 +91,29 @@ impl Passerelle {
         .await
     }
 
+    /// Starts connecting a HubRise location with the POS backend's https redirect: open the
+    /// URL with `ASWebAuthenticationSession(url:callback: .https(host:path:))` (iOS 17.4+) using
+    /// `callbackHttpsHost`/`callbackHttpsPath`, or show it as a QR code for a phone.
+    pub async fn begin_hubrise_connection_via_pos_backend(
+        &self,
+        options: HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
+        guard_async(self.core.begin_hubrise_connection_via_pos_backend(options)).await
+    }
+
+    /// Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
+    /// is still on HubRise's page, else the connection (pending until a restart).
+    pub async fn complete_hubrise_connection_via_pos_backend(
+        &self,
+        state: String,
+    ) -> Result<Option<HubriseConnection>> {
+        guard_async(
+            self.core
+                .complete_hubrise_connection_via_pos_backend(&state),
+        )
+        .await
+    }
+
     /// Abandons a connection attempt (the user closed the browser).
     pub fn cancel_hubrise_connection(&self, state: String) -> Result<()> {
         guard(|| self.core.cancel_hubrise_connection(&state))

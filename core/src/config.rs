@@ -136,6 +136,12 @@ pub struct PasserelleConfig {
     pub redirect_uri: String,
     /// Per-install device id sent to HubRise; generated and kept when `None` (design D5).
     pub device_id: Option<String>,
+    /// A name people recognise for this till ("Caisse 1 — iPad de Bella"): HubRise shows each
+    /// connection's `device_id` on its CONNECTIONS page, so when `device_id` is `None` the one
+    /// generated is this label in HubRise's characters plus a short suffix
+    /// (`Caisse-1-iPad-de-Bella-k3f9`). Once sent to HubRise it never changes for this install.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub device_label: Option<String>,
     /// Who exchanges authorization codes; the broker by default (design D6).
     pub token_exchange: TokenExchange,
     /// HubRise's rate limits, kept to by the client.
@@ -164,6 +170,7 @@ impl PasserelleConfig {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
             device_id: None,
+            device_label: None,
             token_exchange: TokenExchange::Broker,
             rate_limits: RateLimits::hubrise(),
             initial_settings: Settings {
@@ -199,6 +206,13 @@ impl PasserelleConfig {
         };
         if let Some(device_id) = &self.device_id {
             validate_device_id(device_id)?;
+        }
+        if self
+            .device_label
+            .as_deref()
+            .is_some_and(|l| l.chars().count() > 200)
+        {
+            return Err(invalid("device_label", "at most 200 characters"));
         }
         validate_settings(&self.initial_settings, endpoints.hubrise_api.is_loopback)?;
         validate_rate_limits(&self.rate_limits, endpoints.hubrise_api.is_loopback)?;
@@ -291,10 +305,75 @@ fn validate_retention(retention: &Retention, api_is_loopback: bool) -> Result<()
     Ok(())
 }
 
+/// HubRise's documented alphabet for `device_id`: `[A-Za-z0-9_-()[]{}.]`.
+fn allowed_in_device_id(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-()[]{}.".contains(c)
+}
+
+/// The longest label part of a generated device id (the suffix comes on top).
+const DEVICE_LABEL_MAX: usize = 48;
+
+/// A device id made from a label people gave the till: letters with accents lose them, every
+/// run of other characters becomes one `-`, then `-` and `suffix` (which tells two tills with
+/// the same label apart). `Caisse 1 — iPad de Bella` → `Caisse-1-iPad-de-Bella-k3f9`. A label
+/// with nothing usable gives `Passerelle-k3f9`.
+pub fn device_id_from_label(label: &str, suffix: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars().flat_map(fold_accent) {
+        if allowed_in_device_id(c) && c != '-' {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out: String = out
+        .trim_matches('-')
+        .chars()
+        .take(DEVICE_LABEL_MAX)
+        .collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push_str("Passerelle");
+    }
+    format!("{out}-{suffix}")
+}
+
+/// A letter without its accent (the Latin letters French, Italian, Spanish, German and
+/// Portuguese names use); any other character as it is.
+fn fold_accent(c: char) -> impl Iterator<Item = char> {
+    let folded: &str = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "A",
+        'ç' => "c",
+        'Ç' => "C",
+        'è' | 'é' | 'ê' | 'ë' => "e",
+        'È' | 'É' | 'Ê' | 'Ë' => "E",
+        'ì' | 'í' | 'î' | 'ï' => "i",
+        'Ì' | 'Í' | 'Î' | 'Ï' => "I",
+        'ñ' => "n",
+        'Ñ' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => "o",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "O",
+        'ù' | 'ú' | 'û' | 'ü' => "u",
+        'Ù' | 'Ú' | 'Û' | 'Ü' => "U",
+        'ý' | 'ÿ' => "y",
+        'Ý' | 'Ÿ' => "Y",
+        'œ' => "oe",
+        'Œ' => "OE",
+        'æ' => "ae",
+        'Æ' => "AE",
+        'ß' => "ss",
+        _ => "",
+    };
+    let single = folded.is_empty().then_some(c);
+    folded.chars().chain(single)
+}
+
 fn validate_device_id(device_id: &str) -> Result<()> {
-    // HubRise's documented alphabet for device_id.
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-()[]{}.".contains(c);
-    if device_id.is_empty() || device_id.len() > 128 || !device_id.chars().all(allowed) {
+    if device_id.is_empty() || device_id.len() > 128 || !device_id.chars().all(allowed_in_device_id)
+    {
         return Err(invalid(
             "device_id",
             "must be 1-128 of [A-Za-z0-9_-()[]{}.]",
@@ -437,6 +516,33 @@ mod tests {
             ..Retention::default()
         });
         assert_eq!(field_of(c.validate().unwrap_err()), "retention");
+    }
+
+    #[test]
+    fn a_label_becomes_a_readable_device_id_in_hubrise_s_characters() {
+        assert_eq!(
+            device_id_from_label("Caisse 1 — iPad de Bella", "k3f9"),
+            "Caisse-1-iPad-de-Bella-k3f9"
+        );
+        assert_eq!(
+            device_id_from_label("  Comptoir d'Émilie (bar) ", "x1"),
+            "Comptoir-d-Emilie-(bar)-x1"
+        );
+        assert_eq!(
+            device_id_from_label("Straße – Küche", "a"),
+            "Strasse-Kuche-a"
+        );
+        assert_eq!(device_id_from_label("🍕🍕", "z9"), "Passerelle-z9");
+        assert_eq!(device_id_from_label("", "z9"), "Passerelle-z9");
+        let long = device_id_from_label(&"Caisse ".repeat(40), "k3f9");
+        assert!(long.len() <= DEVICE_LABEL_MAX + 5, "{long}");
+        assert!(!long.contains("--"), "{long}");
+        for label in ["Caisse 1 — iPad de Bella", "a/b\\c?d#e%f", "日本語のレジ 2"] {
+            let id = device_id_from_label(label, "k3f9");
+            let mut c = config();
+            c.device_id = Some(id.clone());
+            assert!(c.validate().is_ok(), "{label} → {id}");
+        }
     }
 
     #[test]

@@ -9,13 +9,13 @@ use crate::clients::hubrise::api::HubriseApi;
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::clients::pos::backend::PosBackend;
 use crate::clients::pos::session::PosSessions;
-use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints};
+use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints, device_id_from_label};
 use crate::error::{Error, Result};
 use crate::events::{EventBus, EventListener};
 use crate::model::snapshot::ConfigurationSnapshot;
 use crate::secrets::{SecretStore, Secrets};
 use crate::store::snapshots::{self, Slot};
-use crate::store::{self, Store, meta};
+use crate::store::{Store, meta};
 use crate::time::now_ms;
 
 /// Everything the services are built from.
@@ -44,8 +44,13 @@ impl Context {
     ) -> Result<Self> {
         let endpoints = config.validate()?;
         let store = Arc::new(Store::open(Path::new(&config.data_dir))?);
-        let device_id =
-            store.write(|tx| load_or_create_device_id(tx, config.device_id.as_deref()))?;
+        let device_id = store.write(|tx| {
+            load_or_create_device_id(
+                tx,
+                config.device_id.as_deref(),
+                config.device_label.as_deref(),
+            )
+        })?;
         let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
         let secrets = Secrets::new(secrets);
         let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
@@ -116,22 +121,40 @@ impl ActiveConfiguration {
     }
 }
 
-/// The host's device id when given, else the one generated at first open.
+/// The host's device id when given; else the one kept for this install, made again from the
+/// host's label only while it has never been sent to HubRise (HubRise shows it on its
+/// CONNECTIONS page, so it must stay the same once used); else a new one from the label.
 fn load_or_create_device_id(
     conn: &rusqlite::Connection,
     configured: Option<&str>,
+    label: Option<&str>,
 ) -> Result<String> {
-    const KEY: &str = "device_id";
     if let Some(id) = configured {
-        meta::set(conn, KEY, id)?;
+        meta::set(conn, meta::DEVICE_ID, id)?;
         return Ok(id.to_owned());
     }
-    if let Some(id) = meta::get(conn, KEY)? {
-        return Ok(id);
+    let label = label.map(str::trim).filter(|l| !l.is_empty());
+    if let Some(id) = meta::get(conn, meta::DEVICE_ID)? {
+        let sent = meta::get(conn, meta::DEVICE_ID_SENT)?.is_some();
+        let made_from = meta::get(conn, meta::DEVICE_ID_LABEL)?;
+        if sent || label.is_none() || made_from.as_deref() == label {
+            return Ok(id);
+        }
     }
-    let id = format!("passerelle-{}", store::new_id());
-    meta::set(conn, KEY, &id)?;
+    let id = device_id_from_label(label.unwrap_or_default(), &short_suffix());
+    meta::set(conn, meta::DEVICE_ID, &id)?;
+    meta::set(conn, meta::DEVICE_ID_LABEL, label.unwrap_or_default())?;
     Ok(id)
+}
+
+/// Four random characters of `[a-z0-9]`: two tills with the same label stay apart.
+fn short_suffix() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..4)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Loads the active snapshot, creating version 1 from `initial` on a new database.

@@ -18,12 +18,16 @@ pub fn callback_url(input: &str) {
     }
 }
 
-/// HubRise's token response and error bodies.
+/// HubRise's token response (read whatever its `Content-Type`: JSON or a form) and error bodies.
 pub fn token_response(bytes: &[u8]) {
     if let Ok(token) = HubriseTokenResponse::from_json(bytes) {
         let _ = token.names();
     }
-    let _ = serde_json::from_slice::<HubriseErrorBody>(bytes).map(|b| b.reason());
+    if let Some(token) = HubriseTokenResponse::from_body(bytes) {
+        let _ = token.names();
+    }
+    let _ = HubriseErrorBody::from_bytes(bytes).reason();
+    let _ = HubriseErrorBody::from_bytes(bytes).is_refusal();
 }
 
 /// An order as HubRise sends it, and the typed view the host reads.
@@ -46,9 +50,13 @@ pub fn order_json(bytes: &[u8]) {
     }
 }
 
-/// A page of callback events.
+/// A page of callback events, read entry by entry as the sync engine reads it.
 pub fn event_page(bytes: &[u8]) {
-    let _ = serde_json::from_slice::<Vec<EventRef>>(bytes);
+    if let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(bytes) {
+        for entry in &entries {
+            let _ = EventRef::from_entry(entry);
+        }
+    }
 }
 
 /// Money: whatever parses formats back to a string that parses to the same amount.

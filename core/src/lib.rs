@@ -30,6 +30,8 @@ mod failpoint;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;
+#[cfg(test)]
+mod hubrise_examples;
 mod logging;
 mod model;
 mod passerelle;

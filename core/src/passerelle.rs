@@ -155,6 +155,33 @@ impl Passerelle {
         Ok(connection)
     }
 
+    /// Starts connecting a HubRise location with the POS backend's https redirect (HubRise
+    /// documents https redirect URIs, not custom schemes): open the returned URL in the system
+    /// browser (`ASWebAuthenticationSession` with `callback: .https(host:path:)` on iOS 17.4+),
+    /// or show it as a QR code for a phone. The backend keeps HubRise's answer for this device:
+    /// the app gets it from the backend's universal link (`handle_open_url`) or by asking
+    /// (`complete_hubrise_connection_via_pos_backend`).
+    pub async fn begin_hubrise_connection_via_pos_backend(
+        &self,
+        options: HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
+        Ok(self.connect.begin_via_backend(&options).await?)
+    }
+
+    /// Asks the POS backend whether HubRise answered an attempt started with
+    /// `begin_hubrise_connection_via_pos_backend`: `None` while the restaurant is still on
+    /// HubRise's page (ask again later), else the connection (pending until a restart).
+    pub async fn complete_hubrise_connection_via_pos_backend(
+        &self,
+        state: &str,
+    ) -> Result<Option<HubriseConnection>> {
+        let connection = self.connect.complete_via_backend(state).await?;
+        if connection.is_some() {
+            self.restart.connected().await?;
+        }
+        Ok(connection)
+    }
+
     /// Abandons a connection attempt.
     pub fn cancel_hubrise_connection(&self, state: &str) -> Result<()> {
         Ok(self.connect.cancel(state)?)
@@ -270,7 +297,8 @@ impl Passerelle {
         Ok(())
     }
 
-    /// The app is back: sync resumes at once.
+    /// The app is back: sync resumes at once. Nothing was read in the background, so that first
+    /// cycle also reads the open orders' status again (other tills may have changed them).
     pub fn app_will_enter_foreground(&self) -> Result<()> {
         self.sync.set_paused(false);
         Ok(())

@@ -27,3 +27,69 @@ pub fn iso8601(ms: i64) -> Result<String> {
     t.format(&time::format_description::well_known::Rfc3339)
         .map_err(Error::internal_from)
 }
+
+/// An ISO 8601 time, to the second, with the offset that the IANA time zone `zone` (a HubRise
+/// location's `timezone.name`) has at that instant: `2026-06-24T19:45:00+02:00`. HubRise's
+/// integration guide asks for times in the store's timezone. Without a zone, or with one this
+/// device's time zone database does not know, the time is written in UTC ([`iso8601`]).
+pub fn iso8601_in(ms: i64, zone: Option<&str>) -> Result<String> {
+    let Some(tz) = zone.and_then(|name| jiff::tz::TimeZone::get(name.trim()).ok()) else {
+        return iso8601(ms);
+    };
+    let secs = ms.div_euclid(1000);
+    let instant = jiff::Timestamp::from_second(secs).map_err(Error::internal_from)?;
+    // Only the offset comes from the time zone database; the `time` crate writes the time, so
+    // jiff's own formatting stays out of the binary.
+    let offset = time::UtcOffset::from_whole_seconds(tz.to_offset(instant).seconds())
+        .map_err(Error::internal_from)?;
+    let local = time::OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(Error::internal_from)?
+        .to_offset(offset);
+    local
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+        ))
+        .map_err(Error::internal_from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_carry_the_zone_s_offset_at_that_instant() {
+        // 2026-06-24T17:45:00Z: summer time in Paris, winter in Sydney.
+        let summer = 1_782_323_100_000;
+        assert_eq!(
+            iso8601_in(summer, Some("Europe/Paris")).unwrap(),
+            "2026-06-24T19:45:00+02:00"
+        );
+        assert_eq!(
+            iso8601_in(summer, Some("Australia/Sydney")).unwrap(),
+            "2026-06-25T03:45:00+10:00"
+        );
+        assert_eq!(
+            iso8601_in(summer, Some("UTC")).unwrap(),
+            "2026-06-24T17:45:00+00:00"
+        );
+        // 2026-11-23T11:30:00Z: winter time in Paris.
+        assert_eq!(
+            iso8601_in(1_795_433_400_000, Some("Europe/Paris")).unwrap(),
+            "2026-11-23T12:30:00+01:00"
+        );
+    }
+
+    #[test]
+    fn an_unknown_zone_falls_back_to_utc() {
+        let ms = 1_782_323_100_000;
+        assert_eq!(iso8601_in(ms, None).unwrap(), "2026-06-24T17:45:00Z");
+        assert_eq!(
+            iso8601_in(ms, Some("Mars/Olympus_Mons")).unwrap(),
+            "2026-06-24T17:45:00Z"
+        );
+        assert_eq!(
+            iso8601_in(ms, Some("../../etc/passwd")).unwrap(),
+            "2026-06-24T17:45:00Z"
+        );
+    }
+}

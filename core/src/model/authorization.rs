@@ -29,8 +29,14 @@ pub struct HubriseAuthorization {
     pub authorize_url: String,
     /// The attempt's one-time state; needed to complete an out-of-band attempt.
     pub state: String,
-    /// The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+    /// The custom scheme `ASWebAuthenticationSession` waits for (`callback: .customScheme`);
+    /// `None` out of band and for https redirects.
     pub callback_url_scheme: Option<String>,
+    /// For an https redirect (the POS backend's, or the app's universal link): the host and the
+    /// path `ASWebAuthenticationSession` waits for on iOS 17.4 and later
+    /// (`callback: .https(host:path:)`); `None` otherwise.
+    pub callback_https_host: Option<String>,
+    pub callback_https_path: Option<String>,
     /// After this the attempt can no longer complete (HubRise codes live 10 minutes).
     pub expires_at: std::time::SystemTime,
 }

@@ -405,4 +405,214 @@ mod tests {
         assert_eq!(OrderStatus::parse("teleported"), OrderStatus::Unknown);
         assert!(OrderStatus::Unknown.as_str().is_none());
     }
+
+    mod hubrise_examples {
+        //! HubRise's published order examples (see `crate::hubrise_examples` for their pages).
+        use super::*;
+        use crate::hubrise_examples as ex;
+
+        fn parse(text: &str) -> Value {
+            serde_json::from_str(text).unwrap()
+        }
+
+        fn decoded(json: &Value) -> Order {
+            assert!(
+                OrderHead::decode(json).is_some(),
+                "the store keeps it: {json}"
+            );
+            decode(&StoredOrder {
+                connection_id: "c1",
+                location_id: "3r4s3-1",
+                json,
+                pending_status: None,
+                received_at: SystemTime::UNIX_EPOCH,
+                updated_at: SystemTime::UNIX_EPOCH,
+                seen: false,
+            })
+        }
+
+        fn eur(minor_units: i64) -> Option<Money> {
+            Some(Money {
+                minor_units,
+                currency: "EUR".into(),
+            })
+        }
+
+        #[test]
+        fn the_retrieve_order_example_decodes_whole() {
+            let order = decoded(&parse(ex::ORDER_GET));
+            assert_eq!(order.id, "5dpm9");
+            assert_eq!(order.status, OrderStatus::InDelivery);
+            assert_eq!(order.reference.as_deref(), Some("17654321"));
+            assert_eq!(order.service_type.as_deref(), Some("delivery"));
+            assert_eq!(order.created_at, "2021-06-24T17:07:53+02:00");
+            assert_eq!(
+                order.expected_time.as_deref(),
+                Some("2021-06-24T19:07:52+02:00")
+            );
+            assert_eq!(order.confirmed_time, None);
+            assert_eq!(order.total, eur(1890));
+
+            let [carbonara, pesto] = order.items.as_slice() else {
+                panic!("two items: {:?}", order.items);
+            };
+            assert_eq!(carbonara.product_name, "Carbonara");
+            assert_eq!(carbonara.sku_name.as_deref(), Some("Large"));
+            assert_eq!(carbonara.sku_ref.as_deref(), Some("3"));
+            assert_eq!(carbonara.quantity, "1.0", "decimals stay HubRise's strings");
+            assert_eq!(
+                (carbonara.price.clone(), carbonara.subtotal.clone()),
+                (eur(1190), eur(1190))
+            );
+            assert!(carbonara.options.is_empty() && !carbonara.deleted);
+            assert_eq!(pesto.quantity, "2.0");
+            assert_eq!(pesto.subtotal, eur(700));
+            let bbq = &pesto.options[0];
+            assert_eq!(bbq.option_list_name.as_deref(), Some("Sauce"));
+            assert_eq!(
+                (bbq.name.as_str(), bbq.reference.as_deref()),
+                ("BBQ", Some("31"))
+            );
+            assert_eq!((bbq.price.clone(), bbq.quantity), (eur(50), 1));
+
+            let discount = &order.discounts[0];
+            assert_eq!(
+                (discount.name.as_str(), discount.reference.as_deref()),
+                ("2€ off", Some("45"))
+            );
+            assert_eq!(discount.price_off, eur(200));
+            let charge = &order.charges[0];
+            assert_eq!(
+                (charge.name.as_str(), charge.price.clone()),
+                ("Courier Service", eur(200))
+            );
+            let payment = &order.payments[0];
+            assert_eq!(payment.name, "Payment by cash");
+            assert_eq!(
+                (payment.reference.as_deref(), payment.amount.clone()),
+                (Some("CSH"), eur(1890))
+            );
+
+            let customer = order.customer.unwrap();
+            assert_eq!(customer.first_name.as_deref(), Some("Charles"));
+            assert_eq!(customer.last_name.as_deref(), Some("Moore"));
+            assert_eq!(
+                customer.email.as_deref(),
+                Some("charles.moore@dummy-mail.org")
+            );
+            assert_eq!(customer.company_name.as_deref(), Some("HubRise"));
+            assert_eq!(customer.phone.as_deref(), Some("+33123456789"));
+            assert_eq!(
+                customer.address_1.as_deref(),
+                Some("1 avenue des Champs Elysées")
+            );
+            assert_eq!(
+                (customer.postal_code.as_deref(), customer.city.as_deref()),
+                (Some("75001"), Some("Paris"))
+            );
+
+            // HubRise's total is what its elements add up to: 11.90 + 7.00 + 2.00 − 2.00.
+            let items: i64 = order
+                .items
+                .iter()
+                .filter_map(|i| i.subtotal.as_ref())
+                .map(|m| m.minor_units)
+                .sum();
+            assert_eq!(items + 200 - 200, 1890);
+        }
+
+        #[test]
+        fn the_element_examples_decode_inside_an_order() {
+            let order = decoded(&serde_json::json!({
+                "id": "x1",
+                "items": [parse(ex::ORDER_ITEM), parse(ex::ORDER_ITEM_IN_DEAL)],
+                "deals": parse(ex::ORDER_DEALS),
+                "discounts": parse(ex::ORDER_DISCOUNTS),
+                "charges": parse(ex::ORDER_CHARGES),
+                "payments": parse(ex::ORDER_PAYMENTS),
+            }));
+            let margarita = &order.items[0];
+            assert_eq!(margarita.product_name, "Margarita");
+            assert_eq!(margarita.sku_ref.as_deref(), Some("MAR-SM"));
+            assert_eq!(
+                (margarita.quantity.as_str(), margarita.price.clone()),
+                ("2", eur(900))
+            );
+            assert_eq!(margarita.customer_notes.as_deref(), Some("Well cooked"));
+            assert_eq!(margarita.options[0].name, "Barbecue");
+            assert_eq!(margarita.options[0].reference.as_deref(), Some("BBQ"));
+            let in_deal = &order.items[1];
+            assert_eq!(
+                in_deal.options[0].quantity, 1,
+                "an option's quantity defaults to 1"
+            );
+            assert_eq!(
+                in_deal.subtotal, None,
+                "no subtotal in a request: left empty"
+            );
+            assert_eq!(
+                order
+                    .discounts
+                    .iter()
+                    .map(|d| d.price_off.clone())
+                    .collect::<Vec<_>>(),
+                vec![eur(500), eur(765)]
+            );
+            assert_eq!(order.charges[0].name, "Delivery < 15 km");
+            assert_eq!(order.charges[0].price, eur(150));
+            assert_eq!(
+                order
+                    .payments
+                    .iter()
+                    .map(|p| (p.name.clone(), p.amount.clone()))
+                    .collect::<Vec<_>>(),
+                vec![
+                    ("PayPal".to_owned(), eur(1500)),
+                    ("Freebies4me".to_owned(), eur(450))
+                ]
+            );
+
+            let option = decoded(&serde_json::json!({
+                "id": "x2", "items": [{"product_name": "P", "options": [parse(ex::ORDER_OPTION)]}]
+            }));
+            let option = &option.items[0].options[0];
+            assert_eq!(
+                (option.option_list_name.as_deref(), option.price.clone()),
+                (Some("Sauce"), eur(100))
+            );
+        }
+
+        #[test]
+        fn updates_listings_and_the_2019_shapes_decode() {
+            let deleted = decoded(&parse(ex::ORDER_DELETE_ITEM_RESPONSE));
+            assert!(deleted.items[0].deleted, "a deleted item stays, marked");
+            let paid = decoded(&parse(ex::ORDER_ADD_PAYMENTS_RESPONSE));
+            assert_eq!(paid.payments.len(), 2);
+            assert_eq!(paid.payments[1].amount, eur(1120));
+            let listed = parse(ex::ORDER_LIST);
+            let first = decoded(&listed.as_array().unwrap()[0]);
+            assert_eq!(
+                (first.id.as_str(), first.status),
+                ("5dpm9", OrderStatus::New)
+            );
+            assert!(first.items.is_empty());
+
+            // 2019: quantities were JSON numbers.
+            let old = decoded(&parse(ex::ORDER_GET_2019));
+            assert_eq!(old.items[0].quantity, "2.0");
+            assert_eq!(old.items[0].subtotal, eur(1560));
+            let mut request = parse(ex::ORDER_CREATE_REQUEST_2019);
+            request["id"] = "x3".into();
+            let old = decoded(&request);
+            assert_eq!(
+                old.items
+                    .iter()
+                    .map(|i| i.quantity.clone())
+                    .collect::<Vec<_>>(),
+                vec!["2", "1", "1", "1"]
+            );
+            assert_eq!(old.total, eur(2350));
+            assert_eq!(old.payments[0].amount, eur(2350));
+        }
+    }
 }

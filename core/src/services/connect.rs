@@ -12,7 +12,9 @@ use crate::clients::hubrise::api::HubriseApi;
 use crate::clients::hubrise::oauth::{self, AuthorizeParams, DirectExchange};
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::clients::hubrise::token::HubriseTokenResponse;
-use crate::clients::pos::backend::{BrokerExchange, PosBackend};
+use crate::clients::pos::backend::{
+    BrokerExchange, DEVICE_CALLBACK_PATH, DEVICE_RETURN_PATH, DeviceFlowClaim, PosBackend,
+};
 use crate::clients::pos::session::PosSessions;
 use crate::config::{
     OUT_OF_BAND_REDIRECT_URI, PasserelleConfig, TokenExchange, ValidatedEndpoints,
@@ -20,14 +22,14 @@ use crate::config::{
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{Error, PasserelleError, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
-use crate::http::{OAuthHttp, shared_client};
+use crate::http::shared_client;
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
 };
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
-use crate::store::{Store, accounts, flows, new_id};
+use crate::store::{Store, accounts, connection_reads, flows, meta, new_id};
 use crate::time::{now_ms, system_ms, to_system_time};
 
 /// HubRise codes expire after 10 minutes, so an older attempt cannot complete.
@@ -106,15 +108,91 @@ impl Connect {
 
     /// Starts a connection attempt and returns the consent page to open.
     pub fn begin(&self, options: &HubriseConnectionOptions) -> Result<HubriseAuthorization> {
-        let account = self
-            .store
-            .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
         let redirect_uri = if options.out_of_band {
             OUT_OF_BAND_REDIRECT_URI.to_owned()
         } else {
             self.config.redirect_uri.trim().to_owned()
         };
+        let (authorization, _) = self.start_attempt(options, &redirect_uri)?;
+        Ok(authorization)
+    }
+
+    /// Starts a connection attempt whose redirect is the POS backend's https one (HubRise
+    /// documents https redirect URIs, not custom schemes): the backend is told the digest of
+    /// the state, keeps HubRise's answer for it and hands it to this device only, when the app
+    /// is opened by the backend's universal link (`handle_open_url`) or when it asks
+    /// ([`Connect::complete_via_backend`], say after the restaurant approved on a phone).
+    pub async fn begin_via_backend(
+        &self,
+        options: &HubriseConnectionOptions,
+    ) -> Result<HubriseAuthorization> {
+        let (_, access) = self.sessions.access_token().await?;
+        let redirect_uri = self.endpoints.pos.join(DEVICE_CALLBACK_PATH);
+        let (mut authorization, flow_id) = self.start_attempt(options, &redirect_uri)?;
+        let digest = oauth::state_digest(&authorization.state);
+        if let Err(err) = self.pos.register_device_flow(&access, &digest).await {
+            self.store.write(|tx| flows::close(tx, &flow_id, false))?;
+            self.secrets.delete(&keys::pkce_verifier(&flow_id))?;
+            return Err(err);
+        }
+        let back = self.backend_url(DEVICE_RETURN_PATH)?;
+        authorization.callback_url_scheme = None;
+        authorization.callback_https_host = back.host_str().map(str::to_owned);
+        authorization.callback_https_path = Some(back.path().to_owned());
+        Ok(authorization)
+    }
+
+    /// Asks the POS backend whether HubRise answered an attempt started with
+    /// [`Connect::begin_via_backend`]: `None` while the restaurant has not finished on HubRise's
+    /// page; the connection (pending until a restart) once it has.
+    pub async fn complete_via_backend(&self, state: &str) -> Result<Option<HubriseConnection>> {
+        let state = state.trim();
+        let flow = self.claimable_flow(state, &self.endpoints.pos.join(DEVICE_CALLBACK_PATH))?;
+        let (_, access) = self.sessions.access_token().await?;
+        match self.pos.claim_device_flow(&access, state).await? {
+            DeviceFlowClaim::Pending => Ok(None),
+            DeviceFlowClaim::Denied(error) => Err(self.refused(&flow, &error)?),
+            DeviceFlowClaim::Authorized(code) => {
+                self.exchange_and_record(&flow, &code).await.map(Some)
+            }
+        }
+    }
+
+    /// A URL of the POS backend (its https redirect or its return page).
+    fn backend_url(&self, path: &str) -> Result<url::Url> {
+        url::Url::parse(&self.endpoints.pos.join(path))
+            .map_err(|e| Error::internal(format!("POS backend URL: {e}")))
+    }
+
+    /// Closes an attempt HubRise refused, and the error for it.
+    fn refused(&self, flow: &flows::FlowRow, error: &str) -> Result<Error> {
+        self.store.write(|tx| flows::close(tx, &flow.id, false))?;
+        self.secrets.delete(&keys::pkce_verifier(&flow.id))?;
+        Ok(if error == "access_denied" {
+            PasserelleError::AccessDenied.into()
+        } else {
+            Error::MalformedBody {
+                service: Service::HubriseOAuth,
+                reason: format!(
+                    "callback error {}",
+                    error.chars().take(40).collect::<String>()
+                ),
+            }
+        })
+    }
+
+    /// Records an attempt for `redirect_uri` (state digest in SQLite, verifier in the secret
+    /// store) and builds the consent page's URL. Returns the attempt and its flow id.
+    fn start_attempt(
+        &self,
+        options: &HubriseConnectionOptions,
+        redirect_uri: &str,
+    ) -> Result<(HubriseAuthorization, String)> {
+        let account = self
+            .store
+            .read(accounts::current)?
+            .ok_or(PasserelleError::NotSignedIn)?;
+        let redirect_uri = redirect_uri.to_owned();
         let scope = self.active.get().settings.scope;
         let request = oauth::authorize_request(&AuthorizeParams {
             oauth_base: &self.endpoints.hubrise_oauth.base,
@@ -129,6 +207,8 @@ impl Connect {
             .set(&keys::pkce_verifier(&flow_id), &request.verifier)?;
         let digest = oauth::state_digest(&request.state);
         let purged = self.store.write(|tx| {
+            // The device id goes out now: from here on it never changes for this install.
+            meta::set(tx, meta::DEVICE_ID_SENT, "1")?;
             flows::insert(tx, &flow_id, &account.account_id, &digest, &redirect_uri)?;
             flows::purge(tx, FLOW_RETENTION_MS)
         })?;
@@ -136,39 +216,68 @@ impl Connect {
             self.secrets.delete(&keys::pkce_verifier(&old))?;
         }
         tracing::info!(target: "passerelle::connect", "connection attempt started");
-        let callback_url_scheme = (!oauth::is_out_of_band(&redirect_uri))
-            .then(|| self.endpoints.redirect.scheme().to_owned())
-            .filter(|scheme| scheme != "http" && scheme != "https");
-        Ok(HubriseAuthorization {
+        let redirect = (!oauth::is_out_of_band(&redirect_uri))
+            .then(|| url::Url::parse(&redirect_uri).ok())
+            .flatten();
+        let web = redirect
+            .as_ref()
+            .filter(|url| url.scheme() == "https" || url.scheme() == "http");
+        let callback_url_scheme = redirect
+            .as_ref()
+            .filter(|url| url.scheme() != "http" && url.scheme() != "https")
+            .map(|url| url.scheme().to_owned());
+        let authorization = HubriseAuthorization {
             authorize_url: request.url,
             state: request.state,
             callback_url_scheme,
+            callback_https_host: web.and_then(|url| url.host_str().map(str::to_owned)),
+            callback_https_path: web.map(|url| url.path().to_owned()),
             expires_at: to_system_time(now_ms() + FLOW_LIFETIME_MS),
-        })
+        };
+        Ok((authorization, flow_id))
     }
 
-    /// Completes an attempt from the callback URL HubRise redirected to.
+    /// Completes an attempt from the callback URL HubRise redirected to: the app's redirect, or
+    /// the POS backend's (its https redirect with the code, or its return link, after which the
+    /// backend hands the code over).
     pub async fn complete_callback(&self, callback_url: &str) -> Result<HubriseConnection> {
-        let params = oauth::parse_callback(callback_url, &self.endpoints.redirect)?;
-        let state = params.state.ok_or(PasserelleError::StateMissing)?;
-        let flow = self.claimable_flow(&state, self.config.redirect_uri.trim())?;
-        if let Some(error) = params.error {
-            self.store.write(|tx| flows::close(tx, &flow.id, false))?;
-            self.secrets.delete(&keys::pkce_verifier(&flow.id))?;
-            return Err(if error == "access_denied" {
-                PasserelleError::AccessDenied.into()
-            } else {
-                Error::MalformedBody {
-                    service: Service::HubriseOAuth,
-                    reason: format!(
-                        "callback error {}",
-                        error.chars().take(40).collect::<String>()
-                    ),
+        let (params, expected) = match oauth::parse_callback(callback_url, &self.endpoints.redirect)
+        {
+            Ok(params) => (params, self.config.redirect_uri.trim().to_owned()),
+            Err(Error::Public(PasserelleError::RedirectMismatch { reason })) => {
+                let backend = self.backend_url(DEVICE_CALLBACK_PATH)?;
+                let back = self.backend_url(DEVICE_RETURN_PATH)?;
+                if let Ok(params) = oauth::parse_callback(callback_url, &back) {
+                    let state = params.state.ok_or(PasserelleError::StateMissing)?;
+                    return self
+                        .complete_via_backend(&state)
+                        .await?
+                        .ok_or_else(|| PasserelleError::CodeMissing.into());
                 }
-            });
+                match oauth::parse_callback(callback_url, &backend) {
+                    Ok(params) => (params, self.endpoints.pos.join(DEVICE_CALLBACK_PATH)),
+                    Err(_) => return Err(PasserelleError::RedirectMismatch { reason }.into()),
+                }
+            }
+            Err(err) => return Err(err),
+        };
+        let state = params.state.ok_or(PasserelleError::StateMissing)?;
+        let flow = self.claimable_flow(&state, &expected)?;
+        if let Some(error) = params.error {
+            return Err(self.refused(&flow, &error)?);
         }
         let code = params.code.ok_or(PasserelleError::CodeMissing)?;
         self.exchange_and_record(&flow, &code).await
+    }
+
+    /// Whether a URL is the POS backend's https redirect or its return link.
+    fn is_backend_link(&self, url: &str) -> bool {
+        [DEVICE_CALLBACK_PATH, DEVICE_RETURN_PATH]
+            .iter()
+            .any(|path| {
+                self.backend_url(path)
+                    .is_ok_and(|expected| oauth::parse_callback(url, &expected).is_ok())
+            })
     }
 
     /// Completes an out-of-band attempt with the code the user pasted from HubRise's page.
@@ -257,7 +366,6 @@ impl Connect {
             }
             TokenExchange::Direct => {
                 let secret = self.client_secret()?;
-                let http = OAuthHttp::new(shared_client()?);
                 let exchange = DirectExchange {
                     oauth_base: &self.endpoints.hubrise_oauth.base,
                     client_id: &self.config.client_id,
@@ -267,7 +375,7 @@ impl Connect {
                     verifier,
                     device_id: &self.device_id,
                 };
-                oauth::exchange_code_direct(&http, &exchange).await
+                oauth::exchange_code_direct(&shared_client()?, &exchange).await
             }
         }
     }
@@ -353,7 +461,8 @@ impl Connect {
         }
     }
 
-    /// Live `GET /location`: refreshes the names, or records why HubRise refused the token.
+    /// Live check: reads the location (`GET /location`), the catalog's and the customer list's
+    /// names from HubRise and keeps them, or records why HubRise refused the token.
     pub async fn check(&self, connection_id: &str) -> Result<HubriseConnection> {
         let row = self.owned_row(connection_id)?;
         let Some(token) = self.secrets.get(&row.secret_key)? else {
@@ -362,11 +471,18 @@ impl Connect {
                 .record_refusal(&row, "no token on this device")
                 .map(|c| c.public);
         };
-        self.rate_limiters.acquire(connection_id, false).await;
-        match self.hubrise.location(&token).await {
-            Ok(location) => {
+        let read = read_names(
+            &self.hubrise,
+            &self.rate_limiters,
+            &row,
+            &token,
+            Spend::Wait,
+        )
+        .await;
+        match read {
+            Ok(read) => {
                 self.store.write(|tx| {
-                    connections::update_names(tx, connection_id, &location.names())?;
+                    keep_names(tx, connection_id, &read)?;
                     connections::record_success(tx, connection_id)
                 })?;
             }
@@ -477,8 +593,17 @@ impl Connect {
         let Ok(parsed) = url::Url::parse(url.trim()) else {
             return Ok(OpenUrlOutcome::NotHandled);
         };
-        match oauth::parse_callback(url, &self.endpoints.redirect) {
-            Ok(_) => {
+        let ours = oauth::parse_callback(url, &self.endpoints.redirect);
+        let ours = match ours {
+            Err(Error::Public(PasserelleError::RedirectMismatch { .. }))
+                if self.is_backend_link(url) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        };
+        match ours {
+            Ok(()) => {
                 return self
                     .complete_callback(url)
                     .await
@@ -517,4 +642,103 @@ impl Connect {
                 .into()
             })
     }
+}
+
+/// How a read of a connection's names spends its rate windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Waits for room in HubRise's windows (a check the restaurant asked for).
+    Wait,
+    /// Spends the refresh budget and stops where it has no room (a background read).
+    RefreshBudget,
+}
+
+/// What HubRise calls a connection's location, account, catalog and customer list now, and the
+/// location's timezone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamesRead {
+    pub names: ConnectionNames,
+    pub timezone: Option<String>,
+    /// False when the refresh budget stopped the read before the catalog or customer list.
+    pub complete: bool,
+}
+
+/// Reads the names HubRise shows for a connection (HubRise's integration guide: the account,
+/// location, catalog and customer list names an app shows must stay true): `GET /location`,
+/// `GET /catalogs/:id?hide_data=true` (heavy), `GET /customer_lists/:id`. At most three requests.
+/// A catalog or customer list HubRise no longer shows (404, 403) keeps its last name.
+pub async fn read_names(
+    hubrise: &HubriseApi,
+    limits: &RateLimiters,
+    row: &ConnectionRow,
+    token: &Secret,
+    spend: Spend,
+) -> Result<NamesRead> {
+    let id = row.public.id.as_str();
+    let room = |heavy: bool| async move {
+        match spend {
+            Spend::Wait => {
+                limits.acquire(id, heavy).await;
+                true
+            }
+            Spend::RefreshBudget => limits.try_acquire_refresh(id, heavy),
+        }
+    };
+    let mut read = NamesRead::default();
+    if !room(false).await {
+        return Ok(read);
+    }
+    let location = hubrise.location(token).await?;
+    read.names = location.names();
+    read.timezone = location.timezone_name().map(str::to_owned);
+    if let Some(catalog_id) = &row.public.catalog_id {
+        if !room(true).await {
+            return Ok(read);
+        }
+        if let Some(catalog) = still_shown(hubrise.catalog(token, catalog_id).await)? {
+            read.names.catalog_id = Some(catalog.id);
+            read.names.catalog_name = catalog.name;
+        }
+    }
+    if let Some(list_id) = &row.public.customer_list_id {
+        if !room(false).await {
+            return Ok(read);
+        }
+        if let Some(list) = still_shown(hubrise.customer_list(token, list_id).await)? {
+            read.names.customer_list_id = Some(list.id);
+            read.names.customer_list_name = list.name;
+        }
+    }
+    read.complete = true;
+    Ok(read)
+}
+
+/// A resource HubRise answers for, `None` when it no longer shows it to this connection.
+fn still_shown<T>(answer: Result<T>) -> Result<Option<T>> {
+    match answer {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Server {
+            status: 403 | 404, ..
+        }) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Keeps what [`read_names`] read; returns whether a name the host shows changed.
+pub fn keep_names(
+    tx: &rusqlite::Connection,
+    connection_id: &str,
+    read: &NamesRead,
+) -> Result<bool> {
+    let before = connections::get(tx, connection_id)?.public;
+    if !read.names.location_id.is_empty() {
+        connections::update_names(tx, connection_id, &read.names)?;
+    }
+    if read.complete {
+        connection_reads::names_read(tx, connection_id, read.timezone.as_deref())?;
+    } else if read.timezone.is_some() {
+        connection_reads::set_timezone(tx, connection_id, read.timezone.as_deref())?;
+    }
+    let after = connections::get(tx, connection_id)?.public;
+    Ok(ConnectionNames::from(&before) != ConnectionNames::from(&after))
 }

@@ -12,8 +12,8 @@ use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::ConnectionState;
 use crate::model::order::{Order, OrderFilter, OrderStatus};
 use crate::store::outbox::{self, Kind};
-use crate::store::{Store, accounts, connections, orders};
-use crate::time::iso8601;
+use crate::store::{Store, accounts, connection_reads, connections, orders};
+use crate::time::iso8601_in;
 
 pub struct Inbox {
     store: Arc<Store>,
@@ -70,19 +70,25 @@ impl Inbox {
         })
     }
 
-    /// `accepted`, with the time the order will be ready when given.
+    /// `accepted`, with the time the order will be ready when given: written with the offset of
+    /// the location's timezone when HubRise gave one (HubRise's integration guide), else in UTC.
     pub fn accept(&self, order_id: &str, confirmed_time: Option<SystemTime>) -> Result<String> {
-        let mut patch = json!({"status": "accepted"});
-        if let Some(time) = confirmed_time {
-            let ms = time.duration_since(SystemTime::UNIX_EPOCH).map_err(|_| {
-                PasserelleError::InvalidState {
-                    reason: "confirmed time before 1970".into(),
-                }
-            })?;
-            patch["confirmed_time"] =
-                Value::String(iso8601(i64::try_from(ms.as_millis()).unwrap_or(i64::MAX))?);
-        }
-        self.enqueue(order_id, &patch, None)
+        let ms = confirmed_time
+            .map(|time| {
+                time.duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                    .map_err(|_| PasserelleError::InvalidState {
+                        reason: "confirmed time before 1970".into(),
+                    })
+            })
+            .transpose()?;
+        self.enqueue_with(order_id, None, |timezone| {
+            let mut patch = json!({"status": "accepted"});
+            if let Some(ms) = ms {
+                patch["confirmed_time"] = Value::String(iso8601_in(ms, timezone)?);
+            }
+            Ok(patch)
+        })
     }
 
     /// `rejected`. HubRise has no field for a reason: it stays on this device, in the outbox row.
@@ -102,6 +108,16 @@ impl Inbox {
 
     /// Writes the change to the outbox; returns the order's connection id, whose worker pushes it.
     fn enqueue(&self, order_id: &str, patch: &Value, note: Option<&str>) -> Result<String> {
+        self.enqueue_with(order_id, note, |_| Ok(patch.clone()))
+    }
+
+    /// [`Inbox::enqueue`] with a patch made from the location's timezone (when read).
+    fn enqueue_with(
+        &self,
+        order_id: &str,
+        note: Option<&str>,
+        make_patch: impl FnOnce(Option<&str>) -> Result<Value>,
+    ) -> Result<String> {
         self.store.write(|tx| {
             let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
             let (_, location_id) =
@@ -118,7 +134,16 @@ impl Inbox {
                     .ok_or_else(|| PasserelleError::InvalidState {
                         reason: "this order's location is not connected to HubRise".into(),
                     })?;
-            outbox::enqueue(tx, &connection.public.id, order_id, Kind::Till, patch, note)?;
+            let timezone = connection_reads::get(tx, &connection.public.id)?.timezone;
+            let patch = make_patch(timezone.as_deref())?;
+            outbox::enqueue(
+                tx,
+                &connection.public.id,
+                order_id,
+                Kind::Till,
+                &patch,
+                note,
+            )?;
             Ok(connection.public.id)
         })
     }

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::health::Health;
 use super::off_device::OffDevice;
-use super::sync::SyncEngine;
+use super::sync::{SyncEngine, refresh};
 use crate::config::{ApplyMode, Settings, ValidatedEndpoints, validate_settings};
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{PasserelleError, Result};
@@ -54,6 +54,8 @@ impl RestartToApply {
     pub async fn open(&self) -> Result<()> {
         self.off_device.reload().await;
         self.apply_pending().await?;
+        // Names may have changed at HubRise meanwhile: read again at the first cycles.
+        refresh::request_names(&self.store)?;
         self.sync.start()
     }
 
@@ -64,6 +66,7 @@ impl RestartToApply {
         self.sync.enable(true);
         self.off_device.reload().await;
         let applied = self.apply_pending().await;
+        refresh::request_names(&self.store)?;
         self.sync.start()?;
         applied.map(|_| ())
     }

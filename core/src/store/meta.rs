@@ -4,6 +4,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
 
+/// The `device_id` sent to HubRise (design D5).
+pub const DEVICE_ID: &str = "device_id";
+/// The host's label the generated `device_id` was made from.
+pub const DEVICE_ID_LABEL: &str = "device_id_label";
+/// Set once the `device_id` went out in an authorize request: from then on it never changes.
+pub const DEVICE_ID_SENT: &str = "device_id_sent";
+
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {

@@ -7,6 +7,7 @@ mod open;
 pub mod sqlite_version;
 
 pub mod accounts;
+pub mod connection_reads;
 pub mod connections;
 pub mod flows;
 pub mod meta;
@@ -30,7 +31,7 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_service_grade.sql"),
-    // Schema 0003 comes from another branch; this one is renumbered at merge if needed.
+    include_str!("migrations/0003_connection_reads.sql"),
     include_str!("migrations/0004_retention.sql"),
 ];
 

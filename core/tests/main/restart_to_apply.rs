@@ -104,7 +104,11 @@ async fn device_id_is_generated_once_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = common::open(common::offline_config(dir.path())).await;
     let id = app.device_id().unwrap();
-    assert!(id.starts_with("passerelle-"));
+    // No label from the host: the app's name and a short suffix, in HubRise's characters.
+    assert!(
+        id.starts_with("Passerelle-") && id.len() == "Passerelle-".len() + 4,
+        "{id}"
+    );
     drop(app);
     let (again, _) = common::open(common::offline_config(dir.path())).await;
     assert_eq!(again.device_id().unwrap(), id);

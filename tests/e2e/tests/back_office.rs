@@ -294,10 +294,20 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
             .await
             .unwrap();
     }
-    // Each device's own changes reach HubRise; the other device hears of them as updates.
+    // Each device's own changes reach HubRise. HubRise sends the other device no event for them
+    // (a client never hears its own writes), but it reads its open orders back.
     first.accept(&order_id, None).await.unwrap();
     first.sync_now().await.unwrap();
-    second.sync_now().await.unwrap();
+    second_events
+        .wait_for(
+            |e| {
+                matches!(e, PasserelleEvent::OrderUpdated { order }
+                if order.id == order_id && order.status == passerelle_core::OrderStatus::Accepted)
+            },
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         second.orders(OrderFilter::default()).unwrap()[0].status,
         passerelle_core::OrderStatus::Accepted

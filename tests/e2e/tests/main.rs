@@ -9,6 +9,7 @@ mod faults;
 mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
+mod real_hubrise;
 mod retention;
 mod secret_hygiene;
 mod service_grade;

@@ -71,13 +71,22 @@ async fn token_endpoint_oddities_are_typed_errors() {
         exchange_against(&world, 404, json, "{}").await,
         PasserelleError::InvalidGrant { .. }
     ));
+    // HubRise documents these errors by their status only: a body that is not JSON says nothing
+    // more, and the status still does.
+    assert!(matches!(
+        exchange_against(&world, 400, "text/html", "<html>oops</html>").await,
+        PasserelleError::InvalidGrant { .. }
+    ));
+    assert_eq!(
+        exchange_against(&world, 401, "text/plain", "").await,
+        PasserelleError::InvalidClient
+    );
 
     for (status, content_type, body) in [
         (200, "text/html", "<html><body>Maintenance</body></html>"),
         (200, json, ""),
         (200, json, "{\"access_token\": "),
         (200, json, r#"{"token_type":"Bearer"}"#),
-        (400, "text/html", "<html>oops</html>"),
     ] {
         let err = exchange_against(&world, status, content_type, body).await;
         assert_eq!(
@@ -90,6 +99,33 @@ async fn token_endpoint_oddities_are_typed_errors() {
             "no raw body in the error"
         );
     }
+}
+
+#[tokio::test]
+async fn a_token_answer_is_read_whatever_its_content_type() {
+    let world = World::start().await;
+    // A success is read whatever its Content-Type says.
+    let plain = CannedServer::start(
+        200,
+        "text/plain",
+        r#"{"access_token":"b9922a78d3ffab6b95e9d72e88","location_id":"3r4s3-1"}"#,
+    )
+    .await;
+    let mut config = world.config();
+    config.token_exchange = TokenExchange::Direct;
+    config.hubrise_oauth_url = format!("{}/oauth2/v1", plain.base_url);
+    let (app, _) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    world
+        .secrets
+        .set("hubrise/client_secret".into(), "s3cret".into())
+        .unwrap();
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    let callback = format!("{APP_REDIRECT_URI}?code=some-code&state={}", attempt.state);
+    let connection = app.complete_hubrise_connection(&callback).await.unwrap();
+    assert_eq!(connection.location_id, "3r4s3-1");
 }
 
 #[tokio::test]

@@ -183,7 +183,7 @@ async fn two_locations_each_get_their_orders() {
 }
 
 #[tokio::test]
-async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
+async fn the_engine_polls_by_itself_and_idles_at_one_poll_and_one_read_back_per_interval() {
     let world = World::start().await;
     let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
@@ -208,10 +208,36 @@ async fn the_engine_polls_by_itself_and_idles_at_one_request_per_interval() {
         (2..=4).contains(&polls),
         "about one poll a second, got {polls}"
     );
+    // The order is still open at the till: its status is read back once an interval (issue 15:
+    // a sibling till's change brings no event), and nothing else is sent.
+    let read_back = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == format!("/v1/location/orders/{order_id}"))
+        .count();
+    assert!(
+        read_back <= polls + 1 && read_back + 1 >= polls,
+        "one read-back per poll, got {read_back} for {polls}"
+    );
     assert_eq!(
         requests.len(),
-        polls,
-        "idle: nothing but the polls: {requests:?}"
+        polls + read_back,
+        "idle: nothing but the polls and the read-backs: {requests:?}"
+    );
+
+    // Once the order is final, idling is the polls alone.
+    app.update_status(&order_id, passerelle_core::OrderStatus::Completed)
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    admin.reset_requests().await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let requests = admin.requests().await;
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.method == "GET" && r.path.starts_with("/v1/callback/events")),
+        "nothing but the polls: {requests:?}"
     );
 }
 

@@ -281,6 +281,49 @@ impl Admin {
         Ok(ended.len())
     }
 
+    /// Puts `event` as is in the event queue of every live connection `key` names (odd entries
+    /// HubRise's pages show or imply: both `order_id` and `resource_id`, another resource type,
+    /// no `id`). Returns how many queues got it.
+    pub async fn inject_event(&self, key: &str, event: Value) -> Result<usize, SandboxError> {
+        let mut world = self.shared.world();
+        let chosen = self.select(&world.hubrise, key);
+        if chosen.is_empty() {
+            return Err(SandboxError::NotFound(format!("live connection {key}")));
+        }
+        for &i in &chosen {
+            crate::hubrise::callbacks::queue_raw_event(&mut world.hubrise, i, event.clone());
+        }
+        Ok(chosen.len())
+    }
+
+    /// Renames a location, a catalog or a customer list, as its owner would in HubRise's back
+    /// office (`kind`: `location`, `catalog` or `customer_list`).
+    pub async fn rename(&self, kind: &str, id: &str, name: &str) -> Result<(), SandboxError> {
+        let mut world = self.shared.world();
+        let data = &mut world.hubrise;
+        let slot = match kind {
+            "location" => data
+                .locations
+                .iter_mut()
+                .find(|l| l.id == id)
+                .map(|l| &mut l.name),
+            "catalog" => data
+                .catalogs
+                .iter_mut()
+                .find(|c| c.id == id)
+                .map(|c| &mut c.name),
+            "customer_list" => data
+                .customer_lists
+                .iter_mut()
+                .find(|c| c.id == id)
+                .map(|c| &mut c.name),
+            other => return Err(SandboxError::NotFound(format!("resource kind {other}"))),
+        };
+        let slot = slot.ok_or_else(|| SandboxError::NotFound(format!("{kind} {id}")))?;
+        *slot = name.to_owned();
+        Ok(())
+    }
+
     /// Suspends a location for non payment (401 with HubRise's message) or lifts it.
     pub async fn suspend_location(
         &self,

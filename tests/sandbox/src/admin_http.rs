@@ -20,7 +20,7 @@ use crate::hubrise::oauth::parse_form;
 use crate::pages::{self, esc};
 use crate::rate_limit::RateLimits;
 use crate::request_log::ServerKind;
-use crate::sandbox::{EventSuppression, SandboxError};
+use crate::sandbox::{EventSuppression, SandboxError, TokenErrorBody};
 use crate::state::Shared;
 
 type AdminResult = Result<Response, AdminError>;
@@ -96,6 +96,19 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/connections/{key}/unblock", post(unblock))
         .route("/_sandbox/connections/{key}/disconnect", post(disconnect))
         .route("/_sandbox/connections/{key}/open-url", get(open_url))
+        .route("/_sandbox/connections/{key}/events", post(inject_event))
+        .route(
+            "/_sandbox/locations/{location_id}",
+            axum::routing::patch(rename_location),
+        )
+        .route(
+            "/_sandbox/catalogs/{id}",
+            axum::routing::patch(rename_catalog),
+        )
+        .route(
+            "/_sandbox/customer_lists/{id}",
+            axum::routing::patch(rename_customer_list),
+        )
         .route("/_sandbox/back-office/connect", post(back_office_connect))
         .route(
             "/_sandbox/back-office/authorize-url",
@@ -296,6 +309,51 @@ async fn back_office_authorize_url(
     ok(json!({ "url": admin(&shared).back_office_authorize_url(&client_id).await? }))
 }
 
+async fn inject_event(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    let event: Value = parse(&body)?;
+    let queued = admin(&shared).inject_event(&key, event).await?;
+    ok(json!({ "queued": queued }))
+}
+
+#[derive(Deserialize)]
+struct NewName {
+    name: String,
+}
+
+async fn rename(shared: &Arc<Shared>, kind: &str, id: &str, body: &[u8]) -> AdminResult {
+    let new: NewName = parse(body)?;
+    admin(shared).rename(kind, id, &new.name).await?;
+    ok(json!({ "id": id, "name": new.name }))
+}
+
+async fn rename_location(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    rename(&shared, "location", &id, &body).await
+}
+
+async fn rename_catalog(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    rename(&shared, "catalog", &id, &body).await
+}
+
+async fn rename_customer_list(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AdminResult {
+    rename(&shared, "customer_list", &id, &body).await
+}
+
 async fn faults(State(shared): State<Arc<Shared>>) -> AdminResult {
     ok(json!(admin(&shared).faults().await))
 }
@@ -406,6 +464,10 @@ fn options_json(o: &crate::sandbox::SandboxOptions) -> Value {
         "legacy_blocked_status": o.legacy_blocked_status,
         "legacy_event_resource_id": o.legacy_event_resource_id,
         "backend_registers_callback": o.backend_registers_callback,
+        "token_content_type": o.token_content_type,
+        "token_error_body": o.token_error_body,
+        "https_redirects_only": o.https_redirects_only,
+        "times_as_sent": o.times_as_sent,
     })
 }
 
@@ -429,6 +491,10 @@ struct OptionsPatch {
     legacy_blocked_status: Option<bool>,
     legacy_event_resource_id: Option<bool>,
     backend_registers_callback: Option<bool>,
+    token_content_type: Option<Option<String>>,
+    token_error_body: Option<TokenErrorBody>,
+    https_redirects_only: Option<bool>,
+    times_as_sent: Option<bool>,
 }
 
 async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> AdminResult {
@@ -454,6 +520,10 @@ async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> Admin
             set!(legacy_blocked_status);
             set!(legacy_event_resource_id);
             set!(backend_registers_callback);
+            set!(token_content_type);
+            set!(token_error_body);
+            set!(https_redirects_only);
+            set!(times_as_sent);
             if let Some(ms) = p.window_scale_ms {
                 o.window_scale = ms.map(Duration::from_millis);
             }

@@ -23,12 +23,27 @@ use crate::{admin_http, hubrise, pos, snapshot};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventSuppression {
-    /// The writing connection (token) gets no event; other devices of the same client do.
-    #[default]
+    /// The writing connection (token) gets no event; other devices of the same client do (a
+    /// kinder reading than HubRise's, kept as a switch).
     Connection,
     /// No connection of the writing client gets an event (HubRise's wording: "a client does
-    /// not receive notifications for the events it generated").
+    /// not receive notifications for the events it generated"; the client is the app, so two
+    /// devices of one app never hear each other). The default.
+    #[default]
     Client,
+}
+
+/// The body of the token endpoint's error answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenErrorBody {
+    /// HubRise's error JSON (`{"error_type", "message"}`).
+    #[default]
+    Json,
+    /// An HTML page (HubRise documents no body for these errors, only their status).
+    Html,
+    /// No body at all.
+    Empty,
 }
 
 /// How a sandbox behaves. Every field has a documented default (`SandboxOptions::default()`).
@@ -61,6 +76,17 @@ pub struct SandboxOptions {
     /// connection made off the device (decision 19). Off: nothing is queued at HubRise until a
     /// device registers it, so orders placed before the confirmation are lost without a catch-up.
     pub backend_registers_callback: bool,
+    /// `Content-Type` of every token endpoint answer, success or error (`None`: JSON's). HubRise
+    /// documents none; integrators parse the body whatever the header says.
+    pub token_content_type: Option<String>,
+    /// Body of the token endpoint's error answers (their status says what went wrong).
+    pub token_error_body: TokenErrorBody,
+    /// Refuse redirect URIs other than `https` ones and the out-of-band one at `/authorize`
+    /// (HubRise documents only those; loopback `http` stays allowed for the sandbox's own pages).
+    pub https_redirects_only: bool,
+    /// Keep the offset of times a client sends (`confirmed_time`, `expected_time`) instead of
+    /// converting them to the location's timezone, so a client's choice of offset shows.
+    pub times_as_sent: bool,
 }
 
 impl Default for SandboxOptions {
@@ -74,11 +100,15 @@ impl Default for SandboxOptions {
             lockout_after: 5,
             lockout_for: Duration::from_secs(60),
             state_file: None,
-            event_suppression: EventSuppression::Connection,
+            event_suppression: EventSuppression::Client,
             invalid_code_status: 400,
             legacy_blocked_status: false,
             legacy_event_resource_id: false,
             backend_registers_callback: true,
+            token_content_type: None,
+            token_error_body: TokenErrorBody::Json,
+            https_redirects_only: false,
+            times_as_sent: false,
         }
     }
 }

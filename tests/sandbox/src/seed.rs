@@ -16,6 +16,9 @@ pub const APP_REDIRECT_URI: &str = "passerelle-demo://oauth/hubrise";
 pub const APP_OPEN_URL: &str = "passerelle-demo://hubrise/open";
 /// The scope Passerelle asks for, and the one HubRise's back-office Connect uses for it.
 pub const DEFAULT_SCOPE: &str = "location[orders.write,customer_list.write,catalog.read]";
+/// Path of the POS backend's https redirect for connections made on a device (registered at
+/// HubRise as a redirect URI of Passerelle's client).
+pub const DEVICE_CALLBACK_PATH: &str = "/hubrise/device-callback";
 /// The public OAuth client id of the POS app towards its own backend.
 pub const POS_CLIENT_ID: &str = "passerelle-ios";
 
@@ -165,6 +168,7 @@ impl Seed {
     pub(crate) fn new(manager_base: &str, pos_base: &str) -> Seed {
         let landing = format!("{manager_base}/_sandbox/landing");
         let connect_url = format!("{pos_base}/hubrise/connect");
+        let device_callback = format!("{pos_base}{DEVICE_CALLBACK_PATH}");
         Seed {
             client_id: "459691768564.clients.hubrise.com".into(),
             client_secret: ids::alnum_secret(32),
@@ -174,6 +178,7 @@ impl Seed {
                 OOB_REDIRECT_URI.into(),
                 connect_url.clone(),
                 landing.clone(),
+                device_callback,
             ],
             open_url: APP_OPEN_URL.into(),
             connect_url,

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::exposure::Exposure;
 use crate::rate_limit::RateLimits;
-use crate::sandbox::{EventSuppression, Ports, Sandbox, SandboxOptions};
+use crate::sandbox::{EventSuppression, Ports, Sandbox, SandboxOptions, TokenErrorBody};
 
 /// Parsed command line of `serve`.
 #[derive(Debug, Default)]
@@ -45,8 +45,14 @@ usage: passerelle-sandbox serve [options]
   --omit-token-type         omit token_type from HubRise token responses
   --lockout-after N         wrong POS passwords before lockout (default 5)
   --lockout-secs N          POS lockout duration (default 60)
-  --event-suppression connection|client   whose own writes generate no events (default connection)
+  --event-suppression connection|client   whose own writes generate no events (default client)
   --invalid-code-status 400|404           status for bad codes (default 400)
+  --legacy-blocked-status   429 instead of 401 for blocked or revoked tokens (an older HubRise page)
+  --legacy-event-resource-id   events also carry resource_id (an older HubRise page)
+  --token-content-type TYPE    Content-Type of every token endpoint answer (default JSON's)
+  --token-error-body json|html|empty   body of token endpoint errors (default json)
+  --https-redirects-only    refuse custom-scheme redirect URIs at /authorize
+  --times-as-sent           keep the offsets of times clients send (no conversion)
   --no-backend-callback     the POS backend does not register the order callback of the
                             connections made off the device (shows the orders lost without it)
   --ignore-stdin            do not exit when stdin reaches end of file
@@ -152,6 +158,28 @@ impl ServeArgs {
                     }
                 }
                 "--invalid-code-status" => o.invalid_code_status = number(&flag, args.next())?,
+                "--legacy-blocked-status" => o.legacy_blocked_status = true,
+                "--legacy-event-resource-id" => o.legacy_event_resource_id = true,
+                "--token-content-type" => {
+                    o.token_content_type = Some(
+                        args.next()
+                            .ok_or("--token-content-type: a Content-Type value is required")?,
+                    )
+                }
+                "--token-error-body" => {
+                    o.token_error_body = match args.next().as_deref() {
+                        Some("json") => TokenErrorBody::Json,
+                        Some("html") => TokenErrorBody::Html,
+                        Some("empty") => TokenErrorBody::Empty,
+                        other => {
+                            return Err(format!(
+                                "--token-error-body: json, html or empty, got {other:?}"
+                            ));
+                        }
+                    }
+                }
+                "--https-redirects-only" => o.https_redirects_only = true,
+                "--times-as-sent" => o.times_as_sent = true,
                 "--no-backend-callback" => o.backend_registers_callback = false,
                 "--ignore-stdin" => parsed.ignore_stdin = true,
                 other => return Err(format!("unknown option '{other}'")),

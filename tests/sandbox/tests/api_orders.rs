@@ -510,3 +510,90 @@ async fn scope_limits_what_a_connection_may_do() {
         403
     );
 }
+
+#[tokio::test]
+async fn times_as_sent_keeps_the_client_s_offset() {
+    let sb = passerelle_sandbox::Sandbox::start(passerelle_sandbox::SandboxOptions {
+        times_as_sent: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
+    let id = sb
+        .admin()
+        .place_order("3r4s3-1", sample_order())
+        .await
+        .unwrap();
+    let r = api_send(
+        &sb,
+        &token,
+        Method::PATCH,
+        &format!("/location/orders/{id}"),
+        &json!({ "status": "accepted", "confirmed_time": "2026-06-24T17:45:00Z" }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let order: Value = r.json().await.unwrap();
+    assert_eq!(
+        order["confirmed_time"], "2026-06-24T17:45:00Z",
+        "kept as sent"
+    );
+
+    sb.admin().update_options(|o| o.times_as_sent = false).await;
+    let r = api_send(
+        &sb,
+        &token,
+        Method::PATCH,
+        &format!("/location/orders/{id}"),
+        &json!({ "confirmed_time": "2026-06-24T17:45:00Z" }),
+    )
+    .await;
+    let order: Value = r.json().await.unwrap();
+    assert_eq!(
+        order["confirmed_time"], "2026-06-24T19:45:00+02:00",
+        "converted to the location's timezone by default"
+    );
+}
+
+#[tokio::test]
+async fn renamed_catalogs_customer_lists_and_locations_read_back() {
+    let sb = sandbox().await;
+    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
+    let admin = sb.admin();
+    admin
+        .rename("catalog", "psmlf", "Bella Pizza Été")
+        .await
+        .unwrap();
+    admin
+        .rename("customer_list", "xab66", "Clients Bella")
+        .await
+        .unwrap();
+    admin
+        .rename("location", "3r4s3-1", "Paris Marais")
+        .await
+        .unwrap();
+    let catalog: Value = api_get(&sb, &token, "/catalogs/psmlf?hide_data=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(catalog["name"], "Bella Pizza Été");
+    assert!(
+        catalog.get("data").is_none(),
+        "hide_data leaves the data out"
+    );
+    let list: Value = api_get(&sb, &token, "/customer_lists/xab66")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["name"], "Clients Bella");
+    let location: Value = api_get(&sb, &token, "/location")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(location["name"], "Paris Marais");
+    assert!(admin.rename("catalog", "nope", "x").await.is_err());
+}

@@ -62,8 +62,13 @@ async fn callback_registration() {
 }
 
 #[tokio::test]
-async fn events_reach_other_connections_and_never_the_writer() {
-    let sb = sandbox().await;
+async fn per_connection_suppression_is_a_switch_events_reach_other_connections_not_the_writer() {
+    let sb = Sandbox::start(SandboxOptions {
+        event_suppression: EventSuppression::Connection,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let ipad_a = token_of(&connect(&sb, "3r4s3-1", Some("ipad-A")).await);
     let ipad_b = token_of(&connect(&sb, "3r4s3-1", Some("ipad-B")).await);
     let lyon = token_of(&connect(&sb, "3r4s3-2", None).await);
@@ -147,12 +152,12 @@ async fn events_reach_other_connections_and_never_the_writer() {
 }
 
 #[tokio::test]
-async fn client_wide_suppression_is_a_switch() {
-    let opts = SandboxOptions {
-        event_suppression: EventSuppression::Client,
-        ..Default::default()
-    };
-    let sb = Sandbox::start(opts).await.unwrap();
+async fn client_wide_suppression_is_the_default() {
+    assert_eq!(
+        SandboxOptions::default().event_suppression,
+        EventSuppression::Client
+    );
+    let sb = sandbox().await;
     let ipad_a = token_of(&connect(&sb, "3r4s3-1", Some("ipad-A")).await);
     let ipad_b = token_of(&connect(&sb, "3r4s3-1", Some("ipad-B")).await);
     register_callback(&sb, &ipad_a).await;
@@ -282,4 +287,41 @@ async fn customer_cancellation_from_the_other_app_is_an_update_event() {
     let list = events(&sb, &token).await;
     assert_eq!(list.len(), 2);
     assert_eq!(list[1]["event_type"], "update");
+}
+
+#[tokio::test]
+async fn odd_entries_placed_by_the_admin_are_listed_as_placed() {
+    let sb = sandbox().await;
+    let token = token_of(&connect(&sb, "3r4s3-1", Some("ipad-A")).await);
+    register_callback(&sb, &token).await;
+    let odd = [
+        json!({"id": "both1", "resource_type": "order", "event_type": "update",
+               "order_id": "abc12", "resource_id": "3r4s3-1"}),
+        json!({"resource_type": "order", "event_type": "create", "order_id": "abc12"}),
+        json!({"id": "cust1", "resource_type": "customer", "event_type": "update",
+               "resource_id": "xab66"}),
+    ];
+    for event in &odd {
+        let queued = sb
+            .admin()
+            .inject_event("3r4s3-1", event.clone())
+            .await
+            .unwrap();
+        assert_eq!(queued, 1);
+    }
+    assert_eq!(events(&sb, &token).await, odd.to_vec());
+    let fetched: Value = api_get(&sb, &token, "/callback/events/both1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, odd[0]);
+    let deleted = http()
+        .delete(format!("{}/callback/events/cust1", sb.hubrise_api_url()))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(events(&sb, &token).await.len(), 2);
 }

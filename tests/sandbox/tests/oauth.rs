@@ -561,3 +561,76 @@ async fn revoked_tokens_stop_working() {
     assert_ne!(fresh, token);
     assert_eq!(api_get(&sb, &fresh, "/location").await.status(), 200);
 }
+
+#[tokio::test]
+async fn token_answers_follow_the_content_type_and_error_body_switches() {
+    use passerelle_sandbox::TokenErrorBody;
+    let sb = Sandbox::start(SandboxOptions {
+        token_content_type: Some("text/plain".into()),
+        token_error_body: TokenErrorBody::Html,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let code = code_for(&sb, "3r4s3-1", &[]).await;
+    let ok = exchange(&sb, &code).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], "text/plain");
+    let token: Value = serde_json::from_slice(&ok.bytes().await.unwrap()).unwrap();
+    assert!(token["access_token"].is_string(), "the body is still JSON");
+
+    let replayed = exchange(&sb, &code).await;
+    assert_eq!(replayed.status(), 400);
+    assert_eq!(replayed.headers()["content-type"], "text/plain");
+    assert!(
+        replayed
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+
+    sb.admin()
+        .update_options(|o| {
+            o.token_error_body = TokenErrorBody::Empty;
+            o.token_content_type = None;
+        })
+        .await;
+    let bad_client = http()
+        .post(format!("{}/token", sb.hubrise_oauth_url()))
+        .basic_auth(&sb.seed().client_id, Some("wrong"))
+        .form(&[("code", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_client.status(), 401);
+    assert!(bad_client.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn https_redirects_only_refuses_custom_schemes() {
+    let sb = Sandbox::start(SandboxOptions {
+        https_redirects_only: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let custom = http()
+        .get(authorize_url(&sb, APP_REDIRECT, &[("state", "s")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(custom.status(), 400);
+    assert!(custom.text().await.unwrap().contains("must use https"));
+    for allowed in [
+        "urn:ietf:wg:oauth:2.0:oob".to_owned(),
+        format!("{}/hubrise/device-callback", sb.pos_url()),
+    ] {
+        let page = http()
+            .get(authorize_url(&sb, &allowed, &[("state", "s")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{allowed}");
+    }
+}

@@ -286,3 +286,81 @@ async fn the_broker_exchanges_codes_for_the_device_and_records_them() {
         "removed"
     );
 }
+
+async fn claim(sb: &Sandbox, pos_token: &str, state: &str) -> Response {
+    http()
+        .post(format!("{}/hubrise/device-flows/claim", sb.pos_url()))
+        .bearer_auth(pos_token)
+        .json(&json!({ "state": state }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_backend_redirect_hands_the_code_to_the_device_that_started_the_flow() {
+    use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
+    let sb = sandbox().await;
+    let pos_token = sign_in(&sb).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let state = "device-state-0123456789";
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(state.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let registered = http()
+        .post(format!("{}/hubrise/device-flows", sb.pos_url()))
+        .bearer_auth(&pos_token)
+        .json(&json!({ "state_digest": digest }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    assert_eq!(claim(&sb, &pos_token, state).await.status(), 202, "pending");
+
+    let redirect = format!("{}/hubrise/device-callback", sb.pos_url());
+    let choice = ConsentChoice::for_user(sb.seed().user()).location("3r4s3-1");
+    let location = consent::approve(&authorize_url(&sb, &redirect, &[("state", state)]), &choice)
+        .await
+        .unwrap();
+    assert!(location.starts_with(&redirect), "{location}");
+    let callback = http().get(&location).send().await.unwrap();
+    assert_eq!(callback.status(), 303);
+    let back = callback.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        back,
+        format!("{}/hubrise/device-return?state={state}", sb.pos_url())
+    );
+    assert!(!back.contains("code="), "the code stays at the backend");
+    let page = http().get(&back).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+
+    let claimed: Value = claim(&sb, &pos_token, state).await.json().await.unwrap();
+    assert_eq!(claimed["status"], "authorized");
+    let code = claimed["code"].as_str().unwrap();
+    assert_eq!(
+        claim(&sb, &pos_token, state).await.status(),
+        404,
+        "handed over once"
+    );
+    let token = broker(
+        &sb,
+        &pos_token,
+        &json!({ "code": code, "redirect_uri": redirect, "device_id": "ipad-A" }),
+    )
+    .await;
+    assert_eq!(token.status(), 200);
+
+    // A state no device registered: nothing kept.
+    let stray = http()
+        .get(format!("{redirect}?code=abc&state=nobody-started-this"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 400);
+}

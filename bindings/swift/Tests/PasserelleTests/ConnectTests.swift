@@ -3,9 +3,10 @@ import Passerelle
 import PasserelleSandbox
 import XCTest
 
-/// Connecting HubRise locations from Swift against the sandbox process: the consent page, the
-/// pasted-code fallback, a refusal, a blocked connection and its reconnect, connections made off
-/// the iPad that need a confirmation, and the typed errors of forged callbacks.
+/// Connecting HubRise locations from Swift against the sandbox process: the consent page, the POS
+/// backend's https redirect, the pasted-code fallback, a refusal, a blocked connection and its
+/// reconnect, connections made off the iPad that need a confirmation, and the typed errors of
+/// forged callbacks.
 final class ConnectTests: SandboxTestCase {
     func testSignInConnectRestartDisconnect() async throws {
         let secrets = InMemorySecretStore()
@@ -51,6 +52,40 @@ final class ConnectTests: SandboxTestCase {
         }
         XCTAssertEqual(connection.locationId, lyon.id)
         XCTAssertEqual(connection.state, .pending)
+    }
+
+    func testTheBackendsHttpsRedirectHandsTheCodeToTheTillThatAsks() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        let attempt = try await withDeadline(10, "begin") {
+            try await app.beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions())
+        }
+        XCTAssertNil(attempt.callbackUrlScheme)
+        XCTAssertEqual(attempt.callbackHttpsPath, "/hubrise/device-return", "for .https(host:path:) on iOS 17.4+")
+        XCTAssertNotNil(attempt.callbackHttpsHost)
+        let early = try await withDeadline(10, "ask") {
+            try await app.completeHubriseConnectionViaPosBackend(state: attempt.state)
+        }
+        XCTAssertNil(early, "HubRise has not answered yet")
+
+        // The restaurant approves elsewhere (a phone that opened a QR code): HubRise redirects
+        // the browser to the POS backend, which keeps the code and sends the browser back.
+        let user = sandbox.info.hubriseUser
+        let redirect = try await withDeadline(10, "consent page") {
+            try await SandboxConsentPage.approve(
+                authorizeURL: attempt.authorizeUrl, email: user.email, password: user.password, locationId: paris.id)
+        }
+        let backend = try await withDeadline(10, "the backend") {
+            try await SandboxConsentPage.fetchWithoutRedirect(URL(string: redirect)!)
+        }
+        XCTAssertTrue(backend.location?.contains("/hubrise/device-return?state=") ?? false, "\(backend)")
+
+        let connection = try await withDeadline(10, "ask again") {
+            try await app.completeHubriseConnectionViaPosBackend(state: attempt.state)
+        }
+        XCTAssertEqual(connection?.locationId, paris.id)
+        XCTAssertEqual(connection?.state, .pending)
     }
 
     func testRefusingOnHubrisesPageIsAccessDeniedWithAFrenchMessage() async throws {

@@ -22,14 +22,39 @@ pub struct HubriseApi {
     minute_ms: u64,
 }
 
-/// One entry of `GET /callback/events`.
-#[derive(Debug, Clone, Deserialize)]
+/// One entry of `GET /callback/events`, read leniently (see [`EventRef::from_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRef {
     pub id: String,
     pub resource_type: String,
-    /// The order's id; an older version of HubRise's page called it `resource_id`.
-    #[serde(default, alias = "resource_id")]
+    /// The order's id: `order_id`, or, only when an order event has none, the `resource_id` of
+    /// an older page of HubRise's (which could also name a parent, so never beside `order_id`).
     pub order_id: Option<String>,
+}
+
+impl EventRef {
+    /// One entry of a page, whatever its shape: `None` for an entry without an id (it can be
+    /// neither fetched nor deleted; the caller skips it). Both `order_id` and `resource_id`, an
+    /// unknown resource type, an id written as a number: all read, none fails the page.
+    pub fn from_entry(entry: &serde_json::Value) -> Option<EventRef> {
+        let text = |key: &str| match entry.get(key)? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let id = text("id")?;
+        let resource_type = text("resource_type").unwrap_or_default();
+        let order_id = text("order_id").or_else(|| {
+            (resource_type == "order")
+                .then(|| text("resource_id"))
+                .flatten()
+        });
+        Some(EventRef {
+            id,
+            resource_type,
+            order_id,
+        })
+    }
 }
 
 /// A page of a paginated list and the cursor of the next one (`X-Cursor-Next`).
@@ -38,12 +63,28 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `GET /location`, the fields a POS shows.
+/// `GET /location`, the fields a POS shows, and its timezone.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Location {
     pub id: String,
     pub name: Option<String>,
     pub account: Option<Account>,
+    #[serde(default)]
+    pub timezone: Option<Timezone>,
+}
+
+/// A location's `timezone`: `{"name": "Europe/Paris"}` (an older page adds a fixed `offset`,
+/// which daylight saving makes wrong half the year: only the name is used).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Timezone {
+    pub name: Option<String>,
+}
+
+/// `GET /catalogs/:id?hide_data=true` and `GET /customer_lists/:id`: the name HubRise shows.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedResource {
+    pub id: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +110,15 @@ impl Callback {
 }
 
 impl Location {
+    /// The IANA name of the location's timezone, when HubRise gave one.
+    pub fn timezone_name(&self) -> Option<&str> {
+        self.timezone
+            .as_ref()
+            .and_then(|t| t.name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+    }
+
     /// Names to refresh on the connection row.
     pub fn names(&self) -> ConnectionNames {
         ConnectionNames {
@@ -89,14 +139,30 @@ impl HubriseApi {
         }
     }
 
-    /// A page of pending callback events.
+    /// A page of pending callback events. The page must be a JSON array; each entry is read on
+    /// its own, so one odd entry never fails the page (one without an id is left out, logged).
     pub async fn events(&self, token: &Secret, cursor: Option<&str>) -> Result<Page<EventRef>> {
         let mut path = format!("/callback/events?count={PAGE_SIZE}");
         if let Some(cursor) = cursor {
             let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
             path.push_str(&format!("&cursor={cursor}"));
         }
-        self.get_page(token, &path).await
+        let page: Page<serde_json::Value> = self.get_page(token, &path).await?;
+        let items = page
+            .items
+            .iter()
+            .filter_map(|entry| {
+                let event = EventRef::from_entry(entry);
+                if event.is_none() {
+                    tracing::warn!(target: "passerelle::hubrise", "an event without an id was left in HubRise's queue");
+                }
+                event
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// The order's current state; `None` when HubRise no longer has it.
@@ -178,6 +244,18 @@ impl HubriseApi {
 
     pub async fn location(&self, token: &Secret) -> Result<Location> {
         self.get_json(token, "/location").await
+    }
+
+    /// A catalog's name, without its data (`GET /catalogs/:id` is a heavy query).
+    pub async fn catalog(&self, token: &Secret, catalog_id: &str) -> Result<NamedResource> {
+        let path = format!("/catalogs/{}?hide_data=true", segment(catalog_id));
+        self.get_json(token, &path).await
+    }
+
+    /// A customer list's name.
+    pub async fn customer_list(&self, token: &Secret, list_id: &str) -> Result<NamedResource> {
+        self.get_json(token, &format!("/customer_lists/{}", segment(list_id)))
+            .await
     }
 
     pub async fn callback(&self, token: &Secret) -> Result<Callback> {
@@ -265,6 +343,12 @@ async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Err
             service: Service::HubriseApi,
             reason: body.reason(),
         },
+        // An older HubRise page answered 429 for an invalid or blocked token: a 429 that names
+        // another error type than a rate limit's is a refusal, not a wait.
+        429 if body.is_refusal() => Error::Unauthorized {
+            service: Service::HubriseApi,
+            reason: body.reason(),
+        },
         429 => {
             let (wait, capped) =
                 capped_wait(retry_after.unwrap_or_else(|| secs_to_next_window(minute_ms)));
@@ -280,5 +364,104 @@ async fn error_from_response(response: reqwest::Response, minute_ms: u64) -> Err
             error_type: body.error_type.clone().unwrap_or_else(|| "unknown".into()),
             message: body.reason(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resource_id_names_the_order_only_without_order_id() {
+        let both = json!({"id": "e1", "resource_type": "order", "order_id": "o1", "resource_id": "3r4s3-1"});
+        assert_eq!(
+            EventRef::from_entry(&both).unwrap().order_id.as_deref(),
+            Some("o1")
+        );
+        let legacy = json!({"id": "e2", "resource_type": "order", "resource_id": "o2"});
+        assert_eq!(
+            EventRef::from_entry(&legacy).unwrap().order_id.as_deref(),
+            Some("o2")
+        );
+        let customer = json!({"id": "e3", "resource_type": "customer", "resource_id": "xab66"});
+        assert_eq!(EventRef::from_entry(&customer).unwrap().order_id, None);
+    }
+
+    #[test]
+    fn odd_entries_are_read_or_left_out_never_fatal() {
+        assert_eq!(
+            EventRef::from_entry(&json!({"resource_type": "order"})),
+            None
+        );
+        assert_eq!(EventRef::from_entry(&json!({"id": "  "})), None);
+        assert_eq!(EventRef::from_entry(&json!("not an object")), None);
+        let numeric =
+            EventRef::from_entry(&json!({"id": 42, "resource_type": "teleport"})).unwrap();
+        assert_eq!((numeric.id.as_str(), numeric.order_id), ("42", None));
+    }
+
+    mod hubrise_examples {
+        use super::*;
+        use crate::hubrise_examples as ex;
+
+        fn parse(text: &str) -> serde_json::Value {
+            serde_json::from_str(text).unwrap()
+        }
+
+        #[test]
+        fn hubrise_s_event_examples_are_read_never_as_orders() {
+            let listed = parse(ex::EVENT_LIST);
+            let first = EventRef::from_entry(&listed[0]).unwrap();
+            assert_eq!(
+                first,
+                EventRef {
+                    id: "ks8f6".into(),
+                    resource_type: "customer".into(),
+                    order_id: None,
+                }
+            );
+            for example in [
+                ex::EVENT_GET,
+                ex::EVENT_GET_LEGACY,
+                ex::EVENT_ACTIVE_CUSTOMER_UPDATE,
+            ] {
+                let event = EventRef::from_entry(&parse(example)).unwrap();
+                assert_eq!((event.id.as_str(), event.order_id), ("ks8f6", None));
+            }
+            // Before 2022-11: no `id`, and `resource_id` is the customer list's.
+            assert_eq!(
+                EventRef::from_entry(&parse(ex::EVENT_ACTIVE_LEGACY_RESOURCE_ID)),
+                None
+            );
+        }
+
+        #[test]
+        fn hubrise_s_callback_examples_say_whether_orders_are_heard() {
+            let set: Callback = serde_json::from_str(ex::CALLBACK_GET).unwrap();
+            assert!(set.listens_to_orders());
+            let none: Callback = serde_json::from_str(ex::CALLBACK_GET_NONE).unwrap();
+            assert!(!none.listens_to_orders());
+        }
+
+        #[test]
+        fn hubrise_s_location_catalog_and_customer_list_examples_parse() {
+            for example in [ex::LOCATION_GET, ex::LOCATION_GET_OLDER] {
+                let location: Location = serde_json::from_str(example).unwrap();
+                assert_eq!(location.timezone_name(), Some("Europe/Paris"));
+                let names = location.names();
+                assert_eq!(names.location_name.as_deref(), Some("Paris"));
+                assert_eq!(names.account_name.as_deref(), Some("Bella Pizza"));
+            }
+            let zone: Timezone = serde_json::from_str(ex::TIMEZONE).unwrap();
+            assert_eq!(zone.name.as_deref(), Some("Europe/Paris"));
+            let catalog: NamedResource = serde_json::from_str(ex::CATALOG_GET).unwrap();
+            assert_eq!(
+                (catalog.id.as_str(), catalog.name.as_deref()),
+                ("87yu4", Some("Web"))
+            );
+            let list: NamedResource = serde_json::from_str(ex::CUSTOMER_LIST_GET).unwrap();
+            assert_eq!(list.name.as_deref(), Some("Online customers"));
+        }
     }
 }

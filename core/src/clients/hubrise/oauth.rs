@@ -1,11 +1,12 @@
 //! HubRise's OAuth for a native app (RFC 8252 / RFC 9700 where HubRise allows): the authorize
-//! URL with a one-time `state` and PKCE, strict parsing of the callback, the direct code exchange
-//! and revocation through the `oauth2` crate.
+//! URL with a one-time `state` and PKCE (through the `oauth2` crate), strict parsing of the
+//! callback, and the direct code exchange and revocation (with the shared client, reading
+//! HubRise's answers as its docs allow: any `Content-Type`, errors by status).
 
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken, TokenUrl,
+    AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
+    StandardRevocableToken, TokenUrl,
 };
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -13,7 +14,7 @@ use url::Url;
 use super::token::{HubriseErrorBody, HubriseTokenResponse};
 use crate::config::OUT_OF_BAND_REDIRECT_URI;
 use crate::error::{Error, PasserelleError, Result, Service};
-use crate::http::{OAuthHttp, OAuthTransportError};
+use crate::http::retry_after_secs;
 use crate::model::authorization::HubriseConnectionOptions;
 use crate::secrets::Secret;
 
@@ -151,24 +152,62 @@ pub struct DirectExchange<'a> {
     pub device_id: &'a str,
 }
 
-/// Exchanges a code for a token with the client secret (Basic auth, as HubRise documents).
+/// Exchanges a code for a token with the client secret (Basic auth and a form body, as HubRise
+/// documents), with the shared client rather than the `oauth2` crate: the crate refuses a
+/// success whose `Content-Type` is not JSON and an error body that is not JSON, while HubRise
+/// documents neither. Here the body is read whatever the header says, and errors by their status
+/// (400 code expired or used, 401 bad client, 404 bad grant), body or no body.
 pub async fn exchange_code_direct(
-    http: &OAuthHttp,
+    client: &reqwest::Client,
     exchange: &DirectExchange<'_>,
 ) -> Result<HubriseTokenResponse> {
-    let client = oauth_client(
-        exchange.oauth_base,
-        exchange.client_id,
-        Some(exchange.client_secret),
-    )?
-    .set_redirect_uri(redirect_url(exchange.redirect_uri)?);
-    client
-        .exchange_code(AuthorizationCode::new(exchange.code.expose().to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(exchange.verifier.expose().to_owned()))
-        .add_extra_param("device_id", exchange.device_id)
-        .request_async(http)
+    let response = client
+        .post(format!("{}/token", exchange.oauth_base))
+        .basic_auth(exchange.client_id, Some(exchange.client_secret.expose()))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", exchange.code.expose()),
+            ("redirect_uri", exchange.redirect_uri),
+            ("code_verifier", exchange.verifier.expose()),
+            ("device_id", exchange.device_id),
+        ])
+        .send()
         .await
-        .map_err(|err| token_error(err, http.last_response().status))
+        .map_err(|e| Error::transport(Service::HubriseOAuth, e))?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after_secs(response.headers());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::transport(Service::HubriseOAuth, e))?;
+    token_answer(status, retry_after, &bytes)
+}
+
+/// Reads a token endpoint's answer: a success whatever its `Content-Type`, an error by its
+/// status whatever its body. A redirect is never followed (it could carry the code elsewhere).
+pub fn token_answer(
+    status: u16,
+    retry_after: Option<u64>,
+    body: &[u8],
+) -> Result<HubriseTokenResponse> {
+    match status {
+        200..=299 => HubriseTokenResponse::from_body(body)
+            .ok_or_else(|| unexpected("the token answer carries no access token")),
+        300..=399 => Err(unexpected("the token endpoint redirected; not followed")),
+        429 => {
+            let (wait, capped) = crate::http::capped_wait(retry_after.unwrap_or(60).max(1));
+            Err(Error::RateLimited {
+                service: Service::HubriseOAuth,
+                wait,
+                capped,
+            })
+        }
+        _ => Err(token_status_error(
+            status,
+            &HubriseErrorBody::from_bytes(body),
+        )),
+    }
 }
 
 /// Revokes a token at HubRise: Basic auth and a form `token=`, as HubRise documents. Sent with
@@ -224,20 +263,6 @@ fn redirect_url(raw: &str) -> Result<RedirectUrl> {
             reason: e.to_string(),
         })
     })
-}
-
-/// Maps a failed token request: HubRise answers 400 for a bad code, 401 for bad client
-/// credentials, and its Ruby client treats 404 as bad grant parameters.
-pub fn token_error(
-    err: RequestTokenError<OAuthTransportError, HubriseErrorBody>,
-    status: u16,
-) -> Error {
-    match err {
-        RequestTokenError::Request(err) => err.into_error(Service::HubriseOAuth),
-        RequestTokenError::ServerResponse(body) => token_status_error(status, &body),
-        RequestTokenError::Parse(_, _) => unexpected("the token answer is not the JSON expected"),
-        RequestTokenError::Other(reason) => unexpected(&reason),
-    }
 }
 
 /// The typed error for a token endpoint's error status and body.

@@ -46,11 +46,20 @@ impl Window {
     }
 }
 
+/// The share of each of HubRise's windows that reads of open orders and names may spend (the
+/// status refresh of issue 15), in tenths: 3 = 30 % (150/minute, 750/hour, 3,000/day against
+/// HubRise's limits), and half of the heavy queries (5/minute). The rest stays for events and
+/// the outbox, which never wait behind a refresh.
+pub const REFRESH_SHARE_TENTHS: u32 = 3;
+
 /// The windows of one connection.
 #[derive(Debug)]
 pub struct RateLimiter {
     windows: [Window; 3],
     heavy: Window,
+    /// The refresh budget: its own minute, hour and day windows, and its heavy minute.
+    refresh: [Window; 3],
+    refresh_heavy: Window,
 }
 
 impl RateLimiter {
@@ -63,7 +72,40 @@ impl RateLimiter {
                 Window::new(minute * 1_440, limits.per_day),
             ],
             heavy: Window::new(minute, limits.heavy_per_minute),
+            refresh: [
+                Window::new(minute, share(limits.per_minute)),
+                Window::new(minute * 60, share(limits.per_hour)),
+                Window::new(minute * 1_440, share(limits.per_day)),
+            ],
+            refresh_heavy: Window::new(minute, (limits.heavy_per_minute / 2).max(1)),
         }
+    }
+
+    /// Like [`RateLimiter::try_acquire`], for a read of the refresh budget: it must fit both
+    /// HubRise's windows and the budget's.
+    pub fn try_acquire_refresh(&mut self, now_ms: u64, heavy: bool) -> Option<Duration> {
+        let mut wait = self
+            .refresh
+            .iter_mut()
+            .map(|w| w.wait_ms(now_ms))
+            .max()
+            .unwrap_or(0);
+        if heavy {
+            wait = wait.max(self.refresh_heavy.wait_ms(now_ms));
+        }
+        if wait > 0 {
+            return Some(Duration::from_millis(wait));
+        }
+        let waited = self.try_acquire(now_ms, heavy);
+        if waited.is_none() {
+            for window in &mut self.refresh {
+                window.count += 1;
+            }
+            if heavy {
+                self.refresh_heavy.count += 1;
+            }
+        }
+        waited
     }
 
     /// Either records one request now (`None`), or says how long to wait first.
@@ -123,12 +165,26 @@ impl RateLimiters {
         }
     }
 
+    /// Spends one read of the refresh budget now if both HubRise's windows and the budget allow
+    /// it; never waits (a refresh that does not fit waits for the next cycle instead).
+    pub fn try_acquire_refresh(&self, connection_id: &str, heavy: bool) -> bool {
+        let limiter = self.limiter(connection_id);
+        let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        limiter.try_acquire_refresh(now, heavy).is_none()
+    }
+
     fn limiter(&self, connection_id: &str) -> Arc<Mutex<RateLimiter>> {
         let mut all = self.by_connection.lock().unwrap_or_else(|p| p.into_inner());
         all.entry(connection_id.to_owned())
             .or_insert_with(|| Arc::new(Mutex::new(RateLimiter::new(&self.limits))))
             .clone()
     }
+}
+
+/// `REFRESH_SHARE_TENTHS` of a limit, at least one.
+fn share(limit: u32) -> u32 {
+    (limit.saturating_mul(REFRESH_SHARE_TENTHS) / 10).max(1)
 }
 
 #[cfg(test)]
@@ -168,6 +224,41 @@ mod tests {
         assert_eq!(
             limiter.try_acquire(10_960, false),
             Some(Duration::from_millis(40))
+        );
+    }
+
+    #[test]
+    fn the_refresh_budget_is_a_share_of_each_window_and_counts_in_them() {
+        let mut limiter = RateLimiter::new(&RateLimits {
+            per_minute: 10,
+            per_hour: 1_000,
+            per_day: 10_000,
+            heavy_per_minute: 4,
+            minute_ms: 1_000,
+        });
+        for _ in 0..3 {
+            assert_eq!(limiter.try_acquire_refresh(30_000, false), None);
+        }
+        assert!(
+            limiter.try_acquire_refresh(30_001, false).is_some(),
+            "30 % of 10 a minute"
+        );
+        for _ in 0..7 {
+            assert_eq!(
+                limiter.try_acquire(30_002, false),
+                None,
+                "the rest for sync"
+            );
+        }
+        assert!(
+            limiter.try_acquire(30_003, false).is_some(),
+            "refresh reads counted"
+        );
+        assert_eq!(limiter.try_acquire_refresh(31_000, true), None);
+        assert_eq!(limiter.try_acquire_refresh(31_001, true), None);
+        assert!(
+            limiter.try_acquire_refresh(31_002, true).is_some(),
+            "half of the heavy queries"
         );
     }
 

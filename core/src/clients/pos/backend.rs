@@ -161,8 +161,8 @@ impl PosBackend {
         let status = response.status().as_u16();
         let bytes = read_body(response, SMALL_BODY_LIMIT, Service::PosBackend).await?;
         match status {
-            200 => HubriseTokenResponse::from_json(&bytes)
-                .map_err(|_| unexpected("broker token answer")),
+            200 => HubriseTokenResponse::from_body(&bytes)
+                .ok_or_else(|| unexpected("broker token answer")),
             401 if is_pos_token_error(&bytes) => Err(session_over()),
             _ => {
                 let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -238,6 +238,70 @@ impl PosBackend {
         }
     }
 
+    /// Registers a connection this device starts with the backend's https redirect: the backend
+    /// learns the digest of its state (never the state), and keeps HubRise's answer for it.
+    pub async fn register_device_flow(
+        &self,
+        access_token: &Secret,
+        state_digest: &str,
+    ) -> Result<()> {
+        let response = self
+            .authorized(reqwest::Method::POST, DEVICE_FLOWS_PATH, access_token)?
+            .json(&serde_json::json!({ "state_digest": state_digest }))
+            .send()
+            .await
+            .map_err(transport)?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            401 => Err(session_over()),
+            status => Err(Error::Server {
+                service: Service::PosBackend,
+                status,
+                error_type: "device_flow_refused".into(),
+                message: "the POS backend did not take the connection attempt".into(),
+            }),
+        }
+    }
+
+    /// Asks the backend for HubRise's answer to a connection this device started with the
+    /// backend's https redirect (the device proves it by the state). Handed over once.
+    pub async fn claim_device_flow(
+        &self,
+        access_token: &Secret,
+        state: &str,
+    ) -> Result<DeviceFlowClaim> {
+        let path = format!("{DEVICE_FLOWS_PATH}/claim");
+        let response = self
+            .authorized(reqwest::Method::POST, &path, access_token)?
+            .json(&serde_json::json!({ "state": state }))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(transport)?;
+        match status {
+            202 => Ok(DeviceFlowClaim::Pending),
+            200 => {
+                let answer: ClaimAnswer =
+                    serde_json::from_slice(&bytes).map_err(|_| unexpected("device flow claim"))?;
+                match (answer.status.as_str(), answer.code) {
+                    ("authorized", Some(code)) if !code.is_empty() => {
+                        Ok(DeviceFlowClaim::Authorized(Secret::new(code)))
+                    }
+                    ("denied", _) => Ok(DeviceFlowClaim::Denied(
+                        answer.error.unwrap_or_default().chars().take(40).collect(),
+                    )),
+                    ("pending", _) => Ok(DeviceFlowClaim::Pending),
+                    _ => Err(unexpected("device flow claim")),
+                }
+            }
+            401 => Err(session_over()),
+            404 => Err(PasserelleError::StateUnknown.into()),
+            500..=599 => Err(server_error(status)),
+            _ => Err(unexpected(&format!("device flow claim: status {status}"))),
+        }
+    }
+
     fn authorized(
         &self,
         method: reqwest::Method,
@@ -249,6 +313,34 @@ impl PosBackend {
             .request(method, self.endpoint.join(path))
             .bearer_auth(token.expose()))
     }
+}
+
+/// Where devices register connections made with the backend's https redirect.
+const DEVICE_FLOWS_PATH: &str = "/hubrise/device-flows";
+/// The backend's https redirect URI, registered at HubRise for the app's client.
+pub const DEVICE_CALLBACK_PATH: &str = "/hubrise/device-callback";
+/// Where the backend sends the browser afterwards: the app's universal link (and the https
+/// callback `ASWebAuthenticationSession` waits for on iOS 17.4 and later).
+pub const DEVICE_RETURN_PATH: &str = "/hubrise/device-return";
+
+/// What the backend holds for a connection started with its https redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceFlowClaim {
+    /// HubRise has not answered yet (the restaurant is still on the consent page).
+    Pending,
+    /// HubRise's code, for this device only.
+    Authorized(Secret),
+    /// HubRise's refusal (`access_denied` when the restaurant said no).
+    Denied(String),
+}
+
+#[derive(Deserialize)]
+struct ClaimAnswer {
+    status: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 /// The POS backend's view of the account's HubRise connections.

@@ -113,6 +113,9 @@ impl ConnectionSync {
         if scope == Scope::Full {
             // Last: a heavy query that must not hold up the events and the outbox if it fails.
             cx.catch_up(&mut report).await?;
+            // Read back what no event brings (design D22 of issue 15): the open orders' status
+            // (sibling tills, changes missed while refused) and the names, within the budget.
+            super::refresh::run(parts, &row, &token, &mut report).await?;
         }
         parts
             .store

@@ -223,6 +223,38 @@ fn event_id(seq: u64) -> String {
     format!("{}{suffix}", &crate::ids::short_id()[..2])
 }
 
+/// Queues `raw` as is in a connection's event queue (the admin API's odd entries). Its `id`,
+/// when it has one, is the id `GET`/`DELETE /callback/events/:id` know it by.
+pub(crate) fn queue_raw_event(
+    data: &mut HubriseData,
+    connection_index: usize,
+    raw: Value,
+) -> String {
+    let seq = data.next_event_seq;
+    data.next_event_seq += 1;
+    let text = |key: &str| {
+        raw.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let id = text("id");
+    let event = Event {
+        seq,
+        id: id.clone(),
+        resource_type: text("resource_type"),
+        event_type: text("event_type"),
+        created_at: text("created_at"),
+        order_id: text("order_id"),
+        location_id: text("location_id"),
+        previous_state: None,
+        new_state: None,
+        raw: Some(raw),
+    };
+    data.connections[connection_index].events.push(event);
+    id
+}
+
 /// Creates an order as `writer` (through the API or as the other app) and queues its
 /// `order.create` events. Returns the order's id.
 pub(crate) fn create_and_notify(
@@ -232,7 +264,7 @@ pub(crate) fn create_and_notify(
     writer: &Writer,
     input: &Value,
 ) -> Result<String, ApiError> {
-    let id = orders::create(data, location_id, writer, input)?;
+    let id = orders::create(data, location_id, writer, input, options.times_as_sent)?;
     emit_order_event(data, options, writer, "create", &id, None);
     Ok(id)
 }
@@ -249,7 +281,7 @@ pub(crate) fn create_raw_and_notify(
     input: &Value,
     raw: &serde_json::Map<String, Value>,
 ) -> Result<String, ApiError> {
-    let id = orders::create(data, location_id, writer, input)?;
+    let id = orders::create(data, location_id, writer, input, options.times_as_sent)?;
     if let Some(order) = data.orders.iter_mut().find(|o| o.id == id)
         && let Some(body) = order.body.as_object_mut()
     {
@@ -275,7 +307,14 @@ pub(crate) fn patch_and_notify(
         .iter()
         .find(|o| o.id == order_id && o.location_id == location_id)
         .cloned();
-    orders::patch(data, location_id, order_id, writer, input)?;
+    orders::patch(
+        data,
+        location_id,
+        order_id,
+        writer,
+        input,
+        options.times_as_sent,
+    )?;
     emit_order_event(data, options, writer, "update", order_id, previous.as_ref());
     Ok(())
 }
@@ -324,6 +363,7 @@ fn emit_order_event(
             location_id: order.location_id.clone(),
             previous_state: previous.map(|p| orders::render(p, &c.client_id)),
             new_state: Some(orders::render(&order, &c.client_id)),
+            raw: None,
         });
         seq += 1;
     }

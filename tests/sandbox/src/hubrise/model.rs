@@ -91,11 +91,18 @@ pub(crate) struct Event {
     pub location_id: String,
     pub previous_state: Option<Value>,
     pub new_state: Option<Value>,
+    /// An entry placed as is by the admin API (odd shapes: both id fields, another resource
+    /// type, no id); listed and fetched exactly like this.
+    #[serde(default)]
+    pub raw: Option<Value>,
 }
 
 impl Event {
     /// The event as `GET /callback/events/:id` shows it; `with_states` is false in listings.
     pub fn to_json(&self, with_states: bool, legacy_resource_id: bool) -> Value {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
         let mut v = json!({
             "id": self.id,
             "resource_type": self.resource_type,

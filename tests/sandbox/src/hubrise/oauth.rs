@@ -17,7 +17,7 @@ use super::consent_pages::{self as pages, choices, target_field, targets};
 use super::model::{AuthFlow, CodeGrant, Connection, ConnectionState, FlowStep, HubriseData};
 use super::scope::{Level, Scope};
 use crate::errors::ApiError;
-use crate::sandbox::SandboxOptions;
+use crate::sandbox::{SandboxOptions, TokenErrorBody};
 use crate::seed::OOB_REDIRECT_URI;
 use crate::state::{Shared, World};
 use crate::{ids, timefmt};
@@ -41,8 +41,9 @@ pub(crate) async fn authorize_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = parse_form(query.unwrap_or_default().as_bytes());
+    let https_only = shared.options().https_redirects_only;
     let mut world = shared.world();
-    match new_flow(&world.hubrise, &params) {
+    match new_flow(&world.hubrise, &params, https_only) {
         Ok(flow) => {
             let flow_id = ids::alnum_secret(24);
             let page = pages::render(&world.hubrise, &flow_id, &flow, None, StatusCode::OK);
@@ -53,7 +54,26 @@ pub(crate) async fn authorize_get(
     }
 }
 
-fn new_flow(data: &HubriseData, params: &BTreeMap<String, String>) -> Result<AuthFlow, String> {
+/// A redirect URI of a kind HubRise documents: https, the out-of-band one, or plain http on
+/// loopback (the sandbox's own pages and the POS backend on this machine).
+fn is_documented_redirect(uri: &str) -> bool {
+    if uri == OOB_REDIRECT_URI {
+        return true;
+    }
+    match url::Url::parse(uri) {
+        Ok(url) if url.scheme() == "https" => true,
+        Ok(url) if url.scheme() == "http" => {
+            matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+        }
+        _ => false,
+    }
+}
+
+fn new_flow(
+    data: &HubriseData,
+    params: &BTreeMap<String, String>,
+    https_only: bool,
+) -> Result<AuthFlow, String> {
     let required = |key: &str| {
         params
             .get(key)
@@ -72,6 +92,11 @@ fn new_flow(data: &HubriseData, params: &BTreeMap<String, String>) -> Result<Aut
         return Err(format!(
             "The redirect URI {redirect_uri} is not registered for {}.",
             client.name
+        ));
+    }
+    if https_only && !is_documented_redirect(&redirect_uri) {
+        return Err(format!(
+            "The redirect URI {redirect_uri} must use https (or be {OOB_REDIRECT_URI})."
         ));
     }
     let scope =
@@ -471,10 +496,36 @@ pub(crate) async fn token(
         };
         exchange_code(&mut world, &options, &exchange)
     });
-    match result {
+    token_answer(&options, result)
+}
+
+/// The token endpoint's answer as the switches shape it: its `Content-Type` (HubRise documents
+/// none) and the body of errors (HubRise documents only their status).
+fn token_answer(options: &SandboxOptions, result: Result<Value, ApiError>) -> Response {
+    let mut response = match result {
         Ok(json) => axum::Json(json).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => match options.token_error_body {
+            TokenErrorBody::Json => e.into_response(),
+            TokenErrorBody::Html => (
+                e.status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                format!(
+                    "<!DOCTYPE html><html><body><h1>{}</h1></body></html>",
+                    e.status.canonical_reason().unwrap_or("Error")
+                ),
+            )
+                .into_response(),
+            TokenErrorBody::Empty => e.status.into_response(),
+        },
+    };
+    if let Some(value) = options
+        .token_content_type
+        .as_deref()
+        .and_then(|t| axum::http::HeaderValue::from_str(t).ok())
+    {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
+    response
 }
 
 /// A code exchange, from the token endpoint or in-process from the POS backend.

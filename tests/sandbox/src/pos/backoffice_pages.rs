@@ -128,3 +128,8 @@ pub(crate) fn connect_failed(message: &str) -> Response {
         &body,
     )
 }
+
+/// A plain page of the POS backend.
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    pages::page(status, BRAND, title, body)
+}

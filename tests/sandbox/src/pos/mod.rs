@@ -4,6 +4,7 @@
 pub(crate) mod backoffice;
 mod backoffice_pages;
 pub(crate) mod connections;
+pub(crate) mod device_flows;
 pub(crate) mod disconnect;
 pub(crate) mod model;
 pub(crate) mod oauth;
@@ -34,6 +35,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             post(disconnect::disconnect_callback),
         )
         .route("/hubrise/connect", get(backoffice::connect_url))
+        .route("/hubrise/device-flows", post(device_flows::register))
+        .route("/hubrise/device-flows/claim", post(device_flows::claim))
+        .route("/hubrise/device-callback", get(device_flows::callback))
+        .route("/hubrise/device-return", get(device_flows::device_return))
         .route("/", get(backoffice::home))
         .route("/backoffice", get(backoffice::home))
         .route(

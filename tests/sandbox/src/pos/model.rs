@@ -196,10 +196,27 @@ pub(crate) struct WebSession {
     pub pending_code: Option<(String, Instant)>,
 }
 
+/// What HubRise answered for a device flow.
+#[derive(Clone, Debug)]
+pub(crate) enum DeviceFlowOutcome {
+    Code(String),
+    Error(String),
+}
+
+/// A connection a device started with the backend's https redirect: kept by the state's digest.
+#[derive(Clone, Debug)]
+pub(crate) struct DeviceFlow {
+    pub account_id: String,
+    pub created: Instant,
+    pub outcome: Option<DeviceFlowOutcome>,
+}
+
 /// What the POS backend keeps only in memory.
 #[derive(Default)]
 pub(crate) struct PosLive {
     pub access_tokens: HashMap<String, AccessToken>,
     pub failures: HashMap<String, Failures>,
     pub sessions: HashMap<String, WebSession>,
+    /// Device flows by the hex SHA-256 of their state.
+    pub device_flows: HashMap<String, DeviceFlow>,
 }

@@ -1737,9 +1737,17 @@ public struct HubriseAuthorization: Equatable, Hashable {
      */
     public var state: String
     /**
-     * The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+     * The custom scheme `ASWebAuthenticationSession` waits for (`callback: .customScheme`);
+     * `None` out of band and for https redirects.
      */
     public var callbackUrlScheme: String?
+    /**
+     * For an https redirect (the POS backend's, or the app's universal link): the host and the
+     * path `ASWebAuthenticationSession` waits for on iOS 17.4 and later
+     * (`callback: .https(host:path:)`); `None` otherwise.
+     */
+    public var callbackHttpsHost: String?
+    public var callbackHttpsPath: String?
     /**
      * After this the attempt can no longer complete (HubRise codes live 10 minutes).
      */
@@ -1755,14 +1763,22 @@ public struct HubriseAuthorization: Equatable, Hashable {
          * The attempt's one-time state; needed to complete an out-of-band attempt.
          */state: String, 
         /**
-         * The scheme `ASWebAuthenticationSession` waits for; `None` out of band.
+         * The custom scheme `ASWebAuthenticationSession` waits for (`callback: .customScheme`);
+         * `None` out of band and for https redirects.
          */callbackUrlScheme: String?, 
+        /**
+         * For an https redirect (the POS backend's, or the app's universal link): the host and the
+         * path `ASWebAuthenticationSession` waits for on iOS 17.4 and later
+         * (`callback: .https(host:path:)`); `None` otherwise.
+         */callbackHttpsHost: String?, callbackHttpsPath: String?, 
         /**
          * After this the attempt can no longer complete (HubRise codes live 10 minutes).
          */expiresAt: Date) {
         self.authorizeUrl = authorizeUrl
         self.state = state
         self.callbackUrlScheme = callbackUrlScheme
+        self.callbackHttpsHost = callbackHttpsHost
+        self.callbackHttpsPath = callbackHttpsPath
         self.expiresAt = expiresAt
     }
 
@@ -1785,6 +1801,8 @@ public struct FfiConverterTypeHubriseAuthorization: FfiConverterRustBuffer {
                 authorizeUrl: FfiConverterString.read(from: &buf), 
                 state: FfiConverterString.read(from: &buf), 
                 callbackUrlScheme: FfiConverterOptionString.read(from: &buf), 
+                callbackHttpsHost: FfiConverterOptionString.read(from: &buf), 
+                callbackHttpsPath: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
@@ -1793,6 +1811,8 @@ public struct FfiConverterTypeHubriseAuthorization: FfiConverterRustBuffer {
         FfiConverterString.write(value.authorizeUrl, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
         FfiConverterOptionString.write(value.callbackUrlScheme, into: &buf)
+        FfiConverterOptionString.write(value.callbackHttpsHost, into: &buf)
+        FfiConverterOptionString.write(value.callbackHttpsPath, into: &buf)
         FfiConverterTimestamp.write(value.expiresAt, into: &buf)
     }
 }
@@ -2921,6 +2941,13 @@ public struct PasserelleConfig: Equatable, Hashable {
      */
     public var deviceId: String?
     /**
+     * A name people recognise for this till ("Caisse 1 — iPad de Bella"): HubRise shows each
+     * connection's `device_id` on its CONNECTIONS page, so when `device_id` is `None` the one
+     * generated is this label in HubRise's characters plus a short suffix
+     * (`Caisse-1-iPad-de-Bella-k3f9`). Once sent to HubRise it never changes for this install.
+     */
+    public var deviceLabel: String?
+    /**
      * Who exchanges authorization codes; the broker by default (design D6).
      */
     public var tokenExchange: TokenExchange
@@ -2965,6 +2992,12 @@ public struct PasserelleConfig: Equatable, Hashable {
          * Per-install device id sent to HubRise; generated and kept when `None` (design D5).
          */deviceId: String?, 
         /**
+         * A name people recognise for this till ("Caisse 1 — iPad de Bella"): HubRise shows each
+         * connection's `device_id` on its CONNECTIONS page, so when `device_id` is `None` the one
+         * generated is this label in HubRise's characters plus a short suffix
+         * (`Caisse-1-iPad-de-Bella-k3f9`). Once sent to HubRise it never changes for this install.
+         */deviceLabel: String? = nil, 
+        /**
          * Who exchanges authorization codes; the broker by default (design D6).
          */tokenExchange: TokenExchange, 
         /**
@@ -2984,6 +3017,7 @@ public struct PasserelleConfig: Equatable, Hashable {
         self.clientId = clientId
         self.redirectUri = redirectUri
         self.deviceId = deviceId
+        self.deviceLabel = deviceLabel
         self.tokenExchange = tokenExchange
         self.rateLimits = rateLimits
         self.initialSettings = initialSettings
@@ -3014,6 +3048,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
                 clientId: FfiConverterString.read(from: &buf), 
                 redirectUri: FfiConverterString.read(from: &buf), 
                 deviceId: FfiConverterOptionString.read(from: &buf), 
+                deviceLabel: FfiConverterOptionString.read(from: &buf), 
                 tokenExchange: FfiConverterTypeTokenExchange.read(from: &buf), 
                 rateLimits: FfiConverterTypeRateLimits.read(from: &buf), 
                 initialSettings: FfiConverterTypeSettings.read(from: &buf), 
@@ -3030,6 +3065,7 @@ public struct FfiConverterTypePasserelleConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.clientId, into: &buf)
         FfiConverterString.write(value.redirectUri, into: &buf)
         FfiConverterOptionString.write(value.deviceId, into: &buf)
+        FfiConverterOptionString.write(value.deviceLabel, into: &buf)
         FfiConverterTypeTokenExchange.write(value.tokenExchange, into: &buf)
         FfiConverterTypeRateLimits.write(value.rateLimits, into: &buf)
         FfiConverterTypeSettings.write(value.initialSettings, into: &buf)

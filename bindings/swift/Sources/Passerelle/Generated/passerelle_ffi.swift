@@ -653,6 +653,13 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func beginHubriseConnection(options: HubriseConnectionOptions) throws  -> HubriseAuthorization
     
     /**
+     * Starts connecting a HubRise location with the POS backend's https redirect: open the
+     * URL with `ASWebAuthenticationSession(url:callback: .https(host:path:))` (iOS 17.4+) using
+     * `callbackHttpsHost`/`callbackHttpsPath`, or show it as a QR code for a phone.
+     */
+    func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws  -> HubriseAuthorization
+    
+    /**
      * Abandons a connection attempt (the user closed the browser).
      */
     func cancelHubriseConnection(state: String) throws 
@@ -672,6 +679,12 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Completes a connection from the callback URL; it waits for a restart to go active.
      */
     func completeHubriseConnection(callbackUrl: String) async throws  -> HubriseConnection
+    
+    /**
+     * Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
+     * is still on HubRise's page, else the connection (pending until a restart).
+     */
+    func completeHubriseConnectionViaPosBackend(state: String) async throws  -> HubriseConnection?
     
     /**
      * Completes an out-of-band attempt with the code pasted from HubRise's page.
@@ -1000,6 +1013,27 @@ open func beginHubriseConnection(options: HubriseConnectionOptions)throws  -> Hu
 }
     
     /**
+     * Starts connecting a HubRise location with the POS backend's https redirect: open the
+     * URL with `ASWebAuthenticationSession(url:callback: .https(host:path:))` (iOS 17.4+) using
+     * `callbackHttpsHost`/`callbackHttpsPath`, or show it as a QR code for a phone.
+     */
+open func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions)async throws  -> HubriseAuthorization  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_begin_hubrise_connection_via_pos_backend(
+                        self.uniffiCloneHandle(),FfiConverterTypeHubriseConnectionOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseAuthorization_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Abandons a connection attempt (the user closed the browser).
      */
 open func cancelHubriseConnection(state: String)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
@@ -1065,6 +1099,26 @@ open func completeHubriseConnection(callbackUrl: String)async throws  -> Hubrise
             completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
+     * is still on HubRise's page, else the connection (pending until a restart).
+     */
+open func completeHubriseConnectionViaPosBackend(state: String)async throws  -> HubriseConnection?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection_via_pos_backend(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(state)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeHubriseConnection.lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
 }
@@ -1669,6 +1723,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHubriseConnection: FfiConverterRustBuffer {
+    typealias SwiftType = HubriseConnection?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHubriseConnection.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHubriseConnection.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeOrder: FfiConverterRustBuffer {
     typealias SwiftType = Order?
 
@@ -1991,6 +2069,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 37120) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection_via_pos_backend() != 40683) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 43515) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2001,6 +2082,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 63711) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_via_pos_backend() != 43326) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 56538) {

@@ -17,6 +17,7 @@ pub(crate) fn create(
     location_id: &str,
     writer: &Writer,
     input: &Value,
+    times_as_sent: bool,
 ) -> Result<String, ApiError> {
     let currency = data.currency_of(location_id);
     let account_id = data
@@ -24,7 +25,7 @@ pub(crate) fn create(
         .map(|l| l.account_id.clone())
         .unwrap_or_default();
     let input = request_object(input)?;
-    let mut check = Check::new(&currency);
+    let mut check = Check::new(&currency, times_as_sent);
     let mut body = input.clone();
     check.status(input);
     for key in TEXT_FIELDS {

@@ -28,13 +28,14 @@ pub(crate) fn patch(
     order_id: &str,
     writer: &Writer,
     input: &Value,
+    times_as_sent: bool,
 ) -> Result<(), ApiError> {
     let currency = data.currency_of(location_id);
     let order = data
         .order_mut(location_id, order_id)
         .ok_or_else(|| ApiError::not_found(format!("Order '{order_id}' not found")))?;
     let input = request_object(input)?;
-    let mut check = Check::new(&currency);
+    let mut check = Check::new(&currency, times_as_sent);
     let mut updated = order.body.clone();
     let mut private_refs = order.private_refs.clone();
     for (key, value) in input {

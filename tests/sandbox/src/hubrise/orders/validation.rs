@@ -12,6 +12,8 @@ use crate::{ids, timefmt};
 /// Collects field errors while validating one request.
 pub(super) struct Check<'a> {
     currency: &'a str,
+    /// Keep the offsets of times as sent (`times_as_sent`) instead of converting them.
+    times_as_sent: bool,
     errors: Vec<FieldError>,
 }
 
@@ -24,9 +26,10 @@ pub(super) fn request_object(input: &Value) -> Result<&Map<String, Value>, ApiEr
 
 impl<'a> Check<'a> {
     /// Amounts must be in `currency`, the location's.
-    pub(super) fn new(currency: &'a str) -> Self {
+    pub(super) fn new(currency: &'a str, times_as_sent: bool) -> Self {
         Self {
             currency,
+            times_as_sent,
             errors: Vec::new(),
         }
     }
@@ -126,7 +129,9 @@ impl<'a> Check<'a> {
         match obj.get(key) {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => match timefmt::parse(s) {
-                // HubRise converts times to the location's timezone.
+                // HubRise converts times to the location's timezone (unless the switch keeps
+                // what the client sent, so a client's offset shows).
+                Some(_) if self.times_as_sent => {}
                 Some(t) => {
                     let formatted = timefmt::format(timefmt::to_paris(t));
                     obj.insert(key.into(), json!(formatted));

@@ -112,10 +112,12 @@ pub fn clean_removed_connections(conn: &Connection, limit: u32) -> Result<usize>
         ),
         [limit],
     )?;
-    deleted += conn.execute(
-        &format!("DELETE FROM event_failures WHERE connection_id IN {removed}"),
-        [],
-    )?;
+    for table in ["event_failures", "connection_reads"] {
+        deleted += conn.execute(
+            &format!("DELETE FROM {table} WHERE connection_id IN {removed}"),
+            [],
+        )?;
+    }
     deleted += conn.execute(
         "DELETE FROM connections WHERE id IN (
              SELECT c.id FROM connections c WHERE c.state = 'removed'

@@ -15,6 +15,8 @@ struct Window {
     limit: u32,
     start_ms: u64,
     count: u32,
+    /// Requests sent near the end of this window, counted again in the next one.
+    carried: u32,
 }
 
 impl Window {
@@ -24,24 +26,46 @@ impl Window {
             limit,
             start_ms: 0,
             count: 0,
+            carried: 0,
         }
     }
 
-    /// Milliseconds to wait before one more request fits, after rolling to `now`'s window.
-    fn wait_ms(&mut self, now_ms: u64) -> u64 {
+    /// Rolls to `now`'s window: the next one starts with what was carried into it.
+    fn roll(&mut self, now_ms: u64) {
         let start = now_ms - now_ms % self.length_ms;
         if start != self.start_ms {
+            let next = start == self.start_ms + self.length_ms;
+            self.count = if next { self.carried } else { 0 };
+            self.carried = 0;
             self.start_ms = start;
-            self.count = 0;
         }
-        let end = start + self.length_ms;
-        // A request sent at the very end of a window may be counted in the next one by the
-        // server: keep a margin at the end of each window.
+    }
+
+    /// A request sent this close to a window's end may be counted in the next one by the
+    /// server's clock.
+    fn near_end(&self, now_ms: u64) -> bool {
         let margin = (self.length_ms / 20).min(1_000);
-        if self.count >= self.limit || now_ms + margin >= end {
-            end - now_ms
+        now_ms + margin >= self.start_ms + self.length_ms
+    }
+
+    /// Milliseconds to wait before one more request fits, after rolling to `now`'s window. A
+    /// request near the end never waits for being there: it is counted in the next window too
+    /// (`record`), which then starts with it, so the server's count is kept whichever window it
+    /// lands in.
+    fn wait_ms(&mut self, now_ms: u64) -> u64 {
+        self.roll(now_ms);
+        if self.count >= self.limit {
+            self.start_ms + self.length_ms - now_ms
         } else {
             0
+        }
+    }
+
+    /// Counts one request sent at `now` (in the next window too when near the end).
+    fn record(&mut self, now_ms: u64) {
+        self.count += 1;
+        if self.near_end(now_ms) {
+            self.carried += 1;
         }
     }
 }
@@ -99,10 +123,10 @@ impl RateLimiter {
         let waited = self.try_acquire(now_ms, heavy);
         if waited.is_none() {
             for window in &mut self.refresh {
-                window.count += 1;
+                window.record(now_ms);
             }
             if heavy {
-                self.refresh_heavy.count += 1;
+                self.refresh_heavy.record(now_ms);
             }
         }
         waited
@@ -123,10 +147,10 @@ impl RateLimiter {
             return Some(Duration::from_millis(wait));
         }
         for window in &mut self.windows {
-            window.count += 1;
+            window.record(now_ms);
         }
         if heavy {
-            self.heavy.count += 1;
+            self.heavy.record(now_ms);
         }
         None
     }
@@ -219,11 +243,24 @@ mod tests {
     }
 
     #[test]
-    fn keeps_a_margin_at_the_end_of_a_window() {
-        let mut limiter = RateLimiter::new(&limits(100));
+    fn a_request_near_a_window_s_end_goes_at_once_and_counts_in_the_next_window_too() {
+        let mut limiter = RateLimiter::new(&limits(3));
         assert_eq!(
             limiter.try_acquire(10_960, false),
-            Some(Duration::from_millis(40))
+            None,
+            "no wait for being near the end"
+        );
+        assert_eq!(limiter.try_acquire(11_000, false), None);
+        assert_eq!(limiter.try_acquire(11_001, false), None);
+        assert_eq!(
+            limiter.try_acquire(11_002, false),
+            Some(Duration::from_millis(998)),
+            "the carried request counts in the next window"
+        );
+        assert_eq!(
+            limiter.try_acquire(13_000, false),
+            None,
+            "a later window starts empty"
         );
     }
 

@@ -63,6 +63,8 @@ pub(super) async fn run(
     let mut delay = Duration::ZERO;
     let mut failures = 0u32;
     let mut last_full: Option<Instant> = None;
+    // After a failure, nothing is sent before this (see `Hold`).
+    let mut hold: Option<Hold> = None;
     loop {
         let woken = tokio::select! {
             _ = tokio::time::sleep(delay) => false,
@@ -78,6 +80,13 @@ pub(super) async fn run(
             continue;
         }
         let requests = if woken { wake.take() } else { FULL };
+        if let Some(rest) = hold.and_then(|h| h.remaining(requests)) {
+            // Woken inside a wait HubRise asked for (or a backoff the host did not lift): the
+            // change goes out when the wait ends, with the full cycle that ends it.
+            delay = rest;
+            continue;
+        }
+        hold = None;
         if requests & RESET != 0 {
             failures = 0;
         }
@@ -105,6 +114,10 @@ pub(super) async fn run(
             Outcome::Failed(err) => {
                 failures += 1;
                 let wait = wait_after(&err, failures, interval);
+                hold = Some(Hold {
+                    until: Instant::now() + wait,
+                    rate_limited: matches!(err, Error::RateLimited { .. }),
+                });
                 match handle_failure(&parts, &sync.connection_id, &err, wait) {
                     Ok(false) => return,
                     Ok(true) => {}
@@ -115,6 +128,24 @@ pub(super) async fn run(
                 wait
             }
         };
+    }
+}
+
+/// The wait after a failed cycle, which a wake does not cut short: a change from the till waits
+/// for its end; the host's hint (back in front, network back) lifts a backoff, but never a wait
+/// HubRise asked for.
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    until: Instant,
+    rate_limited: bool,
+}
+
+impl Hold {
+    /// What is left of the wait for a wake asking `requests`, or `None` when it may go now.
+    fn remaining(self, requests: u8) -> Option<Duration> {
+        let lifted = requests & RESET != 0 && !self.rate_limited;
+        let left = self.until.saturating_duration_since(Instant::now());
+        (!lifted && !left.is_zero()).then_some(left)
     }
 }
 
@@ -176,5 +207,34 @@ pub(super) fn handle_failure(
                 .record_failure(connection_id, &err.to_public().to_string())?;
             Ok(true)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hold(rate_limited: bool, secs: u64) -> Hold {
+        Hold {
+            until: Instant::now() + Duration::from_secs(secs),
+            rate_limited,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_from_the_till_never_cuts_a_wait_short() {
+        assert!(hold(true, 30).remaining(PUSH).is_some());
+        assert!(hold(false, 30).remaining(PUSH).is_some());
+    }
+
+    #[tokio::test]
+    async fn the_host_s_hint_lifts_a_backoff_but_not_hubrise_s_wait() {
+        assert!(hold(false, 30).remaining(FULL | RESET).is_none());
+        assert!(hold(true, 30).remaining(FULL | RESET).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_wait_that_is_over_holds_nothing() {
+        assert!(hold(true, 0).remaining(PUSH).is_none());
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Service};
 use crate::model::order::{self, Order, OrderFilter, OrderHead, OrderStatus, StoredOrder};
+use crate::store::retention;
 use crate::time::{now_ms, to_system_time};
 
 /// What storing an order did.
@@ -56,22 +57,28 @@ pub fn upsert(
         service: Service::HubriseApi,
         reason: "an order without an id".into(),
     })?;
-    let text = json.to_string();
-    let existing: Option<String> = conn
+    let existing: Option<(String, bool)> = conn
         .query_row(
-            "SELECT json FROM orders WHERE location_id = ?1 AND id = ?2",
+            "SELECT json, scrubbed_at IS NOT NULL FROM orders WHERE location_id = ?1 AND id = ?2",
             [location_id, head.id.as_str()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
+    // Once scrubbed, an order stays scrubbed: what HubRise sends again (an update, a read-back)
+    // is stored without the customer's personal data.
+    let scrubbed = existing.as_ref().is_some_and(|(_, scrubbed)| *scrubbed);
+    let text = if scrubbed {
+        retention::scrub_text(&json.to_string())
+    } else {
+        json.to_string()
+    };
     let now = now_ms();
     match existing {
-        Some(old) if old == text => Ok(Stored::Unchanged),
+        Some((old, _)) if old == text => Ok(Stored::Unchanged),
         Some(_) => {
             conn.execute(
-                // A new body brings the customer back: scrubbed again at the next pass if old.
                 "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
-                     connection_id = ?8, scrubbed_at = NULL
+                     connection_id = ?8
                  WHERE location_id = ?1 AND id = ?2",
                 params![location_id, head.id, head.status, head.service_type, head.total, text, now, connection_id],
             )?;

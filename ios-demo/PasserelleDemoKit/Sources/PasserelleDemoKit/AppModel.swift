@@ -76,6 +76,10 @@ public final class AppModel {
     @ObservationIgnored private var app: Passerelle?
     @ObservationIgnored private var events: PasserelleEvents?
     @ObservationIgnored private var eventLoop: Task<Void, Never>?
+    #if canImport(Network)
+        /// Tells Passerelle when the network comes back, so late orders arrive at once.
+        @ObservationIgnored private var networkMonitor: PasserelleNetworkMonitor?
+    #endif
     @ObservationIgnored private var wentToBackground = false
 
     /// Reads the saved environment (or the default one); call ``start()`` next.
@@ -110,6 +114,9 @@ public final class AppModel {
             let app = try await Passerelle.openProtected(
                 config: config, secrets: dependencies.secrets(environment.storageKey), events: events)
             self.app = app
+            #if canImport(Network)
+                networkMonitor = PasserelleNetworkMonitor(app: app)
+            #endif
             self.events = events
             eventLoop = Task { [weak self] in
                 for await event in events.stream { self?.handle(event) }

@@ -1,9 +1,8 @@
 //! Shared pieces of Passerelle's benchmarks (issue 7; figures in BENCHMARKS.md): statistics,
 //! process memory, a sandbox either in this process or as a separate one, and fixtures built
 //! through the public API (connections) plus direct SQLite writes (the bulk of the orders, which
-//! no public API inserts), and a file-backed secret store for processes that are killed.
+//! no public API inserts).
 
-pub mod file_secrets;
 pub mod fixture;
 pub mod rss;
 pub mod sandbox;

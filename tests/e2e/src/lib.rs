@@ -1,13 +1,12 @@
 //! Helpers of Passerelle's end-to-end tests that only they need: a canned HTTP server for token
-//! endpoint oddities, a file-backed secret store for the kill tests, the capture of every log
-//! line, and a way to run a test alone in its own process. What the tests share with the
-//! walkthrough and the benchmarks (the sandbox world, the event recorder, the configuration) is
-//! in `passerelle-test-support`.
+//! endpoint oddities, the capture of every log line, and a way to run a test alone in its own
+//! process. What the tests share with the walkthrough and the benchmarks (the sandbox world, the
+//! event recorder, the configuration, the file-backed secret store of processes that are killed)
+//! is in `passerelle-test-support`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod alone;
 pub mod canned;
-pub mod file_secrets;
 pub mod logs;
 
 /// What `passerelle-crash-child sync` prints (and flushes) on stdout as its first sync cycle

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use passerelle_core::{OrderFilter, Passerelle, PasserelleConfig};
 use passerelle_e2e::CRASH_CHILD_SYNCING;
-use passerelle_e2e::file_secrets::FileSecretStore;
 use passerelle_sandbox::ServerKind;
+use passerelle_test_support::file_secrets::FileSecretStore;
 use passerelle_test_support::{EventRecorder, World, config_for, config_from_json, config_to_json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 

@@ -1,9 +1,11 @@
 //! What Passerelle's end-to-end tests, its walkthrough and its benchmarks share: a configuration
 //! pointing at a sandbox ([`config_for`]), the host's event listener with a wait that wakes on
-//! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]) and the
+//! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]), a
+//! file-backed secret store for processes that are killed ([`file_secrets`]) and the
 //! sandbox world a test drives ([`World`]).
 
 pub mod config;
+pub mod file_secrets;
 pub mod recorder;
 pub mod seeded;
 pub mod world;

@@ -37,7 +37,6 @@ use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use passerelle_bench::file_secrets::FileSecretStore;
 use passerelle_bench::fixture::{self, CountingListener};
 use passerelle_bench::stats::Samples;
 use passerelle_bench::{BenchError, Result, arg, exit_with, flag};
@@ -49,6 +48,7 @@ use passerelle_sandbox::seed::sample_order;
 use passerelle_sandbox::{
     Admin, Fault, FaultKind, RateLimits as SandboxLimits, Sandbox, SandboxOptions, ServerKind,
 };
+use passerelle_test_support::file_secrets::FileSecretStore;
 use passerelle_test_support::{config_for, config_from_json, config_to_json, seeded};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

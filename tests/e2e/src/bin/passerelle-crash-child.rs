@@ -14,8 +14,8 @@ use passerelle_core::{
     EventListener, OrderFilter, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
 };
 use passerelle_e2e::CRASH_CHILD_SYNCING as SYNCING;
-use passerelle_e2e::file_secrets::FileSecretStore;
 use passerelle_test_support::config_from_json;
+use passerelle_test_support::file_secrets::FileSecretStore;
 
 struct Quiet;
 

@@ -1,5 +1,7 @@
-//! A secret store kept in a JSON file, standing in for the Keychain in tests where the process is
-//! killed and started again (an in-memory store would forget the tokens). Writes are atomic.
+//! A secret store kept in a JSON file, standing in for the Keychain in a process that is killed
+//! and started again (the kill tests, the service soak): an in-memory store would forget the HubRise tokens and
+//! the POS session, whose refresh token rotates. Writes go to a temporary file renamed over the
+//! old one, so a kill never leaves half a file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,11 +38,11 @@ impl FileSecretStore {
 
     fn update(
         &self,
-        f: impl FnOnce(&mut BTreeMap<String, String>),
+        change: impl FnOnce(&mut BTreeMap<String, String>),
     ) -> Result<(), SecretStoreError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut map = self.load()?;
-        f(&mut map);
+        change(&mut map);
         self.save(&map)
     }
 }

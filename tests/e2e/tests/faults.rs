@@ -43,8 +43,11 @@ async fn a_5xx_burst_is_retried_with_backoff_not_hammered() {
     let started = Instant::now();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let early = admin.count_requests("GET", "/v1/callback/events").await;
+    // The four failures and the poll that succeeds, at most: the waits between them are a full
+    // jitter (anywhere from zero to 1, 2, 4, 8 s), so all five can fall inside 1.5 s, rarely;
+    // hammering would be many more.
     assert!(
-        early <= 4,
+        early <= 5,
         "backing off, not hammering: {early} polls in 1.5 s"
     );
     wait_for_events(&events, &order_id, Duration::from_secs(30)).await;

@@ -28,35 +28,41 @@ pub fn prune_orders(conn: &Connection, before_ms: i64, limit: u32) -> Result<usi
 
 /// Scrubs the customer's personal data from up to `limit` orders placed before `before_ms`.
 pub fn scrub_orders(conn: &Connection, before_ms: i64, limit: u32) -> Result<usize> {
-    let rows: Vec<(i64, String)> = {
-        let mut statement = conn.prepare_cached(
-            "SELECT rowid, json FROM orders
-             WHERE scrubbed_at IS NULL AND created_at_ms < ?1
-             ORDER BY created_at_ms LIMIT ?2",
-        )?;
-        statement
-            .query_map(params![before_ms, limit], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let now = now_ms();
-    let mut update =
-        conn.prepare_cached("UPDATE orders SET json = ?2, scrubbed_at = ?3 WHERE rowid = ?1")?;
-    for (rowid, text) in &rows {
-        update.execute(params![rowid, scrub_text(text), now])?;
-    }
-    Ok(rows.len())
+    scrub(
+        conn,
+        "SELECT rowid, json FROM orders
+         WHERE scrubbed_at IS NULL AND created_at_ms < ?1
+         ORDER BY created_at_ms LIMIT ?2",
+        "UPDATE orders SET json = ?2, scrubbed_at = ?3 WHERE rowid = ?1",
+        before_ms,
+        limit,
+    )
 }
 
 /// Scrubs up to `limit` quarantined bodies set aside before `before_ms`.
 pub fn scrub_quarantine(conn: &Connection, before_ms: i64, limit: u32) -> Result<usize> {
+    scrub(
+        conn,
+        "SELECT id, raw FROM quarantine
+         WHERE scrubbed_at IS NULL AND raw IS NOT NULL AND quarantined_at < ?1
+         ORDER BY quarantined_at LIMIT ?2",
+        "UPDATE quarantine SET raw = ?2, scrubbed_at = ?3 WHERE id = ?1",
+        before_ms,
+        limit,
+    )
+}
+
+/// Reads `(key, text)` rows with `select` (?1 the cutoff, ?2 the limit) and writes each back
+/// scrubbed with `update` (?1 the key, ?2 the text, ?3 when).
+fn scrub(
+    conn: &Connection,
+    select: &str,
+    update: &str,
+    before_ms: i64,
+    limit: u32,
+) -> Result<usize> {
     let rows: Vec<(i64, String)> = {
-        let mut statement = conn.prepare_cached(
-            "SELECT id, raw FROM quarantine
-             WHERE scrubbed_at IS NULL AND raw IS NOT NULL AND quarantined_at < ?1
-             ORDER BY quarantined_at LIMIT ?2",
-        )?;
+        let mut statement = conn.prepare_cached(select)?;
         statement
             .query_map(params![before_ms, limit], |row| {
                 Ok((row.get(0)?, row.get(1)?))
@@ -64,10 +70,9 @@ pub fn scrub_quarantine(conn: &Connection, before_ms: i64, limit: u32) -> Result
             .collect::<rusqlite::Result<_>>()?
     };
     let now = now_ms();
-    let mut update =
-        conn.prepare_cached("UPDATE quarantine SET raw = ?2, scrubbed_at = ?3 WHERE id = ?1")?;
-    for (id, text) in &rows {
-        update.execute(params![id, scrub_text(text), now])?;
+    let mut update = conn.prepare_cached(update)?;
+    for (key, text) in &rows {
+        update.execute(params![key, scrub_text(text), now])?;
     }
     Ok(rows.len())
 }

@@ -54,14 +54,15 @@ impl Context {
         let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
         let secrets = Secrets::new(secrets);
         let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
+        let events = EventBus::start(listener)
+            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
         let sessions = Arc::new(PosSessions::new(
             store.clone(),
             secrets.clone(),
             pos.clone(),
+            events.clone(),
         ));
         let hubrise = HubriseApi::new(&endpoints.hubrise_api.base, config.rate_limits.minute_ms);
-        let events = EventBus::start(listener)
-            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
         Ok(Self {
             rate_limiters: Arc::new(RateLimiters::new(config.rate_limits)),
             config: Arc::new(config),

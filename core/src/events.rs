@@ -27,6 +27,9 @@ pub enum PasserelleEvent {
     /// The POS backend could not be reached at open or restart: the last active configuration
     /// stays in use. Retried at the next restart or `sync_now`.
     BackendUnavailable { reason: String },
+    /// The POS session is over (the POS backend refused it and its refresh): show "sign in
+    /// again". HubRise orders keep flowing meanwhile; only what needs the POS backend waits.
+    SessionExpired,
     /// A new order arrived: show it and sound the alert.
     OrderReceived { order: Order },
     /// An order changed (a customer cancellation, a status pushed from the till).

@@ -126,11 +126,17 @@ impl Connect {
         &self,
         options: &HubriseConnectionOptions,
     ) -> Result<HubriseAuthorization> {
-        let (_, access) = self.sessions.access_token().await?;
         let redirect_uri = self.endpoints.pos.join(DEVICE_CALLBACK_PATH);
         let (mut authorization, flow_id) = self.start_attempt(options, &redirect_uri)?;
         let digest = oauth::state_digest(&authorization.state);
-        if let Err(err) = self.pos.register_device_flow(&access, &digest).await {
+        let registered = self
+            .sessions
+            .authorized(|access| {
+                let digest = &digest;
+                async move { self.pos.register_device_flow(&access, digest).await }
+            })
+            .await;
+        if let Err(err) = registered {
             self.store.write(|tx| flows::close(tx, &flow_id, false))?;
             self.secrets.delete(&keys::pkce_verifier(&flow_id))?;
             return Err(err);
@@ -148,8 +154,11 @@ impl Connect {
     pub async fn complete_via_backend(&self, state: &str) -> Result<Option<HubriseConnection>> {
         let state = state.trim();
         let flow = self.claimable_flow(state, &self.endpoints.pos.join(DEVICE_CALLBACK_PATH))?;
-        let (_, access) = self.sessions.access_token().await?;
-        match self.pos.claim_device_flow(&access, state).await? {
+        let claim = self
+            .sessions
+            .authorized(|access| async move { self.pos.claim_device_flow(&access, state).await })
+            .await?;
+        match claim {
             DeviceFlowClaim::Pending => Ok(None),
             DeviceFlowClaim::Denied(error) => Err(self.refused(&flow, &error)?),
             DeviceFlowClaim::Authorized(code) => {
@@ -355,14 +364,18 @@ impl Connect {
     ) -> Result<HubriseTokenResponse> {
         match self.config.token_exchange {
             TokenExchange::Broker => {
-                let (_, access) = self.sessions.access_token().await?;
                 let request = BrokerExchange {
                     code: code.expose(),
                     redirect_uri,
                     code_verifier: verifier.expose(),
                     device_id: &self.device_id,
                 };
-                self.pos.broker_exchange(&access, &request).await
+                let request = &request;
+                self.sessions
+                    .authorized(
+                        |access| async move { self.pos.broker_exchange(&access, request).await },
+                    )
+                    .await
             }
             TokenExchange::Direct => {
                 let secret = self.client_secret()?;
@@ -541,9 +554,13 @@ impl Connect {
     async fn revoke(&self, row: &ConnectionRow, token: &Secret) -> Result<()> {
         match self.config.token_exchange {
             TokenExchange::Broker => {
-                let (_, access) = self.sessions.access_token().await?;
-                self.pos
-                    .broker_revoke(&access, &row.public.location_id, Some(&self.device_id))
+                let location = row.public.location_id.as_str();
+                self.sessions
+                    .authorized(|access| async move {
+                        self.pos
+                            .broker_revoke(&access, location, Some(&self.device_id))
+                            .await
+                    })
                     .await
             }
             TokenExchange::Direct => {

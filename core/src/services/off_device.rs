@@ -19,7 +19,9 @@ use crate::secrets::{Secrets, keys};
 use crate::store::connections::{self, NewConnection};
 use crate::store::{Store, meta, new_id};
 
-/// How long `open()` and `restart()` wait for the POS backend's configuration.
+/// How long `open()` and `restart()` wait for the POS backend's configuration. A session refresh
+/// under way when it runs out still completes and is saved (`PosSessions` runs it on its own
+/// task): the backend has rotated the refresh token by then.
 const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether the last reload reached the POS backend.
@@ -32,6 +34,8 @@ pub struct BackendStatus {
     pub last_error: Option<String>,
     /// When the backend last answered.
     pub last_reloaded_at: Option<SystemTime>,
+    /// The POS session is over: the restaurant must sign in again (HubRise orders keep flowing).
+    pub sign_in_required: bool,
 }
 
 /// The backend status, self by the facade and the reload.
@@ -94,6 +98,7 @@ impl OffDevice {
                 reachable: true,
                 last_error: None,
                 last_reloaded_at: Some(SystemTime::now()),
+                sign_in_required: false,
             }),
             Err(Error::Public(PasserelleError::NotSignedIn)) => {}
             Err(err) => {
@@ -106,17 +111,22 @@ impl OffDevice {
                     reachable: false,
                     last_error: Some(reason),
                     last_reloaded_at: previous.last_reloaded_at,
+                    sign_in_required: err.to_public() == PasserelleError::SessionExpired,
                 });
             }
         }
     }
 
     async fn fetch_and_merge(&self) -> Result<()> {
-        let (account, access) = self.sessions.access_token().await?;
+        let account = self.sessions.account()?;
         let etag_key = format!("pos_configuration_etag/{}", account.account_id);
         let etag = self.store.read(|c| meta::get(c, &etag_key))?;
-        let Some((configuration, etag)) = self.pos.configuration(&access, etag.as_deref()).await?
-        else {
+        let etag = etag.as_deref();
+        let answer = self
+            .sessions
+            .authorized(|access| async move { self.pos.configuration(&access, etag).await })
+            .await?;
+        let Some((configuration, etag)) = answer else {
             tracing::debug!(target: "passerelle::pos", "POS backend configuration unchanged");
             return Ok(());
         };
@@ -231,10 +241,10 @@ impl OffDevice {
     /// the connection, ready to go active.
     pub async fn confirm(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
         let row = self.awaiting_confirmation(connection_id)?;
-        let (_, access) = self.sessions.access_token().await?;
+        let location = row.public.location_id.as_str();
         let token = self
-            .pos
-            .off_device_token(&access, &row.public.location_id)
+            .sessions
+            .authorized(|access| async move { self.pos.off_device_token(&access, location).await })
             .await?;
         let names = token
             .names()
@@ -254,12 +264,14 @@ impl OffDevice {
     /// The host refused an off-device connection: the backend revokes it; it never routes orders.
     pub async fn refuse(&self, connection_id: &str) -> Result<HubriseConnection> {
         let row = self.awaiting_confirmation(connection_id)?;
-        let (_, access) = self.sessions.access_token().await?;
-        if let Err(err) = self
-            .pos
-            .broker_revoke(&access, &row.public.location_id, None)
-            .await
-        {
+        let location = row.public.location_id.as_str();
+        let revoked = self
+            .sessions
+            .authorized(
+                |access| async move { self.pos.broker_revoke(&access, location, None).await },
+            )
+            .await;
+        if let Err(err) = revoked {
             tracing::warn!(target: "passerelle::pos", code = err.code(), "refused connection not revoked at the backend");
         }
         self.store

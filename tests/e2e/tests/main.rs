@@ -13,3 +13,4 @@ mod real_hubrise;
 mod retention;
 mod secret_hygiene;
 mod service_grade;
+mod sessions;

@@ -536,6 +536,14 @@ impl Admin {
         }
     }
 
+    /// Ends every POS session: access and refresh tokens are all refused from now on (an
+    /// account disabled, a password changed elsewhere).
+    pub async fn end_pos_sessions(&self) {
+        let mut world = self.shared.world();
+        world.pos_live.access_tokens.clear();
+        world.pos.refresh_tokens.clear();
+    }
+
     /// Lifts the lockout of a POS email.
     pub async fn pos_lock_reset(&self, email: &str) {
         self.shared

@@ -22,6 +22,10 @@ pub enum FaultKind {
     Status { status: u16 },
     /// Wait this long, then handle the request normally.
     Delay { millis: u64 },
+    /// Handle the request at once (its effects happen: a refresh token rotates), then wait this
+    /// long before answering, as a real server does when its answer is slow to reach the device:
+    /// a client that gives up meanwhile has still changed the server's state.
+    SlowAnswer { millis: u64 },
     /// Close the connection without an HTTP response.
     DropConnection,
     /// Answer 429; `retry_after` adds a `Retry-After` header with these seconds.
@@ -85,6 +89,11 @@ impl Fault {
     pub fn delay(path_prefix: &str, delay: Duration) -> Fault {
         let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         Self::new(path_prefix, None, FaultKind::Delay { millis })
+    }
+    /// The next `times` matching requests are handled at once and answered after `delay`.
+    pub fn slow_answer(path_prefix: &str, delay: Duration, times: u32) -> Fault {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        Self::new(path_prefix, Some(times), FaultKind::SlowAnswer { millis })
     }
     /// The next `times` matching requests see their connection closed without a response.
     pub fn drop_connection(path_prefix: &str, times: u32) -> Fault {
@@ -200,6 +209,8 @@ pub(crate) enum Action {
     /// Handle the request, then drop the connection.
     DropAfter,
     Delay(Duration),
+    /// Handle the request, then wait before answering.
+    DelayAfter(Duration),
     Drop,
     Rewrite {
         set: serde_json::Map<String, Value>,
@@ -210,6 +221,7 @@ pub(crate) enum Action {
 pub(crate) fn action(kind: FaultKind, server: ServerKind) -> Action {
     match kind {
         FaultKind::Delay { millis } => Action::Delay(Duration::from_millis(millis)),
+        FaultKind::SlowAnswer { millis } => Action::DelayAfter(Duration::from_millis(millis)),
         FaultKind::DropConnection => Action::Drop,
         FaultKind::Status { status } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

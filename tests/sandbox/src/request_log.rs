@@ -141,6 +141,11 @@ pub(crate) async fn middleware(
             tokio::time::sleep(delay).await;
             next.run(request).await
         }
+        Some(Action::DelayAfter(delay)) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(delay).await;
+            response
+        }
         Some(Action::Rewrite { set, remove }) => {
             faults::rewrite(next.run(request).await, set, remove).await
         }

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../core/src"
 
-SERVICE_ORDER=(retention health inbox sign_in connect off_device sync restart)
+SERVICE_ORDER=(retention health inbox sign_in connect off_device sync restart account)
 failures=0
 
 # `file:line:text` of every non-comment line of $1 (a file list) naming crate::$2.

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use passerelle_core::{
-    BackendStatus, ConfigChange, DisconnectOutcome, EventListener, FailedChange,
-    HubriseAuthorization, HubriseConnection, HubriseConnectionOptions, LogLevel, Logger,
-    OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig, PasserelleError, PosAccount,
-    QuarantinedItem, RetentionReport, SecretStore, Settings, SyncHealth, SyncReport,
+    BackendStatus, ConfigChange, DisconnectOutcome, ErasureReport, ErasureScope, EventListener,
+    FailedChange, HubriseAuthorization, HubriseConnection, HubriseConnectionOptions, LogLevel,
+    Logger, OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig, PasserelleError,
+    PosAccount, QuarantinedItem, RetentionReport, SecretStore, Settings, SignOutMode,
+    SignOutOutcome, SyncHealth, SyncReport,
 };
 
 mod guard;
@@ -57,9 +58,15 @@ impl Passerelle {
         guard_async(self.core.sign_in_with_pos_session(&access_token)).await
     }
 
-    /// Signs out and removes the account's secrets from the secret store.
-    pub async fn sign_out(&self) -> Result<()> {
-        guard_async(self.core.sign_out()).await
+    /// Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
+    /// connections for its return or disconnects and revokes them.
+    pub async fn sign_out(&self, mode: SignOutMode) -> Result<SignOutOutcome> {
+        guard_async(self.core.sign_out(mode)).await
+    }
+
+    /// Erases an account's data from the device (orders, customers, connections, secrets).
+    pub async fn erase_account_data(&self, scope: ErasureScope) -> Result<ErasureReport> {
+        guard_async(self.core.erase_account_data(scope)).await
     }
 
     /// Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.

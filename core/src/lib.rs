@@ -61,6 +61,7 @@ pub use model::order::{
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
 pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
+pub use services::account::{ErasureReport, ErasureScope, SignOutMode, SignOutOutcome};
 pub use services::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
 pub use services::off_device::BackendStatus;
 pub use services::retention::RetentionReport;

@@ -16,6 +16,9 @@ use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
 use crate::model::order::{Order, OrderFilter, OrderStatus};
 use crate::model::snapshot::ConfigChange;
 use crate::secrets::{Secret, SecretStore};
+use crate::services::account::{
+    AccountLifecycle, ErasureReport, ErasureScope, SignOutMode, SignOutOutcome,
+};
 use crate::services::connect::{Connect, DisconnectOutcome, OpenUrlOutcome};
 use crate::services::health::Health;
 use crate::services::inbox::Inbox;
@@ -34,7 +37,8 @@ pub struct Passerelle {
     connect: Connect,
     off_device: Arc<OffDevice>,
     sync: Arc<SyncEngine>,
-    restart: RestartToApply,
+    restart: Arc<RestartToApply>,
+    account: AccountLifecycle,
     inbox: Inbox,
     health: Health,
     retention: Arc<RetentionService>,
@@ -73,12 +77,19 @@ impl Passerelle {
         let sync = Arc::new(SyncEngine::new(&ctx, health.clone(), runtime.clone()));
         let off_device = Arc::new(OffDevice::new(&ctx));
         let retention = RetentionService::new(&ctx);
+        let restart = Arc::new(RestartToApply::new(
+            &ctx,
+            health.clone(),
+            sync.clone(),
+            off_device.clone(),
+        ));
         let passerelle = Self {
             store: ctx.store.clone(),
             device_id: ctx.device_id.clone(),
             sign_in: SignIn::new(&ctx),
             connect: Connect::new(&ctx, health.clone()),
-            restart: RestartToApply::new(&ctx, health.clone(), sync.clone(), off_device.clone()),
+            account: AccountLifecycle::new(&ctx, health.clone(), sync.clone(), restart.clone()),
+            restart,
             inbox: Inbox::new(&ctx),
             health,
             off_device,
@@ -115,12 +126,19 @@ impl Passerelle {
         Ok(account)
     }
 
-    /// Signs out: sync stops, the account's secrets are removed from the secret store; its data
-    /// stays.
-    pub async fn sign_out(&self) -> Result<()> {
-        self.sync.stop().await;
-        self.sign_in.sign_out().await?;
-        Ok(self.restart.account_changed().await?)
+    /// Signs out: sync stops and the POS session leaves the secret store. `mode` says what
+    /// becomes of the account's HubRise connections: kept (with their tokens) for when the
+    /// account signs in again, or disconnected and revoked. The account's orders stay on the
+    /// device, scoped to it, until retention or `erase_account_data`.
+    pub async fn sign_out(&self, mode: SignOutMode) -> Result<SignOutOutcome> {
+        Ok(self.account.sign_out(mode).await?)
+    }
+
+    /// Erases an account's data from the device (orders and their customers, connections,
+    /// queues, secrets), for a device handed over or a restaurant's request; the signed-in
+    /// account is signed out first, its connections disconnected and revoked.
+    pub async fn erase_account_data(&self, scope: ErasureScope) -> Result<ErasureReport> {
+        Ok(self.account.erase(scope).await?)
     }
 
     /// Starts connecting a HubRise location: open the returned URL in the system browser.

@@ -119,7 +119,7 @@ impl OffDevice {
 
     async fn fetch_and_merge(&self) -> Result<()> {
         let account = self.sessions.account()?;
-        let etag_key = format!("pos_configuration_etag/{}", account.account_id);
+        let etag_key = meta::pos_configuration_etag(&account.account_id);
         let etag = self.store.read(|c| meta::get(c, &etag_key))?;
         let etag = etag.as_deref();
         let answer = self

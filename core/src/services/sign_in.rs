@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::{PasserelleError, Result};
 use crate::model::account::PosAccount;
 use crate::secrets::{Secret, Secrets, keys};
-use crate::store::{Store, accounts, connections};
+use crate::store::{Store, accounts};
 
 pub struct SignIn {
     store: Arc<Store>,
@@ -61,19 +61,14 @@ impl SignIn {
         Ok(account)
     }
 
-    /// Removes the current account's secrets (POS session, HubRise tokens); its data stays,
-    /// scoped to it, for when it signs in again.
+    /// Removes the current account's POS session; its data stays, scoped to it, for when it
+    /// signs in again, and so do its HubRise connections' tokens (what becomes of the
+    /// connections is `services::account`'s choice, made before).
     pub async fn sign_out(&self) -> Result<()> {
         let _no_refresh = self.sessions.hold().await;
         let Some(account) = self.store.read(accounts::current)? else {
             return Ok(());
         };
-        let rows = self
-            .store
-            .read(|conn| connections::list_live(conn, &account.account_id))?;
-        for row in rows {
-            self.secrets.delete(&row.secret_key)?;
-        }
         self.secrets
             .delete(&keys::pos_session(&account.account_id))?;
         self.store.write(|tx| accounts::clear_current(tx))?;

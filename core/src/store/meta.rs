@@ -11,6 +11,11 @@ pub const DEVICE_ID_LABEL: &str = "device_id_label";
 /// Set once the `device_id` went out in an authorize request: from then on it never changes.
 pub const DEVICE_ID_SENT: &str = "device_id_sent";
 
+/// The ETag of the POS backend's configuration last merged for an account.
+pub fn pos_configuration_etag(pos_account_id: &str) -> String {
+    format!("pos_configuration_etag/{pos_account_id}")
+}
+
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {

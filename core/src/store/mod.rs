@@ -9,6 +9,7 @@ pub mod sqlite_version;
 pub mod accounts;
 pub mod connection_reads;
 pub mod connections;
+pub mod erasure;
 pub mod flows;
 pub mod meta;
 pub mod orders;

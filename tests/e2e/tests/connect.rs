@@ -4,7 +4,7 @@
 
 use passerelle_core::{
     ConnectionState, HubriseConnectionOptions, OpenUrlOutcome, PasserelleError, PasserelleEvent,
-    TokenExchange,
+    SignOutMode, TokenExchange,
 };
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::drivers::consent;
@@ -225,7 +225,9 @@ async fn sign_in_with_a_host_session_and_sign_out() {
     assert_eq!(account.email, world.sandbox.seed().pos_account().email);
     world.connect(&app, &world.location_ids()[0]).await;
 
-    app.sign_out().await.unwrap();
+    app.sign_out(SignOutMode::DisconnectConnections)
+        .await
+        .unwrap();
     assert!(app.account().unwrap().is_none());
     assert!(
         world.secrets.keys().is_empty(),

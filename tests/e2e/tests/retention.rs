@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use passerelle_core::{DATABASE_FILE, OrderFilter, OrderStatus, Retention};
+use passerelle_core::{DATABASE_FILE, ErasureScope, OrderFilter, OrderStatus, Retention};
 use passerelle_sandbox::seed::sample_order;
 use passerelle_test_support::World;
 
@@ -172,4 +172,60 @@ async fn finished_orders_event_ids_outbox_rows_and_removed_connections_are_prune
     // The open order was scrubbed but kept.
     let kept = app.order(&open).unwrap().unwrap();
     assert!(kept.customer.is_none_or(|c| c.first_name.is_none()));
+}
+
+#[tokio::test]
+async fn erasing_an_account_leaves_none_of_its_data_or_secrets() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let order_id = world
+        .sandbox
+        .admin()
+        .place_order(&location, private_order())
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+    app.accept(&order_id, None).await.unwrap();
+    assert!(!personal_data_on_disk(world.dir.path()).is_empty());
+    assert!(!world.secrets.keys().is_empty());
+
+    let report = app
+        .erase_account_data(ErasureScope::SignedInAccount)
+        .await
+        .unwrap();
+
+    assert_eq!(report.accounts, 1, "{report:?}");
+    assert_eq!(report.orders, 1, "{report:?}");
+    assert_eq!(report.connections, 1, "{report:?}");
+    assert_eq!(report.not_revoked, 0, "{report:?}");
+    assert!(app.account().unwrap().is_none());
+    let left = personal_data_on_disk(world.dir.path());
+    assert!(
+        left.is_empty(),
+        "personal data left after erasure: {left:?}"
+    );
+    assert!(
+        world.secrets.keys().is_empty(),
+        "{:?}",
+        world.secrets.keys()
+    );
+    let db = rusqlite::Connection::open(world.dir.path().join(DATABASE_FILE)).unwrap();
+    for table in [
+        "pos_accounts",
+        "connections",
+        "orders",
+        "outbox",
+        "processed_events",
+    ] {
+        let rows: i64 = db
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0, "{table} still has rows");
+    }
+    // Signing in again starts from nothing.
+    world.sign_in(&app).await;
+    assert!(app.connections().unwrap().is_empty());
+    assert!(app.orders(OrderFilter::default()).unwrap().is_empty());
 }

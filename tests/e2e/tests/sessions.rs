@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use passerelle_core::{PasserelleError, PasserelleEvent};
+use passerelle_core::{ConnectionState, PasserelleError, PasserelleEvent, SignOutMode};
 use passerelle_sandbox::{Fault, SandboxOptions, ServerKind};
 use passerelle_test_support::{World, order_received};
 
@@ -104,4 +104,71 @@ async fn a_lost_session_says_sign_in_again_and_orders_keep_flowing() {
     world.sign_in(&app).await;
     app.restart().await.unwrap();
     assert!(!app.backend_status().unwrap().sign_in_required);
+}
+
+#[tokio::test]
+async fn signing_out_and_in_again_keeps_the_connections_syncing() {
+    let world = World::start().await;
+    let (app, events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    let connection = world.connect_active(&app, &location).await;
+
+    let outcome = app.sign_out(SignOutMode::KeepConnections).await.unwrap();
+    assert!(outcome.disconnected.is_empty());
+    assert!(
+        app.connections().unwrap().is_empty(),
+        "scoped to the account"
+    );
+    world.sign_in(&app).await;
+
+    let back = app.connections().unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].id, connection);
+    assert_eq!(back[0].state, ConnectionState::Active);
+    assert!(!back[0].reconnect_needed, "its token was kept: {back:?}");
+    let order_id = world.place_order(&location, "Bastien").await;
+    events
+        .wait_for(order_received(&order_id), Duration::from_secs(10))
+        .await
+        .expect("orders flow again without reconnecting");
+}
+
+#[tokio::test]
+async fn signing_out_with_disconnect_revokes_and_removes_every_connection() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let locations = world.location_ids();
+    world.connect_active(&app, &locations[0]).await;
+    world.connect_active(&app, &locations[1]).await;
+
+    let outcome = app
+        .sign_out(SignOutMode::DisconnectConnections)
+        .await
+        .unwrap();
+    assert_eq!(outcome.disconnected.len(), 2);
+    assert!(
+        outcome.disconnected.iter().all(|d| d.revoked),
+        "{outcome:?}"
+    );
+    let live_at_hubrise = world
+        .sandbox
+        .admin()
+        .connections()
+        .await
+        .into_iter()
+        .filter(|c| c.state == passerelle_sandbox::ConnectionState::Active)
+        .count();
+    assert_eq!(live_at_hubrise, 0, "revoked at HubRise");
+    assert!(
+        world.secrets.keys().is_empty(),
+        "{:?}",
+        world.secrets.keys()
+    );
+
+    world.sign_in(&app).await;
+    let left = app.connections().unwrap();
+    assert!(
+        left.iter().all(|c| c.state == ConnectionState::Removed),
+        "none looks active without a token: {left:?}"
+    );
 }

@@ -1,0 +1,191 @@
+//! Leaving a till (design D24): signing out, which keeps the account's HubRise connections for
+//! its return or disconnects them, and erasing an account's data from the device, for a device
+//! handed over or a restaurant's request.
+
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::error::{PasserelleError, Result};
+use crate::model::connection::ConnectionState;
+use crate::secrets::{Secrets, keys};
+use crate::services::connect::{Connect, DisconnectOutcome};
+use crate::services::health::Health;
+use crate::services::restart::RestartToApply;
+use crate::services::sign_in::SignIn;
+use crate::services::sync::SyncEngine;
+use crate::store::erasure::{self, Erased};
+use crate::store::{Store, connections};
+
+/// Rows one erasing transaction deletes at most, so the write lock is never held long.
+const ERASE_BATCH_ROWS: u32 = 500;
+
+/// What signing out does to the account's HubRise connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum SignOutMode {
+    /// The connections stay, their tokens kept in the secret store, and sync again as soon as
+    /// the same account signs in (a shift change, a password reset). Nothing syncs meanwhile.
+    KeepConnections,
+    /// Each connection is disconnected (revoked at HubRise, its token deleted, removed at once):
+    /// the till leaves the restaurant's HubRise, and the next sign-in starts with none.
+    DisconnectConnections,
+}
+
+/// What `sign_out` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SignOutOutcome {
+    /// The connections disconnected (`DisconnectConnections` only), with whether HubRise
+    /// confirmed each revocation.
+    pub disconnected: Vec<DisconnectOutcome>,
+}
+
+/// Whose data `erase_account_data` erases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ErasureScope {
+    /// The signed-in account's (fails with `NotSignedIn` when nobody is).
+    SignedInAccount,
+    /// Every account that ever signed in on this device: a device handed over.
+    EveryAccount,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ErasureReport {
+    pub accounts: u32,
+    pub orders: u32,
+    pub connections: u32,
+    /// Entries deleted from the secret store (tokens, sessions, PKCE verifiers).
+    pub secrets: u32,
+    /// Connections of the signed-in account HubRise did not confirm revoking (their tokens are
+    /// deleted all the same). Other accounts' tokens are deleted without a revocation: no POS
+    /// session is there to ask the backend with.
+    pub not_revoked: u32,
+}
+
+/// Signs out and erases, over the services that own each step.
+pub struct AccountLifecycle {
+    store: Arc<Store>,
+    secrets: Secrets,
+    sign_in: SignIn,
+    connect: Connect,
+    sync: Arc<SyncEngine>,
+    restart: Arc<RestartToApply>,
+}
+
+impl AccountLifecycle {
+    pub fn new(
+        ctx: &Context,
+        health: Health,
+        sync: Arc<SyncEngine>,
+        restart: Arc<RestartToApply>,
+    ) -> Self {
+        Self {
+            store: ctx.store.clone(),
+            secrets: ctx.secrets.clone(),
+            sign_in: SignIn::new(ctx),
+            connect: Connect::new(ctx, health),
+            sync,
+            restart,
+        }
+    }
+
+    /// Signs out: sync stops, the POS session leaves the secret store, and the connections are
+    /// kept or disconnected as `mode` says. Never a connection that looks active without its
+    /// token: kept ones keep it, disconnected ones are removed.
+    pub async fn sign_out(&self, mode: SignOutMode) -> Result<SignOutOutcome> {
+        let disconnected = match mode {
+            SignOutMode::KeepConnections => Vec::new(),
+            SignOutMode::DisconnectConnections => self.disconnect_all().await?,
+        };
+        self.sync.stop().await;
+        self.sign_in.sign_out().await?;
+        // The account changes: what waits (the removals) applies at once.
+        self.restart.account_changed().await?;
+        Ok(SignOutOutcome { disconnected })
+    }
+
+    /// Revokes the current account's live connections while its POS session can still ask the
+    /// backend to (broker strategy).
+    async fn disconnect_all(&self) -> Result<Vec<DisconnectOutcome>> {
+        let Some(account) = self.sign_in.account()? else {
+            return Ok(Vec::new());
+        };
+        let rows = self
+            .store
+            .read(|conn| connections::list_live(conn, &account.account_id))?;
+        let mut outcomes = Vec::new();
+        for row in rows {
+            if row.public.state == ConnectionState::Removing {
+                continue;
+            }
+            self.sync.stop_connection(&row.public.id).await;
+            outcomes.push(self.connect.disconnect(&row.public.id).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Erases the data of the accounts `scope` names: orders (customers included), connections,
+    /// their queues, and their secrets; the signed-in account is signed out first with its
+    /// connections disconnected. Deleted rows are zeroed in the file (`secure_delete`) and the
+    /// WAL truncated, so nothing stays readable on disk.
+    pub async fn erase(&self, scope: ErasureScope) -> Result<ErasureReport> {
+        let signed_in = self.sign_in.account()?;
+        let accounts = match (scope, &signed_in) {
+            (ErasureScope::SignedInAccount, None) => {
+                return Err(PasserelleError::NotSignedIn.into());
+            }
+            (ErasureScope::SignedInAccount, Some(account)) => vec![account.account_id.clone()],
+            (ErasureScope::EveryAccount, _) => self.store.read(erasure::accounts)?,
+        };
+        let mut report = ErasureReport::default();
+        if signed_in.is_some() {
+            let outcome = self.sign_out(SignOutMode::DisconnectConnections).await?;
+            report.not_revoked = count(outcome.disconnected.iter().filter(|d| !d.revoked));
+        }
+        for account in &accounts {
+            self.erase_account(account, &mut report).await?;
+        }
+        self.store.checkpoint_truncate()?;
+        tracing::info!(target: "passerelle::pos", accounts = report.accounts, orders = report.orders, "account data erased");
+        Ok(report)
+    }
+
+    async fn erase_account(&self, pos_account_id: &str, report: &mut ErasureReport) -> Result<()> {
+        let (tokens, flows) = self
+            .store
+            .read(|conn| erasure::secrets_named(conn, pos_account_id))?;
+        let flow_keys = flows.iter().map(|id| keys::pkce_verifier(id));
+        let session = std::iter::once(keys::pos_session(pos_account_id));
+        for key in tokens.into_iter().chain(flow_keys).chain(session) {
+            if self.secrets.get(&key)?.is_some() {
+                self.secrets.delete(&key)?;
+                report.secrets += 1;
+            }
+        }
+        loop {
+            let erased: Erased = self
+                .store
+                .write(|tx| erasure::erase_batch(tx, pos_account_id, ERASE_BATCH_ROWS))?;
+            if erased.rows == 0 {
+                break;
+            }
+            report.orders += count_of(erased.orders);
+            report.connections += count_of(erased.connections);
+            // Between batches, a waiting writer goes first.
+            tokio::task::yield_now().await;
+        }
+        report.accounts += 1;
+        Ok(())
+    }
+}
+
+fn count<T>(items: impl Iterator<Item = T>) -> u32 {
+    count_of(items.count())
+}
+
+fn count_of(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

@@ -11,9 +11,12 @@ use crate::clients::pos::backend::PosBackend;
 use crate::clients::pos::session::PosSessions;
 use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints, device_id_from_label};
 use crate::error::{Error, Result};
+use crate::events::PasserelleEvent;
 use crate::events::{EventBus, EventListener};
+use crate::model::health::DatabaseRecovery;
 use crate::model::snapshot::ConfigurationSnapshot;
-use crate::secrets::{SecretStore, Secrets};
+use crate::secrets::{Secret, SecretStore, Secrets, keys};
+use crate::store::recovery;
 use crate::store::snapshots::{self, Slot};
 use crate::store::{Store, meta};
 use crate::time::now_ms;
@@ -44,18 +47,12 @@ impl Context {
     ) -> Result<Self> {
         let endpoints = config.validate()?;
         let store = Arc::new(Store::open(Path::new(&config.data_dir))?);
-        let device_id = store.write(|tx| {
-            load_or_create_device_id(
-                tx,
-                config.device_id.as_deref(),
-                config.device_label.as_deref(),
-            )
-        })?;
-        let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
         let secrets = Secrets::new(secrets);
-        let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
         let events = EventBus::start(listener)
             .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
+        let device_id = establish_identity(&store, &secrets, &events, &config)?;
+        let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
+        let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
         let sessions = Arc::new(PosSessions::new(
             store.clone(),
             secrets.clone(),
@@ -122,16 +119,79 @@ impl ActiveConfiguration {
     }
 }
 
-/// The host's device id when given; else the one kept for this install, made again from the
-/// host's label only while it has never been sent to HubRise (HubRise shows it on its
-/// CONNECTIONS page, so it must stay the same once used); else a new one from the label.
+/// The device's HubRise identity, kept in the database and in the secret store (design D24).
+/// A new database while the secret store still holds an identity is a recovery (the old file
+/// was unreadable, or the app was reinstalled): the identity is taken back, the secrets the lost
+/// database named are deleted, and the host is told what may be lost.
+fn establish_identity(
+    store: &Store,
+    secrets: &Secrets,
+    events: &EventBus,
+    config: &PasserelleConfig,
+) -> Result<Arc<str>> {
+    let kept = secrets.get(keys::DEVICE_ID)?;
+    let kept = kept.as_ref().map(|s| s.expose());
+    let recovered = kept.is_some() && store.read(|c| meta::get(c, meta::DEVICE_ID))?.is_none();
+    let device_id = store.write(|tx| {
+        load_or_create_device_id(
+            tx,
+            config.device_id.as_deref(),
+            config.device_label.as_deref(),
+            kept,
+        )
+    })?;
+    if kept != Some(device_id.as_str()) {
+        secrets.set(keys::DEVICE_ID, &Secret::new(device_id.clone()))?;
+    }
+    if recovered {
+        let recovery = recover(store, secrets, Path::new(&config.data_dir))?;
+        tracing::warn!(target: "passerelle::store", orphans = recovery.orphaned_secrets_deleted, "database recovered with the device's identity");
+        events.emit(PasserelleEvent::DatabaseRecovered { recovery });
+    }
+    Ok(device_id.into())
+}
+
+/// After a recovery: the lost database's secrets go, the first catch-up of the connections made
+/// again reaches back 24 h (`connections::insert`), and what the old file still tells is read.
+fn recover(store: &Store, secrets: &Secrets, dir: &Path) -> Result<DatabaseRecovery> {
+    let mut orphans = 0;
+    for key in secrets.written_keys()? {
+        if !keys::is_device_level(&key) {
+            secrets.delete(&key)?;
+            orphans += 1;
+        }
+    }
+    let recovered_at = now_ms();
+    store.write(|tx| meta::set(tx, meta::RECOVERED_AT, &recovered_at.to_string()))?;
+    let aside = recovery::newest_aside(dir);
+    Ok(DatabaseRecovery {
+        recovered_at: crate::time::to_system_time(recovered_at),
+        unsent_change_orders: aside.as_deref().and_then(recovery::unsent_changes),
+        kept_aside_at: aside.map(|path| path.display().to_string()),
+        orphaned_secrets_deleted: orphans,
+    })
+}
+
+/// The host's device id when given; else the one kept for this install (in the database, or in
+/// the secret store when the database is new), made again from the host's label only while it
+/// has never been sent to HubRise (HubRise shows it on its CONNECTIONS page, so it must stay the
+/// same once used); else a new one from the label.
 fn load_or_create_device_id(
     conn: &rusqlite::Connection,
     configured: Option<&str>,
     label: Option<&str>,
+    kept: Option<&str>,
 ) -> Result<String> {
     if let Some(id) = configured {
         meta::set(conn, meta::DEVICE_ID, id)?;
+        return Ok(id.to_owned());
+    }
+    if meta::get(conn, meta::DEVICE_ID)?.is_none()
+        && let Some(id) = kept
+    {
+        // Taken back after a recovery: it was in use, so it never changes again.
+        meta::set(conn, meta::DEVICE_ID, id)?;
+        meta::set(conn, meta::DEVICE_ID_SENT, "1")?;
         return Ok(id.to_owned());
     }
     let label = label.map(str::trim).filter(|l| !l.is_empty());

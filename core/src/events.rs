@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use crate::model::connection::HubriseConnection;
-use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
+use crate::model::health::{DatabaseRecovery, FailedChange, QuarantinedItem, SyncHealth};
 use crate::model::order::Order;
 use crate::model::snapshot::ConfigChange;
 
@@ -30,6 +30,10 @@ pub enum PasserelleEvent {
     /// The POS session is over (the POS backend refused it and its refresh): show "sign in
     /// again". HubRise orders keep flowing meanwhile; only what needs the POS backend waits.
     SessionExpired,
+    /// The database was unreadable and started again with the same HubRise identity: tell the
+    /// staff which orders to check; connections are made again (sign in, reconnect), and their
+    /// first catch-up reaches back 24 hours.
+    DatabaseRecovered { recovery: DatabaseRecovery },
     /// A new order arrived: show it and sound the alert.
     OrderReceived { order: Order },
     /// An order changed (a customer cancellation, a status pushed from the till).

@@ -1,6 +1,6 @@
 //! Secrets live only in the host's secret store (the Keychain on iOS), never in SQLite.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -52,8 +52,16 @@ impl fmt::Debug for Secret {
 }
 
 /// Typed access to the host's store, under the key names Passerelle uses.
+///
+/// It keeps, in the secret store itself, the list of the keys it wrote ([`keys::INDEX`]): the
+/// store cannot be listed, and after a database recovery the entries the lost database named
+/// must be found to be deleted ([`Secrets::written_keys`]).
 #[derive(Clone)]
-pub struct Secrets(Arc<dyn SecretStore>);
+pub struct Secrets {
+    store: Arc<dyn SecretStore>,
+    /// The index, loaded at the first write; the lock also serialises its updates.
+    index: Arc<Mutex<Option<BTreeSet<String>>>>,
+}
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -63,19 +71,65 @@ impl fmt::Debug for Secrets {
 
 impl Secrets {
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self(store)
+        Self {
+            store,
+            index: Arc::default(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<Secret>, SecretStoreError> {
-        Ok(self.0.get(key.to_owned())?.map(Secret))
+        Ok(self.store.get(key.to_owned())?.map(Secret))
     }
 
+    /// Stores `value`; the key enters the index first, so no entry is ever written unlisted.
     pub fn set(&self, key: &str, value: &Secret) -> Result<(), SecretStoreError> {
-        self.0.set(key.to_owned(), value.0.clone())
+        self.update_index(|index| index.insert(key.to_owned()))?;
+        self.store.set(key.to_owned(), value.0.clone())
     }
 
     pub fn delete(&self, key: &str) -> Result<(), SecretStoreError> {
-        self.0.delete(key.to_owned())
+        self.store.delete(key.to_owned())?;
+        self.update_index(|index| index.remove(key))
+    }
+
+    /// Every key this library wrote and has not deleted.
+    pub fn written_keys(&self) -> Result<Vec<String>, SecretStoreError> {
+        let mut guard = self.lock_index();
+        Ok(self.loaded(&mut guard)?.iter().cloned().collect())
+    }
+
+    /// Applies `change` to the index and saves it when `change` says it changed something.
+    fn update_index(
+        &self,
+        change: impl FnOnce(&mut BTreeSet<String>) -> bool,
+    ) -> Result<(), SecretStoreError> {
+        let mut guard = self.lock_index();
+        let index = self.loaded(&mut guard)?;
+        if change(index) {
+            let json = serde_json::to_string(index).unwrap_or_else(|_| "[]".into());
+            self.store.set(keys::INDEX.to_owned(), json)?;
+        }
+        Ok(())
+    }
+
+    fn loaded<'a>(
+        &self,
+        guard: &'a mut Option<BTreeSet<String>>,
+    ) -> Result<&'a mut BTreeSet<String>, SecretStoreError> {
+        if guard.is_none() {
+            let stored = self.store.get(keys::INDEX.to_owned())?;
+            // An unreadable index is rebuilt from what is written from now on.
+            *guard = Some(
+                stored
+                    .and_then(|json| serde_json::from_str(&json).ok())
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(guard.get_or_insert_with(BTreeSet::new))
+    }
+
+    fn lock_index(&self) -> std::sync::MutexGuard<'_, Option<BTreeSet<String>>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -83,6 +137,16 @@ impl Secrets {
 pub mod keys {
     /// The app's HubRise client secret, provisioned by the host for the direct strategy only.
     pub const HUBRISE_CLIENT_SECRET: &str = "hubrise/client_secret";
+    /// The device's HubRise identity (design D24): kept here too, so a database recovery, or
+    /// the app reinstalled on the same iPad, keeps it.
+    pub const DEVICE_ID: &str = "passerelle/device_id";
+    /// The keys this library wrote (not a secret; kept beside them, see `Secrets`).
+    pub const INDEX: &str = "passerelle/written_keys";
+
+    /// Whether `key` is one of the library's own entries, kept whoever signs in.
+    pub fn is_device_level(key: &str) -> bool {
+        key == DEVICE_ID || key == INDEX
+    }
 
     pub fn pos_session(pos_account_id: &str) -> String {
         format!("pos/{pos_account_id}/session")

@@ -123,3 +123,20 @@ pub struct FailedChange {
     pub attempts: u32,
     pub failed_at: SystemTime,
 }
+
+/// The database was unreadable and a new one started (design D24): the device kept its HubRise
+/// identity; this says what may be lost. Tell the staff to check these orders on HubRise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DatabaseRecovery {
+    /// When the new database started.
+    pub recovered_at: SystemTime,
+    /// Where the unreadable file was kept, for support.
+    pub kept_aside_at: Option<String>,
+    /// Orders whose changes made at the till had not reached HubRise, read from the old file;
+    /// `None` when it could not be read: then changes made shortly before may be lost, and the
+    /// open orders should be checked on HubRise.
+    pub unsent_change_orders: Option<Vec<String>>,
+    /// Secret-store entries the lost database named (tokens, sessions), now deleted.
+    pub orphaned_secrets_deleted: u32,
+}

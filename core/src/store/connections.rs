@@ -1,6 +1,7 @@
 //! HubRise connections of the current POS account. Rows keep names and ids, never tokens: the
 //! `secret_key` column names the token's entry in the host's secret store.
 
+use super::meta;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{PasserelleError, Result};
@@ -110,12 +111,21 @@ pub struct NewConnection<'a> {
     pub secret_key: &'a str,
 }
 
+/// How far back the first catch-up of a connection made within a day of a database recovery
+/// reaches (design D24): its orders may have been received by the lost database, never acted on.
+const RECOVERY_CATCH_UP_MS: i64 = 24 * 3_600_000;
+
 pub fn insert(conn: &Connection, new: &NewConnection<'_>) -> Result<()> {
     let now = now_ms();
+    let recovered_at = meta::get(conn, meta::RECOVERED_AT)?.and_then(|v| v.parse::<i64>().ok());
+    let catch_up_from = match recovered_at {
+        Some(at) if now - at < RECOVERY_CATCH_UP_MS => now.min(at - RECOVERY_CATCH_UP_MS),
+        _ => now,
+    };
     conn.execute(
         "INSERT INTO connections (id, pos_account_id, location_id, origin, state,
              needs_confirmation, secret_key, catch_up_from, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8)",
         params![
             new.id,
             new.pos_account_id,
@@ -124,7 +134,8 @@ pub fn insert(conn: &Connection, new: &NewConnection<'_>) -> Result<()> {
             new.state.as_str(),
             new.needs_confirmation,
             new.secret_key,
-            now
+            now,
+            catch_up_from
         ],
     )?;
     update_names(conn, new.id, new.names)

@@ -10,6 +10,8 @@ pub const DEVICE_ID: &str = "device_id";
 pub const DEVICE_ID_LABEL: &str = "device_id_label";
 /// Set once the `device_id` went out in an authorize request: from then on it never changes.
 pub const DEVICE_ID_SENT: &str = "device_id_sent";
+/// When this database started after a recovery (ms), so the first catch-ups reach back.
+pub const RECOVERED_AT: &str = "recovered_at";
 
 /// The ETag of the POS backend's configuration last merged for an account.
 pub fn pos_configuration_etag(pos_account_id: &str) -> String {

@@ -15,6 +15,7 @@ pub mod meta;
 pub mod orders;
 pub mod outbox;
 pub mod quarantine;
+pub mod recovery;
 pub mod retention;
 pub mod snapshots;
 

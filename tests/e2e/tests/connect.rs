@@ -230,9 +230,9 @@ async fn sign_in_with_a_host_session_and_sign_out() {
         .unwrap();
     assert!(app.account().unwrap().is_none());
     assert!(
-        world.secrets.keys().is_empty(),
+        world.account_secrets().is_empty(),
         "every secret of the account is gone: {:?}",
-        world.secrets.keys()
+        world.account_secrets()
     );
 
     let err = app

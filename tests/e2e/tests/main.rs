@@ -10,6 +10,7 @@ mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
 mod real_hubrise;
+mod recovery;
 mod retention;
 mod secret_hygiene;
 mod service_grade;

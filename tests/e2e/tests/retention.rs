@@ -189,7 +189,7 @@ async fn erasing_an_account_leaves_none_of_its_data_or_secrets() {
     app.sync_now().await.unwrap();
     app.accept(&order_id, None).await.unwrap();
     assert!(!personal_data_on_disk(world.dir.path()).is_empty());
-    assert!(!world.secrets.keys().is_empty());
+    assert!(!world.account_secrets().is_empty());
 
     let report = app
         .erase_account_data(ErasureScope::SignedInAccount)
@@ -207,9 +207,9 @@ async fn erasing_an_account_leaves_none_of_its_data_or_secrets() {
         "personal data left after erasure: {left:?}"
     );
     assert!(
-        world.secrets.keys().is_empty(),
+        world.account_secrets().is_empty(),
         "{:?}",
-        world.secrets.keys()
+        world.account_secrets()
     );
     let db = rusqlite::Connection::open(world.dir.path().join(DATABASE_FILE)).unwrap();
     for table in [

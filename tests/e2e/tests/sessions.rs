@@ -160,9 +160,9 @@ async fn signing_out_with_disconnect_revokes_and_removes_every_connection() {
         .count();
     assert_eq!(live_at_hubrise, 0, "revoked at HubRise");
     assert!(
-        world.secrets.keys().is_empty(),
+        world.account_secrets().is_empty(),
         "{:?}",
-        world.secrets.keys()
+        world.account_secrets()
     );
 
     world.sign_in(&app).await;

@@ -196,6 +196,24 @@ impl Admin {
             .map(|o| orders::render(o, &self.shared.seed.client_id))
     }
 
+    /// Moves an order's creation `by` into the past (`created_at` and what listings filter on):
+    /// an order placed while a till was away.
+    pub async fn backdate_order(&self, order_id: &str, by: Duration) -> Result<(), SandboxError> {
+        let mut world = self.shared.world();
+        let order = world
+            .hubrise
+            .orders
+            .iter_mut()
+            .find(|o| o.id == order_id)
+            .ok_or_else(|| SandboxError::NotFound(format!("order {order_id}")))?;
+        order.created_unix -= i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
+        let created = time::OffsetDateTime::from_unix_timestamp(order.created_unix)
+            .map_err(|e| SandboxError::State(e.to_string()))?;
+        order.body["created_at"] =
+            serde_json::json!(crate::timefmt::format(crate::timefmt::to_paris(created)));
+        Ok(())
+    }
+
     /// All orders of a location, oldest first, as Passerelle's client sees them.
     pub async fn orders(&self, location_id: &str) -> Vec<Value> {
         let world = self.shared.world();

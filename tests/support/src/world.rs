@@ -67,6 +67,16 @@ impl World {
             .expect("sign in");
     }
 
+    /// The secret-store keys besides the library's device-level entries (its HubRise identity
+    /// and the list of the keys it wrote, `passerelle/…`): what an account leaves behind.
+    pub fn account_secrets(&self) -> Vec<String> {
+        self.secrets
+            .keys()
+            .into_iter()
+            .filter(|key| !key.starts_with("passerelle/"))
+            .collect()
+    }
+
     /// The restaurant's choice on the consent page for a location (its first catalog and list).
     pub fn choice(&self, location_id: &str) -> ConsentChoice {
         seeded::choice(self.sandbox.seed(), 0, location_id).expect("a seeded location")

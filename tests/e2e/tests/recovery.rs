@@ -1,0 +1,95 @@
+//! A database recovery keeps the device's HubRise identity (issue 18, design D24): the same
+//! `device_id` from the secret store, the lost database's secrets deleted, the host told, and
+//! the first catch-up of a connection made again reaching back 24 hours.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use passerelle_core::{DATABASE_FILE, Passerelle, PasserelleError, PasserelleEvent};
+use passerelle_test_support::{EventRecorder, World, order_received};
+use std::sync::Arc;
+
+/// Overwrites the header's magic string: SQLite no longer recognises the file.
+fn corrupt(dir: &std::path::Path) {
+    let db = dir.join(DATABASE_FILE);
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[..16].copy_from_slice(b"CORRUPTED HEADER");
+    std::fs::write(&db, &bytes).unwrap();
+}
+
+#[tokio::test]
+async fn a_recovered_database_keeps_the_identity_cleans_orphans_and_catches_up_a_day() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let device_id = app.device_id().unwrap();
+    let lost_secrets = world.account_secrets();
+    assert!(!lost_secrets.is_empty());
+    app.close().await.unwrap();
+    drop(app);
+
+    // While the till is away: HubRise's connection ends (its queue with it) and an order is
+    // placed three hours before the till comes back. Only a catch-up can find it.
+    let admin = world.sandbox.admin();
+    admin.disconnect_connection(&location).await.unwrap();
+    let missed = world.place_order(&location, "Honorine").await;
+    admin
+        .backdate_order(&missed, Duration::from_secs(3 * 3600))
+        .await
+        .unwrap();
+    corrupt(world.dir.path());
+
+    let err = Passerelle::open(
+        world.config(),
+        world.secrets.clone(),
+        Arc::new(EventRecorder::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, PasserelleError::CorruptDatabase { .. }),
+        "{err:?}"
+    );
+    let (app, events) = world.open().await;
+
+    assert_eq!(app.device_id().unwrap(), device_id, "same HubRise identity");
+    let recovered = events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::DatabaseRecovered { .. }),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("the host is told");
+    let PasserelleEvent::DatabaseRecovered { recovery } = recovered else {
+        unreachable!()
+    };
+    assert_eq!(
+        recovery.orphaned_secrets_deleted as usize,
+        lost_secrets.len()
+    );
+    assert!(recovery.kept_aside_at.is_some());
+    assert_eq!(
+        recovery.unsent_change_orders, None,
+        "a file SQLite cannot read tells nothing"
+    );
+    assert!(
+        world.account_secrets().is_empty(),
+        "{:?}",
+        world.account_secrets()
+    );
+
+    world.sign_in(&app).await;
+    world.connect_active(&app, &location).await;
+    let connections = admin.connections().await;
+    assert!(
+        connections
+            .iter()
+            .all(|c| c.device_id.as_deref() == Some(device_id.as_str())),
+        "HubRise sees one device"
+    );
+    events
+        .wait_for(order_received(&missed), Duration::from_secs(10))
+        .await
+        .expect("the order placed 3 h before comes by the first catch-up");
+}

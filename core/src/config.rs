@@ -84,7 +84,8 @@ pub struct Settings {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Retention {
     /// Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
-    /// after they were placed, with their finished outbox rows. Default: 90 days.
+    /// after they were placed, with their finished outbox rows. Default: 60 days (two months of
+    /// a busy restaurant stay under 50 MB; the POS keeps its own records and HubRise its own).
     pub finished_orders_secs: u64,
     /// Customers' personal data (name, phone, e-mail, address, notes) is scrubbed from every
     /// order and quarantined body this long after the order was placed; ids, totals and items
@@ -106,7 +107,7 @@ const DAY_SECS: u64 = 86_400;
 impl Default for Retention {
     fn default() -> Self {
         Self {
-            finished_orders_secs: 90 * DAY_SECS,
+            finished_orders_secs: 60 * DAY_SECS,
             personal_data_secs: 30 * DAY_SECS,
             processed_events_secs: 7 * DAY_SECS,
             interval_secs: 3_600,

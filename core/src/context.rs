@@ -67,7 +67,7 @@ impl Context {
             store,
             secrets,
             events,
-            device_id: device_id.into(),
+            device_id,
             pos,
             sessions,
             hubrise,

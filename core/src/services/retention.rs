@@ -172,6 +172,9 @@ impl RetentionService {
             let held = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
             report.longest_batch_micros = report.longest_batch_micros.max(held);
             total = total.saturating_add(u32::try_from(rows).unwrap_or(u32::MAX));
+            // Between batches, not inside one: the checkpoint SQLite would otherwise run in
+            // the commit of whichever transaction passes 1,000 WAL pages.
+            self.store.checkpoint_passive()?;
             if rows < asked as usize {
                 return Ok(total);
             }

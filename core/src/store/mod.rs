@@ -125,6 +125,16 @@ impl Store {
         Ok(busy == 0)
     }
 
+    /// Copies what the WAL holds into the database without waiting for readers (PASSIVE), so
+    /// SQLite's automatic checkpoint (at 1,000 WAL pages) never runs inside the commit of a
+    /// transaction that must stay short. Best effort.
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        let mut guard = lock(&self.writer);
+        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.reader);

@@ -224,6 +224,22 @@ public struct DemoText: Sendable {
         let message = refusal.userMessage(in: language)
         return Notice(code: message.code, title: "\(message.title) — \(name)", message: message.message, nextStep: message.nextStep)
     }
+    func sessionExpired() -> Notice {
+        let message = PasserelleError.SessionExpired.userMessage(in: language)
+        return Notice(code: message.code, title: message.title, message: message.message, nextStep: message.nextStep)
+    }
+    func databaseRecovered(_ recovery: DatabaseRecovery) -> Notice {
+        let orders = recovery.unsentChangeOrders.map { $0.joined(separator: ", ") }
+        return Notice(
+            code: "database_recovered",
+            title: t("Données de l’iPad réinitialisées", "iPad data reset"),
+            message: orders.map {
+                t("Les données locales étaient illisibles. Ces commandes avaient des changements pas encore envoyés à HubRise : \($0).",
+                  "The local data was unreadable. These orders had changes not yet sent to HubRise: \($0).")
+            } ?? t("Les données locales étaient illisibles : les changements faits juste avant ont pu ne pas atteindre HubRise.",
+                   "The local data was unreadable: changes made just before may not have reached HubRise."),
+            nextStep: t("Vérifiez les commandes en cours sur HubRise, puis reconnectez-vous.", "Check the open orders on HubRise, then sign in again."))
+    }
     func backendUnavailable() -> Notice {
         Notice(
             code: "backend_unavailable",

@@ -56,12 +56,13 @@ public final class SessionModel {
         restart.refresh()
     }
 
-    /// Signs out of the POS account; its secrets leave the Keychain.
-    public func signOut() async {
+    /// Signs out of the POS account (its session leaves the Keychain); the HubRise connections
+    /// are kept for its return, or disconnected when the till leaves the restaurant.
+    public func signOut(disconnectingHubRise: Bool = false) async {
         isSigningOut = true
         defer { isSigningOut = false }
         do {
-            try await app.signOut()
+            _ = try await app.signOut(mode: disconnectingHubRise ? .disconnectConnections : .keepConnections)
             onSignedOut()
         } catch {
             notices.report(error)
@@ -91,6 +92,10 @@ public final class SessionModel {
             refresh()
         case .backendUnavailable:
             notices.post(text.backendUnavailable())
+        case .sessionExpired:
+            notices.post(text.sessionExpired())
+        case .databaseRecovered(let recovery):
+            notices.post(text.databaseRecovered(recovery))
         case .syncHealthChanged(let health):
             self.health.update(health)
         case .itemQuarantined, .changeFailed:

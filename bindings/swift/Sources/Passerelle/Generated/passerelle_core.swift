@@ -1361,6 +1361,10 @@ public struct BackendStatus: Equatable, Hashable {
      * When the backend last answered.
      */
     public var lastReloadedAt: Date?
+    /**
+     * The POS session is over: the restaurant must sign in again (HubRise orders keep flowing).
+     */
+    public var signInRequired: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1373,10 +1377,14 @@ public struct BackendStatus: Equatable, Hashable {
          */lastError: String?, 
         /**
          * When the backend last answered.
-         */lastReloadedAt: Date?) {
+         */lastReloadedAt: Date?, 
+        /**
+         * The POS session is over: the restaurant must sign in again (HubRise orders keep flowing).
+         */signInRequired: Bool) {
         self.reachable = reachable
         self.lastError = lastError
         self.lastReloadedAt = lastReloadedAt
+        self.signInRequired = signInRequired
     }
 
     
@@ -1397,7 +1405,8 @@ public struct FfiConverterTypeBackendStatus: FfiConverterRustBuffer {
             try BackendStatus(
                 reachable: FfiConverterBool.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
-                lastReloadedAt: FfiConverterOptionTimestamp.read(from: &buf)
+                lastReloadedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                signInRequired: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -1405,6 +1414,7 @@ public struct FfiConverterTypeBackendStatus: FfiConverterRustBuffer {
         FfiConverterBool.write(value.reachable, into: &buf)
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterOptionTimestamp.write(value.lastReloadedAt, into: &buf)
+        FfiConverterBool.write(value.signInRequired, into: &buf)
     }
 }
 
@@ -1566,6 +1576,100 @@ public func FfiConverterTypeConnectionHealth_lower(_ value: ConnectionHealth) ->
 
 
 /**
+ * The database was unreadable and a new one started (design D24): the device kept its HubRise
+ * identity; this says what may be lost. Tell the staff to check these orders on HubRise.
+ */
+public struct DatabaseRecovery: Equatable, Hashable {
+    /**
+     * When the new database started.
+     */
+    public var recoveredAt: Date
+    /**
+     * Where the unreadable file was kept, for support.
+     */
+    public var keptAsideAt: String?
+    /**
+     * Orders whose changes made at the till had not reached HubRise, read from the old file;
+     * `None` when it could not be read: then changes made shortly before may be lost, and the
+     * open orders should be checked on HubRise.
+     */
+    public var unsentChangeOrders: [String]?
+    /**
+     * Secret-store entries the lost database named (tokens, sessions), now deleted.
+     */
+    public var orphanedSecretsDeleted: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the new database started.
+         */recoveredAt: Date, 
+        /**
+         * Where the unreadable file was kept, for support.
+         */keptAsideAt: String?, 
+        /**
+         * Orders whose changes made at the till had not reached HubRise, read from the old file;
+         * `None` when it could not be read: then changes made shortly before may be lost, and the
+         * open orders should be checked on HubRise.
+         */unsentChangeOrders: [String]?, 
+        /**
+         * Secret-store entries the lost database named (tokens, sessions), now deleted.
+         */orphanedSecretsDeleted: UInt32) {
+        self.recoveredAt = recoveredAt
+        self.keptAsideAt = keptAsideAt
+        self.unsentChangeOrders = unsentChangeOrders
+        self.orphanedSecretsDeleted = orphanedSecretsDeleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DatabaseRecovery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatabaseRecovery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DatabaseRecovery {
+        return
+            try DatabaseRecovery(
+                recoveredAt: FfiConverterTimestamp.read(from: &buf), 
+                keptAsideAt: FfiConverterOptionString.read(from: &buf), 
+                unsentChangeOrders: FfiConverterOptionSequenceString.read(from: &buf), 
+                orphanedSecretsDeleted: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DatabaseRecovery, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.recoveredAt, into: &buf)
+        FfiConverterOptionString.write(value.keptAsideAt, into: &buf)
+        FfiConverterOptionSequenceString.write(value.unsentChangeOrders, into: &buf)
+        FfiConverterUInt32.write(value.orphanedSecretsDeleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabaseRecovery_lift(_ buf: RustBuffer) throws -> DatabaseRecovery {
+    return try FfiConverterTypeDatabaseRecovery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabaseRecovery_lower(_ value: DatabaseRecovery) -> RustBuffer {
+    return FfiConverterTypeDatabaseRecovery.lower(value)
+}
+
+
+/**
  * What `disconnect` did.
  */
 public struct DisconnectOutcome: Equatable, Hashable {
@@ -1641,6 +1745,91 @@ public func FfiConverterTypeDisconnectOutcome_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeDisconnectOutcome_lower(_ value: DisconnectOutcome) -> RustBuffer {
     return FfiConverterTypeDisconnectOutcome.lower(value)
+}
+
+
+/**
+ * What an erasure removed.
+ */
+public struct ErasureReport: Equatable, Hashable {
+    public var accounts: UInt32
+    public var orders: UInt32
+    public var connections: UInt32
+    /**
+     * Entries deleted from the secret store (tokens, sessions, PKCE verifiers).
+     */
+    public var secrets: UInt32
+    /**
+     * Connections of the signed-in account HubRise did not confirm revoking (their tokens are
+     * deleted all the same). Other accounts' tokens are deleted without a revocation: no POS
+     * session is there to ask the backend with.
+     */
+    public var notRevoked: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(accounts: UInt32, orders: UInt32, connections: UInt32, 
+        /**
+         * Entries deleted from the secret store (tokens, sessions, PKCE verifiers).
+         */secrets: UInt32, 
+        /**
+         * Connections of the signed-in account HubRise did not confirm revoking (their tokens are
+         * deleted all the same). Other accounts' tokens are deleted without a revocation: no POS
+         * session is there to ask the backend with.
+         */notRevoked: UInt32) {
+        self.accounts = accounts
+        self.orders = orders
+        self.connections = connections
+        self.secrets = secrets
+        self.notRevoked = notRevoked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ErasureReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErasureReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErasureReport {
+        return
+            try ErasureReport(
+                accounts: FfiConverterUInt32.read(from: &buf), 
+                orders: FfiConverterUInt32.read(from: &buf), 
+                connections: FfiConverterUInt32.read(from: &buf), 
+                secrets: FfiConverterUInt32.read(from: &buf), 
+                notRevoked: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ErasureReport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.accounts, into: &buf)
+        FfiConverterUInt32.write(value.orders, into: &buf)
+        FfiConverterUInt32.write(value.connections, into: &buf)
+        FfiConverterUInt32.write(value.secrets, into: &buf)
+        FfiConverterUInt32.write(value.notRevoked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureReport_lift(_ buf: RustBuffer) throws -> ErasureReport {
+    return try FfiConverterTypeErasureReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureReport_lower(_ value: ErasureReport) -> RustBuffer {
+    return FfiConverterTypeErasureReport.lower(value)
 }
 
 
@@ -3355,7 +3544,8 @@ public func FfiConverterTypeRateLimits_lower(_ value: RateLimits) -> RustBuffer 
 public struct Retention: Equatable, Hashable {
     /**
      * Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
-     * after they were placed, with their finished outbox rows. Default: 90 days.
+     * after they were placed, with their finished outbox rows. Default: 60 days (two months of
+     * a busy restaurant stay under 50 MB; the POS keeps its own records and HubRise its own).
      */
     public var finishedOrdersSecs: UInt64
     /**
@@ -3385,7 +3575,8 @@ public struct Retention: Equatable, Hashable {
     public init(
         /**
          * Finished orders (completed, rejected, cancelled, delivery failed) are deleted this long
-         * after they were placed, with their finished outbox rows. Default: 90 days.
+         * after they were placed, with their finished outbox rows. Default: 60 days (two months of
+         * a busy restaurant stay under 50 MB; the POS keeps its own records and HubRise its own).
          */finishedOrdersSecs: UInt64, 
         /**
          * Customers' personal data (name, phone, e-mail, address, notes) is scrubbed from every
@@ -3633,6 +3824,67 @@ public func FfiConverterTypeSettings_lift(_ buf: RustBuffer) throws -> Settings 
 #endif
 public func FfiConverterTypeSettings_lower(_ value: Settings) -> RustBuffer {
     return FfiConverterTypeSettings.lower(value)
+}
+
+
+/**
+ * What `sign_out` did.
+ */
+public struct SignOutOutcome: Equatable, Hashable {
+    /**
+     * The connections disconnected (`DisconnectConnections` only), with whether HubRise
+     * confirmed each revocation.
+     */
+    public var disconnected: [DisconnectOutcome]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The connections disconnected (`DisconnectConnections` only), with whether HubRise
+         * confirmed each revocation.
+         */disconnected: [DisconnectOutcome]) {
+        self.disconnected = disconnected
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignOutOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignOutOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignOutOutcome {
+        return
+            try SignOutOutcome(
+                disconnected: FfiConverterSequenceTypeDisconnectOutcome.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignOutOutcome, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeDisconnectOutcome.write(value.disconnected, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignOutOutcome_lift(_ buf: RustBuffer) throws -> SignOutOutcome {
+    return try FfiConverterTypeSignOutOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignOutOutcome_lower(_ value: SignOutOutcome) -> RustBuffer {
+    return FfiConverterTypeSignOutOutcome.lower(value)
 }
 
 
@@ -4222,6 +4474,81 @@ public func FfiConverterTypeDelayReason_lift(_ buf: RustBuffer) throws -> DelayR
 #endif
 public func FfiConverterTypeDelayReason_lower(_ value: DelayReason) -> RustBuffer {
     return FfiConverterTypeDelayReason.lower(value)
+}
+
+
+
+/**
+ * Whose data `erase_account_data` erases.
+ */
+
+public enum ErasureScope: Equatable, Hashable {
+    
+    /**
+     * The signed-in account's (fails with `NotSignedIn` when nobody is).
+     */
+    case signedInAccount
+    /**
+     * Every account that ever signed in on this device: a device handed over.
+     */
+    case everyAccount
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErasureScope: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErasureScope: FfiConverterRustBuffer {
+    typealias SwiftType = ErasureScope
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErasureScope {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .signedInAccount
+        
+        case 2: return .everyAccount
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErasureScope, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .signedInAccount:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .everyAccount:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureScope_lift(_ buf: RustBuffer) throws -> ErasureScope {
+    return try FfiConverterTypeErasureScope.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureScope_lower(_ value: ErasureScope) -> RustBuffer {
+    return FfiConverterTypeErasureScope.lower(value)
 }
 
 
@@ -5036,6 +5363,18 @@ public enum PasserelleEvent: Equatable, Hashable {
     case backendUnavailable(reason: String
     )
     /**
+     * The POS session is over (the POS backend refused it and its refresh): show "sign in
+     * again". HubRise orders keep flowing meanwhile; only what needs the POS backend waits.
+     */
+    case sessionExpired
+    /**
+     * The database was unreadable and started again with the same HubRise identity: tell the
+     * staff which orders to check; connections are made again (sign in, reconnect), and their
+     * first catch-up reaches back 24 hours.
+     */
+    case databaseRecovered(recovery: DatabaseRecovery
+    )
+    /**
      * A new order arrived: show it and sound the alert.
      */
     case orderReceived(order: Order
@@ -5103,22 +5442,27 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
         case 5: return .backendUnavailable(reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .orderReceived(order: try FfiConverterTypeOrder.read(from: &buf)
+        case 6: return .sessionExpired
+        
+        case 7: return .databaseRecovered(recovery: try FfiConverterTypeDatabaseRecovery.read(from: &buf)
         )
         
-        case 7: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
+        case 8: return .orderReceived(order: try FfiConverterTypeOrder.read(from: &buf)
         )
         
-        case 8: return .syncHealthChanged(health: try FfiConverterTypeSyncHealth.read(from: &buf)
+        case 9: return .orderUpdated(order: try FfiConverterTypeOrder.read(from: &buf)
         )
         
-        case 9: return .itemQuarantined(item: try FfiConverterTypeQuarantinedItem.read(from: &buf)
+        case 10: return .syncHealthChanged(health: try FfiConverterTypeSyncHealth.read(from: &buf)
         )
         
-        case 10: return .changeFailed(change: try FfiConverterTypeFailedChange.read(from: &buf)
+        case 11: return .itemQuarantined(item: try FfiConverterTypeQuarantinedItem.read(from: &buf)
         )
         
-        case 11: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        case 12: return .changeFailed(change: try FfiConverterTypeFailedChange.read(from: &buf)
+        )
+        
+        case 13: return .orderConflict(orderId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -5155,33 +5499,42 @@ public struct FfiConverterTypePasserelleEvent: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .orderReceived(order):
+        case .sessionExpired:
             writeInt(&buf, Int32(6))
+        
+        
+        case let .databaseRecovered(recovery):
+            writeInt(&buf, Int32(7))
+            FfiConverterTypeDatabaseRecovery.write(recovery, into: &buf)
+            
+        
+        case let .orderReceived(order):
+            writeInt(&buf, Int32(8))
             FfiConverterTypeOrder.write(order, into: &buf)
             
         
         case let .orderUpdated(order):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(9))
             FfiConverterTypeOrder.write(order, into: &buf)
             
         
         case let .syncHealthChanged(health):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(10))
             FfiConverterTypeSyncHealth.write(health, into: &buf)
             
         
         case let .itemQuarantined(item):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
             FfiConverterTypeQuarantinedItem.write(item, into: &buf)
             
         
         case let .changeFailed(change):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
             FfiConverterTypeFailedChange.write(change, into: &buf)
             
         
         case let .orderConflict(orderId,reason):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(orderId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
@@ -5285,6 +5638,83 @@ public func FfiConverterTypeSecretStoreError_lift(_ buf: RustBuffer) throws -> S
 public func FfiConverterTypeSecretStoreError_lower(_ value: SecretStoreError) -> RustBuffer {
     return FfiConverterTypeSecretStoreError.lower(value)
 }
+
+
+/**
+ * What signing out does to the account's HubRise connections.
+ */
+
+public enum SignOutMode: Equatable, Hashable {
+    
+    /**
+     * The connections stay, their tokens kept in the secret store, and sync again as soon as
+     * the same account signs in (a shift change, a password reset). Nothing syncs meanwhile.
+     */
+    case keepConnections
+    /**
+     * Each connection is disconnected (revoked at HubRise, its token deleted, removed at once):
+     * the till leaves the restaurant's HubRise, and the next sign-in starts with none.
+     */
+    case disconnectConnections
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignOutMode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignOutMode: FfiConverterRustBuffer {
+    typealias SwiftType = SignOutMode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignOutMode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .keepConnections
+        
+        case 2: return .disconnectConnections
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignOutMode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .keepConnections:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .disconnectConnections:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignOutMode_lift(_ buf: RustBuffer) throws -> SignOutMode {
+    return try FfiConverterTypeSignOutMode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignOutMode_lower(_ value: SignOutMode) -> RustBuffer {
+    return FfiConverterTypeSignOutMode.lower(value)
+}
+
 
 
 /**
@@ -5638,6 +6068,55 @@ fileprivate struct FfiConverterOptionTypeOrderStatus: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeConnectionHealth: FfiConverterRustBuffer {
     typealias SwiftType = [ConnectionHealth]
 
@@ -5655,6 +6134,31 @@ fileprivate struct FfiConverterSequenceTypeConnectionHealth: FfiConverterRustBuf
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConnectionHealth.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDisconnectOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = [DisconnectOutcome]
+
+    public static func write(_ value: [DisconnectOutcome], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDisconnectOutcome.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DisconnectOutcome] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DisconnectOutcome]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDisconnectOutcome.read(from: &buf))
         }
         return seq
     }

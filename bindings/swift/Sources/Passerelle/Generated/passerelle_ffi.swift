@@ -718,6 +718,11 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func disconnect(connectionId: String) async throws  -> DisconnectOutcome
     
     /**
+     * Erases an account's data from the device (orders, customers, connections, secrets).
+     */
+    func eraseAccountData(scope: ErasureScope) async throws  -> ErasureReport
+    
+    /**
      * Changes from the till that could not be pushed within their budget.
      */
     func failedChanges() async throws  -> [FailedChange]
@@ -799,9 +804,10 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func signInWithPosSession(accessToken: String) async throws  -> PosAccount
     
     /**
-     * Signs out and removes the account's secrets from the secret store.
+     * Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
+     * connections for its return or disconnects and revokes them.
      */
-    func signOut() async throws 
+    func signOut(mode: SignOutMode) async throws  -> SignOutOutcome
     
     /**
      * Starts the sync engine (it starts by itself when the instance opens).
@@ -1218,6 +1224,25 @@ open func disconnect(connectionId: String)async throws  -> DisconnectOutcome  {
 }
     
     /**
+     * Erases an account's data from the device (orders, customers, connections, secrets).
+     */
+open func eraseAccountData(scope: ErasureScope)async throws  -> ErasureReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_erase_account_data(
+                        self.uniffiCloneHandle(),FfiConverterTypeErasureScope_lower(scope)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeErasureReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * Changes from the till that could not be pushed within their budget.
      */
 open func failedChanges()async throws  -> [FailedChange]  {
@@ -1482,20 +1507,21 @@ open func signInWithPosSession(accessToken: String)async throws  -> PosAccount  
 }
     
     /**
-     * Signs out and removes the account's secrets from the secret store.
+     * Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
+     * connections for its return or disconnects and revokes them.
      */
-open func signOut()async throws   {
+open func signOut(mode: SignOutMode)async throws  -> SignOutOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_sign_out(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterTypeSignOutMode_lower(mode)
                 )
             },
-            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
-            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
-            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
-            liftFunc: { $0 },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignOutOutcome_lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
 }
@@ -2105,6 +2131,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 8365) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_erase_account_data() != 1122) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2153,7 +2182,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 43936) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 51433) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 14908) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 50701) {

@@ -46,6 +46,9 @@ default:
 
 let package = Package(
     name: "Passerelle",
+    // The messages for the restaurant are in French and English (Resources/Localizable.xcstrings);
+    // English for an app in any other language.
+    defaultLocalization: "en",
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "Passerelle", targets: ["Passerelle"]),
@@ -60,6 +63,9 @@ let package = Package(
             name: "Passerelle",
             dependencies: ["PasserelleFFI"],
             path: "Sources/Passerelle",
+            // The String Catalog: Xcode and SwiftPM on macOS compile it into en.lproj and fr.lproj;
+            // SwiftPM on Linux copies it as is (MessageCatalog.swift reads either).
+            resources: [.process("Resources")],
             linkerSettings: [
                 // What the static library needs on Apple platforms (rustc's native-static-libs;
                 // build-xcframework.sh checks the two lists agree): the platform's TLS

@@ -20,9 +20,28 @@ public enum PasserelleLanguage: String, Sendable, Hashable, CaseIterable {
         self = Self.from(identifier: locale.identifier)
     }
 
-    /// The language of the person's first preferred language (`Locale.preferredLanguages`).
+    /// The language the app is shown in: the first of the app's localizations
+    /// (`Bundle.main.preferredLocalizations`, the app's languages matched against the person's)
+    /// that Passerelle has, English when there is none.
+    ///
+    /// An app localized in English only shows English messages on a French iPad, like the rest
+    /// of its screens; an app localized in French shows French ones.
     public static var preferred: PasserelleLanguage {
-        from(identifier: Locale.preferredLanguages.first ?? Locale.current.identifier)
+        localizationOverride ?? first(in: Bundle.main.preferredLocalizations)
+    }
+
+    /// Stands for the app's localization within a scope: `Bundle.main` cannot be swapped, so the
+    /// tests of ``preferred`` and of `localizedDescription` bind this instead.
+    @TaskLocal static var localizationOverride: PasserelleLanguage?
+
+    /// The first of `localizations` (`"fr"`, `"en-GB"`, `"Base"`, ...) Passerelle has; English
+    /// when none is French or English.
+    static func first(in localizations: [String]) -> PasserelleLanguage {
+        for identifier in localizations {
+            let code = identifier.lowercased().prefix { $0.isLetter }
+            if let language = PasserelleLanguage(rawValue: String(code)) { return language }
+        }
+        return .english
     }
 
     private static func from(identifier: String) -> PasserelleLanguage {
@@ -109,14 +128,6 @@ extension PasserelleError {
     public func userMessage(locale: Locale) -> PasserelleUserMessage {
         userMessage(in: PasserelleLanguage(locale: locale))
     }
-
-    /// What happened, in the person's preferred language (``userMessage(in:)``'s message).
-    ///
-    /// `errorDescription` stays the developer's description (the case and its fields), for logs.
-    public var failureReason: String? { userMessage().message }
-
-    /// The next step, in the person's preferred language (``userMessage(in:)``'s next step).
-    public var recoverySuggestion: String? { userMessage().nextStep }
 }
 
 /// Why HubRise refused a connection's token, from HubRise's documented 401 messages.
@@ -169,20 +180,21 @@ extension HubriseConnection {
     }
 }
 
-/// The table of user-facing messages, in French and English, keyed by error code.
+/// The user-facing messages, in French and English, keyed by error code.
 ///
-/// Every code of ``PasserelleError`` has a message in both languages (a test checks it); so do
+/// The texts are in the package's String Catalog, `Localizable.xcstrings`; every code of
+/// ``PasserelleError`` has a message in both languages there (a test checks it), and so do
 /// ``HubriseRefusal``'s codes and `"unexpected"`, the message for failures that are not Passerelle's.
 public enum PasserelleMessages: Sendable {
     /// The code of the message for an error Passerelle does not know.
     public static let unexpectedCode = "unexpected"
 
     /// Every code with a message.
-    public static var codes: [String] { table.keys.sorted() }
+    public static var codes: [String] { MessageCatalog.shared.codes.sorted() }
 
-    /// Whether `code` has its own message in `language`.
+    /// Whether `code` has its own message, title, message and next step, in `language`.
     public static func hasMessage(for code: String, language: PasserelleLanguage) -> Bool {
-        table[code]?[language] != nil
+        entry(code, language) != nil
     }
 
     /// The message for `code` in `language`; an unknown code gets the "unexpected" message
@@ -190,7 +202,7 @@ public enum PasserelleMessages: Sendable {
     public static func message(
         for code: String, language: PasserelleLanguage, waiting seconds: UInt64 = 60
     ) -> PasserelleUserMessage {
-        guard let entry = table[code]?[language] ?? table[unexpectedCode]?[language] else {
+        guard let entry = entry(code, language) ?? entry(unexpectedCode, language) else {
             return PasserelleUserMessage(code: code, title: "Passerelle", message: code, nextStep: "")
         }
         let wait = duration(seconds)
@@ -207,367 +219,14 @@ public enum PasserelleMessages: Sendable {
         return "\((seconds + 59) / 60) min"
     }
 
-    struct Entry: Sendable {
-        let title: String
-        let message: String
-        let nextStep: String
+    private static func entry(
+        _ code: String, _ language: PasserelleLanguage
+    ) -> (title: String, message: String, nextStep: String)? {
+        let catalog = MessageCatalog.shared
+        guard let title = catalog.text(.title, of: code, in: language),
+            let message = catalog.text(.message, of: code, in: language),
+            let nextStep = catalog.text(.nextStep, of: code, in: language)
+        else { return nil }
+        return (title, message, nextStep)
     }
-
-    private static func entry(_ title: String, _ message: String, _ nextStep: String) -> Entry {
-        Entry(title: title, message: message, nextStep: nextStep)
-    }
-
-    // French first: the people at the till read French. Apostrophes are typographic (’).
-    static let table: [String: [PasserelleLanguage: Entry]] = [
-        "invalid_config": [
-            .french: entry(
-                "Application mal configurée",
-                "L’application n’est pas configurée correctement pour se connecter à HubRise.",
-                "Contactez le support de votre caisse : la configuration doit être corrigée."),
-            .english: entry(
-                "App misconfigured",
-                "The app is not set up correctly to connect to HubRise.",
-                "Contact your POS support: the configuration needs fixing."),
-        ],
-        "data_directory": [
-            .french: entry(
-                "Enregistrement impossible",
-                "L’iPad ne peut pas enregistrer les données de Passerelle.",
-                "Libérez de l’espace sur l’iPad, puis relancez l’application. Si le problème persiste, contactez le support."),
-            .english: entry(
-                "Cannot save data",
-                "The iPad cannot save Passerelle’s data.",
-                "Free some space on the iPad, then restart the app. If it keeps happening, contact support."),
-        ],
-        "corrupt_database": [
-            .french: entry(
-                "Données locales réinitialisées",
-                "Les données de Passerelle sur cet iPad étaient illisibles : elles ont été mises de côté et l’application repart de zéro.",
-                "Reconnectez-vous, puis vérifiez vos connexions HubRise. Prévenez le support pour qu’il récupère l’ancien fichier."),
-            .english: entry(
-                "Local data reset",
-                "Passerelle’s data on this iPad could not be read: it was set aside and the app starts afresh.",
-                "Sign in again, then check your HubRise connections. Tell support so they can recover the old file."),
-        ],
-        "newer_schema": [
-            .french: entry(
-                "Mise à jour nécessaire",
-                "Les données de cet iPad ont été créées par une version plus récente de l’application.",
-                "Installez la dernière version de l’application depuis l’App Store."),
-            .english: entry(
-                "Update required",
-                "The data on this iPad was written by a newer version of the app.",
-                "Install the latest version of the app from the App Store."),
-        ],
-        "storage": [
-            .french: entry(
-                "Enregistrement impossible",
-                "L’iPad n’a pas pu enregistrer les données (espace de stockage plein ?).",
-                "Libérez de l’espace sur l’iPad, puis réessayez."),
-            .english: entry(
-                "Could not save",
-                "The iPad could not save the data (is its storage full?).",
-                "Free some space on the iPad, then try again."),
-        ],
-        "secret_store": [
-            .french: entry(
-                "Trousseau inaccessible",
-                "Le trousseau de l’iPad, où sont gardés les accès à HubRise, est inaccessible.",
-                "Déverrouillez l’iPad, puis réessayez. Si le problème persiste, redémarrez l’iPad."),
-            .english: entry(
-                "Keychain unavailable",
-                "The iPad’s keychain, which keeps the HubRise access, cannot be reached.",
-                "Unlock the iPad, then try again. If it keeps happening, restart the iPad."),
-        ],
-        "not_signed_in": [
-            .french: entry(
-                "Connexion requise",
-                "Vous n’êtes pas connecté à votre compte caisse.",
-                "Connectez-vous avec l’e-mail et le mot de passe de votre caisse."),
-            .english: entry(
-                "Sign-in required",
-                "You are not signed in to your POS account.",
-                "Sign in with your POS e-mail and password."),
-        ],
-        "invalid_credentials": [
-            .french: entry(
-                "Identifiants incorrects",
-                "L’e-mail ou le mot de passe est incorrect.",
-                "Utilisez les mêmes identifiants que pour votre caisse. Mot de passe oublié ? Réinitialisez-le depuis le back-office de votre caisse."),
-            .english: entry(
-                "Wrong e-mail or password",
-                "The e-mail or the password is wrong.",
-                "Use the same credentials as for your POS. Forgot your password? Reset it in your POS back office."),
-        ],
-        "locked_out": [
-            .french: entry(
-                "Trop de tentatives",
-                "La connexion est bloquée un moment après plusieurs mots de passe incorrects.",
-                "Attendez {wait}, puis réessayez avec le bon mot de passe."),
-            .english: entry(
-                "Too many attempts",
-                "Sign-in is locked for a while after several wrong passwords.",
-                "Wait {wait}, then try again with the right password."),
-        ],
-        "session_expired": [
-            .french: entry(
-                "Session expirée",
-                "Votre session caisse a expiré.",
-                "Reconnectez-vous avec l’e-mail et le mot de passe de votre caisse."),
-            .english: entry(
-                "Session expired",
-                "Your POS session has expired.",
-                "Sign in again with your POS e-mail and password."),
-        ],
-        "network": [
-            .french: entry(
-                "Pas de connexion Internet",
-                "Passerelle n’arrive pas à joindre HubRise ou le serveur de votre caisse.",
-                "Vérifiez le Wi-Fi ou la connexion Internet de l’iPad, puis réessayez. Les commandes en attente arriveront dès le retour du réseau."),
-            .english: entry(
-                "No Internet connection",
-                "Passerelle cannot reach HubRise or your POS server.",
-                "Check the iPad’s Wi-Fi or Internet connection, then try again. Waiting orders will arrive as soon as the network is back."),
-        ],
-        "unexpected_response": [
-            .french: entry(
-                "Réponse inattendue",
-                "Un serveur a répondu de façon inattendue.",
-                "Réessayez dans quelques minutes. Si cela continue, contactez le support."),
-            .english: entry(
-                "Unexpected answer",
-                "A server gave an unexpected answer.",
-                "Try again in a few minutes. If it keeps happening, contact support."),
-        ],
-        "redirect_mismatch": [
-            .french: entry(
-                "Connexion non vérifiée",
-                "Le retour de HubRise ne correspond pas à cette application.",
-                "Recommencez depuis « Connecter HubRise » sur cet iPad."),
-            .english: entry(
-                "Connection not verified",
-                "HubRise’s answer does not belong to this app.",
-                "Start again from “Connect HubRise” on this iPad."),
-        ],
-        "state_missing": [
-            .french: entry(
-                "Connexion non vérifiée",
-                "Le retour de HubRise est incomplet.",
-                "Recommencez depuis « Connecter HubRise » sur cet iPad."),
-            .english: entry(
-                "Connection not verified",
-                "HubRise’s answer is incomplete.",
-                "Start again from “Connect HubRise” on this iPad."),
-        ],
-        "state_unknown": [
-            .french: entry(
-                "Connexion non reconnue",
-                "Cette connexion n’a pas été commencée sur cet iPad.",
-                "Recommencez depuis « Connecter HubRise » sur cet iPad."),
-            .english: entry(
-                "Unknown connection",
-                "This connection was not started on this iPad.",
-                "Start again from “Connect HubRise” on this iPad."),
-        ],
-        "state_replayed": [
-            .french: entry(
-                "Déjà connecté",
-                "Cette connexion a déjà été finalisée.",
-                "Consultez la liste des connexions ; si elle n’y figure pas, recommencez."),
-            .english: entry(
-                "Already connected",
-                "This connection was already completed.",
-                "Look at the list of connections; if it is not there, start again."),
-        ],
-        "state_mismatch": [
-            .french: entry(
-                "Connexion non vérifiée",
-                "Le retour de HubRise ne correspond pas à la connexion en cours.",
-                "Recommencez depuis « Connecter HubRise » sur cet iPad."),
-            .english: entry(
-                "Connection not verified",
-                "HubRise’s answer does not match the connection in progress.",
-                "Start again from “Connect HubRise” on this iPad."),
-        ],
-        "flow_expired": [
-            .french: entry(
-                "Demande expirée",
-                "La demande de connexion a plus de 10 minutes.",
-                "Recommencez et validez l’accès sur la page HubRise dans les 10 minutes."),
-            .english: entry(
-                "Request expired",
-                "The connection request is more than 10 minutes old.",
-                "Start again and approve access on HubRise’s page within 10 minutes."),
-        ],
-        "access_denied": [
-            .french: entry(
-                "Accès refusé sur HubRise",
-                "L’accès a été refusé sur la page HubRise : aucune commande ne sera reçue.",
-                "Pour recevoir les commandes, recommencez et touchez « Autoriser » sur la page HubRise."),
-            .english: entry(
-                "Access refused on HubRise",
-                "Access was refused on HubRise’s page: no orders will arrive.",
-                "To receive orders, start again and tap “Allow” on HubRise’s page."),
-        ],
-        "code_missing": [
-            .french: entry(
-                "Code manquant",
-                "Aucun code de connexion HubRise n’a été reçu.",
-                "Recommencez la connexion ; si vous collez le code, copiez-le en entier depuis la page HubRise."),
-            .english: entry(
-                "Code missing",
-                "No HubRise connection code was received.",
-                "Start the connection again; if you paste the code, copy all of it from HubRise’s page."),
-        ],
-        "invalid_grant": [
-            .french: entry(
-                "HubRise a refusé le code",
-                "HubRise a refusé le code de connexion : il a expiré ou a déjà servi.",
-                "Recommencez la connexion depuis le début."),
-            .english: entry(
-                "HubRise refused the code",
-                "HubRise refused the connection code: it expired or was already used.",
-                "Start the connection again from the beginning."),
-        ],
-        "invalid_client": [
-            .french: entry(
-                "Application refusée par HubRise",
-                "HubRise ne reconnaît pas cette application.",
-                "Contactez le support de votre caisse : l’enregistrement de l’application chez HubRise doit être corrigé."),
-            .english: entry(
-                "App refused by HubRise",
-                "HubRise does not recognise this app.",
-                "Contact your POS support: the app’s registration with HubRise needs fixing."),
-        ],
-        "connection_revoked": [
-            .french: entry(
-                "Connexion HubRise refusée",
-                "HubRise refuse la connexion : elle a été déconnectée ou révoquée. Les commandes n’arrivent plus.",
-                "Touchez « Reconnecter » et autorisez l’accès sur la page HubRise."),
-            .english: entry(
-                "HubRise connection refused",
-                "HubRise refuses the connection: it was disconnected or revoked. Orders no longer arrive.",
-                "Tap “Reconnect” and allow access on HubRise’s page."),
-        ],
-        "connection_revoked.blocked": [
-            .french: entry(
-                "Connexion bloquée",
-                "HubRise a bloqué la connexion : les commandes n’arrivent plus.",
-                "Touchez « Reconnecter » pour la débloquer. Si elle est de nouveau bloquée, contactez le support HubRise."),
-            .english: entry(
-                "Connection blocked",
-                "HubRise blocked the connection: orders no longer arrive.",
-                "Tap “Reconnect” to unblock it. If it is blocked again, contact HubRise support."),
-        ],
-        "connection_revoked.suspended": [
-            .french: entry(
-                "Compte HubRise suspendu",
-                "HubRise a suspendu le compte ou le point de vente (abonnement impayé) : les commandes n’arrivent plus.",
-                "Régularisez l’abonnement dans le back-office HubRise, puis touchez « Vérifier »."),
-            .english: entry(
-                "HubRise account suspended",
-                "HubRise suspended the account or location (unpaid subscription): orders no longer arrive.",
-                "Settle the subscription in HubRise’s back office, then tap “Check”."),
-        ],
-        "rate_limited": [
-            .french: entry(
-                "HubRise ralentit les échanges",
-                "HubRise limite temporairement le nombre de demandes.",
-                "Rien à faire : Passerelle reprend automatiquement dans {wait}."),
-            .english: entry(
-                "HubRise is slowing down requests",
-                "HubRise is limiting the number of requests for a while.",
-                "Nothing to do: Passerelle resumes by itself in {wait}."),
-        ],
-        "hubrise_api": [
-            .french: entry(
-                "Erreur HubRise",
-                "HubRise a répondu par une erreur.",
-                "Réessayez dans quelques minutes. Si cela continue, donnez l’accès au support (Aide) et contactez-le."),
-            .english: entry(
-                "HubRise error",
-                "HubRise answered with an error.",
-                "Try again in a few minutes. If it keeps happening, give support access (Help) and contact them."),
-        ],
-        "data_directory_in_use": [
-            .french: entry(
-                "Passerelle déjà ouvert",
-                "Les données de Passerelle sont déjà utilisées par une autre partie de l’application.",
-                "Relancez l’application. Si cela continue, contactez le support."),
-            .english: entry(
-                "Passerelle already open",
-                "Passerelle’s data is already in use by another part of the app.",
-                "Restart the app. If it keeps happening, contact support."),
-        ],
-        "closed": [
-            .french: entry(
-                "Passerelle arrêté",
-                "Passerelle a été arrêté sur cet iPad.",
-                "Relancez l’application pour recevoir de nouveau les commandes."),
-            .english: entry(
-                "Passerelle stopped",
-                "Passerelle was stopped on this iPad.",
-                "Restart the app to receive orders again."),
-        ],
-        "response_too_large": [
-            .french: entry(
-                "Réponse trop volumineuse",
-                "Un serveur a envoyé une réponse bien plus grande qu’attendu ; elle n’a pas été lue.",
-                "Réessayez dans quelques minutes. Si cela continue, contactez le support."),
-            .english: entry(
-                "Answer too large",
-                "A server sent an answer far larger than expected; it was not read.",
-                "Try again in a few minutes. If it keeps happening, contact support."),
-        ],
-        "connection_mismatch": [
-            .french: entry(
-                "Connexion incohérente",
-                "La connexion reçue ne correspond pas au restaurant à confirmer ; rien n’a été activé.",
-                "Refusez cette connexion, puis connectez de nouveau le restaurant à HubRise."),
-            .english: entry(
-                "Connection does not match",
-                "The connection received does not match the restaurant to confirm; nothing was activated.",
-                "Refuse this connection, then connect the restaurant to HubRise again."),
-        ],
-        "not_found": [
-            .french: entry(
-                "Introuvable",
-                "La commande ou la connexion n’existe plus sur cet iPad.",
-                "Actualisez la liste."),
-            .english: entry(
-                "Not found",
-                "The order or connection no longer exists on this iPad.",
-                "Refresh the list."),
-        ],
-        "invalid_state": [
-            .french: entry(
-                "Action impossible maintenant",
-                "Cette action n’est pas possible dans l’état actuel.",
-                "Actualisez l’écran ; si un bandeau le propose, redémarrez pour appliquer les changements."),
-            .english: entry(
-                "Not possible now",
-                "This action is not possible right now.",
-                "Refresh the screen; if a banner offers it, restart to apply the changes."),
-        ],
-        "internal": [
-            .french: entry(
-                "Erreur inattendue",
-                "Une erreur inattendue s’est produite dans Passerelle.",
-                "Relancez l’application. Si cela se reproduit, contactez le support en indiquant le code « internal »."),
-            .english: entry(
-                "Unexpected error",
-                "An unexpected error happened in Passerelle.",
-                "Restart the app. If it happens again, contact support and mention the code “internal”."),
-        ],
-        "unexpected": [
-            .french: entry(
-                "Erreur inattendue",
-                "Une erreur inattendue s’est produite.",
-                "Réessayez. Si cela continue, relancez l’application ou contactez le support."),
-            .english: entry(
-                "Unexpected error",
-                "An unexpected error happened.",
-                "Try again. If it keeps happening, restart the app or contact support."),
-        ],
-    ]
 }

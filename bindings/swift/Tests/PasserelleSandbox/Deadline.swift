@@ -86,17 +86,17 @@ extension Result where Failure == any Error {
     }
 }
 
-/// Records a ``PasserelleEvents`` stream from a background task, so tests can wait for an event
-/// without owning the stream's single iterator.
+/// Records a subscription to ``PasserelleEvents`` from a background task, so tests can wait for an
+/// event seen before or after they ask.
 public final class EventRecorder: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var events: [PasserelleEvent] = []
     private var task: Task<Void, Never>?
 
-    /// Starts reading `events.stream`.
+    /// Subscribes to `events` (receiving what was emitted while nobody listened) and starts reading.
     public init(_ events: PasserelleEvents) {
-        let stream = events.stream
+        let stream = events.subscribe()
         task = Task { [weak self] in
             for await event in stream {
                 guard let self else { return }

@@ -54,7 +54,7 @@ final class FoundationTests: XCTestCase {
         XCTAssertEqual(try app.configurationVersion(), version + 1)
 
         var seen: [PasserelleEvent] = []
-        for await event in events.stream {
+        for await event in events.subscribe() {
             seen.append(event)
             if case .configurationApplied = event { break }
         }

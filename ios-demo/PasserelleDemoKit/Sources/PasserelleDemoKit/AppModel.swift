@@ -119,7 +119,7 @@ public final class AppModel {
             #endif
             self.events = events
             eventLoop = Task { [weak self] in
-                for await event in events.stream { self?.handle(event) }
+                for await event in events.subscribe() { self?.handle(event) }
             }
             if let account = try app.account() {
                 showSession(app, account)

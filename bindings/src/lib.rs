@@ -4,6 +4,7 @@
 //! feature), and every method here forwards to the core inside a panic guard, so that no panic
 //! crosses into Swift (where it would crash the till) and every export throws a typed error.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use std::time::SystemTime;
@@ -11,9 +12,9 @@ use std::time::SystemTime;
 use passerelle_core::{
     BackendStatus, ConfigChange, DisconnectOutcome, ErasureReport, ErasureScope, EventListener,
     FailedChange, HubriseAuthorization, HubriseConnection, HubriseConnectionOptions, LogLevel,
-    Logger, OpenUrlOutcome, Order, OrderFilter, OrderStatus, PasserelleConfig, PasserelleError,
-    PosAccount, QuarantinedItem, RetentionReport, SecretStore, Settings, SignOutMode,
-    SignOutOutcome, SyncHealth, SyncReport,
+    OpenUrlOutcome, Order, OrderFilter, OrderStatus, OrderSummary, PasserelleConfig,
+    PasserelleError, PasserelleLogger, PosAccount, QuarantinedItem, RetentionReport, SecretStore,
+    Settings, SignOutMode, SignOutOutcome, SyncHealth, SyncReport, WebUrl,
 };
 
 mod guard;
@@ -27,7 +28,106 @@ type Result<T> = std::result::Result<T, PasserelleError>;
 /// One Passerelle instance over a data directory. Hold one per app.
 #[derive(uniffi::Object)]
 pub struct Passerelle {
-    core: passerelle_core::Passerelle,
+    core: Arc<passerelle_core::Passerelle>,
+}
+
+/// Where the work of an export runs: never on the caller's thread (decision 25). UniFFI polls
+/// a Rust future on the thread that awaits it, a Swift cooperative thread, so SQLite, the secret
+/// store and the HTTP exchanges run on the library's runtime instead, and the caller only waits.
+impl Passerelle {
+    /// Runs `work` (SQLite, the secret store) on the runtime's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&passerelle_core::Passerelle) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let core = self.core.clone();
+        tokio::task::spawn_blocking(move || guard(|| work(&core)))
+            .await
+            .unwrap_or_else(|err| Err(join_error(&err)))
+    }
+
+    /// Runs `work` as a task of the runtime.
+    async fn task<T, Fut>(
+        &self,
+        work: impl FnOnce(Arc<passerelle_core::Passerelle>) -> Fut,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        tokio::spawn(guard_async(work(self.core.clone())))
+            .await
+            .unwrap_or_else(|err| Err(join_error(&err)))
+    }
+
+    /// As `task`, and `cancellation` stops the work: the task is aborted at its next await
+    /// (an HTTP exchange dropped, no transaction left half done: each is synchronous).
+    async fn cancellable<T, Fut>(
+        &self,
+        cancellation: Arc<Cancellation>,
+        work: impl FnOnce(Arc<passerelle_core::Passerelle>) -> Fut,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let mut task = tokio::spawn(guard_async(work(self.core.clone())));
+        tokio::select! {
+            done = &mut task => done.unwrap_or_else(|err| Err(join_error(&err))),
+            () = cancellation.cancelled() => {
+                task.abort();
+                Err(PasserelleError::Cancelled)
+            }
+        }
+    }
+}
+
+fn join_error(err: &tokio::task::JoinError) -> PasserelleError {
+    PasserelleError::Internal {
+        reason: format!("library task ended: {err}"),
+    }
+}
+
+/// Cancels a long call (sign-in, completing a connection, sync): pass one to the call, and call
+/// `cancel()` when the caller gives up (Swift: from `withTaskCancellationHandler`, which the
+/// package's `async` methods do for you). The call then fails with `PasserelleError.Cancelled`.
+#[derive(uniffi::Object, Default)]
+pub struct Cancellation {
+    cancelled: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+#[uniffi::export]
+impl Cancellation {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Stops the call this was given to; calling it again, or after the call ended, does nothing.
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether `cancel()` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Cancellation {
+    async fn cancelled(&self) {
+        loop {
+            // Registered before the flag is read, so a `cancel()` in between still wakes us.
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -39,50 +139,78 @@ impl Passerelle {
         secrets: Arc<dyn SecretStore>,
         events: Arc<dyn EventListener>,
     ) -> Result<Arc<Self>> {
-        let core = guard_async(passerelle_core::Passerelle::open(config, secrets, events)).await?;
-        Ok(Arc::new(Self { core }))
+        let core = tokio::spawn(guard_async(passerelle_core::Passerelle::open(
+            config, secrets, events,
+        )))
+        .await
+        .unwrap_or_else(|err| Err(join_error(&err)))?;
+        Ok(Arc::new(Self {
+            core: Arc::new(core),
+        }))
     }
 
     /// The signed-in POS account, if any.
-    pub fn account(&self) -> Result<Option<PosAccount>> {
-        guard(|| self.core.account())
+    pub async fn account(&self) -> Result<Option<PosAccount>> {
+        self.blocking(|core| core.account()).await
     }
 
     /// Signs in with the POS account's e-mail and password. The password is never stored.
-    pub async fn sign_in(&self, email: String, password: String) -> Result<PosAccount> {
-        guard_async(self.core.sign_in(&email, &password)).await
+    pub async fn sign_in(
+        &self,
+        email: String,
+        password: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<PosAccount> {
+        self.cancellable(cancellation, move |core| async move {
+            core.sign_in(&email, &password).await
+        })
+        .await
     }
 
     /// Adopts the POS session of a host app that is already signed in.
-    pub async fn sign_in_with_pos_session(&self, access_token: String) -> Result<PosAccount> {
-        guard_async(self.core.sign_in_with_pos_session(&access_token)).await
+    pub async fn sign_in_with_pos_session(
+        &self,
+        access_token: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<PosAccount> {
+        self.cancellable(cancellation, move |core| async move {
+            core.sign_in_with_pos_session(&access_token).await
+        })
+        .await
     }
 
     /// Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
     /// connections for its return or disconnects and revokes them.
     pub async fn sign_out(&self, mode: SignOutMode) -> Result<SignOutOutcome> {
-        guard_async(self.core.sign_out(mode)).await
+        self.task(move |core| async move { core.sign_out(mode).await })
+            .await
     }
 
     /// Erases an account's data from the device (orders, customers, connections, secrets).
     pub async fn erase_account_data(&self, scope: ErasureScope) -> Result<ErasureReport> {
-        guard_async(self.core.erase_account_data(scope)).await
+        self.task(move |core| async move { core.erase_account_data(scope).await })
+            .await
     }
 
     /// Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
-    pub fn begin_hubrise_connection(
+    pub async fn begin_hubrise_connection(
         &self,
         options: HubriseConnectionOptions,
     ) -> Result<HubriseAuthorization> {
-        guard(|| self.core.begin_hubrise_connection(options))
+        self.blocking(move |core| core.begin_hubrise_connection(options))
+            .await
     }
 
     /// Completes a connection from the callback URL; it waits for a restart to go active.
     pub async fn complete_hubrise_connection(
         &self,
-        callback_url: String,
+        callback_url: WebUrl,
+        cancellation: Arc<Cancellation>,
     ) -> Result<HubriseConnection> {
-        guard_async(self.core.complete_hubrise_connection(&callback_url)).await
+        self.cancellable(cancellation, move |core| async move {
+            core.complete_hubrise_connection(&callback_url).await
+        })
+        .await
     }
 
     /// Completes an out-of-band attempt with the code pasted from HubRise's page.
@@ -90,11 +218,12 @@ impl Passerelle {
         &self,
         code: String,
         state: String,
+        cancellation: Arc<Cancellation>,
     ) -> Result<HubriseConnection> {
-        guard_async(
-            self.core
-                .complete_hubrise_connection_with_code(&code, &state),
-        )
+        self.cancellable(cancellation, move |core| async move {
+            core.complete_hubrise_connection_with_code(&code, &state)
+                .await
+        })
         .await
     }
 
@@ -105,7 +234,10 @@ impl Passerelle {
         &self,
         options: HubriseConnectionOptions,
     ) -> Result<HubriseAuthorization> {
-        guard_async(self.core.begin_hubrise_connection_via_pos_backend(options)).await
+        self.task(move |core| async move {
+            core.begin_hubrise_connection_via_pos_backend(options).await
+        })
+        .await
     }
 
     /// Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
@@ -113,37 +245,42 @@ impl Passerelle {
     pub async fn complete_hubrise_connection_via_pos_backend(
         &self,
         state: String,
+        cancellation: Arc<Cancellation>,
     ) -> Result<Option<HubriseConnection>> {
-        guard_async(
-            self.core
-                .complete_hubrise_connection_via_pos_backend(&state),
-        )
+        self.cancellable(cancellation, move |core| async move {
+            core.complete_hubrise_connection_via_pos_backend(&state)
+                .await
+        })
         .await
     }
 
     /// Abandons a connection attempt (the user closed the browser).
-    pub fn cancel_hubrise_connection(&self, state: String) -> Result<()> {
-        guard(|| self.core.cancel_hubrise_connection(&state))
+    pub async fn cancel_hubrise_connection(&self, state: String) -> Result<()> {
+        self.blocking(move |core| core.cancel_hubrise_connection(&state))
+            .await
     }
 
     /// Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
-    pub async fn handle_open_url(&self, url: String) -> Result<OpenUrlOutcome> {
-        guard_async(self.core.handle_open_url(&url)).await
+    pub async fn handle_open_url(&self, url: WebUrl) -> Result<OpenUrlOutcome> {
+        self.task(move |core| async move { core.handle_open_url(&url).await })
+            .await
     }
 
     /// Live check of a connection at HubRise; refreshes its names or records a refusal.
     pub async fn check_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        guard_async(self.core.check_connection(&connection_id)).await
+        self.task(move |core| async move { core.check_connection(&connection_id).await })
+            .await
     }
 
     /// Disconnects a connection now; it leaves the list at the next restart.
     pub async fn disconnect(&self, connection_id: String) -> Result<DisconnectOutcome> {
-        guard_async(self.core.disconnect(&connection_id)).await
+        self.task(move |core| async move { core.disconnect(&connection_id).await })
+            .await
     }
 
     /// The current account's HubRise connections.
-    pub fn connections(&self) -> Result<Vec<HubriseConnection>> {
-        guard(|| self.core.connections())
+    pub async fn connections(&self) -> Result<Vec<HubriseConnection>> {
+        self.blocking(|core| core.connections()).await
     }
 
     /// The settings the engine runs on.
@@ -162,24 +299,26 @@ impl Passerelle {
     }
 
     /// Changes waiting for a restart or a confirmation.
-    pub fn pending_changes(&self) -> Result<Vec<ConfigChange>> {
-        guard(|| self.core.pending_changes())
+    pub async fn pending_changes(&self) -> Result<Vec<ConfigChange>> {
+        self.blocking(|core| core.pending_changes()).await
     }
 
     /// Whether `restart()` would apply something now.
-    pub fn restart_required(&self) -> Result<bool> {
-        guard(|| self.core.restart_required())
+    pub async fn restart_required(&self) -> Result<bool> {
+        self.blocking(|core| core.restart_required()).await
     }
 
     /// Records new settings, applied at the next restart (or at once in immediate mode).
     pub async fn update_settings(&self, settings: Settings) -> Result<()> {
-        guard_async(self.core.update_settings(settings)).await
+        self.task(move |core| async move { core.update_settings(settings).await })
+            .await
     }
 
     /// Applies the pending configuration without the app being killed: stops sync, applies,
     /// starts sync again.
     pub async fn restart(&self) -> Result<()> {
-        guard_async(self.core.restart()).await
+        self.task(move |core| async move { core.restart().await })
+            .await
     }
 
     /// Whether the POS backend answered at the last open, restart or `sync_now`.
@@ -190,27 +329,34 @@ impl Passerelle {
     /// Confirms a connection made off the device (the POS back office or HubRise's): its token
     /// is fetched from the POS backend and it goes active at once.
     pub async fn confirm_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        guard_async(self.core.confirm_connection(&connection_id)).await
+        self.task(move |core| async move { core.confirm_connection(&connection_id).await })
+            .await
     }
 
     /// Refuses a connection made off the device: revoked through the backend, never active.
     pub async fn refuse_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        guard_async(self.core.refuse_connection(&connection_id)).await
+        self.task(move |core| async move { core.refuse_connection(&connection_id).await })
+            .await
     }
 
     /// Syncs every active connection now (app foregrounded, network back).
-    pub async fn sync_now(&self) -> Result<SyncReport> {
-        guard_async(self.core.sync_now()).await
+    pub async fn sync_now(&self, cancellation: Arc<Cancellation>) -> Result<SyncReport> {
+        self.cancellable(
+            cancellation,
+            move |core| async move { core.sync_now().await },
+        )
+        .await
     }
 
     /// Starts the sync engine (it starts by itself when the instance opens).
-    pub fn start_sync(&self) -> Result<()> {
-        guard(|| self.core.start_sync())
+    pub async fn start_sync(&self) -> Result<()> {
+        self.blocking(|core| core.start_sync()).await
     }
 
     /// Stops the sync engine until `start_sync` or `restart`.
     pub async fn stop_sync(&self) -> Result<()> {
-        guard_async(self.core.stop_sync()).await
+        self.task(move |core| async move { core.stop_sync().await })
+            .await
     }
 
     /// The app went to the background: sync pauses (iOS would not run its timer).
@@ -224,65 +370,78 @@ impl Passerelle {
     }
 
     /// Orders of the signed-in account, newest first.
-    pub fn orders(&self, filter: OrderFilter) -> Result<Vec<Order>> {
-        guard(|| self.core.orders(filter))
+    pub async fn orders(&self, filter: OrderFilter) -> Result<Vec<Order>> {
+        self.blocking(move |core| core.orders(filter)).await
+    }
+
+    /// A page of order summaries, what a row of the inbox shows (newest first, `filter.limit`
+    /// at a time from `filter.offset`); the detail screen reads `order(order_id)`.
+    pub async fn order_summaries(&self, filter: OrderFilter) -> Result<Vec<OrderSummary>> {
+        self.blocking(move |core| core.order_summaries(filter))
+            .await
     }
 
     /// One order with its items, options, charges, discounts, payments and customer.
-    pub fn order(&self, order_id: String) -> Result<Option<Order>> {
-        guard(|| self.core.order(&order_id))
+    pub async fn order(&self, order_id: String) -> Result<Option<Order>> {
+        self.blocking(move |core| core.order(&order_id)).await
     }
 
     /// Accepts an order; `confirmed_time` is when it will be ready.
     pub async fn accept(&self, order_id: String, confirmed_time: Option<SystemTime>) -> Result<()> {
-        guard_async(self.core.accept(&order_id, confirmed_time)).await
+        self.task(move |core| async move { core.accept(&order_id, confirmed_time).await })
+            .await
     }
 
     /// Rejects an order; the reason stays on the device (HubRise has no field for it).
     pub async fn reject(&self, order_id: String, reason: Option<String>) -> Result<()> {
-        guard_async(self.core.reject(&order_id, reason)).await
+        self.task(move |core| async move { core.reject(&order_id, reason).await })
+            .await
     }
 
     /// Sets another status (in preparation, awaiting collection, completed, ...).
     pub async fn update_status(&self, order_id: String, status: OrderStatus) -> Result<()> {
-        guard_async(self.core.update_status(&order_id, status)).await
+        self.task(move |core| async move { core.update_status(&order_id, status).await })
+            .await
     }
 
     /// Orders received but not yet marked seen, oldest first; announced again at every open.
     pub async fn unseen_orders(&self) -> Result<Vec<Order>> {
-        guard_async(async { self.core.unseen_orders() }).await
+        self.blocking(|core| core.unseen_orders()).await
     }
 
     /// The staff saw these orders; returns how many were unseen.
     pub async fn mark_orders_seen(&self, order_ids: Vec<String>) -> Result<u32> {
-        guard_async(async { self.core.mark_orders_seen(order_ids) }).await
+        self.blocking(move |core| core.mark_orders_seen(order_ids))
+            .await
     }
 
     /// Whether orders flow, for each active connection (`SyncHealthChanged` announces changes).
     pub async fn sync_health(&self) -> Result<SyncHealth> {
-        guard_async(async { self.core.sync_health() }).await
+        self.blocking(|core| core.sync_health()).await
     }
 
     /// Events and orders set aside after failing past their budget, newest first.
     pub async fn quarantined_items(&self) -> Result<Vec<QuarantinedItem>> {
-        guard_async(async { self.core.quarantined_items() }).await
+        self.blocking(|core| core.quarantined_items()).await
     }
 
     /// Changes from the till that could not be pushed within their budget.
     pub async fn failed_changes(&self) -> Result<Vec<FailedChange>> {
-        guard_async(async { self.core.failed_changes() }).await
+        self.blocking(|core| core.failed_changes()).await
     }
 
     /// Sends an order's failed changes again with a fresh budget; returns how many.
     pub async fn retry_failed_changes(&self, order_id: String) -> Result<u32> {
-        guard_async(self.core.retry_failed_changes(&order_id)).await
+        self.task(move |core| async move { core.retry_failed_changes(&order_id).await })
+            .await
     }
 
     /// Runs a retention pass now (it also runs by itself shortly after open and every
     /// `Retention.intervalSecs`): prunes finished orders and old records, scrubs customers'
     /// personal data past its delay, in small batches.
     pub async fn apply_retention(&self) -> Result<RetentionReport> {
-        guard_async(self.core.apply_retention()).await
+        self.task(move |core| async move { core.apply_retention().await })
+            .await
     }
 
     /// The network is back (wire `NWPathMonitor` to it): every connection syncs now.
@@ -293,25 +452,14 @@ impl Passerelle {
     /// Stops sync, closes the database and releases the data directory; later calls throw
     /// `PasserelleError.Closed`.
     pub async fn close(&self) -> Result<()> {
-        guard_async(self.core.close()).await
+        self.task(move |core| async move { core.close().await })
+            .await
     }
 }
 
 /// Routes Passerelle's logs at `level` and above to the host's `logger` (for `os_log`), redacted.
 /// Call it again to change the logger or the level.
 #[uniffi::export]
-pub fn set_logger(logger: Arc<dyn Logger>, level: LogLevel) -> Result<()> {
+pub fn set_logger(logger: Arc<dyn PasserelleLogger>, level: LogLevel) -> Result<()> {
     guard(|| passerelle_core::set_logger(logger, level))
-}
-
-/// The stable code of an error, for the host to localise (`"invalid_credentials"`, ...).
-#[uniffi::export]
-pub fn passerelle_error_code(error: &PasserelleError) -> String {
-    error.code().to_owned()
-}
-
-/// Whether retrying later may succeed without the user doing anything.
-#[uniffi::export]
-pub fn passerelle_error_is_retryable(error: &PasserelleError) -> bool {
-    error.is_retryable()
 }

@@ -46,7 +46,7 @@ pub fn order_json(bytes: &[u8]) {
         seen: false,
     });
     if let Some(created) = json.get("created_at").and_then(Value::as_str) {
-        let _ = crate::store::orders::created_at_ms(created);
+        let _ = crate::time::parse_iso8601_ms(created);
     }
 }
 

@@ -46,7 +46,7 @@ pub use config::{
 };
 pub use error::{PasserelleError, PublicResult as Result};
 pub use events::{EventListener, PasserelleEvent};
-pub use logging::{LogLevel, LogRecord, Logger, set_logger};
+pub use logging::{LogField, LogLevel, LogRecord, PasserelleLogger, set_logger};
 pub use model::account::PosAccount;
 pub use model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 pub use model::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
@@ -56,9 +56,10 @@ pub use model::health::{
 pub use model::money::{Money, MoneyError};
 pub use model::order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
-    OrderPayment, OrderStatus,
+    OrderPayment, OrderStatus, OrderSummary,
 };
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
+pub use model::values::{Quantity, WebUrl};
 pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use services::account::{ErasureReport, ErasureScope, SignOutMode, SignOutOutcome};

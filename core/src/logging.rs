@@ -39,18 +39,36 @@ pub struct LogRecord {
     pub level: LogLevel,
     /// The module that logged (`passerelle::sync`, ...): a category for `os_log`.
     pub target: String,
-    /// The message and its fields, redacted.
+    /// The whole line, redacted: `text` then each field as `name=value`, for hosts that print.
     pub message: String,
+    /// The call site's constant text (no data is ever interpolated into it).
+    pub text: String,
+    /// The record's fields, each with whether it was declared safe (`os_log` may show it
+    /// publicly); any other is already `<redacted>` and stays private.
+    pub fields: Vec<LogField>,
 }
 
-/// Implemented by the host. Called on the thread that logged; keep it quick and non-blocking.
+/// One field of a log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LogField {
+    pub name: String,
+    /// The value, or `<redacted>` when the field is not declared safe or its value does not
+    /// have the declared shape.
+    pub value: String,
+    /// Declared safe and well-shaped: an id, a word of the library's vocabulary, a number...
+    pub is_public: bool,
+}
+
+/// Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
+/// logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
 #[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
-pub trait Logger: Send + Sync {
+pub trait PasserelleLogger: Send + Sync {
     fn log(&self, record: LogRecord);
 }
 
 struct Sink {
-    logger: Arc<dyn Logger>,
+    logger: Arc<dyn PasserelleLogger>,
     level: LogLevel,
 }
 
@@ -61,7 +79,7 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 /// Routes Passerelle's logs at `level` and above to `logger`. Can be called again to change the
 /// logger or the level. Fails when the process already has another `tracing` subscriber.
-pub fn set_logger(logger: Arc<dyn Logger>, level: LogLevel) -> Result<()> {
+pub fn set_logger(logger: Arc<dyn PasserelleLogger>, level: LogLevel) -> Result<()> {
     let installed = *INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(Bridge);
         tracing::subscriber::set_global_default(subscriber).is_ok()
@@ -91,11 +109,7 @@ impl<S: Subscriber> Layer<S> for Bridge {
         }
         let mut visitor = AllowList::default();
         event.record(&mut visitor);
-        sink.logger.log(LogRecord {
-            level,
-            target: metadata.target().to_owned(),
-            message: visitor.finish(),
-        });
+        sink.logger.log(visitor.finish(level, metadata.target()));
     }
 }
 
@@ -179,18 +193,27 @@ const SAFE_FIELDS: &[(&str, Shape)] = &[
 
 const REDACTED: &str = "<redacted>";
 
-/// Builds a record's text: the message, then each field, allowed and well-shaped or redacted.
+/// Builds a record: the message, then each field, allowed and well-shaped or redacted.
 #[derive(Default)]
 struct AllowList {
     message: String,
-    fields: String,
+    fields: Vec<LogField>,
 }
 
 impl AllowList {
-    fn finish(self) -> String {
-        let mut line = redact_text(&self.message);
-        line.push_str(&self.fields);
-        line
+    fn finish(self, level: LogLevel, target: &str) -> LogRecord {
+        let text = redact_text(&self.message);
+        let mut message = text.clone();
+        for field in &self.fields {
+            let _ = write!(message, " {}={}", field.name, field.value);
+        }
+        LogRecord {
+            level,
+            target: target.to_owned(),
+            message,
+            text,
+            fields: self.fields,
+        }
     }
 
     fn field(&mut self, name: &str, value: &str) {
@@ -198,11 +221,11 @@ impl AllowList {
             .iter()
             .find(|(safe, _)| *safe == name)
             .and_then(|(_, shape)| shaped(*shape, value));
-        let _ = write!(
-            self.fields,
-            " {name}={}",
-            shown.as_deref().unwrap_or(REDACTED)
-        );
+        self.fields.push(LogField {
+            name: name.to_owned(),
+            is_public: shown.is_some(),
+            value: shown.unwrap_or_else(|| REDACTED.to_owned()),
+        });
     }
 }
 
@@ -332,7 +355,7 @@ mod tests {
     #[derive(Default)]
     struct Collecting(Mutex<Vec<LogRecord>>);
 
-    impl Logger for Collecting {
+    impl PasserelleLogger for Collecting {
         fn log(&self, record: LogRecord) {
             self.0
                 .lock()
@@ -390,6 +413,34 @@ mod tests {
             "sync cycle failed connection=0f3a9c order=5zr2m status=503 code=network revoked=true \
              method=GET path=/location/orders/5zr2m error_type=not_found customer=<redacted> \
              reason=<redacted> headers=<redacted>"
+        );
+        // The same, structured: the constant text apart, and only declared fields public.
+        assert_eq!(records[0].text, "sync cycle failed");
+        let public: Vec<&str> = records[0]
+            .fields
+            .iter()
+            .filter(|f| f.is_public)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(
+            public,
+            [
+                "connection",
+                "order",
+                "status",
+                "code",
+                "revoked",
+                "method",
+                "path",
+                "error_type"
+            ]
+        );
+        assert!(
+            records[0]
+                .fields
+                .iter()
+                .filter(|f| !f.is_public)
+                .all(|f| f.value == REDACTED)
         );
     }
 

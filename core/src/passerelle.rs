@@ -13,7 +13,7 @@ use crate::model::account::PosAccount;
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 use crate::model::connection::HubriseConnection;
 use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
-use crate::model::order::{Order, OrderFilter, OrderStatus};
+use crate::model::order::{Order, OrderFilter, OrderStatus, OrderSummary};
 use crate::model::snapshot::ConfigChange;
 use crate::secrets::{Secret, SecretStore};
 use crate::services::account::{
@@ -330,6 +330,12 @@ impl Passerelle {
     /// Orders of the signed-in account, newest first.
     pub fn orders(&self, filter: OrderFilter) -> Result<Vec<Order>> {
         Ok(self.inbox.list(&filter)?)
+    }
+
+    /// A page of order summaries (what a row of the inbox shows), newest first: `filter.limit`
+    /// at a time (100 when 0) from `filter.offset`. The detail screen reads `order(id)`.
+    pub fn order_summaries(&self, filter: OrderFilter) -> Result<Vec<OrderSummary>> {
+        Ok(self.inbox.summaries(&filter)?)
     }
 
     /// One order with its items, options, charges, discounts, payments and customer.

@@ -20,6 +20,13 @@ pub fn to_system_time(ms: i64) -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
 }
 
+/// Milliseconds since the epoch of an RFC 3339 time with its offset (HubRise's form).
+pub fn parse_iso8601_ms(iso: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// An ISO 8601 UTC time, to the second, for a ms timestamp.
 pub fn iso8601(ms: i64) -> Result<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))

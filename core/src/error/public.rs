@@ -109,6 +109,9 @@ pub enum PasserelleError {
     /// The operation is not allowed in the current state (e.g. confirm an active connection).
     #[error("not allowed now: {reason}")]
     InvalidState { reason: String },
+    /// The caller cancelled the operation (its Swift task was cancelled); its work stopped.
+    #[error("the operation was cancelled")]
+    Cancelled,
     /// A bug: a panic or an invariant broken inside the library. Never a crash of the host.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -149,6 +152,7 @@ impl PasserelleError {
             Self::HubriseApi { .. } => "hubrise_api",
             Self::NotFound { .. } => "not_found",
             Self::InvalidState { .. } => "invalid_state",
+            Self::Cancelled => "cancelled",
             Self::Internal { .. } => "internal",
         }
     }
@@ -159,5 +163,23 @@ impl PasserelleError {
             self,
             Self::Network { .. } | Self::RateLimited { .. } | Self::Storage { .. }
         ) || matches!(self, Self::HubriseApi { status, .. } if *status >= 500)
+    }
+}
+
+/// The code and retryability as methods of the error in every binding, not free functions
+/// (Swift's package reads them as the properties `code` and `isRetryable`).
+#[cfg(feature = "uniffi")]
+#[uniffi::export]
+impl PasserelleError {
+    /// A stable code for the host to localise and log. Never changes once published.
+    #[uniffi::method(name = "stable_code")]
+    pub fn stable_code(&self) -> String {
+        self.code().to_owned()
+    }
+
+    /// Whether trying the same operation again later may succeed without the user doing anything.
+    #[uniffi::method(name = "retryable")]
+    pub fn retryable(&self) -> bool {
+        self.is_retryable()
     }
 }

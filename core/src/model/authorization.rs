@@ -1,6 +1,8 @@
 //! A connection attempt as the host sees it: the hints it gives HubRise's consent page and what
 //! it needs to open that page.
 
+use crate::model::values::WebUrl;
+
 /// Optional hints for HubRise's consent page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -26,7 +28,7 @@ pub struct HubriseConnectionOptions {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HubriseAuthorization {
     /// Open this in `ASWebAuthenticationSession` (never an embedded web view).
-    pub authorize_url: String,
+    pub authorize_url: WebUrl,
     /// The attempt's one-time state; needed to complete an out-of-band attempt.
     pub state: String,
     /// The custom scheme `ASWebAuthenticationSession` waits for (`callback: .customScheme`);

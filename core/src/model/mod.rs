@@ -8,3 +8,4 @@ pub mod health;
 pub mod money;
 pub mod order;
 pub mod snapshot;
+pub mod values;

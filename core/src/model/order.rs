@@ -9,6 +9,8 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::model::money::Money;
+use crate::model::values::Quantity;
+use crate::time::{parse_iso8601_ms, to_system_time};
 
 /// HubRise's order statuses (no transition is enforced by HubRise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,10 +86,12 @@ pub struct Order {
     /// HubRise's `ref`, the reference shown to the customer.
     pub reference: Option<String>,
     pub collection_code: Option<String>,
-    /// ISO 8601 with the location's offset, exactly as HubRise sent it.
-    pub created_at: String,
-    pub expected_time: Option<String>,
-    pub confirmed_time: Option<String>,
+    /// When it was placed (HubRise's `created_at`; when unreadable, when it was received).
+    pub created_at: SystemTime,
+    /// When the customer expects it (`None`: as soon as possible).
+    pub expected_time: Option<SystemTime>,
+    /// When the restaurant said it will be ready.
+    pub confirmed_time: Option<SystemTime>,
     pub customer_notes: Option<String>,
     pub seller_notes: Option<String>,
     /// HubRise's total: with deleted elements, totals follow HubRise (design D10).
@@ -111,8 +115,8 @@ pub struct OrderItem {
     pub sku_name: Option<String>,
     pub sku_ref: Option<String>,
     pub price: Option<Money>,
-    /// A decimal string (`"1"`, `"2.5"`), exact.
-    pub quantity: String,
+    /// Exact (`Decimal` in Swift): `1`, `2.5`.
+    pub quantity: Quantity,
     pub subtotal: Option<Money>,
     pub customer_notes: Option<String>,
     pub options: Vec<OrderOption>,
@@ -173,6 +177,190 @@ pub struct OrderCustomer {
     pub postal_code: Option<String>,
     pub city: Option<String>,
     pub delivery_notes: Option<String>,
+}
+
+/// What a row of the inbox shows, read without decoding the whole order (the full order is
+/// `order(id)`, for the detail screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderSummary {
+    pub id: String,
+    /// HubRise's `ref`, the reference shown to the customer.
+    pub reference: Option<String>,
+    pub status: OrderStatus,
+    /// A status set at the till that is still on its way to HubRise.
+    pub pending_status: Option<OrderStatus>,
+    pub service_type: Option<String>,
+    /// The customer's first and last name, else the company; `None` when there is none (or
+    /// after the personal data was scrubbed).
+    pub customer_name: Option<String>,
+    pub created_at: SystemTime,
+    pub expected_time: Option<SystemTime>,
+    pub total: Option<Money>,
+    /// Items not deleted.
+    pub item_count: u32,
+    pub seen: bool,
+}
+
+/// A stored order's row, for [`summarize`].
+pub struct SummaryRow<'a> {
+    pub id: String,
+    pub status: Option<String>,
+    pub service_type: Option<String>,
+    pub total: Option<String>,
+    pub json: &'a str,
+    pub pending_status: Option<OrderStatus>,
+    pub received_at: SystemTime,
+    pub seen: bool,
+}
+
+/// The summary of a stored order: the columns the store keeps, and the few JSON fields a row
+/// needs, read by a typed pass that skips everything else (no tree is built). JSON of another
+/// shape than HubRise's (a number for a name, a string for the customer) takes the general,
+/// slower path: it is still summarised, never dropped.
+pub fn summarize(row: SummaryRow<'_>) -> OrderSummary {
+    let fields = serde_json::from_str::<summary::Fields<'_>>(row.json)
+        .map(summary::Fields::into_owned)
+        .unwrap_or_else(|_| summary::OwnedFields::from_value(row.json));
+    OrderSummary {
+        id: row.id,
+        reference: fields.reference,
+        status: row
+            .status
+            .map_or(OrderStatus::Unknown, |s| OrderStatus::parse(&s)),
+        pending_status: row.pending_status,
+        service_type: row.service_type,
+        customer_name: fields.customer_name,
+        created_at: fields
+            .created_at
+            .as_deref()
+            .and_then(parse_iso8601_ms)
+            .map_or(row.received_at, to_system_time),
+        expected_time: fields
+            .expected_time
+            .as_deref()
+            .and_then(parse_iso8601_ms)
+            .map(to_system_time),
+        total: row.total.as_deref().and_then(|t| Money::parse(t).ok()),
+        item_count: fields.item_count,
+        seen: row.seen,
+    }
+}
+
+/// The JSON fields of a summary.
+mod summary {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{flag, list, text};
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    pub struct Fields<'a> {
+        #[serde(rename = "ref", borrow)]
+        reference: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        created_at: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        expected_time: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        customer: Option<Customer<'a>>,
+        items: Option<Vec<Item>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Customer<'a> {
+        #[serde(borrow)]
+        first_name: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        last_name: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        company_name: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Item {
+        deleted: Option<bool>,
+    }
+
+    pub struct OwnedFields {
+        pub reference: Option<String>,
+        pub created_at: Option<String>,
+        pub expected_time: Option<String>,
+        pub customer_name: Option<String>,
+        pub item_count: u32,
+    }
+
+    impl Fields<'_> {
+        pub fn into_owned(self) -> OwnedFields {
+            let customer = self.customer.unwrap_or_default();
+            let live = self.items.iter().flatten();
+            OwnedFields {
+                reference: self.reference.map(Cow::into_owned),
+                created_at: self.created_at.map(Cow::into_owned),
+                expected_time: self.expected_time.map(Cow::into_owned),
+                customer_name: display_name(
+                    customer.first_name.as_deref(),
+                    customer.last_name.as_deref(),
+                    customer.company_name.as_deref(),
+                ),
+                item_count: count(live.filter(|i| i.deleted != Some(true)).count()),
+            }
+        }
+    }
+
+    impl OwnedFields {
+        /// The general path, for JSON the typed pass refused.
+        pub fn from_value(json: &str) -> OwnedFields {
+            let value: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            let customer = value.get("customer").cloned().unwrap_or(Value::Null);
+            OwnedFields {
+                reference: text(&value, "ref"),
+                created_at: text(&value, "created_at"),
+                expected_time: text(&value, "expected_time"),
+                customer_name: display_name(
+                    text(&customer, "first_name").as_deref(),
+                    text(&customer, "last_name").as_deref(),
+                    text(&customer, "company_name").as_deref(),
+                ),
+                item_count: count(
+                    list(&value, "items", |i| flag(i, "deleted"))
+                        .into_iter()
+                        .filter(|deleted| !deleted)
+                        .count(),
+                ),
+            }
+        }
+    }
+
+    fn display_name(
+        first: Option<&str>,
+        last: Option<&str>,
+        company: Option<&str>,
+    ) -> Option<String> {
+        let name = [first, last]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            return Some(name);
+        }
+        company
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn count(n: usize) -> u32 {
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
 }
 
 /// Which orders `orders()` returns, newest first.
@@ -244,9 +432,9 @@ pub fn decode(stored: &StoredOrder<'_>) -> Order {
         service_type_ref: text(j, "service_type_ref"),
         reference: text(j, "ref"),
         collection_code: text(j, "collection_code"),
-        created_at: text(j, "created_at").unwrap_or_default(),
-        expected_time: text(j, "expected_time"),
-        confirmed_time: text(j, "confirmed_time"),
+        created_at: time(j, "created_at").unwrap_or(stored.received_at),
+        expected_time: time(j, "expected_time"),
+        confirmed_time: time(j, "confirmed_time"),
         customer_notes: text(j, "customer_notes"),
         seller_notes: text(j, "seller_notes"),
         total: money(j, "total"),
@@ -282,7 +470,7 @@ fn item(i: &Value) -> OrderItem {
         sku_name: text(i, "sku_name"),
         sku_ref: text(i, "sku_ref"),
         price: money(i, "price"),
-        quantity: text(i, "quantity").unwrap_or_else(|| "1".into()),
+        quantity: quantity(i),
         subtotal: money(i, "subtotal"),
         customer_notes: text(i, "customer_notes"),
         options: list(i, "options", |o| OrderOption {
@@ -321,6 +509,31 @@ fn text(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// A HubRise time (RFC 3339 with the location's offset) as an instant; an unreadable one is
+/// logged and left empty (the JSON keeps it as sent).
+fn time(v: &Value, key: &str) -> Option<SystemTime> {
+    let raw = v.get(key)?.as_str()?;
+    let parsed = parse_iso8601_ms(raw).map(to_system_time);
+    if parsed.is_none() {
+        tracing::warn!(target: "passerelle::orders", field = key, "time left empty");
+    }
+    parsed
+}
+
+/// An item's quantity: HubRise sends a decimal string; a number is read as its text; anything
+/// else is logged and read as 1.
+fn quantity(item: &Value) -> Quantity {
+    let parsed = text(item, "quantity").map(|t| Quantity::parse(&t));
+    match parsed {
+        None => Quantity::one(),
+        Some(Some(q)) => q,
+        Some(None) => {
+            tracing::warn!(target: "passerelle::orders", field = "quantity", "quantity read as 1");
+            Quantity::one()
+        }
+    }
+}
+
 fn flag(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -347,6 +560,10 @@ fn list<T>(v: &Value, key: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
 mod tests {
     use super::*;
 
+    fn at_ms(ms: i64) -> SystemTime {
+        crate::time::to_system_time(ms)
+    }
+
     #[test]
     fn decodes_items_options_deleted_elements_and_money() {
         let json = serde_json::json!({
@@ -372,9 +589,11 @@ mod tests {
             seen: false,
         });
         assert_eq!(order.status, OrderStatus::New);
+        // 12:30 in Paris (+01:00) is 11:30 UTC.
         assert_eq!(
-            order.created_at, "2026-11-23T12:30:00+01:00",
-            "time kept with its offset"
+            order.created_at,
+            at_ms(1_795_433_400_000),
+            "the instant, offset applied"
         );
         assert_eq!(order.total.as_ref().unwrap().minor_units, 2180);
         assert_eq!(order.items[0].options[0].name, "Piquante");
@@ -445,11 +664,9 @@ mod tests {
             assert_eq!(order.status, OrderStatus::InDelivery);
             assert_eq!(order.reference.as_deref(), Some("17654321"));
             assert_eq!(order.service_type.as_deref(), Some("delivery"));
-            assert_eq!(order.created_at, "2021-06-24T17:07:53+02:00");
-            assert_eq!(
-                order.expected_time.as_deref(),
-                Some("2021-06-24T19:07:52+02:00")
-            );
+            // 2021-06-24T17:07:53+02:00 and 19:07:52+02:00.
+            assert_eq!(order.created_at, at_ms(1_624_547_273_000));
+            assert_eq!(order.expected_time, Some(at_ms(1_624_554_472_000)));
             assert_eq!(order.confirmed_time, None);
             assert_eq!(order.total, eur(1890));
 
@@ -535,7 +752,7 @@ mod tests {
             assert_eq!(margarita.product_name, "Margarita");
             assert_eq!(margarita.sku_ref.as_deref(), Some("MAR-SM"));
             assert_eq!(
-                (margarita.quantity.as_str(), margarita.price.clone()),
+                (&*margarita.quantity, margarita.price.clone()),
                 ("2", eur(900))
             );
             assert_eq!(margarita.customer_notes.as_deref(), Some("Well cooked"));

@@ -27,6 +27,7 @@ use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
 };
+use crate::model::values::WebUrl;
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
 use crate::store::{Store, accounts, connection_reads, flows, meta, new_id};
@@ -236,7 +237,7 @@ impl Connect {
             .filter(|url| url.scheme() != "http" && url.scheme() != "https")
             .map(|url| url.scheme().to_owned());
         let authorization = HubriseAuthorization {
-            authorize_url: request.url,
+            authorize_url: WebUrl::new(request.url),
             state: request.state,
             callback_url_scheme,
             callback_https_host: web.and_then(|url| url.host_str().map(str::to_owned)),

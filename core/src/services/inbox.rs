@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::{PasserelleError, Result};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::ConnectionState;
-use crate::model::order::{Order, OrderFilter, OrderStatus};
+use crate::model::order::{Order, OrderFilter, OrderStatus, OrderSummary};
 use crate::store::outbox::{self, Kind};
 use crate::store::{Store, accounts, connection_reads, connections, orders};
 use crate::time::iso8601_in;
@@ -32,6 +32,14 @@ impl Inbox {
     pub fn list(&self, filter: &OrderFilter) -> Result<Vec<Order>> {
         self.store.read(|conn| match accounts::current(conn)? {
             Some(account) => orders::list(conn, &account.account_id, filter),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// Summaries of the signed-in account's orders (none when signed out), for the inbox's rows.
+    pub fn summaries(&self, filter: &OrderFilter) -> Result<Vec<OrderSummary>> {
+        self.store.read(|conn| match accounts::current(conn)? {
+            Some(account) => orders::summaries(conn, &account.account_id, filter),
             None => Ok(Vec::new()),
         })
     }

@@ -5,9 +5,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use crate::error::{Error, Result, Service};
-use crate::model::order::{self, Order, OrderFilter, OrderHead, OrderStatus, StoredOrder};
+use crate::model::order::{
+    self, Order, OrderFilter, OrderHead, OrderStatus, OrderSummary, StoredOrder, SummaryRow,
+};
 use crate::store::retention;
-use crate::time::{now_ms, to_system_time};
+use crate::time::{now_ms, parse_iso8601_ms, to_system_time};
 
 /// What storing an order did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,7 @@ pub fn upsert(
                     head.status,
                     head.service_type,
                     head.created_at,
-                    created_at_ms(&head.created_at).unwrap_or(now),
+                    parse_iso8601_ms(&head.created_at).unwrap_or(now),
                     head.total,
                     text,
                     now
@@ -105,13 +107,6 @@ pub fn upsert(
             Ok(Stored::Inserted)
         }
     }
-}
-
-/// Milliseconds since the epoch of an ISO 8601 time with offset.
-pub fn created_at_ms(iso: &str) -> Option<i64> {
-    let t =
-        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// The status HubRise last reported for an order.
@@ -130,12 +125,41 @@ pub fn hubrise_status(
     Ok(status.map(|s| OrderStatus::parse(&s)))
 }
 
-const SELECT: &str = "SELECT o.connection_id, o.location_id, o.json, o.received_at, o.updated_at,
-        (SELECT json_extract(x.patch, '$.status') FROM outbox x
+/// The status of the last change made at the till still on its way, for an order `o`.
+macro_rules! pending_status {
+    () => {
+        "(SELECT json_extract(x.patch, '$.status') FROM outbox x
           WHERE x.order_id = o.id AND x.connection_id = o.connection_id AND x.kind = 'till'
-            AND x.finished_at IS NULL ORDER BY x.seq DESC LIMIT 1),
-        o.seen_at IS NOT NULL
-    FROM orders o JOIN connections c ON c.id = o.connection_id";
+            AND x.finished_at IS NULL ORDER BY x.seq DESC LIMIT 1)"
+    };
+}
+
+const SELECT: &str = concat!(
+    "SELECT o.connection_id, o.location_id, o.json, o.received_at, o.updated_at, ",
+    pending_status!(),
+    ", o.seen_at IS NOT NULL FROM orders o JOIN connections c ON c.id = o.connection_id"
+);
+
+const SELECT_SUMMARY: &str = concat!(
+    "SELECT o.id, o.status, o.service_type, o.total, o.json, o.received_at, ",
+    pending_status!(),
+    ", o.seen_at IS NOT NULL FROM orders o JOIN connections c ON c.id = o.connection_id"
+);
+
+fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<OrderSummary> {
+    let json: String = row.get(4)?;
+    let pending: Option<String> = row.get(6)?;
+    Ok(order::summarize(SummaryRow {
+        id: row.get(0)?,
+        status: row.get(1)?,
+        service_type: row.get(2)?,
+        total: row.get(3)?,
+        json: &json,
+        pending_status: pending.map(|s| OrderStatus::parse(&s)),
+        received_at: to_system_time(row.get(5)?),
+        seen: row.get(7)?,
+    }))
+}
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     let connection_id: String = row.get(0)?;
@@ -204,12 +228,38 @@ pub fn locate(
 
 /// Orders of a POS account matching `filter`, newest first.
 pub fn list(conn: &Connection, pos_account_id: &str, filter: &OrderFilter) -> Result<Vec<Order>> {
+    filtered(conn, SELECT, pos_account_id, filter, from_row)
+}
+
+/// The summaries of the orders `list` would return, for the inbox's rows.
+pub fn summaries(
+    conn: &Connection,
+    pos_account_id: &str,
+    filter: &OrderFilter,
+) -> Result<Vec<OrderSummary>> {
+    filtered(
+        conn,
+        SELECT_SUMMARY,
+        pos_account_id,
+        filter,
+        summary_from_row,
+    )
+}
+
+/// Runs `select` over the account's orders matching `filter`, newest first, a page at a time.
+fn filtered<T>(
+    conn: &Connection,
+    select: &str,
+    pos_account_id: &str,
+    filter: &OrderFilter,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
     let ms = |t: Option<std::time::SystemTime>| {
         t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     };
     let sql = format!(
-        "{SELECT} WHERE c.pos_account_id = ?1
+        "{select} WHERE c.pos_account_id = ?1
            AND (?2 IS NULL OR o.status = ?2) AND (?3 IS NULL OR o.connection_id = ?3)
            AND (?4 IS NULL OR o.created_at_ms >= ?4) AND (?5 IS NULL OR o.created_at_ms < ?5)
          ORDER BY o.created_at_ms DESC, o.id LIMIT ?6 OFFSET ?7"
@@ -226,7 +276,7 @@ pub fn list(conn: &Connection, pos_account_id: &str, filter: &OrderFilter) -> Re
             limit,
             filter.offset
         ],
-        from_row,
+        map,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

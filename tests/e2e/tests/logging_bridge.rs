@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use passerelle_core::{LogLevel, LogRecord, Logger, SecretStore, set_logger};
+use passerelle_core::{LogLevel, LogRecord, PasserelleLogger, SecretStore, set_logger};
 use passerelle_e2e::alone::in_own_process;
 use passerelle_sandbox::Fault;
 use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
@@ -13,7 +13,7 @@ use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
 #[derive(Default)]
 struct Collecting(Mutex<Vec<LogRecord>>);
 
-impl Logger for Collecting {
+impl PasserelleLogger for Collecting {
     fn log(&self, record: LogRecord) {
         self.0.lock().unwrap().push(record);
     }

@@ -59,6 +59,13 @@ pub(super) fn status_name(status: OrderStatus) -> &'static str {
     status.as_str().unwrap_or("unknown")
 }
 
+/// An instant as RFC 3339 in UTC.
+fn clock(at: std::time::SystemTime) -> String {
+    time::OffsetDateTime::from(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "?".into())
+}
+
 pub(super) fn describe_order_line(order: &Order) -> String {
     let customer = order
         .customer
@@ -68,7 +75,7 @@ pub(super) fn describe_order_line(order: &Order) -> String {
     format!(
         "{} {} — {}, {}, {}",
         order.id,
-        order.created_at,
+        clock(order.created_at),
         customer,
         order
             .total
@@ -94,9 +101,9 @@ pub(super) fn describe_order(order: &Order) -> Vec<String> {
         customer,
         order
             .expected_time
-            .as_deref()
             .map_or("as soon as possible".to_owned(), |t| format!(
-                "expected {t}"
+                "expected {}",
+                clock(t)
             ))
     ));
     for item in &order.items {

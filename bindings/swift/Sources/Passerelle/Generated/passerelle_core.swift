@@ -3,6 +3,7 @@
 
 // swiftlint:disable all
 import Foundation
+import Foundation
 
 // Depending on the consumer's build setup, the low-level FFI code
 // might be in a separate module, or it might be compiled inline into
@@ -855,17 +856,19 @@ public func FfiConverterTypeEventListener_lower(_ value: EventListener) -> UInt6
 
 
 /**
- * Implemented by the host. Called on the thread that logged; keep it quick and non-blocking.
+ * Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
+ * logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
  */
-public protocol Logger: AnyObject, Sendable {
+public protocol PasserelleLogger: AnyObject, Sendable {
     
     func log(record: LogRecord) 
     
 }
 /**
- * Implemented by the host. Called on the thread that logged; keep it quick and non-blocking.
+ * Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
+ * logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
  */
-open class LoggerImpl: Logger, @unchecked Sendable {
+open class PasserelleLoggerImpl: PasserelleLogger, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -902,7 +905,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_passerelle_core_fn_clone_logger(self.handle, $0) }
+        return try! rustCall { uniffi_passerelle_core_fn_clone_passerellelogger(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -912,7 +915,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_passerelle_core_fn_free_logger(handle, $0) }
+        try! rustCall { uniffi_passerelle_core_fn_free_passerellelogger(handle, $0) }
     }
 
     
@@ -920,7 +923,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
     
 open func log(record: LogRecord)  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_passerelle_core_fn_method_logger_log(
+    uniffi_passerelle_core_fn_method_passerellelogger_log(
             self.uniffiCloneHandle(),
         FfiConverterTypeLogRecord_lower(record),uniffiCallStatus
     )
@@ -934,25 +937,25 @@ open func log(record: LogRecord)  {try! rustCall() {
 
 
 // Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceLogger {
+fileprivate struct UniffiCallbackInterfacePasserelleLogger {
 
     // Create the VTable using a series of closures.
     // Swift automatically converts these into C callback functions.
     //
     // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceLogger = UniffiVTableCallbackInterfaceLogger(
+    static let vtable: UniffiVTableCallbackInterfacePasserelleLogger = UniffiVTableCallbackInterfacePasserelleLogger(
         uniffiFree: { (uniffiHandle: UInt64) -> () in
             do {
-                try FfiConverterTypeLogger.handleMap.remove(handle: uniffiHandle)
+                try FfiConverterTypePasserelleLogger.handleMap.remove(handle: uniffiHandle)
             } catch {
-                print("Uniffi callback interface Logger: handle missing in uniffiFree")
+                print("Uniffi callback interface PasserelleLogger: handle missing in uniffiFree")
             }
         },
         uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
             do {
-                return try FfiConverterTypeLogger.handleMap.clone(handle: uniffiHandle)
+                return try FfiConverterTypePasserelleLogger.handleMap.clone(handle: uniffiHandle)
             } catch {
-                fatalError("Uniffi callback interface Logger: handle missing in uniffiClone")
+                fatalError("Uniffi callback interface PasserelleLogger: handle missing in uniffiClone")
             }
         },
         log: { (
@@ -963,7 +966,7 @@ fileprivate struct UniffiCallbackInterfaceLogger {
         ) in
             let makeCall = {
                 () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeLogger.handleMap.get(handle: uniffiHandle) else {
+                guard let uniffiObj = try? FfiConverterTypePasserelleLogger.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return uniffiObj.log(
@@ -987,39 +990,39 @@ fileprivate struct UniffiCallbackInterfaceLogger {
     // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
     // This is safe because the pointee is initialized once during static init
     // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogger> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogger>.allocate(capacity: 1)
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePasserelleLogger> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePasserelleLogger>.allocate(capacity: 1)
         ptr.initialize(to: vtable)
         return UnsafePointer(ptr)
     }()
 }
 
-private func uniffiCallbackInitLogger() {
-    uniffi_passerelle_core_fn_init_callback_vtable_logger(UniffiCallbackInterfaceLogger.vtablePtr)
+private func uniffiCallbackInitPasserelleLogger() {
+    uniffi_passerelle_core_fn_init_callback_vtable_passerellelogger(UniffiCallbackInterfacePasserelleLogger.vtablePtr)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeLogger: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<Logger>()
+public struct FfiConverterTypePasserelleLogger: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PasserelleLogger>()
 
     typealias FfiType = UInt64
-    typealias SwiftType = Logger
+    typealias SwiftType = PasserelleLogger
 
-    public static func lift(_ handle: UInt64) throws -> Logger {
+    public static func lift(_ handle: UInt64) throws -> PasserelleLogger {
         if ((handle & 1) == 0) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return LoggerImpl(unsafeFromHandle: handle)
+            return PasserelleLoggerImpl(unsafeFromHandle: handle)
         } else {
             // Swift-generated handle, get the object from the handle map
             return try handleMap.remove(handle: handle)
         }
     }
 
-    public static func lower(_ value: Logger) -> UInt64 {
-         if let rustImpl = value as? LoggerImpl {
+    public static func lower(_ value: PasserelleLogger) -> UInt64 {
+         if let rustImpl = value as? PasserelleLoggerImpl {
              // Rust-implemented object.  Clone the handle and return it
             return rustImpl.uniffiCloneHandle()
          } else {
@@ -1028,12 +1031,12 @@ public struct FfiConverterTypeLogger: FfiConverter {
          }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Logger {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasserelleLogger {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: Logger, into buf: inout [UInt8]) {
+    public static func write(_ value: PasserelleLogger, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -1042,15 +1045,15 @@ public struct FfiConverterTypeLogger: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogger_lift(_ handle: UInt64) throws -> Logger {
-    return try FfiConverterTypeLogger.lift(handle)
+public func FfiConverterTypePasserelleLogger_lift(_ handle: UInt64) throws -> PasserelleLogger {
+    return try FfiConverterTypePasserelleLogger.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
-    return FfiConverterTypeLogger.lower(value)
+public func FfiConverterTypePasserelleLogger_lower(_ value: PasserelleLogger) -> UInt64 {
+    return FfiConverterTypePasserelleLogger.lower(value)
 }
 
 
@@ -1920,7 +1923,7 @@ public struct HubriseAuthorization: Equatable, Hashable {
     /**
      * Open this in `ASWebAuthenticationSession` (never an embedded web view).
      */
-    public var authorizeUrl: String
+    public var authorizeUrl: WebUrl
     /**
      * The attempt's one-time state; needed to complete an out-of-band attempt.
      */
@@ -1947,7 +1950,7 @@ public struct HubriseAuthorization: Equatable, Hashable {
     public init(
         /**
          * Open this in `ASWebAuthenticationSession` (never an embedded web view).
-         */authorizeUrl: String, 
+         */authorizeUrl: WebUrl, 
         /**
          * The attempt's one-time state; needed to complete an out-of-band attempt.
          */state: String, 
@@ -1987,7 +1990,7 @@ public struct FfiConverterTypeHubriseAuthorization: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HubriseAuthorization {
         return
             try HubriseAuthorization(
-                authorizeUrl: FfiConverterString.read(from: &buf), 
+                authorizeUrl: FfiConverterTypeWebUrl.read(from: &buf), 
                 state: FfiConverterString.read(from: &buf), 
                 callbackUrlScheme: FfiConverterOptionString.read(from: &buf), 
                 callbackHttpsHost: FfiConverterOptionString.read(from: &buf), 
@@ -1997,7 +2000,7 @@ public struct FfiConverterTypeHubriseAuthorization: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: HubriseAuthorization, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.authorizeUrl, into: &buf)
+        FfiConverterTypeWebUrl.write(value.authorizeUrl, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
         FfiConverterOptionString.write(value.callbackUrlScheme, into: &buf)
         FfiConverterOptionString.write(value.callbackHttpsHost, into: &buf)
@@ -2259,6 +2262,81 @@ public func FfiConverterTypeHubriseConnectionOptions_lower(_ value: HubriseConne
 
 
 /**
+ * One field of a log record.
+ */
+public struct LogField: Equatable, Hashable {
+    public var name: String
+    /**
+     * The value, or `<redacted>` when the field is not declared safe or its value does not
+     * have the declared shape.
+     */
+    public var value: String
+    /**
+     * Declared safe and well-shaped: an id, a word of the library's vocabulary, a number...
+     */
+    public var isPublic: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, 
+        /**
+         * The value, or `<redacted>` when the field is not declared safe or its value does not
+         * have the declared shape.
+         */value: String, 
+        /**
+         * Declared safe and well-shaped: an id, a word of the library's vocabulary, a number...
+         */isPublic: Bool) {
+        self.name = name
+        self.value = value
+        self.isPublic = isPublic
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogField: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogField {
+        return
+            try LogField(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf), 
+                isPublic: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogField, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+        FfiConverterBool.write(value.isPublic, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogField_lift(_ buf: RustBuffer) throws -> LogField {
+    return try FfiConverterTypeLogField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogField_lower(_ value: LogField) -> RustBuffer {
+    return FfiConverterTypeLogField.lower(value)
+}
+
+
+/**
  * One log line.
  */
 public struct LogRecord: Equatable, Hashable {
@@ -2268,9 +2346,18 @@ public struct LogRecord: Equatable, Hashable {
      */
     public var target: String
     /**
-     * The message and its fields, redacted.
+     * The whole line, redacted: `text` then each field as `name=value`, for hosts that print.
      */
     public var message: String
+    /**
+     * The call site's constant text (no data is ever interpolated into it).
+     */
+    public var text: String
+    /**
+     * The record's fields, each with whether it was declared safe (`os_log` may show it
+     * publicly); any other is already `<redacted>` and stays private.
+     */
+    public var fields: [LogField]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2279,11 +2366,20 @@ public struct LogRecord: Equatable, Hashable {
          * The module that logged (`passerelle::sync`, ...): a category for `os_log`.
          */target: String, 
         /**
-         * The message and its fields, redacted.
-         */message: String) {
+         * The whole line, redacted: `text` then each field as `name=value`, for hosts that print.
+         */message: String, 
+        /**
+         * The call site's constant text (no data is ever interpolated into it).
+         */text: String, 
+        /**
+         * The record's fields, each with whether it was declared safe (`os_log` may show it
+         * publicly); any other is already `<redacted>` and stays private.
+         */fields: [LogField]) {
         self.level = level
         self.target = target
         self.message = message
+        self.text = text
+        self.fields = fields
     }
 
     
@@ -2304,7 +2400,9 @@ public struct FfiConverterTypeLogRecord: FfiConverterRustBuffer {
             try LogRecord(
                 level: FfiConverterTypeLogLevel.read(from: &buf), 
                 target: FfiConverterString.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf)
+                message: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                fields: FfiConverterSequenceTypeLogField.read(from: &buf)
         )
     }
 
@@ -2312,6 +2410,8 @@ public struct FfiConverterTypeLogRecord: FfiConverterRustBuffer {
         FfiConverterTypeLogLevel.write(value.level, into: &buf)
         FfiConverterString.write(value.target, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterSequenceTypeLogField.write(value.fields, into: &buf)
     }
 }
 
@@ -2411,11 +2511,17 @@ public struct Order: Equatable, Hashable {
     public var reference: String?
     public var collectionCode: String?
     /**
-     * ISO 8601 with the location's offset, exactly as HubRise sent it.
+     * When it was placed (HubRise's `created_at`; when unreadable, when it was received).
      */
-    public var createdAt: String
-    public var expectedTime: String?
-    public var confirmedTime: String?
+    public var createdAt: Date
+    /**
+     * When the customer expects it (`None`: as soon as possible).
+     */
+    public var expectedTime: Date?
+    /**
+     * When the restaurant said it will be ready.
+     */
+    public var confirmedTime: Date?
     public var customerNotes: String?
     public var sellerNotes: String?
     /**
@@ -2448,8 +2554,14 @@ public struct Order: Equatable, Hashable {
          * HubRise's `ref`, the reference shown to the customer.
          */reference: String?, collectionCode: String?, 
         /**
-         * ISO 8601 with the location's offset, exactly as HubRise sent it.
-         */createdAt: String, expectedTime: String?, confirmedTime: String?, customerNotes: String?, sellerNotes: String?, 
+         * When it was placed (HubRise's `created_at`; when unreadable, when it was received).
+         */createdAt: Date, 
+        /**
+         * When the customer expects it (`None`: as soon as possible).
+         */expectedTime: Date?, 
+        /**
+         * When the restaurant said it will be ready.
+         */confirmedTime: Date?, customerNotes: String?, sellerNotes: String?, 
         /**
          * HubRise's total: with deleted elements, totals follow HubRise (design D10).
          */total: Money?, items: [OrderItem], discounts: [OrderDiscount], charges: [OrderCharge], payments: [OrderPayment], customer: OrderCustomer?, receivedAt: Date, updatedAt: Date, 
@@ -2507,9 +2619,9 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 serviceTypeRef: FfiConverterOptionString.read(from: &buf), 
                 reference: FfiConverterOptionString.read(from: &buf), 
                 collectionCode: FfiConverterOptionString.read(from: &buf), 
-                createdAt: FfiConverterString.read(from: &buf), 
-                expectedTime: FfiConverterOptionString.read(from: &buf), 
-                confirmedTime: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                expectedTime: FfiConverterOptionTimestamp.read(from: &buf), 
+                confirmedTime: FfiConverterOptionTimestamp.read(from: &buf), 
                 customerNotes: FfiConverterOptionString.read(from: &buf), 
                 sellerNotes: FfiConverterOptionString.read(from: &buf), 
                 total: FfiConverterOptionTypeMoney.read(from: &buf), 
@@ -2534,9 +2646,9 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.serviceTypeRef, into: &buf)
         FfiConverterOptionString.write(value.reference, into: &buf)
         FfiConverterOptionString.write(value.collectionCode, into: &buf)
-        FfiConverterString.write(value.createdAt, into: &buf)
-        FfiConverterOptionString.write(value.expectedTime, into: &buf)
-        FfiConverterOptionString.write(value.confirmedTime, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.expectedTime, into: &buf)
+        FfiConverterOptionTimestamp.write(value.confirmedTime, into: &buf)
         FfiConverterOptionString.write(value.customerNotes, into: &buf)
         FfiConverterOptionString.write(value.sellerNotes, into: &buf)
         FfiConverterOptionTypeMoney.write(value.total, into: &buf)
@@ -2862,9 +2974,9 @@ public struct OrderItem: Equatable, Hashable {
     public var skuRef: String?
     public var price: Money?
     /**
-     * A decimal string (`"1"`, `"2.5"`), exact.
+     * Exact (`Decimal` in Swift): `1`, `2.5`.
      */
-    public var quantity: String
+    public var quantity: Quantity
     public var subtotal: Money?
     public var customerNotes: String?
     public var options: [OrderOption]
@@ -2877,8 +2989,8 @@ public struct OrderItem: Equatable, Hashable {
     // declare one manually.
     public init(productName: String, skuName: String?, skuRef: String?, price: Money?, 
         /**
-         * A decimal string (`"1"`, `"2.5"`), exact.
-         */quantity: String, subtotal: Money?, customerNotes: String?, options: [OrderOption], 
+         * Exact (`Decimal` in Swift): `1`, `2.5`.
+         */quantity: Quantity, subtotal: Money?, customerNotes: String?, options: [OrderOption], 
         /**
          * Removed after the order was placed; shown struck through, not counted.
          */deleted: Bool) {
@@ -2913,7 +3025,7 @@ public struct FfiConverterTypeOrderItem: FfiConverterRustBuffer {
                 skuName: FfiConverterOptionString.read(from: &buf), 
                 skuRef: FfiConverterOptionString.read(from: &buf), 
                 price: FfiConverterOptionTypeMoney.read(from: &buf), 
-                quantity: FfiConverterString.read(from: &buf), 
+                quantity: FfiConverterTypeQuantity.read(from: &buf), 
                 subtotal: FfiConverterOptionTypeMoney.read(from: &buf), 
                 customerNotes: FfiConverterOptionString.read(from: &buf), 
                 options: FfiConverterSequenceTypeOrderOption.read(from: &buf), 
@@ -2926,7 +3038,7 @@ public struct FfiConverterTypeOrderItem: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.skuName, into: &buf)
         FfiConverterOptionString.write(value.skuRef, into: &buf)
         FfiConverterOptionTypeMoney.write(value.price, into: &buf)
-        FfiConverterString.write(value.quantity, into: &buf)
+        FfiConverterTypeQuantity.write(value.quantity, into: &buf)
         FfiConverterOptionTypeMoney.write(value.subtotal, into: &buf)
         FfiConverterOptionString.write(value.customerNotes, into: &buf)
         FfiConverterSequenceTypeOrderOption.write(value.options, into: &buf)
@@ -3089,6 +3201,126 @@ public func FfiConverterTypeOrderPayment_lift(_ buf: RustBuffer) throws -> Order
 #endif
 public func FfiConverterTypeOrderPayment_lower(_ value: OrderPayment) -> RustBuffer {
     return FfiConverterTypeOrderPayment.lower(value)
+}
+
+
+/**
+ * What a row of the inbox shows, read without decoding the whole order (the full order is
+ * `order(id)`, for the detail screen).
+ */
+public struct OrderSummary: Equatable, Hashable {
+    public var id: String
+    /**
+     * HubRise's `ref`, the reference shown to the customer.
+     */
+    public var reference: String?
+    public var status: OrderStatus
+    /**
+     * A status set at the till that is still on its way to HubRise.
+     */
+    public var pendingStatus: OrderStatus?
+    public var serviceType: String?
+    /**
+     * The customer's first and last name, else the company; `None` when there is none (or
+     * after the personal data was scrubbed).
+     */
+    public var customerName: String?
+    public var createdAt: Date
+    public var expectedTime: Date?
+    public var total: Money?
+    /**
+     * Items not deleted.
+     */
+    public var itemCount: UInt32
+    public var seen: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, 
+        /**
+         * HubRise's `ref`, the reference shown to the customer.
+         */reference: String?, status: OrderStatus, 
+        /**
+         * A status set at the till that is still on its way to HubRise.
+         */pendingStatus: OrderStatus?, serviceType: String?, 
+        /**
+         * The customer's first and last name, else the company; `None` when there is none (or
+         * after the personal data was scrubbed).
+         */customerName: String?, createdAt: Date, expectedTime: Date?, total: Money?, 
+        /**
+         * Items not deleted.
+         */itemCount: UInt32, seen: Bool) {
+        self.id = id
+        self.reference = reference
+        self.status = status
+        self.pendingStatus = pendingStatus
+        self.serviceType = serviceType
+        self.customerName = customerName
+        self.createdAt = createdAt
+        self.expectedTime = expectedTime
+        self.total = total
+        self.itemCount = itemCount
+        self.seen = seen
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderSummary {
+        return
+            try OrderSummary(
+                id: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterTypeOrderStatus.read(from: &buf), 
+                pendingStatus: FfiConverterOptionTypeOrderStatus.read(from: &buf), 
+                serviceType: FfiConverterOptionString.read(from: &buf), 
+                customerName: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                expectedTime: FfiConverterOptionTimestamp.read(from: &buf), 
+                total: FfiConverterOptionTypeMoney.read(from: &buf), 
+                itemCount: FfiConverterUInt32.read(from: &buf), 
+                seen: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterOptionTypeOrderStatus.write(value.pendingStatus, into: &buf)
+        FfiConverterOptionString.write(value.serviceType, into: &buf)
+        FfiConverterOptionString.write(value.customerName, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.expectedTime, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.total, into: &buf)
+        FfiConverterUInt32.write(value.itemCount, into: &buf)
+        FfiConverterBool.write(value.seen, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderSummary_lift(_ buf: RustBuffer) throws -> OrderSummary {
+    return try FfiConverterTypeOrderSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderSummary_lower(_ value: OrderSummary) -> RustBuffer {
+    return FfiConverterTypeOrderSummary.lower(value)
 }
 
 
@@ -4880,7 +5112,7 @@ public func FfiConverterTypeOrderStatus_lower(_ value: OrderStatus) -> RustBuffe
  * What went wrong, typed so the host can react (retry, ask to reconnect, show a message).
  */
 public 
-enum PasserelleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum PasserelleError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -5032,19 +5264,43 @@ enum PasserelleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case InvalidState(reason: String
     )
     /**
+     * The caller cancelled the operation (its Swift task was cancelled); its work stopped.
+     */
+    case Cancelled
+    /**
      * A bug: a panic or an invariant broken inside the library. Never a crash of the host.
      */
     case Internal(reason: String
     )
 
     
-
+    /**
+     * Whether trying the same operation again later may succeed without the user doing anything.
+     */
+public func retryable() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_core_fn_method_passerelleerror_retryable(
+            FfiConverterTypePasserelleError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A stable code for the host to localise and log. Never changes once published.
+     */
+public func stableCode() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_core_fn_method_passerelleerror_stable_code(
+            FfiConverterTypePasserelleError_lower(self),uniffiCallStatus
+    )
+})
+}
     
 
     
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
+
     
 }
 
@@ -5141,7 +5397,8 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
         case 31: return .InvalidState(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 32: return .Internal(
+        case 32: return .Cancelled
+        case 33: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5306,8 +5563,12 @@ public struct FfiConverterTypePasserelleError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case .Cancelled:
             writeInt(&buf, Int32(32))
+        
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(33))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -5563,7 +5824,7 @@ public func FfiConverterTypePasserelleEvent_lower(_ value: PasserelleEvent) -> R
  * A failure of the host's secret store.
  */
 public 
-enum SecretStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum SecretStoreError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -5577,10 +5838,6 @@ enum SecretStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -6167,6 +6424,31 @@ fileprivate struct FfiConverterSequenceTypeDisconnectOutcome: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLogField: FfiConverterRustBuffer {
+    typealias SwiftType = [LogField]
+
+    public static func write(_ value: [LogField], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLogField.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LogField] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LogField]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLogField.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOrderCharge: FfiConverterRustBuffer {
     typealias SwiftType = [OrderCharge]
 
@@ -6314,6 +6596,102 @@ fileprivate struct FfiConverterSequenceTypeConfigChange: FfiConverterRustBuffer 
     }
 }
 
+
+
+
+public typealias Quantity = Decimal
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQuantity: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Quantity {
+        let builtinValue = try FfiConverterString.read(from: &buf)
+        return Decimal(string: builtinValue, locale: Locale(identifier: "en_US_POSIX"))!
+    }
+
+    public static func write(_ value: Quantity, into buf: inout [UInt8]) {
+        let builtinValue = "\(value)"
+        return FfiConverterString.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Quantity {
+        let builtinValue = try FfiConverterString.lift(value)
+        return Decimal(string: builtinValue, locale: Locale(identifier: "en_US_POSIX"))!
+    }
+
+    public static func lower(_ value: Quantity) -> RustBuffer {
+        let builtinValue = "\(value)"
+        return FfiConverterString.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuantity_lift(_ value: RustBuffer) throws -> Quantity {
+    return try FfiConverterTypeQuantity.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuantity_lower(_ value: Quantity) -> RustBuffer {
+    return FfiConverterTypeQuantity.lower(value)
+}
+
+
+
+
+
+public typealias WebUrl = URL
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebUrl: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebUrl {
+        let builtinValue = try FfiConverterString.read(from: &buf)
+        return URL(string: builtinValue)!
+    }
+
+    public static func write(_ value: WebUrl, into buf: inout [UInt8]) {
+        let builtinValue = value.absoluteString
+        return FfiConverterString.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> WebUrl {
+        let builtinValue = try FfiConverterString.lift(value)
+        return URL(string: builtinValue)!
+    }
+
+    public static func lower(_ value: WebUrl) -> RustBuffer {
+        let builtinValue = value.absoluteString
+        return FfiConverterString.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebUrl_lift(_ value: RustBuffer) throws -> WebUrl {
+    return try FfiConverterTypeWebUrl.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebUrl_lower(_ value: WebUrl) -> RustBuffer {
+    return FfiConverterTypeWebUrl.lower(value)
+}
+
+
 private enum InitializationResult {
     case ok
     case contractVersionMismatch
@@ -6332,7 +6710,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_core_checksum_method_eventlistener_on_event() != 59290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_core_checksum_method_logger_log() != 6334) {
+    if (uniffi_passerelle_core_checksum_method_passerellelogger_log() != 39043) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_core_checksum_method_secretstore_get() != 40714) {
@@ -6346,7 +6724,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitEventListener()
-    uniffiCallbackInitLogger()
+    uniffiCallbackInitPasserelleLogger()
     uniffiCallbackInitSecretStore()
     return InitializationResult.ok
 }()

@@ -611,6 +611,163 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * Cancels a long call (sign-in, completing a connection, sync): pass one to the call, and call
+ * `cancel()` when the caller gives up (Swift: from `withTaskCancellationHandler`, which the
+ * package's `async` methods do for you). The call then fails with `PasserelleError.Cancelled`.
+ */
+public protocol CancellationProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the call this was given to; calling it again, or after the call ended, does nothing.
+     */
+    func cancel() 
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Cancels a long call (sign-in, completing a connection, sync): pass one to the call, and call
+ * `cancel()` when the caller gives up (Swift: from `withTaskCancellationHandler`, which the
+ * package's `async` methods do for you). The call then fails with `PasserelleError.Cancelled`.
+ */
+open class Cancellation: CancellationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_passerelle_ffi_fn_clone_cancellation(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_constructor_cancellation_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_passerelle_ffi_fn_free_cancellation(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the call this was given to; calling it again, or after the call ended, does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_cancellation_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_method_cancellation_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancellation: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Cancellation
+
+    public static func lift(_ handle: UInt64) throws -> Cancellation {
+        return Cancellation(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Cancellation) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Cancellation {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Cancellation, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellation_lift(_ handle: UInt64) throws -> Cancellation {
+    return try FfiConverterTypeCancellation.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellation_lower(_ value: Cancellation) -> UInt64 {
+    return FfiConverterTypeCancellation.lower(value)
+}
+
+
+
+
+
+
+/**
  * One Passerelle instance over a data directory. Hold one per app.
  */
 public protocol PasserelleProtocol: AnyObject, Sendable {
@@ -623,7 +780,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * The signed-in POS account, if any.
      */
-    func account() throws  -> PosAccount?
+    func account() async throws  -> PosAccount?
     
     /**
      * The app went to the background: sync pauses (iOS would not run its timer).
@@ -650,7 +807,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
      */
-    func beginHubriseConnection(options: HubriseConnectionOptions) throws  -> HubriseAuthorization
+    func beginHubriseConnection(options: HubriseConnectionOptions) async throws  -> HubriseAuthorization
     
     /**
      * Starts connecting a HubRise location with the POS backend's https redirect: open the
@@ -662,7 +819,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Abandons a connection attempt (the user closed the browser).
      */
-    func cancelHubriseConnection(state: String) throws 
+    func cancelHubriseConnection(state: String) async throws 
     
     /**
      * Live check of a connection at HubRise; refreshes its names or records a refusal.
@@ -678,18 +835,18 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Completes a connection from the callback URL; it waits for a restart to go active.
      */
-    func completeHubriseConnection(callbackUrl: String) async throws  -> HubriseConnection
+    func completeHubriseConnection(callbackUrl: WebUrl, cancellation: Cancellation) async throws  -> HubriseConnection
     
     /**
      * Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
      * is still on HubRise's page, else the connection (pending until a restart).
      */
-    func completeHubriseConnectionViaPosBackend(state: String) async throws  -> HubriseConnection?
+    func completeHubriseConnectionViaPosBackend(state: String, cancellation: Cancellation) async throws  -> HubriseConnection?
     
     /**
      * Completes an out-of-band attempt with the code pasted from HubRise's page.
      */
-    func completeHubriseConnectionWithCode(code: String, state: String) async throws  -> HubriseConnection
+    func completeHubriseConnectionWithCode(code: String, state: String, cancellation: Cancellation) async throws  -> HubriseConnection
     
     /**
      * Version of the active configuration.
@@ -705,7 +862,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * The current account's HubRise connections.
      */
-    func connections() throws  -> [HubriseConnection]
+    func connections() async throws  -> [HubriseConnection]
     
     /**
      * The per-install device id sent to HubRise.
@@ -730,7 +887,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
-    func handleOpenUrl(url: String) async throws  -> OpenUrlOutcome
+    func handleOpenUrl(url: WebUrl) async throws  -> OpenUrlOutcome
     
     /**
      * The staff saw these orders; returns how many were unseen.
@@ -745,17 +902,23 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * One order with its items, options, charges, discounts, payments and customer.
      */
-    func order(orderId: String) throws  -> Order?
+    func order(orderId: String) async throws  -> Order?
+    
+    /**
+     * A page of order summaries, what a row of the inbox shows (newest first, `filter.limit`
+     * at a time from `filter.offset`); the detail screen reads `order(order_id)`.
+     */
+    func orderSummaries(filter: OrderFilter) async throws  -> [OrderSummary]
     
     /**
      * Orders of the signed-in account, newest first.
      */
-    func orders(filter: OrderFilter) throws  -> [Order]
+    func orders(filter: OrderFilter) async throws  -> [Order]
     
     /**
      * Changes waiting for a restart or a confirmation.
      */
-    func pendingChanges() throws  -> [ConfigChange]
+    func pendingChanges() async throws  -> [ConfigChange]
     
     /**
      * Events and orders set aside after failing past their budget, newest first.
@@ -781,7 +944,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Whether `restart()` would apply something now.
      */
-    func restartRequired() throws  -> Bool
+    func restartRequired() async throws  -> Bool
     
     /**
      * Sends an order's failed changes again with a fresh budget; returns how many.
@@ -796,12 +959,12 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Signs in with the POS account's e-mail and password. The password is never stored.
      */
-    func signIn(email: String, password: String) async throws  -> PosAccount
+    func signIn(email: String, password: String, cancellation: Cancellation) async throws  -> PosAccount
     
     /**
      * Adopts the POS session of a host app that is already signed in.
      */
-    func signInWithPosSession(accessToken: String) async throws  -> PosAccount
+    func signInWithPosSession(accessToken: String, cancellation: Cancellation) async throws  -> PosAccount
     
     /**
      * Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
@@ -812,7 +975,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Starts the sync engine (it starts by itself when the instance opens).
      */
-    func startSync() throws 
+    func startSync() async throws 
     
     /**
      * Stops the sync engine until `start_sync` or `restart`.
@@ -827,7 +990,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Syncs every active connection now (app foregrounded, network back).
      */
-    func syncNow() async throws  -> SyncReport
+    func syncNow(cancellation: Cancellation) async throws  -> SyncReport
     
     /**
      * Orders received but not yet marked seen, oldest first; announced again at every open.
@@ -941,13 +1104,20 @@ open func accept(orderId: String, confirmedTime: Date?)async throws   {
     /**
      * The signed-in POS account, if any.
      */
-open func account()throws  -> PosAccount?  {
-    return try  FfiConverterOptionTypePosAccount.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_account(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func account()async throws  -> PosAccount?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_account(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypePosAccount.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1008,14 +1178,20 @@ open func backendStatus()throws  -> BackendStatus  {
     /**
      * Starts connecting a HubRise location; open `authorize_url` in ASWebAuthenticationSession.
      */
-open func beginHubriseConnection(options: HubriseConnectionOptions)throws  -> HubriseAuthorization  {
-    return try  FfiConverterTypeHubriseAuthorization_lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_begin_hubrise_connection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHubriseConnectionOptions_lower(options),uniffiCallStatus
-    )
-})
+open func beginHubriseConnection(options: HubriseConnectionOptions)async throws  -> HubriseAuthorization  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_begin_hubrise_connection(
+                        self.uniffiCloneHandle(),FfiConverterTypeHubriseConnectionOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHubriseAuthorization_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1042,13 +1218,20 @@ open func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions)
     /**
      * Abandons a connection attempt (the user closed the browser).
      */
-open func cancelHubriseConnection(state: String)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_cancel_hubrise_connection(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(state),uniffiCallStatus
-    )
-}
+open func cancelHubriseConnection(state: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_cancel_hubrise_connection(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(state)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1093,12 +1276,12 @@ open func close()async throws   {
     /**
      * Completes a connection from the callback URL; it waits for a restart to go active.
      */
-open func completeHubriseConnection(callbackUrl: String)async throws  -> HubriseConnection  {
+open func completeHubriseConnection(callbackUrl: WebUrl, cancellation: Cancellation)async throws  -> HubriseConnection  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(callbackUrl)
+                        self.uniffiCloneHandle(),FfiConverterTypeWebUrl_lower(callbackUrl),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1113,12 +1296,12 @@ open func completeHubriseConnection(callbackUrl: String)async throws  -> Hubrise
      * Asks the POS backend for HubRise's answer to such an attempt: `nil` while the restaurant
      * is still on HubRise's page, else the connection (pending until a restart).
      */
-open func completeHubriseConnectionViaPosBackend(state: String)async throws  -> HubriseConnection?  {
+open func completeHubriseConnectionViaPosBackend(state: String, cancellation: Cancellation)async throws  -> HubriseConnection?  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection_via_pos_backend(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(state)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(state),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1132,12 +1315,12 @@ open func completeHubriseConnectionViaPosBackend(state: String)async throws  -> 
     /**
      * Completes an out-of-band attempt with the code pasted from HubRise's page.
      */
-open func completeHubriseConnectionWithCode(code: String, state: String)async throws  -> HubriseConnection  {
+open func completeHubriseConnectionWithCode(code: String, state: String, cancellation: Cancellation)async throws  -> HubriseConnection  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_complete_hubrise_connection_with_code(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterString.lower(state)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterString.lower(state),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1183,13 +1366,20 @@ open func confirmConnection(connectionId: String)async throws  -> HubriseConnect
     /**
      * The current account's HubRise connections.
      */
-open func connections()throws  -> [HubriseConnection]  {
-    return try  FfiConverterSequenceTypeHubriseConnection.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_connections(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func connections()async throws  -> [HubriseConnection]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_connections(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeHubriseConnection.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1264,12 +1454,12 @@ open func failedChanges()async throws  -> [FailedChange]  {
     /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
-open func handleOpenUrl(url: String)async throws  -> OpenUrlOutcome  {
+open func handleOpenUrl(url: WebUrl)async throws  -> OpenUrlOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_handle_open_url(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(url)
+                        self.uniffiCloneHandle(),FfiConverterTypeWebUrl_lower(url)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1313,39 +1503,78 @@ open func networkAvailable()throws   {try rustCallWithError(FfiConverterTypePass
     /**
      * One order with its items, options, charges, discounts, payments and customer.
      */
-open func order(orderId: String)throws  -> Order?  {
-    return try  FfiConverterOptionTypeOrder.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_order(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(orderId),uniffiCallStatus
-    )
-})
+open func order(orderId: String)async throws  -> Order?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_order(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeOrder.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * A page of order summaries, what a row of the inbox shows (newest first, `filter.limit`
+     * at a time from `filter.offset`); the detail screen reads `order(order_id)`.
+     */
+open func orderSummaries(filter: OrderFilter)async throws  -> [OrderSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_order_summaries(
+                        self.uniffiCloneHandle(),FfiConverterTypeOrderFilter_lower(filter)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrderSummary.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
      * Orders of the signed-in account, newest first.
      */
-open func orders(filter: OrderFilter)throws  -> [Order]  {
-    return try  FfiConverterSequenceTypeOrder.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_orders(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeOrderFilter_lower(filter),uniffiCallStatus
-    )
-})
+open func orders(filter: OrderFilter)async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_orders(
+                        self.uniffiCloneHandle(),FfiConverterTypeOrderFilter_lower(filter)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
      * Changes waiting for a restart or a confirmation.
      */
-open func pendingChanges()throws  -> [ConfigChange]  {
-    return try  FfiConverterSequenceTypeConfigChange.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_pending_changes(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func pendingChanges()async throws  -> [ConfigChange]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_pending_changes(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeConfigChange.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1428,13 +1657,20 @@ open func restart()async throws   {
     /**
      * Whether `restart()` would apply something now.
      */
-open func restartRequired()throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_restart_required(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func restartRequired()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_restart_required(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_i8,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_i8,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1471,12 +1707,12 @@ open func settings()throws  -> Settings  {
     /**
      * Signs in with the POS account's e-mail and password. The password is never stored.
      */
-open func signIn(email: String, password: String)async throws  -> PosAccount  {
+open func signIn(email: String, password: String, cancellation: Cancellation)async throws  -> PosAccount  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_sign_in(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(email),FfiConverterString.lower(password)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(email),FfiConverterString.lower(password),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1490,12 +1726,12 @@ open func signIn(email: String, password: String)async throws  -> PosAccount  {
     /**
      * Adopts the POS session of a host app that is already signed in.
      */
-open func signInWithPosSession(accessToken: String)async throws  -> PosAccount  {
+open func signInWithPosSession(accessToken: String, cancellation: Cancellation)async throws  -> PosAccount  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_sign_in_with_pos_session(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(accessToken)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(accessToken),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1529,12 +1765,20 @@ open func signOut(mode: SignOutMode)async throws  -> SignOutOutcome  {
     /**
      * Starts the sync engine (it starts by itself when the instance opens).
      */
-open func startSync()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_method_passerelle_start_sync(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func startSync()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_start_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
 }
     
     /**
@@ -1578,12 +1822,12 @@ open func syncHealth()async throws  -> SyncHealth  {
     /**
      * Syncs every active connection now (app foregrounded, network back).
      */
-open func syncNow()async throws  -> SyncReport  {
+open func syncNow(cancellation: Cancellation)async throws  -> SyncReport  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_sync_now(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1921,6 +2165,31 @@ fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeOrderSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderSummary]
+
+    public static func write(_ value: [OrderSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeQuarantinedItem: FfiConverterRustBuffer {
     typealias SwiftType = [QuarantinedItem]
 
@@ -2016,35 +2285,13 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * The stable code of an error, for the host to localise (`"invalid_credentials"`, ...).
- */
-public func passerelleErrorCode(error: PasserelleError) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_func_passerelle_error_code(
-        FfiConverterTypePasserelleError_lower(error),uniffiCallStatus
-    )
-})
-}
-/**
- * Whether retrying later may succeed without the user doing anything.
- */
-public func passerelleErrorIsRetryable(error: PasserelleError) -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_passerelle_ffi_fn_func_passerelle_error_is_retryable(
-        FfiConverterTypePasserelleError_lower(error),uniffiCallStatus
-    )
-})
-}
-/**
  * Routes Passerelle's logs at `level` and above to the host's `logger` (for `os_log`), redacted.
  * Call it again to change the logger or the level.
  */
-public func setLogger(logger: Logger, level: LogLevel)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
+public func setLogger(logger: PasserelleLogger, level: LogLevel)throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
         uniffiCallStatus in
     uniffi_passerelle_ffi_fn_func_set_logger(
-        FfiConverterTypeLogger_lower(logger),
+        FfiConverterTypePasserelleLogger_lower(logger),
         FfiConverterTypeLogLevel_lower(level),uniffiCallStatus
     )
 }
@@ -2065,19 +2312,19 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_code() != 57143) {
+    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 39257) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_passerelle_error_is_retryable() != 37519) {
+    if (uniffi_passerelle_ffi_checksum_method_cancellation_cancel() != 46719) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 44329) {
+    if (uniffi_passerelle_ffi_checksum_method_cancellation_is_cancelled() != 37437) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_accept() != 35958) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 47099) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 44524) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 38827) {
@@ -2092,13 +2339,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 23550) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 37120) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 23709) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection_via_pos_backend() != 40683) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 43515) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 57787) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 26101) {
@@ -2107,13 +2354,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_close() != 15463) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 63711) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection() != 11787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_via_pos_backend() != 43326) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_via_pos_backend() != 7737) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 56538) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_complete_hubrise_connection_with_code() != 52190) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 62874) {
@@ -2122,7 +2369,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 34800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 36670) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 47280) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 48898) {
@@ -2137,7 +2384,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 33199) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 13428) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_mark_orders_seen() != 48302) {
@@ -2146,13 +2393,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_network_available() != 60638) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 39462) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 65308) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 26713) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order_summaries() != 50320) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 1909) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 63112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 25238) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_quarantined_items() != 16825) {
@@ -2167,7 +2417,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 37234) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 1165) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 6113) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_retry_failed_changes() != 29390) {
@@ -2176,16 +2426,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 43557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in() != 32490) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in() != 57037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 43936) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 54820) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 14908) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 50701) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 19257) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_stop_sync() != 25052) {
@@ -2194,7 +2444,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_health() != 25399) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 56910) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 20607) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_unseen_orders() != 55320) {
@@ -2204,6 +2454,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 38581) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_constructor_cancellation_new() != 39383) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_constructor_passerelle_open() != 31270) {

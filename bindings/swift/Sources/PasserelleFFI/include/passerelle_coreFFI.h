@@ -250,9 +250,9 @@ typedef void (*UniffiCallbackInterfaceEventListenerMethod0)(uint64_t, RustBuffer
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
-typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PASSERELLE_LOGGER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PASSERELLE_LOGGER_METHOD0
+typedef void (*UniffiCallbackInterfacePasserelleLoggerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -287,13 +287,13 @@ typedef struct UniffiVTableCallbackInterfaceEventListener {
 } UniffiVTableCallbackInterfaceEventListener;
 
 #endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOGGER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOGGER
-typedef struct UniffiVTableCallbackInterfaceLogger {
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PASSERELLE_LOGGER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PASSERELLE_LOGGER
+typedef struct UniffiVTableCallbackInterfacePasserelleLogger {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceLoggerMethod0 _Nonnull log;
-} UniffiVTableCallbackInterfaceLogger;
+    UniffiCallbackInterfacePasserelleLoggerMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfacePasserelleLogger;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECRET_STORE
@@ -327,24 +327,24 @@ void uniffi_passerelle_core_fn_init_callback_vtable_eventlistener(const UniffiVT
 void uniffi_passerelle_core_fn_method_eventlistener_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_CLONE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_CLONE_LOGGER
-uint64_t uniffi_passerelle_core_fn_clone_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_CLONE_PASSERELLELOGGER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_CLONE_PASSERELLELOGGER
+uint64_t uniffi_passerelle_core_fn_clone_passerellelogger(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FREE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FREE_LOGGER
-void uniffi_passerelle_core_fn_free_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FREE_PASSERELLELOGGER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FREE_PASSERELLELOGGER
+void uniffi_passerelle_core_fn_free_passerellelogger(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_INIT_CALLBACK_VTABLE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_INIT_CALLBACK_VTABLE_LOGGER
-void uniffi_passerelle_core_fn_init_callback_vtable_logger(const UniffiVTableCallbackInterfaceLogger* _Nonnull vtable
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_INIT_CALLBACK_VTABLE_PASSERELLELOGGER
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_INIT_CALLBACK_VTABLE_PASSERELLELOGGER
+void uniffi_passerelle_core_fn_init_callback_vtable_passerellelogger(const UniffiVTableCallbackInterfacePasserelleLogger* _Nonnull vtable
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_LOGGER_LOG
-void uniffi_passerelle_core_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLELOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLELOGGER_LOG
+void uniffi_passerelle_core_fn_method_passerellelogger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_CLONE_SECRETSTORE
@@ -375,6 +375,16 @@ void uniffi_passerelle_core_fn_method_secretstore_set(uint64_t ptr, RustBuffer k
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_SECRETSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_SECRETSTORE_DELETE
 void uniffi_passerelle_core_fn_method_secretstore_delete(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLEERROR_RETRYABLE
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLEERROR_RETRYABLE
+int8_t uniffi_passerelle_core_fn_method_passerelleerror_retryable(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLEERROR_STABLE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_METHOD_PASSERELLEERROR_STABLE_CODE
+RustBuffer uniffi_passerelle_core_fn_method_passerelleerror_stable_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_PASSERELLE_CORE_RUSTBUFFER_ALLOC
@@ -643,9 +653,9 @@ uint16_t uniffi_passerelle_core_checksum_method_eventlistener_on_event(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_METHOD_LOGGER_LOG
-uint16_t uniffi_passerelle_core_checksum_method_logger_log(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_METHOD_PASSERELLELOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_METHOD_PASSERELLELOGGER_LOG
+uint16_t uniffi_passerelle_core_checksum_method_passerellelogger_log(void
     
 );
 #endif

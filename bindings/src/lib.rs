@@ -71,13 +71,24 @@ impl Passerelle {
         T: Send + 'static,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
-        let mut task = tokio::spawn(guard_async(work(self.core.clone())));
-        tokio::select! {
-            done = &mut task => done.unwrap_or_else(|err| Err(join_error(&err))),
-            () = cancellation.cancelled() => {
-                task.abort();
-                Err(PasserelleError::Cancelled)
-            }
+        until_cancelled(
+            &cancellation,
+            tokio::spawn(guard_async(work(self.core.clone()))),
+        )
+        .await
+    }
+}
+
+/// The task's result, or `Cancelled` (the task aborted) when `cancellation` fires first.
+async fn until_cancelled<T>(
+    cancellation: &Cancellation,
+    mut task: tokio::task::JoinHandle<Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        done = &mut task => done.unwrap_or_else(|err| Err(join_error(&err))),
+        () = cancellation.cancelled() => {
+            task.abort();
+            Err(PasserelleError::Cancelled)
         }
     }
 }
@@ -462,4 +473,146 @@ impl Passerelle {
 #[uniffi::export]
 pub fn set_logger(logger: Arc<dyn PasserelleLogger>, level: LogLevel) -> Result<()> {
     guard(|| passerelle_core::set_logger(logger, level))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Sets its flag when dropped: the task holding it was stopped.
+    struct Dropped(Arc<AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn cancelling_stops_the_work_and_fails_with_cancelled() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let guard = Dropped(stopped.clone());
+        let task = tokio::spawn(async move {
+            let _held = guard;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(())
+        });
+        let cancellation = Cancellation::new();
+        let canceller = cancellation.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            canceller.cancel();
+        });
+
+        let result = until_cancelled(&cancellation, task).await;
+
+        assert_eq!(result, Err(PasserelleError::Cancelled));
+        tokio::task::yield_now().await;
+        for _ in 0..100 {
+            if stopped.load(Ordering::SeqCst) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(stopped.load(Ordering::SeqCst), "the task was aborted");
+    }
+
+    /// A secret store that records the threads it is called on.
+    #[derive(Default)]
+    struct ThreadRecordingStore {
+        inner: passerelle_core::InMemorySecretStore,
+        threads: std::sync::Mutex<Vec<std::thread::ThreadId>>,
+    }
+
+    impl SecretStore for ThreadRecordingStore {
+        fn get(
+            &self,
+            key: String,
+        ) -> std::result::Result<Option<String>, passerelle_core::SecretStoreError> {
+            self.record();
+            self.inner.get(key)
+        }
+        fn set(
+            &self,
+            key: String,
+            value: String,
+        ) -> std::result::Result<(), passerelle_core::SecretStoreError> {
+            self.record();
+            self.inner.set(key, value)
+        }
+        fn delete(
+            &self,
+            key: String,
+        ) -> std::result::Result<(), passerelle_core::SecretStoreError> {
+            self.record();
+            self.inner.delete(key)
+        }
+    }
+
+    impl ThreadRecordingStore {
+        fn record(&self) {
+            self.threads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(std::thread::current().id());
+        }
+    }
+
+    struct Silent;
+    impl EventListener for Silent {
+        fn on_event(&self, _event: passerelle_core::PasserelleEvent) {}
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_secret_store_and_sqlite_are_never_used_on_the_callers_thread() {
+        let dir =
+            std::env::temp_dir().join(format!("passerelle-ffi-threads-{}", std::process::id()));
+        let closed = "http://127.0.0.1:9";
+        let config = PasserelleConfig::new(
+            dir.display().to_string(),
+            closed.to_owned(),
+            "client".to_owned(),
+            "passerelle-demo://oauth/hubrise",
+        );
+        let store = Arc::new(ThreadRecordingStore::default());
+        let caller = std::thread::current().id();
+
+        let app = Passerelle::open(config, store.clone(), Arc::new(Silent)).await;
+        let app = app.unwrap_or_else(|err| panic!("open: {err}"));
+        let account = app.account().await;
+
+        assert_eq!(account, Ok(None));
+        let threads = store
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        assert!(!threads.is_empty(), "open reads the device's identity");
+        assert!(
+            threads.iter().all(|t| *t != caller),
+            "a secret-store call ran on the caller's thread"
+        );
+        let _ = app.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_cancel_before_the_call_still_counts_and_a_finished_call_is_kept() {
+        let early = Cancellation::new();
+        early.cancel();
+        let never = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(1)
+        });
+        assert_eq!(
+            until_cancelled(&early, never).await,
+            Err(PasserelleError::Cancelled)
+        );
+        let fresh = Cancellation::new();
+        let done = tokio::spawn(async { Ok(7) });
+        assert_eq!(until_cancelled(&fresh, done).await, Ok(7));
+    }
 }

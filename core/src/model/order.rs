@@ -560,6 +560,62 @@ fn list<T>(v: &Value, key: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
 mod tests {
     use super::*;
 
+    fn summary_of(json: &str) -> OrderSummary {
+        summarize(SummaryRow {
+            id: "o1".into(),
+            status: Some("new".into()),
+            service_type: Some("delivery".into()),
+            total: Some("21.80 EUR".into()),
+            json,
+            pending_status: None,
+            received_at: SystemTime::UNIX_EPOCH,
+            seen: false,
+        })
+    }
+
+    #[test]
+    fn a_summary_reads_what_a_row_shows_and_the_general_path_agrees() {
+        let json = r#"{"id":"o1","ref":"A-17","created_at":"2026-11-23T12:30:00+01:00",
+            "expected_time":"2026-11-23T13:00:00+01:00","note":{"deep":[1,2,{"x":"\u00e9"}]},
+            "customer":{"first_name":"Marie","last_name":"Curie","email":"m@x.fr"},
+            "items":[{"product_name":"A","deleted":false},{"product_name":"B","deleted":true},
+                     {"product_name":"C"}]}"#;
+        let fast = summary_of(json);
+        assert_eq!(fast.reference.as_deref(), Some("A-17"));
+        assert_eq!(fast.customer_name.as_deref(), Some("Marie Curie"));
+        assert_eq!(fast.item_count, 2, "the deleted item is not counted");
+        assert_eq!(fast.created_at, at_ms(1_795_433_400_000));
+        assert_eq!(fast.expected_time, Some(at_ms(1_795_435_200_000)));
+        assert_eq!(fast.total.as_ref().map(|m| m.minor_units), Some(2180));
+        assert_eq!(fast.status, OrderStatus::New);
+        // The general path (JSON of another shape) gives the same summary.
+        let general = summary::OwnedFields::from_value(json);
+        assert_eq!(general.customer_name, fast.customer_name);
+        assert_eq!(general.item_count, fast.item_count);
+        assert_eq!(general.reference, fast.reference);
+    }
+
+    #[test]
+    fn an_order_of_another_shape_is_still_summarised() {
+        // A number for the reference, a string for the customer, a string for `deleted`.
+        let odd = summary_of(
+            r#"{"id":"o1","ref":1234,"customer":"Marie","items":[{"deleted":"no"},{}]}"#,
+        );
+        assert_eq!(odd.reference.as_deref(), Some("1234"));
+        assert_eq!(odd.customer_name, None);
+        assert_eq!(odd.item_count, 2);
+        assert_eq!(
+            odd.created_at,
+            SystemTime::UNIX_EPOCH,
+            "received_at stands in"
+        );
+        // A scrubbed order has no name; a company is a name.
+        let company = summary_of(r#"{"customer":{"id":"c9","company_name":" Acme "}}"#);
+        assert_eq!(company.customer_name.as_deref(), Some("Acme"));
+        let scrubbed = summary_of(r#"{"customer":{"id":"c9"}}"#);
+        assert_eq!(scrubbed.customer_name, None);
+    }
+
     fn at_ms(ms: i64) -> SystemTime {
         crate::time::to_system_time(ms)
     }

@@ -351,3 +351,62 @@ async fn changes_to_older_orders_go_through_the_location_s_new_connection() {
     assert_eq!(world.hubrise_status(&location, &order_id).await, "accepted");
     assert_eq!(app.order(&order_id).unwrap().unwrap().pending_status, None);
 }
+
+#[tokio::test]
+async fn the_inbox_pages_summaries_that_agree_with_the_full_orders() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let mut placed = Vec::new();
+    for customer in ["Anatole", "Berthe", "Celestin"] {
+        placed.push(world.place_order(&location, customer).await);
+        // Distinct creation seconds, so "newest first" is one order.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+    }
+    app.sync_now().await.unwrap();
+    app.accept(&placed[2], None).await.unwrap();
+
+    let page = |offset| OrderFilter {
+        limit: 2,
+        offset,
+        ..OrderFilter::default()
+    };
+    let first = app.order_summaries(page(0)).unwrap();
+    let second = app.order_summaries(page(2)).unwrap();
+    let ids: Vec<&str> = first.iter().chain(&second).map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [&placed[2], &placed[1], &placed[0]],
+        "newest first, paged"
+    );
+
+    for summary in first.iter().chain(&second) {
+        let order = app.order(&summary.id).unwrap().expect("stored");
+        let customer = order.customer.as_ref().and_then(|c| c.first_name.clone());
+        assert!(
+            summary
+                .customer_name
+                .as_deref()
+                .is_some_and(|name| name.starts_with(customer.as_deref().unwrap_or("?"))),
+            "{summary:?}"
+        );
+        assert_eq!(summary.reference, order.reference);
+        assert_eq!(summary.total, order.total);
+        assert_eq!(summary.created_at, order.created_at);
+        assert_eq!(summary.expected_time, order.expected_time);
+        assert_eq!(
+            summary.item_count as usize,
+            order.items.iter().filter(|i| !i.deleted).count()
+        );
+        assert_eq!(summary.status, order.status);
+        assert_eq!(summary.pending_status, order.pending_status);
+    }
+    // The accept shows at once: pending until pushed, then HubRise's status.
+    assert!(
+        first[0].pending_status == Some(OrderStatus::Accepted)
+            || first[0].status == OrderStatus::Accepted,
+        "{:?}",
+        first[0]
+    );
+}

@@ -1,6 +1,8 @@
-//! The order list across the FFI (issue 7): `orders(filter limit 1000)` called from Rust and
-//! from Swift through the generated bindings, in the same run, on the same database. Goal: Swift
-//! within 2× of Rust.
+//! The order list across the FFI (issues 7 and 17): `orders(filter limit 1000)`, the inbox's
+//! summaries (a page of 50, and 1,000) and one full order, called from Rust and from Swift
+//! through the generated bindings, in the same run, on the same database. Goals: the full list
+//! from Swift within 2× of Rust; 50 summaries from Swift ≤ 1 ms and ≤ 1.5× Rust; 1,000
+//! summaries ≤ 10 ms; one full order ≤ 0.5 ms.
 //!
 //! ```text
 //! cargo build --release -p passerelle-ffi          # the library the Swift package links
@@ -64,7 +66,7 @@ fn run(args: &[String]) -> Result<()> {
     }
     std::fs::create_dir_all(&dir)?;
     let runtime = passerelle_bench::runtime()?;
-    let (rust_list, rust_trivial) = runtime.block_on(async {
+    let rust = runtime.block_on(async {
         let info = build(&dir, orders).await?;
         measure_rust(&info, &dir, runs, limit).await
     })?;
@@ -75,6 +77,8 @@ fn run(args: &[String]) -> Result<()> {
     } else {
         Some(measure_swift(&root, &dir, runs, limit, &profile)?)
     };
+    let rust_list = &rust.list;
+    let rust_trivial = &rust.trivial;
 
     println!("## Order list across the FFI: `{COMMAND} -- --orders {orders} --runs {runs}`");
     println!();
@@ -95,7 +99,8 @@ fn run(args: &[String]) -> Result<()> {
             &rust_list.summary()
         )
     );
-    if let Some((swift_list, swift_trivial)) = &swift {
+    if let Some(swift) = &swift {
+        let (swift_list, swift_trivial) = (&swift.list, &swift.trivial);
         println!(
             "{}",
             stats::row(
@@ -111,6 +116,7 @@ fn run(args: &[String]) -> Result<()> {
             "{}",
             stats::row("Swift through the bindings: deviceId()", swift_trivial)
         );
+        print_inbox(&rust, swift);
         let ratio = swift_list.median.as_secs_f64() / rust_list.median().as_secs_f64();
         println!();
         println!(
@@ -127,6 +133,16 @@ fn run(args: &[String]) -> Result<()> {
             "{}",
             stats::row("Rust: device_id()", &rust_trivial.summary())
         );
+        for (call, samples) in [
+            ("order_summaries(limit 50)", &rust.summaries_50),
+            ("order_summaries(limit 1000)", &rust.summaries_1000),
+            ("order(id), one full order", &rust.order),
+        ] {
+            println!(
+                "{}",
+                stats::row(&format!("Rust: {call}"), &samples.summary())
+            );
+        }
         println!();
         println!("- Swift not run (--no-swift)");
     }
@@ -166,12 +182,80 @@ fn now_ms() -> i64 {
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// What each side measured.
+struct Figures<T> {
+    list: T,
+    trivial: T,
+    summaries_50: T,
+    summaries_1000: T,
+    order: T,
+}
+
+/// The inbox's rows and the detail screen: the rows of the table and the goals' verdicts.
+fn print_inbox(rust: &Figures<Samples>, swift: &Figures<Summary>) {
+    let rows = [
+        (
+            "order_summaries(limit 50)",
+            &rust.summaries_50,
+            &swift.summaries_50,
+        ),
+        (
+            "order_summaries(limit 1000)",
+            &rust.summaries_1000,
+            &swift.summaries_1000,
+        ),
+        ("order(id), one full order", &rust.order, &swift.order),
+    ];
+    for (call, rust, swift) in rows {
+        println!("{}", stats::row(&format!("Rust: {call}"), &rust.summary()));
+        println!(
+            "{}",
+            stats::row(&format!("Swift through the bindings: {call}"), swift)
+        );
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let page = ms(swift.summaries_50.median);
+    let page_ratio = page / ms(rust.summaries_50.median());
+    println!();
+    println!(
+        "- 50 summaries from Swift: {page:.3} ms, {page_ratio:.2}× Rust (goals ≤ 1 ms: {}, ≤ 1.5×: {})",
+        verdict(page <= 1.0),
+        verdict(page_ratio <= 1.5)
+    );
+    let thousand = ms(swift.summaries_1000.median);
+    println!(
+        "- 1,000 summaries from Swift: {thousand:.3} ms (goal ≤ 10 ms: {})",
+        verdict(thousand <= 10.0)
+    );
+    let one = ms(swift.order.median);
+    println!(
+        "- one full order from Swift: {one:.3} ms (goal ≤ 0.5 ms: {})",
+        verdict(one <= 0.5)
+    );
+}
+
+/// Times `call` `runs` times after 5 warm-up calls.
+fn time_calls<T>(runs: usize, mut call: impl FnMut() -> Result<T>) -> Result<Samples> {
+    for _ in 0..5 {
+        call()?;
+    }
+    let mut samples = Samples::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let value = call()?;
+        samples.push(started.elapsed());
+        drop(value);
+    }
+    Ok(samples)
+}
+
 async fn measure_rust(
     info: &SandboxInfo,
     dir: &Path,
     runs: usize,
     limit: u32,
-) -> Result<(Samples, Samples)> {
+) -> Result<Figures<Samples>> {
     // The same situation as the Swift side: servers unreachable, no secrets, sync stopped.
     let config = fixture::closed_port_config(info, dir);
     let app = Passerelle::open(
@@ -201,15 +285,34 @@ async fn measure_rust(
         })?;
         drop(orders);
     }
-    let mut trivial = Samples::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let id = app.device_id()?;
-        trivial.push(started.elapsed());
-        drop(id);
-    }
+    let trivial = time_calls(runs, || Ok(app.device_id()?))?;
+    let page = |limit| OrderFilter {
+        limit,
+        ..OrderFilter::default()
+    };
+    let summaries_50 = time_calls(runs, || counted(app.order_summaries(page(50))?, 50))?;
+    let summaries_1000 = time_calls(runs, || counted(app.order_summaries(page(1000))?, 1000))?;
+    let first = app.order_summaries(page(1))?;
+    let id = first.first().map(|s| s.id.clone()).unwrap_or_default();
+    let order = time_calls(runs, || {
+        app.order(&id)?.ok_or_else(|| BenchError("no order".into()))
+    })?;
     drop(app);
-    Ok((list, trivial))
+    Ok(Figures {
+        list,
+        trivial,
+        summaries_50,
+        summaries_1000,
+        order,
+    })
+}
+
+/// `items` when there are `expected` of them.
+fn counted<T>(items: Vec<T>, expected: usize) -> Result<Vec<T>> {
+    ensure(items.len() == expected, || {
+        format!("{} returned, expected {expected}", items.len())
+    })?;
+    Ok(items)
 }
 
 /// Parses `KEY median_ns=… p90_ns=… min_ns=… max_ns=… runs=…` (the Swift program reports a
@@ -236,7 +339,7 @@ fn measure_swift(
     runs: usize,
     limit: u32,
     profile: &str,
-) -> Result<(Summary, Summary)> {
+) -> Result<Figures<Summary>> {
     let library = root.join(format!("target/{profile}/libpasserelle_ffi.so"));
     ensure(library.exists(), || {
         format!(
@@ -285,7 +388,11 @@ fn measure_swift(
             .map(str::to_owned)
             .ok_or_else(|| BenchError(format!("the Swift benchmark printed no {key}:\n{stdout}")))
     };
-    let list = parse_summary(&line("SWIFT_ORDERS ")?)?;
-    let trivial = parse_summary(&line("SWIFT_DEVICE_ID ")?)?;
-    Ok((list, trivial))
+    Ok(Figures {
+        list: parse_summary(&line("SWIFT_ORDERS ")?)?,
+        trivial: parse_summary(&line("SWIFT_DEVICE_ID ")?)?,
+        summaries_50: parse_summary(&line("SWIFT_SUMMARIES_50 ")?)?,
+        summaries_1000: parse_summary(&line("SWIFT_SUMMARIES_1000 ")?)?,
+        order: parse_summary(&line("SWIFT_ORDER ")?)?,
+    })
 }

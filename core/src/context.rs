@@ -16,9 +16,9 @@ use crate::events::{EventBus, EventListener};
 use crate::model::health::DatabaseRecovery;
 use crate::model::snapshot::ConfigurationSnapshot;
 use crate::secrets::{Secret, SecretStore, Secrets, keys};
-use crate::store::recovery;
 use crate::store::snapshots::{self, Slot};
 use crate::store::{Store, meta};
+use crate::store::{erasure, recovery};
 use crate::time::now_ms;
 
 /// Everything the services are built from.
@@ -131,7 +131,14 @@ fn establish_identity(
 ) -> Result<Arc<str>> {
     let kept = secrets.get(keys::DEVICE_ID)?;
     let kept = kept.as_ref().map(|s| s.expose());
-    let recovered = kept.is_some() && store.read(|c| meta::get(c, meta::DEVICE_ID))?.is_none();
+    let in_database = store.read(|c| meta::get(c, meta::DEVICE_ID))?.is_some();
+    let recovered = kept.is_some() && !in_database;
+    if kept.is_none() && in_database {
+        // A database from before the identity was kept in the secret store: its entries were
+        // written before `Secrets` listed them, so list them now, or a later recovery would
+        // leave them behind.
+        secrets.track(store.read(named_secrets)?)?;
+    }
     let device_id = store.write(|tx| {
         load_or_create_device_id(
             tx,
@@ -151,15 +158,32 @@ fn establish_identity(
     Ok(device_id.into())
 }
 
+/// Every secret-store key the database names: connections' tokens, attempts' PKCE verifiers and
+/// the accounts' POS sessions.
+fn named_secrets(conn: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut named = Vec::new();
+    for account in erasure::accounts(conn)? {
+        let (tokens, flows) = erasure::secrets_named(conn, &account)?;
+        named.extend(tokens);
+        named.extend(flows.iter().map(|flow| keys::pkce_verifier(flow)));
+        named.push(keys::pos_session(&account));
+    }
+    Ok(named)
+}
+
 /// After a recovery: the lost database's secrets go, the first catch-up of the connections made
 /// again reaches back 24 h (`connections::insert`), and what the old file still tells is read.
 fn recover(store: &Store, secrets: &Secrets, dir: &Path) -> Result<DatabaseRecovery> {
     let mut orphans = 0;
     for key in secrets.written_keys()? {
-        if !keys::is_device_level(&key) {
-            secrets.delete(&key)?;
+        if keys::is_device_level(&key) {
+            continue;
+        }
+        // Listed at an upgrade from what the database named: it may never have been written.
+        if secrets.get(&key)?.is_some() {
             orphans += 1;
         }
+        secrets.delete(&key)?;
     }
     let recovered_at = now_ms();
     store.write(|tx| meta::set(tx, meta::RECOVERED_AT, &recovered_at.to_string()))?;

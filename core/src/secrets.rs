@@ -92,6 +92,15 @@ impl Secrets {
         self.update_index(|index| index.remove(key))
     }
 
+    /// Lists keys written before the index existed (an upgrade), without touching their values.
+    pub fn track(&self, keys: Vec<String>) -> Result<(), SecretStoreError> {
+        self.update_index(|index| {
+            let before = index.len();
+            index.extend(keys);
+            index.len() != before
+        })
+    }
+
     /// Every key this library wrote and has not deleted.
     pub fn written_keys(&self) -> Result<Vec<String>, SecretStoreError> {
         let mut guard = self.lock_index();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use passerelle_core::{DATABASE_FILE, Passerelle, PasserelleError, PasserelleEvent};
+use passerelle_core::{DATABASE_FILE, Passerelle, PasserelleError, PasserelleEvent, SecretStore};
 use passerelle_test_support::{EventRecorder, World, order_received};
 use std::sync::Arc;
 
@@ -92,4 +92,52 @@ async fn a_recovered_database_keeps_the_identity_cleans_orphans_and_catches_up_a
         .wait_for(order_received(&missed), Duration::from_secs(10))
         .await
         .expect("the order placed 3 h before comes by the first catch-up");
+}
+
+#[tokio::test]
+async fn secrets_written_before_the_upgrade_are_cleaned_by_a_later_recovery() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    app.close().await.unwrap();
+    drop(app);
+    // As an older version left them: no identity in the secret store, no list of keys.
+    for key in world.secrets.keys() {
+        if key.starts_with("passerelle/") {
+            world.secrets.delete(key).unwrap();
+        }
+    }
+    let written = world.account_secrets();
+    assert!(!written.is_empty());
+    let (upgraded, _events) = world.open().await;
+    upgraded.close().await.unwrap();
+    drop(upgraded);
+
+    corrupt(world.dir.path());
+    let _ = Passerelle::open(
+        world.config(),
+        world.secrets.clone(),
+        Arc::new(EventRecorder::new()),
+    )
+    .await
+    .unwrap_err();
+    let (_app, events) = world.open().await;
+
+    let recovered = events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::DatabaseRecovered { .. }),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("a recovery");
+    let PasserelleEvent::DatabaseRecovered { recovery } = recovered else {
+        unreachable!()
+    };
+    assert_eq!(recovery.orphaned_secrets_deleted as usize, written.len());
+    assert!(
+        world.account_secrets().is_empty(),
+        "{:?}",
+        world.account_secrets()
+    );
 }

@@ -202,47 +202,57 @@ pub struct OrderSummary {
     pub seen: bool,
 }
 
+/// What the store keeps beside an order's JSON for its summary, computed when it is written
+/// (see [`summary_columns`]), so a page of the inbox never parses JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryColumns {
+    pub reference: Option<String>,
+    pub customer_name: Option<String>,
+    pub expected_time: Option<String>,
+    pub item_count: u32,
+}
+
+/// The summary columns of an order's JSON, read by a typed pass that skips everything else (no
+/// tree is built). JSON of another shape than HubRise's (a number for a name, a string for the
+/// customer) takes the general, slower path: it is still summarised, never dropped.
+pub fn summary_columns(json: &str) -> SummaryColumns {
+    serde_json::from_str::<summary::Fields<'_>>(json)
+        .map(summary::Fields::into_columns)
+        .unwrap_or_else(|_| summary::from_value(json))
+}
+
 /// A stored order's row, for [`summarize`].
-pub struct SummaryRow<'a> {
+pub struct SummaryRow {
     pub id: String,
     pub status: Option<String>,
     pub service_type: Option<String>,
     pub total: Option<String>,
-    pub json: &'a str,
+    pub columns: SummaryColumns,
+    pub created_at_ms: i64,
     pub pending_status: Option<OrderStatus>,
-    pub received_at: SystemTime,
     pub seen: bool,
 }
 
-/// The summary of a stored order: the columns the store keeps, and the few JSON fields a row
-/// needs, read by a typed pass that skips everything else (no tree is built). JSON of another
-/// shape than HubRise's (a number for a name, a string for the customer) takes the general,
-/// slower path: it is still summarised, never dropped.
-pub fn summarize(row: SummaryRow<'_>) -> OrderSummary {
-    let fields = serde_json::from_str::<summary::Fields<'_>>(row.json)
-        .map(summary::Fields::into_owned)
-        .unwrap_or_else(|_| summary::OwnedFields::from_value(row.json));
+/// The summary of a stored order, from its columns alone.
+pub fn summarize(row: SummaryRow) -> OrderSummary {
     OrderSummary {
         id: row.id,
-        reference: fields.reference,
+        reference: row.columns.reference,
         status: row
             .status
             .map_or(OrderStatus::Unknown, |s| OrderStatus::parse(&s)),
         pending_status: row.pending_status,
         service_type: row.service_type,
-        customer_name: fields.customer_name,
-        created_at: fields
-            .created_at
-            .as_deref()
-            .and_then(parse_iso8601_ms)
-            .map_or(row.received_at, to_system_time),
-        expected_time: fields
+        customer_name: row.columns.customer_name,
+        created_at: to_system_time(row.created_at_ms),
+        expected_time: row
+            .columns
             .expected_time
             .as_deref()
             .and_then(parse_iso8601_ms)
             .map(to_system_time),
         total: row.total.as_deref().and_then(|t| Money::parse(t).ok()),
-        item_count: fields.item_count,
+        item_count: row.columns.item_count,
         seen: row.seen,
     }
 }
@@ -254,15 +264,13 @@ mod summary {
     use serde::Deserialize;
     use serde_json::Value;
 
-    use super::{flag, list, text};
+    use super::{SummaryColumns, flag, list, text};
 
     #[derive(Deserialize, Default)]
     #[serde(default)]
     pub struct Fields<'a> {
         #[serde(rename = "ref", borrow)]
         reference: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        created_at: Option<Cow<'a, str>>,
         #[serde(borrow)]
         expected_time: Option<Cow<'a, str>>,
         #[serde(borrow)]
@@ -287,21 +295,12 @@ mod summary {
         deleted: Option<bool>,
     }
 
-    pub struct OwnedFields {
-        pub reference: Option<String>,
-        pub created_at: Option<String>,
-        pub expected_time: Option<String>,
-        pub customer_name: Option<String>,
-        pub item_count: u32,
-    }
-
     impl Fields<'_> {
-        pub fn into_owned(self) -> OwnedFields {
+        pub fn into_columns(self) -> SummaryColumns {
             let customer = self.customer.unwrap_or_default();
             let live = self.items.iter().flatten();
-            OwnedFields {
+            SummaryColumns {
                 reference: self.reference.map(Cow::into_owned),
-                created_at: self.created_at.map(Cow::into_owned),
                 expected_time: self.expected_time.map(Cow::into_owned),
                 customer_name: display_name(
                     customer.first_name.as_deref(),
@@ -313,27 +312,24 @@ mod summary {
         }
     }
 
-    impl OwnedFields {
-        /// The general path, for JSON the typed pass refused.
-        pub fn from_value(json: &str) -> OwnedFields {
-            let value: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-            let customer = value.get("customer").cloned().unwrap_or(Value::Null);
-            OwnedFields {
-                reference: text(&value, "ref"),
-                created_at: text(&value, "created_at"),
-                expected_time: text(&value, "expected_time"),
-                customer_name: display_name(
-                    text(&customer, "first_name").as_deref(),
-                    text(&customer, "last_name").as_deref(),
-                    text(&customer, "company_name").as_deref(),
-                ),
-                item_count: count(
-                    list(&value, "items", |i| flag(i, "deleted"))
-                        .into_iter()
-                        .filter(|deleted| !deleted)
-                        .count(),
-                ),
-            }
+    /// The general path, for JSON the typed pass refused.
+    pub fn from_value(json: &str) -> SummaryColumns {
+        let value: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+        let customer = value.get("customer").cloned().unwrap_or(Value::Null);
+        SummaryColumns {
+            reference: text(&value, "ref"),
+            expected_time: text(&value, "expected_time"),
+            customer_name: display_name(
+                text(&customer, "first_name").as_deref(),
+                text(&customer, "last_name").as_deref(),
+                text(&customer, "company_name").as_deref(),
+            ),
+            item_count: count(
+                list(&value, "items", |i| flag(i, "deleted"))
+                    .into_iter()
+                    .filter(|deleted| !deleted)
+                    .count(),
+            ),
         }
     }
 
@@ -560,59 +556,49 @@ fn list<T>(v: &Value, key: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
 mod tests {
     use super::*;
 
-    fn summary_of(json: &str) -> OrderSummary {
-        summarize(SummaryRow {
-            id: "o1".into(),
-            status: Some("new".into()),
-            service_type: Some("delivery".into()),
-            total: Some("21.80 EUR".into()),
-            json,
-            pending_status: None,
-            received_at: SystemTime::UNIX_EPOCH,
-            seen: false,
-        })
-    }
-
     #[test]
-    fn a_summary_reads_what_a_row_shows_and_the_general_path_agrees() {
+    fn summary_columns_read_what_a_row_shows_and_the_general_path_agrees() {
         let json = r#"{"id":"o1","ref":"A-17","created_at":"2026-11-23T12:30:00+01:00",
             "expected_time":"2026-11-23T13:00:00+01:00","note":{"deep":[1,2,{"x":"\u00e9"}]},
             "customer":{"first_name":"Marie","last_name":"Curie","email":"m@x.fr"},
             "items":[{"product_name":"A","deleted":false},{"product_name":"B","deleted":true},
                      {"product_name":"C"}]}"#;
-        let fast = summary_of(json);
+        let fast = summary_columns(json);
         assert_eq!(fast.reference.as_deref(), Some("A-17"));
         assert_eq!(fast.customer_name.as_deref(), Some("Marie Curie"));
         assert_eq!(fast.item_count, 2, "the deleted item is not counted");
-        assert_eq!(fast.created_at, at_ms(1_795_433_400_000));
-        assert_eq!(fast.expected_time, Some(at_ms(1_795_435_200_000)));
-        assert_eq!(fast.total.as_ref().map(|m| m.minor_units), Some(2180));
-        assert_eq!(fast.status, OrderStatus::New);
-        // The general path (JSON of another shape) gives the same summary.
-        let general = summary::OwnedFields::from_value(json);
-        assert_eq!(general.customer_name, fast.customer_name);
-        assert_eq!(general.item_count, fast.item_count);
-        assert_eq!(general.reference, fast.reference);
+        // The general path (JSON of another shape) reads the same.
+        assert_eq!(summary::from_value(json), fast);
+
+        let row = summarize(SummaryRow {
+            id: "o1".into(),
+            status: Some("new".into()),
+            service_type: Some("delivery".into()),
+            total: Some("21.80 EUR".into()),
+            columns: fast,
+            created_at_ms: 1_795_433_400_000,
+            pending_status: None,
+            seen: false,
+        });
+        assert_eq!(row.created_at, at_ms(1_795_433_400_000));
+        assert_eq!(row.expected_time, Some(at_ms(1_795_435_200_000)));
+        assert_eq!(row.total.as_ref().map(|m| m.minor_units), Some(2180));
+        assert_eq!(row.status, OrderStatus::New);
     }
 
     #[test]
     fn an_order_of_another_shape_is_still_summarised() {
         // A number for the reference, a string for the customer, a string for `deleted`.
-        let odd = summary_of(
+        let odd = summary_columns(
             r#"{"id":"o1","ref":1234,"customer":"Marie","items":[{"deleted":"no"},{}]}"#,
         );
         assert_eq!(odd.reference.as_deref(), Some("1234"));
         assert_eq!(odd.customer_name, None);
         assert_eq!(odd.item_count, 2);
-        assert_eq!(
-            odd.created_at,
-            SystemTime::UNIX_EPOCH,
-            "received_at stands in"
-        );
         // A scrubbed order has no name; a company is a name.
-        let company = summary_of(r#"{"customer":{"id":"c9","company_name":" Acme "}}"#);
+        let company = summary_columns(r#"{"customer":{"id":"c9","company_name":" Acme "}}"#);
         assert_eq!(company.customer_name.as_deref(), Some("Acme"));
-        let scrubbed = summary_of(r#"{"customer":{"id":"c9"}}"#);
+        let scrubbed = summary_columns(r#"{"customer":{"id":"c9"}}"#);
         assert_eq!(scrubbed.customer_name, None);
     }
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_service_grade.sql"),
     include_str!("migrations/0003_connection_reads.sql"),
     include_str!("migrations/0004_retention.sql"),
+    include_str!("migrations/0005_summaries.sql"),
 ];
 
 /// File name of the database inside the host's data directory.

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Service};
 use crate::model::order::{
-    self, Order, OrderFilter, OrderHead, OrderStatus, OrderSummary, StoredOrder, SummaryRow,
+    self, Order, OrderFilter, OrderHead, OrderStatus, OrderSummary, StoredOrder, SummaryColumns,
+    SummaryRow,
 };
 use crate::store::retention;
 use crate::time::{now_ms, parse_iso8601_ms, to_system_time};
@@ -75,22 +76,40 @@ pub fn upsert(
         json.to_string()
     };
     let now = now_ms();
+    if existing.as_ref().is_some_and(|(old, _)| *old == text) {
+        return Ok(Stored::Unchanged);
+    }
+    let row = order::summary_columns(&text);
     match existing {
-        Some((old, _)) if old == text => Ok(Stored::Unchanged),
         Some(_) => {
             conn.execute(
                 "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
-                     connection_id = ?8
+                     connection_id = ?8, ref = ?9, customer_name = ?10, expected_time = ?11,
+                     item_count = ?12
                  WHERE location_id = ?1 AND id = ?2",
-                params![location_id, head.id, head.status, head.service_type, head.total, text, now, connection_id],
+                params![
+                    location_id,
+                    head.id,
+                    head.status,
+                    head.service_type,
+                    head.total,
+                    text,
+                    now,
+                    connection_id,
+                    row.reference,
+                    row.customer_name,
+                    row.expected_time,
+                    row.item_count
+                ],
             )?;
             Ok(Stored::Changed)
         }
         None => {
             conn.execute(
                 "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
-                     created_at_ms, total, json, received_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                     created_at_ms, total, json, received_at, updated_at, ref, customer_name,
+                     expected_time, item_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     head.id,
                     location_id,
@@ -101,7 +120,11 @@ pub fn upsert(
                     parse_iso8601_ms(&head.created_at).unwrap_or(now),
                     head.total,
                     text,
-                    now
+                    now,
+                    row.reference,
+                    row.customer_name,
+                    row.expected_time,
+                    row.item_count
                 ],
             )?;
             Ok(Stored::Inserted)
@@ -141,23 +164,28 @@ const SELECT: &str = concat!(
 );
 
 const SELECT_SUMMARY: &str = concat!(
-    "SELECT o.id, o.status, o.service_type, o.total, o.json, o.received_at, ",
+    "SELECT o.id, o.status, o.service_type, o.total, o.ref, o.customer_name, o.expected_time,
+        o.item_count, o.created_at_ms, ",
     pending_status!(),
     ", o.seen_at IS NOT NULL FROM orders o JOIN connections c ON c.id = o.connection_id"
 );
 
 fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<OrderSummary> {
-    let json: String = row.get(4)?;
-    let pending: Option<String> = row.get(6)?;
+    let pending: Option<String> = row.get(9)?;
     Ok(order::summarize(SummaryRow {
         id: row.get(0)?,
         status: row.get(1)?,
         service_type: row.get(2)?,
         total: row.get(3)?,
-        json: &json,
+        columns: SummaryColumns {
+            reference: row.get(4)?,
+            customer_name: row.get(5)?,
+            expected_time: row.get(6)?,
+            item_count: row.get(7)?,
+        },
+        created_at_ms: row.get(8)?,
         pending_status: pending.map(|s| OrderStatus::parse(&s)),
-        received_at: to_system_time(row.get(5)?),
-        seen: row.get(7)?,
+        seen: row.get(10)?,
     }))
 }
 
@@ -395,6 +423,43 @@ mod tests {
             let second = store.write(|tx| upsert(tx, "c", "l", &json)).unwrap();
             prop_assert_eq!((first, second), (Stored::Inserted, Stored::Unchanged));
         }
+    }
+
+    #[test]
+    fn the_migrations_backfill_of_summary_columns_matches_what_upsert_writes() {
+        let (_dir, store) = store_with_connection();
+        let orders = [
+            serde_json::json!({"id": "o1", "ref": "A-1", "expected_time": "2026-11-23T13:00:00+01:00",
+                "customer": {"first_name": " Marie ", "last_name": "Curie"},
+                "items": [{"deleted": false}, {"deleted": true}, {}]}),
+            serde_json::json!({"id": "o2", "customer": {"company_name": "Acme"}, "items": []}),
+            serde_json::json!({"id": "o3", "customer": {"last_name": "Seul"}}),
+            serde_json::json!({"id": "o4", "customer": null, "ref": null}),
+        ];
+        for order in &orders {
+            store.write(|tx| upsert(tx, "c", "l", order)).unwrap();
+        }
+        let read = |store: &Store| -> Vec<(Option<String>, Option<String>, Option<String>, i64)> {
+            store
+                .read(|conn| {
+                    let mut stmt = conn.prepare(
+                        "SELECT ref, customer_name, expected_time, item_count FROM orders ORDER BY id",
+                    )?;
+                    let rows = stmt
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(rows)
+                })
+                .unwrap()
+        };
+        let written = read(&store);
+        assert_eq!(written[0].1.as_deref(), Some("Marie Curie"));
+        assert_eq!(written[0].3, 2);
+        // The migration's backfill, run again over the same rows, finds the same values.
+        let migration = super::super::MIGRATIONS[4];
+        let backfill = &migration[migration.find("UPDATE orders").unwrap()..];
+        store.write(|tx| Ok(tx.execute_batch(backfill)?)).unwrap();
+        assert_eq!(read(&store), written);
     }
 
     #[test]

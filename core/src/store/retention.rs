@@ -33,7 +33,8 @@ pub fn scrub_orders(conn: &Connection, before_ms: i64, limit: u32) -> Result<usi
         "SELECT rowid, json FROM orders
          WHERE scrubbed_at IS NULL AND created_at_ms < ?1
          ORDER BY created_at_ms LIMIT ?2",
-        "UPDATE orders SET json = ?2, scrubbed_at = ?3 WHERE rowid = ?1",
+        // The name shown in the inbox's rows is personal data too.
+        "UPDATE orders SET json = ?2, scrubbed_at = ?3, customer_name = NULL WHERE rowid = ?1",
         before_ms,
         limit,
     )

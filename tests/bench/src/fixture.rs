@@ -102,6 +102,9 @@ pub fn stored_order_json(db: &Path) -> Result<Value> {
     Ok(serde_json::from_str(&json)?)
 }
 
+/// The columns the engine writes beside an order's JSON for the inbox's rows.
+pub const SUMMARY_COLUMNS: &str = "ref, customer_name, expected_time, item_count";
+
 /// Where bulk orders go.
 #[derive(Debug, Clone)]
 pub struct OrderTarget {
@@ -127,11 +130,14 @@ pub fn bulk_insert_orders(
     conn.pragma_update(None, "synchronous", "OFF")?;
     let tx = conn.transaction()?;
     {
-        let mut order = tx.prepare(
+        // The inbox's columns are copied from the template's row, which the engine wrote.
+        let mut order = tx.prepare(&format!(
             "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
-                 created_at_ms, total, json, received_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-        )?;
+                 created_at_ms, total, json, received_at, updated_at, {SUMMARY_COLUMNS})
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, {SUMMARY_COLUMNS}
+             FROM orders WHERE id = ?11"
+        ))?;
+        let template_id = template["id"].as_str().unwrap_or_default().to_owned();
         let mut event = tx.prepare(
             "INSERT INTO processed_events (connection_id, event_id, processed_at) VALUES (?1, ?2, ?3)",
         )?;
@@ -176,6 +182,7 @@ pub fn bulk_insert_orders(
                 total,
                 json.to_string(),
                 created_ms + 2_000,
+                template_id,
             ])?;
             event.execute(rusqlite::params![
                 target.connection_id,

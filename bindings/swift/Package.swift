@@ -24,8 +24,13 @@ let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let provider = Context.environment["PASSERELLE_FFI"] ?? "xcframework"
 
 let ffiTarget: Target
+// Debian's Swift 6.0 ships libswiftObservation.so with a reference to a symbol it does not export
+// (swift::threading::fatal, only called on a fatal error): the tests' executables link with
+// --allow-shlib-undefined on Linux. Local builds only: apps never see an unsafe flag.
+var localLinkerSettings: [LinkerSetting] = []
 switch provider {
 case "local":
+    localLinkerSettings = [.unsafeFlags(["-Xlinker", "--allow-shlib-undefined"], .when(platforms: [.linux]))]
     let rustProfile = Context.environment["PASSERELLE_RUST_PROFILE"] ?? "debug"
     let rustLibDir = packageDir.appendingPathComponent("../../target/\(rustProfile)").standardized.path
     ffiTarget = .target(
@@ -74,7 +79,7 @@ let package = Package(
                 .linkedFramework("CoreFoundation", .when(platforms: [.iOS, .macOS])),
                 .linkedLibrary("sqlite3", .when(platforms: [.iOS, .macOS])),
                 .linkedLibrary("iconv", .when(platforms: [.iOS, .macOS])),
-            ]
+            ] + localLinkerSettings
         ),
         .target(
             name: "PasserelleSandbox",

@@ -439,7 +439,8 @@ mod tests {
         for order in &orders {
             store.write(|tx| upsert(tx, "c", "l", order)).unwrap();
         }
-        let read = |store: &Store| -> Vec<(Option<String>, Option<String>, Option<String>, i64)> {
+        type Columns = (Option<String>, Option<String>, Option<String>, i64);
+        let read = |store: &Store| -> Vec<Columns> {
             store
                 .read(|conn| {
                     let mut stmt = conn.prepare(

@@ -16,7 +16,7 @@
         private var wasSatisfied = true
 
         /// Starts watching the device's network paths.
-        public init(app: Passerelle, queue: DispatchQueue = DispatchQueue(label: "passerelle.network")) {
+        public init(app: any PasserelleClient, queue: DispatchQueue = DispatchQueue(label: "passerelle.network")) {
             monitor.pathUpdateHandler = { [weak self] path in
                 guard let self else { return }
                 let satisfied = path.status == .satisfied

@@ -8,25 +8,26 @@
     /// try setLogger(logger: OSLogLogger(subsystem: "com.example.pos"), level: .info)
     /// ```
     ///
-    /// Passerelle redacts its records before they leave Rust (no tokens, codes, secrets or
-    /// passwords), so they are logged as public by default and stay readable in a sysdiagnose
-    /// sent to support; pass `publicMessages: false` to have the system redact them as well.
-    public final class OSLogLogger: Logger, Sendable {
+    /// Each record's constant text and the fields the library declares safe are logged as public,
+    /// so a sysdiagnose sent to support says what happened; every other value (order ids,
+    /// location names, HubRise's answers) is private, shown only while a debugger is attached.
+    /// Passerelle also redacts tokens, codes and passwords before a record leaves Rust.
+    public final class OSLogLogger: PasserelleLogger, Sendable {
         /// The subsystem the records are filed under.
         public let subsystem: String
-        private let publicMessages: Bool
+        /// One `os.Logger` per category, made on first use: the library logs from its own
+        /// threads, often, to a handful of categories.
+        private let loggers = Locked<[String: os.Logger]>([:])
 
-        /// - Parameters:
-        ///   - subsystem: usually the app's bundle identifier.
-        ///   - publicMessages: whether the (already redacted) messages are shown outside a debugger.
-        public init(subsystem: String, publicMessages: Bool = true) {
+        /// - Parameter subsystem: usually the app's bundle identifier.
+        public init(subsystem: String) {
             self.subsystem = subsystem
-            self.publicMessages = publicMessages
         }
 
         /// Called by the library on the thread that logged.
         public func log(record: LogRecord) {
-            let logger = os.Logger(subsystem: subsystem, category: record.target)
+            let logger = logger(category: record.target)
+            let line = OSLogLine(record)
             let type: OSLogType =
                 switch record.level {
                 case .trace, .debug: .debug
@@ -34,10 +35,20 @@
                 case .warn: .default
                 case .error: .error
                 }
-            if publicMessages {
-                logger.log(level: type, "\(record.message, privacy: .public)")
+            // `privacy:` must be a literal for os to honour it: one call per shape.
+            if line.privatePart.isEmpty {
+                logger.log(level: type, "\(line.publicPart, privacy: .public)")
             } else {
-                logger.log(level: type, "\(record.message, privacy: .private)")
+                logger.log(level: type, "\(line.publicPart, privacy: .public) \(line.privatePart, privacy: .private)")
+            }
+        }
+
+        private func logger(category: String) -> os.Logger {
+            loggers.withLock { loggers in
+                if let logger = loggers[category] { return logger }
+                let logger = os.Logger(subsystem: subsystem, category: category)
+                loggers[category] = logger
+                return logger
             }
         }
     }

@@ -1,12 +1,15 @@
 import Foundation
 
 extension Money {
-    /// The exact amount as a `Decimal` (HubRise amounts have two decimals): `30.80`.
-    public var decimalAmount: Decimal {
-        Decimal(minorUnits) / 100
+    /// The exact amount as a `Decimal`: `minorUnits` hundredths (HubRise writes every amount with
+    /// two decimals, `"30.80 EUR"`), so 3080 is `30.80`. Built from its digits, never through a
+    /// floating-point number.
+    public var amount: Decimal {
+        Decimal(sign: minorUnits < 0 ? .minus : .plus, exponent: -2, significand: Decimal(minorUnits.magnitude))
     }
 
-    /// The amount formatted for `locale`, with its currency: `30,80 €` in French.
+    /// The amount formatted for `locale`, with its currency: `30,80 €` in French, `€30.80` in
+    /// British English.
     ///
     /// Formatting only; the amount itself is exact (never a floating-point number).
     public func formatted(locale: Locale) -> String {
@@ -16,7 +19,12 @@ extension Money {
         formatter.currencyCode = currency
         formatter.minimumFractionDigits = 2
         formatter.maximumFractionDigits = 2
-        return formatter.string(from: decimalAmount as NSDecimalNumber) ?? "\(decimalAmount) \(currency)"
+        return formatter.string(from: amount as NSDecimalNumber) ?? "\(amount) \(currency)"
+    }
+
+    /// The amount formatted for the staff in `language` (``PasserelleLanguage/locale``).
+    public func formatted(in language: PasserelleLanguage = .preferred) -> String {
+        formatted(locale: language.locale)
     }
 }
 

@@ -10,18 +10,25 @@ import Foundation
 /// }
 /// ```
 ///
-/// - `localizedDescription` is the message for the restaurant (``userMessage(in:)``'s message),
-///   `localizedRecoverySuggestion` its next step and `localizedFailureReason` the message again,
-///   in the app's language (``PasserelleLanguage/preferred``).
-/// - The generated enum conforms to `LocalizedError` with an `errorDescription` of its own, the
-///   case and its fields (UniFFI writes it, for logs). The words above reach Foundation through
-///   ``errorUserInfo``: Foundation reads the user info's `NSLocalizedDescriptionKey` before asking
-///   `LocalizedError` (on Apple platforms `NSError`'s value provider answers only for keys the
-///   user info lacks). Code that reads `errorDescription` itself, such as SwiftUI's
-///   `alert(isPresented:error:actions:)`, still gets the developer's text: pass it
-///   `error.localizedDescription`, or a ``PasserelleUserMessage``.
+/// - ``errorDescription`` (hence `localizedDescription`, and what SwiftUI's
+///   `alert(isPresented:error:actions:)` shows) is the message for the restaurant
+///   (``userMessage(in:)``'s message), ``recoverySuggestion`` its next step and
+///   ``failureReason`` the message again, in the app's language (``PasserelleLanguage/preferred``).
+///   For logs, `String(describing: error)` gives the case and its fields.
 /// - ``errorDomain`` and ``errorCode`` identify the failure for analytics and support: each code
 ///   has a number that is never reused or changed; ``codeUserInfoKey`` holds the code itself.
+extension PasserelleError: LocalizedError {
+    /// What happened, in the app's language (``userMessage(in:)``'s message).
+    public var errorDescription: String? { userMessage().message }
+
+    /// What happened, in the app's language: the same text as ``errorDescription``, for
+    /// `NSError`'s `localizedFailureReason`.
+    public var failureReason: String? { userMessage().message }
+
+    /// The next step, in the app's language (``userMessage(in:)``'s next step).
+    public var recoverySuggestion: String? { userMessage().nextStep }
+}
+
 extension PasserelleError: CustomNSError {
     /// The `NSError` domain of every ``PasserelleError``: `"com.passerelle.error"`.
     public static var errorDomain: String { "com.passerelle.error" }
@@ -34,7 +41,8 @@ extension PasserelleError: CustomNSError {
     /// a code this version of the package does not know yet.
     public var errorCode: Int { Self.codeNumbers[code] ?? 0 }
 
-    /// The message, the next step and the code, for `NSError`.
+    /// The message, the next step and the code, for `NSError`: written out, so every platform's
+    /// bridging finds the same texts beside the code.
     public var errorUserInfo: [String: Any] {
         let message = userMessage()
         return [
@@ -44,12 +52,6 @@ extension PasserelleError: CustomNSError {
             Self.codeUserInfoKey: code,
         ]
     }
-
-    /// What happened, in the app's language (``userMessage(in:)``'s message).
-    public var failureReason: String? { userMessage().message }
-
-    /// The next step, in the app's language (``userMessage(in:)``'s next step).
-    public var recoverySuggestion: String? { userMessage().nextStep }
 
     /// Every code's number. Append new codes with the next number; never renumber or reuse one,
     /// hosts store and compare them.
@@ -86,5 +88,6 @@ extension PasserelleError: CustomNSError {
         "closed": 30,
         "response_too_large": 31,
         "connection_mismatch": 32,
+        "cancelled": 33,
     ]
 }

@@ -83,6 +83,35 @@ public struct SandboxAdmin: Sendable {
         return try SandboxJSON.decoder.decode(URLAnswer.self, from: try await send("POST", "back-office/connect", body)).url
     }
 
+    /// Injects `fault`: the next matching requests (or every one, until ``clearFaults()``) fail
+    /// or wait as it says.
+    public func injectFault(_ fault: SandboxFault) async throws {
+        _ = try await send("POST", "faults", try SandboxJSON.encoder.encode(fault))
+    }
+
+    /// The faults still waiting for a request (a fault with `times` leaves the list once used up:
+    /// an empty list after a request says it reached the fault).
+    public func pendingFaultCount() async throws -> Int {
+        let faults = try JSONSerialization.jsonObject(with: try await send("GET", "faults")) as? [Any]
+        return faults?.count ?? 0
+    }
+
+    /// Removes every injected fault.
+    public func clearFaults() async throws {
+        _ = try await send("DELETE", "faults")
+    }
+
+    /// Cuts the network: every server stops answering (connections dropped) until
+    /// ``restoreNetwork()``. Returns once every server follows.
+    public func cutNetwork() async throws {
+        _ = try await send("POST", "network/cut")
+    }
+
+    /// Ends ``cutNetwork()``.
+    public func restoreNetwork() async throws {
+        _ = try await send("POST", "network/restore")
+    }
+
     /// A request the sandbox refused.
     public struct Failure: Error, CustomStringConvertible {
         /// The HTTP status.
@@ -113,6 +142,47 @@ public struct SandboxAdmin: Sendable {
             throw Failure(status: status, body: String(decoding: data, as: UTF8.self))
         }
         return data
+    }
+}
+
+/// A fault of the sandbox's HTTP servers (`POST /_sandbox/faults`), for the requests whose path
+/// starts with ``pathPrefix``.
+public struct SandboxFault: Encodable, Sendable {
+    /// What happens to a matching request.
+    public struct Kind: Encodable, Sendable {
+        let type: String
+        let millis: Int?
+        let status: Int?
+
+        /// Waits `seconds`, then handles the request: a slow server.
+        public static func delay(seconds: Double) -> Kind {
+            Kind(type: "delay", millis: Int(seconds * 1000), status: nil)
+        }
+
+        /// Answers `status` (500, 503, ...) with the server's error JSON.
+        public static func status(_ status: Int) -> Kind {
+            Kind(type: "status", millis: nil, status: status)
+        }
+    }
+
+    /// `/oauth/token`, `/v1/location/orders`, ...
+    public var pathPrefix: String
+    /// `manager` (HubRise's OAuth server), `api` (HubRise's API) or `pos`; any when `nil`.
+    public var server: String?
+    /// Only this HTTP method; any when `nil`.
+    public var method: String?
+    /// How many requests it affects; every one until cleared when `nil`.
+    public var times: Int?
+    /// What it does.
+    public var kind: Kind
+
+    /// A fault for the next `times` requests under `pathPrefix`.
+    public init(pathPrefix: String, server: String? = nil, method: String? = nil, times: Int? = 1, kind: Kind) {
+        self.pathPrefix = pathPrefix
+        self.server = server
+        self.method = method
+        self.times = times
+        self.kind = kind
     }
 }
 

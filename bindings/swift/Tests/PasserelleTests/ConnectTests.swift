@@ -17,10 +17,12 @@ final class ConnectTests: SandboxTestCase {
         let connection = try await connect(app, paris)
         XCTAssertEqual(connection.state, .pending)
         XCTAssertEqual(connection.locationName, paris.name)
-        XCTAssertTrue(try app.restartRequired())
+        let restartRequired = try await app.restartRequired()
+        XCTAssertTrue(restartRequired)
 
         try await withDeadline(15, "restart") { try await app.restart() }
-        XCTAssertEqual(try app.connections().map(\.state), [.active])
+        let active = try await app.connections()
+        XCTAssertEqual(active.map(\.state), [.active])
         let checked = try await withDeadline(10, "check") { try await app.checkConnection(connectionId: connection.id) }
         XCTAssertFalse(checked.reconnectNeeded)
         XCTAssertNil(checked.refusal)
@@ -29,7 +31,8 @@ final class ConnectTests: SandboxTestCase {
         XCTAssertTrue(outcome.revoked)
         XCTAssertEqual(outcome.connection.state, .removing)
         try await withDeadline(15, "restart") { try await app.restart() }
-        XCTAssertTrue(try app.connections().isEmpty)
+        let remaining = try await app.connections()
+        XCTAssertTrue(remaining.isEmpty)
         XCTAssertFalse(secrets.keys.contains { $0.hasSuffix("access_token") })
     }
 
@@ -37,18 +40,19 @@ final class ConnectTests: SandboxTestCase {
         let app = try await openApp()
         try await signIn(app)
         let lyon = sandbox.info.locations[1]
-        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions(outOfBand: true))
+        let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions(outOfBand: true))
         XCTAssertNil(authorization.callbackUrlScheme, "nothing comes back to the app: the person pastes the code")
         let user = sandbox.info.hubriseUser
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
-                authorizeURL: authorization.authorizeUrl, email: user.email, password: user.password, locationId: lyon.id)
+                authorizeURL: authorization.authorizeURL.absoluteString, email: user.email, password: user.password,
+                locationId: lyon.id)
         }
         guard case .outOfBandCode(let code) = outcome else { return XCTFail("expected a code, got \(outcome)") }
 
         let connection = try await withDeadline(10, "complete with the code") {
             // As pasted: with the spaces a copy from a web page often brings along.
-            try await app.completeHubriseConnectionWithCode(code: " \(code)\n", state: authorization.state)
+            try await app.completeHubriseConnection(code: " \(code)\n", state: authorization.state)
         }
         XCTAssertEqual(connection.locationId, lyon.id)
         XCTAssertEqual(connection.state, .pending)
@@ -74,10 +78,10 @@ final class ConnectTests: SandboxTestCase {
         let user = sandbox.info.hubriseUser
         let redirect = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.approve(
-                authorizeURL: attempt.authorizeUrl, email: user.email, password: user.password, locationId: paris.id)
+                authorizeURL: attempt.authorizeURL.absoluteString, email: user.email, password: user.password, locationId: paris.id)
         }
         let backend = try await withDeadline(10, "the backend") {
-            try await SandboxConsentPage.fetchWithoutRedirect(URL(string: redirect)!)
+            try await SandboxConsentPage.fetchWithoutRedirect(try XCTUnwrap(URL(string: redirect)))
         }
         XCTAssertTrue(backend.location?.contains("/hubrise/device-return?state=") ?? false, "\(backend)")
 
@@ -91,17 +95,18 @@ final class ConnectTests: SandboxTestCase {
     func testRefusingOnHubrisesPageIsAccessDeniedWithAFrenchMessage() async throws {
         let app = try await openApp()
         try await signIn(app)
-        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions())
+        let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions())
         let user = sandbox.info.hubriseUser
         let paris = sandbox.info.locations[0]
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
-                authorizeURL: authorization.authorizeUrl, email: user.email, password: user.password,
+                authorizeURL: authorization.authorizeURL.absoluteString, email: user.email, password: user.password,
                 locationId: paris.id, allow: false)
         }
         guard case .redirect(let callback) = outcome else { return XCTFail("expected a redirect, got \(outcome)") }
         do {
-            _ = try await withDeadline(10, "complete") { try await app.completeHubriseConnection(callbackUrl: callback) }
+            let callbackURL = try XCTUnwrap(URL(string: callback))
+            _ = try await withDeadline(10, "complete") { try await app.completeHubriseConnection(callbackURL: callbackURL) }
             XCTFail("a refusal must not connect")
         } catch let error as PasserelleError {
             XCTAssertEqual(error, .AccessDenied)
@@ -109,7 +114,8 @@ final class ConnectTests: SandboxTestCase {
             XCTAssertEqual(message.title, "Accès refusé sur HubRise")
             XCTAssertTrue(message.nextStep.contains("« Autoriser »"), message.nextStep)
         }
-        XCTAssertTrue(try app.connections().isEmpty)
+        let connections = try await app.connections()
+        XCTAssertTrue(connections.isEmpty)
     }
 
     func testABlockedConnectionAsksToReconnectAndReconnectingLiftsTheBlock() async throws {
@@ -158,7 +164,7 @@ final class ConnectTests: SandboxTestCase {
 
         // "Restart the app on your iPad to apply the changes."
         try await withDeadline(15, "restart") { try await app.restart() }
-        let pending = try app.connections()
+        let pending = try await app.connections()
         XCTAssertEqual(pending.map(\.locationId).sorted(), [paris.id, lyon.id].sorted())
         for connection in pending {
             XCTAssertEqual(connection.state, .pending)
@@ -174,7 +180,8 @@ final class ConnectTests: SandboxTestCase {
         XCTAssertFalse(confirmed.needsConfirmation)
         let refused = try await withDeadline(10, "refuse") { try await app.refuseConnection(connectionId: toRefuse.id) }
         XCTAssertNotEqual(refused.state, .active)
-        XCTAssertEqual(try app.connections().filter { $0.state == .active }.map(\.locationId), [paris.id])
+        let active = try await app.connections().filter { $0.state == .active }
+        XCTAssertEqual(active.map(\.locationId), [paris.id])
     }
 
     func testWrongPasswordAndForgedCallbacksAreTypedErrors() async throws {
@@ -190,7 +197,8 @@ final class ConnectTests: SandboxTestCase {
         }
         try await signIn(app)
         do {
-            _ = try await app.completeHubriseConnection(callbackUrl: "passerelle-demo://oauth/hubrise?code=x&state=forged")
+            let forged = try XCTUnwrap(URL(string: "passerelle-demo://oauth/hubrise?code=x&state=forged"))
+            _ = try await app.completeHubriseConnection(callbackURL: forged)
             XCTFail("an unknown state must be refused")
         } catch let error as PasserelleError {
             XCTAssertEqual(error.code, "state_unknown")

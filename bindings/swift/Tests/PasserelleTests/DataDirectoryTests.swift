@@ -39,7 +39,8 @@ final class DataDirectoryTests: XCTestCase {
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
             initialSettings: Settings(pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write]"))
         let app = try await Passerelle.openProtected(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
-        XCTAssertNil(try app.account())
+        let account = try await app.account()
+        XCTAssertNil(account)
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: config.dataDir).isEmpty, "the database is there")
     }
 }

@@ -32,16 +32,18 @@ final class FoundationTests: XCTestCase {
         let events = PasserelleEvents()
         let app = try await Passerelle.open(
             config: makeConfig(dataDir: try temporaryDirectory()), secrets: InMemorySecretStore(), events: events)
-        XCTAssertFalse(try app.restartRequired())
+        let requiredAtFirst = try await app.restartRequired()
+        XCTAssertFalse(requiredAtFirst)
         let version = try app.configurationVersion()
 
         var wanted = try app.settings()
         wanted.pollIntervalSecs = 5
         try await app.updateSettings(settings: wanted)
 
-        XCTAssertTrue(try app.restartRequired())
+        let required = try await app.restartRequired()
+        XCTAssertTrue(required)
         XCTAssertEqual(try app.settings().pollIntervalSecs, 30, "the running instance keeps the active settings")
-        guard case .settingsChanged(let active, let pending) = try app.pendingChanges().first else {
+        guard case .settingsChanged(let active, let pending) = try await app.pendingChanges().first else {
             return XCTFail("expected a pending settings change")
         }
         XCTAssertEqual(active.pollIntervalSecs, 30)
@@ -50,7 +52,8 @@ final class FoundationTests: XCTestCase {
         try await app.restart()
 
         XCTAssertEqual(try app.settings().pollIntervalSecs, 5)
-        XCTAssertFalse(try app.restartRequired())
+        let stillRequired = try await app.restartRequired()
+        XCTAssertFalse(stillRequired)
         XCTAssertEqual(try app.configurationVersion(), version + 1)
 
         var seen: [PasserelleEvent] = []

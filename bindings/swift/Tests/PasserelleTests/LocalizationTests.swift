@@ -56,6 +56,7 @@ final class LocalizationTests: XCTestCase {
         let error: any Error = PasserelleError.InvalidCredentials
         PasserelleLanguage.$localizationOverride.withValue(.french) {
             XCTAssertEqual(error.localizedDescription, "L’e-mail ou le mot de passe est incorrect.")
+            XCTAssertEqual((error as? LocalizedError)?.errorDescription, "L’e-mail ou le mot de passe est incorrect.")
             XCTAssertEqual(
                 (error as NSError).localizedRecoverySuggestion,
                 "Utilisez les mêmes identifiants que pour votre caisse. Mot de passe oublié ? Réinitialisez-le depuis le back-office de votre caisse.")
@@ -100,7 +101,7 @@ final class LocalizationTests: XCTestCase {
             "flow_expired": 18, "access_denied": 19, "code_missing": 20, "invalid_grant": 21,
             "invalid_client": 22, "connection_revoked": 23, "rate_limited": 24, "hubrise_api": 25,
             "not_found": 26, "invalid_state": 27, "internal": 28, "data_directory_in_use": 29, "closed": 30,
-            "response_too_large": 31, "connection_mismatch": 32,
+            "response_too_large": 31, "connection_mismatch": 32, "cancelled": 33,
         ]
         for failure in MessageTests.everyError {
             let bridged = failure as NSError

@@ -22,7 +22,7 @@ final class MessageTests: XCTestCase {
         .NotFound(what: "order"), .InvalidState(reason: "active"), .Internal(reason: "panic"),
         .DataDirectoryInUse(path: "Passerelle"), .Closed,
         .ResponseTooLarge(service: "HubRise API", limitBytes: 4_194_304),
-        .ConnectionMismatch(reason: "another location"),
+        .ConnectionMismatch(reason: "another location"), .Cancelled,
     ]
 
     private static func caseIndex(_ error: PasserelleError) -> Int {
@@ -59,12 +59,13 @@ final class MessageTests: XCTestCase {
         case .Closed: 29
         case .ResponseTooLarge: 30
         case .ConnectionMismatch: 31
+        case .Cancelled: 32
         }
     }
 
     func testTheListHoldsEveryCaseOnce() {
-        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...31))
-        XCTAssertEqual(Self.everyError.count, 32)
+        XCTAssertEqual(Set(Self.everyError.map(Self.caseIndex)), Set(0...32))
+        XCTAssertEqual(Self.everyError.count, 33)
     }
 
     func testEveryErrorCodeHasAMessageInFrenchAndEnglish() {
@@ -151,18 +152,25 @@ final class MessageTests: XCTestCase {
         XCTAssertEqual(PasserelleMessages.message(for: "from_the_future", language: .english).title, "Unexpected error")
     }
 
-    func testLocalizedErrorGivesTheReasonAndTheNextStep() {
-        let error: any LocalizedError = PasserelleError.InvalidCredentials
-        XCTAssertNotNil(error.failureReason)
-        XCTAssertNotNil(error.recoverySuggestion)
+    func testLocalizedErrorIsTheRestaurantsText() {
+        // What SwiftUI's alert(isPresented:error:) reads: the message, never the case's name.
+        for failure in Self.everyError {
+            let error: any LocalizedError = failure
+            let message = failure.userMessage()
+            XCTAssertEqual(error.errorDescription, message.message, failure.code)
+            XCTAssertEqual(error.failureReason, message.message, failure.code)
+            XCTAssertEqual(error.recoverySuggestion, message.nextStep, failure.code)
+        }
+        XCTAssertEqual(PasserelleError.Cancelled.userMessage(in: .french).title, "Annulé")
+        XCTAssertFalse(PasserelleError.Cancelled.isRetryable)
     }
 
     func testMoneyAndStatusesForTheStaff() {
         let total = Money(minorUnits: 3080, currency: "EUR")
-        XCTAssertEqual(total.decimalAmount, Decimal(string: "30.80"))
+        XCTAssertEqual(total.amount, Decimal(string: "30.80"))
         let french = total.formatted(locale: PasserelleLanguage.french.locale)
         XCTAssertTrue(french.hasPrefix("30,80") && french.hasSuffix("€"), french)
-        XCTAssertEqual(Money(minorUnits: -5, currency: "EUR").decimalAmount, Decimal(string: "-0.05"))
+        XCTAssertEqual(Money(minorUnits: -5, currency: "EUR").amount, Decimal(string: "-0.05"))
         XCTAssertEqual(OrderStatus.awaitingCollection.displayName(in: .french), "Prête à retirer")
         XCTAssertEqual(OrderStatus.hubriseStatuses.count, 11)
         XCTAssertTrue(OrderStatus.received.awaitsDecision)

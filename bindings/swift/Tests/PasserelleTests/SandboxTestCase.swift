@@ -52,15 +52,16 @@ class SandboxTestCase: XCTestCase {
 
     /// Connects `location` on the consent page (as the restaurant) and returns the pending connection.
     func connect(_ app: Passerelle, _ location: SandboxInfo.Location) async throws -> HubriseConnection {
-        let authorization = try app.beginHubriseConnection(options: HubriseConnectionOptions())
+        let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions())
         let user = sandbox.info.hubriseUser
         let callback = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.approve(
-                authorizeURL: authorization.authorizeUrl, email: user.email, password: user.password,
+                authorizeURL: authorization.authorizeURL.absoluteString, email: user.email, password: user.password,
                 locationId: location.id)
         }
+        let callbackURL = try XCTUnwrap(URL(string: callback))
         return try await withDeadline(10, "complete the connection") {
-            try await app.completeHubriseConnection(callbackUrl: callback)
+            try await app.completeHubriseConnection(callbackURL: callbackURL)
         }
     }
 

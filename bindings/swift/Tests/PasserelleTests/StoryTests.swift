@@ -19,13 +19,15 @@ final class StoryTests: SandboxTestCase {
         let app = try await withDeadline(10, "open") {
             try await Passerelle.openProtected(config: config, secrets: secrets, events: events)
         }
-        XCTAssertNil(try app.account())
+        let nobody = try await app.account()
+        XCTAssertNil(nobody)
 
         // Sign in with the POS account's credentials.
         let pos = sandbox.info.posAccount
         let account = try await withDeadline(10, "sign in") { try await app.signIn(email: pos.email, password: pos.password) }
         XCTAssertEqual(account.businessName, "Bella Pizza")
-        XCTAssertEqual(try app.account(), account)
+        let signedIn = try await app.account()
+        XCTAssertEqual(signedIn, account)
 
         // Connect Paris: the test plays the restaurant on HubRise's consent page.
         let paris = sandbox.info.locations[0]
@@ -37,8 +39,9 @@ final class StoryTests: SandboxTestCase {
         XCTAssertEqual(connection.accountName, "Bella Pizza")
         XCTAssertEqual(connection.catalogId, "psmlf")
         XCTAssertEqual(connection.customerListId, "xab66")
-        XCTAssertTrue(try app.restartRequired())
-        guard case .connectionAdded(let added)? = try app.pendingChanges().first else {
+        let required = try await app.restartRequired()
+        XCTAssertTrue(required)
+        guard case .connectionAdded(let added)? = try await app.pendingChanges().first else {
             return XCTFail("the new connection waits for a restart")
         }
         XCTAssertEqual(added.id, connection.id)
@@ -49,8 +52,10 @@ final class StoryTests: SandboxTestCase {
         // Restart to apply.
         let version = try app.configurationVersion()
         try await withDeadline(15, "restart") { try await app.restart() }
-        XCTAssertEqual(try app.connections().map(\.state), [.active])
-        XCTAssertFalse(try app.restartRequired())
+        let applied = try await app.connections()
+        XCTAssertEqual(applied.map(\.state), [.active])
+        let stillRequired = try await app.restartRequired()
+        XCTAssertFalse(stillRequired)
         XCTAssertGreaterThan(try app.configurationVersion(), version)
         _ = try await recorder.wait(for: "configuration applied") {
             if case .configurationApplied = $0 { true } else { false }
@@ -69,7 +74,9 @@ final class StoryTests: SandboxTestCase {
         XCTAssertEqual(order.items[0].options.map(\.name), ["Piquante"])
         XCTAssertEqual(order.charges.first?.price, Money(minorUnits: 250, currency: "EUR"))
         XCTAssertEqual(order.total, Money(minorUnits: 3080, currency: "EUR"), "HubRise's total")
-        XCTAssertEqual(order.total?.decimalAmount, Decimal(string: "30.8"))
+        XCTAssertEqual(order.total?.amount, Decimal(string: "30.8"))
+        XCTAssertEqual(order.items.map(\.quantity), [2, 1], "quantities are exact decimals")
+        XCTAssertEqual(order.expectedTime, ISO8601DateFormatter().date(from: "2026-11-23T19:30:00Z"))
         XCTAssertEqual(order.customer?.firstName, "Marie")
         XCTAssertTrue(order.status.awaitsDecision)
         try await eventually(10, "HubRise sees the order received") {
@@ -88,10 +95,16 @@ final class StoryTests: SandboxTestCase {
 
         // Check its status here: accepted, nothing left to push.
         try await eventually(10, "the outbox is empty") {
-            let local = try app.order(orderId: orderId)
+            let local = try await app.order(orderId: orderId)
             return local?.status == .accepted && local?.pendingStatus == nil
         }
-        XCTAssertEqual(try app.orders(filter: OrderFilter(status: .accepted)).map(\.id), [orderId])
+        let accepted = try await app.orders(filter: OrderFilter(status: .accepted))
+        XCTAssertEqual(accepted.map(\.id), [orderId])
+        let rows = try await app.orderSummaries(filter: OrderFilter(limit: 50))
+        XCTAssertEqual(rows.map(\.id), [orderId], "the inbox's row of the order")
+        XCTAssertEqual(rows.first?.customerName, "Marie Dupont")
+        XCTAssertEqual(rows.first?.itemCount, 2)
+        XCTAssertEqual(rows.first?.total, order.total)
         XCTAssertEqual(recorder.all.filter(\.isNewOrder).count, 1, "the order arrived once")
 
         // The connection is still fine at HubRise.
@@ -103,10 +116,13 @@ final class StoryTests: SandboxTestCase {
         let outcome = try await withDeadline(10, "disconnect") { try await app.disconnect(connectionId: connection.id) }
         XCTAssertTrue(outcome.revoked)
         XCTAssertEqual(outcome.connection.state, .removing)
-        XCTAssertTrue(try app.restartRequired())
+        let removalRequired = try await app.restartRequired()
+        XCTAssertTrue(removalRequired)
         try await withDeadline(15, "restart") { try await app.restart() }
-        XCTAssertTrue(try app.connections().isEmpty)
-        XCTAssertFalse(try app.restartRequired())
+        let remaining = try await app.connections()
+        XCTAssertTrue(remaining.isEmpty)
+        let requiredAfter = try await app.restartRequired()
+        XCTAssertFalse(requiredAfter)
         let atHubriseNow = try await sandbox.admin.connections().filter { $0.locationId == paris.id }
         XCTAssertFalse(atHubriseNow.contains { $0.state == "active" }, "HubRise no longer knows an active token")
         XCTAssertFalse(secrets.keys.contains { $0.hasSuffix("access_token") }, "the token left the secret store")

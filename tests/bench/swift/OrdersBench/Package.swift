@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// The Swift side of the order-list benchmark (issue 7): `orders(filter:)` through the generated
+// The Swift side of the order-list benchmarks (issues 7 and 17): `orders(filter:)`, the inbox's
+// `orderSummaries(filter:)` (50 and 1,000 rows) and `order(orderId:)` through the generated
 // bindings, timed in Swift. Run by `cargo run --release -p passerelle-bench --bin ffi_orders`, or:
 //   ../shared/tools/with-swift env PASSERELLE_FFI=local PASSERELLE_RUST_PROFILE=release swift run -c release \
 //     --package-path tests/bench/swift/OrdersBench passerelle-swift-bench DATA_DIR RUNS LIMIT

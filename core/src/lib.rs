@@ -51,7 +51,8 @@ pub use model::account::PosAccount;
 pub use model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
 pub use model::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
 pub use model::health::{
-    ConnectionHealth, DelayReason, FailedChange, QuarantinedItem, SyncHealth, SyncState,
+    ConnectionHealth, DatabaseRecovery, DelayReason, FailedChange, QuarantinedItem, SyncHealth,
+    SyncState,
 };
 pub use model::money::{Money, MoneyError};
 pub use model::order::{

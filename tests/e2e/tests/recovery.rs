@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use passerelle_core::{DATABASE_FILE, Passerelle, PasserelleError, PasserelleEvent, SecretStore};
+use passerelle_core::{
+    DATABASE_FILE, DatabaseRecovery, Passerelle, PasserelleError, PasserelleEvent, SecretStore,
+};
 use passerelle_test_support::{EventRecorder, World, order_received};
 use std::sync::Arc;
 
@@ -15,6 +17,35 @@ fn corrupt(dir: &std::path::Path) {
     let mut bytes = std::fs::read(&db).unwrap();
     bytes[..16].copy_from_slice(b"CORRUPTED HEADER");
     std::fs::write(&db, &bytes).unwrap();
+}
+
+/// Corrupts the closed database, sees the first open fail with `CorruptDatabase` (the file
+/// moved aside) and the second start again: returns it and what it announced.
+async fn corrupt_and_reopen(world: &World) -> (Passerelle, Arc<EventRecorder>, DatabaseRecovery) {
+    corrupt(world.dir.path());
+    let err = Passerelle::open(
+        world.config(),
+        world.secrets.clone(),
+        Arc::new(EventRecorder::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, PasserelleError::CorruptDatabase { .. }),
+        "{err:?}"
+    );
+    let (app, events) = world.open().await;
+    let recovered = events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::DatabaseRecovered { .. }),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("the host is told");
+    let PasserelleEvent::DatabaseRecovered { recovery } = recovered else {
+        unreachable!()
+    };
+    (app, events, recovery)
 }
 
 #[tokio::test]
@@ -38,32 +69,8 @@ async fn a_recovered_database_keeps_the_identity_cleans_orphans_and_catches_up_a
         .backdate_order(&missed, Duration::from_secs(3 * 3600))
         .await
         .unwrap();
-    corrupt(world.dir.path());
-
-    let err = Passerelle::open(
-        world.config(),
-        world.secrets.clone(),
-        Arc::new(EventRecorder::new()),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, PasserelleError::CorruptDatabase { .. }),
-        "{err:?}"
-    );
-    let (app, events) = world.open().await;
-
+    let (app, events, recovery) = corrupt_and_reopen(&world).await;
     assert_eq!(app.device_id().unwrap(), device_id, "same HubRise identity");
-    let recovered = events
-        .wait_for(
-            |e| matches!(e, PasserelleEvent::DatabaseRecovered { .. }),
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("the host is told");
-    let PasserelleEvent::DatabaseRecovered { recovery } = recovered else {
-        unreachable!()
-    };
     assert_eq!(
         recovery.orphaned_secrets_deleted as usize,
         lost_secrets.len()
@@ -114,26 +121,7 @@ async fn secrets_written_before_the_upgrade_are_cleaned_by_a_later_recovery() {
     upgraded.close().await.unwrap();
     drop(upgraded);
 
-    corrupt(world.dir.path());
-    let _ = Passerelle::open(
-        world.config(),
-        world.secrets.clone(),
-        Arc::new(EventRecorder::new()),
-    )
-    .await
-    .unwrap_err();
-    let (_app, events) = world.open().await;
-
-    let recovered = events
-        .wait_for(
-            |e| matches!(e, PasserelleEvent::DatabaseRecovered { .. }),
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("a recovery");
-    let PasserelleEvent::DatabaseRecovered { recovery } = recovered else {
-        unreachable!()
-    };
+    let (_app, _events, recovery) = corrupt_and_reopen(&world).await;
     assert_eq!(recovery.orphaned_secrets_deleted as usize, written.len());
     assert!(
         world.account_secrets().is_empty(),

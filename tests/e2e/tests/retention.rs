@@ -29,6 +29,20 @@ fn private_order() -> serde_json::Value {
     order
 }
 
+/// Connects the first location, places the order with personal data and syncs it: its id.
+async fn receive_private_order(world: &World, app: &passerelle_core::Passerelle) -> String {
+    let location = world.location_ids()[0].clone();
+    world.connect_active(app, &location).await;
+    let order_id = world
+        .sandbox
+        .admin()
+        .place_order(&location, private_order())
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+    order_id
+}
+
 /// The personal strings found in the database file, its WAL and its shared-memory file.
 fn personal_data_on_disk(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -60,15 +74,7 @@ async fn personal_data_leaves_the_database_wal_and_shm_after_the_scrub_delay() {
     });
     let (app, _events) = world.open_with(config).await;
     world.sign_in(&app).await;
-    let location = world.location_ids()[0].clone();
-    world.connect_active(&app, &location).await;
-    let order_id = world
-        .sandbox
-        .admin()
-        .place_order(&location, private_order())
-        .await
-        .unwrap();
-    app.sync_now().await.unwrap();
+    let order_id = receive_private_order(&world, &app).await;
     let order = app.order(&order_id).unwrap().expect("stored");
     assert_eq!(order.customer.unwrap().email.as_deref(), Some(PERSONAL[2]));
     // The scan sees what is there (else it would prove nothing).
@@ -178,15 +184,7 @@ async fn finished_orders_event_ids_outbox_rows_and_removed_connections_are_prune
 async fn erasing_an_account_leaves_none_of_its_data_or_secrets() {
     let world = World::start().await;
     let (app, _events) = world.open_signed_in().await;
-    let location = world.location_ids()[0].clone();
-    world.connect_active(&app, &location).await;
-    let order_id = world
-        .sandbox
-        .admin()
-        .place_order(&location, private_order())
-        .await
-        .unwrap();
-    app.sync_now().await.unwrap();
+    let order_id = receive_private_order(&world, &app).await;
     app.accept(&order_id, None).await.unwrap();
     assert!(!personal_data_on_disk(world.dir.path()).is_empty());
     assert!(!world.account_secrets().is_empty());

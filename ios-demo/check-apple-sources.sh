@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Type-checks, on Linux (no Xcode here), the Swift that only builds on Apple platforms, in Swift 6
 # language mode with warnings as errors:
-#   - Passerelle's Keychain store and os_log bridge, compiled into the Passerelle module as on iOS
-#     (`canImport(Security)`, `canImport(os)`);
-#   - the demo app's SwiftUI, UIKit, AuthenticationServices and AudioToolbox sources, against
-#     the Passerelle, PasserelleSandbox and PasserelleDemoKit modules built here from source.
+#   - Passerelle's Keychain store, os_log bridge and network monitor, compiled into the Passerelle
+#     module as on iOS (`canImport(Security)`, `canImport(os)`, `canImport(Network)`);
+#   - the demo app's SwiftUI, UIKit, AuthenticationServices and AudioToolbox sources, their
+#     `#Preview`s included, against the Passerelle, PasserelleSandbox and PasserelleDemoKit modules
+#     built here from source.
 # Apple's frameworks are replaced by stand-ins (bindings/swift/Tests/AppleStubs/) that copy the
 # iOS 18.0 SDK's signatures, isolation and @Sendable included. A self-test first proves the
-# stand-ins catch what Xcode 16 does: a main-actor call without `await` in `.refreshable`.
+# stand-ins catch what Xcode 16 does: a main-actor call without `await` in `.refreshable`, and an
+# error in a `#Preview`'s body (Xcode's preview macro plugin is replaced by one that expands
+# previews to nothing once the compiler has type-checked their bodies).
 #
 #   ../shared/tools/with-swift ios-demo/check-apple-sources.sh      (from the project root)
 #
@@ -23,13 +26,16 @@ rm -rf "$work" && mkdir -p "$work"
 # Syntax of every Apple-only file, whatever its #if branches.
 swiftc -parse -swift-version 6 ios-demo/PasserelleDemo/*.swift bindings/swift/Sources/Passerelle/*.swift
 
-# The stand-ins, compiled like Apple's modules (Swift 5 mode, concurrency annotations).
-for module in UIKit SwiftUI AuthenticationServices AudioToolbox Security os; do
-  swiftc -swift-version 5 -parse-as-library -emit-module -module-name "$module" -I "$work" \
+# The stand-in of Xcode's preview macro plugin, then the stand-ins of the frameworks, compiled like
+# Apple's modules (Swift 5 mode, concurrency annotations).
+swiftc -O "$stubs/PreviewsMacros.swift" -o "$work/PreviewsMacros"
+previews=(-load-plugin-executable "$work/PreviewsMacros#PreviewsMacros")
+for module in UIKit SwiftUI AuthenticationServices AudioToolbox Security os Network; do
+  swiftc -swift-version 5 -parse-as-library -emit-module -module-name "$module" -I "$work" "${previews[@]}" \
     -o "$work/$module.swiftmodule" "$stubs/$module.swift"
 done
 
-strict=(-swift-version 6 -parse-as-library -warnings-as-errors -I "$work" -I bindings/swift/Sources/PasserelleFFI/include)
+strict=(-swift-version 6 -parse-as-library -warnings-as-errors -I "$work" -I bindings/swift/Sources/PasserelleFFI/include "${previews[@]}")
 
 # Self-test: the class of error issue 16 found must fail here as it fails in Xcode 16.
 cat >"$work/Probe.swift" <<'SWIFT'
@@ -58,7 +64,19 @@ swiftc -typecheck "${strict[@]}" "$work/Probe.swift" \
   || { echo "self-test: the corrected probe should type-check" >&2; exit 1; }
 echo "self-test: .refreshable { model.refresh() } refused, { await model.refresh() } accepted"
 
-# Passerelle as on iOS: every source, the Keychain store and os_log bridge included.
+# Self-test: a preview's body is type-checked; a correct one passes.
+printf 'import SwiftUI\n#Preview { Text(undefinedPreviewValue) }\n' >"$work/PreviewProbe.swift"
+if swiftc -typecheck "${strict[@]}" "$work/PreviewProbe.swift" >"$work/preview-probe.log" 2>&1; then
+  echo "self-test: a #Preview calling something undefined type-checks: previews are not checked" >&2
+  exit 1
+fi
+grep -q "undefinedPreviewValue" "$work/preview-probe.log" || { cat "$work/preview-probe.log" >&2; exit 1; }
+printf 'import SwiftUI\n#Preview { Text("Bonjour") }\n' >"$work/PreviewProbe.swift"
+swiftc -typecheck "${strict[@]}" "$work/PreviewProbe.swift" \
+  || { echo "self-test: a correct #Preview should type-check" >&2; exit 1; }
+echo "self-test: a #Preview's body is type-checked"
+
+# Passerelle as on iOS: every source, the Keychain store, os_log bridge and network monitor included.
 swiftc -emit-module -module-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
   bindings/swift/Sources/Passerelle/*.swift bindings/swift/Sources/Passerelle/Generated/*.swift
 swiftc -emit-module -module-name PasserelleSandbox "${strict[@]}" -o "$work/PasserelleSandbox.swiftmodule" \
@@ -68,4 +86,4 @@ swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/Pass
 
 # The demo app.
 swiftc -typecheck "${strict[@]}" ios-demo/PasserelleDemo/*.swift
-echo "Apple-only sources type-check in Swift 6 mode: the demo app's views, its web authentication, Keychain and os_log"
+echo "Apple-only sources type-check in Swift 6 mode: the demo app's views and previews, its web authentication, Keychain and os_log"

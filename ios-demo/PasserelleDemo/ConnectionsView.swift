@@ -21,7 +21,7 @@ struct ConnectionsView: View {
             .navigationTitle(model.text.tabConnections)
             .toolbar {
                 ToolbarItemGroup(placement: .primaryAction) {
-                    Button(model.text.connectWithCode) { model.startPastedCodeConnection() }
+                    Button(model.text.connectWithCode) { Task { await model.startPastedCodeConnection() } }
                     Button {
                         Task { await model.connect() }
                     } label: {
@@ -124,10 +124,10 @@ struct PastedCodeSheet: View {
                         Label(reason, systemImage: "exclamationmark.triangle").foregroundStyle(.orange)
                     }
                     Text(model.text.pastedCodeExplanation)
-                    if let link = model.pastedCodeFlow?.authorizeUrl, let url = URL(string: link) {
-                        Text(link).font(.footnote).textSelection(.enabled)
-                        Button(model.text.openLink) { openURL(url) }
-                        Button(model.text.copyLink) { UIPasteboard.general.string = link }
+                    if let link = model.pastedCodeFlow?.authorizeURL {
+                        Text(link.absoluteString).font(.footnote).textSelection(.enabled)
+                        Button(model.text.openLink) { openURL(link) }
+                        Button(model.text.copyLink) { UIPasteboard.general.string = link.absoluteString }
                     }
                 }
                 Section {
@@ -151,4 +151,16 @@ struct PastedCodeSheet: View {
             }
         }
     }
+}
+
+#Preview("Connexions") {
+    ConnectionsView(model: SessionModel.preview().connections)
+}
+
+#Preview("Connection row") {
+    List { ConnectionRowView(model: SessionModel.preview().connections, row: .preview()) }
+}
+
+#Preview("Pasted code") {
+    PastedCodeSheet(model: SessionModel.preview(language: .english).connections)
 }

@@ -25,3 +25,7 @@ struct HelpView: View {
         }
     }
 }
+
+#Preview("Aide") {
+    HelpView(support: SessionModel.preview().support, text: DemoText(language: .french))
+}

@@ -7,12 +7,15 @@ struct OrdersView: View {
 
     var body: some View {
         NavigationSplitView {
-            List(selection: $model.selectedID) {
+            List(selection: $model.selection) {
                 if model.rows.isEmpty {
                     Text(model.text.noOrders).foregroundStyle(.secondary)
                 }
                 ForEach(model.rows) { row in
                     OrderRowView(row: row, newBadge: model.text.newBadge).tag(row.id)
+                }
+                if model.hasMore {
+                    Button(model.text.showMore) { Task { await model.loadMore() } }
                 }
             }
             .navigationTitle(model.text.tabOrders)
@@ -116,4 +119,16 @@ struct OrderDetailView: View {
         }
         .navigationTitle(detail.row.title)
     }
+}
+
+#Preview("Commandes") {
+    OrdersView(model: SessionModel.preview().orders)
+}
+
+#Preview("Order row") {
+    List { OrderRowView(row: OrderDetail.preview(language: .english).row, newBadge: "New") }
+}
+
+#Preview("Détails") {
+    NavigationStack { OrderDetailView(model: SessionModel.preview().orders, detail: .preview()) }
 }

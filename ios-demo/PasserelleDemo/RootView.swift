@@ -120,15 +120,15 @@ struct SessionView: View {
 
     var body: some View {
         VStack(spacing: 0) {
-            if let banner = session.health.banner {
+            if let banner = session.healthBanner {
                 Text(banner)
                     .font(.callout.bold())
                     .frame(maxWidth: .infinity)
                     .padding(8)
                     .background(.orange.opacity(0.2))
             }
-            if session.restart.isRequired {
-                RestartBanner(model: session.restart)
+            if session.passerelle.restartRequired {
+                RestartBanner(session: session)
             }
             TabView(selection: $session.tab) {
                 OrdersView(model: session.orders)
@@ -150,25 +150,43 @@ struct SessionView: View {
 
 /// "Restart required": what will change, and the button.
 struct RestartBanner: View {
-    let model: RestartModel
+    let session: SessionModel
 
     var body: some View {
         HStack(alignment: .top) {
             VStack(alignment: .leading, spacing: 4) {
-                Text(model.text.restartBannerTitle).font(.headline)
-                Text(model.text.restartBannerMessage)
-                ForEach(model.changes, id: \.self) { Text("• \($0)").font(.callout) }
+                Text(session.text.restartBannerTitle).font(.headline)
+                Text(session.text.restartBannerMessage)
+                ForEach(session.restartChanges, id: \.self) { Text("• \($0)").font(.callout) }
             }
             Spacer()
             Button {
-                Task { await model.restartNow() }
+                Task { await session.restartNow() }
             } label: {
-                if model.isRestarting { ProgressView() } else { Text(model.text.restartNow) }
+                if session.passerelle.isRestarting { ProgressView() } else { Text(session.text.restartNow) }
             }
             .buttonStyle(.borderedProminent)
-            .disabled(model.isRestarting)
+            .disabled(session.passerelle.isRestarting)
         }
         .padding()
         .background(.yellow.opacity(0.25))
     }
+}
+
+#Preview("Caisse") {
+    RootView(model: .preview())
+}
+
+#Preview("Sign in") {
+    NavigationStack {
+        SignInView(model: SessionModel.preview(signedIn: false, language: .english).signIn, environment: .localSandbox(supportEmail: "support@passerelle-pos.example"))
+    }
+}
+
+#Preview("Session") {
+    SessionView(app: .preview(), session: .preview())
+}
+
+#Preview("Redémarrage") {
+    RestartBanner(session: .preview())
 }

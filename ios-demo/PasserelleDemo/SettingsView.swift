@@ -14,7 +14,7 @@ struct SettingsView: View {
                 Section {
                     Button(settings.text.placeTestOrder) { Task { await app.placeTestOrder() } }
                         .disabled(settings.isWorking || !app.canPlaceTestOrder)
-                    Text(session.text.signedInAs(session.account))
+                    if let account = session.account { Text(session.text.signedInAs(account)) }
                     Button(session.text.signOut, role: .destructive) { Task { await session.signOut() } }
                         .disabled(session.isSigningOut)
                 }
@@ -67,6 +67,27 @@ struct ServerSettingsSection: View {
             Text(settings.text.sandboxURLHelp).font(.footnote).foregroundStyle(.secondary)
             Button(settings.text.loadSandbox) { Task { await settings.loadSandbox() } }
                 .disabled(settings.isWorking)
+        }
+    }
+}
+
+#Preview("Réglages") {
+    SettingsPreview(app: .preview())
+}
+
+#Preview("Servers") {
+    Form { ServerSettingsSection(app: .preview(signedIn: false, language: .english), settings: AppModel.preview().settings) }
+}
+
+/// The Settings tab once the preview's app has opened its session.
+private struct SettingsPreview: View {
+    let app: AppModel
+
+    var body: some View {
+        if let session = app.session {
+            SettingsView(app: app, settings: app.settings, session: session)
+        } else {
+            ProgressView()
         }
     }
 }

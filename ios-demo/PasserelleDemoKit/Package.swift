@@ -20,11 +20,6 @@ let package = Package(
                 .product(name: "Passerelle", package: "swift"),
                 // The settings screen reads a local sandbox's URLs and can place a test order.
                 .product(name: "PasserelleSandbox", package: "swift"),
-            ],
-            linkerSettings: [
-                // Debian's Swift 6.0 ships libswiftObservation.so with a reference to a symbol it
-                // does not export (swift::threading::fatal, only called on a fatal error). Linux only.
-                .unsafeFlags(["-Xlinker", "--allow-shlib-undefined"], .when(platforms: [.linux])),
             ]
         ),
         .testTarget(

@@ -30,7 +30,7 @@ import Foundation
 ///   configuration applied or a restart required, or those of a moment between two screens) are
 ///   kept, up to `replayLimit` of the newest, and delivered to the next subscription, once.
 ///   Older ones are dropped: the orders stay in the database either way, re-read them with
-///   ``Passerelle/orders(filter:)``.
+///   ``Passerelle/orderSummaries(filter:)`` (or follow them with ``PasserelleModel``).
 /// - The library calls ``onEvent(event:)`` on its own thread; it never waits for a reader.
 /// - ``finish()`` ends every subscription, present and future.
 public final class PasserelleEvents: EventListener, Sendable {

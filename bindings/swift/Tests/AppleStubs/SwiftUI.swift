@@ -574,3 +574,14 @@ public struct _ModifiedScene<Content>: Scene {
     public typealias Body = Never
     public var body: Never { fatalError() }
 }
+
+// MARK: - Previews
+
+/// `#Preview`, as the iOS 18 SDK declares it (DeveloperToolsSupport's `Preview` macro for SwiftUI
+/// views): the body is a `@MainActor` view builder. Xcode's `PreviewsMacros` plugin is replaced by
+/// `PreviewsMacros.swift` beside this file, which expands every preview to nothing: the compiler
+/// type-checks a macro's arguments before expanding it, so each preview's body is checked all
+/// the same.
+@freestanding(declaration)
+public macro Preview(_ name: String? = nil, @ViewBuilder body: @escaping @MainActor () -> any View) =
+    #externalMacro(module: "PreviewsMacros", type: "SwiftUIView")

@@ -2,8 +2,8 @@ import Foundation
 import Observation
 import Passerelle
 
-/// The demo app's root: opens Passerelle on the chosen environment, routes its events, follows
-/// the app's lifecycle, and holds the screen models.
+/// The demo app's root: opens Passerelle on the chosen environment, follows the app's
+/// lifecycle and holds the session's screens.
 ///
 /// ```swift
 /// @State var model = AppModel(dependencies: .iOS)
@@ -23,8 +23,12 @@ public final class AppModel {
     }
 
     /// What the app needs from the platform; the iOS app passes the Keychain, the system sound
-    /// and ASWebAuthenticationSession, tests pass the in-memory store and the sandbox's page.
+    /// and ASWebAuthenticationSession, tests pass the in-memory store and the sandbox's page,
+    /// previews ``PreviewPasserelle``.
     public struct Dependencies: Sendable {
+        /// Opens Passerelle (``Passerelle/openProtected(config:secrets:events:)`` by default).
+        public typealias Opener = @Sendable (PasserelleConfig, any SecretStore, PasserelleEvents) async throws -> any PasserelleClient
+
         /// The Keychain service (or test store) for an environment's ``DemoEnvironment/storageKey``.
         public var secrets: @Sendable (String) -> any SecretStore
         /// Sounds the new-order alert.
@@ -42,13 +46,16 @@ public final class AppModel {
         public var productionEnvironment: DemoEnvironment?
         /// The language of every word shown.
         public var language: PasserelleLanguage
+        /// Opens Passerelle on an environment.
+        public var open: Opener
 
         /// Gathers the platform's pieces.
         public init(
             secrets: @escaping @Sendable (String) -> any SecretStore, alert: any NewOrderAlert,
             authenticator: any WebAuthenticator, environmentStore: any EnvironmentStore, dataRoot: URL,
             defaultEnvironment: DemoEnvironment, productionEnvironment: DemoEnvironment? = nil,
-            language: PasserelleLanguage = .preferred
+            language: PasserelleLanguage = .preferred,
+            open: @escaping Opener = { try await Passerelle.openProtected(config: $0, secrets: $1, events: $2) }
         ) {
             self.secrets = secrets
             self.alert = alert
@@ -58,11 +65,16 @@ public final class AppModel {
             self.defaultEnvironment = defaultEnvironment
             self.productionEnvironment = productionEnvironment
             self.language = language
+            self.open = open
         }
     }
 
-    /// What the window shows.
-    public private(set) var phase: Phase = .starting
+    private enum State {
+        case starting
+        case unavailable(Notice)
+        case open(SessionModel)
+    }
+
     /// Where the app connects.
     public private(set) var environment: DemoEnvironment
     /// Failures waiting to be shown, one at a time.
@@ -72,8 +84,9 @@ public final class AppModel {
     /// Every word shown, in the chosen language.
     public let text: DemoText
 
+    private var state: State = .starting
     @ObservationIgnored private let dependencies: Dependencies
-    @ObservationIgnored private var app: Passerelle?
+    @ObservationIgnored private var client: (any PasserelleClient)?
     @ObservationIgnored private var events: PasserelleEvents?
     @ObservationIgnored private var eventLoop: Task<Void, Never>?
     #if canImport(Network)
@@ -95,6 +108,15 @@ public final class AppModel {
         settings.onEnvironmentChanged = { [weak self] environment in await self?.switchTo(environment) }
     }
 
+    /// What the window shows: sign-in until an account is signed in, then its screens.
+    public var phase: Phase {
+        switch state {
+        case .starting: .starting
+        case .unavailable(let notice): .unavailable(notice)
+        case .open(let session): session.passerelle.account == nil ? .signedOut(session.signIn) : .signedIn(session)
+        }
+    }
+
     /// The signed-in session, if any.
     public var session: SessionModel? {
         if case .signedIn(let session) = phase { session } else { nil }
@@ -103,53 +125,56 @@ public final class AppModel {
     /// Opens Passerelle on the current environment (file protection on iOS) and shows sign-in or
     /// the signed-in screens. Call it once at launch, and again from "Try again".
     public func start() async {
-        phase = .starting
-        eventLoop?.cancel()
+        state = .starting
         // One instance per data directory: the previous one lets go before the next opens.
         await close()
         let events = PasserelleEvents()
         let directory = dependencies.dataRoot.appendingPathComponent(environment.storageKey, isDirectory: true)
         let config = environment.passerelleConfig(dataDir: directory.path)
         do {
-            let app = try await Passerelle.openProtected(
-                config: config, secrets: dependencies.secrets(environment.storageKey), events: events)
-            self.app = app
-            #if canImport(Network)
-                networkMonitor = PasserelleNetworkMonitor(app: app)
-            #endif
+            let client = try await dependencies.open(config, dependencies.secrets(environment.storageKey), events)
+            self.client = client
             self.events = events
-            eventLoop = Task { [weak self] in
-                for await event in events.subscribe() { self?.handle(event) }
+            #if canImport(Network)
+                networkMonitor = PasserelleNetworkMonitor(app: client)
+            #endif
+            let session = SessionModel(
+                passerelle: PasserelleModel(client: client, events: events), notices: notices, alert: dependencies.alert,
+                authenticator: dependencies.authenticator, redirectUri: environment.redirectUri,
+                supportEmail: environment.supportEmail, text: text)
+            // The demo's own reactions (the sound, the notices); the model follows the state.
+            let stream = events.subscribe()
+            eventLoop = Task { [weak session] in
+                for await event in stream { session?.handle(event) }
             }
-            if let account = try app.account() {
-                showSession(app, account)
-            } else {
-                showSignIn(app)
-            }
+            await session.passerelle.refresh()
+            if let failure = session.passerelle.lastError { throw failure }
+            state = .open(session)
         } catch {
-            phase = .unavailable(Notice(error: error, language: text.language))
+            state = .unavailable(Notice(error: error, language: text.language))
         }
     }
 
     /// Stops Passerelle and releases its data directory (before another instance opens it).
     public func close() async {
-        guard let app else { return }
-        self.app = nil
-        try? await app.close()
+        eventLoop?.cancel()
+        events?.finish()
+        guard let client else { return }
+        self.client = nil
+        try? await client.close()
     }
 
     /// The scene phase changed: pause sync in the background, sync at once on return.
     public func scenePhaseChanged(_ lifecycle: AppLifecycle) {
-        guard let app else { return }
+        guard let client else { return }
         do {
             switch lifecycle {
             case .background:
-                try app.appDidEnterBackground()
+                try client.appDidEnterBackground()
                 wentToBackground = true
             case .active where wentToBackground:
                 wentToBackground = false
-                try app.appWillEnterForeground()
-                session?.refresh()
+                try client.appWillEnterForeground()
             case .active, .inactive:
                 break
             }
@@ -161,12 +186,12 @@ public final class AppModel {
     /// The app was opened with a URL: HubRise's Open URL (`passerelle-demo://hubrise/open?…`)
     /// shows the connection it names.
     public func handleOpenURL(_ url: URL) async {
-        guard let app else { return }
+        guard let client else { return }
         do {
-            switch try await app.handleOpenUrl(url: url.absoluteString) {
+            switch try await client.handleOpenURL(url) {
             case .connected(let connection), .showConnection(let connection):
                 guard let session else { return }
-                session.refresh()
+                await session.passerelle.refresh()
                 session.connections.highlightedID = connection.id
                 session.tab = .connections
             case .notHandled:
@@ -179,13 +204,13 @@ public final class AppModel {
 
     /// Whether "Place a test order" can work: a sandbox and an active connection.
     public var canPlaceTestOrder: Bool {
-        environment.sandboxAdminUrl != nil && session?.connections.rows.contains(where: \.isActive) == true
+        environment.sandboxAdminUrl != nil && session?.passerelle.activeConnections.isEmpty == false
     }
 
     /// Places the sandbox's sample order at the first active location (sandbox only).
     public func placeTestOrder() async {
         guard let admin = environment.sandboxAdminUrl.flatMap(URL.init(string:)),
-            let location = session?.connections.rows.first(where: \.isActive)?.connection.locationId
+            let location = session?.passerelle.activeConnections.first?.locationId
         else {
             return notices.post(text.noActiveConnection)
         }
@@ -194,36 +219,6 @@ public final class AppModel {
 
     private func switchTo(_ environment: DemoEnvironment) async {
         self.environment = environment
-        // Drop the running instance before opening the new environment's.
-        eventLoop?.cancel()
-        events?.finish()
-        app = nil
         await start()
-    }
-
-    private func showSignIn(_ app: Passerelle, email: String = "") {
-        phase = .signedOut(
-            SignInModel(app: app, email: email, text: text) { [weak self] account in
-                self?.showSession(app, account)
-            })
-    }
-
-    private func showSession(_ app: Passerelle, _ account: PosAccount) {
-        let session = SessionModel(
-            app: app, account: account, notices: notices, alert: dependencies.alert,
-            authenticator: dependencies.authenticator, redirectUri: environment.redirectUri,
-            supportEmail: environment.supportEmail, text: text
-        ) { [weak self] in
-            self?.showSignIn(app, email: account.email)
-        }
-        phase = .signedIn(session)
-    }
-
-    private func handle(_ event: PasserelleEvent) {
-        if let session {
-            session.handle(event)
-        } else if case .backendUnavailable = event {
-            notices.post(text.backendUnavailable())
-        }
     }
 }

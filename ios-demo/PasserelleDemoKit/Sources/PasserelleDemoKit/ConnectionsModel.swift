@@ -75,12 +75,9 @@ public struct ConnectionRow: Identifiable, Equatable, Sendable {
 
 /// The connections screen: the list with status, "Connect HubRise" (in the browser or with a
 /// pasted code), Reconnect, Check, Disconnect (after a confirmation), and the confirmation of
-/// connections made off the iPad.
+/// connections made off the iPad. The connections themselves are ``PasserelleModel``'s.
 @MainActor @Observable
 public final class ConnectionsModel {
-    public private(set) var rows: [ConnectionRow] = []
-    /// Connections with an operation under way (their buttons are disabled).
-    public private(set) var busy: Set<String> = []
     /// A consent page is open or its code is being exchanged.
     public private(set) var isConnecting = false
     /// The connection the confirmation dialog asks about; `nil` closes the dialog.
@@ -91,46 +88,38 @@ public final class ConnectionsModel {
     public private(set) var pastedCodeReason: String?
     /// What the person pastes.
     public var pastedCode = ""
-    /// The connection to highlight (opened from HubRise's Open URL).
+    /// The connection to highlight (just connected, or opened from HubRise's Open URL).
     public var highlightedID: String?
     public let text: DemoText
 
-    @ObservationIgnored private let app: Passerelle
+    @ObservationIgnored private let passerelle: PasserelleModel
     @ObservationIgnored private let notices: NoticeCenter
-    @ObservationIgnored private let restart: RestartModel
     @ObservationIgnored private let authenticator: any WebAuthenticator
     @ObservationIgnored private let callback: WebAuthenticationCallback?
 
     init(
-        app: Passerelle, notices: NoticeCenter, restart: RestartModel, authenticator: any WebAuthenticator,
-        redirectUri: String, text: DemoText
+        passerelle: PasserelleModel, notices: NoticeCenter, authenticator: any WebAuthenticator, redirectUri: String,
+        text: DemoText
     ) {
-        self.app = app
+        self.passerelle = passerelle
         self.notices = notices
-        self.restart = restart
         self.authenticator = authenticator
         callback = WebAuthenticationCallback(redirectURI: redirectUri)
         self.text = text
     }
 
-    /// Reads the connections again.
-    public func refresh() {
-        do {
-            rows = try app.connections().map { ConnectionRow($0, text: text) }
-        } catch {
-            notices.report(error)
-        }
+    /// The connections as the list shows them.
+    public var rows: [ConnectionRow] {
+        passerelle.connections.map { ConnectionRow($0, text: text) }
     }
 
+    /// Connections with an operation under way (their buttons are disabled).
+    public var busy: Set<String> { passerelle.connectionsInProgress }
+
     /// Pull to refresh: asks HubRise and the POS backend now (each connection's health, the
-    /// configuration made off the iPad), then reads the list again. Failures are told.
+    /// configuration made off the iPad). Failures are told.
     public func pullToRefresh() async {
-        do {
-            _ = try await app.syncNow()
-        } catch {
-            notices.report(error)
-        }
-        changed()
+        await notices.attempt { try await passerelle.syncNow() }
     }
 
     /// "Connect HubRise" (or "Reconnect" for `row`): opens HubRise's consent page in the
@@ -140,47 +129,46 @@ public final class ConnectionsModel {
         guard !isConnecting else { return }
         isConnecting = true
         defer { isConnecting = false }
+        let client = passerelle.client
         let authorization: HubriseAuthorization
         do {
-            authorization = try app.beginHubriseConnection(
+            authorization = try await client.beginHubriseConnection(
                 options: HubriseConnectionOptions(accountId: row?.connection.accountId))
         } catch {
             return notices.report(error)
         }
         do {
-            guard let url = URL(string: authorization.authorizeUrl),
-                let callback = callback ?? authorization.callbackUrlScheme.map(WebAuthenticationCallback.customScheme)
+            guard let callback = callback ?? authorization.callbackUrlScheme.map(WebAuthenticationCallback.customScheme)
             else {
-                throw PasserelleError.UnexpectedResponse(service: "HubRise", reason: "authorize URL")
+                throw PasserelleError.UnexpectedResponse(service: "HubRise", reason: "no callback for the redirect URI")
             }
-            let redirect = try await authenticator.authenticate(url: url, callback: callback)
-            let connection = try await app.completeHubriseConnection(callbackUrl: redirect.absoluteString)
-            highlightedID = connection.id
+            let redirect = try await authenticator.authenticate(url: authorization.authorizeURL, callback: callback)
+            highlightedID = try await passerelle.completeHubriseConnection(callbackURL: redirect).id
         } catch is WebAuthenticationCancelled {
             // The person closed the page: forget the attempt, say nothing.
-            try? app.cancelHubriseConnection(state: authorization.state)
+            try? await client.cancelHubriseConnection(state: authorization.state)
         } catch let unavailable as WebAuthenticationUnavailable {
             // The page cannot open here (Guided Access): the pasted code instead, saying why.
-            try? app.cancelHubriseConnection(state: authorization.state)
-            startPastedCodeConnection(accountId: row?.connection.accountId, reason: text.browserUnavailable(unavailable.reason))
+            try? await client.cancelHubriseConnection(state: authorization.state)
+            await startPastedCodeConnection(
+                accountId: row?.connection.accountId, reason: text.browserUnavailable(unavailable.reason))
         } catch {
-            try? app.cancelHubriseConnection(state: authorization.state)
+            try? await client.cancelHubriseConnection(state: authorization.state)
             notices.report(error)
         }
-        changed()
     }
 
     /// "Connect with a code": starts an out-of-band attempt; ``pastedCodeFlow`` holds the link
     /// to open (here or on a computer), after which HubRise shows the code to paste.
-    public func startPastedCodeConnection() {
-        startPastedCodeConnection(accountId: nil, reason: nil)
+    public func startPastedCodeConnection() async {
+        await startPastedCodeConnection(accountId: nil, reason: nil)
     }
 
-    private func startPastedCodeConnection(accountId: String?, reason: String?) {
+    private func startPastedCodeConnection(accountId: String?, reason: String?) async {
         do {
             pastedCode = ""
             pastedCodeReason = reason
-            pastedCodeFlow = try app.beginHubriseConnection(
+            pastedCodeFlow = try await passerelle.client.beginHubriseConnection(
                 options: HubriseConnectionOptions(outOfBand: true, accountId: accountId))
         } catch {
             notices.report(error)
@@ -193,11 +181,10 @@ public final class ConnectionsModel {
         isConnecting = true
         defer { isConnecting = false }
         do {
-            let connection = try await app.completeHubriseConnectionWithCode(code: pastedCode, state: flow.state)
+            highlightedID = try await passerelle.completeHubriseConnection(code: pastedCode, state: flow.state).id
             pastedCodeFlow = nil
             pastedCodeReason = nil
             pastedCode = ""
-            highlightedID = connection.id
         } catch let error as PasserelleError where error == .CodeMissing {
             // Let the person paste again in the same attempt.
             notices.report(error)
@@ -206,12 +193,13 @@ public final class ConnectionsModel {
             pastedCodeFlow = nil
             notices.report(error)
         }
-        changed()
     }
 
     /// Abandons the out-of-band attempt.
     public func cancelPastedCode() {
-        if let flow = pastedCodeFlow { try? app.cancelHubriseConnection(state: flow.state) }
+        if let flow = pastedCodeFlow {
+            Task { [client = passerelle.client] in try? await client.cancelHubriseConnection(state: flow.state) }
+        }
         pastedCodeFlow = nil
         pastedCodeReason = nil
         pastedCode = ""
@@ -219,7 +207,7 @@ public final class ConnectionsModel {
 
     /// "Check": asks HubRise now whether the connection works; refreshes its names.
     public func check(_ row: ConnectionRow) async {
-        await perform(row) { app in _ = try await app.checkConnection(connectionId: row.id) }
+        await notices.attempt { try await passerelle.check(row.id) }
     }
 
     /// "Disconnect": asks for a confirmation first.
@@ -231,7 +219,7 @@ public final class ConnectionsModel {
     public func confirmDisconnect() async {
         guard let row = disconnectCandidate else { return }
         disconnectCandidate = nil
-        await perform(row) { app in _ = try await app.disconnect(connectionId: row.id) }
+        await notices.attempt { try await passerelle.disconnect(row.id) }
     }
 
     /// The confirmation dialog's "Cancel".
@@ -254,28 +242,11 @@ public final class ConnectionsModel {
 
     /// Confirms a connection made off the iPad: it goes active at once.
     public func confirm(_ row: ConnectionRow) async {
-        await perform(row) { app in _ = try await app.confirmConnection(connectionId: row.id) }
+        await notices.attempt { try await passerelle.confirm(row.id) }
     }
 
     /// Refuses a connection made off the iPad: it never receives orders here.
     public func refuse(_ row: ConnectionRow) async {
-        await perform(row) { app in _ = try await app.refuseConnection(connectionId: row.id) }
-    }
-
-    private func perform(_ row: ConnectionRow, _ operation: @Sendable (Passerelle) async throws -> Void) async {
-        guard !busy.contains(row.id) else { return }
-        busy.insert(row.id)
-        defer { busy.remove(row.id) }
-        do {
-            try await operation(app)
-        } catch {
-            notices.report(error)
-        }
-        changed()
-    }
-
-    private func changed() {
-        refresh()
-        restart.refresh()
+        await notices.attempt { try await passerelle.refuse(row.id) }
     }
 }

@@ -181,12 +181,11 @@ public struct DemoText: Sendable {
     public var rejectConfirm: String { t("Refuser la commande", "Reject the order") }
     var sendingToHubrise: String { t("Envoi à HubRise…", "Sending to HubRise…") }
     public var selectAnOrder: String { t("Choisissez une commande", "Choose an order") }
+    public var showMore: String { t("Afficher les commandes précédentes", "Show earlier orders") }
 
-    func orderTitle(_ order: Order) -> String {
-        if let reference = order.collectionCode ?? order.reference {
-            return t("Commande \(reference)", "Order \(reference)")
-        }
-        return t("Commande \(order.id)", "Order \(order.id)")
+    func orderTitle(reference: String?, id: String) -> String {
+        let name = reference ?? id
+        return t("Commande \(name)", "Order \(name)")
     }
     func serviceType(_ type: String?) -> String? {
         switch type {
@@ -385,11 +384,8 @@ public struct DemoText: Sendable {
         return formatter.string(from: date)
     }
 
-    /// "20:30" from HubRise's `2026-11-23T20:30:00+01:00`, in the iPad's time zone; the text
-    /// itself when it is not such a time.
-    func time(_ hubriseTime: String) -> String {
-        let parser = ISO8601DateFormatter()
-        guard let date = parser.date(from: hubriseTime) else { return hubriseTime }
+    /// "20:30", in the iPad's time zone.
+    func time(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = locale
         formatter.dateStyle = .none
@@ -397,7 +393,16 @@ public struct DemoText: Sendable {
         return formatter.string(from: date)
     }
 
+    /// An item's quantity, exact: "2", "1,5" in French.
+    func quantity(_ quantity: Decimal) -> String {
+        let formatter = NumberFormatter()
+        formatter.locale = locale
+        formatter.numberStyle = .decimal
+        formatter.maximumFractionDigits = 3
+        return formatter.string(from: quantity as NSDecimalNumber) ?? "\(quantity)"
+    }
+
     func money(_ money: Money?) -> String? {
-        money?.formatted(locale: locale)
+        money?.formatted(in: language)
     }
 }

@@ -56,6 +56,15 @@ public final class NoticeCenter {
         post(Notice(error: error, language: language))
     }
 
+    /// Runs `action`; its failure is told (``report(_:)``) rather than thrown.
+    func attempt(_ action: () async throws -> Void) async {
+        do {
+            try await action()
+        } catch {
+            report(error)
+        }
+    }
+
     /// The person read the current notice: show the next one.
     public func dismiss() {
         current = queue.isEmpty ? nil : queue.removeFirst()

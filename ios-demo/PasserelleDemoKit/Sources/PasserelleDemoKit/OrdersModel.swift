@@ -17,6 +17,33 @@ public struct OrderRow: Identifiable, Equatable, Sendable {
     public let isSending: Bool
     public let canAccept: Bool
     public let canReject: Bool
+
+    /// The row of an order, from the fields an inbox row and an order's details share.
+    init(
+        id: String, reference: String?, status: OrderStatus, pendingStatus: OrderStatus?, serviceType: String?,
+        customer: String?, expectedTime: Date?, total: Money?, text: DemoText
+    ) {
+        let waiting = status.awaitsDecision && pendingStatus == nil
+        self.id = id
+        title = text.orderTitle(reference: reference, id: id)
+        self.customer = customer
+        subtitle = [text.serviceType(serviceType), expectedTime.map { text.expected(text.time($0)) }]
+            .compactMap { $0 }.joined(separator: " · ")
+        self.total = text.money(total)
+        self.status = pendingStatus.map { "\($0.displayName(in: text.language)) — \(text.sendingToHubrise)" }
+            ?? status.displayName(in: text.language)
+        isNew = waiting
+        isSending = pendingStatus != nil
+        canAccept = waiting
+        canReject = waiting
+    }
+
+    init(_ order: OrderSummary, text: DemoText) {
+        self.init(
+            id: order.id, reference: order.reference, status: order.status, pendingStatus: order.pendingStatus,
+            serviceType: order.serviceType, customer: order.customerName, expectedTime: order.expectedTime,
+            total: order.total, text: text)
+    }
 }
 
 /// One line of an order's details; deleted lines stay, struck through.
@@ -47,15 +74,12 @@ public struct OrderDetail: Equatable, Sendable {
     public let total: String?
 }
 
-/// The orders inbox: new orders highlighted and announced, accept (ready in N minutes) or reject
-/// (after a confirmation), details.
+/// The orders inbox (today's, from ``PasserelleModel``): new orders highlighted, accept (ready
+/// in N minutes) or reject (after a confirmation), details.
 @MainActor @Observable
 public final class OrdersModel {
-    public private(set) var rows: [OrderRow] = []
     /// The order whose details show.
-    public var selectedID: String?
-    /// Orders with an action under way.
-    public private(set) var busy: Set<String> = []
+    public private(set) var selectedID: String?
     /// The order the reject dialog asks about; `nil` closes it.
     public var rejectCandidate: OrderRow?
     /// The reason typed in the reject dialog (kept on the iPad).
@@ -64,62 +88,58 @@ public final class OrdersModel {
     public let readyInChoices = [10, 20, 30, 45]
     public let text: DemoText
 
-    @ObservationIgnored private var orders: [String: Order] = [:]
-    @ObservationIgnored private let app: Passerelle
+    @ObservationIgnored private let passerelle: PasserelleModel
     @ObservationIgnored private let notices: NoticeCenter
-    @ObservationIgnored private let alert: any NewOrderAlert
 
-    init(app: Passerelle, notices: NoticeCenter, alert: any NewOrderAlert, text: DemoText) {
-        self.app = app
+    init(passerelle: PasserelleModel, notices: NoticeCenter, text: DemoText) {
+        self.passerelle = passerelle
         self.notices = notices
-        self.alert = alert
         self.text = text
     }
 
-    /// The selected order's details.
+    /// Today's orders, newest first.
+    public var rows: [OrderRow] {
+        passerelle.inbox.map { OrderRow($0, text: text) }
+    }
+
+    /// Orders with an action under way.
+    public var busy: Set<String> { passerelle.ordersInProgress }
+
+    /// Whether older orders of today can be shown ("Show more").
+    public var hasMore: Bool { passerelle.hasMoreOrders }
+
+    /// The list's selection (the view binds `$model.selection`): setting it shows the order's details.
+    public var selection: String? {
+        get { selectedID }
+        set { Task { await select(newValue) } }
+    }
+
+    /// The selected order's details, kept current by ``PasserelleModel``.
     public var detail: OrderDetail? {
-        selectedID.flatMap { orders[$0] }.map(detail(of:))
+        passerelle.selectedOrder.flatMap { $0.id == selectedID ? OrderDetail($0, text: text) : nil }
     }
 
-    /// Reads the inbox again (the latest 100 orders).
-    public func refresh() {
-        do {
-            let list = try app.orders(filter: OrderFilter(limit: 100))
-            orders = Dictionary(list.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            rows = list.map(row(of:))
-        } catch {
-            notices.report(error)
-        }
+    /// Shows `id`'s details and returns once they are read.
+    public func select(_ id: String?) async {
+        selectedID = id
+        await notices.attempt { try await passerelle.select(id) }
     }
 
-    /// Pull to refresh: asks HubRise for new orders now (without waiting for the next poll), then
-    /// reads the inbox again. New orders also arrive as events, with their alert. Failures are told.
+    /// Pull to refresh: asks HubRise for new orders now (without waiting for the next poll).
+    /// New orders also arrive as events, with their alert. Failures are told.
     public func pullToRefresh() async {
-        do {
-            _ = try await app.syncNow()
-        } catch {
-            notices.report(error)
-        }
-        refresh()
+        await notices.attempt { try await passerelle.syncNow() }
     }
 
-    /// An order arrived (event): show it first and sound the alert.
-    func received(_ order: Order) {
-        upsert(order)
-        alert.newOrderArrived()
-        // On screen and announced: it need not be announced again after a restart.
-        Task { [app] in _ = try? await app.markOrdersSeen(orderIds: [order.id]) }
-    }
-
-    /// An order changed (event): a status pushed, a customer cancellation, a line deleted.
-    func updated(_ order: Order) {
-        upsert(order)
+    /// "Show more": the next page of today's orders.
+    public func loadMore() async {
+        await notices.attempt { try await passerelle.loadMoreOrders() }
     }
 
     /// Accepts the order, ready in `minutes`.
     public func accept(_ id: String, readyInMinutes minutes: Int) async {
         let ready = Date().addingTimeInterval(TimeInterval(minutes * 60))
-        await perform(id) { app in try await app.accept(orderId: id, confirmedTime: ready) }
+        await notices.attempt { try await passerelle.accept(id, confirmedTime: ready) }
     }
 
     /// "Reject": asks for a confirmation (and an optional reason) first.
@@ -133,7 +153,7 @@ public final class OrdersModel {
         guard let row = rejectCandidate else { return }
         rejectCandidate = nil
         let reason = rejectReason.trimmingCharacters(in: .whitespacesAndNewlines)
-        await perform(row.id) { app in try await app.reject(orderId: row.id, reason: reason.isEmpty ? nil : reason) }
+        await notices.attempt { try await passerelle.reject(row.id, reason: reason.isEmpty ? nil : reason) }
     }
 
     /// The reject dialog's "Cancel".
@@ -147,44 +167,11 @@ public final class OrdersModel {
         get { rejectCandidate != nil }
         set { if !newValue { cancelReject() } }
     }
+}
 
-    private func perform(_ id: String, _ operation: @Sendable (Passerelle) async throws -> Void) async {
-        guard !busy.contains(id) else { return }
-        busy.insert(id)
-        defer { busy.remove(id) }
-        do {
-            try await operation(app)
-        } catch {
-            notices.report(error)
-        }
-        // The outbox took it; HubRise's answer comes back as an `orderUpdated` event.
-        if let order = try? app.order(orderId: id) { upsert(order) }
-    }
-
-    private func upsert(_ order: Order) {
-        orders[order.id] = order
-        let row = row(of: order)
-        if let index = rows.firstIndex(where: { $0.id == order.id }) {
-            rows[index] = row
-        } else {
-            rows.insert(row, at: 0)
-        }
-    }
-
-    private func row(of order: Order) -> OrderRow {
-        let waiting = order.status.awaitsDecision && order.pendingStatus == nil
-        let name = [order.customer?.firstName, order.customer?.lastName].compactMap { $0 }.joined(separator: " ")
-        let subtitle = [text.serviceType(order.serviceType), order.expectedTime.map { text.expected(text.time($0)) }]
-            .compactMap { $0 }.joined(separator: " · ")
-        let status = order.pendingStatus.map { "\($0.displayName(in: text.language)) — \(text.sendingToHubrise)" }
-            ?? order.status.displayName(in: text.language)
-        return OrderRow(
-            id: order.id, title: text.orderTitle(order), customer: name.isEmpty ? nil : name, subtitle: subtitle,
-            total: text.money(order.total), status: status, isNew: waiting, isSending: order.pendingStatus != nil,
-            canAccept: waiting, canReject: waiting)
-    }
-
-    private func detail(of order: Order) -> OrderDetail {
+extension OrderDetail {
+    /// The details of `order`, in `text`'s language.
+    init(_ order: Order, text: DemoText) {
         var number = 0
         func line(_ label: String, _ amount: Money?, deleted: Bool, option: Bool = false) -> DetailLine {
             number += 1
@@ -193,7 +180,7 @@ public final class OrdersModel {
         var items: [DetailLine] = []
         for item in order.items {
             let name = [item.productName, item.skuName].compactMap { $0 }.joined(separator: " – ")
-            items.append(line("\(item.quantity) × \(name)", item.subtotal ?? item.price, deleted: item.deleted))
+            items.append(line("\(text.quantity(item.quantity)) × \(name)", item.subtotal ?? item.price, deleted: item.deleted))
             for option in item.options {
                 let label = option.removed ? text.without(option.name) : (option.quantity > 1 ? "\(option.quantity) × \(option.name)" : option.name)
                 items.append(line(label, option.price, deleted: option.deleted || item.deleted, option: true))
@@ -218,8 +205,13 @@ public final class OrdersModel {
             ].compactMap { $0 }.filter { !$0.isEmpty }
         } ?? []
         let notes = [order.customerNotes.map(text.customerNotes), order.sellerNotes.map(text.sellerNotes)].compactMap { $0 }
-        return OrderDetail(
-            row: row(of: order), sections: sections, customerLines: customer, notes: notes,
-            totalLabel: text.total, total: text.money(order.total))
+        let name = [order.customer?.firstName, order.customer?.lastName].compactMap { $0 }.joined(separator: " ")
+        let row = OrderRow(
+            id: order.id, reference: order.collectionCode ?? order.reference, status: order.status,
+            pendingStatus: order.pendingStatus, serviceType: order.serviceType, customer: name.isEmpty ? nil : name,
+            expectedTime: order.expectedTime, total: order.total, text: text)
+        self.init(
+            row: row, sections: sections, customerLines: customer, notes: notes, totalLabel: text.total,
+            total: text.money(order.total))
     }
 }

@@ -7,100 +7,97 @@ public enum DemoTab: Hashable, Sendable {
     case orders, connections, help, settings
 }
 
-/// Everything shown while a POS account is signed in.
+/// The screens of one open Passerelle instance: sign-in, then the tabs. The state itself
+/// (account, connections, inbox, restart, health) is Passerelle's ``PasserelleModel``; this adds
+/// what only the demo does: its words, the new-order sound and the notices.
 @MainActor @Observable
 public final class SessionModel {
-    public let account: PosAccount
+    /// Passerelle's state, kept current from its events.
+    public let passerelle: PasserelleModel
+    public let signIn: SignInModel
     public let connections: ConnectionsModel
     public let orders: OrdersModel
-    public let restart: RestartModel
-    public let health: HealthModel
     public let support: SupportAccess
+    public let text: DemoText
     public var tab: DemoTab = .orders
     public private(set) var isSigningOut = false
-    public let text: DemoText
 
-    @ObservationIgnored private let app: Passerelle
     @ObservationIgnored private let notices: NoticeCenter
-    @ObservationIgnored private let onSignedOut: @MainActor () -> Void
+    @ObservationIgnored private let alert: any NewOrderAlert
 
     init(
-        app: Passerelle, account: PosAccount, notices: NoticeCenter, alert: any NewOrderAlert,
-        authenticator: any WebAuthenticator, redirectUri: String, supportEmail: String, text: DemoText,
-        onSignedOut: @escaping @MainActor () -> Void
+        passerelle: PasserelleModel, notices: NoticeCenter, alert: any NewOrderAlert,
+        authenticator: any WebAuthenticator, redirectUri: String, supportEmail: String, text: DemoText
     ) {
-        self.app = app
-        self.account = account
+        self.passerelle = passerelle
         self.notices = notices
+        self.alert = alert
         self.text = text
-        self.onSignedOut = onSignedOut
-        restart = RestartModel(app: app, notices: notices, text: text)
-        health = HealthModel(app: app, text: text)
+        signIn = SignInModel(passerelle: passerelle, text: text)
         connections = ConnectionsModel(
-            app: app, notices: notices, restart: restart, authenticator: authenticator, redirectUri: redirectUri, text: text)
-        orders = OrdersModel(app: app, notices: notices, alert: alert, text: text)
+            passerelle: passerelle, notices: notices, authenticator: authenticator, redirectUri: redirectUri, text: text)
+        orders = OrdersModel(passerelle: passerelle, notices: notices, text: text)
         support = SupportAccess(email: supportEmail, text: text)
-        restart.afterRestart = { [weak self] in self?.refresh() }
-        refresh()
     }
+
+    /// The signed-in POS account.
+    public var account: PosAccount? { passerelle.account }
 
     /// Keep the screen on (idle timer off) while orders can arrive: a till stays awake.
-    public var keepsScreenAwake: Bool {
-        connections.rows.contains(where: \.isActive)
-    }
+    public var keepsScreenAwake: Bool { !passerelle.activeConnections.isEmpty }
 
-    /// Reads connections, orders and the restart state again.
-    public func refresh() {
-        connections.refresh()
-        orders.refresh()
-        restart.refresh()
-    }
+    /// The line above the orders when they are late, need a reconnect or need attention.
+    public var healthBanner: String? { passerelle.health?.banner(in: text.language) }
 
-    /// Signs out of the POS account (its session leaves the Keychain); the HubRise connections
-    /// are kept for its return, or disconnected when the till leaves the restaurant.
-    public func signOut(disconnectingHubRise: Bool = false) async {
-        isSigningOut = true
-        defer { isSigningOut = false }
+    /// What "Restart to apply" will apply, one line each.
+    public var restartChanges: [String] { passerelle.pendingChanges.map(text.change) }
+
+    /// "Restart to apply": stops sync, reloads the POS backend's configuration, applies, starts again.
+    public func restartNow() async {
         do {
-            _ = try await app.signOut(mode: disconnectingHubRise ? .disconnectConnections : .keepConnections)
-            onSignedOut()
+            try await passerelle.restart()
         } catch {
             notices.report(error)
         }
     }
 
-    /// Routes a library event to the screens it concerns.
+    /// Signs out of the POS account (its session leaves the Keychain); the HubRise connections
+    /// are kept for its return, or disconnected when the till leaves the restaurant. The sign-in
+    /// screen comes back with the e-mail filled in.
+    public func signOut(disconnectingHubRise: Bool = false) async {
+        isSigningOut = true
+        defer { isSigningOut = false }
+        let email = account?.email ?? ""
+        do {
+            try await passerelle.signOut(mode: disconnectingHubRise ? .disconnectConnections : .keepConnections)
+            signIn.email = email
+        } catch {
+            notices.report(error)
+        }
+    }
+
+    /// What the demo does on a library event, beside the state the model keeps: the sound and
+    /// the notices.
     func handle(_ event: PasserelleEvent) {
         switch event {
         case .orderReceived(let order):
-            orders.received(order)
-        case .orderUpdated(let order):
-            orders.updated(order)
+            alert.newOrderArrived()
+            // On screen and announced: it need not be announced again after a restart.
+            Task { try? await passerelle.markSeen([order.id]) }
         case .orderConflict(let orderId, let reason):
-            let title = orders.rows.first { $0.id == orderId }?.title ?? orderId
-            notices.post(text.orderConflict(title, reason))
-            if let order = try? app.order(orderId: orderId) { orders.updated(order) }
-        case .connectionChanged:
-            connections.refresh()
+            notices.post(text.orderConflict(orders.rows.first { $0.id == orderId }?.title ?? orderId, reason))
         case .reconnectNeeded(let connectionId, let reason):
-            connections.refresh()
-            let name = connections.rows.first { $0.id == connectionId }?.title ?? connectionId
+            let name = passerelle.connections.first { $0.id == connectionId }?.locationName ?? connectionId
             notices.post(text.reconnectNeeded(name, HubriseRefusal(reason: reason)))
-        case .restartRequired:
-            restart.refresh()
-        case .configurationApplied:
-            refresh()
         case .backendUnavailable:
             notices.post(text.backendUnavailable())
         case .sessionExpired:
             notices.post(text.sessionExpired())
         case .databaseRecovered(let recovery):
             notices.post(text.databaseRecovered(recovery))
-        case .syncHealthChanged(let health):
-            self.health.update(health)
-        case .itemQuarantined, .changeFailed:
-            Task { await self.health.refresh() }
-            orders.refresh()
+        case .orderUpdated, .restartRequired, .configurationApplied, .connectionChanged, .syncHealthChanged,
+            .itemQuarantined, .changeFailed:
+            break
         }
     }
 }

@@ -2,24 +2,21 @@ import Foundation
 import Observation
 import Passerelle
 
-/// The sign-in screen: the POS account's e-mail and password (the same as the POS app's).
+/// The sign-in form: the POS account's e-mail and password (the same as the POS app's).
 @MainActor @Observable
 public final class SignInModel {
-    public var email: String
+    public var email = ""
     public var password = ""
     public private(set) var isWorking = false
     /// Why the last attempt failed, shown under the form (wrong password, locked, offline...).
     public private(set) var failure: Notice?
     public let text: DemoText
 
-    @ObservationIgnored private let app: Passerelle
-    @ObservationIgnored private let onSignedIn: @MainActor (PosAccount) -> Void
+    @ObservationIgnored private let passerelle: PasserelleModel
 
-    init(app: Passerelle, email: String, text: DemoText, onSignedIn: @escaping @MainActor (PosAccount) -> Void) {
-        self.app = app
-        self.email = email
+    init(passerelle: PasserelleModel, text: DemoText) {
+        self.passerelle = passerelle
         self.text = text
-        self.onSignedIn = onSignedIn
     }
 
     /// Whether the button can be pressed.
@@ -27,7 +24,7 @@ public final class SignInModel {
         !email.trimmingCharacters(in: .whitespaces).isEmpty && !password.isEmpty && !isWorking
     }
 
-    /// Signs in. The password is forgotten whatever happens.
+    /// Signs in; the signed-in screens replace the form. The password is forgotten whatever happens.
     public func signIn() async {
         guard canSubmit else { return }
         isWorking = true
@@ -37,8 +34,7 @@ public final class SignInModel {
         self.password = ""
         defer { isWorking = false }
         do {
-            let account = try await app.signIn(email: email, password: password)
-            onSignedIn(account)
+            try await passerelle.signIn(email: email, password: password)
         } catch {
             failure = Notice(error: error, language: text.language)
         }

@@ -88,7 +88,7 @@ class DemoTestCase: XCTestCase, @unchecked Sendable {
     func connectActive(_ session: SessionModel, _ browser: ScriptedBrowser, _ location: SandboxInfo.Location) async throws -> ConnectionRow {
         browser.next = .approve(location.id)
         try await withDeadline(15, "connect") { await session.connections.connect() }
-        try await withDeadline(15, "restart") { await session.restart.restartNow() }
+        try await withDeadline(15, "restart") { await session.restartNow() }
         return try XCTUnwrap(session.connections.rows.first { $0.connection.locationId == location.id && $0.isActive })
     }
 }

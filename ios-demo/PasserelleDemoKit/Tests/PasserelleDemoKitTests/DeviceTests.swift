@@ -96,7 +96,7 @@ final class DeviceTests: DemoTestCase, @unchecked Sendable {
         XCTAssertTrue(browser.opened.isEmpty, "the browser sheet never opened")
         let flow = try XCTUnwrap(connections.pastedCodeFlow, "the pasted-code sheet opens instead of nothing")
         XCTAssertNil(flow.callbackUrlScheme, "an out-of-band attempt")
-        XCTAssertTrue(flow.authorizeUrl.contains("redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"), flow.authorizeUrl)
+        XCTAssertTrue(flow.authorizeURL.absoluteString.contains("redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"), flow.authorizeURL.absoluteString)
         XCTAssertTrue(connections.pastedCodeReason?.contains("Accès guidé") == true, connections.pastedCodeReason ?? "nil")
         XCTAssertFalse(connections.isConnecting)
 
@@ -105,7 +105,7 @@ final class DeviceTests: DemoTestCase, @unchecked Sendable {
         let location = paris.id
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
-                authorizeURL: flow.authorizeUrl, email: user.email, password: user.password, locationId: location)
+                authorizeURL: flow.authorizeURL.absoluteString, email: user.email, password: user.password, locationId: location)
         }
         guard case .outOfBandCode(let code) = outcome else { return XCTFail("\(outcome)") }
         connections.pastedCode = code
@@ -114,7 +114,7 @@ final class DeviceTests: DemoTestCase, @unchecked Sendable {
         XCTAssertNil(connections.pastedCodeFlow)
         XCTAssertNil(connections.pastedCodeReason)
         XCTAssertEqual(connections.rows.map(\.title), ["Paris"])
-        XCTAssertTrue(session.restart.isRequired)
+        XCTAssertTrue(session.passerelle.restartRequired)
     }
 
     @MainActor

@@ -83,7 +83,7 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
         let connections = session.connections
 
         // A wrong code: HubRise refuses it; a new code needs a new link.
-        connections.startPastedCodeConnection()
+        await connections.startPastedCodeConnection()
         XCTAssertNotNil(connections.pastedCodeFlow)
         connections.pastedCode = "0123456789abcdef0123456789abcdef"
         try await withDeadline(10, "submit") { await connections.submitPastedCode() }
@@ -93,14 +93,14 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
         model.notices.dismiss()
 
         // The right code, copied from HubRise's page.
-        connections.startPastedCodeConnection()
+        await connections.startPastedCodeConnection()
         let flow = try XCTUnwrap(connections.pastedCodeFlow)
         XCTAssertNil(flow.callbackUrlScheme)
         let user = sandbox.info.hubriseUser
         let location = lyon.id
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
-                authorizeURL: flow.authorizeUrl, email: user.email, password: user.password, locationId: location)
+                authorizeURL: flow.authorizeURL.absoluteString, email: user.email, password: user.password, locationId: location)
         }
         guard case .outOfBandCode(let code) = outcome else { return XCTFail("\(outcome)") }
         connections.pastedCode = code
@@ -109,7 +109,7 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
         XCTAssertNil(connections.pastedCodeFlow)
         XCTAssertEqual(connections.rows.map(\.title), ["Lyon"])
         XCTAssertEqual(connections.highlightedID, connections.rows.first?.id)
-        XCTAssertTrue(session.restart.isRequired)
+        XCTAssertTrue(session.passerelle.restartRequired)
     }
 
     @MainActor
@@ -141,7 +141,7 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
         XCTAssertEqual(fixed.id, row.id, "the same connection, renewed")
         XCTAssertTrue(fixed.isActive)
         XCTAssertEqual(fixed.status, "Active : les commandes arrivent")
-        XCTAssertFalse(session.restart.isRequired, "a reconnect needs no restart")
+        XCTAssertFalse(session.passerelle.restartRequired, "a reconnect needs no restart")
     }
 
     @MainActor

@@ -16,7 +16,7 @@ final class StoryTests: DemoTestCase, @unchecked Sendable {
         guard case .signedOut = model.phase else { return XCTFail("sign-in first, got \(model.phase)") }
 
         let session = try await signIn(model)
-        XCTAssertEqual(session.account.businessName, "Bella Pizza")
+        XCTAssertEqual(session.account?.businessName, "Bella Pizza")
         XCTAssertTrue(session.connections.rows.isEmpty)
         XCTAssertFalse(session.keepsScreenAwake)
 
@@ -27,13 +27,13 @@ final class StoryTests: DemoTestCase, @unchecked Sendable {
         let pending = try XCTUnwrap(session.connections.rows.first)
         XCTAssertEqual(pending.status, "Ajoutée : redémarrez pour l’activer")
         XCTAssertEqual(pending.tone, .pending)
-        XCTAssertTrue(session.restart.isRequired)
-        XCTAssertEqual(session.restart.changes, ["Nouvelle connexion : Paris (3r4s3-1)"])
+        XCTAssertTrue(session.passerelle.restartRequired)
+        XCTAssertEqual(session.restartChanges, ["Nouvelle connexion : Paris (3r4s3-1)"])
         XCTAssertNil(model.notices.current, "no failure")
 
         // "Restart to apply".
-        try await withDeadline(15, "restart") { await session.restart.restartNow() }
-        XCTAssertFalse(session.restart.isRequired)
+        try await withDeadline(15, "restart") { await session.restartNow() }
+        XCTAssertFalse(session.passerelle.restartRequired)
         let row = try XCTUnwrap(session.connections.rows.first)
         XCTAssertTrue(row.isActive)
         XCTAssertEqual(row.status, "Active : les commandes arrivent")
@@ -58,7 +58,7 @@ final class StoryTests: DemoTestCase, @unchecked Sendable {
         XCTAssertEqual(alert.count, 1)
 
         // Details.
-        session.orders.selectedID = orderId
+        await session.orders.select(orderId)
         let detail = try XCTUnwrap(session.orders.detail)
         XCTAssertEqual(detail.sections.map(\.title), ["Articles", "Frais", "Paiements"])
         XCTAssertEqual(detail.sections[0].lines.map(\.label), ["2 × Margherita – Grande", "Piquante", "1 × Tiramisu"])
@@ -90,9 +90,9 @@ final class StoryTests: DemoTestCase, @unchecked Sendable {
         session.connections.askToDisconnect(row)
         try await withDeadline(10, "disconnect") { await session.connections.confirmDisconnect() }
         XCTAssertEqual(session.connections.rows.first?.status, "Déconnectée : disparaîtra au redémarrage")
-        XCTAssertTrue(session.restart.isRequired)
-        XCTAssertEqual(session.restart.changes, ["Déconnexion : Paris (3r4s3-1)"])
-        try await withDeadline(15, "restart") { await session.restart.restartNow() }
+        XCTAssertTrue(session.passerelle.restartRequired)
+        XCTAssertEqual(session.restartChanges, ["Déconnexion : Paris (3r4s3-1)"])
+        try await withDeadline(15, "restart") { await session.restartNow() }
         XCTAssertTrue(session.connections.rows.isEmpty)
         XCTAssertNil(model.notices.current, "no failure along the way: \(model.notices.history.map(\.text))")
     }
@@ -134,7 +134,7 @@ final class StoryTests: DemoTestCase, @unchecked Sendable {
         let margherita = try await sandbox.admin.order(locationId: paris.id, orderId: orderId).items[0].id
         try await sandbox.admin.updateOrderAsOtherApp(
             locationId: paris.id, orderId: orderId, patchJSON: #"{"items": [{"id": "\#(margherita)", "deleted": true}]}"#)
-        session.orders.selectedID = orderId
+        await session.orders.select(orderId)
         try await waitUntil(20, "the deletion arrives") {
             session.orders.detail?.sections.first?.lines.first?.isDeleted == true
         }

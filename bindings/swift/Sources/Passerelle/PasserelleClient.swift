@@ -1,0 +1,90 @@
+import Foundation
+
+/// What an app calls on Passerelle, as a protocol: ``Passerelle`` conforms, and so does
+/// ``PreviewPasserelle``, the in-memory stand-in for SwiftUI previews and unit tests.
+///
+/// ``PasserelleModel`` and an app's own screens take `any PasserelleClient`, so they run on the
+/// real library in the app and on the fake in a preview:
+///
+/// ```swift
+/// #Preview { InboxView(model: PasserelleModel(client: PreviewPasserelle())) }
+/// ```
+///
+/// The calls that read the database or the Keychain are `async`; the long ones (sign-in,
+/// completing a connection, sync) stop when their task is cancelled and throw
+/// `CancellationError`. Everything else throws ``PasserelleError``.
+public protocol PasserelleClient: Sendable {
+    // MARK: The POS account
+
+    /// The signed-in POS account, if any.
+    func account() async throws -> PosAccount?
+    /// Signs in with the POS account's e-mail and password (never stored).
+    func signIn(email: String, password: String) async throws -> PosAccount
+    /// Signs out, keeping the account's HubRise connections for its return or disconnecting them.
+    func signOut(mode: SignOutMode) async throws -> SignOutOutcome
+    /// Whether the POS backend answered at the last open, restart or sync.
+    func backendStatus() throws -> BackendStatus
+
+    // MARK: HubRise connections
+
+    /// The account's HubRise connections.
+    func connections() async throws -> [HubriseConnection]
+    /// Starts connecting a location: open ``HubriseAuthorization/authorizeURL``.
+    func beginHubriseConnection(options: HubriseConnectionOptions) async throws -> HubriseAuthorization
+    /// Completes a connection from HubRise's redirect; it waits for a restart.
+    func completeHubriseConnection(callbackURL: URL) async throws -> HubriseConnection
+    /// Completes an out-of-band attempt with the code pasted from HubRise's page.
+    func completeHubriseConnection(code: String, state: String) async throws -> HubriseConnection
+    /// Abandons an attempt (the person closed the page).
+    func cancelHubriseConnection(state: String) async throws
+    /// Asks HubRise now whether the connection works.
+    func checkConnection(connectionId: String) async throws -> HubriseConnection
+    /// Confirms a connection made off the device: it goes active at once.
+    func confirmConnection(connectionId: String) async throws -> HubriseConnection
+    /// Refuses a connection made off the device.
+    func refuseConnection(connectionId: String) async throws -> HubriseConnection
+    /// Disconnects now; the connection leaves the list at the next restart.
+    func disconnect(connectionId: String) async throws -> DisconnectOutcome
+    /// Routes a URL the app was opened with (HubRise's redirect or Open URL).
+    func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome
+
+    // MARK: Restart to apply
+
+    /// What a restart would apply.
+    func pendingChanges() async throws -> [ConfigChange]
+    /// Whether a restart would apply something.
+    func restartRequired() async throws -> Bool
+    /// Applies the pending configuration without the app being killed.
+    func restart() async throws
+
+    // MARK: Orders
+
+    /// A page of the inbox's rows, newest first.
+    func orderSummaries(filter: OrderFilter) async throws -> [OrderSummary]
+    /// One order with its lines, customer and payments.
+    func order(orderId: String) async throws -> Order?
+    /// Accepts an order, ready at `confirmedTime`.
+    func accept(orderId: String, confirmedTime: Date?) async throws
+    /// Rejects an order; the reason stays on the device.
+    func reject(orderId: String, reason: String?) async throws
+    /// The staff saw these orders; returns how many were unseen.
+    func markOrdersSeen(orderIds: [String]) async throws -> UInt32
+
+    // MARK: Sync
+
+    /// Syncs every active connection now.
+    @discardableResult
+    func syncNow() async throws -> SyncReport
+    /// Whether orders flow, per connection.
+    func syncHealth() async throws -> SyncHealth
+    /// The app went to the background: sync pauses.
+    func appDidEnterBackground() throws
+    /// The app is in the foreground again: sync resumes at once.
+    func appWillEnterForeground() throws
+    /// The network is back: every connection syncs now.
+    func networkAvailable() throws
+    /// Stops sync and releases the data directory.
+    func close() async throws
+}
+
+extension Passerelle: PasserelleClient {}

@@ -1,0 +1,426 @@
+import Foundation
+
+/// An in-memory ``PasserelleClient`` with a restaurant's sample data, for SwiftUI previews and
+/// unit tests: no database, no network, no Keychain.
+///
+/// It starts signed in to "Bella Pizza" with Paris connected and three orders of today (one
+/// waiting for a decision), answers like the library (a wrong password throws
+/// ``PasserelleError/InvalidCredentials``, a new connection waits for ``restart()``), emits the
+/// library's events on ``events``, and records every call:
+///
+/// ```swift
+/// let fake = PreviewPasserelle()
+/// let model = PasserelleModel(client: fake, events: fake.events)
+/// fake.receive(PreviewPasserelle.sampleOrder(id: "o-9", customer: "Camille"))  // an order arrives
+/// try await model.accept("o-9", confirmedTime: nil)
+/// XCTAssertTrue(fake.calls.contains("accept(o-9)"))
+/// ```
+public final class PreviewPasserelle: PasserelleClient, Sendable {
+    /// The e-mail and password ``signIn(email:password:)`` accepts (the sandbox's POS account).
+    public static let email = "chef@bellapizza.fr"
+    /// See ``email``.
+    public static let password = "bella-pos-2026"
+
+    /// The events it emits, as the library would: pass them to ``PasserelleModel``.
+    public let events: PasserelleEvents
+
+    private struct State {
+        var account: PosAccount?
+        var connections: [HubriseConnection]
+        var pending: [ConfigChange] = []
+        var orders: [Order]
+        var attempts: Set<String> = []
+        var version: UInt64 = 1
+        var calls: [String] = []
+        var failures: [String: PasserelleError] = [:]
+    }
+
+    private let state: Locked<State>
+
+    /// A fake with the sample data, or with yours.
+    ///
+    /// - Parameters:
+    ///   - signedIn: whether "Bella Pizza" is signed in; `false` starts on the sign-in screen.
+    ///   - connections: the account's connections; Paris, active, by default.
+    ///   - orders: today's three sample orders by default.
+    ///   - events: where its events go.
+    public init(
+        signedIn: Bool = true, connections: [HubriseConnection] = [PreviewPasserelle.sampleConnection()],
+        orders: [Order] = PreviewPasserelle.sampleOrders(), events: PasserelleEvents = PasserelleEvents()
+    ) {
+        self.events = events
+        state = Locked(State(account: signedIn ? Self.sampleAccount : nil, connections: connections, orders: orders))
+    }
+
+    /// Every call so far, oldest first: `"signIn(chef@bellapizza.fr)"`, `"accept(o-1)"`, `"restart()"`...
+    public var calls: [String] {
+        state.withLock { $0.calls }
+    }
+
+    /// Makes the next call to `method` (`"signIn"`, `"accept"`, `"restart"`, ...) throw `error`.
+    public func fail(_ method: String, with error: PasserelleError) {
+        state.withLock { $0.failures[method] = error }
+    }
+
+    /// An order arrives from HubRise: it is stored and announced (``PasserelleEvent/orderReceived(order:)``).
+    public func receive(_ order: Order) {
+        state.withLock { $0.orders.append(order) }
+        events.onEvent(event: .orderReceived(order: order))
+    }
+
+    /// Emits `event` as the library would: a health change, a connection HubRise refused, ...
+    public func announce(_ event: PasserelleEvent) {
+        events.onEvent(event: event)
+    }
+
+    // MARK: PasserelleClient
+
+    public func account() async throws -> PosAccount? {
+        try record("account")
+        return state.withLock { $0.account }
+    }
+
+    public func signIn(email: String, password: String) async throws -> PosAccount {
+        try record("signIn", email)
+        guard email == Self.email, password == Self.password else { throw PasserelleError.InvalidCredentials }
+        return state.withLock { state in
+            state.account = Self.sampleAccount
+            return Self.sampleAccount
+        }
+    }
+
+    public func signOut(mode: SignOutMode) async throws -> SignOutOutcome {
+        try record("signOut", "\(mode)")
+        return state.withLock { state in
+            state.account = nil
+            guard mode == .disconnectConnections else { return SignOutOutcome(disconnected: []) }
+            defer { state.connections.removeAll() }
+            return SignOutOutcome(disconnected: state.connections.map { connection in
+                var removed = connection
+                removed.state = .removed
+                return DisconnectOutcome(connection: removed, revoked: true, revokeFailure: nil)
+            })
+        }
+    }
+
+    public func backendStatus() throws -> BackendStatus {
+        try record("backendStatus")
+        return BackendStatus(reachable: true, lastError: nil, lastReloadedAt: Date(), signInRequired: false)
+    }
+
+    public func connections() async throws -> [HubriseConnection] {
+        try record("connections")
+        return state.withLock { $0.account == nil ? [] : $0.connections }
+    }
+
+    public func beginHubriseConnection(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
+        try record("beginHubriseConnection")
+        let attempt = "preview-\(UUID().uuidString)"
+        state.withLock { _ = $0.attempts.insert(attempt) }
+        guard let consent = URL(string: "https://manager.hubrise.com/oauth2/v1/authorize?state=\(attempt)") else {
+            throw PasserelleError.Internal(reason: "consent page URL")
+        }
+        return HubriseAuthorization(
+            authorizeUrl: consent, state: attempt,
+            callbackUrlScheme: options.outOfBand ? nil : "passerelle-demo", callbackHttpsHost: nil,
+            callbackHttpsPath: nil, expiresAt: Date().addingTimeInterval(600))
+    }
+
+    public func completeHubriseConnection(callbackURL: URL) async throws -> HubriseConnection {
+        try record("completeHubriseConnection", callbackURL.absoluteString)
+        let attempt = URLComponents(url: callbackURL, resolvingAgainstBaseURL: false)?
+            .queryItems?.first { $0.name == "state" }?.value
+        return try connectLyon(attempt: attempt)
+    }
+
+    public func completeHubriseConnection(code: String, state attempt: String) async throws -> HubriseConnection {
+        try record("completeHubriseConnectionWithCode", attempt)
+        return try connectLyon(attempt: attempt)
+    }
+
+    public func cancelHubriseConnection(state attempt: String) async throws {
+        try record("cancelHubriseConnection", attempt)
+        state.withLock { _ = $0.attempts.remove(attempt) }
+    }
+
+    public func checkConnection(connectionId: String) async throws -> HubriseConnection {
+        try record("checkConnection", connectionId)
+        return try change(connectionId) { _ in }
+    }
+
+    public func confirmConnection(connectionId: String) async throws -> HubriseConnection {
+        try record("confirmConnection", connectionId)
+        return try change(connectionId) { connection in
+            connection.state = .active
+            connection.needsConfirmation = false
+        }
+    }
+
+    public func refuseConnection(connectionId: String) async throws -> HubriseConnection {
+        try record("refuseConnection", connectionId)
+        return try change(connectionId) { $0.state = .removed }
+    }
+
+    public func disconnect(connectionId: String) async throws -> DisconnectOutcome {
+        try record("disconnect", connectionId)
+        let connection = try change(connectionId) { $0.state = .removing }
+        let changes = state.withLock { state in
+            state.pending.append(.connectionRemoved(connection: connection))
+            return state.pending
+        }
+        events.onEvent(event: .restartRequired(changes: changes))
+        return DisconnectOutcome(connection: connection, revoked: true, revokeFailure: nil)
+    }
+
+    public func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome {
+        try record("handleOpenURL", url.absoluteString)
+        return .notHandled
+    }
+
+    public func pendingChanges() async throws -> [ConfigChange] {
+        try record("pendingChanges")
+        return state.withLock { $0.pending }
+    }
+
+    public func restartRequired() async throws -> Bool {
+        try record("restartRequired")
+        return state.withLock { !$0.pending.isEmpty }
+    }
+
+    public func restart() async throws {
+        try record("restart")
+        let version = state.withLock { state in
+            for change in state.pending {
+                switch change {
+                case .connectionAdded(let added):
+                    state.connections = state.connections.map { $0.id == added.id ? Self.activated($0) : $0 }
+                case .connectionRemoved(let removed):
+                    state.connections.removeAll { $0.id == removed.id }
+                case .settingsChanged:
+                    break
+                }
+            }
+            state.pending.removeAll()
+            state.version += 1
+            return state.version
+        }
+        events.onEvent(event: .configurationApplied(version: version))
+    }
+
+    public func orderSummaries(filter: OrderFilter) async throws -> [OrderSummary] {
+        try record("orderSummaries")
+        let orders = state.withLock { $0.account == nil ? [] : $0.orders }
+        let limit = filter.limit == 0 ? 100 : Int(filter.limit)
+        return orders
+            .filter { order in
+                filter.status.map { order.status == $0 } ?? true
+                    && filter.connectionId.map { order.connectionId == $0 } ?? true
+                    && filter.createdAfter.map { order.createdAt >= $0 } ?? true
+                    && filter.createdBefore.map { order.createdAt < $0 } ?? true
+            }
+            .sorted { $0.createdAt > $1.createdAt }
+            .dropFirst(Int(filter.offset))
+            .prefix(limit)
+            .map(Self.summary)
+    }
+
+    public func order(orderId: String) async throws -> Order? {
+        try record("order", orderId)
+        return state.withLock { $0.orders.first { $0.id == orderId } }
+    }
+
+    public func accept(orderId: String, confirmedTime: Date?) async throws {
+        try record("accept", orderId)
+        try decide(orderId) { order in
+            order.status = .accepted
+            order.confirmedTime = confirmedTime
+        }
+    }
+
+    public func reject(orderId: String, reason: String?) async throws {
+        try record("reject", orderId)
+        try decide(orderId) { $0.status = .rejected }
+    }
+
+    public func markOrdersSeen(orderIds: [String]) async throws -> UInt32 {
+        try record("markOrdersSeen", orderIds.joined(separator: ","))
+        return state.withLock { state in
+            var marked: UInt32 = 0
+            for index in state.orders.indices where orderIds.contains(state.orders[index].id) && !state.orders[index].seen {
+                state.orders[index].seen = true
+                marked += 1
+            }
+            return marked
+        }
+    }
+
+    @discardableResult
+    public func syncNow() async throws -> SyncReport {
+        try record("syncNow")
+        return SyncReport(ordersReceived: 0, ordersUpdated: 0, changesPushed: 0)
+    }
+
+    public func syncHealth() async throws -> SyncHealth {
+        try record("syncHealth")
+        let active = state.withLock { $0.connections.filter { $0.state == .active } }
+        return SyncHealth(
+            state: .flowing, needsAttention: false,
+            connections: active.map { connection in
+                ConnectionHealth(
+                    connectionId: connection.id, locationName: connection.locationName, state: .flowing,
+                    lastSuccessAt: Date(), delayReason: nil, delayedSince: nil, nextAttemptAt: nil, errorCode: nil,
+                    retryAfterCapped: false, quarantined: 0, failedChanges: 0)
+            })
+    }
+
+    public func appDidEnterBackground() throws {
+        try record("appDidEnterBackground")
+    }
+
+    public func appWillEnterForeground() throws {
+        try record("appWillEnterForeground")
+    }
+
+    public func networkAvailable() throws {
+        try record("networkAvailable")
+    }
+
+    public func close() async throws {
+        try record("close")
+    }
+
+    // MARK: Behaviour
+
+    /// Records the call, then throws the failure ``fail(_:with:)`` left for `method`, if any.
+    private func record(_ method: String, _ argument: String = "") throws {
+        let failure = state.withLock { state in
+            state.calls.append("\(method)(\(argument))")
+            return state.failures.removeValue(forKey: method)
+        }
+        if let failure { throw failure }
+    }
+
+    /// A consent that went through: Lyon, pending until a restart, as the library does.
+    private func connectLyon(attempt: String?) throws -> HubriseConnection {
+        let connection = Self.sampleConnection(id: "preview-lyon", location: ("3r4s3-2", "Lyon"), state: .pending)
+        let changes = try state.withLock { state in
+            guard let attempt, state.attempts.remove(attempt) != nil else { throw PasserelleError.StateUnknown }
+            state.connections.removeAll { $0.id == connection.id }
+            state.connections.append(connection)
+            state.pending.append(.connectionAdded(connection: connection))
+            return state.pending
+        }
+        events.onEvent(event: .restartRequired(changes: changes))
+        return connection
+    }
+
+    private func change(_ connectionId: String, _ body: (inout HubriseConnection) -> Void) throws -> HubriseConnection {
+        try state.withLock { state in
+            guard let index = state.connections.firstIndex(where: { $0.id == connectionId }) else {
+                throw PasserelleError.NotFound(what: "connection")
+            }
+            body(&state.connections[index])
+            return state.connections[index]
+        }
+    }
+
+    /// Applies the staff's decision at once (the library sends it to HubRise first) and announces it.
+    private func decide(_ orderId: String, _ body: (inout Order) -> Void) throws {
+        let order = try state.withLock { state in
+            guard let index = state.orders.firstIndex(where: { $0.id == orderId }) else {
+                throw PasserelleError.NotFound(what: "order")
+            }
+            body(&state.orders[index])
+            state.orders[index].updatedAt = Date()
+            return state.orders[index]
+        }
+        events.onEvent(event: .orderUpdated(order: order))
+    }
+
+    private static func activated(_ connection: HubriseConnection) -> HubriseConnection {
+        var active = connection
+        active.state = .active
+        return active
+    }
+
+    /// The inbox's row of an order. The library computes it in Rust; this follows the same
+    /// rules: the customer's name (or company), the items not deleted.
+    private static func summary(_ order: Order) -> OrderSummary {
+        let customer = order.customer
+        let name = [customer?.firstName, customer?.lastName].compactMap { $0 }.joined(separator: " ")
+        return OrderSummary(
+            id: order.id, reference: order.reference, status: order.status, pendingStatus: order.pendingStatus,
+            serviceType: order.serviceType, customerName: name.isEmpty ? customer?.companyName : name,
+            createdAt: order.createdAt, expectedTime: order.expectedTime, total: order.total,
+            itemCount: UInt32(order.items.filter { !$0.deleted }.count), seen: order.seen)
+    }
+}
+
+// MARK: Sample data
+
+extension PreviewPasserelle {
+    /// Bella Pizza's POS account.
+    public static let sampleAccount = PosAccount(
+        accountId: "pos-1001", email: PreviewPasserelle.email, businessName: "Bella Pizza")
+
+    /// A connection of Bella Pizza's HubRise account; Paris, active, by default.
+    public static func sampleConnection(
+        id: String = "preview-paris", location: (id: String, name: String) = ("3r4s3-1", "Paris"),
+        state: ConnectionState = .active
+    ) -> HubriseConnection {
+        HubriseConnection(
+            id: id, locationId: location.id, locationName: location.name, accountId: "3r4s3",
+            accountName: "Bella Pizza", catalogId: "psmlf", catalogName: "Bella Pizza", customerListId: "xab66",
+            customerListName: "Bella Pizza", appInstanceId: nil, origin: .device, state: state,
+            needsConfirmation: false, reconnectNeeded: false, lastFailedAt: nil, lastFailedReason: nil,
+            createdAt: Date(timeIntervalSince1970: 1_790_000_000))
+    }
+
+    /// Today's orders: Marie's delivery waiting for a decision (2 min ago, not seen yet), Paul's
+    /// collection accepted (25 min ago) and Léa's meal completed (70 min ago).
+    public static func sampleOrders(now: Date = Date()) -> [Order] {
+        [
+            sampleOrder(id: "preview-1", customer: "Marie", createdAt: now.addingTimeInterval(-120)),
+            sampleOrder(
+                id: "preview-2", customer: "Paul", status: .accepted, serviceType: "collection",
+                createdAt: now.addingTimeInterval(-25 * 60), seen: true),
+            sampleOrder(
+                id: "preview-3", customer: "Léa", status: .completed, serviceType: "eat_in",
+                createdAt: now.addingTimeInterval(-70 * 60), seen: true),
+        ]
+    }
+
+    /// The sandbox's sample order: two large Margherita with a spicy sauce and a tiramisu,
+    /// delivered, paid by card; 30.80 EUR.
+    public static func sampleOrder(
+        id: String, customer firstName: String = "Marie", status: OrderStatus = .new, serviceType: String = "delivery",
+        createdAt: Date = Date(), seen: Bool = false
+    ) -> Order {
+        func euros(_ cents: Int64) -> Money { Money(minorUnits: cents, currency: "EUR") }
+        return Order(
+            id: id, connectionId: "preview-paris", locationId: "3r4s3-1", status: status, pendingStatus: nil,
+            serviceType: serviceType, serviceTypeRef: nil, reference: "B-\(id.suffix(3))", collectionCode: nil,
+            createdAt: createdAt, expectedTime: createdAt.addingTimeInterval(40 * 60), confirmedTime: nil,
+            customerNotes: "Sonner deux fois", sellerNotes: nil, total: euros(3080),
+            items: [
+                OrderItem(
+                    productName: "Margherita", skuName: "Grande", skuRef: nil, price: euros(1090), quantity: 2,
+                    subtotal: euros(2280), customerNotes: nil,
+                    options: [
+                        OrderOption(
+                            optionListName: "Sauce", name: "Piquante", reference: nil, price: euros(50), quantity: 1,
+                            removed: false, deleted: false)
+                    ],
+                    deleted: false),
+                OrderItem(
+                    productName: "Tiramisu", skuName: nil, skuRef: nil, price: euros(550), quantity: 1,
+                    subtotal: euros(550), customerNotes: nil, options: [], deleted: false),
+            ],
+            discounts: [], charges: [OrderCharge(name: "Livraison", reference: nil, price: euros(250), deleted: false)],
+            payments: [OrderPayment(name: "Carte bancaire", reference: nil, amount: euros(3080), deleted: false)],
+            customer: OrderCustomer(
+                firstName: firstName, lastName: "Dupont", email: nil, phone: "+33600000000", companyName: nil,
+                address1: "12 rue de la Paix", address2: nil, postalCode: "75002", city: "Paris", deliveryNotes: nil),
+            receivedAt: createdAt, updatedAt: createdAt, seen: seen)
+    }
+}

@@ -212,13 +212,45 @@ pub struct SummaryColumns {
     pub item_count: u32,
 }
 
-/// The summary columns of an order's JSON, read by a typed pass that skips everything else (no
-/// tree is built). JSON of another shape than HubRise's (a number for a name, a string for the
-/// customer) takes the general, slower path: it is still summarised, never dropped.
-pub fn summary_columns(json: &str) -> SummaryColumns {
-    serde_json::from_str::<summary::Fields<'_>>(json)
-        .map(summary::Fields::into_columns)
-        .unwrap_or_else(|_| summary::from_value(json))
+/// The summary columns of an order's JSON, computed when it is stored. Read as leniently as the
+/// full order ([`decode`]): a number for the reference is its text, a customer that is not an
+/// object has no name, every entry of `items` not marked deleted counts.
+pub fn summary_columns(json: &Value) -> SummaryColumns {
+    let customer = json.get("customer").unwrap_or(&Value::Null);
+    let name = |key| text(customer, key);
+    SummaryColumns {
+        reference: text(json, "ref"),
+        expected_time: text(json, "expected_time"),
+        customer_name: display_name(
+            name("first_name").as_deref(),
+            name("last_name").as_deref(),
+            name("company_name").as_deref(),
+        ),
+        item_count: list(json, "items", |i| flag(i, "deleted"))
+            .into_iter()
+            .filter(|deleted| !deleted)
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX),
+    }
+}
+
+/// The first and last names, else the company; `None` when all are empty.
+fn display_name(first: Option<&str>, last: Option<&str>, company: Option<&str>) -> Option<String> {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !name.is_empty() {
+        return Some(name);
+    }
+    company
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
 }
 
 /// A stored order's row, for [`summarize`].
@@ -254,108 +286,6 @@ pub fn summarize(row: SummaryRow) -> OrderSummary {
         total: row.total.as_deref().and_then(|t| Money::parse(t).ok()),
         item_count: row.columns.item_count,
         seen: row.seen,
-    }
-}
-
-/// The JSON fields of a summary.
-mod summary {
-    use std::borrow::Cow;
-
-    use serde::Deserialize;
-    use serde_json::Value;
-
-    use super::{SummaryColumns, flag, list, text};
-
-    #[derive(Deserialize, Default)]
-    #[serde(default)]
-    pub struct Fields<'a> {
-        #[serde(rename = "ref", borrow)]
-        reference: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        expected_time: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        customer: Option<Customer<'a>>,
-        items: Option<Vec<Item>>,
-    }
-
-    #[derive(Deserialize, Default)]
-    #[serde(default)]
-    struct Customer<'a> {
-        #[serde(borrow)]
-        first_name: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        last_name: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        company_name: Option<Cow<'a, str>>,
-    }
-
-    #[derive(Deserialize, Default)]
-    #[serde(default)]
-    struct Item {
-        deleted: Option<bool>,
-    }
-
-    impl Fields<'_> {
-        pub fn into_columns(self) -> SummaryColumns {
-            let customer = self.customer.unwrap_or_default();
-            let live = self.items.iter().flatten();
-            SummaryColumns {
-                reference: self.reference.map(Cow::into_owned),
-                expected_time: self.expected_time.map(Cow::into_owned),
-                customer_name: display_name(
-                    customer.first_name.as_deref(),
-                    customer.last_name.as_deref(),
-                    customer.company_name.as_deref(),
-                ),
-                item_count: count(live.filter(|i| i.deleted != Some(true)).count()),
-            }
-        }
-    }
-
-    /// The general path, for JSON the typed pass refused.
-    pub fn from_value(json: &str) -> SummaryColumns {
-        let value: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-        let customer = value.get("customer").cloned().unwrap_or(Value::Null);
-        SummaryColumns {
-            reference: text(&value, "ref"),
-            expected_time: text(&value, "expected_time"),
-            customer_name: display_name(
-                text(&customer, "first_name").as_deref(),
-                text(&customer, "last_name").as_deref(),
-                text(&customer, "company_name").as_deref(),
-            ),
-            item_count: count(
-                list(&value, "items", |i| flag(i, "deleted"))
-                    .into_iter()
-                    .filter(|deleted| !deleted)
-                    .count(),
-            ),
-        }
-    }
-
-    fn display_name(
-        first: Option<&str>,
-        last: Option<&str>,
-        company: Option<&str>,
-    ) -> Option<String> {
-        let name = [first, last]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !name.is_empty() {
-            return Some(name);
-        }
-        company
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-    }
-
-    fn count(n: usize) -> u32 {
-        u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
 
@@ -557,25 +487,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_columns_read_what_a_row_shows_and_the_general_path_agrees() {
-        let json = r#"{"id":"o1","ref":"A-17","created_at":"2026-11-23T12:30:00+01:00",
-            "expected_time":"2026-11-23T13:00:00+01:00","note":{"deep":[1,2,{"x":"\u00e9"}]},
-            "customer":{"first_name":"Marie","last_name":"Curie","email":"m@x.fr"},
-            "items":[{"product_name":"A","deleted":false},{"product_name":"B","deleted":true},
-                     {"product_name":"C"}]}"#;
-        let fast = summary_columns(json);
-        assert_eq!(fast.reference.as_deref(), Some("A-17"));
-        assert_eq!(fast.customer_name.as_deref(), Some("Marie Curie"));
-        assert_eq!(fast.item_count, 2, "the deleted item is not counted");
-        // The general path (JSON of another shape) reads the same.
-        assert_eq!(summary::from_value(json), fast);
+    fn summary_columns_read_what_a_row_shows() {
+        let json = serde_json::json!({"id": "o1", "ref": "A-17",
+            "created_at": "2026-11-23T12:30:00+01:00", "expected_time": "2026-11-23T13:00:00+01:00",
+            "customer": {"first_name": "Marie", "last_name": "Curie", "email": "m@x.fr"},
+            "items": [{"product_name": "A", "deleted": false}, {"product_name": "B", "deleted": true},
+                      {"product_name": "C"}]});
+        let columns = summary_columns(&json);
+        assert_eq!(columns.reference.as_deref(), Some("A-17"));
+        assert_eq!(columns.customer_name.as_deref(), Some("Marie Curie"));
+        assert_eq!(columns.item_count, 2, "the deleted item is not counted");
 
         let row = summarize(SummaryRow {
             id: "o1".into(),
             status: Some("new".into()),
             service_type: Some("delivery".into()),
             total: Some("21.80 EUR".into()),
-            columns: fast,
+            columns,
             created_at_ms: 1_795_433_400_000,
             pending_status: None,
             seen: false,
@@ -589,16 +517,18 @@ mod tests {
     #[test]
     fn an_order_of_another_shape_is_still_summarised() {
         // A number for the reference, a string for the customer, a string for `deleted`.
-        let odd = summary_columns(
-            r#"{"id":"o1","ref":1234,"customer":"Marie","items":[{"deleted":"no"},{}]}"#,
-        );
+        let odd = summary_columns(&serde_json::json!(
+            {"id": "o1", "ref": 1234, "customer": "Marie", "items": [{"deleted": "no"}, {}]}
+        ));
         assert_eq!(odd.reference.as_deref(), Some("1234"));
         assert_eq!(odd.customer_name, None);
         assert_eq!(odd.item_count, 2);
         // A scrubbed order has no name; a company is a name.
-        let company = summary_columns(r#"{"customer":{"id":"c9","company_name":" Acme "}}"#);
+        let company = summary_columns(
+            &serde_json::json!({"customer": {"id": "c9", "company_name": " Acme "}}),
+        );
         assert_eq!(company.customer_name.as_deref(), Some("Acme"));
-        let scrubbed = summary_columns(r#"{"customer":{"id":"c9"}}"#);
+        let scrubbed = summary_columns(&serde_json::json!({"customer": {"id": "c9"}}));
         assert_eq!(scrubbed.customer_name, None);
     }
 

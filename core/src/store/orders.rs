@@ -1,6 +1,8 @@
 //! Orders and the HubRise events already applied. An event is recorded in the same transaction
 //! as the order it brought, so a replayed or redelivered event changes nothing.
 
+use std::borrow::Cow;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
@@ -70,16 +72,19 @@ pub fn upsert(
     // Once scrubbed, an order stays scrubbed: what HubRise sends again (an update, a read-back)
     // is stored without the customer's personal data.
     let scrubbed = existing.as_ref().is_some_and(|(_, scrubbed)| *scrubbed);
-    let text = if scrubbed {
-        retention::scrub_text(&json.to_string())
+    let stored = if scrubbed {
+        let mut copy = json.clone();
+        retention::scrub_value(&mut copy);
+        Cow::Owned(copy)
     } else {
-        json.to_string()
+        Cow::Borrowed(json)
     };
+    let text = stored.to_string();
     let now = now_ms();
     if existing.as_ref().is_some_and(|(old, _)| *old == text) {
         return Ok(Stored::Unchanged);
     }
-    let row = order::summary_columns(&text);
+    let row = order::summary_columns(&stored);
     match existing {
         Some(_) => {
             conn.execute(

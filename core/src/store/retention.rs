@@ -138,7 +138,7 @@ pub fn clean_removed_connections(conn: &Connection, limit: u32) -> Result<usize>
 }
 
 /// `text` without the customer's personal data; a body that is not JSON is dropped whole.
-pub fn scrub_text(text: &str) -> String {
+fn scrub_text(text: &str) -> String {
     match serde_json::from_str::<Value>(text) {
         Ok(mut value) => {
             scrub_value(&mut value);

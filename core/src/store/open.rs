@@ -120,9 +120,18 @@ fn migrate(conn: &mut Connection, from: u32) -> rusqlite::Result<()> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tracing::info!(target: "passerelle::store", to = index + 1, "applying schema migration");
         tx.execute_batch(sql)?;
+        backfill(&tx, index + 1)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
+}
+
+/// What a migration's SQL cannot compute as the library does, run in its transaction after it.
+fn backfill(tx: &Connection, version: usize) -> rusqlite::Result<()> {
+    match version {
+        5 => super::orders::backfill_summary_columns(tx),
+        _ => Ok(()),
+    }
 }
 
 /// Renames the database and its WAL/SHM files to `*.unreadable-<ms>`; never deletes them.

@@ -137,6 +137,31 @@ pub fn upsert(
     }
 }
 
+/// Writes the summary columns of every stored order as `upsert` does (schema 5 added them).
+pub(super) fn backfill_summary_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut select = conn.prepare("SELECT rowid, json FROM orders")?;
+    let mut update = conn.prepare(
+        "UPDATE orders SET ref = ?2, customer_name = ?3, expected_time = ?4, item_count = ?5
+         WHERE rowid = ?1",
+    )?;
+    let rows = select.query_map([], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (rowid, text) = row?;
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let columns = order::summary_columns(&json);
+        update.execute(params![
+            rowid,
+            columns.reference,
+            columns.customer_name,
+            columns.expected_time,
+            columns.item_count
+        ])?;
+    }
+    Ok(())
+}
+
 /// The status HubRise last reported for an order.
 pub fn hubrise_status(
     conn: &Connection,
@@ -431,41 +456,65 @@ mod tests {
     }
 
     #[test]
-    fn the_migrations_backfill_of_summary_columns_matches_what_upsert_writes() {
-        let (_dir, store) = store_with_connection();
+    fn migrating_to_schema_5_fills_the_summary_columns_as_upsert_writes_them() {
         let orders = [
             serde_json::json!({"id": "o1", "ref": "A-1", "expected_time": "2026-11-23T13:00:00+01:00",
                 "customer": {"first_name": " Marie ", "last_name": "Curie"},
                 "items": [{"deleted": false}, {"deleted": true}, {}]}),
             serde_json::json!({"id": "o2", "customer": {"company_name": "Acme"}, "items": []}),
-            serde_json::json!({"id": "o3", "customer": {"last_name": "Seul"}}),
+            serde_json::json!({"id": "o3", "customer": {"last_name": "Seul"}, "items": "none"}),
             serde_json::json!({"id": "o4", "customer": null, "ref": null}),
+            // Entries that are not objects count as items, as the full order reads them.
+            serde_json::json!({"id": "o5", "ref": 7, "items": ["Pizza", 3, {"deleted": true}]}),
         ];
+        type Columns = (Option<String>, Option<String>, Option<String>, i64);
+        let read = |conn: &Connection| -> Vec<Columns> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT ref, customer_name, expected_time, item_count FROM orders ORDER BY id",
+                )
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap()
+        };
+        // What `upsert` writes on a current database.
+        let (_dir, store) = store_with_connection();
         for order in &orders {
             store.write(|tx| upsert(tx, "c", "l", order)).unwrap();
         }
-        type Columns = (Option<String>, Option<String>, Option<String>, i64);
-        let read = |store: &Store| -> Vec<Columns> {
-            store
-                .read(|conn| {
-                    let mut stmt = conn.prepare(
-                        "SELECT ref, customer_name, expected_time, item_count FROM orders ORDER BY id",
-                    )?;
-                    let rows = stmt
-                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    Ok(rows)
-                })
-                .unwrap()
-        };
-        let written = read(&store);
+        let written = store.read(|conn| Ok(read(conn))).unwrap();
         assert_eq!(written[0].1.as_deref(), Some("Marie Curie"));
-        assert_eq!(written[0].3, 2);
-        // The migration's backfill, run again over the same rows, finds the same values.
-        let migration = super::super::MIGRATIONS[4];
-        let backfill = &migration[migration.find("UPDATE orders").unwrap()..];
-        store.write(|tx| Ok(tx.execute_batch(backfill)?)).unwrap();
-        assert_eq!(read(&store), written);
+        assert_eq!((written[0].3, written[2].3, written[4].3), (2, 0, 2));
+
+        // The same orders in a database of schema 4, opened by this version.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(super::super::DATABASE_FILE);
+        let conn = Connection::open(&path).unwrap();
+        for sql in &super::super::MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO pos_accounts (id, email, business_name, signed_in_at, updated_at)
+                 VALUES ('a', 'e', 'b', 0, 0);
+             INSERT INTO connections (id, pos_account_id, location_id, origin, state, secret_key,
+                 created_at, updated_at) VALUES ('c', 'a', 'l', 'device', 'active', 'k', 0, 0);",
+        )
+        .unwrap();
+        for order in &orders {
+            conn.execute(
+                "INSERT INTO orders (id, location_id, connection_id, status, created_at,
+                     created_at_ms, json, received_at, updated_at)
+                 VALUES (?1, 'l', 'c', 'new', '', 0, ?2, 0, 0)",
+                params![order["id"].as_str(), order.to_string()],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let migrated = Store::open(dir.path()).unwrap();
+        assert_eq!(migrated.read(|conn| Ok(read(conn))).unwrap(), written);
     }
 
     #[test]

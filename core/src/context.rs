@@ -158,15 +158,11 @@ fn establish_identity(
     Ok(device_id.into())
 }
 
-/// Every secret-store key the database names: connections' tokens, attempts' PKCE verifiers and
-/// the accounts' POS sessions.
+/// Every secret-store key the database names, all accounts together.
 fn named_secrets(conn: &rusqlite::Connection) -> Result<Vec<String>> {
     let mut named = Vec::new();
     for account in erasure::accounts(conn)? {
-        let (tokens, flows) = erasure::secrets_named(conn, &account)?;
-        named.extend(tokens);
-        named.extend(flows.iter().map(|flow| keys::pkce_verifier(flow)));
-        named.push(keys::pos_session(&account));
+        named.extend(erasure::secret_keys(conn, &account)?);
     }
     Ok(named)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::error::{PasserelleError, Result};
 use crate::model::connection::ConnectionState;
-use crate::secrets::{Secrets, keys};
+use crate::secrets::Secrets;
 use crate::services::connect::{Connect, DisconnectOutcome};
 use crate::services::health::Health;
 use crate::services::restart::RestartToApply;
@@ -154,12 +154,10 @@ impl AccountLifecycle {
     }
 
     async fn erase_account(&self, pos_account_id: &str, report: &mut ErasureReport) -> Result<()> {
-        let (tokens, flows) = self
+        let keys = self
             .store
-            .read(|conn| erasure::secrets_named(conn, pos_account_id))?;
-        let flow_keys = flows.iter().map(|id| keys::pkce_verifier(id));
-        let session = std::iter::once(keys::pos_session(pos_account_id));
-        for key in tokens.into_iter().chain(flow_keys).chain(session) {
+            .read(|conn| erasure::secret_keys(conn, pos_account_id))?;
+        for key in keys {
             if self.secrets.get(&key)?.is_some() {
                 self.secrets.delete(&key)?;
                 report.secrets += 1;

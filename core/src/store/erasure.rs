@@ -5,6 +5,7 @@ use rusqlite::{Connection, params};
 
 use super::meta;
 use crate::error::Result;
+use crate::secrets;
 
 /// The account's connections, for the tables keyed by connection.
 const CONNECTIONS: &str = "(SELECT id FROM connections WHERE pos_account_id = ?1)";
@@ -27,12 +28,9 @@ pub fn accounts(conn: &Connection) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// The secret-store keys of the account's connections' tokens, and the ids of its connection
-/// attempts (whose PKCE verifiers are in the secret store too).
-pub fn secrets_named(
-    conn: &Connection,
-    pos_account_id: &str,
-) -> Result<(Vec<String>, Vec<String>)> {
+/// Every secret-store key the account's rows name: its connections' tokens, its connection
+/// attempts' PKCE verifiers, and its POS session.
+pub fn secret_keys(conn: &Connection, pos_account_id: &str) -> Result<Vec<String>> {
     let column = |sql: &str| -> Result<Vec<String>> {
         let mut statement = conn.prepare(sql)?;
         let values = statement
@@ -40,10 +38,11 @@ pub fn secrets_named(
             .collect::<rusqlite::Result<_>>()?;
         Ok(values)
     };
-    Ok((
-        column("SELECT secret_key FROM connections WHERE pos_account_id = ?1")?,
-        column("SELECT id FROM oauth_flows WHERE pos_account_id = ?1")?,
-    ))
+    let mut keys = column("SELECT secret_key FROM connections WHERE pos_account_id = ?1")?;
+    let flows = column("SELECT id FROM oauth_flows WHERE pos_account_id = ?1")?;
+    keys.extend(flows.iter().map(|flow| secrets::keys::pkce_verifier(flow)));
+    keys.push(secrets::keys::pos_session(pos_account_id));
+    Ok(keys)
 }
 
 /// What one batch deleted.

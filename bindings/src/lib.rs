@@ -41,9 +41,7 @@ impl Passerelle {
         work: impl FnOnce(&passerelle_core::Passerelle) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let core = self.core.clone();
-        tokio::task::spawn_blocking(move || guard(|| work(&core)))
-            .await
-            .unwrap_or_else(|err| Err(join_error(&err)))
+        joined(tokio::task::spawn_blocking(move || guard(|| work(&core))).await)
     }
 
     /// Runs `work` as a task of the runtime.
@@ -55,9 +53,7 @@ impl Passerelle {
         T: Send + 'static,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
-        tokio::spawn(guard_async(work(self.core.clone())))
-            .await
-            .unwrap_or_else(|err| Err(join_error(&err)))
+        spawned(work(self.core.clone())).await
     }
 
     /// As `task`, and `cancellation` stops the work: the task is aborted at its next await
@@ -79,13 +75,20 @@ impl Passerelle {
     }
 }
 
+/// Runs `work` as a task of the library's runtime; the caller only waits for it.
+async fn spawned<T: Send + 'static>(
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    joined(tokio::spawn(guard_async(work)).await)
+}
+
 /// The task's result, or `Cancelled` (the task aborted) when `cancellation` fires first.
 async fn until_cancelled<T>(
     cancellation: &Cancellation,
     mut task: tokio::task::JoinHandle<Result<T>>,
 ) -> Result<T> {
     tokio::select! {
-        done = &mut task => done.unwrap_or_else(|err| Err(join_error(&err))),
+        done = &mut task => joined(done),
         () = cancellation.cancelled() => {
             task.abort();
             Err(PasserelleError::Cancelled)
@@ -93,10 +96,13 @@ async fn until_cancelled<T>(
     }
 }
 
-fn join_error(err: &tokio::task::JoinError) -> PasserelleError {
-    PasserelleError::Internal {
-        reason: format!("library task ended: {err}"),
-    }
+/// A finished task's result; a task that ended without one (aborted) is an internal error.
+fn joined<T>(done: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+    done.unwrap_or_else(|err| {
+        Err(PasserelleError::Internal {
+            reason: format!("library task ended: {err}"),
+        })
+    })
 }
 
 /// Cancels a long call (sign-in, completing a connection, sync): pass one to the call, and call
@@ -150,11 +156,7 @@ impl Passerelle {
         secrets: Arc<dyn SecretStore>,
         events: Arc<dyn EventListener>,
     ) -> Result<Arc<Self>> {
-        let core = tokio::spawn(guard_async(passerelle_core::Passerelle::open(
-            config, secrets, events,
-        )))
-        .await
-        .unwrap_or_else(|err| Err(join_error(&err)))?;
+        let core = spawned(passerelle_core::Passerelle::open(config, secrets, events)).await?;
         Ok(Arc::new(Self {
             core: Arc::new(core),
         }))

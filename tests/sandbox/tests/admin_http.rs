@@ -12,15 +12,12 @@ async fn orders_connections_faults_and_logs_over_http() {
     let token = token_of(&connect(&sb, "3r4s3-1", Some("ipad-A")).await);
     register_callback(&sb, &token).await;
 
-    let placed: Value = http()
-        .post(format!("{admin}/locations/3r4s3-1/orders"))
-        .json(&sample_order())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let placed = json_of(
+        http()
+            .post(format!("{admin}/locations/3r4s3-1/orders"))
+            .json(&sample_order()),
+    )
+    .await;
     let id = placed["id"].as_str().unwrap().to_owned();
     assert_eq!(placed["order"]["total"], "27.50 EUR");
     let invalid = http()
@@ -35,24 +32,14 @@ async fn orders_connections_faults_and_logs_over_http() {
         "items[0].price"
     );
 
-    let cancelled: Value = http()
-        .patch(format!("{admin}/locations/3r4s3-1/orders/{id}"))
-        .json(&json!({ "status": "cancelled" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cancelled = json_of(
+        http()
+            .patch(format!("{admin}/locations/3r4s3-1/orders/{id}"))
+            .json(&json!({ "status": "cancelled" })),
+    )
+    .await;
     assert_eq!(cancelled["status"], "cancelled");
-    let fetched: Value = http()
-        .get(format!("{admin}/locations/3r4s3-1/orders/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched = json_of(http().get(format!("{admin}/locations/3r4s3-1/orders/{id}"))).await;
     assert_eq!(fetched["status"], "cancelled");
     assert_eq!(
         api_get(&sb, &token, "/callback/events")
@@ -75,14 +62,7 @@ async fn orders_connections_faults_and_logs_over_http() {
     assert_eq!(connections[0]["device_id"], "ipad-A");
     assert_eq!(connections[0]["state"], "active");
     let conn_id = connections[0]["id"].as_str().unwrap();
-    let blocked: Value = http()
-        .post(format!("{admin}/connections/{conn_id}/block"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let blocked = json_of(http().post(format!("{admin}/connections/{conn_id}/block"))).await;
     assert_eq!(blocked["blocked"], 1);
     assert_eq!(api_get(&sb, &token, "/location").await.status(), 401);
     http()
@@ -106,16 +86,10 @@ async fn orders_connections_faults_and_logs_over_http() {
     assert_eq!(api_get(&sb, &token, "/location").await.status(), 502);
     assert_eq!(api_get(&sb, &token, "/location").await.status(), 200);
 
-    let count: Value = http()
-        .get(format!(
-            "{admin}/requests/count?method=GET&path_prefix=/v1/location"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let count = json_of(http().get(format!(
+        "{admin}/requests/count?method=GET&path_prefix=/v1/location"
+    )))
+    .await;
     assert_eq!(count["count"], 4);
     let api_only: Vec<Value> = http()
         .get(format!("{admin}/requests?server=api"))
@@ -141,42 +115,26 @@ async fn orders_connections_faults_and_logs_over_http() {
         .unwrap();
     assert!(empty.is_empty(), "admin calls are not logged");
 
-    let options: Value = http()
+    let options = json_of(http()
         .patch(format!("{admin}/options"))
-        .json(&json!({ "omit_token_type": true, "limits": { "per_minute": 1, "per_hour": 10, "per_day": 10, "heavy_per_minute": 1 } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&json!({ "omit_token_type": true, "limits": { "per_minute": 1, "per_hour": 10, "per_day": 10, "heavy_per_minute": 1 } }))).await;
     assert_eq!(options["omit_token_type"], true);
     assert_eq!(api_get(&sb, &token, "/location").await.status(), 200);
     assert_eq!(api_get(&sb, &token, "/location").await.status(), 429);
 
-    let connect: Value = http()
-        .post(format!("{admin}/back-office/connect"))
-        .json(&json!({ "location_id": "3r4s3-2" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connect = json_of(
+        http()
+            .post(format!("{admin}/back-office/connect"))
+            .json(&json!({ "location_id": "3r4s3-2" })),
+    )
+    .await;
     assert!(
         connect["url"]
             .as_str()
             .unwrap()
             .contains("/hubrise/connect?code=")
     );
-    let open: Value = http()
-        .get(format!("{admin}/connections/3r4s3-1/open-url"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let open = json_of(http().get(format!("{admin}/connections/3r4s3-1/open-url"))).await;
     assert!(
         open["url"]
             .as_str()
@@ -227,15 +185,12 @@ async fn raw_orders_and_the_new_fault_kinds_over_http() {
     let token = token_of(&connect(&sb, "3r4s3-1", None).await);
 
     // Without "order", the seed's sample order is the base.
-    let placed: Value = http()
-        .post(format!("{admin}/locations/3r4s3-1/raw-orders"))
-        .json(&json!({ "raw": { "status": null, "total": 12, "customer": null } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let placed = json_of(
+        http()
+            .post(format!("{admin}/locations/3r4s3-1/raw-orders"))
+            .json(&json!({ "raw": { "status": null, "total": 12, "customer": null } })),
+    )
+    .await;
     let id = placed["id"].as_str().unwrap().to_owned();
     assert_eq!(placed["order"]["status"], Value::Null);
     assert_eq!(placed["order"]["total"], json!(12));

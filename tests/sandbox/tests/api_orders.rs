@@ -480,16 +480,13 @@ async fn scope_limits_what_a_connection_may_do() {
         .append_pair("scope", "location[orders.read]");
     let choice = ConsentChoice::for_user(sb.seed().user()).location("3r4s3-1");
     let code = consent::approve(url.as_str(), &choice).await.unwrap();
-    let token: Value = http()
-        .post(format!("{}/token", sb.hubrise_oauth_url()))
-        .basic_auth(&other.id, Some(&other.secret))
-        .form(&[("code", code.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = json_of(
+        http()
+            .post(format!("{}/token", sb.hubrise_oauth_url()))
+            .basic_auth(&other.id, Some(&other.secret))
+            .form(&[("code", code.as_str())]),
+    )
+    .await;
     assert!(token["catalog_id"].is_null() && token["customer_list_id"].is_null());
     let token = token_of(&token);
     assert_eq!(api_get(&sb, &token, "/location/orders").await.status(), 200);

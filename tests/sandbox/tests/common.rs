@@ -25,6 +25,11 @@ pub fn http() -> Client {
 }
 
 /// An authorize URL for Passerelle's client.
+/// Sends `request` and reads its JSON answer.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub fn authorize_url(sb: &Sandbox, redirect_uri: &str, extra: &[(&str, &str)]) -> String {
     let mut url = url::Url::parse(&format!("{}/authorize", sb.hubrise_oauth_url())).unwrap();
     url.query_pairs_mut()

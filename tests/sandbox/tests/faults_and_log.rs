@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use passerelle_sandbox::{Fault, ServerKind};
+use passerelle_sandbox::{Fault, Sandbox, ServerKind};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -115,20 +115,13 @@ async fn the_request_log_counts_requests_and_holds_no_secrets() {
         &json!({ "status": "accepted" }),
     )
     .await;
-    let pos_tokens: Value = http()
-        .post(format!("{}/oauth/token", sb.pos_url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", pos.email.as_str()),
-            ("password", &pos.password),
-            ("client_id", "passerelle-ios"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pos_tokens = json_of(http().post(format!("{}/oauth/token", sb.pos_url())).form(&[
+        ("grant_type", "password"),
+        ("username", pos.email.as_str()),
+        ("password", &pos.password),
+        ("client_id", "passerelle-ios"),
+    ]))
+    .await;
     // A code in a query string (the Connect URL) must be redacted too.
     let _ = http()
         .get(format!(
@@ -169,16 +162,22 @@ async fn the_request_log_counts_requests_and_holds_no_secrets() {
     assert!(admin.requests().await.is_empty());
 }
 
-#[tokio::test]
-async fn a_canned_body_answers_any_status_and_content_type() {
-    let sb = sandbox().await;
-    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
+/// Connects Paris and places an order there: the token, the order's id and its API path.
+async fn an_order_at_paris(sb: &Sandbox) -> (String, String, String) {
+    let token = token_of(&connect(sb, "3r4s3-1", None).await);
     let id = sb
         .admin()
         .place_order("3r4s3-1", sample_order())
         .await
         .unwrap();
     let path = format!("/location/orders/{id}");
+    (token, id, path)
+}
+
+#[tokio::test]
+async fn a_canned_body_answers_any_status_and_content_type() {
+    let sb = sandbox().await;
+    let (token, id, path) = an_order_at_paris(&sb).await;
     sb.admin()
         .inject_fault(
             Fault::body(
@@ -206,13 +205,7 @@ async fn a_canned_body_answers_any_status_and_content_type() {
 #[tokio::test]
 async fn a_rewritten_answer_loses_and_takes_fields() {
     let sb = sandbox().await;
-    let token = token_of(&connect(&sb, "3r4s3-1", None).await);
-    let id = sb
-        .admin()
-        .place_order("3r4s3-1", sample_order())
-        .await
-        .unwrap();
-    let path = format!("/location/orders/{id}");
+    let (token, id, path) = an_order_at_paris(&sb).await;
     sb.admin()
         .inject_fault(
             Fault::rewrite_json(
@@ -428,14 +421,7 @@ async fn a_network_cut_refuses_connections_until_restored() {
     let pooled = authed();
     assert_eq!(try_get(&pooled, &location).await.unwrap(), 200);
 
-    let cut: Value = http()
-        .post(format!("{admin_url}/network/cut"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cut = json_of(http().post(format!("{admin_url}/network/cut"))).await;
     assert_eq!(cut["cut"], true);
     assert!(sb.admin().network_cut().await);
     for url in [&location, &me] {
@@ -452,14 +438,7 @@ async fn a_network_cut_refuses_connections_until_restored() {
         "HubRise's OAuth server answers nothing either"
     );
     // The admin API stays up, and ends the cut.
-    let state: Value = http()
-        .get(format!("{admin_url}/network"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = json_of(http().get(format!("{admin_url}/network"))).await;
     assert_eq!(state["cut"], true);
     assert!(
         sb.admin()

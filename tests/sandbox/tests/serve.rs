@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use passerelle_sandbox::drivers::consent::{self, ConsentChoice};
 use serde_json::{Value, json};
 
-use crate::common::http;
+use crate::common::{http, json_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle-sandbox");
 /// Execs a program with SIGTERM and SIGINT blocked (`src/bin/passerelle-sandbox-blocked-exec.rs`).
@@ -167,30 +167,20 @@ async fn serve_prints_its_urls_resets_its_signal_mask_and_stops_on_sigterm() {
         "serve resets the signal mask it inherited: {mask:016x}"
     );
 
-    let seed: Value = http()
-        .get(format!("{}/seed", desc["admin_url"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seed = json_of(http().get(format!("{}/seed", desc["admin_url"].as_str().unwrap()))).await;
     assert_eq!(seed["seed"]["client_id"], desc["client_id"]);
     let pos = desc["pos_account"].clone();
-    let tokens: Value = http()
-        .post(format!("{}/oauth/token", desc["pos_url"].as_str().unwrap()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "passerelle-ios"),
-            ("username", pos["email"].as_str().unwrap()),
-            ("password", pos["password"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = json_of(
+        http()
+            .post(format!("{}/oauth/token", desc["pos_url"].as_str().unwrap()))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "passerelle-ios"),
+                ("username", pos["email"].as_str().unwrap()),
+                ("password", pos["password"].as_str().unwrap()),
+            ]),
+    )
+    .await;
     assert_eq!(tokens["expires_in"], 42);
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
@@ -225,34 +215,28 @@ async fn connect_and_order(desc: &Value) -> (String, String) {
         ..Default::default()
     };
     let code = consent::approve(&authorize, &choice).await.unwrap();
-    let token: Value = http()
-        .post(format!(
-            "{}/token",
-            desc["hubrise_oauth_url"].as_str().unwrap()
-        ))
-        .basic_auth(
-            desc["client_id"].as_str().unwrap(),
-            desc["client_secret"].as_str(),
-        )
-        .form(&[("code", code.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let placed: Value = http()
-        .post(format!(
-            "{}/locations/3r4s3-1/orders",
-            desc["admin_url"].as_str().unwrap()
-        ))
-        .json(&json!({ "status": "new", "ref": "kept" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = json_of(
+        http()
+            .post(format!(
+                "{}/token",
+                desc["hubrise_oauth_url"].as_str().unwrap()
+            ))
+            .basic_auth(
+                desc["client_id"].as_str().unwrap(),
+                desc["client_secret"].as_str(),
+            )
+            .form(&[("code", code.as_str())]),
+    )
+    .await;
+    let placed = json_of(
+        http()
+            .post(format!(
+                "{}/locations/3r4s3-1/orders",
+                desc["admin_url"].as_str().unwrap()
+            ))
+            .json(&json!({ "status": "new", "ref": "kept" })),
+    )
+    .await;
     (
         token["access_token"].as_str().unwrap().to_owned(),
         placed["id"].as_str().unwrap().to_owned(),
@@ -338,15 +322,12 @@ async fn serve_on_the_network_guards_its_admin_api() {
     let order = json!({"service_type": "collection", "items": [
         {"product_name": "Margherita", "price": "10.90 EUR", "quantity": "1"}]});
     let count = || async {
-        let orders: Value = http()
-            .get(format!("{admin}/locations/3r4s3-1/orders"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let orders = json_of(
+            http()
+                .get(format!("{admin}/locations/3r4s3-1/orders"))
+                .bearer_auth(&token),
+        )
+        .await;
         orders.as_array().map(Vec::len)
     };
     let before = count().await;

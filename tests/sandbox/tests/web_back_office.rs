@@ -74,20 +74,13 @@ fn location(r: &Response) -> String {
 
 async fn pos_token(sb: &Sandbox) -> String {
     let pos = sb.seed().pos_account().clone();
-    let r: Value = http()
-        .post(format!("{}/oauth/token", sb.pos_url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "passerelle-ios"),
-            ("username", pos.email.as_str()),
-            ("password", &pos.password),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = json_of(http().post(format!("{}/oauth/token", sb.pos_url())).form(&[
+        ("grant_type", "password"),
+        ("client_id", "passerelle-ios"),
+        ("username", pos.email.as_str()),
+        ("password", &pos.password),
+    ]))
+    .await;
     r["access_token"].as_str().unwrap().to_owned()
 }
 
@@ -202,20 +195,13 @@ async fn connecting_from_the_web_back_office() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     let marco = sb.seed().pos_accounts[1].clone();
-    let marco_token: Value = http()
-        .post(format!("{}/oauth/token", sb.pos_url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "passerelle-ios"),
-            ("username", marco.email.as_str()),
-            ("password", &marco.password),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let marco_token = json_of(http().post(format!("{}/oauth/token", sb.pos_url())).form(&[
+        ("grant_type", "password"),
+        ("client_id", "passerelle-ios"),
+        ("username", marco.email.as_str()),
+        ("password", &marco.password),
+    ]))
+    .await;
     let foreign = http()
         .get(format!(
             "{}/hubrise/connections/3r4s3-2/token",
@@ -358,16 +344,13 @@ async fn hubrise_back_office_disconnect_reaches_the_disconnect_callback() {
     let sb = sandbox().await;
     let pos = pos_token(&sb).await;
     let code = code_for(&sb, "3r4s3-1", &[("device_id", "ipad-A")]).await;
-    let token: Value = http()
-        .post(format!("{}/hubrise/broker/token", sb.pos_url()))
-        .bearer_auth(&pos)
-        .json(&serde_json::json!({ "code": code }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = json_of(
+        http()
+            .post(format!("{}/hubrise/broker/token", sb.pos_url()))
+            .bearer_auth(&pos)
+            .json(&serde_json::json!({ "code": code })),
+    )
+    .await;
     let etag = http()
         .get(format!("{}/hubrise/configuration", sb.pos_url()))
         .bearer_auth(&pos)
@@ -504,18 +487,15 @@ async fn an_off_device_connection_queues_orders_from_the_start_and_says_since_wh
     }
 
     for (location_id, order_id) in [("3r4s3-1", &paris_order), ("3r4s3-2", &lyon_order)] {
-        let handoff: Value = http()
-            .get(format!(
-                "{}/hubrise/connections/{location_id}/token",
-                sb.pos_url()
-            ))
-            .bearer_auth(&pos)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let handoff = json_of(
+            http()
+                .get(format!(
+                    "{}/hubrise/connections/{location_id}/token",
+                    sb.pos_url()
+                ))
+                .bearer_auth(&pos),
+        )
+        .await;
         assert_eq!(handoff["token_type"], "Bearer");
         assert_eq!(handoff["location_id"], location_id);
         assert_eq!(handoff["account_id"], "3r4s3");
@@ -540,15 +520,12 @@ async fn an_off_device_connection_queues_orders_from_the_start_and_says_since_wh
 #[tokio::test]
 async fn without_the_backends_registration_orders_before_a_device_are_not_queued() {
     let sb = sandbox().await;
-    let options: Value = http()
-        .patch(format!("{}/options", sb.admin_url()))
-        .json(&serde_json::json!({ "backend_registers_callback": false }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let options = json_of(
+        http()
+            .patch(format!("{}/options", sb.admin_url()))
+            .json(&serde_json::json!({ "backend_registers_callback": false })),
+    )
+    .await;
     assert_eq!(options["backend_registers_callback"], false);
     connect_on_the_web(&sb, "3r4s3-2").await;
     let admin = sb.admin();

@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passerelle_core::{
-    DATABASE_FILE, HubriseConnectionOptions, PasserelleError, SecretStore, TokenExchange,
+    DATABASE_FILE, HubriseConnection, HubriseConnectionOptions, Passerelle, PasserelleError,
+    SecretStore, TokenExchange,
 };
 use passerelle_e2e::alone::in_own_process;
 use passerelle_e2e::canned::CannedServer;
@@ -41,25 +42,7 @@ async fn no_secret_in_logs_database_or_errors() {
     world.sign_in(&app).await;
 
     // Connect, keeping the code and the verifier that were in flight.
-    let attempt = app
-        .begin_hubrise_connection(HubriseConnectionOptions::default())
-        .unwrap();
-    secrets.extend(values_of(&world, "pkce_verifier"));
-    let callback = consent::approve(
-        &attempt.authorize_url,
-        &world.choice(&world.location_ids()[0]),
-    )
-    .await
-    .unwrap();
-    secrets.push(consent::code_from_redirect(&callback).unwrap());
-    let connection = app.complete_hubrise_connection(&callback).await.unwrap();
-    errors.push(
-        app.complete_hubrise_connection(&callback)
-            .await
-            .unwrap_err(),
-    );
-    secrets.extend(values_of(&world, "access_token"));
-    secrets.extend(pos_session_tokens(&world));
+    let (connection, _) = connect_collecting(&world, &app, &mut secrets, &mut errors).await;
     app.restart().await.unwrap();
     app.check_connection(&connection.id).await.unwrap();
 
@@ -108,6 +91,37 @@ async fn no_secret_in_logs_database_or_errors() {
 }
 
 /// The database, its WAL and shared-memory files as they are now, as text.
+/// Connects the first location on the device and replays its callback, collecting every secret
+/// in flight (the PKCE verifier, the code, the token, the POS session) and the replay's error.
+/// Returns the connection and the attempt as `Debug` shows it.
+async fn connect_collecting(
+    world: &World,
+    app: &Passerelle,
+    secrets: &mut Vec<String>,
+    errors: &mut Vec<PasserelleError>,
+) -> (HubriseConnection, String) {
+    let attempt = app
+        .begin_hubrise_connection(HubriseConnectionOptions::default())
+        .unwrap();
+    secrets.extend(values_of(world, "pkce_verifier"));
+    let callback = consent::approve(
+        &attempt.authorize_url,
+        &world.choice(&world.location_ids()[0]),
+    )
+    .await
+    .unwrap();
+    secrets.push(consent::code_from_redirect(&callback).unwrap());
+    let connection = app.complete_hubrise_connection(&callback).await.unwrap();
+    errors.push(
+        app.complete_hubrise_connection(&callback)
+            .await
+            .unwrap_err(),
+    );
+    secrets.extend(values_of(world, "access_token"));
+    secrets.extend(pos_session_tokens(world));
+    (connection, format!("{attempt:?}"))
+}
+
 fn database_files(world: &World) -> Vec<(String, String)> {
     ["", "-wal", "-shm"]
         .iter()
@@ -202,26 +216,8 @@ async fn no_client_secret_anywhere_with_the_direct_strategy() {
         .secrets
         .set("hubrise/client_secret".into(), client_secret.clone())
         .unwrap();
-    let attempt = app
-        .begin_hubrise_connection(HubriseConnectionOptions::default())
-        .unwrap();
-    debug_output.push(format!("{attempt:?}"));
-    secrets.extend(values_of(&world, "pkce_verifier"));
-    let callback = consent::approve(
-        &attempt.authorize_url,
-        &world.choice(&world.location_ids()[0]),
-    )
-    .await
-    .unwrap();
-    secrets.push(consent::code_from_redirect(&callback).unwrap());
-    let connection = app.complete_hubrise_connection(&callback).await.unwrap();
-    errors.push(
-        app.complete_hubrise_connection(&callback)
-            .await
-            .unwrap_err(),
-    );
-    secrets.extend(values_of(&world, "access_token"));
-    secrets.extend(pos_session_tokens(&world));
+    let (connection, attempt) = connect_collecting(&world, &app, &mut secrets, &mut errors).await;
+    debug_output.push(attempt);
     app.restart().await.unwrap();
     let order_id = world.place_order(&world.location_ids()[0], "Marie").await;
     app.sync_now().await.unwrap();

@@ -19,6 +19,8 @@ pub mod recovery;
 pub mod retention;
 pub mod snapshots;
 
+pub use open::SCHEMA_VERSION;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -26,23 +28,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{PasserelleError, Result};
 
-/// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
-
-/// Migrations in order; the n-th brings the schema from version n to n + 1.
-const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_initial.sql"),
-    include_str!("migrations/0002_service_grade.sql"),
-    include_str!("migrations/0003_connection_reads.sql"),
-    include_str!("migrations/0004_retention.sql"),
-    include_str!("migrations/0005_summaries.sql"),
-];
-
 /// File name of the database inside the host's data directory.
 pub const DATABASE_FILE: &str = "passerelle.sqlite3";
-
-/// File name of the lock that keeps a data directory to one instance at a time.
-pub const LOCK_FILE: &str = "passerelle.lock";
 
 /// The database, with one writer and one reader connection, and the data directory's lock.
 pub struct Store {

@@ -6,9 +6,23 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{MIGRATIONS, SCHEMA_VERSION};
 use crate::error::{Error, PasserelleError, Result};
 use crate::time::now_ms;
+
+/// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Migrations in order; the n-th brings the schema from version n to n + 1.
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_service_grade.sql"),
+    include_str!("migrations/0003_connection_reads.sql"),
+    include_str!("migrations/0004_retention.sql"),
+    include_str!("migrations/0005_summaries.sql"),
+];
+
+/// File name of the lock that keeps a data directory to one instance at a time.
+const LOCK_FILE: &str = "passerelle.lock";
 
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,7 +47,7 @@ pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf> {
 /// Takes the directory's lock (an advisory file lock, released when the file is closed, by the
 /// system if the process dies): a second instance, in this process or another, is refused.
 pub(super) fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
-    let path = dir.join(super::LOCK_FILE);
+    let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -492,7 +492,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(super::super::DATABASE_FILE);
         let conn = Connection::open(&path).unwrap();
-        for sql in &super::super::MIGRATIONS[..4] {
+        for sql in &super::super::open::MIGRATIONS[..4] {
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch(

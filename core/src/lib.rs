@@ -10,9 +10,9 @@
 //! - [`Passerelle`] (`passerelle.rs`), the facade: builds the services in `open()` and delegates;
 //! - `services/`: the use cases (sign-in, connect, off-device configuration, restart-to-apply,
 //!   sync, inbox), each a small type holding only the parts it uses;
-//! - `context.rs`: the parts built once at `open()` and shared by the services;
-//! - `clients/`: the protocol clients (HubRise API, OAuth and tokens; the POS backend and its
-//!   session);
+//! - `context/`: the parts built once at `open()` and shared by the services, the POS session
+//!   kept among them;
+//! - `clients/`: the protocol clients (HubRise API, OAuth and tokens; the POS backend);
 //! - foundations: `model/` (public types), `config.rs`, `store/` (SQLite), `secrets.rs`,
 //!   `http.rs`, `events.rs`, `logging.rs`, `time.rs`, `error/`.
 //!

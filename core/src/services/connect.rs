@@ -15,10 +15,10 @@ use crate::clients::hubrise::token::HubriseTokenResponse;
 use crate::clients::pos::backend::{
     BrokerExchange, DEVICE_CALLBACK_PATH, DEVICE_RETURN_PATH, DeviceFlowClaim, PosBackend,
 };
-use crate::clients::pos::session::PosSessions;
 use crate::config::{
     OUT_OF_BAND_REDIRECT_URI, PasserelleConfig, TokenExchange, ValidatedEndpoints,
 };
+use crate::context::pos_sessions::PosSessions;
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{Error, PasserelleError, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};

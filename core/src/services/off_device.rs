@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use crate::clients::pos::backend::{BackendConfiguration, BackendConnection, PosBackend};
-use crate::clients::pos::session::PosSessions;
 use crate::context::Context;
+use crate::context::pos_sessions::PosSessions;
 use crate::error::{Error, PasserelleError, Result};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::{

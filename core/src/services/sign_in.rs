@@ -5,16 +5,16 @@
 use std::sync::Arc;
 
 use crate::clients::pos::backend::PosBackend;
-use crate::clients::pos::session::{PosSession, PosSessions};
+use crate::clients::pos::session::PosSession;
 use crate::context::Context;
+use crate::context::pos_sessions::PosSessions;
 use crate::error::{PasserelleError, Result};
 use crate::model::account::PosAccount;
-use crate::secrets::{Secret, Secrets, keys};
+use crate::secrets::Secret;
 use crate::store::{Store, accounts};
 
 pub struct SignIn {
     store: Arc<Store>,
-    secrets: Secrets,
     backend: PosBackend,
     sessions: Arc<PosSessions>,
 }
@@ -23,7 +23,6 @@ impl SignIn {
     pub fn new(ctx: &Context) -> Self {
         Self {
             store: ctx.store.clone(),
-            secrets: ctx.secrets.clone(),
             backend: ctx.pos.clone(),
             sessions: ctx.sessions.clone(),
         }
@@ -54,7 +53,7 @@ impl SignIn {
 
     async fn adopt_session(&self, session: PosSession) -> Result<PosAccount> {
         let account = self.backend.me(&session.access_token()).await?;
-        session.save(&self.secrets, &account.account_id)?;
+        self.sessions.save(&account.account_id, &session)?;
         self.store
             .write(|tx| accounts::make_current(tx, &account))?;
         tracing::info!(target: "passerelle::pos", account = %account.account_id, "signed in");
@@ -69,8 +68,7 @@ impl SignIn {
         let Some(account) = self.store.read(accounts::current)? else {
             return Ok(());
         };
-        self.secrets
-            .delete(&keys::pos_session(&account.account_id))?;
+        self.sessions.delete(&account.account_id)?;
         self.store.write(|tx| accounts::clear_current(tx))?;
         tracing::info!(target: "passerelle::pos", account = %account.account_id, "signed out");
         Ok(())

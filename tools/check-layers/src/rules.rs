@@ -1,7 +1,7 @@
 //! The layers of docs/architecture.md, and the checks of a parsed crate against them.
 //!
 //! ```text
-//! facade (passerelle.rs)  ->  services/  ->  context.rs  ->  clients/  ->  foundations
+//! facade (passerelle.rs)  ->  services/  ->  context/  ->  clients/  ->  foundations
 //! ```
 //!
 //! - no file imports one of a higher layer (nothing imports the facade; the context imports no
@@ -39,7 +39,7 @@ pub enum Layer {
     Foundations,
     /// `clients/`: protocol clients.
     Clients,
-    /// `context.rs`: the parts built once at `open()`.
+    /// `context/`: the parts built once at `open()`, and the POS session kept for the services.
     Context,
     /// `services/`: the use cases.
     Services,
@@ -54,7 +54,7 @@ impl Layer {
         match rel {
             "lib.rs" | "fuzzing.rs" => Layer::Root,
             "passerelle.rs" => Layer::Facade,
-            "context.rs" => Layer::Context,
+            _ if rel.starts_with("context/") => Layer::Context,
             _ if rel.starts_with("services/") => Layer::Services,
             _ if rel.starts_with("clients/") => Layer::Clients,
             _ => Layer::Foundations,

@@ -138,7 +138,7 @@ fn super_super_context_inside_a_client_function_is_refused() {
     );
     tree.refuses(&format!(
         "clients/hubrise/mod.rs:{}: upward import: `super::super::context::Context` reaches \
-         context.rs (context)",
+         context/mod.rs (context)",
         line + 1
     ));
 }
@@ -209,7 +209,7 @@ fn inline_paths_in_expressions_and_macros_are_read() {
         line + 1
     ));
     tree.refuses(&format!(
-        "store/meta.rs:{}: upward import: `crate::context::Context::new` reaches context.rs",
+        "store/meta.rs:{}: upward import: `crate::context::Context::new` reaches context/mod.rs",
         line + 2
     ));
 }

@@ -1,6 +1,9 @@
 //! The parts of a running Passerelle, built once by `open()` and shared by the services, which
 //! each take only the parts they use. Nothing here knows a use case: this module sits below the
-//! services and above the protocol clients and the foundations.
+//! services and above the protocol clients and the foundations. `pos_sessions` keeps the POS
+//! session the services share.
+
+pub mod pos_sessions;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -8,7 +11,6 @@ use std::sync::{Arc, RwLock};
 use crate::clients::hubrise::api::HubriseApi;
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::clients::pos::backend::PosBackend;
-use crate::clients::pos::session::PosSessions;
 use crate::config::{PasserelleConfig, Settings, ValidatedEndpoints, device_id_from_label};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
@@ -20,6 +22,7 @@ use crate::store::snapshots::{self, Slot};
 use crate::store::{Store, meta};
 use crate::store::{erasure, recovery};
 use crate::time::now_ms;
+use pos_sessions::PosSessions;
 
 /// Everything the services are built from.
 pub struct Context {

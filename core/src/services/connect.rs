@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::health::Health;
 use crate::clients::hubrise::api::HubriseApi;
+use crate::clients::hubrise::names::{self, Spend};
 use crate::clients::hubrise::oauth::{self, AuthorizeParams, DirectExchange};
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::clients::hubrise::token::HubriseTokenResponse;
@@ -30,7 +31,7 @@ use crate::model::connection::{
 use crate::model::values::WebUrl;
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
-use crate::store::{Store, accounts, connection_reads, flows, meta, new_id};
+use crate::store::{Store, accounts, flows, meta, new_id};
 use crate::time::{now_ms, system_ms, to_system_time};
 
 /// HubRise codes expire after 10 minutes, so an older attempt cannot complete.
@@ -485,10 +486,10 @@ impl Connect {
                 .record_refusal(&row, "no token on this device")
                 .map(|c| c.public);
         };
-        let read = read_names(
+        let read = names::read(
             &self.hubrise,
             &self.rate_limiters,
-            &row,
+            &row.public,
             &token,
             Spend::Wait,
         )
@@ -496,7 +497,13 @@ impl Connect {
         match read {
             Ok(read) => {
                 self.store.write(|tx| {
-                    keep_names(tx, connection_id, &read)?;
+                    connections::keep_names(
+                        tx,
+                        connection_id,
+                        &read.names,
+                        read.timezone.as_deref(),
+                        read.complete,
+                    )?;
                     connections::record_success(tx, connection_id)
                 })?;
             }
@@ -660,103 +667,4 @@ impl Connect {
                 .into()
             })
     }
-}
-
-/// How a read of a connection's names spends its rate windows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spend {
-    /// Waits for room in HubRise's windows (a check the restaurant asked for).
-    Wait,
-    /// Spends the refresh budget and stops where it has no room (a background read).
-    RefreshBudget,
-}
-
-/// What HubRise calls a connection's location, account, catalog and customer list now, and the
-/// location's timezone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NamesRead {
-    pub names: ConnectionNames,
-    pub timezone: Option<String>,
-    /// False when the refresh budget stopped the read before the catalog or customer list.
-    pub complete: bool,
-}
-
-/// Reads the names HubRise shows for a connection (HubRise's integration guide: the account,
-/// location, catalog and customer list names an app shows must stay true): `GET /location`,
-/// `GET /catalogs/:id?hide_data=true` (heavy), `GET /customer_lists/:id`. At most three requests.
-/// A catalog or customer list HubRise no longer shows (404, 403) keeps its last name.
-pub async fn read_names(
-    hubrise: &HubriseApi,
-    limits: &RateLimiters,
-    row: &ConnectionRow,
-    token: &Secret,
-    spend: Spend,
-) -> Result<NamesRead> {
-    let id = row.public.id.as_str();
-    let room = |heavy: bool| async move {
-        match spend {
-            Spend::Wait => {
-                limits.acquire(id, heavy).await;
-                true
-            }
-            Spend::RefreshBudget => limits.try_acquire_refresh(id, heavy),
-        }
-    };
-    let mut read = NamesRead::default();
-    if !room(false).await {
-        return Ok(read);
-    }
-    let location = hubrise.location(token).await?;
-    read.names = location.names();
-    read.timezone = location.timezone_name().map(str::to_owned);
-    if let Some(catalog_id) = &row.public.catalog_id {
-        if !room(true).await {
-            return Ok(read);
-        }
-        if let Some(catalog) = still_shown(hubrise.catalog(token, catalog_id).await)? {
-            read.names.catalog_id = Some(catalog.id);
-            read.names.catalog_name = catalog.name;
-        }
-    }
-    if let Some(list_id) = &row.public.customer_list_id {
-        if !room(false).await {
-            return Ok(read);
-        }
-        if let Some(list) = still_shown(hubrise.customer_list(token, list_id).await)? {
-            read.names.customer_list_id = Some(list.id);
-            read.names.customer_list_name = list.name;
-        }
-    }
-    read.complete = true;
-    Ok(read)
-}
-
-/// A resource HubRise answers for, `None` when it no longer shows it to this connection.
-fn still_shown<T>(answer: Result<T>) -> Result<Option<T>> {
-    match answer {
-        Ok(value) => Ok(Some(value)),
-        Err(Error::Server {
-            status: 403 | 404, ..
-        }) => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
-/// Keeps what [`read_names`] read; returns whether a name the host shows changed.
-pub fn keep_names(
-    tx: &rusqlite::Connection,
-    connection_id: &str,
-    read: &NamesRead,
-) -> Result<bool> {
-    let before = connections::get(tx, connection_id)?.public;
-    if !read.names.location_id.is_empty() {
-        connections::update_names(tx, connection_id, &read.names)?;
-    }
-    if read.complete {
-        connection_reads::names_read(tx, connection_id, read.timezone.as_deref())?;
-    } else if read.timezone.is_some() {
-        connection_reads::set_timezone(tx, connection_id, read.timezone.as_deref())?;
-    }
-    let after = connections::get(tx, connection_id)?.public;
-    Ok(ConnectionNames::from(&before) != ConnectionNames::from(&after))
 }

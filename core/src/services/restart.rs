@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::health::Health;
 use super::off_device::OffDevice;
-use super::sync::{SyncEngine, refresh};
+use super::sync::SyncEngine;
 use crate::config::{ApplyMode, Settings, ValidatedEndpoints, validate_settings};
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{PasserelleError, Result};
@@ -18,7 +18,7 @@ use crate::failpoint;
 use crate::model::connection::{ConnectionState, HubriseConnection};
 use crate::model::snapshot::{ConfigChange, ConfigurationSnapshot};
 use crate::store::snapshots::{self, Slot};
-use crate::store::{Store, accounts, connections};
+use crate::store::{Store, accounts, connection_reads, connections};
 use crate::time::now_ms;
 
 pub struct RestartToApply {
@@ -55,7 +55,7 @@ impl RestartToApply {
         self.off_device.reload().await;
         self.apply_pending().await?;
         // Names may have changed at HubRise meanwhile: read again at the first cycles.
-        refresh::request_names(&self.store)?;
+        self.request_names()?;
         self.sync.start()
     }
 
@@ -66,9 +66,18 @@ impl RestartToApply {
         self.sync.enable(true);
         self.off_device.reload().await;
         let applied = self.apply_pending().await;
-        refresh::request_names(&self.store)?;
+        self.request_names()?;
         self.sync.start()?;
         applied.map(|_| ())
+    }
+
+    /// Marks the names (and the open orders' status) of every connection of the signed-in
+    /// account due: the next cycle of each reads them whatever the spacing.
+    fn request_names(&self) -> Result<()> {
+        self.store.write(|tx| match accounts::current(tx)? {
+            Some(account) => connection_reads::request(tx, &account.account_id, true, true),
+            None => Ok(()),
+        })
     }
 
     /// The settings the engine runs on.

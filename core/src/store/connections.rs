@@ -1,7 +1,7 @@
 //! HubRise connections of the current POS account. Rows keep names and ids, never tokens: the
 //! `secret_key` column names the token's entry in the host's secret store.
 
-use super::meta;
+use super::{connection_reads, meta};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{PasserelleError, Result};
@@ -166,6 +166,29 @@ pub fn update_names(conn: &Connection, id: &str, names: &ConnectionNames) -> Res
         ],
     )?;
     Ok(())
+}
+
+/// Keeps the names and timezone HubRise shows for a connection (`names` empty when the read
+/// stopped before `GET /location`); a `complete` read (catalog and customer list included) also
+/// marks the names read. Returns whether a name the host shows changed.
+pub fn keep_names(
+    tx: &Connection,
+    connection_id: &str,
+    names: &ConnectionNames,
+    timezone: Option<&str>,
+    complete: bool,
+) -> Result<bool> {
+    let before = get(tx, connection_id)?.public;
+    if !names.location_id.is_empty() {
+        update_names(tx, connection_id, names)?;
+    }
+    if complete {
+        connection_reads::names_read(tx, connection_id, timezone)?;
+    } else if timezone.is_some() {
+        connection_reads::set_timezone(tx, connection_id, timezone)?;
+    }
+    let after = get(tx, connection_id)?.public;
+    Ok(ConnectionNames::from(&before) != ConnectionNames::from(&after))
 }
 
 pub fn set_state(conn: &Connection, id: &str, state: ConnectionState) -> Result<()> {

@@ -6,7 +6,7 @@
 mod backoff;
 mod cycle;
 mod push;
-pub mod refresh;
+mod refresh;
 mod worker;
 
 use std::collections::HashMap;

@@ -29,14 +29,14 @@ use serde_json::Value;
 
 use super::SyncParts;
 use super::cycle::CycleReport;
+use crate::clients::hubrise::names::{self, Spend};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
 use crate::model::order::OrderStatus;
 use crate::secrets::Secret;
-use crate::services::connect::{Spend, keep_names, read_names};
 use crate::store::connection_reads::{self, OpenOrder};
-use crate::store::connections::ConnectionRow;
-use crate::store::{Store, orders};
+use crate::store::connections::{self, ConnectionRow};
+use crate::store::orders;
 use crate::time::{iso8601, now_ms};
 
 /// Orders created longer ago than this are no longer read back (a day of service and more).
@@ -45,15 +45,6 @@ pub const OPEN_ORDER_HORIZON_MS: i64 = 36 * 60 * 60 * 1000;
 pub const MAX_LIST_PAGES: u64 = 3;
 /// Without a cycle for this long, the next one reads the open orders whatever the spacing.
 const LONG_OFFLINE_MS: i64 = 5 * 60 * 1000;
-
-/// Marks the names (and the open orders' status) of every connection of the signed-in account
-/// due (open, restart): the next cycle reads them whatever the spacing.
-pub fn request_names(store: &Store) -> Result<()> {
-    store.write(|tx| match crate::store::accounts::current(tx)? {
-        Some(account) => connection_reads::request(tx, &account.account_id, true, true),
-        None => Ok(()),
-    })
-}
 
 /// The hook at the end of a cycle: names when due, then the open orders' status when due.
 /// A refusal or a rate limit fails the cycle like any other request; other failures only stop
@@ -88,15 +79,18 @@ async fn names(parts: &SyncParts, row: &ConnectionRow, token: &Secret) -> Result
     {
         return Ok(());
     }
-    let read = read_names(
+    let read = names::read(
         &parts.hubrise,
         &parts.rate_limiters,
-        row,
+        &row.public,
         token,
         Spend::RefreshBudget,
     )
     .await?;
-    if parts.store.write(|tx| keep_names(tx, id, &read))? {
+    let changed = parts.store.write(|tx| {
+        connections::keep_names(tx, id, &read.names, read.timezone.as_deref(), read.complete)
+    })?;
+    if changed {
         parts.health.announce(id)?;
     }
     Ok(())

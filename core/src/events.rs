@@ -51,7 +51,9 @@ pub enum PasserelleEvent {
 }
 
 /// Implemented by the host. Called on a library thread, one event at a time, in order; keep it
-/// quick (hand the event to the main actor or an `AsyncStream`).
+/// quick (hand the event to the main actor or an `AsyncStream`). It may call the library (read
+/// the order it was told about): no lock of the library is held while it runs, and nothing in
+/// the library waits for it, not even `close()` or the instance's drop (docs/locks.md).
 #[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait EventListener: Send + Sync {
     fn on_event(&self, event: PasserelleEvent);

@@ -39,6 +39,8 @@ mod secrets;
 mod services;
 mod store;
 mod time;
+#[cfg(test)]
+mod watchdog;
 
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,

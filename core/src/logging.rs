@@ -11,7 +11,10 @@
 //! password, client secret), a header value or customer data (names, phones, e-mails,
 //! addresses, notes, what was ordered) and declares it.
 
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use tracing::field::{Field, Visit};
@@ -61,7 +64,10 @@ pub struct LogField {
 }
 
 /// Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
-/// logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
+/// logged, never with a lock of the library held: a logger may call the library, or
+/// `set_logger`, from `log`. What the library logs from inside `log`, on that thread, is not
+/// handed back to it (it would recurse). Keep it quick and non-blocking. Named so it never
+/// collides with `os.Logger`.
 #[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait PasserelleLogger: Send + Sync {
     fn log(&self, record: LogRecord);
@@ -72,13 +78,25 @@ struct Sink {
     level: LogLevel,
 }
 
-/// The logger records go to; replaced by each `set_logger`.
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+/// The logger records go to; replaced by each `set_logger`. Read by cloning the `Arc` out: the
+/// lock is never held while the host's logger runs.
+static SINK: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
 /// Whether the bridge is the process's subscriber (it can be installed once).
 static INSTALLED: OnceLock<bool> = OnceLock::new();
 
+thread_local! {
+    /// Set while this thread runs the host's logger: what the library logs meanwhile (the
+    /// logger calling it) is dropped, not handed back to the logger inside itself.
+    static IN_HOST_LOGGER: Cell<bool> = const { Cell::new(false) };
+    /// How many of the library's locks this thread holds ([`Locked`]).
+    static LOCKS_HELD: Cell<usize> = const { Cell::new(0) };
+    /// The records logged while it held them, for when it holds none.
+    static HELD_BACK: RefCell<Vec<(Arc<Sink>, LogRecord)>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Routes Passerelle's logs at `level` and above to `logger`. Can be called again to change the
-/// logger or the level. Fails when the process already has another `tracing` subscriber.
+/// logger or the level, from anywhere (the logger's own `log` included). Fails when the process
+/// already has another `tracing` subscriber.
 pub fn set_logger(logger: Arc<dyn PasserelleLogger>, level: LogLevel) -> Result<()> {
     let installed = *INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(Bridge);
@@ -89,17 +107,27 @@ pub fn set_logger(logger: Arc<dyn PasserelleLogger>, level: LogLevel) -> Result<
             reason: "another tracing subscriber is already installed in this process".into(),
         });
     }
-    let mut sink = SINK.write().unwrap_or_else(|p| p.into_inner());
-    *sink = Some(Sink { logger, level });
+    replace_sink(Some(Sink { logger, level }));
     Ok(())
+}
+
+fn replace_sink(sink: Option<Sink>) {
+    let sink = sink.map(Arc::new);
+    *SINK.write().unwrap_or_else(|p| p.into_inner()) = sink;
+}
+
+fn current_sink() -> Option<Arc<Sink>> {
+    SINK.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 struct Bridge;
 
 impl<S: Subscriber> Layer<S> for Bridge {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let sink = SINK.read().unwrap_or_else(|p| p.into_inner());
-        let Some(sink) = sink.as_ref() else {
+        if IN_HOST_LOGGER.try_with(Cell::get).unwrap_or(true) {
+            return;
+        }
+        let Some(sink) = current_sink() else {
             return;
         };
         let metadata = event.metadata();
@@ -109,7 +137,91 @@ impl<S: Subscriber> Layer<S> for Bridge {
         }
         let mut visitor = AllowList::default();
         event.record(&mut visitor);
-        sink.logger.log(visitor.finish(level, metadata.target()));
+        let record = visitor.finish(level, metadata.target());
+        if LOCKS_HELD.try_with(Cell::get).unwrap_or(0) > 0 {
+            let _ = HELD_BACK.try_with(|held| held.borrow_mut().push((sink, record)));
+        } else {
+            deliver(&sink, record);
+        }
+    }
+}
+
+/// Hands `record` to the host's logger, with no lock of the library held on this thread.
+fn deliver(sink: &Sink, record: LogRecord) {
+    /// Puts the flag back when `log` returns or unwinds.
+    struct InHostLogger(bool);
+    impl Drop for InHostLogger {
+        fn drop(&mut self) {
+            let _ = IN_HOST_LOGGER.try_with(|flag| flag.set(self.0));
+        }
+    }
+    let Ok(before) = IN_HOST_LOGGER.try_with(|flag| flag.replace(true)) else {
+        return;
+    };
+    let _in_logger = InHostLogger(before);
+    sink.logger.log(record);
+}
+
+/// A guard of one of the library's locks (the store's connections, the sync workers' map...)
+/// that holds back the records this thread logs while it is held: they reach the host's logger
+/// when the thread holds no such lock any more, in order, so that a logger calling the library
+/// never finds a lock its own thread holds. Dropped in order: the lock first, then the records
+/// go. Not `Send`: a thread's lock, released on that thread.
+pub(crate) struct Locked<G> {
+    guard: G,
+    _held_back: HeldBack,
+}
+
+/// Takes a lock with [`Locked`]: `take` locks it.
+pub(crate) fn locked<G>(take: impl FnOnce() -> G) -> Locked<G> {
+    let counted = LOCKS_HELD.try_with(|held| held.set(held.get() + 1)).is_ok();
+    let held_back = HeldBack {
+        counted,
+        _thread: PhantomData,
+    };
+    Locked {
+        guard: take(),
+        _held_back: held_back,
+    }
+}
+
+impl<G: Deref> Deref for Locked<G> {
+    type Target = G::Target;
+
+    fn deref(&self) -> &G::Target {
+        &self.guard
+    }
+}
+
+impl<G: DerefMut> DerefMut for Locked<G> {
+    fn deref_mut(&mut self) -> &mut G::Target {
+        &mut self.guard
+    }
+}
+
+/// One lock of the library held by this thread; the records held back go when the last ends.
+struct HeldBack {
+    /// Counted in `LOCKS_HELD` (not while the thread's locals are torn down).
+    counted: bool,
+    _thread: PhantomData<*const ()>,
+}
+
+impl Drop for HeldBack {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        let held = LOCKS_HELD.try_with(|held| {
+            held.set(held.get().saturating_sub(1));
+            held.get()
+        });
+        if held != Ok(0) {
+            return;
+        }
+        let records = HELD_BACK.try_with(RefCell::take).unwrap_or_default();
+        for (sink, record) in records {
+            deliver(&sink, record);
+        }
     }
 }
 
@@ -339,7 +451,7 @@ pub fn redact_text(text: &str) -> String {
 mod tests {
     use super::*;
 
-    use std::sync::Mutex;
+    use std::sync::{Mutex, OnceLock};
 
     #[test]
     fn secrets_in_free_text_are_redacted() {
@@ -350,6 +462,111 @@ mod tests {
             "GET /x?code=<redacted>&state=s Authorization: Bearer <redacted> token=<redacted> done"
         );
         assert_eq!(redact_text("nothing to hide"), "nothing to hide");
+    }
+
+    /// Only one test at a time swaps the process-wide sink.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// Runs `f` on a watched thread (a freeze fails the test) with the bridge as its subscriber,
+    /// logging to `logger` at trace level.
+    fn watched(what: &str, logger: Arc<dyn PasserelleLogger>, f: impl FnOnce() + Send + 'static) {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        crate::watchdog::within(what, move || {
+            replace_sink(Some(Sink {
+                logger,
+                level: LogLevel::Trace,
+            }));
+            let subscriber = tracing_subscriber::registry().with(Bridge);
+            tracing::subscriber::with_default(subscriber, f);
+            replace_sink(None);
+        });
+    }
+
+    thread_local! {
+        /// Set while this thread is inside a test logger's `log`.
+        static IN_LOG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    type CallBack = Box<dyn Fn(&Arc<CallingBack>) + Send + Sync>;
+
+    /// A logger that calls back from `log` (`call_back`, with itself) and keeps the text of
+    /// each record it gets (not from inside itself: tracing's scoped dispatch refuses those).
+    struct CallingBack {
+        me: OnceLock<std::sync::Weak<CallingBack>>,
+        call_back: CallBack,
+        texts: Mutex<Vec<String>>,
+    }
+
+    impl CallingBack {
+        fn new(call_back: impl Fn(&Arc<CallingBack>) + Send + Sync + 'static) -> Arc<Self> {
+            let logger = Arc::new(Self {
+                me: OnceLock::new(),
+                call_back: Box::new(call_back),
+                texts: Mutex::default(),
+            });
+            let _ = logger.me.set(Arc::downgrade(&logger));
+            logger
+        }
+
+        fn texts(&self) -> Vec<String> {
+            self.texts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        }
+    }
+
+    impl PasserelleLogger for CallingBack {
+        fn log(&self, record: LogRecord) {
+            if IN_LOG.get() {
+                return;
+            }
+            IN_LOG.set(true);
+            self.texts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(record.text);
+            if let Some(me) = self.me.get().and_then(std::sync::Weak::upgrade) {
+                (self.call_back)(&me);
+            }
+            IN_LOG.set(false);
+        }
+    }
+
+    #[test]
+    fn a_logger_that_sets_the_logger_from_inside_log_does_not_freeze() {
+        let logger = CallingBack::new(|me| {
+            replace_sink(Some(Sink {
+                logger: me.clone(),
+                level: LogLevel::Trace,
+            }));
+        });
+        watched("set_logger from inside log", logger.clone(), || {
+            tracing::info!(target: "passerelle::test", "first");
+            tracing::info!(target: "passerelle::test", "second");
+        });
+        assert_eq!(logger.texts(), ["first", "second"]);
+    }
+
+    #[test]
+    fn records_logged_under_a_store_lock_reach_the_logger_once_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::store::Store::open(dir.path()).unwrap());
+        let reader = store.clone();
+        // The logger reads the database: it would wait forever for a lock its thread holds.
+        let logger = CallingBack::new(move |_| {
+            let _ = reader.read(|_| Ok(()));
+        });
+        watched(
+            "a record logged inside a store read",
+            logger.clone(),
+            move || {
+                let _ = store.read(|_| {
+                    tracing::warn!(target: "passerelle::test", "inside the read");
+                    tracing::warn!(target: "passerelle::test", "still inside");
+                    Ok(())
+                });
+                tracing::info!(target: "passerelle::test", "after");
+            },
+        );
+        assert_eq!(logger.texts(), ["inside the read", "still inside", "after"]);
     }
 
     #[derive(Default)]
@@ -368,16 +585,15 @@ mod tests {
     /// trace level; returns what reached it. (The process-wide sink is swapped for the call:
     /// these tests take a lock so they never meet.)
     fn captured(f: impl FnOnce()) -> Vec<LogRecord> {
-        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let collector = Arc::new(Collecting::default());
-        *SINK.write().unwrap_or_else(|p| p.into_inner()) = Some(Sink {
+        replace_sink(Some(Sink {
             logger: collector.clone(),
             level: LogLevel::Trace,
-        });
+        }));
         let subscriber = tracing_subscriber::registry().with(Bridge);
         tracing::subscriber::with_default(subscriber, f);
-        *SINK.write().unwrap_or_else(|p| p.into_inner()) = None;
+        replace_sink(None);
         collector
             .0
             .lock()

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A failure of the host's secret store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +21,9 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
 }
 
 /// Implemented by the host: a small key/value store for secrets. Keys are opaque, not secret.
-/// Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6).
+/// Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6). They are
+/// called with no lock of the library held that a synchronous method of the library takes: a
+/// store may call the library back, read or write (docs/locks.md).
 #[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait SecretStore: Send + Sync {
     fn get(&self, key: String) -> Result<Option<String>, SecretStoreError>;
@@ -56,11 +58,65 @@ impl fmt::Debug for Secret {
 /// It keeps, in the secret store itself, the list of the keys it wrote ([`keys::INDEX`]): the
 /// store cannot be listed, and after a database recovery the entries the lost database named
 /// must be found to be deleted ([`Secrets::written_keys`]).
+///
+/// No lock is held while the host's store runs (docs/locks.md): a store whose `get` or `set`
+/// calls back into the library, which reads or writes a secret in turn, neither deadlocks nor
+/// fails. See [`Index`] for how the index stays right without it.
 #[derive(Clone)]
 pub struct Secrets {
     store: Arc<dyn SecretStore>,
-    /// The index, loaded at the first write; the lock also serialises its updates.
-    index: Arc<Mutex<Option<BTreeSet<String>>>>,
+    index: Arc<Mutex<Index>>,
+}
+
+/// The index in memory, and what the store holds of it.
+///
+/// Its rules, kept without holding the lock while the host's store runs (a lock held there,
+/// or a wait for another thread's write, freezes a store that calls back into the library, on
+/// its thread or by waiting for another):
+/// - a key enters the index, and the index listing it is written, before its value is written
+///   ([`Secrets::set`]); it leaves the index after its value is deleted ([`Secrets::delete`]);
+/// - each change is made in memory under the lock and gives a new `version`; the index is then
+///   written outside the lock, with the newest version. A later version lists every key an
+///   earlier one listed, less keys whose values were already deleted, so writing the newest
+///   never drops a change, whoever made it;
+/// - writes may overlap (two threads, or the host calling back from inside its own write); when
+///   they do, the store holds whichever landed last, possibly an older version. So the write
+///   that ends last, when it overlapped another, writes the newest again. A write that
+///   overlapped none makes its version `durable`: every write landing after it carries a newer
+///   one;
+/// - a caller returns once its version is durable, or once it wrote it itself while another,
+///   older write is still under way: the one that ends last writes the newest again. It never
+///   waits for another thread's write, which may be the one calling back.
+///
+/// So the index is never lost, and once no write is under way the store holds the newest. In
+/// the instant between overlapping writes and the one written again, a key set meanwhile may
+/// have its value stored while the index the store holds does not list it yet: a crash exactly
+/// then would leave that entry unlisted, an orphan in the Keychain, never a lost or wrong
+/// secret. (A store that changed the index from inside every write of it would keep the last
+/// writer writing: it writes again [`WRITES_AGAIN`] times at most, then leaves the newest to the
+/// next change.)
+#[derive(Default)]
+struct Index {
+    /// The keys, read from the store at the first use (`None` until then).
+    keys: Option<BTreeSet<String>>,
+    /// Grows by one at each change of `keys`.
+    version: u64,
+    /// A version the store holds for good (see above).
+    durable: u64,
+    /// The writes of the index under way.
+    in_flight: Vec<IndexWrite>,
+    /// Numbers the writes.
+    writes: u64,
+}
+
+/// How many times a caller writes the index again for others' changes (see [`Index`]).
+const WRITES_AGAIN: u32 = 4;
+
+/// One write of the index under way.
+struct IndexWrite {
+    id: u64,
+    /// Another write was under way during some of it: which of them landed last is unknown.
+    overlapped: bool,
 }
 
 impl fmt::Debug for Secrets {
@@ -103,42 +159,102 @@ impl Secrets {
 
     /// Every key this library wrote and has not deleted.
     pub fn written_keys(&self) -> Result<Vec<String>, SecretStoreError> {
-        let mut guard = self.lock_index();
-        Ok(self.loaded(&mut guard)?.iter().cloned().collect())
+        let index = self.loaded()?;
+        Ok(index.keys.iter().flatten().cloned().collect())
     }
 
-    /// Applies `change` to the index and saves it when `change` says it changed something.
+    /// Applies `change` to the index and, when `change` says it changed something, returns once
+    /// the store holds it (see [`Index`]).
     fn update_index(
         &self,
         change: impl FnOnce(&mut BTreeSet<String>) -> bool,
     ) -> Result<(), SecretStoreError> {
-        let mut guard = self.lock_index();
-        let index = self.loaded(&mut guard)?;
-        if change(index) {
-            let json = serde_json::to_string(index).unwrap_or_else(|_| "[]".into());
-            self.store.set(keys::INDEX.to_owned(), json)?;
+        let mut index = self.loaded()?;
+        if !change(index.keys.get_or_insert_with(BTreeSet::new)) {
+            return Ok(());
         }
-        Ok(())
+        index.version += 1;
+        let mine = index.version;
+        self.save(index, mine)
     }
 
-    fn loaded<'a>(
-        &self,
-        guard: &'a mut Option<BTreeSet<String>>,
-    ) -> Result<&'a mut BTreeSet<String>, SecretStoreError> {
-        if guard.is_none() {
-            let stored = self.store.get(keys::INDEX.to_owned())?;
+    /// Writes the index until the store holds version `mine` or a newer one (see [`Index`]).
+    fn save<'a>(
+        &'a self,
+        mut index: MutexGuard<'a, Index>,
+        mine: u64,
+    ) -> Result<(), SecretStoreError> {
+        let mut mine_written = false;
+        let mut again = 0;
+        loop {
+            let idle = index.in_flight.is_empty();
+            let done = index.durable >= mine || mine_written;
+            if done {
+                // With no write under way, the newest must be durable: the write that ends last
+                // writes it again when overlapping writes left it unsure, a few times at most.
+                if !idle || index.durable >= index.version || again == WRITES_AGAIN {
+                    return Ok(());
+                }
+                again += 1;
+            }
+            index.writes += 1;
+            let id = index.writes;
+            for other in &mut index.in_flight {
+                other.overlapped = true;
+            }
+            index.in_flight.push(IndexWrite {
+                id,
+                overlapped: !idle,
+            });
+            let version = index.version;
+            let json = serde_json::to_string(&index.keys).unwrap_or_else(|_| "[]".into());
+            drop(index);
+            let written = self.store.set(keys::INDEX.to_owned(), json);
+            index = self.lock();
+            let overlapped = match index.in_flight.iter().position(|w| w.id == id) {
+                Some(at) => index.in_flight.remove(at).overlapped,
+                None => true,
+            };
+            match written {
+                Ok(()) => {
+                    if !overlapped {
+                        index.durable = index.durable.max(version);
+                    }
+                    mine_written |= version >= mine;
+                }
+                // A write again, this caller's version written already: the next change
+                // writes the newest.
+                Err(_) if done => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// The index, read from the store at the first use. The store is read without the lock; a
+    /// thread that read it too (in between, or from inside the host's `get`) keeps the first
+    /// one installed, which nothing but this lock's holders changes.
+    fn loaded(&self) -> Result<MutexGuard<'_, Index>, SecretStoreError> {
+        {
+            let index = self.lock();
+            if index.keys.is_some() {
+                return Ok(index);
+            }
+        }
+        let stored = self.store.get(keys::INDEX.to_owned())?;
+        let mut index = self.lock();
+        if index.keys.is_none() {
             // An unreadable index is rebuilt from what is written from now on.
-            *guard = Some(
+            index.keys = Some(
                 stored
                     .and_then(|json| serde_json::from_str(&json).ok())
                     .unwrap_or_default(),
             );
         }
-        Ok(guard.get_or_insert_with(BTreeSet::new))
+        Ok(index)
     }
 
-    fn lock_index(&self) -> std::sync::MutexGuard<'_, Option<BTreeSet<String>>> {
-        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -212,6 +328,244 @@ impl SecretStore for InMemorySecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::watchdog::within;
+
+    /// What a [`CallingBack`] store does once, from inside the first call it names.
+    type Callback = Box<dyn Fn(&Secrets) + Send + Sync>;
+
+    /// An in-memory store that calls back into the library (its `Secrets`) once, from inside
+    /// its first write of the index (`on_index_write`) or read of it (`on_index_read`).
+    #[derive(Default)]
+    struct CallingBack {
+        inner: InMemorySecretStore,
+        secrets: OnceLock<Secrets>,
+        on_index_write: Option<Callback>,
+        on_index_read: Option<Callback>,
+        called: AtomicBool,
+    }
+
+    impl CallingBack {
+        fn call_back(&self, callback: Option<&Callback>) {
+            if let (Some(callback), Some(secrets)) = (callback, self.secrets.get())
+                && !self.called.swap(true, Ordering::SeqCst)
+            {
+                callback(secrets);
+            }
+        }
+
+        /// The index as the store holds it.
+        fn stored_index(&self) -> Vec<String> {
+            let json = self
+                .inner
+                .get(keys::INDEX.into())
+                .unwrap()
+                .unwrap_or_default();
+            serde_json::from_str(&json).unwrap()
+        }
+    }
+
+    impl SecretStore for CallingBack {
+        fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+            if key == keys::INDEX {
+                self.call_back(self.on_index_read.as_ref());
+            }
+            self.inner.get(key)
+        }
+
+        fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+            if key == keys::INDEX {
+                self.call_back(self.on_index_write.as_ref());
+            }
+            self.inner.set(key, value)
+        }
+
+        fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+            self.inner.delete(key)
+        }
+    }
+
+    fn calling_back(store: CallingBack) -> (Arc<CallingBack>, Secrets) {
+        let store = Arc::new(store);
+        let secrets = Secrets::new(store.clone());
+        let _ = store.secrets.set(secrets.clone());
+        (store, secrets)
+    }
+
+    fn value(text: &str) -> Secret {
+        Secret::new(text)
+    }
+
+    #[test]
+    fn a_store_that_writes_a_secret_from_inside_its_index_write_neither_freezes_nor_loses_it() {
+        let (store, secrets) = within("a secret set from inside the index write", || {
+            let (store, secrets) = calling_back(CallingBack {
+                on_index_write: Some(Box::new(|secrets: &Secrets| {
+                    secrets.set("inner", &value("2")).unwrap();
+                    secrets.set("gone", &value("3")).unwrap();
+                    secrets.delete("gone").unwrap();
+                })),
+                ..CallingBack::default()
+            });
+            secrets.set("outer", &value("1")).unwrap();
+            (store, secrets)
+        });
+        assert_eq!(secrets.written_keys().unwrap(), ["inner", "outer"]);
+        // The outer write landed last with what it carried; the newest was written again.
+        assert_eq!(store.stored_index(), ["inner", "outer"]);
+        assert_eq!(secrets.get("inner").unwrap(), Some(value("2")));
+    }
+
+    #[test]
+    fn a_store_that_waits_for_another_thread_writing_a_secret_from_its_index_write_does_not_freeze()
+    {
+        let (store, secrets) = within("a secret set by another thread the store waits for", || {
+            let (store, secrets) = calling_back(CallingBack {
+                on_index_write: Some(Box::new(|secrets: &Secrets| {
+                    let secrets = secrets.clone();
+                    std::thread::spawn(move || secrets.set("other", &value("2")))
+                        .join()
+                        .unwrap()
+                        .unwrap();
+                })),
+                ..CallingBack::default()
+            });
+            secrets.set("outer", &value("1")).unwrap();
+            (store, secrets)
+        });
+        assert_eq!(secrets.written_keys().unwrap(), ["other", "outer"]);
+        assert_eq!(store.stored_index(), ["other", "outer"]);
+    }
+
+    #[test]
+    fn a_store_that_uses_the_index_from_inside_its_first_read_of_it_does_not_freeze() {
+        let (store, secrets) = within("the index used from inside its first read", || {
+            let (store, secrets) = calling_back(CallingBack {
+                on_index_read: Some(Box::new(|secrets: &Secrets| {
+                    assert_eq!(secrets.written_keys().unwrap(), Vec::<String>::new());
+                    secrets.set("inner", &value("2")).unwrap();
+                })),
+                ..CallingBack::default()
+            });
+            secrets.set("outer", &value("1")).unwrap();
+            (store, secrets)
+        });
+        assert_eq!(secrets.written_keys().unwrap(), ["inner", "outer"]);
+        assert_eq!(store.stored_index(), ["inner", "outer"]);
+    }
+
+    thread_local! {
+        static IN_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// A store that sets a new secret from inside every write of the index (but not from inside
+    /// itself): each write of the index leaves a newer one to write.
+    #[derive(Default)]
+    struct Restless {
+        inner: InMemorySecretStore,
+        secrets: OnceLock<Secrets>,
+        set_from_inside: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SecretStore for Restless {
+        fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+            self.inner.get(key)
+        }
+
+        fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+            if key == keys::INDEX
+                && !IN_CALLBACK.get()
+                && let Some(secrets) = self.secrets.get()
+            {
+                IN_CALLBACK.set(true);
+                let n = self.set_from_inside.fetch_add(1, Ordering::SeqCst);
+                secrets
+                    .set(&format!("inner{n}"), &Secret::new("v"))
+                    .unwrap();
+                IN_CALLBACK.set(false);
+            }
+            self.inner.set(key, value)
+        }
+
+        fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+            self.inner.delete(key)
+        }
+    }
+
+    #[test]
+    fn a_store_that_sets_a_secret_from_inside_every_index_write_is_not_written_forever() {
+        let (store, secrets) = within("a secret set from inside every index write", || {
+            let store = Arc::new(Restless::default());
+            let secrets = Secrets::new(store.clone());
+            let _ = store.secrets.set(secrets.clone());
+            secrets.set("outer", &value("1")).unwrap();
+            (store, secrets)
+        });
+        let inner = store.set_from_inside.load(Ordering::SeqCst);
+        assert!(inner <= 1 + WRITES_AGAIN as usize, "{inner} writes");
+        assert_eq!(secrets.written_keys().unwrap().len(), inner + 1);
+    }
+
+    /// A store whose writes of the index take a while, so that threads' writes overlap.
+    #[derive(Default)]
+    struct Slow(InMemorySecretStore);
+
+    impl SecretStore for Slow {
+        fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+            self.0.get(key)
+        }
+
+        fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+            if key == keys::INDEX {
+                std::thread::sleep(std::time::Duration::from_micros(
+                    rand::random::<u64>() % 300,
+                ));
+            }
+            self.0.set(key, value)
+        }
+
+        fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+            self.0.delete(key)
+        }
+    }
+
+    #[test]
+    fn overlapping_writes_of_the_index_leave_the_newest_in_the_store() {
+        let store = Arc::new(Slow::default());
+        let secrets = Secrets::new(store.clone());
+        let threads: Vec<_> = (0..8)
+            .map(|thread| {
+                let secrets = secrets.clone();
+                std::thread::spawn(move || {
+                    for round in 0..30 {
+                        let key = format!("t{thread}/k{round}");
+                        secrets.set(&key, &value("v")).unwrap();
+                        if round % 3 == 0 {
+                            secrets.delete(&key).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let mut expected: Vec<String> = (0..8)
+            .flat_map(|t| {
+                (0..30)
+                    .filter(|r| r % 3 != 0)
+                    .map(move |r| format!("t{t}/k{r}"))
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(secrets.written_keys().unwrap(), expected);
+        let stored = store.0.get(keys::INDEX.into()).unwrap().unwrap();
+        let stored: Vec<String> = serde_json::from_str(&stored).unwrap();
+        assert_eq!(stored, expected, "the store holds the newest index");
+    }
 
     #[test]
     fn a_secret_redacts_itself() {

@@ -182,7 +182,7 @@ impl RestartToApply {
 
     /// Promotes pending to active in one transaction, when there is anything to promote.
     async fn apply_pending(&self) -> Result<ConfigurationSnapshot> {
-        let _apply = self.active.lock_apply().await;
+        let apply = self.active.lock_apply().await;
         let active = self.active.get();
         let applied = self.store.write(|tx| {
             let account = accounts::current(tx)?.map(|a| a.account_id);
@@ -197,10 +197,13 @@ impl RestartToApply {
             return Ok(active);
         };
         self.active.set(next.clone());
-        tracing::info!(target: "passerelle::config", version = next.version, "configuration applied");
+        // Announced in the order of the applies (a send, not a call to the host); logged once the
+        // apply lock is released: the host's logger may call the library (docs/locks.md).
         self.events.emit(PasserelleEvent::ConfigurationApplied {
             version: next.version,
         });
+        drop(apply);
+        tracing::info!(target: "passerelle::config", version = next.version, "configuration applied");
         Ok(next)
     }
 }

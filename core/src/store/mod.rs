@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{PasserelleError, Result};
+use crate::logging::{Locked, locked};
 
 /// File name of the database inside the host's data directory.
 pub const DATABASE_FILE: &str = "passerelle.sqlite3";
@@ -134,12 +135,17 @@ impl Store {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a connection. What is logged while it is held (a row read with a field left empty,
+/// say) reaches the host's logger once it is released: a logger that reads the library from
+/// `log` never finds this thread holding it (docs/locks.md).
+fn lock<T>(mutex: &Mutex<T>) -> Locked<MutexGuard<'_, T>> {
     // A poisoned lock means a panic happened while a transaction was open; SQLite rolled it back
     // when the transaction was dropped, so the connection itself is still sound.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    locked(|| {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    })
 }
 
 /// A random identifier for local rows (128 bits, hex).

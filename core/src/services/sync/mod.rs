@@ -115,7 +115,9 @@ impl SyncEngine {
         }
     }
 
-    fn workers(&self) -> MutexGuard<'_, HashMap<String, Worker>> {
+    /// The workers' map. What is logged while it is held ("worker started") reaches the host's
+    /// logger once it is released: a logger may call `running()` (docs/locks.md).
+    fn workers(&self) -> crate::logging::Locked<MutexGuard<'_, HashMap<String, Worker>>> {
         lock(&self.workers)
     }
 
@@ -270,7 +272,7 @@ async fn finish(workers: Vec<Worker>) {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(mutex: &Mutex<T>) -> crate::logging::Locked<MutexGuard<'_, T>> {
     // Nothing panics while these maps are held; a poisoned one is still consistent.
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
+    crate::logging::locked(|| mutex.lock().unwrap_or_else(|p| p.into_inner()))
 }

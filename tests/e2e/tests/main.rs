@@ -11,6 +11,7 @@ mod oauth_edge_cases;
 mod orders;
 mod real_hubrise;
 mod recovery;
+mod reentrancy;
 mod retention;
 mod secret_hygiene;
 mod service_grade;

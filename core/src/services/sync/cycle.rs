@@ -1,60 +1,53 @@
-//! One sync cycle of one connection: make sure the passive callback listens, apply every pending
-//! event exactly once, push the outbox (`push.rs`), then catch up once when asked.
-//!
-//! Exactly once: an event's id and its order are committed in one transaction (durably), and
-//! only then is the event deleted at HubRise. A crash before the commit leaves the event at
-//! HubRise (it comes back); after the commit, the event is recognised and only deleted.
-//!
-//! Isolation (design D20): a failure that concerns one event (its order cannot be fetched or
-//! read) is counted against that event's budget and the queue moves on; past the budget the
-//! event is quarantined with what is known. A failure that concerns the connection (no network,
-//! a rate limit, a refused token, the device's storage) ends the cycle and counts against no
-//! event.
+//! What one sync cycle of one connection works with: the parts the workers share
+//! ([`SyncParts`]), the connection's row and token ([`Cycle`]), what the cycle did
+//! ([`CycleReport`]), and the steps' common ground: storing an order as HubRise sent it (or
+//! setting it aside) and telling the host. The steps themselves are `pull.rs` (callback, events,
+//! catch-up), `push.rs` (the outbox) and `refresh.rs` (the read-back), run in order by
+//! `connection.rs`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::SyncParts;
-use crate::clients::hubrise::api::EventRef;
-use crate::error::{Error, Result, Service};
-use crate::events::PasserelleEvent;
-use crate::failpoint;
-use crate::model::connection::ConnectionState;
+use crate::clients::hubrise::api::{EventRef, HubriseApi};
+use crate::clients::hubrise::rate_limiter::RateLimiters;
+use crate::context::ActiveConfiguration;
+use crate::error::{Error, Result};
+use crate::events::{EventBus, PasserelleEvent};
 use crate::model::order::{Order, OrderHead};
-use crate::secrets::Secret;
-use crate::store::connections::{self, ConnectionRow};
+use crate::secrets::{Secret, Secrets};
+use crate::services::health::Health;
+use crate::store::Store;
+use crate::store::connections::ConnectionRow;
 use crate::store::orders::{self, Stored};
 use crate::store::outbox::{self, Kind};
 use crate::store::quarantine::{self, EventFailures};
-use crate::time::{iso8601, now_ms};
+use crate::time::now_ms;
 
-/// An event is quarantined after failing in this many cycles...
-const EVENT_ATTEMPTS: u32 = 5;
-/// ...spread over at least this many poll intervals (two minutes against HubRise), so a burst of
-/// early retries (foreground, network back) cannot use up its budget in seconds.
-const EVENT_BUDGET_INTERVALS: u32 = 4;
-/// Catch-up windows reach this far before the time they start from: clocks differ and storage is
-/// idempotent, so overlapping costs nothing.
-const CATCH_UP_MARGIN_MS: i64 = 5 * 60 * 1000;
-
-/// What a cycle does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Callback, events, outbox, catch-up.
-    Full,
-    /// The outbox only: a change from the till goes out at once without polling events sooner
-    /// than the interval.
-    OutboxOnly,
+/// What a cycle uses. Workers hold it, never the engine, so dropping the engine stops them.
+pub(super) struct SyncParts {
+    pub store: Arc<Store>,
+    pub secrets: Secrets,
+    pub events: EventBus,
+    pub hubrise: HubriseApi,
+    pub rate_limiters: Arc<RateLimiters>,
+    pub active: Arc<ActiveConfiguration>,
+    pub health: Health,
+    /// Each connection's cycle lock, held for a whole cycle: two cycles of one connection never
+    /// interleave, whoever started them (its worker, `sync_now`, a restarted worker).
+    pub cycle_locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
-/// Sync of one connection, shared by its worker and `sync_now`.
-pub struct ConnectionSync {
-    pub connection_id: String,
-    /// Held for the whole cycle (see `SyncParts::cycle_locks`).
-    cycle_lock: Arc<Mutex<()>>,
+impl SyncParts {
+    /// The connection's cycle lock.
+    pub fn cycle_lock(&self, connection_id: &str) -> Arc<Mutex<()>> {
+        // Nothing panics while the map is held; a poisoned one is still consistent.
+        let mut locks = self.cycle_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(connection_id.to_owned()).or_default().clone()
+    }
 }
 
 /// What a cycle did.
@@ -73,73 +66,11 @@ impl CycleReport {
     }
 }
 
-impl ConnectionSync {
-    pub fn new(connection_id: String, cycle_lock: Arc<Mutex<()>>) -> Self {
-        Self {
-            connection_id,
-            cycle_lock,
-        }
-    }
-
-    /// Runs one cycle; `None` when the connection no longer syncs (disconnected, removed, waiting
-    /// for a reconnect), checked under the cycle lock. Errors stop the cycle where it is;
-    /// everything done so far is kept.
-    pub async fn run(&self, parts: &SyncParts, scope: Scope) -> Result<Option<CycleReport>> {
-        let _cycle = self.cycle_lock.lock().await;
-        let row = parts
-            .store
-            .read(|c| connections::get(c, &self.connection_id))?;
-        if row.public.state != ConnectionState::Active || row.public.reconnect_needed {
-            return Ok(None);
-        }
-        let token = parts
-            .secrets
-            .get(&row.secret_key)?
-            .ok_or_else(|| Error::Unauthorized {
-                service: Service::HubriseApi,
-                reason: "no token on this device".into(),
-            })?;
-        let cx = Cycle {
-            parts,
-            row: &row,
-            token: &token,
-        };
-        let mut report = CycleReport::default();
-        if scope == Scope::Full {
-            cx.ensure_callback().await?;
-            cx.drain_events(&mut report).await?;
-        }
-        cx.push_outbox(&mut report).await?;
-        if scope == Scope::Full {
-            // Last: a heavy query that must not hold up the events and the outbox if it fails.
-            cx.catch_up(&mut report).await?;
-            // Read back what no event brings (design D22 of issue 15): the open orders' status
-            // (sibling tills, changes missed while refused) and the names, within the budget.
-            super::refresh::run(parts, &row, &token, &mut report).await?;
-        }
-        parts
-            .store
-            .write(|tx| connections::record_success(tx, &self.connection_id))?;
-        Ok(Some(report))
-    }
-}
-
+/// One cycle of one connection, as its steps see it.
 pub(super) struct Cycle<'a> {
     pub parts: &'a SyncParts,
     pub row: &'a ConnectionRow,
     pub token: &'a Secret,
-}
-
-/// An order as fetched for an event.
-enum Fetched {
-    /// The event names no order, or HubRise no longer has it.
-    Nothing,
-    Order(Value),
-    /// HubRise answered something that is not an order's JSON; kept for the quarantine.
-    Unreadable {
-        raw: String,
-        reason: String,
-    },
 }
 
 impl Cycle<'_> {
@@ -156,185 +87,8 @@ impl Cycle<'_> {
         &self.row.public.location_id
     }
 
-    /// Registers the passive callback unless `GET /callback` shows it listening (design D7).
-    async fn ensure_callback(&self) -> Result<()> {
-        if self.row.callback_registered {
-            return Ok(());
-        }
-        self.ready(false).await;
-        if !self
-            .parts
-            .hubrise
-            .callback(self.token)
-            .await?
-            .listens_to_orders()
-        {
-            self.ready(false).await;
-            self.parts
-                .hubrise
-                .register_passive_callback(self.token)
-                .await?;
-        }
-        self.parts
-            .store
-            .write(|tx| connections::set_callback_registered(tx, self.id(), true))
-    }
-
-    /// One catch-up query, on first activation and after a reconnect: orders created while no
-    /// event could reach us. A heavy query: never polled.
-    async fn catch_up(&self, report: &mut CycleReport) -> Result<()> {
-        let Some(from_ms) = self.row.catch_up_from else {
-            return Ok(());
-        };
-        let after = iso8601(from_ms - CATCH_UP_MARGIN_MS)?;
-        let mut cursor = None;
-        loop {
-            self.ready(true).await;
-            let page = self
-                .parts
-                .hubrise
-                .orders_after(self.token, &after, cursor.as_deref())
-                .await?;
-            for json in &page.items {
-                let stored = self
-                    .parts
-                    .store
-                    .write(|tx| self.store_or_quarantine(tx, json, None))?;
-                self.announce(stored, json, report)?;
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        self.parts
-            .store
-            .write(|tx| connections::finish_catch_up(tx, self.id()))
-    }
-
-    /// Every page of pending events, each applied once; one event's trouble never stops the
-    /// others.
-    async fn drain_events(&self, report: &mut CycleReport) -> Result<()> {
-        let mut cursor = None;
-        loop {
-            self.ready(false).await;
-            let page = self
-                .parts
-                .hubrise
-                .events(self.token, cursor.as_deref())
-                .await?;
-            for event in &page.items {
-                self.apply_event(event, report).await?;
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
-        }
-    }
-
-    async fn apply_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<()> {
-        let done = self
-            .parts
-            .store
-            .read(|c| orders::is_processed(c, self.id(), &event.id))?;
-        if !done {
-            let json = match self.fetch(event).await? {
-                Fetched::Nothing => None,
-                Fetched::Order(json) => Some(json),
-                Fetched::Unreadable { raw, reason } => {
-                    return self.event_failed(event, &reason, Some(&raw)).await;
-                }
-            };
-            let stored = self.parts.store.write(|tx| {
-                if !orders::record_event(tx, self.id(), &event.id)? {
-                    return Ok(Stored::AlreadyProcessed);
-                }
-                quarantine::clear_event_failures(tx, self.id(), &event.id)?;
-                let stored = match &json {
-                    Some(json) => self.store_or_quarantine(tx, json, Some(event))?,
-                    None => Stored::Unchanged,
-                };
-                failpoint::hit("sync.before_commit");
-                Ok(stored)
-            })?;
-            failpoint::hit("sync.after_commit");
-            if let Some(json) = &json {
-                self.announce(stored, json, report)?;
-            }
-        }
-        self.ready(false).await;
-        self.parts.hubrise.delete_event(self.token, &event.id).await
-    }
-
-    /// The order an event names. A failure that concerns this order alone (an error status for
-    /// it, a body that is not its JSON, a body too large) counts against the event's budget and
-    /// returns `Unreadable`; one that concerns the connection is returned as an error.
-    async fn fetch(&self, event: &EventRef) -> Result<Fetched> {
-        let (Some(order_id), "order") = (&event.order_id, event.resource_type.as_str()) else {
-            return Ok(Fetched::Nothing);
-        };
-        self.ready(false).await;
-        let body = match self.parts.hubrise.order_body(self.token, order_id).await {
-            Ok(Some(body)) => body,
-            Ok(None) => return Ok(Fetched::Nothing),
-            Err(err) if concerns_one_order(&err) => {
-                return Ok(Fetched::Unreadable {
-                    raw: String::new(),
-                    reason: err.to_public().to_string(),
-                });
-            }
-            Err(err) => return Err(err),
-        };
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(json) if json.is_object() => Ok(Fetched::Order(json)),
-            Ok(_) | Err(_) => Ok(Fetched::Unreadable {
-                raw: String::from_utf8_lossy(&body).into_owned(),
-                reason: "HubRise's answer is not an order's JSON".into(),
-            }),
-        }
-    }
-
-    /// Counts a failure against the event's budget; past it, the event is quarantined with what
-    /// is known, the host is told, and the event is deleted at HubRise so the queue moves on.
-    async fn event_failed(&self, event: &EventRef, reason: &str, raw: Option<&str>) -> Result<()> {
-        let order_id = event.order_id.as_deref();
-        let failures = self.parts.store.write(|tx| {
-            quarantine::record_event_failure(tx, self.id(), &event.id, order_id, reason)
-        })?;
-        tracing::warn!(target: "passerelle::sync", connection = %self.id(), event = %event.id, attempt = failures.attempts, "event failed");
-        if !self.over_budget(&failures) {
-            return Ok(());
-        }
-        let item = quarantine::NewItem {
-            connection_id: self.id(),
-            kind: quarantine::Kind::Event,
-            event_id: Some(&event.id),
-            order_id,
-            reason,
-            raw: raw.filter(|r| !r.is_empty()),
-            failures,
-        };
-        self.parts.store.write(|tx| {
-            orders::record_event(tx, self.id(), &event.id)?;
-            quarantine::clear_event_failures(tx, self.id(), &event.id)?;
-            quarantine::insert(tx, &item)
-        })?;
-        self.quarantined()?;
-        self.ready(false).await;
-        self.parts.hubrise.delete_event(self.token, &event.id).await
-    }
-
-    fn over_budget(&self, failures: &EventFailures) -> bool {
-        let interval_ms =
-            i64::from(self.parts.active.settings().poll_interval_secs).saturating_mul(1000);
-        let span = now_ms() - failures.first_failed_at;
-        failures.attempts >= EVENT_ATTEMPTS
-            && span >= interval_ms.saturating_mul(i64::from(EVENT_BUDGET_INTERVALS))
-    }
-
     /// Tells the host the newest item set aside, and updates the health.
-    fn quarantined(&self) -> Result<()> {
+    pub fn quarantined(&self) -> Result<()> {
         let newest = self
             .parts
             .store

@@ -4,7 +4,9 @@
 //! connection "reconnect needed"; nothing local is deleted.
 
 mod backoff;
+mod connection;
 mod cycle;
+mod pull;
 mod push;
 mod refresh;
 mod worker;
@@ -17,15 +19,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::health::Health;
-use crate::clients::hubrise::api::HubriseApi;
-use crate::clients::hubrise::rate_limiter::RateLimiters;
-use crate::context::{ActiveConfiguration, Context};
+use crate::context::Context;
 use crate::error::Result;
-use crate::events::EventBus;
 use crate::model::connection::ConnectionState;
-use crate::secrets::Secrets;
-use crate::store::{Store, connections};
-use cycle::{ConnectionSync, CycleReport, Scope};
+use crate::store::connections;
+use connection::{ConnectionSync, Scope};
+use cycle::{CycleReport, SyncParts};
 use worker::Wake;
 
 /// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
@@ -39,30 +38,6 @@ pub struct SyncReport {
     pub orders_received: u32,
     pub orders_updated: u32,
     pub changes_pushed: u32,
-}
-
-/// What a cycle uses. Workers hold it, never the engine, so dropping the engine stops them.
-struct SyncParts {
-    store: Arc<Store>,
-    secrets: Secrets,
-    events: EventBus,
-    hubrise: HubriseApi,
-    rate_limiters: Arc<RateLimiters>,
-    active: Arc<ActiveConfiguration>,
-    health: Health,
-    /// Each connection's cycle lock, held for a whole cycle: two cycles of one connection never
-    /// interleave, whoever started them (its worker, `sync_now`, a restarted worker).
-    cycle_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl SyncParts {
-    fn connection(&self, connection_id: &str) -> ConnectionSync {
-        let lock = lock(&self.cycle_locks)
-            .entry(connection_id.to_owned())
-            .or_default()
-            .clone();
-        ConnectionSync::new(connection_id.to_owned(), lock)
-    }
 }
 
 struct Worker {
@@ -147,7 +122,7 @@ impl SyncEngine {
             let (stop, stopped) = watch::channel(false);
             let task = self.runtime.spawn(worker::run(
                 self.parts.clone(),
-                Arc::new(self.parts.connection(&id)),
+                Arc::new(ConnectionSync::new(&self.parts, &id)),
                 wake.clone(),
                 stopped,
                 self.paused.clone(),
@@ -177,7 +152,7 @@ impl SyncEngine {
         let mut total = CycleReport::default();
         let mut first_error = None;
         for id in self.parts.active.get().connection_ids {
-            let sync = self.parts.connection(&id);
+            let sync = ConnectionSync::new(&self.parts, &id);
             match sync.run(&self.parts, Scope::Full).await {
                 Ok(Some(report)) => {
                     self.parts.health.attempt_succeeded(&id);

@@ -27,8 +27,7 @@
 
 use serde_json::Value;
 
-use super::SyncParts;
-use super::cycle::CycleReport;
+use super::cycle::{CycleReport, SyncParts};
 use crate::clients::hubrise::names::{self, Spend};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;

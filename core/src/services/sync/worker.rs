@@ -13,9 +13,9 @@ use futures_util::FutureExt;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-use super::SyncParts;
 use super::backoff;
-use super::cycle::{ConnectionSync, Scope};
+use super::connection::{ConnectionSync, Scope};
+use super::cycle::SyncParts;
 use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
 use crate::store::connections;

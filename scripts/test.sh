@@ -15,8 +15,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "set-up (browser for the consent-page tests, shellcheck)"
 scripts/setup.sh
 
-step "layers of the core (scripts/check-layers.sh)"
-scripts/check-layers.sh
+step "layers of the core (tools/check-layers)"
+cargo run -q --locked -p passerelle-check-layers
 
 step "rustfmt"
 cargo fmt --all -- --check

@@ -5,7 +5,7 @@
 //! `uniffi` feature only derives UniFFI's traits on the public types, and `passerelle-ffi`
 //! exports them.
 //!
-//! Layers, each importing only from the ones below it (`scripts/check-layers.sh` keeps it so):
+//! Layers, each importing only from the ones below it (`tools/check-layers` keeps it so):
 //!
 //! - [`Passerelle`] (`passerelle.rs`), the facade: builds the services in `open()` and delegates;
 //! - `services/`: the use cases (sign-in, connect, off-device configuration, restart-to-apply,

@@ -84,7 +84,6 @@ fn new_violations(tree: &Tree) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "passes once the cycles named in issue 22 are removed"]
 fn the_real_tree_passes() {
     let report = check(&core_src(), "core/src/").unwrap();
     let violations: Vec<String> = report.violations.iter().map(ToString::to_string).collect();

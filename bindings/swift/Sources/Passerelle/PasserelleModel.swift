@@ -102,20 +102,22 @@ public final class PasserelleModel {
         self.client = client
         self.pageSize = max(pageSize, 1)
         self.calendar = calendar
-        // Subscribed before the first read, so no event between the two is missed.
-        let stream = events.subscribe()
-        listening.withLock { listening in
-            listening = Task { [weak self] in
-                await self?.refresh()
-                for await event in stream {
-                    self?.handle(event)
-                }
+        // Subscribed before the first read, so no event between the two is missed; the read
+        // covers what came before, so nothing is replayed.
+        let stream = events.subscribe(replay: .none)
+        let task = Task { [weak self] in
+            await self?.refresh()
+            for await event in stream {
+                self?.handle(event)
             }
         }
+        listening.withLock { $0 = task }
     }
 
     deinit {
-        listening.withLock { $0?.cancel() }
+        // Cancelled outside the lock: cancelling ends the stream, which runs the events hub's
+        // termination handler on this thread (docs/locks.md).
+        listening.withLock { $0 }?.cancel()
     }
 
     // MARK: Reading

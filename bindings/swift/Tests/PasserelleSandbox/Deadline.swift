@@ -94,9 +94,9 @@ public final class EventRecorder: @unchecked Sendable {
     private var events: [PasserelleEvent] = []
     private var task: Task<Void, Never>?
 
-    /// Subscribes to `events` (receiving what was emitted while nobody listened) and starts reading.
+    /// Subscribes to `events` (receiving the unheard events first) and starts reading.
     public init(_ events: PasserelleEvents) {
-        let stream = events.subscribe()
+        let stream = events.subscribe(replay: .unheard)
         task = Task { [weak self] in
             for await event in stream {
                 guard let self else { return }
@@ -123,3 +123,60 @@ public final class EventRecorder: @unchecked Sendable {
         return event
     }
 }
+
+/// Turns a freeze into a failure within seconds: unless ``disarm()`` is called within `seconds`,
+/// it names what froze on standard error and aborts the process.
+///
+/// For deadlock tests, where the frozen thread may be the main thread itself, so that nothing
+/// awaiting on it (``withDeadline(_:_:_:)``) could ever report. It watches from a thread of its
+/// own; the test binary's outer watchdog (scripts/watchdog.sh) prints every thread's stack when
+/// a process stops making progress.
+public final class Watchdog: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts watching: `what` must be done within `seconds`.
+    public init(_ seconds: Double, _ what: String) {
+        let done = done
+        let thread = Thread {
+            guard done.wait(timeout: .now() + seconds) == .timedOut else { return }
+            FileHandle.standardError.write(Data("FROZEN: \(what) did not finish within \(seconds) s\n".utf8))
+            abort()
+        }
+        thread.name = "watchdog"
+        thread.start()
+    }
+
+    /// What was watched finished.
+    public func disarm() {
+        done.signal()
+    }
+}
+
+/// Plays the library's event thread: calls ``PasserelleEvents/onEvent(event:)`` with `event` in a
+/// loop on a thread of its own, `pause` microseconds apart, until ``stop()``. A pause lets readers
+/// catch up and wait for the next event, the moment a cancellation races a `yield`.
+public final class EventFlood: Sendable {
+    private let stopped = Locked(false)
+    private let ended = DispatchSemaphore(value: 0)
+
+    /// Starts emitting `event` into `events`.
+    public init(_ events: PasserelleEvents, event: PasserelleEvent, pause: UInt32 = 2) {
+        let (stopped, ended) = (stopped, ended)
+        let thread = Thread {
+            while !stopped.withLock({ $0 }) {
+                events.onEvent(event: event)
+                usleep(pause)
+            }
+            ended.signal()
+        }
+        thread.name = "passerelle-events"
+        thread.start()
+    }
+
+    /// Stops emitting and waits for the thread's last call to return.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        ended.wait()
+    }
+}
+

@@ -51,8 +51,8 @@ final class EventsTests: XCTestCase {
 
     func testEveryReaderGetsEveryEvent() async throws {
         let events = PasserelleEvents()
-        let first = Reader(events.subscribe())
-        let second = Reader(events.subscribe())
+        let first = Reader(events.subscribe(replay: .none))
+        let second = Reader(events.subscribe(replay: .none))
         emit(events, 1...5)
         try await first.waitFor([1, 2, 3, 4, 5])
         try await second.waitFor([1, 2, 3, 4, 5])
@@ -60,8 +60,8 @@ final class EventsTests: XCTestCase {
 
     func testCancellingOneReaderLeavesTheOthersReceiving() async throws {
         let events = PasserelleEvents()
-        let leaving = Reader(events.subscribe())
-        let staying = Reader(events.subscribe())
+        let leaving = Reader(events.subscribe(replay: .none))
+        let staying = Reader(events.subscribe(replay: .none))
         emit(events, 1...1)
         try await leaving.waitFor([1])
         try await staying.waitFor([1])
@@ -75,61 +75,65 @@ final class EventsTests: XCTestCase {
 
     func testAReaderSubscribingAfterAnotherWasCancelledGetsLaterEvents() async throws {
         let events = PasserelleEvents()
-        let first = Reader(events.subscribe())
+        let first = Reader(events.subscribe(replay: .none))
         emit(events, 1...1)
         try await first.waitFor([1])
         try await first.cancel()
 
-        let next = Reader(events.subscribe())
+        let next = Reader(events.subscribe(replay: .none))
         emit(events, 2...3)
         try await next.waitFor([2, 3])
 
         // And with a reader still there, a newcomer gets what follows its subscription.
-        let third = Reader(events.subscribe())
+        let third = Reader(events.subscribe(replay: .none))
         emit(events, 4...4)
         try await next.waitFor([2, 3, 4])
         try await third.waitFor([4])
     }
 
-    func testEventsEmittedBeforeTheFirstSubscriptionAreReplayedToIt() async throws {
+    func testEverySubscriptionThatAsksGetsTheLaunchEvents() async throws {
         let events = PasserelleEvents()
         emit(events, 1...3)  // as during `Passerelle.open`, before the app subscribes
 
-        let first = Reader(events.subscribe())
+        // As in an app: the model subscribes first, then the app's own ringing subscription.
+        let model = Reader(events.subscribe(replay: .unheard))
+        let app = Reader(events.subscribe(replay: .unheard))
+        let screen = Reader(events.subscribe(replay: .none))
         emit(events, 4...4)
-        try await first.waitFor([1, 2, 3, 4])
+        try await model.waitFor([1, 2, 3, 4])
+        try await app.waitFor([1, 2, 3, 4])
+        try await screen.waitFor([4])
 
-        // Replayed once: a later subscription starts from its own moment.
-        let second = Reader(events.subscribe())
+        // Heard by then: a later subscription gets the launch's events, not the ones it missed.
+        let late = Reader(events.subscribe(replay: .unheard))
         emit(events, 5...5)
-        try await second.waitFor([5])
-        try await first.waitFor([1, 2, 3, 4, 5])
+        try await late.waitFor([1, 2, 3, 5])
     }
 
-    func testEventsEmittedWhileNobodyListensWaitForTheNextReader() async throws {
+    func testEventsEmittedWhileNobodyListensAreUnheardToo() async throws {
         let events = PasserelleEvents()
-        let first = Reader(events.subscribe())
+        let first = Reader(events.subscribe(replay: .none))
         emit(events, 1...1)
         try await first.waitFor([1])
         try await first.cancel()
 
         emit(events, 2...2)  // between two screens
-        let next = Reader(events.subscribe())
+        let next = Reader(events.subscribe(replay: .unheard))
         try await next.waitFor([2])
     }
 
     func testTheReplayKeepsTheNewestEventsUpToItsLimit() async throws {
         let events = PasserelleEvents(replayLimit: 2)
         emit(events, 1...5)
-        let reader = Reader(events.subscribe())
+        let reader = Reader(events.subscribe(replay: .unheard))
         emit(events, 6...6)
         try await reader.waitFor([4, 5, 6])
     }
 
     func testFinishEndsEverySubscriptionAndLaterOnes() async throws {
         let events = PasserelleEvents()
-        let first = Reader(events.subscribe())
-        let second = Reader(events.subscribe())
+        let first = Reader(events.subscribe(replay: .none))
+        let second = Reader(events.subscribe(replay: .none))
         emit(events, 1...1)
         try await first.waitFor([1])
 
@@ -138,7 +142,7 @@ final class EventsTests: XCTestCase {
         try await second.ended()
         XCTAssertEqual(second.versions, [1], "buffered events are read before the end")
 
-        let late = Reader(events.subscribe())
+        let late = Reader(events.subscribe(replay: .none))
         emit(events, 2...2)
         try await late.ended()
         XCTAssertEqual(late.versions, [])
@@ -146,8 +150,8 @@ final class EventsTests: XCTestCase {
 
     func testEventsFromManyThreadsReachEveryReaderOnce() async throws {
         let events = PasserelleEvents()
-        let first = Reader(events.subscribe())
-        let second = Reader(events.subscribe())
+        let first = Reader(events.subscribe(replay: .none))
+        let second = Reader(events.subscribe(replay: .none))
         DispatchQueue.concurrentPerform(iterations: 500) { index in
             events.onEvent(event: .configurationApplied(version: UInt64(index)))
         }
@@ -156,5 +160,48 @@ final class EventsTests: XCTestCase {
         }
         XCTAssertEqual(Set(first.versions), Set(0..<500))
         XCTAssertEqual(Set(second.versions), Set(0..<500))
+    }
+
+    /// The deadlock the hub had (docs/locks.md): a reader cancelled on one thread ran the
+    /// termination handler under the concurrency runtime's lock and waited for the hub's lock,
+    /// while the library's thread held the hub's lock in `yield` and waited for the runtime's.
+    /// It froze within 200 to 1,800 rounds.
+    func testReadersCancelledWhileTheLibraryEmitsNeverFreeze() async throws {
+        let events = PasserelleEvents()
+        let flood = EventFlood(events, event: .configurationApplied(version: 1))
+        let rounds = 50_000
+        let watchdog = Watchdog(45, "\(rounds) readers subscribed and cancelled while the library emits")
+        for round in 0..<rounds {
+            let stream = events.subscribe(replay: round.isMultiple(of: 3) ? .unheard : .none)
+            let (started, start) = AsyncStream.makeStream(of: Void.self)
+            let reader = Task {
+                for await _ in stream { start.yield() }
+            }
+            // Cancelled before it reads, or once it reads, mostly while it waits for the next event.
+            if !round.isMultiple(of: 4) { for await _ in started { break } }
+            reader.cancel()
+            await reader.value
+        }
+        watchdog.disarm()
+        flood.stop()
+    }
+
+    /// `finish` (the hub going away) racing readers that leave and the library's thread.
+    func testFinishingWhileReadersLeaveAndTheLibraryEmitsNeverFreezes() async throws {
+        let rounds = 2_000
+        let watchdog = Watchdog(45, "\(rounds) hubs finished while readers leave and the library emits")
+        for _ in 0..<rounds {
+            let events = PasserelleEvents()
+            let flood = EventFlood(events, event: .configurationApplied(version: 1))
+            let readers = (0..<4).map { _ in
+                let stream = events.subscribe(replay: .none)
+                return Task { for await _ in stream {} }
+            }
+            readers[0].cancel()
+            events.finish()
+            for reader in readers { await reader.value }  // finished streams end every loop
+            flood.stop()
+        }
+        watchdog.disarm()
     }
 }

@@ -57,7 +57,7 @@ final class FoundationTests: XCTestCase {
         XCTAssertEqual(try app.configurationVersion(), version + 1)
 
         var seen: [PasserelleEvent] = []
-        for await event in events.subscribe() {
+        for await event in events.subscribe(replay: .unheard) {
             seen.append(event)
             if case .configurationApplied = event { break }
         }

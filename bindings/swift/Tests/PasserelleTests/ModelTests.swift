@@ -189,6 +189,29 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
         let reads = fake.calls.filter { $0.hasPrefix("orderSummaries") }.count - before
         XCTAssertLessThan(reads, 30, "reads are coalesced, not one per event (\(reads))")
     }
+
+    /// A model going away cancels its reader on the main actor; with the library emitting
+    /// meanwhile, that froze the main thread (docs/locks.md), which on an iPad means the system
+    /// watchdog kills the app.
+    func testModelsDroppedOnTheMainActorWhileEventsFlowNeverFreezeIt() async throws {
+        let fake = PreviewPasserelle()
+        let flood = EventFlood(fake.events, event: .restartRequired(changes: []))
+        let rounds = 20_000
+        let watchdog = Watchdog(45, "\(rounds) models dropped on the main actor while events flow")
+        for round in 0..<rounds {
+            var model: PasserelleModel? = PasserelleModel(client: fake, events: fake.events, calendar: calendar)
+            // Dropped before its reader starts, or once it follows the events (mostly waiting for
+            // the next one), and sometimes while it handles one.
+            if !round.isMultiple(of: 4) {
+                while model?.isLoaded == false { await Task.yield() }
+                if round.isMultiple(of: 3) { await Task.yield() }
+            }
+            XCTAssertNotNil(model)
+            model = nil
+        }
+        watchdog.disarm()
+        flood.stop()
+    }
 }
 
 /// Polls `condition` on the main actor, letting the model's tasks run, until it holds.

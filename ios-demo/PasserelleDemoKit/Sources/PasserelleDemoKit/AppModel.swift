@@ -143,7 +143,7 @@ public final class AppModel {
                 authenticator: dependencies.authenticator, redirectUri: environment.redirectUri,
                 supportEmail: environment.supportEmail, text: text)
             // The demo's own reactions (the sound, the notices); the model follows the state.
-            let stream = events.subscribe()
+            let stream = events.subscribe(replay: .unheard)
             eventLoop = Task { [weak session] in
                 for await event in stream { session?.handle(event) }
             }

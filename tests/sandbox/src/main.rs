@@ -19,6 +19,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    let args: Vec<String> = args.collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
     let parsed = match ServeArgs::parse(args) {
         Ok(parsed) => parsed,
         Err(e) => {

@@ -18,11 +18,11 @@ for command in "${commands[@]}"; do
   cargo_part=${command%% -- *}
   args=""
   [ "$cargo_part" != "$command" ] && args=${command#* -- }
-  subcommand=""
-  [[ "$args" =~ ^([a-z][a-z-]*)( |$) ]] && subcommand=${BASH_REMATCH[1]}
+  help=(--help)
+  [[ "$args" =~ ^([a-z][a-z-]*)( |$) ]] && help=("${BASH_REMATCH[1]}" --help)
   read -r -a cargo_words <<<"${cargo_part//--release/}"
   printf '%s  ->  ' "$command"
-  if (cd "$checkout" && CARGO_TARGET_DIR="$target_dir" timeout 900 "${cargo_words[@]}" --locked -q -- $subcommand --help >/dev/null 2>"$checkout/.err"); then
+  if (cd "$checkout" && CARGO_TARGET_DIR="$target_dir" timeout 900 "${cargo_words[@]}" --locked -q -- "${help[@]}" >/dev/null 2>"$checkout/.err"); then
     echo ok
   else
     echo FAILED; sed 's/^/    /' "$checkout/.err" | tail -5

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, when it is missing: Chromium and
-# ChromeDriver (the consent-page and back-office browser tests), shellcheck (scripts), and for the
+# ChromeDriver (the consent-page and back-office browser tests), shellcheck (scripts), gdb (the
+# test watchdog's stacks), and for the
 # iOS build (bindings/swift/build-xcframework.sh) LLVM's Mach-O tools (llvm-lipo, llvm-nm,
 # llvm-objcopy, llvm-objdump, llvm-size: Debian's `llvm`), zip and a C compiler, and the system
 # SQLite and OpenSSL headers (the core's tests with the Apple targets' choices). Needs root for
@@ -17,6 +18,8 @@ has_llvm_tool() { # llvm-lipo or llvm-lipo-NN
 missing=()
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# scripts/watchdog.sh prints a hung test's stacks with gdb.
+command -v gdb >/dev/null 2>&1 || missing+=(gdb)
 if ! command -v xcrun >/dev/null 2>&1; then
   for tool in llvm-lipo llvm-nm llvm-objcopy llvm-objdump llvm-size; do
     has_llvm_tool "$tool" || { missing+=(llvm); break; }

@@ -27,13 +27,19 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test --workspace"
 # The sandbox binary is started by the Swift tests and some Rust tests.
 cargo build --locked -p passerelle-sandbox --bin passerelle-sandbox
-timeout 2400 cargo test --workspace --locked
+# Each test binary under the watchdog: a hang prints every thread's stack and fails in minutes,
+# and nothing a test started outlives the step.
+timeout 2400 scripts/watchdog.sh --idle 600 --name "cargo test" -- cargo test --workspace --locked
 
 step "the core with the Apple targets' dependencies: the system's SQLite (3.40 here; iOS 16 has 3.39), platform TLS"
 # --cfg passerelle_platform_libs gives this Linux build what Apple targets get (core/Cargo.toml);
 # the explicit --target keeps the flag off build scripts.
 host=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS="--cfg passerelle_platform_libs" timeout 1200 cargo test --locked --target "$host" -p passerelle-core
+RUSTFLAGS="--cfg passerelle_platform_libs" timeout 1200 scripts/watchdog.sh --idle 600 --name "core, Apple dependencies" -- \
+  cargo test --locked --target "$host" -p passerelle-core
+
+step "every cargo run command of the READMEs works as written, from a clean checkout"
+timeout 1800 scripts/check-documented-commands.sh
 
 step "generated Swift bindings are up to date"
 scripts/generate-swift-bindings.sh --check
@@ -80,8 +86,15 @@ for package in "${swift_packages[@]}"; do
   if grep -E "warning:" "$log"; then
     echo "Swift warnings in $package" >&2; exit 1
   fi
-  timeout 1200 "${runner[@]}" env PASSERELLE_FFI=local swift test --package-path "$package" --skip-build
+  timeout 1200 scripts/watchdog.sh --idle 300 --name "swift test $package" -- \
+    "${runner[@]}" env PASSERELLE_FFI=local swift test --package-path "$package" --skip-build
 done
+
+# Thread Sanitizer over the Swift package (the events hub, the model, the library's threads
+# calling into Swift); a build of its own, so the plain one above stays as apps get it.
+timeout 1800 scripts/watchdog.sh --idle 600 --name "swift test --sanitize=thread" -- \
+  "${runner[@]}" env PASSERELLE_FFI=local TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/bindings/swift/tsan-suppressions.txt" \
+  swift test --package-path bindings/swift --sanitize=thread --scratch-path bindings/swift/.build-tsan
 
 # The Apple-only Swift (SwiftUI views, web authentication, Keychain, os_log): type-checked against
 # stand-ins of Apple's frameworks.

@@ -651,7 +651,9 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 /**
  * Implemented by the host. Called on a library thread, one event at a time, in order; keep it
- * quick (hand the event to the main actor or an `AsyncStream`).
+ * quick (hand the event to the main actor or an `AsyncStream`). It may call the library (read
+ * the order it was told about): no lock of the library is held while it runs, and nothing in
+ * the library waits for it, not even `close()` or the instance's drop (docs/locks.md).
  */
 public protocol EventListener: AnyObject, Sendable {
     
@@ -660,7 +662,9 @@ public protocol EventListener: AnyObject, Sendable {
 }
 /**
  * Implemented by the host. Called on a library thread, one event at a time, in order; keep it
- * quick (hand the event to the main actor or an `AsyncStream`).
+ * quick (hand the event to the main actor or an `AsyncStream`). It may call the library (read
+ * the order it was told about): no lock of the library is held while it runs, and nothing in
+ * the library waits for it, not even `close()` or the instance's drop (docs/locks.md).
  */
 open class EventListenerImpl: EventListener, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -857,7 +861,10 @@ public func FfiConverterTypeEventListener_lower(_ value: EventListener) -> UInt6
 
 /**
  * Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
- * logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
+ * logged, never with a lock of the library held: a logger may call the library, or
+ * `set_logger`, from `log`. What the library logs from inside `log`, on that thread, is not
+ * handed back to it (it would recurse). Keep it quick and non-blocking. Named so it never
+ * collides with `os.Logger`.
  */
 public protocol PasserelleLogger: AnyObject, Sendable {
     
@@ -866,7 +873,10 @@ public protocol PasserelleLogger: AnyObject, Sendable {
 }
 /**
  * Implemented by the host (on iOS, `OSLogLogger` over `os.Logger`). Called on the thread that
- * logged; keep it quick and non-blocking. Named so it never collides with `os.Logger`.
+ * logged, never with a lock of the library held: a logger may call the library, or
+ * `set_logger`, from `log`. What the library logs from inside `log`, on that thread, is not
+ * handed back to it (it would recurse). Keep it quick and non-blocking. Named so it never
+ * collides with `os.Logger`.
  */
 open class PasserelleLoggerImpl: PasserelleLogger, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1063,7 +1073,9 @@ public func FfiConverterTypePasserelleLogger_lower(_ value: PasserelleLogger) ->
 
 /**
  * Implemented by the host: a small key/value store for secrets. Keys are opaque, not secret.
- * Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6).
+ * Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6). They are
+ * called with no lock of the library held that a synchronous method of the library takes: a
+ * store may call the library back, read or write (docs/locks.md).
  */
 public protocol SecretStore: AnyObject, Sendable {
     
@@ -1079,7 +1091,9 @@ public protocol SecretStore: AnyObject, Sendable {
 }
 /**
  * Implemented by the host: a small key/value store for secrets. Keys are opaque, not secret.
- * Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6).
+ * Methods are synchronous (UniFFI 0.32's async foreign traits break under Swift 6). They are
+ * called with no lock of the library held that a synchronous method of the library takes: a
+ * store may call the library back, read or write (docs/locks.md).
  */
 open class SecretStoreImpl: SecretStore, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -77,9 +77,9 @@ swiftc -typecheck "${strict[@]}" "$work/PreviewProbe.swift" \
 echo "self-test: a #Preview's body is type-checked"
 
 # Passerelle as on iOS: every source, the Keychain store, os_log bridge and network monitor included.
-swiftc -emit-module -module-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
+swiftc -emit-module -module-name Passerelle -package-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
   bindings/swift/Sources/Passerelle/*.swift bindings/swift/Sources/Passerelle/Generated/*.swift
-swiftc -emit-module -module-name PasserelleSandbox "${strict[@]}" -o "$work/PasserelleSandbox.swiftmodule" \
+swiftc -emit-module -module-name PasserelleSandbox -package-name Passerelle "${strict[@]}" -o "$work/PasserelleSandbox.swiftmodule" \
   bindings/swift/Tests/PasserelleSandbox/*.swift
 swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/PasserelleDemoKit.swiftmodule" \
   ios-demo/PasserelleDemoKit/Sources/PasserelleDemoKit/*.swift

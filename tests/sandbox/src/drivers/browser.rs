@@ -105,9 +105,17 @@ impl Browser {
     }
 
     /// Clicks the element `css` once it is on the page.
+    ///
+    /// A click that submits a form waits for the navigation it starts; when the server answers
+    /// with a redirect, chromedriver can report that first navigation as "aborted by navigation"
+    /// although the click happened and the browser is on its way to the redirect's target. That
+    /// answer counts as a click: the next step waits for an element of the page it leads to.
     pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
         let element = self.element(css).await?;
-        element.click().await.map_err(webdriver)
+        match element.click().await {
+            Err(err) if err.to_string().contains("aborted by navigation") => Ok(()),
+            other => other.map_err(webdriver),
+        }
     }
 
     /// Selects `value` in the `<select>` `css`.

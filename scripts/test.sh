@@ -29,7 +29,7 @@ step "cargo test --workspace"
 cargo build --locked -p passerelle-sandbox --bin passerelle-sandbox
 # Each test binary under the watchdog: a hang prints every thread's stack and fails in minutes,
 # and nothing a test started outlives the step.
-timeout 2400 scripts/watchdog.sh --idle 600 --name "cargo test" -- cargo test --workspace --locked
+timeout 2400 scripts/watchdog.sh --idle 600 --name "cargo test" -- cargo test --workspace --locked --no-fail-fast
 
 step "the core with the Apple targets' dependencies: the system's SQLite (3.40 here; iOS 16 has 3.39), platform TLS"
 # --cfg passerelle_platform_libs gives this Linux build what Apple targets get (core/Cargo.toml);

@@ -87,6 +87,9 @@ pub struct SandboxOptions {
     /// Keep the offset of times a client sends (`confirmed_time`, `expected_time`) instead of
     /// converting them to the location's timezone, so a client's choice of offset shows.
     pub times_as_sent: bool,
+    /// A POS backend served elsewhere (passerelle-bridge): the seed's Connect URL, device
+    /// callback and Disconnect callback URL name it instead of this sandbox's POS listener.
+    pub pos_backend_url: Option<String>,
 }
 
 impl Default for SandboxOptions {
@@ -109,6 +112,7 @@ impl Default for SandboxOptions {
             token_error_body: TokenErrorBody::Json,
             https_redirects_only: false,
             times_as_sent: false,
+            pos_backend_url: None,
         }
     }
 }
@@ -180,7 +184,8 @@ impl Sandbox {
             manager.local_addr()?.port(),
             &[api.local_addr()?.port(), pos_listener.local_addr()?.port()],
         );
-        let mut seed = Seed::new(&urls.manager, &urls.pos);
+        let pos_backend = opts.pos_backend_url.as_deref().unwrap_or(&urls.pos);
+        let mut seed = Seed::new(&urls.manager, pos_backend.trim_end_matches('/'));
         let mut world = World::new(&seed);
         if let Some(path) = &opts.state_file {
             snapshot::restore(path, &mut seed, &mut world)?;

@@ -1,0 +1,156 @@
+//! Starting and stopping the bridge: open and migrate the database, build the identity, serve
+//! until asked to stop, then finish the requests in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, DatabaseUrl, IdentityConfig};
+use crate::db::{self, Database, DbError};
+use crate::http::{App, router};
+use crate::hubrise::Hubrise;
+use crate::identity::{BuiltIn, Identity, Introspection};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// Opens the configured database (SQLite's folder is created).
+pub fn open_database(database: &DatabaseUrl) -> Result<Arc<dyn Database>, DbError> {
+    match database {
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| DbError::Unavailable(format!("{}: {e}", dir.display())))?;
+            }
+            Ok(Arc::new(db::sqlite::Sqlite::open(path)?))
+        }
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(db::postgres::Postgres::new(url)?)),
+    }
+}
+
+/// The HTTP client for HubRise and the identity provider: rustls with ring (the platform's
+/// certificate roots), no redirects followed (the oauth2 crate's advice against SSRF), bounded
+/// time.
+pub fn http_client() -> Result<reqwest::Client, StartError> {
+    // reqwest is built without a default provider; ring is the workspace's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .tls_backend_rustls()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .user_agent(concat!("passerelle-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| StartError::Http(e.without_url().to_string()))
+}
+
+/// Everything the routes share, migrated and ready.
+pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
+    let database = open_database(&config.database)?;
+    let version = db::migrate(database.as_ref()).await?;
+    tracing::info!(
+        database = database.kind(),
+        schema_version = version,
+        "database ready"
+    );
+    let store = Store::new(database, config.keys.clone());
+    let http = http_client()?;
+    let identity: Arc<dyn Identity> = match &config.identity {
+        IdentityConfig::BuiltIn { accounts } => Arc::new(BuiltIn::new(
+            accounts.clone(),
+            store.clone(),
+            config.access_token_ttl,
+        )),
+        IdentityConfig::Introspection {
+            url,
+            client_id,
+            client_secret,
+            cache,
+        } => Arc::new(Introspection::new(
+            url.clone(),
+            client_id.clone(),
+            client_secret.clone(),
+            *cache,
+            http.clone(),
+        )),
+    };
+    let hubrise = Hubrise::new(config.hubrise.clone(), http);
+    Ok(Arc::new(App {
+        config,
+        store,
+        identity,
+        hubrise,
+    }))
+}
+
+/// A running bridge: its address, and a handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets the requests in flight finish, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+    }
+
+    /// Waits until the server ends (after [`Running::stop`] from elsewhere or a signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+    }
+
+    /// A sender that stops the server when `true` is sent.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+}
+
+/// Listens on `config.listen` (port 0: any free one) and serves.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let addr = config.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    start_on(listener, config).await
+}
+
+/// Serves on a listener already bound (its address can go into the configuration first: the
+/// public URL, HubRise's redirect URIs).
+pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, StartError> {
+    let addr = config.listen;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr, source })?;
+    let app = build(config).await?;
+    let (stop, mut stopped) = watch::channel(false);
+    let service = router(app);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "passerelle-bridge listening");
+    Ok(Running { addr, stop, task })
+}

@@ -1,0 +1,9 @@
+//! The bridge with real parts: real HTTP on loopback, real SQLite files (and Postgres, see
+//! `postgres.rs`), the sandbox playing HubRise. One test binary, a module a concern.
+
+mod support;
+
+mod conformance;
+mod refusals;
+mod startup;
+mod storage;

@@ -103,9 +103,23 @@ pub async fn schema_version(db: &dyn Database) -> Result<i64, DbError> {
 }
 
 /// Applies the migrations not applied yet, each in one transaction with its version row. Two
-/// replicas starting together: the loser's transaction fails on the version row and rolls back,
-/// and it finds the migration applied.
+/// replicas starting together: the loser's statements fail on what the winner created (even
+/// Postgres's `CREATE TABLE IF NOT EXISTS` can, on its catalogue), it rolls back and tries
+/// again, and finds the migrations applied.
 pub async fn migrate(db: &dyn Database) -> Result<i64, DbError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match migrate_once(db).await {
+            Err(DbError::Query(_)) if attempt < 3 => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn migrate_once(db: &dyn Database) -> Result<i64, DbError> {
     db.batch(VERSIONS_TABLE).await?;
     for (version, sql) in MIGRATIONS {
         if schema_version(db).await? >= *version {

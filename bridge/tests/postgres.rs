@@ -1,0 +1,242 @@
+//! The bridge on Postgres: a throwaway cluster from Debian's packages per test
+//! (scripts/throwaway-postgres.sh, no Docker). Without postgresql installed these tests are
+//! skipped loudly, and fail under CI=true.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use passerelle_bridge::config::DatabaseUrl;
+use passerelle_bridge::secret::Secret;
+use passerelle_sandbox::{Sandbox, SandboxOptions};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{self, TestResult, client};
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/throwaway-postgres.sh")
+}
+
+/// A running throwaway cluster, removed on drop.
+struct Cluster {
+    url: String,
+    dir: String,
+}
+
+impl Cluster {
+    /// `None` (said loudly) when postgresql is not installed outside CI; a failure under CI.
+    fn start() -> Result<Option<Cluster>, Box<dyn std::error::Error>> {
+        let out = Command::new(script()).arg("start").output()?;
+        if out.status.code() == Some(3) {
+            let why = String::from_utf8_lossy(&out.stderr).into_owned();
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                return Err(format!("Postgres is required under CI: {why}").into());
+            }
+            eprintln!("SKIPPED (loudly): the bridge's Postgres tests need postgresql: {why}");
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut lines = text.lines();
+        match (out.status.success(), lines.next(), lines.next()) {
+            (true, Some(url), Some(dir)) => Ok(Some(Cluster {
+                url: url.to_owned(),
+                dir: dir.to_owned(),
+            })),
+            _ => Err(format!(
+                "throwaway Postgres did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into()),
+        }
+    }
+
+    fn database(&self) -> DatabaseUrl {
+        DatabaseUrl::Postgres(Secret::new(self.url.clone()))
+    }
+
+    fn run(&self, command: &str) -> TestResult {
+        let status = Command::new(script())
+            .arg(command)
+            .arg(&self.dir)
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("throwaway-postgres {command} failed").into())
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).arg("remove").arg(&self.dir).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_passes_on_the_bridge_with_postgres() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let stack = support::start(cluster.database(), support::keys()).await?;
+    let report = passerelle_bridge::check::run(support::target(&stack.url, &stack.sandbox)).await;
+    println!("{}", report.table());
+    assert!(report.passed(), "{}", report.table());
+    stack.bridge.stop().await?;
+    stack.sandbox.stop().await;
+    Ok(())
+}
+
+/// Two replicas over one Postgres, started together on an empty database (their migrations
+/// race): a till's session, a device flow, the back office session and HubRise's Disconnect
+/// callback work whichever replica answers, requests alternating between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_sessions_flows_and_connections() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let (listener_a, a) = support::listener().await?;
+    let (listener_b, b) = support::listener().await?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        pos_backend_url: Some(a.clone()),
+        ..Default::default()
+    })
+    .await?;
+    let keys = support::keys();
+    let (replica_a, replica_b) = tokio::join!(
+        passerelle_bridge::start_on(
+            listener_a,
+            support::config(&sandbox, &a, cluster.database(), keys.clone())
+        ),
+        passerelle_bridge::start_on(
+            listener_b,
+            support::config(&sandbox, &a, cluster.database(), keys)
+        ),
+    );
+    let (replica_a, replica_b) = (replica_a?, replica_b?);
+    let pos = sandbox.seed().pos_account().clone();
+    let http = client();
+    // The till signs in on A and reads its configuration on B.
+    let token = support::sign_in(&a, &pos.email, &pos.password).await?;
+    let config = http
+        .get(format!("{b}/hubrise/configuration"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(config.status(), StatusCode::OK);
+    // A device flow registered on B, HubRise's redirect on A, claimed on B.
+    let state = "a-state-of-the-device-0123456789";
+    let digest = passerelle_bridge::secret::digest(state);
+    let registered = http
+        .post(format!("{b}/hubrise/device-flows"))
+        .bearer_auth(&token)
+        .json(&json!({"state_digest": digest}))
+        .send()
+        .await?;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let callback = http
+        .get(format!(
+            "{a}/hubrise/device-callback?code=c0de&state={state}"
+        ))
+        .send()
+        .await?;
+    assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+    let claim: Value = http
+        .post(format!("{b}/hubrise/device-flows/claim"))
+        .bearer_auth(&token)
+        .json(&json!({"state": state}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(claim, json!({"status": "authorized", "code": "c0de"}));
+    // HubRise's back-office Connect lands on A, the sign-in form is posted to B.
+    let connect_url = sandbox
+        .admin()
+        .back_office_connect(
+            &sandbox.seed().client_id,
+            "3r4s3-2",
+            &sandbox.seed().user().email,
+        )
+        .await?;
+    let landing = passerelle_bridge::check::open_connect_url(
+        &http,
+        &connect_url,
+        &b,
+        &pos.email,
+        &pos.password,
+    )
+    .await?;
+    assert!(landing.contains("connected=3r4s3-2"), "{landing}");
+    let handed: Value = http
+        .get(format!("{b}/hubrise/connections/3r4s3-2/token"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(handed["location_id"], "3r4s3-2");
+    // HubRise's Disconnect callback reaches A; B's configuration shows it.
+    sandbox.admin().disconnect_connection("3r4s3-2").await?;
+    let config: Value = http
+        .get(format!("{b}/hubrise/configuration"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let states: Vec<&str> = config["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["state"].as_str())
+        .collect();
+    assert_eq!(states, ["removed"]);
+    replica_a.stop().await?;
+    replica_b.stop().await?;
+    sandbox.stop().await;
+    Ok(())
+}
+
+/// Postgres restarted under a running bridge: requests fail typed (503, Retry-After) while it is
+/// down, and the bridge serves again by itself once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_is_a_typed_503_and_the_bridge_recovers_by_itself() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let stack = support::start(cluster.database(), support::keys()).await?;
+    let pos = stack.sandbox.seed().pos_account().clone();
+    let token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
+    let configuration = || {
+        client()
+            .get(format!("{}/hubrise/configuration", stack.url))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(configuration().await?.status(), StatusCode::OK);
+    cluster.run("stop")?;
+    let down = configuration().await?;
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(down.headers().contains_key("retry-after"));
+    let ready = client().get(format!("{}/readyz", stack.url)).send().await?;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    cluster.run("restart")?;
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..50 {
+        status = configuration().await?.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the bridge did not recover by itself"
+    );
+    stack.bridge.stop().await?;
+    stack.sandbox.stop().await;
+    Ok(())
+}

@@ -193,9 +193,12 @@ impl Sources<'_> {
             table: &table,
         };
         values.check_file_keys()?;
-        let public_url = values.url("public_url", None)?;
+        let listen: SocketAddr = values.parse("listen", Some("127.0.0.1:8490"))?;
+        // The embedded default on this machine needs no public URL: it is where it listens.
+        let local = self.data_dir.map(|_| format!("http://{listen}"));
+        let public_url = values.url("public_url", local.as_deref())?;
         Ok(Config {
-            listen: values.parse("listen", Some("127.0.0.1:8490"))?,
+            listen,
             hubrise: HubriseConfig {
                 oauth_url: values.url("hubrise_oauth_url", Some(HUBRISE_OAUTH_URL))?,
                 api_url: values.url("hubrise_api_url", Some(HUBRISE_API_URL))?,

@@ -45,6 +45,12 @@ fn a_missing_or_wrong_value_refuses_to_start_and_names_it() -> TestResult {
     let out = bridge().arg("--data-dir").arg(dir.path()).output()?;
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PASSERELLE_BRIDGE_HUBRISE_CLIENT_ID"),
+        "{stderr}"
+    );
+    let out = bridge().output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("PASSERELLE_BRIDGE_PUBLIC_URL"), "{stderr}");
     let out = bridge()
         .arg("--data-dir")

@@ -8,3 +8,4 @@ mod postgres;
 mod refusals;
 mod startup;
 mod storage;
+mod with_the_core;

@@ -4,7 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use crate::config::HubriseConfig;
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 
 /// HubRise's answer to a refused exchange, passed through unchanged to the device.
@@ -28,6 +32,7 @@ pub enum HubriseError {
 pub struct Hubrise {
     config: HubriseConfig,
     http: reqwest::Client,
+    metrics: Arc<Metrics>,
 }
 
 /// What an exchange sends along with the code.
@@ -43,8 +48,28 @@ fn unavailable(e: reqwest::Error) -> HubriseError {
 }
 
 impl Hubrise {
-    pub fn new(config: HubriseConfig, http: reqwest::Client) -> Self {
-        Hubrise { config, http }
+    pub fn new(config: HubriseConfig, http: reqwest::Client, metrics: Arc<Metrics>) -> Self {
+        Hubrise {
+            config,
+            http,
+            metrics,
+        }
+    }
+
+    /// Counts a call and its latency by how it ended.
+    fn observe<T>(
+        &self,
+        operation: &'static str,
+        started: Instant,
+        result: &Result<T, HubriseError>,
+    ) {
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(HubriseError::Refused(_)) => "refused",
+            Err(HubriseError::Unavailable(_)) => "error",
+        };
+        self.metrics
+            .hubrise_call(operation, outcome, started.elapsed());
     }
 
     pub fn config(&self) -> &HubriseConfig {
@@ -54,6 +79,13 @@ impl Hubrise {
     /// `POST {oauth}/token` with HTTP Basic client credentials, as HubRise documents: its token
     /// JSON, or its refusal as it came.
     pub async fn exchange(&self, exchange: &Exchange<'_>) -> Result<Value, HubriseError> {
+        let started = Instant::now();
+        let result = self.exchange_once(exchange).await;
+        self.observe("exchange", started, &result);
+        result
+    }
+
+    async fn exchange_once(&self, exchange: &Exchange<'_>) -> Result<Value, HubriseError> {
         let mut form = vec![("code", exchange.code)];
         form.extend(exchange.redirect_uri.map(|r| ("redirect_uri", r)));
         form.extend(exchange.code_verifier.map(|v| ("code_verifier", v)));
@@ -104,6 +136,7 @@ impl Hubrise {
 
     /// `POST {oauth}/revoke`; a failure is logged, not fatal (the connection is removed anyway).
     pub async fn revoke(&self, token: &Secret) {
+        let started = Instant::now();
         let result = self
             .http
             .post(format!("{}/revoke", self.config.oauth_url))
@@ -114,16 +147,35 @@ impl Hubrise {
             .form(&[("token", token.expose())])
             .send()
             .await;
-        match result {
-            Ok(r) if r.status().is_success() => {}
-            Ok(r) => tracing::warn!(status = r.status().as_u16(), "HubRise refused a revoke"),
-            Err(e) => tracing::warn!(error = %unavailable(e), "revoke not sent"),
-        }
+        let outcome = match result {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => {
+                tracing::warn!(status = r.status().as_u16(), "HubRise refused a revoke");
+                Err(HubriseError::Refused(Refusal {
+                    status: r.status().as_u16(),
+                    content_type: None,
+                    body: Vec::new(),
+                }))
+            }
+            Err(e) => {
+                let e = unavailable(e);
+                tracing::warn!(error = %e, "revoke not sent");
+                Err(e)
+            }
+        };
+        self.observe("revoke", started, &outcome);
     }
 
     /// Registers the passive order callback (decision 19), keeping a callback already there:
     /// `GET /callback`, then `POST /callback` with its URL and events plus order create/update.
     pub async fn register_order_callback(&self, token: &Secret) -> Result<(), HubriseError> {
+        let started = Instant::now();
+        let result = self.register_once(token).await;
+        self.observe("callback", started, &result);
+        result
+    }
+
+    async fn register_once(&self, token: &Secret) -> Result<(), HubriseError> {
         let url = format!("{}/callback", self.config.api_url);
         let current: Value = self
             .http

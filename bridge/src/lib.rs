@@ -12,6 +12,7 @@ pub mod db;
 pub mod http;
 pub mod hubrise;
 pub mod identity;
+pub mod metrics;
 pub mod secret;
 pub mod server;
 pub mod store;

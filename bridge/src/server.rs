@@ -12,6 +12,7 @@ use crate::db::{self, Database, DbError};
 use crate::http::{App, router};
 use crate::hubrise::Hubrise;
 use crate::identity::{BuiltIn, Identity, Introspection};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -87,8 +88,10 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
             http.clone(),
         )),
     };
-    let hubrise = Hubrise::new(config.hubrise.clone(), http);
+    let metrics = Arc::new(Metrics::default());
+    let hubrise = Hubrise::new(config.hubrise.clone(), http, metrics.clone());
     Ok(Arc::new(App {
+        metrics,
         config,
         store,
         identity,
@@ -143,6 +146,7 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
         .map_err(|source| StartError::Listen { addr, source })?;
     let app = build(config).await?;
     let (stop, mut stopped) = watch::channel(false);
+    spawn_purge(app.clone(), stop.subscribe());
     let service = router(app);
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
@@ -153,4 +157,23 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
     });
     tracing::info!(%addr, "passerelle-bridge listening");
     Ok(Running { addr, stop, task })
+}
+
+/// How often expired POS tokens, web sessions and device flows are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes what expired, every [`PURGE_EVERY`], until the server stops (every replica does it;
+/// the deletes are idempotent).
+fn spawn_purge(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(PURGE_EVERY) => {}
+                _ = stopped.wait_for(|s| *s) => return,
+            }
+            if let Err(e) = app.store.purge_expired(crate::http::FLOW_LIFETIME_MS).await {
+                tracing::warn!(error = %e, "purge failed; tried again later");
+            }
+        }
+    });
 }

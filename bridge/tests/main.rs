@@ -4,6 +4,7 @@
 mod support;
 
 mod conformance;
+mod operations;
 mod postgres;
 mod refusals;
 mod startup;

@@ -321,6 +321,7 @@ pub(super) async fn disconnect_callback(
         signature,
     ) {
         tracing::warn!("disconnect callback with a wrong signature");
+        app.metrics.callback_verification_failed();
         return Err(ApiError::unauthorized(
             "Invalid or missing X-HubRise-Hmac-SHA256 signature",
         ));

@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::db::{DbError, latest_version, schema_version};
 use crate::hubrise::{Hubrise, HubriseError};
 use crate::identity::{Account, Identity, IdentityError};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// Larger bodies are refused with 413 before any handler reads them.
@@ -35,6 +36,7 @@ pub struct App {
     pub store: Store,
     pub identity: Arc<dyn Identity>,
     pub hubrise: Hubrise,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Every route of the bridge.
@@ -42,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/oauth/token", post(api::token))
         .route("/me", get(api::me))
         .route("/hubrise/broker/token", post(api::broker_token))
@@ -87,16 +90,42 @@ pub fn router(app: Arc<App>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            log_request,
+        ))
         .with_state(app)
 }
 
+/// `GET /metrics`: Prometheus's text format.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
 /// One line per request: method, route, status, time. Never the query (it may carry a code).
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Counted by route template, so ids in paths never become metric labels.
+async fn log_request(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
+    app.metrics
+        .request(method.as_str(), &route, response.status().as_u16());
     tracing::info!(
         target: "passerelle_bridge::http",
         %method,

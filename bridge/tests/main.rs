@@ -3,6 +3,7 @@
 
 mod support;
 
+mod back_office;
 mod conformance;
 mod operations;
 mod postgres;

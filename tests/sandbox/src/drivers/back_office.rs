@@ -69,13 +69,40 @@ impl Session {
         }
     }
 
+    /// The CSRF token of the forms on a page, when the back office puts one there (the bridge
+    /// does, as hidden `csrf` inputs; this sandbox's fake does not).
+    async fn form_token(
+        &mut self,
+        path: &str,
+    ) -> Result<Vec<(&'static str, String)>, ConsentError> {
+        let url = format!("{}{path}", self.pos_url);
+        let request = self.http.get(url);
+        let request = match &self.cookie {
+            Some(cookie) => request.header(COOKIE, cookie),
+            None => request,
+        };
+        let response = request.send().await?;
+        self.keep_cookie(&response);
+        let page = response.text().await?;
+        let marker = "name=\"csrf\" value=\"";
+        Ok(page
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(token, _)| vec![("csrf", token.replace("&amp;", "&"))])
+            .unwrap_or_default())
+    }
+
     async fn sign_in(
         &mut self,
         email: &str,
         password: &str,
     ) -> Result<Option<String>, ConsentError> {
+        let mut form = self.form_token("/backoffice/sign-in").await?;
+        form.extend([
+            ("email", email.to_owned()),
+            ("password", password.to_owned()),
+        ]);
         let url = format!("{}/backoffice/sign-in", self.pos_url);
-        let form = [("email", email), ("password", password)];
         self.send(self.http.post(url).form(&form)).await
     }
 }
@@ -90,9 +117,10 @@ pub async fn connect_on_the_web(
 ) -> Result<(), ConsentError> {
     let mut session = Session::new(pos_url)?;
     session.sign_in(pos_email, pos_password).await?;
+    let token = session.form_token("/backoffice/hubrise").await?;
     let connect = format!("{}/backoffice/hubrise/connect", session.pos_url);
     let authorize = session
-        .send(session.http.post(connect))
+        .send(session.http.post(connect).form(&token))
         .await?
         .ok_or_else(|| ConsentError::Unexpected("Connect did not go to HubRise".into()))?;
     let connect_url = consent::approve(&authorize, choice).await?;

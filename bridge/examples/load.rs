@@ -1,0 +1,201 @@
+//! Load on this machine: tills reloading their configuration at once (then again with the ETag,
+//! 304s) and connects made through HubRise's back office, against the bridge on SQLite (or on
+//! Postgres with `--database-url postgres://…`), the sandbox playing HubRise in-process.
+//!
+//! `cargo run --release -p passerelle-bridge --example load [-- --tills 1000 --connects 100]`
+//! prints p50/p99/max per route; BENCHMARKS.md keeps the figures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use passerelle_bridge::config::DatabaseUrl;
+use passerelle_bridge::secret::Secret;
+use reqwest::header::{ETAG, IF_NONE_MATCH};
+
+struct Args {
+    tills: usize,
+    connects: usize,
+    database_url: Option<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        tills: 1000,
+        connects: 100,
+        database_url: None,
+    };
+    let mut rest = std::env::args().skip(1);
+    while let Some(arg) = rest.next() {
+        let value = rest.next().unwrap_or_default();
+        match arg.as_str() {
+            "--tills" => args.tills = value.parse().expect("--tills N"),
+            "--connects" => args.connects = value.parse().expect("--connects N"),
+            "--database-url" => args.database_url = Some(value),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    args
+}
+
+/// p50, p99 and max of a set of latencies, in milliseconds.
+fn summary(name: &str, mut took: Vec<Duration>, wall: Duration) {
+    took.sort();
+    let at = |q: f64| {
+        took[((took.len() as f64 * q).ceil() as usize)
+            .saturating_sub(1)
+            .min(took.len() - 1)]
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<44} n={:<5} p50={:>7.1} ms  p99={:>7.1} ms  max={:>7.1} ms  wall={:>7.1} ms",
+        took.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(*took.last().unwrap()),
+        ms(wall)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let dir = tempfile::tempdir().unwrap();
+    let database = match &args.database_url {
+        Some(url) => DatabaseUrl::Postgres(Secret::new(url.clone())),
+        None => support::sqlite(dir.path()),
+    };
+    let kind = if args.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let stack = support::start(database, support::keys()).await.unwrap();
+    let seed = stack.sandbox.seed().clone();
+    let pos = seed.pos_account().clone();
+    println!(
+        "passerelle-bridge load, {kind}, {} tills, {} connects",
+        args.tills, args.connects
+    );
+
+    // One connection to show in every configuration.
+    let connect_url = stack
+        .sandbox
+        .admin()
+        .back_office_connect(&seed.client_id, "3r4s3-1", &seed.user().email)
+        .await
+        .unwrap();
+    passerelle_bridge::check::open_connect_url(
+        &support::client(),
+        &connect_url,
+        &stack.url,
+        &pos.email,
+        &pos.password,
+    )
+    .await
+    .unwrap();
+
+    // The tills sign in (a few at a time, as they would over a morning).
+    let mut tokens = Vec::with_capacity(args.tills);
+    for chunk in (0..args.tills).collect::<Vec<_>>().chunks(50) {
+        let signed = join_all(
+            chunk
+                .iter()
+                .map(|_| support::sign_in(&stack.url, &pos.email, &pos.password)),
+        )
+        .await;
+        tokens.extend(signed.into_iter().map(|t| t.unwrap()));
+    }
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.tills)
+        .build()
+        .unwrap();
+    let url = format!("{}/hubrise/configuration", stack.url);
+
+    // Every till reloads at once.
+    let started = Instant::now();
+    let first = join_all(tokens.iter().map(|token| {
+        let request = http.get(&url).bearer_auth(token);
+        async move {
+            let at = Instant::now();
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 200);
+            (
+                at.elapsed(),
+                answer
+                    .headers()
+                    .get(ETAG)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        }
+    }))
+    .await;
+    summary(
+        "GET /hubrise/configuration (200), all at once",
+        first.iter().map(|(d, _)| *d).collect(),
+        started.elapsed(),
+    );
+
+    // And again with the ETag: 304s.
+    let started = Instant::now();
+    let second = join_all(tokens.iter().zip(&first).map(|(token, (_, etag))| {
+        let request = http
+            .get(&url)
+            .bearer_auth(token)
+            .header(IF_NONE_MATCH, etag);
+        async move {
+            let at = Instant::now();
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 304);
+            at.elapsed()
+        }
+    }))
+    .await;
+    summary(
+        "GET /hubrise/configuration (304), all at once",
+        second,
+        started.elapsed(),
+    );
+
+    // Connects through HubRise's back office, one after another: the Connect URL, sign-in, the
+    // exchange and the callback registration at HubRise.
+    let started = Instant::now();
+    let mut connects = Vec::with_capacity(args.connects);
+    for i in 0..args.connects {
+        let location = if i % 2 == 0 { "3r4s3-1" } else { "3r4s3-2" };
+        let url = stack
+            .sandbox
+            .admin()
+            .back_office_connect(&seed.client_id, location, &seed.user().email)
+            .await
+            .unwrap();
+        let at = Instant::now();
+        let landing = passerelle_bridge::check::open_connect_url(
+            &support::client(),
+            &url,
+            &stack.url,
+            &pos.email,
+            &pos.password,
+        )
+        .await
+        .unwrap();
+        connects.push(at.elapsed());
+        assert!(landing.contains("connected="), "{landing}");
+    }
+    let wall = started.elapsed();
+    summary("connect (Connect URL + sign-in + exchange)", connects, wall);
+    println!(
+        "connects per minute at that pace: {:.0}",
+        args.connects as f64 / wall.as_secs_f64() * 60.0
+    );
+    stack.bridge.stop().await.unwrap();
+    stack.sandbox.stop().await;
+}

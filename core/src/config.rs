@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::error::{PasserelleError, PublicResult as Result};
+use crate::error::{Error, Result};
 
 /// HubRise asks apps to poll callback events no more often than this (`hubrise-api.md`).
 pub const MIN_PRODUCTION_POLL_INTERVAL_SECS: u32 = 30;
@@ -427,8 +427,8 @@ pub(crate) fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-fn invalid(field: &str, reason: &str) -> PasserelleError {
-    PasserelleError::InvalidConfig {
+fn invalid(field: &str, reason: &str) -> Error {
+    Error::InvalidConfig {
         field: field.into(),
         reason: reason.into(),
     }
@@ -447,9 +447,9 @@ mod tests {
         )
     }
 
-    fn field_of(err: PasserelleError) -> String {
+    fn field_of(err: Error) -> String {
         match err {
-            PasserelleError::InvalidConfig { field, .. } => field,
+            Error::InvalidConfig { field, .. } => field,
             other => format!("unexpected {other:?}"),
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::clients::pos::backend::PosBackend;
 use crate::clients::pos::session::PosSession;
-use crate::error::{Error, PasserelleError, Result, Service};
+use crate::error::{Error, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::account::PosAccount;
 use crate::secrets::{Secret, Secrets, keys};
@@ -39,10 +39,9 @@ impl PosSessions {
 
     /// The signed-in account.
     pub fn account(&self) -> Result<PosAccount> {
-        Ok(self
-            .store
+        self.store
             .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?)
+            .ok_or(Error::NotSignedIn)
     }
 
     /// Runs `call` with a valid access token. When the backend refuses it (a 401: the backend
@@ -113,9 +112,7 @@ impl PosSessions {
             Ok::<_, Error>(refreshed.access_token())
         });
         match task.await {
-            Ok(Err(err)) if err.to_public() == PasserelleError::SessionExpired => {
-                Err(self.session_lost(pos_account_id))
-            }
+            Ok(Err(err)) if err.ends_pos_session() => Err(self.session_lost(pos_account_id)),
             Ok(result) => result,
             Err(join) => Err(Error::internal(format!(
                 "POS session refresh failed: {join}"
@@ -134,7 +131,7 @@ impl PosSessions {
     }
 
     fn stored(&self, pos_account_id: &str) -> Result<PosSession> {
-        load(&self.secrets, pos_account_id)?.ok_or_else(|| PasserelleError::SessionExpired.into())
+        load(&self.secrets, pos_account_id)?.ok_or(Error::PosSessionOver)
     }
 
     /// The backend refused the session for good: it is deleted, so later calls fail at once
@@ -146,7 +143,7 @@ impl PosSessions {
         }
         tracing::warn!(target: "passerelle::pos", "POS session over: sign in again");
         self.events.emit(PasserelleEvent::SessionExpired);
-        PasserelleError::SessionExpired.into()
+        Error::PosSessionOver
     }
 
     /// Waits for a refresh on its way and keeps others out while held (sign-out: a refresh
@@ -172,11 +169,11 @@ fn load(secrets: &Secrets, pos_account_id: &str) -> Result<Option<PosSession>> {
     let Some(raw) = secrets.get(&keys::pos_session(pos_account_id))? else {
         return Ok(None);
     };
-    serde_json::from_str(raw.expose()).map(Some).map_err(|_| {
-        Error::from(PasserelleError::SecretStore {
-            reason: "stored POS session is unreadable".into(),
+    serde_json::from_str(raw.expose())
+        .map(Some)
+        .map_err(|_| Error::UnreadableSecret {
+            what: "stored POS session".into(),
         })
-    })
 }
 
 fn save(secrets: &Secrets, pos_account_id: &str, session: &PosSession) -> Result<()> {

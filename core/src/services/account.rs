@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::context::Context;
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secrets;
 use crate::services::connect::{Connect, DisconnectOutcome};
@@ -135,7 +135,7 @@ impl AccountLifecycle {
         let signed_in = self.sign_in.account()?;
         let accounts = match (scope, &signed_in) {
             (ErasureScope::SignedInAccount, None) => {
-                return Err(PasserelleError::NotSignedIn.into());
+                return Err(Error::NotSignedIn);
             }
             (ErasureScope::SignedInAccount, Some(account)) => vec![account.account_id.clone()],
             (ErasureScope::EveryAccount, _) => self.store.read(erasure::accounts)?,

@@ -21,7 +21,7 @@ use crate::config::{
 };
 use crate::context::pos_sessions::PosSessions;
 use crate::context::{ActiveConfiguration, Context};
-use crate::error::{Error, PasserelleError, Result, Service};
+use crate::error::{Error, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::http::shared_client;
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
@@ -180,7 +180,7 @@ impl Connect {
         self.store.write(|tx| flows::close(tx, &flow.id, false))?;
         self.secrets.delete(&keys::pkce_verifier(&flow.id))?;
         Ok(if error == "access_denied" {
-            PasserelleError::AccessDenied.into()
+            Error::AccessDenied
         } else {
             Error::MalformedBody {
                 service: Service::HubriseOAuth,
@@ -202,7 +202,7 @@ impl Connect {
         let account = self
             .store
             .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
+            .ok_or(Error::NotSignedIn)?;
         let redirect_uri = redirect_uri.to_owned();
         let scope = self.active.get().settings.scope;
         let request = oauth::authorize_request(&AuthorizeParams {
@@ -255,29 +255,29 @@ impl Connect {
         let (params, expected) = match oauth::parse_callback(callback_url, &self.endpoints.redirect)
         {
             Ok(params) => (params, self.config.redirect_uri.trim().to_owned()),
-            Err(Error::Public(PasserelleError::RedirectMismatch { reason })) => {
+            Err(Error::NotThisRedirect { reason }) => {
                 let backend = self.backend_url(DEVICE_CALLBACK_PATH)?;
                 let back = self.backend_url(DEVICE_RETURN_PATH)?;
                 if let Ok(params) = oauth::parse_callback(callback_url, &back) {
-                    let state = params.state.ok_or(PasserelleError::StateMissing)?;
+                    let state = params.state.ok_or(Error::StateMissing)?;
                     return self
                         .complete_via_backend(&state)
                         .await?
-                        .ok_or_else(|| PasserelleError::CodeMissing.into());
+                        .ok_or_else(|| Error::CodeMissing);
                 }
                 match oauth::parse_callback(callback_url, &backend) {
                     Ok(params) => (params, self.endpoints.pos.join(DEVICE_CALLBACK_PATH)),
-                    Err(_) => return Err(PasserelleError::RedirectMismatch { reason }.into()),
+                    Err(_) => return Err(Error::NotThisRedirect { reason }),
                 }
             }
             Err(err) => return Err(err),
         };
-        let state = params.state.ok_or(PasserelleError::StateMissing)?;
+        let state = params.state.ok_or(Error::StateMissing)?;
         let flow = self.claimable_flow(&state, &expected)?;
         if let Some(error) = params.error {
             return Err(self.refused(&flow, &error)?);
         }
-        let code = params.code.ok_or(PasserelleError::CodeMissing)?;
+        let code = params.code.ok_or(Error::CodeMissing)?;
         self.exchange_and_record(&flow, &code).await
     }
 
@@ -295,7 +295,7 @@ impl Connect {
     pub async fn complete_with_code(&self, code: Secret, state: &str) -> Result<HubriseConnection> {
         let code = Secret::new(code.expose().trim());
         if code.expose().is_empty() {
-            return Err(PasserelleError::CodeMissing.into());
+            return Err(Error::CodeMissing);
         }
         let flow = self.claimable_flow(state.trim(), OUT_OF_BAND_REDIRECT_URI)?;
         self.exchange_and_record(&flow, &code).await
@@ -305,25 +305,25 @@ impl Connect {
     /// sends a token request.
     fn claimable_flow(&self, state: &str, expected_redirect: &str) -> Result<flows::FlowRow> {
         if state.is_empty() {
-            return Err(PasserelleError::StateMissing.into());
+            return Err(Error::StateMissing);
         }
         let digest = oauth::state_digest(state);
         let flow = self
             .store
             .read(|c| flows::find_by_state(c, &digest))?
-            .ok_or(PasserelleError::StateUnknown)?;
+            .ok_or(Error::StateUnknown)?;
         if !flow.open {
-            return Err(PasserelleError::StateReplayed.into());
+            return Err(Error::StateReplayed);
         }
         let account = self
             .store
             .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
+            .ok_or(Error::NotSignedIn)?;
         if flow.pos_account_id != account.account_id || flow.redirect_uri != expected_redirect {
-            return Err(PasserelleError::StateMismatch.into());
+            return Err(Error::StateMismatch);
         }
         if now_ms() - flow.created_at > FLOW_LIFETIME_MS {
-            return Err(PasserelleError::FlowExpired.into());
+            return Err(Error::FlowExpired);
         }
         Ok(flow)
     }
@@ -336,22 +336,20 @@ impl Connect {
         // Close the attempt before exchanging: a concurrent or replayed callback then fails here
         // rather than spending the single-use code twice.
         if !self.store.write(|tx| flows::close(tx, &flow.id, true))? {
-            return Err(PasserelleError::StateReplayed.into());
+            return Err(Error::StateReplayed);
         }
         let verifier_key = keys::pkce_verifier(&flow.id);
         let verifier = self
             .secrets
             .get(&verifier_key)?
-            .ok_or(PasserelleError::StateUnknown)?;
+            .ok_or(Error::StateUnknown)?;
         let token = self.exchange(&flow.redirect_uri, code, &verifier).await;
         self.secrets.delete(&verifier_key)?;
         let token = token?;
-        let names = token
-            .names()
-            .ok_or_else(|| PasserelleError::UnexpectedResponse {
-                service: "HubRise OAuth".into(),
-                reason: "the token is not for a location".into(),
-            })?;
+        let names = token.names().ok_or_else(|| Error::MalformedBody {
+            service: Service::HubriseOAuth,
+            reason: "the token is not for a location".into(),
+        })?;
         let connection = self.record_connection(&flow.pos_account_id, &names, &token.secret())?;
         self.register_callback_early(&connection.id, &token.secret())
             .await;
@@ -398,13 +396,9 @@ impl Connect {
     fn client_secret(&self) -> Result<Secret> {
         self.secrets
             .get(keys::HUBRISE_CLIENT_SECRET)?
-            .ok_or_else(|| {
-                PasserelleError::InvalidConfig {
-                    field: "token_exchange".into(),
-                    reason: "the direct strategy needs the client secret in the secret store"
-                        .into(),
-                }
-                .into()
+            .ok_or_else(|| Error::InvalidConfig {
+                field: "token_exchange".into(),
+                reason: "the direct strategy needs the client secret in the secret store".into(),
             })
     }
 
@@ -527,10 +521,9 @@ impl Connect {
             row.public.state,
             ConnectionState::Removing | ConnectionState::Removed
         ) {
-            return Err(PasserelleError::InvalidState {
+            return Err(Error::InvalidState {
                 reason: "the connection is already disconnected".into(),
-            }
-            .into());
+            });
         }
         // Removing first: a cycle that starts from now on sees it and does not run.
         self.store
@@ -591,14 +584,13 @@ impl Connect {
         let account = self
             .store
             .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
+            .ok_or(Error::NotSignedIn)?;
         let row = self.store.read(|c| connections::get(c, connection_id))?;
         if row.pos_account_id != account.account_id || row.public.state == ConnectionState::Removed
         {
-            return Err(PasserelleError::NotFound {
+            return Err(Error::NotFound {
                 what: format!("connection {connection_id}"),
-            }
-            .into());
+            });
         }
         Ok(row)
     }
@@ -607,7 +599,7 @@ impl Connect {
     pub fn cancel(&self, state: &str) -> Result<()> {
         let digest = oauth::state_digest(state.trim());
         let Some(flow) = self.store.read(|c| flows::find_by_state(c, &digest))? else {
-            return Err(PasserelleError::StateUnknown.into());
+            return Err(Error::StateUnknown);
         };
         self.store.write(|tx| flows::close(tx, &flow.id, false))?;
         Ok(self.secrets.delete(&keys::pkce_verifier(&flow.id))?)
@@ -620,11 +612,7 @@ impl Connect {
         };
         let ours = oauth::parse_callback(url, &self.endpoints.redirect);
         let ours = match ours {
-            Err(Error::Public(PasserelleError::RedirectMismatch { .. }))
-                if self.is_backend_link(url) =>
-            {
-                Ok(())
-            }
+            Err(Error::NotThisRedirect { .. }) if self.is_backend_link(url) => Ok(()),
             other => other.map(|_| ()),
         };
         match ours {
@@ -634,7 +622,7 @@ impl Connect {
                     .await
                     .map(|connection| OpenUrlOutcome::Connected { connection });
             }
-            Err(Error::Public(PasserelleError::RedirectMismatch { .. })) => {}
+            Err(Error::NotThisRedirect { .. }) => {}
             Err(err) => return Err(err),
         }
         if parsed.scheme() != self.endpoints.redirect.scheme() {
@@ -651,7 +639,7 @@ impl Connect {
         let account = self
             .store
             .read(accounts::current)?
-            .ok_or(PasserelleError::NotSignedIn)?;
+            .ok_or(Error::NotSignedIn)?;
         let rows = self
             .store
             .read(|c| connections::list_live(c, &account.account_id))?;
@@ -660,11 +648,8 @@ impl Connect {
             .map(|row| OpenUrlOutcome::ShowConnection {
                 connection: row.public,
             })
-            .ok_or_else(|| {
-                PasserelleError::NotFound {
-                    what: "connection for this app instance".into(),
-                }
-                .into()
+            .ok_or_else(|| Error::NotFound {
+                what: "connection for this app instance".into(),
             })
     }
 }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::context::Context;
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::ConnectionState;
 use crate::model::order::{Order, OrderFilter, OrderStatus, OrderSummary};
@@ -55,7 +55,7 @@ impl Inbox {
     /// The host showed these orders: they are no longer announced again after a restart.
     pub fn mark_seen(&self, order_ids: &[String]) -> Result<u32> {
         let changed = self.store.write(|tx| {
-            let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
+            let account = accounts::current(tx)?.ok_or(Error::NotSignedIn)?;
             orders::mark_seen(tx, &account.account_id, order_ids)
         })?;
         Ok(u32::try_from(changed).unwrap_or(u32::MAX))
@@ -85,7 +85,7 @@ impl Inbox {
             .map(|time| {
                 time.duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                    .map_err(|_| PasserelleError::InvalidState {
+                    .map_err(|_| Error::InvalidState {
                         reason: "confirmed time before 1970".into(),
                     })
             })
@@ -106,11 +106,9 @@ impl Inbox {
 
     /// Any other status (in preparation, awaiting collection, completed, ...).
     pub fn update_status(&self, order_id: &str, status: OrderStatus) -> Result<String> {
-        let name = status
-            .as_str()
-            .ok_or_else(|| PasserelleError::InvalidState {
-                reason: "an unknown status cannot be sent".into(),
-            })?;
+        let name = status.as_str().ok_or_else(|| Error::InvalidState {
+            reason: "an unknown status cannot be sent".into(),
+        })?;
         self.enqueue(order_id, &json!({"status": name}), None)
     }
 
@@ -127,10 +125,10 @@ impl Inbox {
         make_patch: impl FnOnce(Option<&str>) -> Result<Value>,
     ) -> Result<String> {
         self.store.write(|tx| {
-            let account = accounts::current(tx)?.ok_or(PasserelleError::NotSignedIn)?;
+            let account = accounts::current(tx)?.ok_or(Error::NotSignedIn)?;
             let (_, location_id) =
                 orders::locate(tx, &account.account_id, order_id)?.ok_or_else(|| {
-                    PasserelleError::NotFound {
+                    Error::NotFound {
                         what: format!("order {order_id}"),
                     }
                 })?;
@@ -139,7 +137,7 @@ impl Inbox {
             let connection =
                 connections::find_live_by_location(tx, &account.account_id, &location_id)?
                     .filter(|row| row.public.state == ConnectionState::Active)
-                    .ok_or_else(|| PasserelleError::InvalidState {
+                    .ok_or_else(|| Error::InvalidState {
                         reason: "this order's location is not connected to HubRise".into(),
                     })?;
             let timezone = connection_reads::get(tx, &connection.public.id)?.timezone;

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use crate::clients::pos::backend::{BackendConfiguration, BackendConnection, PosBackend};
 use crate::context::Context;
 use crate::context::pos_sessions::PosSessions;
-use crate::error::{Error, PasserelleError, Result};
+use crate::error::{Error, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
@@ -87,10 +87,9 @@ impl OffDevice {
         let result = tokio::time::timeout(RELOAD_TIMEOUT, self.fetch_and_merge())
             .await
             .unwrap_or_else(|_| {
-                Err(PasserelleError::Network {
-                    reason: "the POS backend did not answer in time".into(),
-                }
-                .into())
+                Err(Error::NoAnswerInTime {
+                    service: Service::PosBackend,
+                })
             });
         let previous = self.status.get();
         match result {
@@ -100,7 +99,7 @@ impl OffDevice {
                 last_reloaded_at: Some(SystemTime::now()),
                 sign_in_required: false,
             }),
-            Err(Error::Public(PasserelleError::NotSignedIn)) => {}
+            Err(Error::NotSignedIn) => {}
             Err(err) => {
                 tracing::warn!(target: "passerelle::pos", code = err.code(), "POS backend configuration not reloaded");
                 let reason = err.to_public().to_string();
@@ -111,7 +110,7 @@ impl OffDevice {
                     reachable: false,
                     last_error: Some(reason),
                     last_reloaded_at: previous.last_reloaded_at,
-                    sign_in_required: err.to_public() == PasserelleError::SessionExpired,
+                    sign_in_required: err.ends_pos_session(),
                 });
             }
         }
@@ -284,10 +283,9 @@ impl OffDevice {
     fn awaiting_confirmation(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
         let row = self.store.read(|c| connections::get(c, connection_id))?;
         if !row.public.needs_confirmation || row.public.state != ConnectionState::Pending {
-            return Err(PasserelleError::InvalidState {
+            return Err(Error::InvalidState {
                 reason: "this connection is not waiting for a confirmation".into(),
-            }
-            .into());
+            });
         }
         Ok(row)
     }
@@ -303,13 +301,12 @@ fn check_same_connection(shown: &HubriseConnection, token: &ConnectionNames) -> 
     );
     if location_differs || account_differs {
         tracing::error!(target: "passerelle::pos", connection = %shown.id, "handed-over token is for another location");
-        return Err(PasserelleError::ConnectionMismatch {
+        return Err(Error::ConnectionMismatch {
             reason: format!(
                 "the token is for location {}, not {}",
                 token.location_id, shown.location_id
             ),
-        }
-        .into());
+        });
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::off_device::OffDevice;
 use super::sync::SyncEngine;
 use crate::config::{ApplyMode, Settings, ValidatedEndpoints, validate_settings};
 use crate::context::{ActiveConfiguration, Context};
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::failpoint;
 use crate::model::connection::{ConnectionState, HubriseConnection};
@@ -262,10 +262,9 @@ fn activate(
 ) -> Result<ConfigurationSnapshot> {
     // Re-checked inside the transaction: a refusal or a reload may have removed it meanwhile.
     if connections::get(conn, connection_id)?.public.state != ConnectionState::Pending {
-        return Err(PasserelleError::InvalidState {
+        return Err(Error::InvalidState {
             reason: "the connection is no longer waiting for a confirmation".into(),
-        }
-        .into());
+        });
     }
     connections::set_state(conn, connection_id, ConnectionState::Active)?;
     let mut next = active.clone();

@@ -8,7 +8,7 @@ use crate::clients::pos::backend::PosBackend;
 use crate::clients::pos::session::PosSession;
 use crate::context::Context;
 use crate::context::pos_sessions::PosSessions;
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::model::account::PosAccount;
 use crate::secrets::Secret;
 use crate::store::{Store, accounts};
@@ -37,7 +37,7 @@ impl SignIn {
     pub async fn sign_in(&self, email: &str, password: Secret) -> Result<PosAccount> {
         let email = email.trim();
         if email.is_empty() || password.expose().is_empty() {
-            return Err(PasserelleError::InvalidCredentials.into());
+            return Err(Error::InvalidCredentials);
         }
         let session = self.backend.password_grant(email, &password).await?;
         drop(password);

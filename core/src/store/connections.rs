@@ -4,7 +4,7 @@
 use super::{connection_reads, meta};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
 };
@@ -77,11 +77,8 @@ pub fn get(conn: &Connection, id: &str) -> Result<ConnectionRow> {
     let sql = format!("SELECT {COLUMNS} FROM connections WHERE id = ?1");
     conn.query_row(&sql, [id], from_row)
         .optional()?
-        .ok_or_else(|| {
-            PasserelleError::NotFound {
-                what: format!("connection {id}"),
-            }
-            .into()
+        .ok_or_else(|| Error::NotFound {
+            what: format!("connection {id}"),
         })
 }
 

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::logging::{Locked, locked};
 
 /// File name of the database inside the host's data directory.
@@ -81,7 +81,7 @@ impl Store {
     /// `f` succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let conn = guard.as_mut().ok_or(Error::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -95,7 +95,7 @@ impl Store {
         f: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<(T, std::time::Duration)> {
         let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let conn = guard.as_mut().ok_or(Error::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // SQLite's write lock is held from here (BEGIN IMMEDIATE) to the commit.
         let started = std::time::Instant::now();
@@ -109,7 +109,7 @@ impl Store {
     /// effort: `false` when a reader kept it from completing (the next pass tries again).
     pub fn checkpoint_truncate(&self) -> Result<bool> {
         let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let conn = guard.as_mut().ok_or(Error::Closed)?;
         let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
         Ok(busy == 0)
     }
@@ -119,7 +119,7 @@ impl Store {
     /// transaction that must stay short. Best effort.
     pub fn checkpoint_passive(&self) -> Result<()> {
         let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let conn = guard.as_mut().ok_or(Error::Closed)?;
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
@@ -127,7 +127,7 @@ impl Store {
     /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.reader);
-        let conn = guard.as_mut().ok_or(PasserelleError::Closed)?;
+        let conn = guard.as_mut().ok_or(Error::Closed)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = f(&tx)?;
         tx.finish()?;

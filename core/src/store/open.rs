@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use crate::error::{Error, PasserelleError, Result};
+use crate::error::{Error, Result};
 use crate::time::now_ms;
 
 /// The schema version this build writes; `PRAGMA user_version` of an up-to-date database.
@@ -29,13 +29,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Creates the data directory when missing and checks it can be written.
 pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf> {
-    let fail = |reason: String| PasserelleError::DataDirectory {
+    let fail = |reason: String| Error::DataDirectory {
         path: dir.display().to_string(),
         reason,
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
     if !dir.is_dir() {
-        return Err(fail("is not a directory".into()).into());
+        return Err(fail("is not a directory".into()));
     }
     // Permissions alone do not tell (root, sandbox rules): try to write.
     let probe = dir.join(".passerelle-write-probe");
@@ -55,10 +55,9 @@ pub(super) fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
         .open(&path)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(PasserelleError::DataDirectoryInUse {
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::DataDirectoryInUse {
             path: dir.display().to_string(),
-        }
-        .into()),
+        }),
         Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
     }
 }
@@ -106,13 +105,10 @@ fn open_checked(path: &Path) -> std::result::Result<Connection, OpenError> {
     // anything has been written to it.
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
-        return Err(OpenError::Other(
-            PasserelleError::NewerSchema {
-                found,
-                supported: SCHEMA_VERSION,
-            }
-            .into(),
-        ));
+        return Err(OpenError::Other(Error::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        }));
     }
     // FULL: a commit is on disk before we tell HubRise to delete the event it came from.
     // secure_delete: a deleted or overwritten row is zeroed, so personal data scrubbed or pruned
@@ -161,10 +157,9 @@ fn move_aside(path: &Path) -> Error {
     match std::fs::rename(path, &target) {
         Ok(()) => {
             tracing::warn!(target: "passerelle::store", moved_to = %target.display(), "unreadable database kept aside");
-            PasserelleError::CorruptDatabase {
+            Error::CorruptDatabase {
                 moved_to: target.display().to_string(),
             }
-            .into()
         }
         Err(err) => Error::storage(format!(
             "database unreadable and could not be moved aside: {err}"

@@ -10,7 +10,7 @@
 //! store's SQL starts using something newer than the floor, and [`check`] refuses an older
 //! SQLite at open with a clear error instead of failing later on one statement.
 
-use crate::error::{PasserelleError, Result};
+use crate::error::{Error, Result};
 
 /// SQLite 3.39.0, as `sqlite3_libversion_number()` writes it: iOS 16's.
 pub const FLOOR: i32 = 3_039_000;
@@ -21,14 +21,13 @@ pub fn check(version: i32) -> Result<()> {
         return Ok(());
     }
     let readable = |v: i32| format!("{}.{}.{}", v / 1_000_000, v / 1_000 % 1_000, v % 1_000);
-    Err(PasserelleError::Storage {
+    Err(Error::Storage {
         reason: format!(
             "SQLite {} is older than {}, the oldest Passerelle's database works with (iOS 16 or later)",
             readable(version),
             readable(FLOOR)
         ),
-    }
-    .into())
+    })
 }
 
 #[cfg(test)]
@@ -217,8 +216,8 @@ mod tests {
     fn an_older_sqlite_is_refused_with_its_version() {
         assert!(check(3_039_000).is_ok());
         assert!(check(3_050_004).is_ok());
-        let err = check(3_037_000).unwrap_err().to_public();
-        let PasserelleError::Storage { reason } = err else {
+        let err = check(3_037_000).unwrap_err();
+        let Error::Storage { reason } = err else {
             panic!("{err:?}")
         };
         assert!(

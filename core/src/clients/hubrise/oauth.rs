@@ -13,7 +13,7 @@ use url::Url;
 
 use super::token::{HubriseErrorBody, HubriseTokenResponse};
 use crate::config::OUT_OF_BAND_REDIRECT_URI;
-use crate::error::{Error, PasserelleError, Result, Service};
+use crate::error::{Error, Result, Service};
 use crate::http::retry_after_secs;
 use crate::model::authorization::HubriseConnectionOptions;
 use crate::secrets::Secret;
@@ -125,7 +125,7 @@ pub fn parse_callback(callback_url: &str, redirect_uri: &Url) -> Result<Callback
 }
 
 fn mismatch(reason: String) -> Error {
-    PasserelleError::RedirectMismatch { reason }.into()
+    Error::NotThisRedirect { reason }
 }
 
 /// The digest under which a flow's state is stored: the state itself never reaches SQLite.
@@ -257,11 +257,9 @@ fn oauth_client(
 }
 
 fn redirect_url(raw: &str) -> Result<RedirectUrl> {
-    RedirectUrl::new(raw.to_owned()).map_err(|e| {
-        Error::from(PasserelleError::InvalidConfig {
-            field: "redirect_uri".into(),
-            reason: e.to_string(),
-        })
+    RedirectUrl::new(raw.to_owned()).map_err(|e| Error::InvalidConfig {
+        field: "redirect_uri".into(),
+        reason: e.to_string(),
     })
 }
 
@@ -281,11 +279,10 @@ pub fn token_status_error(status: u16, body: &HubriseErrorBody) -> Error {
         .take(40)
         .collect();
     match status {
-        400 | 404 => PasserelleError::InvalidGrant {
+        400 | 404 => Error::InvalidGrant {
             reason: format!("the code is expired, used or unknown ({error_type})"),
-        }
-        .into(),
-        401 => PasserelleError::InvalidClient.into(),
+        },
+        401 => Error::InvalidClient,
         429 => Error::RateLimited {
             service: Service::HubriseOAuth,
             wait: std::time::Duration::from_secs(60),

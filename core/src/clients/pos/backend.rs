@@ -17,7 +17,7 @@ use super::session::PosSession;
 use crate::clients::hubrise::oauth::token_status_error;
 use crate::clients::hubrise::token::{HubriseErrorBody, HubriseTokenResponse};
 use crate::config::Endpoint;
-use crate::error::{Error, PasserelleError, Result, Service};
+use crate::error::{Error, Result, Service};
 use crate::http::{
     API_BODY_LIMIT, OAuthHttp, OAuthTransportError, SMALL_BODY_LIMIT, read_body, shared_client,
 };
@@ -101,7 +101,7 @@ impl PosBackend {
             )
             .request_async(&http)
             .await
-            .map_err(|err| pos_grant_error(err, &http, PasserelleError::InvalidCredentials))?;
+            .map_err(|err| pos_grant_error(err, &http, Error::InvalidCredentials))?;
         Ok(session_from(&response))
     }
 
@@ -114,7 +114,7 @@ impl PosBackend {
             .exchange_refresh_token(&token)
             .request_async(&http)
             .await
-            .map_err(|err| pos_grant_error(err, &http, PasserelleError::SessionExpired))?;
+            .map_err(|err| pos_grant_error(err, &http, Error::PosSessionOver))?;
         // The backend may keep the refresh token unchanged (RFC 6749 §6).
         let kept = response
             .refresh_token()
@@ -163,7 +163,7 @@ impl PosBackend {
         match status {
             200 => HubriseTokenResponse::from_body(&bytes)
                 .ok_or_else(|| unexpected("broker token answer")),
-            401 if is_pos_token_error(&bytes) => Err(session_over()),
+            401 if is_pos_token_error(&bytes) => Err(token_refused()),
             _ => {
                 let body: HubriseErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
                 Err(token_status_error(status, &body))
@@ -228,7 +228,7 @@ impl PosBackend {
         let status = response.map_err(transport)?.status();
         match status.as_u16() {
             200..=299 => Ok(()),
-            401 => Err(session_over()),
+            401 => Err(token_refused()),
             other => Err(Error::Server {
                 service: Service::PosBackend,
                 status: other,
@@ -253,7 +253,7 @@ impl PosBackend {
             .map_err(transport)?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
-            401 => Err(session_over()),
+            401 => Err(token_refused()),
             status => Err(Error::Server {
                 service: Service::PosBackend,
                 status,
@@ -295,8 +295,8 @@ impl PosBackend {
                     _ => Err(unexpected("device flow claim")),
                 }
             }
-            401 => Err(session_over()),
-            404 => Err(PasserelleError::StateUnknown.into()),
+            401 => Err(token_refused()),
+            404 => Err(Error::StateUnknown),
             500..=599 => Err(server_error(status)),
             _ => Err(unexpected(&format!("device flow claim: status {status}"))),
         }
@@ -409,7 +409,7 @@ fn session_from(response: &BasicTokenResponse) -> PosSession {
 fn pos_grant_error(
     err: RequestTokenError<OAuthTransportError, PosOAuthError>,
     http: &OAuthHttp,
-    refused: PasserelleError,
+    refused: Error,
 ) -> Error {
     let meta = http.last_response();
     match err {
@@ -417,12 +417,11 @@ fn pos_grant_error(
         RequestTokenError::ServerResponse(body)
             if meta.status == 429 || body.retry_after.is_some() =>
         {
-            PasserelleError::LockedOut {
+            Error::LockedOut {
                 retry_after_secs: body.retry_after.or(meta.retry_after_secs).unwrap_or(60),
             }
-            .into()
         }
-        RequestTokenError::ServerResponse(body) if body.error == "invalid_grant" => refused.into(),
+        RequestTokenError::ServerResponse(body) if body.error == "invalid_grant" => refused,
         RequestTokenError::ServerResponse(_) if meta.status >= 500 => server_error(meta.status),
         RequestTokenError::ServerResponse(body) => unexpected(&format!(
             "POS sign-in refused ({})",
@@ -450,7 +449,7 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(
             let bytes = read_body(response, API_BODY_LIMIT, Service::PosBackend).await?;
             serde_json::from_slice(&bytes).map_err(|_| unexpected(what))
         }
-        401 => Err(session_over()),
+        401 => Err(token_refused()),
         500..=599 => Err(Error::Server {
             service: Service::PosBackend,
             status,
@@ -466,7 +465,7 @@ fn transport(err: reqwest::Error) -> Error {
 }
 
 /// The backend refused the session's access token.
-fn session_over() -> Error {
+fn token_refused() -> Error {
     Error::Unauthorized {
         service: Service::PosBackend,
         reason: "the POS session was refused".into(),

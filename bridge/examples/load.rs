@@ -93,7 +93,7 @@ async fn main() {
     passerelle_bridge::check::open_connect_url(
         &support::client(),
         &connect_url,
-        &stack.url,
+        &stack.pos_url,
         &pos.email,
         &pos.password,
     )
@@ -106,7 +106,7 @@ async fn main() {
         let signed = join_all(
             chunk
                 .iter()
-                .map(|_| support::sign_in(&stack.url, &pos.email, &pos.password)),
+                .map(|_| support::sign_in(&stack.pos_url, &pos.email, &pos.password)),
         )
         .await;
         tokens.extend(signed.into_iter().map(|t| t.unwrap()));
@@ -115,7 +115,7 @@ async fn main() {
         .pool_max_idle_per_host(args.tills)
         .build()
         .unwrap();
-    let url = format!("{}/hubrise/configuration", stack.url);
+    let url = format!("{}/hubrise/configuration", stack.pos_url);
 
     // Every till reloads at once.
     let started = Instant::now();
@@ -181,7 +181,7 @@ async fn main() {
         let landing = passerelle_bridge::check::open_connect_url(
             &support::client(),
             &url,
-            &stack.url,
+            &stack.pos_url,
             &pos.email,
             &pos.password,
         )

@@ -167,6 +167,29 @@ pub struct Config {
 }
 
 impl Config {
+    /// A bridge on this machine with the built-in identity's `accounts` (the sandbox, the
+    /// walkthrough, tests): listens on any free loopback port unless started on a listener,
+    /// other values their defaults.
+    pub fn local(
+        public_url: &str,
+        hubrise: HubriseConfig,
+        database: DatabaseUrl,
+        keys: Keyring,
+        accounts: Vec<DemoAccount>,
+    ) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            hubrise,
+            database,
+            keys,
+            identity: IdentityConfig::BuiltIn { accounts },
+            pos_client_id: DEFAULT_POS_CLIENT_ID.to_owned(),
+            access_token_ttl: Duration::from_secs(300),
+            log_json: false,
+        }
+    }
+
     /// Whether cookies get `Secure` (the public URL is https).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")

@@ -102,6 +102,7 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
 /// A running bridge: its address, and a handle to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    app: Arc<App>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -120,6 +121,12 @@ impl Running {
         self.task
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+    }
+
+    /// What the routes share: its store, for a host that shows what the bridge keeps (the
+    /// walkthrough shows the configuration it recorded).
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     /// A sender that stops the server when `true` is sent.
@@ -147,7 +154,7 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
     let app = build(config).await?;
     let (stop, mut stopped) = watch::channel(false);
     spawn_purge(app.clone(), stop.subscribe());
-    let service = router(app);
+    let service = router(app.clone());
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {
@@ -156,7 +163,12 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
             .await
     });
     tracing::info!(%addr, "passerelle-bridge listening");
-    Ok(Running { addr, stop, task })
+    Ok(Running {
+        addr,
+        app,
+        stop,
+        task,
+    })
 }
 
 /// How often expired POS tokens, web sessions and device flows are deleted.

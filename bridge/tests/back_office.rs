@@ -15,16 +15,16 @@ async fn the_sandbox_drivers_connect_in_the_bridges_back_office() -> TestResult 
     let seed = stack.sandbox.seed().clone();
     let pos = seed.pos_account().clone();
     let choice = ConsentChoice::for_user(seed.user()).location("3r4s3-1");
-    back_office::connect_on_the_web(&stack.url, &pos.email, &pos.password, &choice).await?;
+    back_office::connect_on_the_web(&stack.pos_url, &pos.email, &pos.password, &choice).await?;
     let url = stack
         .sandbox
         .admin()
         .back_office_connect(&seed.client_id, "3r4s3-2", &seed.user().email)
         .await?;
-    back_office::open_connect_url(&url, &stack.url, &pos.email, &pos.password).await?;
-    let token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
+    back_office::open_connect_url(&url, &stack.pos_url, &pos.email, &pos.password).await?;
+    let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
     let config: Value = client()
-        .get(format!("{}/hubrise/configuration", stack.url))
+        .get(format!("{}/hubrise/configuration", stack.pos_url))
         .bearer_auth(&token)
         .send()
         .await?

@@ -21,7 +21,7 @@ async fn the_check_passes_on_the_sandbox_fake() -> TestResult {
 async fn the_check_passes_on_the_bridge_with_sqlite() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
-    let report = check::run(support::target(&stack.url, &stack.sandbox)).await;
+    let report = check::run(support::target(&stack.pos_url, &stack.sandbox)).await;
     println!("{}", report.table());
     assert!(report.passed(), "{}", report.table());
     stack.bridge.stop().await?;

@@ -19,10 +19,11 @@ use crate::support::{self, TestResult, client};
 async fn metrics_count_routes_hubrise_calls_and_failed_verifications() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
-    let report = passerelle_bridge::check::run(support::target(&stack.url, &stack.sandbox)).await;
+    let report =
+        passerelle_bridge::check::run(support::target(&stack.pos_url, &stack.sandbox)).await;
     assert!(report.passed(), "{}", report.table());
     let text = client()
-        .get(format!("{}/metrics", stack.url))
+        .get(format!("{}/metrics", stack.pos_url))
         .send()
         .await?
         .text()
@@ -66,13 +67,13 @@ async fn a_stop_finishes_the_requests_in_flight() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     let pos = stack.sandbox.seed().pos_account().clone();
-    let token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
+    let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
     stack
         .sandbox
         .admin()
         .inject_fault(Fault::delay("/oauth2/v1/token", Duration::from_millis(800)))
         .await;
-    let url = stack.url.clone();
+    let url = stack.pos_url.clone();
     let in_flight = tokio::spawn(async move {
         client()
             .post(format!("{url}/hubrise/broker/token"))
@@ -88,7 +89,7 @@ async fn a_stop_finishes_the_requests_in_flight() -> TestResult {
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert!(
         client()
-            .get(format!("{}/healthz", stack.url))
+            .get(format!("{}/healthz", stack.pos_url))
             .send()
             .await
             .is_err(),
@@ -103,7 +104,7 @@ async fn the_built_in_identity_locks_out_and_rotates_refresh_tokens() -> TestRes
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     let pos = stack.sandbox.seed().pos_account().clone();
-    let url = &stack.url;
+    let url = &stack.pos_url;
     let grant = |password: &str| {
         let form = [
             ("client_id", "passerelle-ios"),

@@ -80,7 +80,8 @@ async fn the_check_passes_on_the_bridge_with_postgres() -> TestResult {
         return Ok(());
     };
     let stack = support::start(cluster.database(), support::keys()).await?;
-    let report = passerelle_bridge::check::run(support::target(&stack.url, &stack.sandbox)).await;
+    let report =
+        passerelle_bridge::check::run(support::target(&stack.pos_url, &stack.sandbox)).await;
     println!("{}", report.table());
     assert!(report.passed(), "{}", report.table());
     stack.bridge.stop().await?;
@@ -208,10 +209,10 @@ async fn a_postgres_restart_is_a_typed_503_and_the_bridge_recovers_by_itself() -
     };
     let stack = support::start(cluster.database(), support::keys()).await?;
     let pos = stack.sandbox.seed().pos_account().clone();
-    let token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
+    let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
     let configuration = || {
         client()
-            .get(format!("{}/hubrise/configuration", stack.url))
+            .get(format!("{}/hubrise/configuration", stack.pos_url))
             .bearer_auth(&token)
             .send()
     };
@@ -220,7 +221,10 @@ async fn a_postgres_restart_is_a_typed_503_and_the_bridge_recovers_by_itself() -
     let down = configuration().await?;
     assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(down.headers().contains_key("retry-after"));
-    let ready = client().get(format!("{}/readyz", stack.url)).send().await?;
+    let ready = client()
+        .get(format!("{}/readyz", stack.pos_url))
+        .send()
+        .await?;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     cluster.run("restart")?;
     let mut status = StatusCode::SERVICE_UNAVAILABLE;

@@ -20,9 +20,9 @@ async fn bad_input_gets_a_typed_4xx_and_changes_nothing() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     let pos = stack.sandbox.seed().pos_account().clone();
-    let token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
-    let before = version(&stack.url, &token).await?;
-    let url = &stack.url;
+    let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
+    let before = version(&stack.pos_url, &token).await?;
+    let url = &stack.pos_url;
     let http = client();
     let big = "x".repeat(100 * 1024);
     let cases: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
@@ -161,7 +161,8 @@ async fn one_account_never_reads_another_accounts_connection() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     // Account 1 gets an off-device connection through HubRise's back office.
-    let report = passerelle_bridge::check::run(support::target(&stack.url, &stack.sandbox)).await;
+    let report =
+        passerelle_bridge::check::run(support::target(&stack.pos_url, &stack.sandbox)).await;
     assert!(
         report
             .rows
@@ -171,15 +172,18 @@ async fn one_account_never_reads_another_accounts_connection() -> TestResult {
         report.table()
     );
     let other = stack.sandbox.seed().pos_accounts[1].clone();
-    let token = support::sign_in(&stack.url, &other.email, &other.password).await?;
+    let token = support::sign_in(&stack.pos_url, &other.email, &other.password).await?;
     let answer = client()
-        .get(format!("{}/hubrise/connections/3r4s3-1/token", stack.url))
+        .get(format!(
+            "{}/hubrise/connections/3r4s3-1/token",
+            stack.pos_url
+        ))
         .bearer_auth(&token)
         .send()
         .await?;
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     let config: Value = client()
-        .get(format!("{}/hubrise/configuration", stack.url))
+        .get(format!("{}/hubrise/configuration", stack.pos_url))
         .bearer_auth(&token)
         .send()
         .await?
@@ -187,7 +191,10 @@ async fn one_account_never_reads_another_accounts_connection() -> TestResult {
         .await?;
     assert_eq!(config["connections"], json!([]));
     let claim = client()
-        .post(format!("{}/hubrise/connections/3r4s3-1/revoke", stack.url))
+        .post(format!(
+            "{}/hubrise/connections/3r4s3-1/revoke",
+            stack.pos_url
+        ))
         .bearer_auth(&token)
         .send()
         .await?;
@@ -207,7 +214,7 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     let pos = stack.sandbox.seed().pos_account().clone();
     let http = client();
     let page = http
-        .get(format!("{}/backoffice/sign-in", stack.url))
+        .get(format!("{}/backoffice/sign-in", stack.pos_url))
         .header("accept-language", "fr-FR,fr")
         .send()
         .await?;
@@ -238,7 +245,7 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
         f
     };
     let post = |f: Vec<(&'static str, String)>| {
-        http.post(format!("{}/backoffice/sign-in", stack.url))
+        http.post(format!("{}/backoffice/sign-in", stack.pos_url))
             .header("cookie", &cookie)
             .form(&f)
             .send()
@@ -259,13 +266,13 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     assert_ne!(session, cookie, "a fresh session id at sign-in");
     // Connect without the token: refused, no HubRise redirect.
     let connect = http
-        .post(format!("{}/backoffice/hubrise/connect", stack.url))
+        .post(format!("{}/backoffice/hubrise/connect", stack.pos_url))
         .header("cookie", &session)
         .send()
         .await?;
     assert_eq!(connect.status(), StatusCode::FORBIDDEN);
     let page = http
-        .get(format!("{}/backoffice/hubrise?lang=en", stack.url))
+        .get(format!("{}/backoffice/hubrise?lang=en", stack.pos_url))
         .header("cookie", &session)
         .send()
         .await?
@@ -274,7 +281,7 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     assert!(page.contains("id=\"no-connection\"") && page.contains("Connect HubRise"));
     let csrf = passerelle_bridge::check::hidden_value(&page, "csrf").ok_or("no csrf")?;
     let connect = http
-        .post(format!("{}/backoffice/hubrise/connect", stack.url))
+        .post(format!("{}/backoffice/hubrise/connect", stack.pos_url))
         .header("cookie", &session)
         .form(&[("csrf", csrf)])
         .send()

@@ -11,12 +11,12 @@ async fn health_and_readiness_answer() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     let health = client()
-        .get(format!("{}/healthz", stack.url))
+        .get(format!("{}/healthz", stack.pos_url))
         .send()
         .await?;
     assert_eq!(health.status(), 200);
     let ready: Value = client()
-        .get(format!("{}/readyz", stack.url))
+        .get(format!("{}/readyz", stack.pos_url))
         .send()
         .await?
         .json()

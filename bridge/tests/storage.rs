@@ -30,7 +30,7 @@ async fn restart(
     let support::Stack {
         sandbox,
         bridge,
-        url,
+        pos_url: url,
     } = stack;
     let addr = bridge.addr;
     bridge.stop().await?;
@@ -40,7 +40,7 @@ async fn restart(
     Ok(support::Stack {
         sandbox,
         bridge,
-        url,
+        pos_url: url,
     })
 }
 
@@ -63,14 +63,14 @@ async fn tokens_are_sealed_at_rest_survive_restarts_and_the_key_rotates() -> Tes
     let landing = passerelle_bridge::check::open_connect_url(
         &client(),
         &connect_url,
-        &stack.url,
+        &stack.pos_url,
         &pos.email,
         &pos.password,
     )
     .await?;
     assert!(landing.contains("connected=3r4s3-2"), "{landing}");
-    let pos_token = support::sign_in(&stack.url, &pos.email, &pos.password).await?;
-    let (status, before) = handed_off_token(&stack.url, &pos_token).await?;
+    let pos_token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
+    let (status, before) = handed_off_token(&stack.pos_url, &pos_token).await?;
     assert_eq!(status, StatusCode::OK);
     let hubrise_token = before["access_token"]
         .as_str()
@@ -98,7 +98,7 @@ async fn tokens_are_sealed_at_rest_survive_restarts_and_the_key_rotates() -> Tes
         Keyring::new(second.clone(), vec![first.clone()]),
     )
     .await?;
-    let (status, after) = handed_off_token(&stack.url, &pos_token).await?;
+    let (status, after) = handed_off_token(&stack.pos_url, &pos_token).await?;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -116,12 +116,12 @@ async fn tokens_are_sealed_at_rest_survive_restarts_and_the_key_rotates() -> Tes
     assert_eq!(store.sealed_with_old_keys().await?, 0);
     // Step 3: the old key is dropped; everything still opens.
     let stack = restart(stack, dir.path(), Keyring::new(second, vec![])).await?;
-    let (status, last) = handed_off_token(&stack.url, &pos_token).await?;
+    let (status, last) = handed_off_token(&stack.pos_url, &pos_token).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(last["access_token"], before["access_token"]);
     // A bridge given neither key cannot open the token: a typed 503, never the token or a 500.
     let stack = restart(stack, dir.path(), Keyring::new(Key::generate(), vec![])).await?;
-    let (status, _) = handed_off_token(&stack.url, &pos_token).await?;
+    let (status, _) = handed_off_token(&stack.pos_url, &pos_token).await?;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     stack.sandbox.stop().await;
     Ok(())

@@ -1,56 +1,21 @@
 //! Starts the sandbox (HubRise) and a bridge whose URL the sandbox's seed names as the app's
 //! Connect URL, device callback and Disconnect callback URL.
 
-use std::path::Path;
-use std::time::Duration;
-
-use passerelle_bridge::config::{DatabaseUrl, DemoAccount, HubriseConfig, IdentityConfig};
+use passerelle_bridge::Config;
+use passerelle_bridge::config::DatabaseUrl;
 use passerelle_bridge::crypto::{Key, Keyring};
-use passerelle_bridge::secret::Secret;
-use passerelle_bridge::{Config, Running};
 use passerelle_sandbox::{Sandbox, SandboxOptions};
+use std::path::Path;
 use tokio::net::TcpListener;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-pub struct Stack {
-    pub sandbox: Sandbox,
-    pub bridge: Running,
-    pub url: String,
-}
+/// The sandbox with a bridge in front of it (`pos_url`: the bridge).
+pub use passerelle_test_support::bridge::Bridged as Stack;
 
 /// The bridge's configuration against this sandbox: its seed's POS accounts as demo accounts.
 pub fn config(sandbox: &Sandbox, url: &str, database: DatabaseUrl, keys: Keyring) -> Config {
-    let seed = sandbox.seed();
-    let accounts = seed
-        .pos_accounts
-        .iter()
-        .map(|a| DemoAccount {
-            account_id: a.account_id.clone(),
-            email: a.email.clone(),
-            password: Secret::new(a.password.clone()),
-            business_name: a.business_name.clone(),
-        })
-        .collect();
-    Config {
-        listen: "127.0.0.1:0"
-            .parse()
-            .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
-        public_url: url.to_owned(),
-        hubrise: HubriseConfig {
-            oauth_url: sandbox.hubrise_oauth_url(),
-            api_url: sandbox.hubrise_api_url(),
-            client_id: seed.client_id.clone(),
-            client_secret: Secret::new(seed.client_secret.clone()),
-            scope: seed.scope.clone(),
-        },
-        database,
-        keys,
-        identity: IdentityConfig::BuiltIn { accounts },
-        pos_client_id: "passerelle-ios".into(),
-        access_token_ttl: Duration::from_secs(300),
-        log_json: false,
-    }
+    passerelle_test_support::bridge::bridge_config(sandbox, url, database, keys)
 }
 
 pub fn sqlite(dir: &Path) -> DatabaseUrl {
@@ -73,19 +38,9 @@ pub async fn start(
     database: DatabaseUrl,
     keys: Keyring,
 ) -> Result<Stack, Box<dyn std::error::Error>> {
-    let (listener, url) = listener().await?;
-    let sandbox = Sandbox::start(SandboxOptions {
-        pos_backend_url: Some(url.clone()),
-        ..Default::default()
-    })
-    .await?;
-    let bridge =
-        passerelle_bridge::start_on(listener, config(&sandbox, &url, database, keys)).await?;
-    Ok(Stack {
-        sandbox,
-        bridge,
-        url,
-    })
+    passerelle_test_support::bridge::start_bridged(SandboxOptions::default(), database, keys)
+        .await
+        .map_err(|e| e.to_string().into())
 }
 
 pub fn client() -> reqwest::Client {

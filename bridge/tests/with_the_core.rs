@@ -8,33 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_core::{ConnectionOrigin, ConnectionState, InMemorySecretStore, Passerelle};
+use passerelle_sandbox::ServerKind;
 use passerelle_sandbox::seed::sample_order;
-use passerelle_sandbox::{Sandbox, Seed, ServerKind};
-use passerelle_test_support::config::SandboxEndpoints;
 use passerelle_test_support::{EventRecorder, config_for, order_received, seeded};
 
 use crate::support::{self, TestResult, client};
-
-/// HubRise is the sandbox; the POS backend is the bridge.
-struct ThroughTheBridge<'a> {
-    sandbox: &'a Sandbox,
-    bridge_url: String,
-}
-
-impl SandboxEndpoints for ThroughTheBridge<'_> {
-    fn seed(&self) -> &Seed {
-        self.sandbox.seed()
-    }
-    fn pos_url(&self) -> String {
-        self.bridge_url.clone()
-    }
-    fn hubrise_oauth_url(&self) -> String {
-        self.sandbox.hubrise_oauth_url()
-    }
-    fn hubrise_api_url(&self) -> String {
-        self.sandbox.hubrise_api_url()
-    }
-}
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -42,14 +20,10 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn the_core_connects_and_receives_orders_through_the_bridge() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
-    let endpoints = ThroughTheBridge {
-        sandbox: &stack.sandbox,
-        bridge_url: stack.url.clone(),
-    };
     let app_dir = tempfile::tempdir()?;
     let events = Arc::new(EventRecorder::new());
     let app = Passerelle::open(
-        config_for(&endpoints, app_dir.path()),
+        config_for(&stack, app_dir.path()),
         Arc::new(InMemorySecretStore::new()),
         events.clone(),
     )
@@ -78,7 +52,7 @@ async fn the_core_connects_and_receives_orders_through_the_bridge() -> TestResul
     let landing = passerelle_bridge::check::open_connect_url(
         &client(),
         &connect_url,
-        &stack.url,
+        &stack.pos_url,
         &pos.email,
         &pos.password,
     )

@@ -2,8 +2,10 @@
 //! pointing at a sandbox ([`config_for`]), the host's event listener with a wait that wakes on
 //! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]), a
 //! file-backed secret store for processes that are killed ([`file_secrets`]) and the
-//! sandbox world a test drives ([`World`]).
+//! sandbox world a test drives ([`World`]), and passerelle-bridge in front of a sandbox as the POS
+//! backend ([`bridge`]).
 
+pub mod bridge;
 pub mod config;
 pub mod file_secrets;
 pub mod recorder;

@@ -66,7 +66,7 @@ impl Story {
             location.name
         ));
         ui.say("(Delivera for Popina): in the POS vendor's web back office, on a computer.");
-        ui.detail(&format!("{}/backoffice", self.sandbox.pos_url()));
+        ui.detail(&format!("{}/backoffice", self.pos_url));
         ui.say(&format!(
             "Signs in with the POS account's credentials, the same as the app's: {} / {}",
             pos.email,
@@ -78,14 +78,23 @@ impl Story {
              {catalog}, customer list {list}, Allow.",
             choice.email, location.name, location.id
         ));
-        let pos_url = self.sandbox.pos_url();
+        let pos_url = self.pos_url.clone();
         ui.wait(
             "in the web back office and on HubRise's consent page",
             back_office::connect_on_the_web(&pos_url, &pos.email, &pos.password, &choice),
         )
         .await?;
         // What the back office lists: the configuration the POS backend keeps for the account.
-        let recorded = self.sandbox.admin().pos_connections(&pos.account_id).await;
+        let recorded: Vec<_> = self
+            .bridge
+            .app()
+            .store
+            .connections(&pos.account_id)
+            .await
+            .map_err(|e| DemoError::new(format!("the bridge's store: {e}")))?
+            .iter()
+            .map(|c| c.to_json())
+            .collect();
         let entry = recorded
             .iter()
             .find(|c| {

@@ -1,5 +1,6 @@
 //! The story of the seeds, told through Passerelle's public API (the one Swift sees), with the
-//! sandbox playing HubRise and the POS vendor and this program playing the restaurant.
+//! sandbox playing HubRise, passerelle-bridge the POS vendor's backend (its HubRise half, with
+//! the sandbox's POS accounts as its demo accounts) and this program playing the restaurant.
 //!
 //! Every step either holds (and says what it saw) or stops the walkthrough with its reason.
 //! The story works on a fresh data directory and on one left by an earlier run: the sandbox
@@ -63,7 +64,7 @@ pub async fn run(data_dir: Option<PathBuf>) -> ExitCode {
     };
     ui.banner(&[
         "Passerelle: HubRise orders on an iPad till, end to end",
-        "The sandbox plays HubRise and the POS vendor; this demo plays the restaurant.",
+        "The sandbox plays HubRise, passerelle-bridge the POS backend; this demo plays the restaurant.",
     ]);
     let mut steps = Steps::new(ui);
     let outcome = story(&mut steps, &dir).await;
@@ -124,14 +125,21 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
     // A clean shutdown: the engine stops between transactions, then the sandbox.
     let _ = story.app.stop_sync().await;
     drop(story.app);
+    let _ = story.bridge.stop().await;
     story.sandbox.stop().await;
     Ok(())
 }
 
-/// What every act works on: the sandbox, the app on the iPad and what its host holds.
+/// What every act works on: the sandbox (HubRise), the bridge (the POS backend), the app on the
+/// iPad and what its host holds.
 struct Story {
     ui: Ui,
     sandbox: Sandbox,
+    bridge: passerelle_bridge::Running,
+    /// The bridge's base URL.
+    pos_url: String,
+    /// The bridge's SQLite, removed at the end.
+    _bridge_dir: tempfile::TempDir,
     app: Passerelle,
     events: Arc<EventRecorder>,
     /// The host's secret store, to show when a token reaches it.

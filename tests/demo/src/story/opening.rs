@@ -1,11 +1,15 @@
-//! Act 1: the sandbox starts, the app opens on the iPad (restoring what a previous run left),
-//! and the restaurant signs in with its POS account.
+//! Act 1: the sandbox (HubRise) and passerelle-bridge (the POS backend's HubRise half, its
+//! embedded default) start, the app opens on the iPad (restoring what a previous run left), and
+//! the restaurant signs in with its POS account.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use passerelle_bridge::config::DatabaseUrl;
+use passerelle_bridge::crypto::{Key, Keyring};
 use passerelle_core::{ConnectionState, DATABASE_FILE, OrderFilter, Passerelle};
-use passerelle_sandbox::{Sandbox, SandboxOptions};
+use passerelle_sandbox::SandboxOptions;
+use passerelle_test_support::bridge::{Bridged, start_bridged};
 use passerelle_test_support::{EventRecorder, config_for};
 
 use super::Story;
@@ -14,25 +18,34 @@ use super::steps::{DemoError, StepResult, Steps, Stopped, ensure};
 use crate::keychain::{self, FileKeychain};
 use crate::ui::Ui;
 
-/// Starts the sandbox, opens Passerelle (showing what a previous run left), signs in.
+/// Starts the sandbox and the bridge, opens Passerelle (showing what a previous run left), signs
+/// in.
 pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped> {
     let ui = steps.ui;
-    let sandbox = steps
+    let (servers, bridge_dir) = steps
         .run(
             "Start the sandbox: HubRise and the POS backend, on this machine",
-            start_sandbox(ui),
+            start_servers(ui),
         )
         .await?;
     let previous = dir.join(DATABASE_FILE).exists();
     let (app, events, keychain) = steps
         .run(
             "Open Passerelle (the app starts on the iPad)",
-            open_app(ui, &sandbox, dir, previous),
+            open_app(ui, &servers, dir, previous),
         )
         .await?;
+    let Bridged {
+        sandbox,
+        bridge,
+        pos_url,
+    } = servers;
     let story = Story {
         ui,
         sandbox,
+        bridge,
+        pos_url,
+        _bridge_dir: bridge_dir,
         app,
         events,
         keychain,
@@ -48,12 +61,27 @@ pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped>
     Ok(story)
 }
 
-async fn start_sandbox(ui: Ui) -> StepResult<Sandbox> {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await?;
-    ui.say("Three servers on 127.0.0.1, with HubRise's real rate limits:");
+/// The sandbox plays HubRise; passerelle-bridge, on its embedded SQLite in a folder of its own
+/// (fresh each run, as the sandbox is), is the POS backend's HubRise half.
+async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
+    let bridge_dir = tempfile::Builder::new()
+        .prefix("passerelle-bridge-")
+        .tempdir()
+        .map_err(|e| DemoError::new(format!("cannot create the bridge's folder: {e}")))?;
+    let database = DatabaseUrl::Sqlite(bridge_dir.path().join("bridge.sqlite3"));
+    let keys = Keyring::new(Key::generate(), vec![]);
+    let servers = start_bridged(SandboxOptions::default(), database, keys)
+        .await
+        .map_err(|e| DemoError::new(format!("sandbox and bridge: {e}")))?;
+    let sandbox = &servers.sandbox;
+    ui.say("HubRise on 127.0.0.1, with its real rate limits, and the POS backend:");
     ui.detail(&format!("HubRise OAuth  {}", sandbox.hubrise_oauth_url()));
     ui.detail(&format!("HubRise API    {}", sandbox.hubrise_api_url()));
-    ui.detail(&format!("POS backend    {}", sandbox.pos_url()));
+    ui.detail(&format!(
+        "POS backend    {} (passerelle-bridge, SQLite in {})",
+        servers.pos_url,
+        bridge_dir.path().display()
+    ));
     let account = sandbox.seed().account();
     ui.say(&format!(
         "Seeded: HubRise account {} ({}) with {} locations; POS account {}.",
@@ -62,12 +90,15 @@ async fn start_sandbox(ui: Ui) -> StepResult<Sandbox> {
         account.locations.len(),
         sandbox.seed().pos_account().email
     ));
-    Ok((sandbox, "fake HubRise and POS backend listening".into()))
+    Ok((
+        (servers, bridge_dir),
+        "fake HubRise and passerelle-bridge listening".into(),
+    ))
 }
 
 async fn open_app(
     ui: Ui,
-    sandbox: &Sandbox,
+    sandbox: &Bridged,
     dir: &Path,
     previous: bool,
 ) -> StepResult<(Passerelle, Arc<EventRecorder>, Arc<FileKeychain>)> {

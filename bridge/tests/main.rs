@@ -4,6 +4,7 @@
 mod support;
 
 mod back_office;
+mod binary;
 mod conformance;
 mod operations;
 mod postgres;

@@ -449,15 +449,14 @@ impl Checker {
         let (code, redirect_uri) = self.code_for(DEVICE_LOCATION).await?;
         let body =
             json!({"code": code, "redirect_uri": redirect_uri, "device_id": "conformance-check"});
-        let (status, _, token) = self
-            .send(
-                self.bearer(
-                    self.http
-                        .post(self.url("/hubrise/broker/token"))
-                        .json(&body),
-                ),
+        let exchange = || {
+            self.bearer(
+                self.http
+                    .post(self.url("/hubrise/broker/token"))
+                    .json(&body),
             )
-            .await?;
+        };
+        let (status, _, token) = self.send(exchange()).await?;
         expect(
             status == StatusCode::OK,
             format!("broker answered {status}"),
@@ -467,15 +466,7 @@ impl Checker {
                 && text(&token, "location_id") == DEVICE_LOCATION,
             "not HubRise's token answer",
         )?;
-        let (status, _, _) = self
-            .send(
-                self.bearer(
-                    self.http
-                        .post(self.url("/hubrise/broker/token"))
-                        .json(&body),
-                ),
-            )
-            .await?;
+        let (status, _, _) = self.send(exchange()).await?;
         expect(
             status == StatusCode::BAD_REQUEST,
             format!("a replayed code answered {status}, not HubRise's 400"),

@@ -489,86 +489,55 @@ impl Store {
         Ok(rows.len())
     }
 
-    /// Seals every token and waiting code again with the current key (after a rotation); the
-    /// number of values resealed.
+    /// Seals every sealed value (tokens, codes waiting for a device or a sign-in) again with
+    /// the current key, after a rotation; the number resealed.
     pub async fn reseal(&self) -> StoreResult<usize> {
-        let rows = self
-            .db
-            .query(
-                "SELECT id, token_sealed, pos_account_id, token_digest FROM connections",
-                vec![],
-            )
-            .await?;
         let mut count = 0;
-        for row in &rows {
-            let t = |i: usize| row.get(i).and_then(Value::as_text).unwrap_or_default();
-            if self.keys.is_current(t(1)) {
-                continue;
+        for sealed in &SEALED {
+            for row in &self.sealed_values(sealed).await? {
+                let t = |i: usize| row.get(i).and_then(Value::as_text).unwrap_or_default();
+                if self.keys.is_current(t(1)) {
+                    continue;
+                }
+                let plain = self.keys.open(t(1), t(2))?;
+                // Only if nobody changed it meanwhile (another replica resealing, a reconnect).
+                let sql = format!(
+                    "UPDATE {} SET {} = $1 WHERE {} = $2 AND {} = $3",
+                    sealed.table, sealed.column, sealed.key, sealed.column
+                );
+                let params = vec![
+                    Value::text(self.keys.seal(&plain, t(2))),
+                    Value::text(t(0)),
+                    Value::text(t(1)),
+                ];
+                count += self.db.execute(&sql, params).await? as usize;
             }
-            let context = seal_context(t(2), t(3));
-            let token = self.keys.open(t(1), &context)?;
-            // Only if nobody changed it meanwhile (another replica resealing, a reconnect).
-            count += self
-                .db
-                .execute(
-                    "UPDATE connections SET token_sealed = $1 WHERE id = $2 AND token_sealed = $3",
-                    vec![
-                        Value::text(self.keys.seal(&token, &context)),
-                        Value::text(t(0)),
-                        Value::text(t(1)),
-                    ],
-                )
-                .await? as usize;
         }
-        count += self.reseal_flows().await?;
         Ok(count)
     }
 
-    async fn reseal_flows(&self) -> StoreResult<usize> {
-        let rows = self
-            .db
-            .query(
-                "SELECT state_digest, outcome_sealed FROM device_flows WHERE outcome = 'code'",
-                vec![],
-            )
-            .await?;
-        let mut count = 0;
-        for row in &rows {
-            let t = |i: usize| row.get(i).and_then(Value::as_text).unwrap_or_default();
-            if self.keys.is_current(t(1)) {
-                continue;
-            }
-            let code = self.keys.open(t(1), t(0))?;
-            count += self
-                .db
-                .execute(
-                    "UPDATE device_flows SET outcome_sealed = $1 WHERE state_digest = $2 AND outcome_sealed = $3",
-                    vec![Value::text(self.keys.seal(&code, t(0))), Value::text(t(0)), Value::text(t(1))],
-                )
-                .await? as usize;
-        }
-        Ok(count)
+    /// `(key, sealed value, context)` of every value sealed in one place.
+    async fn sealed_values(&self, sealed: &Sealed) -> StoreResult<Vec<Row>> {
+        let sql = format!(
+            "SELECT {}, {}, {} FROM {} WHERE {}",
+            sealed.key, sealed.column, sealed.context, sealed.table, sealed.filter
+        );
+        Ok(self.db.query(&sql, vec![]).await?)
     }
 
     /// How many stored values are sealed with a key other than the current one.
     pub async fn sealed_with_old_keys(&self) -> StoreResult<usize> {
-        let mut rows = self
-            .db
-            .query("SELECT token_sealed FROM connections", vec![])
-            .await?;
-        rows.extend(
-            self.db
-                .query(
-                    "SELECT outcome_sealed FROM device_flows WHERE outcome = 'code'",
-                    vec![],
-                )
-                .await?,
-        );
-        Ok(rows
-            .iter()
-            .filter_map(|r| r.first()?.as_text())
-            .filter(|s| !self.keys.is_current(s))
-            .count())
+        let mut count = 0;
+        for sealed in &SEALED {
+            count += self
+                .sealed_values(sealed)
+                .await?
+                .iter()
+                .filter_map(|r| r.get(1)?.as_text())
+                .filter(|s| !self.keys.is_current(s))
+                .count();
+        }
+        Ok(count)
     }
 
     // ---- Device flows ----
@@ -753,7 +722,42 @@ impl Store {
     }
 }
 
-/// What a sealed token is bound to: its row's key (account and token digest).
+/// What a sealed token is bound to: its row's key (account and token digest). [`SEALED`] says
+/// the same in SQL.
 fn seal_context(pos_account_id: &str, token_digest: &str) -> String {
     format!("connection:{pos_account_id}:{token_digest}")
 }
+
+/// A column holding sealed values, and the context each was sealed for (as SQL).
+struct Sealed {
+    table: &'static str,
+    key: &'static str,
+    column: &'static str,
+    context: &'static str,
+    filter: &'static str,
+}
+
+/// Every sealed column: what a rotation reseals.
+const SEALED: [Sealed; 3] = [
+    Sealed {
+        table: "connections",
+        key: "id",
+        column: "token_sealed",
+        context: "'connection:' || pos_account_id || ':' || token_digest",
+        filter: "token_sealed IS NOT NULL",
+    },
+    Sealed {
+        table: "device_flows",
+        key: "state_digest",
+        column: "outcome_sealed",
+        context: "state_digest",
+        filter: "outcome = 'code'",
+    },
+    Sealed {
+        table: "web_sessions",
+        key: "session_digest",
+        column: "pending_code_sealed",
+        context: "session_digest",
+        filter: "pending_code_sealed IS NOT NULL",
+    },
+];

@@ -90,6 +90,21 @@ async fn tokens_are_sealed_at_rest_survive_restarts_and_the_key_rotates() -> Tes
             "token in clear in the WAL"
         );
     }
+    // A browser where nobody signed in opened HubRise's Connect URL: its code waits, sealed, in
+    // the session until the sign-in.
+    let waiting = stack
+        .sandbox
+        .admin()
+        .back_office_connect(&seed.client_id, "3r4s3-1", &seed.user().email)
+        .await?;
+    let opened = client().get(&waiting).send().await?;
+    let cookie = opened
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
     // Rotation step 1: the new key current, the old one still read.
     let second = Key::generate();
     let stack = restart(
@@ -111,13 +126,44 @@ async fn tokens_are_sealed_at_rest_survive_restarts_and_the_key_rotates() -> Tes
         database,
         Keyring::new(second.clone(), vec![first.clone()]),
     );
-    assert!(store.sealed_with_old_keys().await? >= 1);
-    assert!(store.reseal().await? >= 1);
+    assert_eq!(
+        store.sealed_with_old_keys().await?,
+        2,
+        "the token and the waiting code"
+    );
+    assert_eq!(store.reseal().await?, 2);
     assert_eq!(store.sealed_with_old_keys().await?, 0);
     // Step 3: the old key is dropped; everything still opens.
     let stack = restart(stack, dir.path(), Keyring::new(second, vec![])).await?;
     let (status, last) = handed_off_token(&stack.pos_url, &pos_token).await?;
     assert_eq!(status, StatusCode::OK);
+    // The waiting code, resealed, still finishes the connect at sign-in.
+    let sign_in = format!("{}/backoffice/sign-in", stack.pos_url);
+    let page = client()
+        .get(&sign_in)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = passerelle_bridge::check::hidden_value(&page, "csrf").ok_or("no csrf")?;
+    let form = [
+        ("csrf", csrf),
+        ("email", pos.email.clone()),
+        ("password", pos.password.clone()),
+    ];
+    let done = client()
+        .post(&sign_in)
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await?;
+    let landing = done
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(landing.contains("connected=3r4s3-1"), "{landing}");
     assert_eq!(last["access_token"], before["access_token"]);
     // A bridge given neither key cannot open the token: a typed 503, never the token or a 500.
     let stack = restart(stack, dir.path(), Keyring::new(Key::generate(), vec![])).await?;

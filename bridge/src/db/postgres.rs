@@ -64,13 +64,14 @@ fn classify(e: tokio_postgres::Error) -> DbError {
     }
 }
 
-fn parameters(params: &[Value]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+/// The parameters as tokio-postgres takes them (typed nulls included).
+fn parameters(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params
         .iter()
-        .map(|v| -> Box<dyn ToSql + Sync + Send> {
+        .map(|v| -> &(dyn ToSql + Sync) {
             match v {
-                Value::Text(t) => Box::new(t.clone()),
-                Value::Int(i) => Box::new(*i),
+                Value::Text(t) => t,
+                Value::Int(i) => i,
             }
         })
         .collect()
@@ -99,12 +100,10 @@ impl Database for Postgres {
     ) -> BoxFuture<'a, Result<u64, DbError>> {
         Box::pin(async move {
             let client = self.client().await?;
-            let boxed = parameters(&params);
-            let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                .iter()
-                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            client.execute(sql, &refs).await.map_err(classify)
+            client
+                .execute(sql, &parameters(&params))
+                .await
+                .map_err(classify)
         })
     }
 
@@ -115,12 +114,10 @@ impl Database for Postgres {
     ) -> BoxFuture<'a, Result<Vec<Row>, DbError>> {
         Box::pin(async move {
             let client = self.client().await?;
-            let boxed = parameters(&params);
-            let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                .iter()
-                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            let rows = client.query(sql, &refs).await.map_err(classify)?;
+            let rows = client
+                .query(sql, &parameters(&params))
+                .await
+                .map_err(classify)?;
             rows.iter().map(read_row).collect()
         })
     }

@@ -96,6 +96,21 @@ fn lang_of(headers: &HeaderMap, query: &Option<String>) -> Lang {
     Lang::of(headers, params.get("lang").map(String::as_str))
 }
 
+/// The signed-in account and its session; `Err` is the way to the sign-in page.
+async fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Result<(String, WebSession), Response>, ApiError> {
+    let session = current(app, headers).await?.map(|(_, s)| s);
+    Ok(match session {
+        Some(s) => match s.account_id.clone() {
+            Some(account_id) => Ok((account_id, s)),
+            None => Err(see_other("/backoffice/sign-in")),
+        },
+        None => Err(see_other("/backoffice/sign-in")),
+    })
+}
+
 /// The signed-in account and session of a form post whose CSRF token matches; `Err` is the
 /// page to answer instead (sign-in, or 403).
 async fn signed_in_post(
@@ -236,11 +251,9 @@ pub(super) async fn hubrise_page(
     RawQuery(query): RawQuery,
 ) -> Page {
     let lang = lang_of(&headers, &query);
-    let Some((_, session)) = current(&app, &headers).await? else {
-        return Ok(see_other("/backoffice/sign-in"));
-    };
-    let Some(account_id) = session.account_id.clone() else {
-        return Ok(see_other("/backoffice/sign-in"));
+    let (account_id, session) = match signed_in(&app, &headers).await? {
+        Ok(signed_in) => signed_in,
+        Err(page) => return Ok(page),
     };
     let business = app
         .identity
@@ -386,11 +399,9 @@ pub(super) async fn confirm_disconnect(
     RawQuery(query): RawQuery,
 ) -> Page {
     let lang = lang_of(&headers, &query);
-    let Some((_, session)) = current(&app, &headers).await? else {
-        return Ok(see_other("/backoffice/sign-in"));
-    };
-    let Some(account_id) = session.account_id.clone() else {
-        return Ok(see_other("/backoffice/sign-in"));
+    let (account_id, session) = match signed_in(&app, &headers).await? {
+        Ok(signed_in) => signed_in,
+        Err(page) => return Ok(page),
     };
     let location = form(query.as_deref().unwrap_or_default().as_bytes())
         .get("location_id")

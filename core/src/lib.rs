@@ -38,6 +38,8 @@ mod passerelle;
 mod secrets;
 mod services;
 mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod time;
 #[cfg(test)]
 mod watchdog;

@@ -29,16 +29,24 @@ async fn settings_wait_for_restart() {
         }]
     );
     events
-        .wait_for(|e| matches!(e, PasserelleEvent::RestartRequired { .. }))
-        .await;
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::RestartRequired { .. }),
+            common::EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 
     app.restart().await.unwrap();
     assert_eq!(app.settings().unwrap(), wanted);
     assert!(!app.restart_required().unwrap());
     assert_eq!(app.configuration_version().unwrap(), 2);
     events
-        .wait_for(|e| *e == PasserelleEvent::ConfigurationApplied { version: 2 })
-        .await;
+        .wait_for(
+            |e| *e == PasserelleEvent::ConfigurationApplied { version: 2 },
+            common::EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -6,12 +6,13 @@ use crate::common;
 
 use std::sync::Arc;
 
+use passerelle_core::testing::EventRecorder;
 use passerelle_core::{
     DATABASE_FILE, InMemorySecretStore, Passerelle, PasserelleError, SCHEMA_VERSION,
 };
 
 async fn open_err(config: passerelle_core::PasserelleConfig) -> PasserelleError {
-    let events = Arc::new(common::RecordingListener::default());
+    let events = Arc::new(EventRecorder::new());
     Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events)
         .await
         .unwrap_err()

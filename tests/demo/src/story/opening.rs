@@ -105,7 +105,7 @@ async fn open_app(
     ui.detail(&format!("data directory {}", dir.display()));
     std::fs::create_dir_all(dir)
         .map_err(|e| DemoError::new(format!("cannot create {}: {e}", dir.display())))?;
-    let keychain = Arc::new(FileKeychain::open(dir).map_err(DemoError::new)?);
+    let keychain = Arc::new(keychain::open(dir).map_err(DemoError::new)?);
     let kept = keychain.len();
     let events = Arc::new(EventRecorder::new());
     let app = Passerelle::open(config_for(sandbox, dir), keychain.clone(), events.clone()).await?;

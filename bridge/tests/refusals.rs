@@ -229,6 +229,8 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
         "{set_cookie}"
     );
     assert!(!set_cookie.contains("Secure"), "http public URL: no Secure");
+    // Before sign-in the token is a double-submit cookie: visiting the page stores nothing.
+    assert!(set_cookie.starts_with("pos_csrf="), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
     let html = page.text().await?;
     assert!(
@@ -298,5 +300,34 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     );
     stack.bridge.stop().await?;
     stack.sandbox.stop().await;
+    Ok(())
+}
+
+/// Behind https (the public URL says so), the back office's cookies are `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_behind_https() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (listener, url) = support::listener().await?;
+    let sandbox =
+        passerelle_sandbox::Sandbox::start(passerelle_sandbox::SandboxOptions::default()).await?;
+    let config = support::config(
+        &sandbox,
+        "https://pos.example",
+        support::sqlite(dir.path()),
+        support::keys(),
+    );
+    let bridge = passerelle_bridge::start_on(listener, config).await?;
+    let page = client()
+        .get(format!("{url}/backoffice/sign-in"))
+        .send()
+        .await?;
+    let set_cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    bridge.stop().await?;
+    sandbox.stop().await;
     Ok(())
 }

@@ -20,19 +20,26 @@ use crate::secret::{Secret, random_token};
 use crate::store::{Origin, WebSession};
 
 const COOKIE: &str = "pos_session";
+/// The sign-in form's CSRF token for a browser without a session (double-submit: the cookie
+/// and the form must agree), so visiting the sign-in page stores nothing.
+const CSRF_COOKIE: &str = "pos_csrf";
 const SESSION_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
 type Page = Result<Response, ApiError>;
 
-fn cookie_id(headers: &HeaderMap) -> Option<String> {
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, value)| *n == name && !value.is_empty())
         .map(|(_, value)| value.to_owned())
+}
+
+fn cookie_id(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
 }
 
 /// This browser's session, if it has a live one.
@@ -58,25 +65,32 @@ async fn ensure(
 async fn create(app: &App, mut session: WebSession) -> Result<(String, WebSession), ApiError> {
     let id = random_token(32);
     session.csrf = random_token(32);
+    // A session nobody signed in to only keeps a code for its own lifetime.
+    let lifetime = match session.account_id {
+        Some(_) => SESSION_LIFETIME_MS,
+        None => FLOW_LIFETIME_MS,
+    };
     app.store
-        .create_session(
-            &Secret::new(id.clone()),
-            &session,
-            now_ms() + SESSION_LIFETIME_MS,
-        )
+        .create_session(&Secret::new(id.clone()), &session, now_ms() + lifetime)
         .await?;
     Ok((id, session))
 }
 
-fn set_cookie(app: &App, mut response: Response, id: Option<&str>) -> Response {
-    let Some(id) = id else { return response };
+fn set_cookie(app: &App, response: Response, id: Option<&str>) -> Response {
+    match id {
+        Some(id) => with_cookie(app, response, COOKIE, id),
+        None => response,
+    }
+}
+
+fn with_cookie(app: &App, mut response: Response, name: &str, value: &str) -> Response {
     let secure = if app.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"
     )) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -132,12 +146,16 @@ async fn signed_in_post(
 }
 
 fn csrf_matches(session: &WebSession, form: &std::collections::BTreeMap<String, String>) -> bool {
-    let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
-    !session.csrf.is_empty()
-        && sent.len() == session.csrf.len()
+    same(&session.csrf, form.get("csrf").map_or("", String::as_str))
+}
+
+/// A CSRF token compared in constant time; an empty one never matches.
+fn same(expected: &str, sent: &str) -> bool {
+    !expected.is_empty()
+        && sent.len() == expected.len()
         && sent
             .bytes()
-            .zip(session.csrf.bytes())
+            .zip(expected.bytes())
             .fold(0u8, |a, (x, y)| a | (x ^ y))
             == 0
 }
@@ -161,10 +179,21 @@ pub(super) async fn sign_in_page(
     RawQuery(query): RawQuery,
 ) -> Page {
     let lang = lang_of(&headers, &query);
-    let (_, session, fresh) = ensure(&app, &headers).await?;
-    let notice = session.pending_code.is_some().then_some(Msg::FinishConnect);
-    let page = pages::sign_in(lang, &session.csrf, notice, None, StatusCode::OK);
-    Ok(set_cookie(&app, page, fresh.as_deref()))
+    if let Some((_, session)) = current(&app, &headers).await? {
+        let notice = session.pending_code.is_some().then_some(Msg::FinishConnect);
+        return Ok(pages::sign_in(
+            lang,
+            &session.csrf,
+            notice,
+            None,
+            StatusCode::OK,
+        ));
+    }
+    let token = cookie(&headers, CSRF_COOKIE)
+        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| random_token(32));
+    let page = pages::sign_in(lang, &token, None, None, StatusCode::OK);
+    Ok(with_cookie(&app, page, CSRF_COOKIE, &token))
 }
 
 /// `POST /backoffice/sign-in`: the POS credentials (same lockout as the till's sign-in); then
@@ -172,16 +201,19 @@ pub(super) async fn sign_in_page(
 pub(super) async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
     let lang = Lang::of(&headers, None);
     let form = form(&body);
-    let Some((old_id, old)) = current(&app, &headers).await? else {
+    let old = current(&app, &headers).await?;
+    let expected = match &old {
+        Some((_, session)) => Some(session.csrf.clone()),
+        None => cookie(&headers, CSRF_COOKIE),
+    };
+    let Some(csrf) = expected.filter(|e| same(e, form.get("csrf").map_or("", String::as_str)))
+    else {
         return Ok(pages::forbidden(lang));
     };
-    if !csrf_matches(&old, &form) {
-        return Ok(pages::forbidden(lang));
-    }
     let Some(built_in) = app.identity.built_in() else {
         let page = pages::sign_in(
             lang,
-            &old.csrf,
+            &csrf,
             None,
             Some(SignInRefused::Unsupported.to_string().as_str()),
             StatusCode::UNAUTHORIZED,
@@ -195,7 +227,7 @@ pub(super) async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, bod
         Err(refused) => {
             return Ok(pages::sign_in(
                 lang,
-                &old.csrf,
+                &csrf,
                 None,
                 Some(&refused.to_string()),
                 StatusCode::UNAUTHORIZED,
@@ -203,8 +235,11 @@ pub(super) async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, bod
         }
     };
     // A fresh session id (and CSRF token) at sign-in; a waiting code moves along.
-    app.store.delete_session(&old_id).await?;
-    let pending = old.pending_code.clone();
+    let mut pending = None;
+    if let Some((old_id, old)) = old {
+        app.store.delete_session(&old_id).await?;
+        pending = old.pending_code;
+    }
     let (id, _) = create(
         &app,
         WebSession {

@@ -78,9 +78,9 @@ struct Checker {
 
 /// Runs every step; a step that cannot run because an earlier one failed fails too.
 pub async fn run(target: CheckTarget) -> Report {
-    let http = match crate::server::http_client() {
+    let http = match check_client() {
         Ok(http) => http,
-        Err(e) => return single_failure("http client", e.to_string()),
+        Err(e) => return single_failure("http client", e),
     };
     let mut checker = Checker {
         target,
@@ -96,6 +96,19 @@ pub async fn run(target: CheckTarget) -> Report {
     }
     checker.all().await;
     checker.report
+}
+
+/// A fresh connection for every request (no pool): behind a load balancer that spreads
+/// connections, every step then meets whichever replica answers, as tills and browsers do.
+fn check_client() -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .tls_backend_rustls()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.without_url().to_string())
 }
 
 fn single_failure(name: &'static str, detail: String) -> Report {

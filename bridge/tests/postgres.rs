@@ -200,6 +200,75 @@ async fn two_replicas_share_sessions_flows_and_connections() -> TestResult {
     Ok(())
 }
 
+/// A round-robin proxy on loopback: each connection goes to the next backend in turn.
+async fn round_robin(backends: Vec<std::net::SocketAddr>) -> Result<String, std::io::Error> {
+    let (listener, url) = support::listener().await?;
+    tokio::spawn(async move {
+        let mut next = 0usize;
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let backend = backends[next % backends.len()];
+            next += 1;
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    Ok(url)
+}
+
+/// The conformance check through a round-robin proxy over two replicas on one Postgres: every
+/// request (the check opens a connection for each) meets the other replica than the last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_passes_through_a_round_robin_proxy_over_two_replicas() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let (listener_a, a) = support::listener().await?;
+    let (listener_b, b) = support::listener().await?;
+    let addrs = vec![listener_a.local_addr()?, listener_b.local_addr()?];
+    let proxy = round_robin(addrs).await?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        pos_backend_url: Some(proxy.clone()),
+        ..Default::default()
+    })
+    .await?;
+    let keys = support::keys();
+    let replica_a = passerelle_bridge::start_on(
+        listener_a,
+        support::config(&sandbox, &proxy, cluster.database(), keys.clone()),
+    )
+    .await?;
+    let replica_b = passerelle_bridge::start_on(
+        listener_b,
+        support::config(&sandbox, &proxy, cluster.database(), keys),
+    )
+    .await?;
+    let report = passerelle_bridge::check::run(support::target(&proxy, &sandbox)).await;
+    println!("{}", report.table());
+    assert!(report.passed(), "{}", report.table());
+    // Both answered a good share of it.
+    for replica in [&a, &b] {
+        let metrics = client()
+            .get(format!("{replica}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let served: u64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("bridge_http_requests_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        assert!(served >= 10, "{replica} served {served}");
+    }
+    replica_a.stop().await?;
+    replica_b.stop().await?;
+    sandbox.stop().await;
+    Ok(())
+}
+
 /// Postgres restarted under a running bridge: requests fail typed (503, Retry-After) while it is
 /// down, and the bridge serves again by itself once it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Passerelle: rustfmt, clippy (warnings are errors), the Rust tests of the whole
 # workspace (the bridge's start throwaway Postgres clusters through scripts/throwaway-postgres.sh
-# and run its conformance check on the sandbox's fake and on the bridge), the freshness of the generated Swift bindings, the iOS build (static libraries for
+# and run its conformance check on the sandbox's fake and on the bridge), the freshness of the
+# generated Swift bindings, the iOS build (static libraries for
 # the three iOS targets, checked, and PasserelleFFI.xcframework), the Swift packages' XCTests and
 # the type check of the Apple-only Swift.
 #

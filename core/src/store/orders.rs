@@ -2,8 +2,9 @@
 //! as the order it brought, so a replayed or redelivered event changes nothing.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use serde_json::Value;
 
 use crate::error::{Error, Result, Service};
@@ -51,6 +52,71 @@ pub fn record_event(conn: &Connection, connection_id: &str, event_id: &str) -> R
     Ok(inserted == 1)
 }
 
+/// The inbox's columns beside an order's JSON (schema 5), in the order of [`summary_values`]:
+/// the one list of them, for `upsert`, the backfill and the summaries' `SELECT`. A new column
+/// goes here, in `summary_values` and in `summary_columns_of` (the compiler holds the three
+/// together), in `SummaryColumns` and in a migration.
+const SUMMARY_COLUMNS: [&str; SUMMARY_LEN] =
+    ["ref", "customer_name", "expected_time", "item_count"];
+const SUMMARY_LEN: usize = 4;
+
+/// The values of [`SUMMARY_COLUMNS`], in their order.
+fn summary_values(columns: &SummaryColumns) -> [&dyn ToSql; SUMMARY_LEN] {
+    [
+        &columns.reference,
+        &columns.customer_name,
+        &columns.expected_time,
+        &columns.item_count,
+    ]
+}
+
+/// The summary columns of a row read with [`SUMMARY_COLUMNS`], by name.
+fn summary_columns_of(row: &Row<'_>) -> rusqlite::Result<SummaryColumns> {
+    Ok(SummaryColumns {
+        reference: row.get("ref")?,
+        customer_name: row.get("customer_name")?,
+        expected_time: row.get("expected_time")?,
+        item_count: row.get("item_count")?,
+    })
+}
+
+/// `first = ?n, second = ?n+1, ...` for the summary columns, from parameter `n`.
+fn summary_assignments(first_param: usize) -> String {
+    SUMMARY_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ?{}", first_param + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `?n, ?n+1, ...` for the summary columns.
+fn summary_marks(first_param: usize) -> String {
+    (0..SUMMARY_LEN)
+        .map(|i| format!("?{}", first_param + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+static INSERT_ORDER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
+             created_at_ms, total, json, received_at, updated_at, {})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, {})",
+        SUMMARY_COLUMNS.join(", "),
+        summary_marks(11)
+    )
+});
+
+static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
+             connection_id = ?8, {}
+         WHERE location_id = ?1 AND id = ?2",
+        summary_assignments(9)
+    )
+});
+
 /// Stores HubRise's current state of an order. Idempotent: the same JSON twice changes nothing.
 pub fn upsert(
     conn: &Connection,
@@ -84,54 +150,43 @@ pub fn upsert(
     if existing.as_ref().is_some_and(|(old, _)| *old == text) {
         return Ok(Stored::Unchanged);
     }
-    let row = order::summary_columns(&stored);
+    let summary = order::summary_columns(&stored);
     match existing {
         Some(_) => {
-            conn.execute(
-                "UPDATE orders SET status = ?3, service_type = ?4, total = ?5, json = ?6, updated_at = ?7,
-                     connection_id = ?8, ref = ?9, customer_name = ?10, expected_time = ?11,
-                     item_count = ?12
-                 WHERE location_id = ?1 AND id = ?2",
-                params![
-                    location_id,
-                    head.id,
-                    head.status,
-                    head.service_type,
-                    head.total,
-                    text,
-                    now,
-                    connection_id,
-                    row.reference,
-                    row.customer_name,
-                    row.expected_time,
-                    row.item_count
-                ],
-            )?;
+            let head_values: [&dyn ToSql; 8] = [
+                &location_id,
+                &head.id,
+                &head.status,
+                &head.service_type,
+                &head.total,
+                &text,
+                &now,
+                &connection_id,
+            ];
+            conn.prepare_cached(&UPDATE_ORDER)?
+                .execute(params_from_iter(
+                    head_values.into_iter().chain(summary_values(&summary)),
+                ))?;
             Ok(Stored::Changed)
         }
         None => {
-            conn.execute(
-                "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
-                     created_at_ms, total, json, received_at, updated_at, ref, customer_name,
-                     expected_time, item_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    head.id,
-                    location_id,
-                    connection_id,
-                    head.status,
-                    head.service_type,
-                    head.created_at,
-                    parse_iso8601_ms(&head.created_at).unwrap_or(now),
-                    head.total,
-                    text,
-                    now,
-                    row.reference,
-                    row.customer_name,
-                    row.expected_time,
-                    row.item_count
-                ],
-            )?;
+            let created_at_ms = parse_iso8601_ms(&head.created_at).unwrap_or(now);
+            let head_values: [&dyn ToSql; 10] = [
+                &head.id,
+                &location_id,
+                &connection_id,
+                &head.status,
+                &head.service_type,
+                &head.created_at,
+                &created_at_ms,
+                &head.total,
+                &text,
+                &now,
+            ];
+            conn.prepare_cached(&INSERT_ORDER)?
+                .execute(params_from_iter(
+                    head_values.into_iter().chain(summary_values(&summary)),
+                ))?;
             Ok(Stored::Inserted)
         }
     }
@@ -140,10 +195,10 @@ pub fn upsert(
 /// Writes the summary columns of every stored order as `upsert` does (schema 5 added them).
 pub(super) fn backfill_summary_columns(conn: &Connection) -> rusqlite::Result<()> {
     let mut select = conn.prepare("SELECT rowid, json FROM orders")?;
-    let mut update = conn.prepare(
-        "UPDATE orders SET ref = ?2, customer_name = ?3, expected_time = ?4, item_count = ?5
-         WHERE rowid = ?1",
-    )?;
+    let mut update = conn.prepare(&format!(
+        "UPDATE orders SET {} WHERE rowid = ?1",
+        summary_assignments(2)
+    ))?;
     let rows = select.query_map([], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
     })?;
@@ -151,13 +206,10 @@ pub(super) fn backfill_summary_columns(conn: &Connection) -> rusqlite::Result<()
         let (rowid, text) = row?;
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         let columns = order::summary_columns(&json);
-        update.execute(params![
-            rowid,
-            columns.reference,
-            columns.customer_name,
-            columns.expected_time,
-            columns.item_count
-        ])?;
+        let rowid: &dyn ToSql = &rowid;
+        update.execute(params_from_iter(
+            std::iter::once(rowid).chain(summary_values(&columns)),
+        ))?;
     }
     Ok(())
 }
@@ -187,52 +239,59 @@ macro_rules! pending_status {
     };
 }
 
+/// A whole order; its columns are read by name in [`from_row`].
 const SELECT: &str = concat!(
-    "SELECT o.connection_id, o.location_id, o.json, o.received_at, o.updated_at, ",
+    "SELECT o.connection_id AS connection_id, o.location_id AS location_id, o.json AS json,
+        o.received_at AS received_at, o.updated_at AS updated_at, ",
     pending_status!(),
-    ", o.seen_at IS NOT NULL FROM orders o JOIN connections c ON c.id = o.connection_id"
+    " AS pending_status, o.seen_at IS NOT NULL AS seen
+     FROM orders o JOIN connections c ON c.id = o.connection_id"
 );
 
-const SELECT_SUMMARY: &str = concat!(
-    "SELECT o.id, o.status, o.service_type, o.total, o.ref, o.customer_name, o.expected_time,
-        o.item_count, o.created_at_ms, ",
-    pending_status!(),
-    ", o.seen_at IS NOT NULL FROM orders o JOIN connections c ON c.id = o.connection_id"
-);
+/// A row of the inbox; its columns are read by name in [`summary_from_row`].
+static SELECT_SUMMARY: LazyLock<String> = LazyLock::new(|| {
+    let summary: Vec<String> = SUMMARY_COLUMNS
+        .iter()
+        .map(|column| format!("o.{column} AS {column}"))
+        .collect();
+    format!(
+        "SELECT o.id AS id, o.status AS status, o.service_type AS service_type, o.total AS total,
+            o.created_at_ms AS created_at_ms, {}, {} AS pending_status,
+            o.seen_at IS NOT NULL AS seen
+         FROM orders o JOIN connections c ON c.id = o.connection_id",
+        summary.join(", "),
+        pending_status!()
+    )
+});
 
 fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<OrderSummary> {
-    let pending: Option<String> = row.get(9)?;
+    let pending: Option<String> = row.get("pending_status")?;
     Ok(order::summarize(SummaryRow {
-        id: row.get(0)?,
-        status: row.get(1)?,
-        service_type: row.get(2)?,
-        total: row.get(3)?,
-        columns: SummaryColumns {
-            reference: row.get(4)?,
-            customer_name: row.get(5)?,
-            expected_time: row.get(6)?,
-            item_count: row.get(7)?,
-        },
-        created_at_ms: row.get(8)?,
+        id: row.get("id")?,
+        status: row.get("status")?,
+        service_type: row.get("service_type")?,
+        total: row.get("total")?,
+        columns: summary_columns_of(row)?,
+        created_at_ms: row.get("created_at_ms")?,
         pending_status: pending.map(|s| OrderStatus::parse(&s)),
-        seen: row.get(10)?,
+        seen: row.get("seen")?,
     }))
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
-    let connection_id: String = row.get(0)?;
-    let location_id: String = row.get(1)?;
-    let json: String = row.get(2)?;
+    let connection_id: String = row.get("connection_id")?;
+    let location_id: String = row.get("location_id")?;
+    let json: String = row.get("json")?;
     let json: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-    let pending: Option<String> = row.get(5)?;
+    let pending: Option<String> = row.get("pending_status")?;
     Ok(order::decode(&StoredOrder {
         connection_id: &connection_id,
         location_id: &location_id,
         json: &json,
         pending_status: pending.map(|s| OrderStatus::parse(&s)),
-        received_at: to_system_time(row.get(3)?),
-        updated_at: to_system_time(row.get(4)?),
-        seen: row.get(6)?,
+        received_at: to_system_time(row.get("received_at")?),
+        updated_at: to_system_time(row.get("updated_at")?),
+        seen: row.get("seen")?,
     }))
 }
 
@@ -297,7 +356,7 @@ pub fn summaries(
 ) -> Result<Vec<OrderSummary>> {
     filtered(
         conn,
-        SELECT_SUMMARY,
+        &SELECT_SUMMARY,
         pos_account_id,
         filter,
         summary_from_row,

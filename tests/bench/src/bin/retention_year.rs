@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use passerelle_bench::fixture::{self, CountingListener, SUMMARY_COLUMNS};
+use passerelle_bench::fixture::{self, CountingListener};
 use passerelle_bench::sandbox::RunningSandbox;
 use passerelle_bench::{BenchError, Result, arg, ensure, exit_with, flag};
 use passerelle_core::{DATABASE_FILE, InMemorySecretStore, Passerelle, RateLimits};
@@ -304,27 +304,21 @@ fn write_day(
         let asked = Instant::now();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         waits.push(asked.elapsed());
-        // The inbox's columns are copied from the template's row, which the engine wrote.
-        tx.execute(
-            &format!(
-                "INSERT INTO orders (id, location_id, connection_id, status, service_type, created_at,
-                     created_at_ms, total, json, received_at, updated_at, {SUMMARY_COLUMNS})
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, {SUMMARY_COLUMNS}
-                 FROM orders WHERE id = ?11"
-            ),
-            params![
-                id,
+        fixture::copy_order_row(
+            &tx,
+            template["id"].as_str().unwrap_or_default(),
+            &fixture::OrderRow {
+                id: &id,
                 location_id,
                 connection_id,
                 status,
-                json["service_type"].as_str(),
-                created_at,
+                service_type: json["service_type"].as_str(),
+                created_at: &created_at,
                 created_ms,
-                json["total"].as_str(),
-                json.to_string(),
-                created_ms + 2_000,
-                template["id"].as_str()
-            ],
+                total: json["total"].as_str(),
+                json: &json.to_string(),
+                received_at: created_ms + 2_000,
+            },
         )?;
         tx.execute(
             "INSERT INTO processed_events (connection_id, event_id, processed_at) VALUES (?1, ?2, ?3)",

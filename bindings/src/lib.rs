@@ -438,6 +438,14 @@ impl Passerelle {
         self.blocking(|core| core.quarantined_items()).await
     }
 
+    /// Fetches again, now, the order of an item set aside (`QuarantinedItem::id`); the library
+    /// also retries by itself for at least a day. On success the order is stored and announced
+    /// and the item is gone; an error says why it stays set aside.
+    pub async fn retry_quarantined(&self, item_id: i64) -> Result<()> {
+        self.task(move |core| async move { core.retry_quarantined(item_id).await })
+            .await
+    }
+
     /// Changes from the till that could not be pushed within their budget.
     pub async fn failed_changes(&self) -> Result<Vec<FailedChange>> {
         self.blocking(|core| core.failed_changes()).await

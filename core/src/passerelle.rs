@@ -387,6 +387,14 @@ impl Passerelle {
         Ok(self.health.quarantined_items()?)
     }
 
+    /// Fetches again, now, the order of an item sync set aside (`QuarantinedItem::id`). The
+    /// library also retries by itself, with a growing wait, for at least a day. On success the
+    /// order is stored and announced (`OrderReceived`) and the item is gone; an error says why
+    /// it stays set aside.
+    pub async fn retry_quarantined(&self, item_id: i64) -> Result<()> {
+        Ok(self.sync.retry_quarantined(item_id).await?)
+    }
+
     /// Changes from the till that could not be pushed within their budget.
     pub fn failed_changes(&self) -> Result<Vec<FailedChange>> {
         Ok(self.health.failed_changes()?)

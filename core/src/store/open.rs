@@ -19,6 +19,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_connection_reads.sql"),
     include_str!("migrations/0004_retention.sql"),
     include_str!("migrations/0005_summaries.sql"),
+    include_str!("migrations/0006_quarantine_retry.sql"),
 ];
 
 /// File name of the lock that keeps a data directory to one instance at a time.

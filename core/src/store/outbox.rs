@@ -3,7 +3,7 @@
 //! order's (design D20). At least once, applied once: a patch carries only fields that are safe
 //! to apply twice (design D8).
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
 use crate::error::Result;
@@ -36,6 +36,8 @@ pub struct Entry {
     pub kind: Kind,
     pub patch: Value,
     pub attempts: u32,
+    /// When it was queued (wall clock, ms).
+    pub created_at: i64,
 }
 
 pub fn enqueue(
@@ -55,24 +57,31 @@ pub fn enqueue(
     Ok(())
 }
 
-/// The oldest due entry of a connection that is the first unfinished one of its order: an
-/// order's later changes wait behind its earlier ones (even a failed one), other orders do not.
-/// A `next_attempt_at` further than `max_wait_ms` away counts as due, so a wall clock set back
-/// never parks an entry.
-pub fn next_due(conn: &Connection, connection_id: &str, max_wait_ms: i64) -> Result<Option<Entry>> {
+/// Up to `limit` due entries of a connection, the till's before the automatic `received`, then
+/// oldest first, each the first unfinished one of its order and none of an order in `busy` (being pushed): an order's later changes wait behind its
+/// earlier ones (even a failed one), other orders do not. A `next_attempt_at` further than
+/// `max_wait_ms` away counts as due, so a wall clock set back never parks an entry.
+pub fn due_heads(
+    conn: &Connection,
+    connection_id: &str,
+    max_wait_ms: i64,
+    busy: &[&str],
+    limit: usize,
+) -> Result<Vec<Entry>> {
     let now = now_ms();
-    Ok(conn
-        .query_row(
-            "SELECT seq, order_id, kind, patch, attempts FROM outbox o
-             WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
-               AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
-               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.connection_id = o.connection_id
-                   AND p.order_id = o.order_id AND p.finished_at IS NULL AND p.seq < o.seq)
-             ORDER BY seq LIMIT 1",
-            params![connection_id, now, max_wait_ms],
-            entry,
-        )
-        .optional()?)
+    let busy = serde_json::Value::from(busy.to_vec()).to_string();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, order_id, kind, patch, attempts, created_at FROM outbox o
+         WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
+           AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
+           AND order_id NOT IN (SELECT value FROM json_each(?4))
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.connection_id = o.connection_id
+               AND p.order_id = o.order_id AND p.finished_at IS NULL AND p.seq < o.seq)
+         ORDER BY kind = 'received', seq LIMIT ?5",
+    )?;
+    let rows = statement.query_map(params![connection_id, now, max_wait_ms, busy, limit], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn entry(row: &Row<'_>) -> rusqlite::Result<Entry> {
@@ -88,6 +97,7 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<Entry> {
         },
         patch: serde_json::from_str(&patch).unwrap_or(Value::Null),
         attempts: row.get(4)?,
+        created_at: row.get(5)?,
     })
 }
 

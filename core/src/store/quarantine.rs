@@ -1,6 +1,6 @@
 //! Events that keep failing, and what sync set aside so that the rest goes on (design D20).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
 use crate::model::health::QuarantinedItem;
@@ -59,6 +59,8 @@ pub struct NewItem<'a> {
     pub reason: &'a str,
     pub raw: Option<&'a str>,
     pub failures: EventFailures,
+    /// When to fetch its order again (`None`: nothing to fetch, or never by itself).
+    pub retry_at: Option<i64>,
 }
 
 /// What was set aside.
@@ -83,8 +85,8 @@ impl Kind {
 pub fn insert(conn: &Connection, item: &NewItem<'_>) -> Result<i64> {
     conn.execute(
         "INSERT INTO quarantine (connection_id, kind, event_id, order_id, reason, raw, attempts,
-             first_failed_at, quarantined_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             first_failed_at, quarantined_at, next_retry_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             item.connection_id,
             item.kind.as_str(),
@@ -94,7 +96,8 @@ pub fn insert(conn: &Connection, item: &NewItem<'_>) -> Result<i64> {
             item.raw,
             item.failures.attempts,
             item.failures.first_failed_at,
-            now_ms()
+            now_ms(),
+            item.retry_at.filter(|_| item.order_id.is_some()),
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -129,4 +132,74 @@ pub fn count(conn: &Connection, connection_id: &str) -> Result<u32> {
         [connection_id],
         |row| row.get(0),
     )?)
+}
+
+/// An item whose order can be fetched again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub id: i64,
+    pub connection_id: String,
+    pub order_id: String,
+    pub retries: u32,
+    pub quarantined_at: i64,
+}
+
+fn retry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Retry> {
+    Ok(Retry {
+        id: row.get(0)?,
+        connection_id: row.get(1)?,
+        order_id: row.get(2)?,
+        retries: row.get(3)?,
+        quarantined_at: row.get(4)?,
+    })
+}
+
+const RETRY_COLUMNS: &str = "id, connection_id, order_id, retries, quarantined_at";
+
+/// Up to `limit` items of a connection due to be fetched again, oldest due first. A retry
+/// planned further than `max_wait_ms` away counts as due, so a wall clock set back never parks
+/// an item.
+pub fn due_retries(
+    conn: &Connection,
+    connection_id: &str,
+    max_wait_ms: i64,
+    limit: u32,
+) -> Result<Vec<Retry>> {
+    let now = now_ms();
+    let mut statement = conn.prepare(&format!(
+        "SELECT {RETRY_COLUMNS} FROM quarantine
+         WHERE connection_id = ?1 AND order_id IS NOT NULL AND next_retry_at IS NOT NULL
+           AND (next_retry_at <= ?2 OR next_retry_at > ?2 + ?3)
+         ORDER BY next_retry_at LIMIT ?4"
+    ))?;
+    let rows = statement.query_map(params![connection_id, now, max_wait_ms, limit], retry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The item `id` if its order can be fetched again (the till's retry), whatever its schedule.
+pub fn retryable(conn: &Connection, id: i64) -> Result<Option<Retry>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {RETRY_COLUMNS} FROM quarantine WHERE id = ?1 AND order_id IS NOT NULL"
+            ),
+            [id],
+            retry,
+        )
+        .optional()?)
+}
+
+/// A try failed again: counts it, keeps why, and plans the next (`None`: no more by itself).
+pub fn retry_failed(conn: &Connection, id: i64, reason: &str, next_at: Option<i64>) -> Result<()> {
+    conn.execute(
+        "UPDATE quarantine SET retries = retries + 1, reason = ?2, next_retry_at = ?3 WHERE id = ?1",
+        params![id, reason, next_at],
+    )?;
+    Ok(())
+}
+
+/// The item's order is stored now: it is no longer set aside.
+pub fn remove(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM quarantine WHERE id = ?1", [id])?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ mod faults;
 mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
+mod outage;
 mod real_hubrise;
 mod recovery;
 mod reentrancy;

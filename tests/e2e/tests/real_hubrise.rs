@@ -344,7 +344,7 @@ async fn renamed_catalog_and_customer_list_show_after_a_restart_and_a_check() {
 }
 
 /// The `+HH:MM` (or `Z`) at the end of an ISO 8601 time.
-fn offset_of(time: &str) -> &str {
+pub(crate) fn offset_of(time: &str) -> &str {
     if time.ends_with('Z') {
         return "Z";
     }

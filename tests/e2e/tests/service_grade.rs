@@ -53,10 +53,11 @@ async fn an_order_whose_fetch_keeps_failing_is_quarantined_and_the_queue_moves_o
     let (world, app, events, location) = connected().await;
     let admin = world.sandbox.admin();
     let poisoned = world.place_order(&location, "Poison").await;
+    // HubRise's answer about this order alone (a 5xx would be an outage: see outage.rs).
     admin
         .inject_fault(persistent(
             &format!("/v1/location/orders/{poisoned}"),
-            FaultKind::Status { status: 500 },
+            FaultKind::Status { status: 422 },
         ))
         .await;
     let healthy = world.place_order(&location, "Marie").await;

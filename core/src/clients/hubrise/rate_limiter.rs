@@ -53,8 +53,18 @@ impl Window {
     /// (`record`), which then starts with it, so the server's count is kept whichever window it
     /// lands in.
     fn wait_ms(&mut self, now_ms: u64) -> u64 {
+        self.wait_ms_for(now_ms, Lane::Change)
+    }
+
+    /// [`Window::wait_ms`] for a request of `lane`: only the till's changes may spend the share
+    /// kept for them.
+    fn wait_ms_for(&mut self, now_ms: u64, lane: Lane) -> u64 {
         self.roll(now_ms);
-        if self.count >= self.limit {
+        let limit = match lane {
+            Lane::Change => self.limit,
+            Lane::Other => self.limit - changes_reserve(self.limit),
+        };
+        if self.count >= limit {
             self.start_ms + self.length_ms - now_ms
         } else {
             0
@@ -73,8 +83,31 @@ impl Window {
 /// The share of each of HubRise's windows that reads of open orders and names may spend (the
 /// status refresh of issue 15), in tenths: 3 = 30 % (150/minute, 750/hour, 3,000/day against
 /// HubRise's limits), and half of the heavy queries (5/minute). The rest stays for events and
-/// the outbox, which never wait behind a refresh.
+/// the outbox, which never wait behind a refresh, and a share of it for the till's changes
+/// alone (`CHANGES_SHARE_TENTHS`).
 pub const REFRESH_SHARE_TENTHS: u32 = 3;
+
+/// The share of each window only the till's changes may spend, in tenths: 1 = 10 % (50 a minute,
+/// 250 an hour, 1,000 a day against HubRise's limits). Intake, read-back and names stop short of
+/// it, so an accept goes out at once even while a backlog has spent everything else.
+pub const CHANGES_SHARE_TENTHS: u32 = 1;
+
+/// Who a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    /// A change from the till (and what it reads first): may spend the whole window.
+    Change,
+    /// Everything else: leaves the changes' share.
+    Other,
+}
+
+/// What of a window of `limit` is kept for the till's changes (nothing in a window of one).
+fn changes_reserve(limit: u32) -> u32 {
+    if limit < 2 {
+        return 0;
+    }
+    (limit.saturating_mul(CHANGES_SHARE_TENTHS) / 10).max(1)
+}
 
 /// The windows of one connection.
 #[derive(Debug)]
@@ -120,7 +153,7 @@ impl RateLimiter {
         if wait > 0 {
             return Some(Duration::from_millis(wait));
         }
-        let waited = self.try_acquire(now_ms, heavy);
+        let waited = self.try_acquire(now_ms, heavy, Lane::Other);
         if waited.is_none() {
             for window in &mut self.refresh {
                 window.record(now_ms);
@@ -132,12 +165,12 @@ impl RateLimiter {
         waited
     }
 
-    /// Either records one request now (`None`), or says how long to wait first.
-    pub fn try_acquire(&mut self, now_ms: u64, heavy: bool) -> Option<Duration> {
+    /// Either records one request of `lane` now (`None`), or says how long to wait first.
+    fn try_acquire(&mut self, now_ms: u64, heavy: bool, lane: Lane) -> Option<Duration> {
         let mut wait = self
             .windows
             .iter_mut()
-            .map(|w| w.wait_ms(now_ms))
+            .map(|w| w.wait_ms_for(now_ms, lane))
             .max()
             .unwrap_or(0);
         if heavy {
@@ -173,14 +206,24 @@ impl RateLimiters {
     }
 
     /// Waits until the connection's windows allow one more request (`heavy` for the catch-up
-    /// query), and records it.
+    /// query), short of the share kept for the till's changes, and records it.
     pub async fn acquire(&self, connection_id: &str, heavy: bool) {
+        self.acquire_in(connection_id, heavy, Lane::Other).await;
+    }
+
+    /// Waits until the connection's windows allow one more request for a change from the till
+    /// (which may spend the whole window), and records it.
+    pub async fn acquire_for_change(&self, connection_id: &str) {
+        self.acquire_in(connection_id, false, Lane::Change).await;
+    }
+
+    async fn acquire_in(&self, connection_id: &str, heavy: bool, lane: Lane) {
         let limiter = self.limiter(connection_id);
         loop {
             let wait = {
                 let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
                 let now = u64::try_from(now_ms()).unwrap_or(0);
-                limiter.try_acquire(now, heavy)
+                limiter.try_acquire(now, heavy, lane)
             };
             match wait {
                 None => return,
@@ -229,14 +272,14 @@ mod tests {
     fn waits_for_the_next_window_when_full() {
         let mut limiter = RateLimiter::new(&limits(3));
         for _ in 0..3 {
-            assert_eq!(limiter.try_acquire(10_100, false), None);
+            assert_eq!(limiter.try_acquire(10_100, false, Lane::Change), None);
         }
         assert_eq!(
-            limiter.try_acquire(10_200, false),
+            limiter.try_acquire(10_200, false, Lane::Change),
             Some(Duration::from_millis(800))
         );
         assert_eq!(
-            limiter.try_acquire(11_000, false),
+            limiter.try_acquire(11_000, false, Lane::Change),
             None,
             "a new window starts empty"
         );
@@ -246,19 +289,19 @@ mod tests {
     fn a_request_near_a_window_s_end_goes_at_once_and_counts_in_the_next_window_too() {
         let mut limiter = RateLimiter::new(&limits(3));
         assert_eq!(
-            limiter.try_acquire(10_960, false),
+            limiter.try_acquire(10_960, false, Lane::Change),
             None,
             "no wait for being near the end"
         );
-        assert_eq!(limiter.try_acquire(11_000, false), None);
-        assert_eq!(limiter.try_acquire(11_001, false), None);
+        assert_eq!(limiter.try_acquire(11_000, false, Lane::Change), None);
+        assert_eq!(limiter.try_acquire(11_001, false, Lane::Change), None);
         assert_eq!(
-            limiter.try_acquire(11_002, false),
+            limiter.try_acquire(11_002, false, Lane::Change),
             Some(Duration::from_millis(998)),
             "the carried request counts in the next window"
         );
         assert_eq!(
-            limiter.try_acquire(13_000, false),
+            limiter.try_acquire(13_000, false, Lane::Change),
             None,
             "a later window starts empty"
         );
@@ -282,13 +325,13 @@ mod tests {
         );
         for _ in 0..7 {
             assert_eq!(
-                limiter.try_acquire(30_002, false),
+                limiter.try_acquire(30_002, false, Lane::Change),
                 None,
                 "the rest for sync"
             );
         }
         assert!(
-            limiter.try_acquire(30_003, false).is_some(),
+            limiter.try_acquire(30_003, false, Lane::Change).is_some(),
             "refresh reads counted"
         );
         assert_eq!(limiter.try_acquire_refresh(31_000, true), None);
@@ -302,8 +345,32 @@ mod tests {
     #[test]
     fn heavy_queries_have_their_own_limit() {
         let mut limiter = RateLimiter::new(&limits(100));
-        assert_eq!(limiter.try_acquire(20_000, true), None);
-        assert!(limiter.try_acquire(20_001, true).is_some());
-        assert_eq!(limiter.try_acquire(20_002, false), None);
+        assert_eq!(limiter.try_acquire(20_000, true, Lane::Change), None);
+        assert!(limiter.try_acquire(20_001, true, Lane::Change).is_some());
+        assert_eq!(limiter.try_acquire(20_002, false, Lane::Change), None);
+    }
+
+    #[test]
+    fn the_till_s_changes_keep_a_share_nothing_else_spends() {
+        let mut limiter = RateLimiter::new(&RateLimits {
+            per_minute: 20,
+            per_hour: 1_000,
+            per_day: 10_000,
+            heavy_per_minute: 4,
+            minute_ms: 1_000,
+        });
+        for _ in 0..18 {
+            assert_eq!(limiter.try_acquire(40_000, false, Lane::Other), None);
+        }
+        assert!(
+            limiter.try_acquire(40_001, false, Lane::Other).is_some(),
+            "10 % of 20 a minute is kept"
+        );
+        assert_eq!(limiter.try_acquire(40_002, false, Lane::Change), None);
+        assert_eq!(limiter.try_acquire(40_003, false, Lane::Change), None);
+        assert!(
+            limiter.try_acquire(40_004, false, Lane::Change).is_some(),
+            "HubRise's limit itself is never passed"
+        );
     }
 }

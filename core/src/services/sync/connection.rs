@@ -1,82 +1,126 @@
-//! One sync cycle of one connection, shared by its worker and `sync_now`: under the
-//! connection's cycle lock, the steps in order: the callback and the pending events
-//! (`pull.rs`), the outbox (`push.rs`), the catch-up (`pull.rs`), then the read-back
-//! (`refresh.rs`).
+//! Sync of one connection, shared by its worker, its pusher and `sync_now`, in two lanes that
+//! never wait for each other:
+//! - intake, under the connection's cycle lock: the callback and the pending events
+//!   (`pull.rs`), the outbox, the quarantined orders' retries, the catch-up (`pull.rs`), then
+//!   the read-back (`refresh.rs`);
+//! - the till's changes, under the push lock only (`push.rs`): an accept reaches HubRise while
+//!   a backlog drains, while the events route fails, while one event's DELETE keeps failing.
+//!
+//! The cycle's own push step takes the push lock too, so no change is ever sent by both lanes at
+//! once.
 
 use std::sync::Arc;
 
-use tokio::sync::Mutex;
+use tokio::sync::Notify;
 
-use super::cycle::{Cycle, CycleReport, SyncParts};
+use super::cycle::{ConnectionLocks, Cycle, CycleReport, SyncParts};
+use super::quarantine_retry::Tried;
 use super::refresh;
 use crate::error::{Error, Result, Service};
 use crate::model::connection::ConnectionState;
-use crate::store::connections;
+use crate::secrets::Secret;
+use crate::store::connections::{self, ConnectionRow};
+use crate::store::quarantine;
 
-/// What a cycle does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Callback, events, outbox, catch-up.
-    Full,
-    /// The outbox only: a change from the till goes out at once without polling events sooner
-    /// than the interval.
-    OutboxOnly,
-}
-
-/// Sync of one connection, shared by its worker and `sync_now`.
+/// Sync of one connection.
 pub struct ConnectionSync {
     pub connection_id: String,
-    /// Held for the whole cycle (see `SyncParts::cycle_locks`).
-    cycle_lock: Arc<Mutex<()>>,
+    locks: Arc<ConnectionLocks>,
 }
 
 impl ConnectionSync {
     pub fn new(parts: &SyncParts, connection_id: &str) -> Self {
         Self {
             connection_id: connection_id.to_owned(),
-            cycle_lock: parts.cycle_lock(connection_id),
+            locks: parts.locks(connection_id),
         }
     }
 
-    /// Runs one cycle; `None` when the connection no longer syncs (disconnected, removed, waiting
-    /// for a reconnect), checked under the cycle lock. Errors stop the cycle where it is;
-    /// everything done so far is kept.
-    pub async fn run(&self, parts: &SyncParts, scope: Scope) -> Result<Option<CycleReport>> {
-        let _cycle = self.cycle_lock.lock().await;
-        let row = parts
-            .store
-            .read(|c| connections::get(c, &self.connection_id))?;
-        if row.public.state != ConnectionState::Active || row.public.reconnect_needed {
+    /// Runs one intake cycle; `None` when the connection no longer syncs (disconnected,
+    /// removed, waiting for a reconnect), checked under the cycle lock. A failure of the
+    /// connection stops the cycle where it is; everything done so far is kept. An outage a step
+    /// stepped around (orders left at HubRise) is returned once every step ran.
+    pub async fn run(&self, parts: &SyncParts) -> Result<Option<CycleReport>> {
+        let _cycle = self.locks.cycle.lock().await;
+        let Some((row, token)) = self.syncing(parts)? else {
             return Ok(None);
-        }
-        let token = parts
-            .secrets
-            .get(&row.secret_key)?
-            .ok_or_else(|| Error::Unauthorized {
-                service: Service::HubriseApi,
-                reason: "no token on this device".into(),
-            })?;
-        let cx = Cycle {
-            parts,
-            row: &row,
-            token: &token,
         };
+        let cx = Cycle::new(parts, &row, &token);
         let mut report = CycleReport::default();
-        if scope == Scope::Full {
-            cx.ensure_callback().await?;
-            cx.drain_events(&mut report).await?;
+        cx.ensure_callback().await?;
+        cx.drain_events(&mut report).await?;
+        {
+            let _push = self.locks.push.lock().await;
+            cx.push_outbox(&mut report, None).await?;
         }
-        cx.push_outbox(&mut report).await?;
-        if scope == Scope::Full {
-            // Last: a heavy query that must not hold up the events and the outbox if it fails.
-            cx.catch_up(&mut report).await?;
-            // Read back what no event brings (design D22 of issue 15): the open orders' status
-            // (sibling tills, changes missed while refused) and the names, within the budget.
-            refresh::run(parts, &row, &token, &mut report).await?;
+        cx.retry_quarantined(&mut report).await?;
+        // Late: a heavy query that must not hold up the events and the outbox if it fails.
+        cx.catch_up(&mut report).await?;
+        // Read back what no event brings (design D22 of issue 15): the open orders' status
+        // (sibling tills, changes missed while refused) and the names, within the budget.
+        refresh::run(parts, &row, &token, &mut report).await?;
+        if let Some(outage) = cx.take_outage() {
+            // Everything else went through; the orders left at HubRise come with a later cycle.
+            return Err(outage);
         }
         parts
             .store
             .write(|tx| connections::record_success(tx, &self.connection_id))?;
         Ok(Some(report))
     }
+
+    /// Pushes the till's changes now, beside any intake cycle; `more` starts changes made
+    /// meanwhile. `None` when the connection no longer syncs.
+    pub async fn push(&self, parts: &SyncParts, more: &Notify) -> Result<Option<CycleReport>> {
+        let _push = self.locks.push.lock().await;
+        let Some((row, token)) = self.syncing(parts)? else {
+            return Ok(None);
+        };
+        let mut report = CycleReport::default();
+        Cycle::new(parts, &row, &token)
+            .push_outbox(&mut report, Some(more))
+            .await?;
+        Ok(Some(report))
+    }
+
+    /// The till's retry of a quarantined item, under the cycle lock like any cycle.
+    pub async fn retry_quarantined(
+        &self,
+        parts: &SyncParts,
+        item: &quarantine::Retry,
+    ) -> Result<()> {
+        let _cycle = self.locks.cycle.lock().await;
+        let row = parts
+            .store
+            .read(|c| connections::get(c, &self.connection_id))?;
+        let token = token(parts, &row)?;
+        let cx = Cycle::new(parts, &row, &token);
+        match cx.retry(item, &mut CycleReport::default()).await? {
+            Tried::Stored => Ok(()),
+            Tried::StillFailing(why) => Err(why),
+        }
+    }
+
+    /// The connection's row and token while it syncs; `None` once it no longer does.
+    fn syncing(&self, parts: &SyncParts) -> Result<Option<(ConnectionRow, Secret)>> {
+        let row = parts
+            .store
+            .read(|c| connections::get(c, &self.connection_id))?;
+        if row.public.state != ConnectionState::Active || row.public.reconnect_needed {
+            return Ok(None);
+        }
+        let token = token(parts, &row)?;
+        Ok(Some((row, token)))
+    }
+}
+
+/// The connection's HubRise token, from the secret store.
+fn token(parts: &SyncParts, row: &ConnectionRow) -> Result<Secret> {
+    parts
+        .secrets
+        .get(&row.secret_key)?
+        .ok_or_else(|| Error::Unauthorized {
+            service: Service::HubriseApi,
+            reason: "no token on this device".into(),
+        })
 }

@@ -36,16 +36,25 @@ pub(super) struct SyncParts {
     pub rate_limiters: Arc<RateLimiters>,
     pub active: Arc<ActiveConfiguration>,
     pub health: Health,
-    /// Each connection's cycle lock, held for a whole cycle: two cycles of one connection never
-    /// interleave, whoever started them (its worker, `sync_now`, a restarted worker).
-    pub cycle_locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Each connection's locks, whoever runs its cycles (its worker and pusher, `sync_now`, a
+    /// restarted worker).
+    pub locks: std::sync::Mutex<HashMap<String, Arc<ConnectionLocks>>>,
+}
+
+/// What keeps one connection's work from interleaving with itself.
+#[derive(Default)]
+pub(super) struct ConnectionLocks {
+    /// Held for a whole intake cycle: two cycles never interleave.
+    pub cycle: Mutex<()>,
+    /// Held while changes are pushed: a change is never sent by two lanes at once.
+    pub push: Mutex<()>,
 }
 
 impl SyncParts {
-    /// The connection's cycle lock.
-    pub fn cycle_lock(&self, connection_id: &str) -> Arc<Mutex<()>> {
+    /// The connection's locks.
+    pub fn locks(&self, connection_id: &str) -> Arc<ConnectionLocks> {
         // Nothing panics while the map is held; a poisoned one is still consistent.
-        let mut locks = self.cycle_locks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(connection_id.to_owned()).or_default().clone()
     }
 }
@@ -71,12 +80,50 @@ pub(super) struct Cycle<'a> {
     pub parts: &'a SyncParts,
     pub row: &'a ConnectionRow,
     pub token: &'a Secret,
+    /// The first outage a step met and stepped around (orders left at HubRise for the next
+    /// cycle): the cycle still runs its other steps, then reports it, so the health says
+    /// "delayed" while nothing is lost.
+    pub outage: std::sync::Mutex<Option<Error>>,
+    /// When the cycle started (wall clock, ms, as the store's times).
+    pub started_at: i64,
+}
+
+impl<'a> Cycle<'a> {
+    pub fn new(parts: &'a SyncParts, row: &'a ConnectionRow, token: &'a Secret) -> Self {
+        Self {
+            parts,
+            row,
+            token,
+            outage: std::sync::Mutex::new(None),
+            started_at: now_ms(),
+        }
+    }
+
+    /// Remembers an outage a step stepped around (the first one is reported).
+    pub fn met_outage(&self, err: Error) {
+        tracing::warn!(target: "passerelle::sync", connection = %self.id(), code = err.code(), "HubRise route unavailable; orders left at HubRise");
+        self.outage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(err);
+    }
+
+    /// The outage met, if any, which ends the cycle as delayed once every step ran.
+    pub fn take_outage(&self) -> Option<Error> {
+        self.outage.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 impl Cycle<'_> {
     /// Waits until the connection's rate windows allow one more request.
     pub async fn ready(&self, heavy: bool) {
         self.parts.rate_limiters.acquire(self.id(), heavy).await;
+    }
+
+    /// Waits until the connection's rate windows allow one more request for a change from the
+    /// till, which may spend the share the rest leaves it.
+    pub async fn ready_for_change(&self) {
+        self.parts.rate_limiters.acquire_for_change(self.id()).await;
     }
 
     pub fn id(&self) -> &str {
@@ -128,6 +175,7 @@ impl Cycle<'_> {
                         attempts: 1,
                         first_failed_at: now_ms(),
                     },
+                    retry_at: None,
                 },
             )?;
             return Ok(Stored::Quarantined);
@@ -182,11 +230,24 @@ impl Cycle<'_> {
     }
 }
 
-/// Whether a failure concerns one order (its status, its body) rather than the connection.
+/// Whether a failure is HubRise's answer about one order alone: its own 4xx, or a body that
+/// does not decode. Only such an answer may set an order aside; a failure every order would share
+/// (a 5xx, a timeout, no connection) is an outage (see [`is_outage`]).
 pub fn concerns_one_order(err: &Error) -> bool {
     matches!(
         err,
-        Error::Server { .. } | Error::MalformedBody { .. } | Error::BodyTooLarge { .. }
+        Error::Server { status: ..500, .. }
+            | Error::MalformedBody { .. }
+            | Error::BodyTooLarge { .. }
+    )
+}
+
+/// Whether a failure is one every request to that route would share right now: HubRise's 5xx,
+/// or no answer at all. It delays, it never condemns an order.
+pub fn is_outage(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Server { status: 500.., .. } | Error::Transport { .. }
     )
 }
 

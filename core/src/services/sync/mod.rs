@@ -8,6 +8,8 @@ mod connection;
 mod cycle;
 mod pull;
 mod push;
+mod pusher;
+mod quarantine_retry;
 mod refresh;
 mod worker;
 
@@ -16,14 +18,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::health::Health;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
-use crate::store::connections;
-use connection::{ConnectionSync, Scope};
+use crate::store::{connections, quarantine};
+use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
 use worker::Wake;
 
@@ -40,10 +42,13 @@ pub struct SyncReport {
     pub changes_pushed: u32,
 }
 
+/// A connection's two lanes: intake (the worker) and the till's changes (the pusher).
 struct Worker {
     wake: Arc<Wake>,
+    push: Arc<Notify>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    pusher: tokio::task::JoinHandle<()>,
 }
 
 /// The running workers.
@@ -79,7 +84,7 @@ impl SyncEngine {
             rate_limiters: ctx.rate_limiters.clone(),
             active: ctx.active.clone(),
             health,
-            cycle_locks: Mutex::default(),
+            locks: Mutex::default(),
         };
         Self {
             parts: Arc::new(parts),
@@ -118,17 +123,46 @@ impl SyncEngine {
             if !runnable || workers.get(&id).is_some_and(|w| !w.task.is_finished()) {
                 continue;
             }
+            if let Some(ended) = workers.remove(&id) {
+                // Its worker ended (a refusal, say); its pusher goes with it.
+                ended.pusher.abort();
+            }
             let wake = Arc::new(Wake::default());
+            let push = Arc::new(Notify::new());
             let (stop, stopped) = watch::channel(false);
-            let task = self.runtime.spawn(worker::run(
+            let sync = Arc::new(ConnectionSync::new(&self.parts, &id));
+            let pusher = self.runtime.spawn(pusher::run(
                 self.parts.clone(),
-                Arc::new(ConnectionSync::new(&self.parts, &id)),
+                sync.clone(),
+                push.clone(),
+                stopped.clone(),
+                self.paused.clone(),
+            ));
+            // The pusher lives as long as its worker: when the worker ends (a refused token, a
+            // connection removed), so do the connection's pushes.
+            let pusher_ends = pusher.abort_handle();
+            let intake = worker::run(
+                self.parts.clone(),
+                sync,
                 wake.clone(),
                 stopped,
                 self.paused.clone(),
-            ));
+            );
+            let task = self.runtime.spawn(async move {
+                intake.await;
+                pusher_ends.abort();
+            });
             tracing::debug!(target: "passerelle::sync", connection = %id, "worker started");
-            workers.insert(id, Worker { wake, stop, task });
+            workers.insert(
+                id,
+                Worker {
+                    wake,
+                    push,
+                    stop,
+                    task,
+                    pusher,
+                },
+            );
         }
         Ok(())
     }
@@ -153,7 +187,7 @@ impl SyncEngine {
         let mut first_error = None;
         for id in self.parts.active.get().connection_ids {
             let sync = ConnectionSync::new(&self.parts, &id);
-            match sync.run(&self.parts, Scope::Full).await {
+            match sync.run(&self.parts).await {
                 Ok(Some(report)) => {
                     self.parts.health.attempt_succeeded(&id);
                     total.add(report);
@@ -173,21 +207,36 @@ impl SyncEngine {
         first_error.map_or(Ok(total.into()), Err)
     }
 
-    /// A change from the till waits in the outbox: every worker pushes it now (events are not
-    /// polled sooner than the interval for it).
+    /// Fetches the order of a quarantined item again now (the till's retry); stored and
+    /// announced when it reads. An error says why it is still set aside (HubRise's answer for
+    /// it, or an outage); `NotFound` when no such item names an order.
+    pub async fn retry_quarantined(&self, item_id: i64) -> Result<()> {
+        let item = self
+            .parts
+            .store
+            .read(|c| quarantine::retryable(c, item_id))?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("quarantined item {item_id} with an order to fetch"),
+            })?;
+        ConnectionSync::new(&self.parts, &item.connection_id)
+            .retry_quarantined(&self.parts, &item)
+            .await
+    }
+
+    /// A change from the till waits in the outbox: every pusher sends it now, beside intake
+    /// (events are not polled sooner than the interval for it).
     pub fn push_soon(&self) {
-        self.wake_all(worker::PUSH);
-    }
-
-    /// The network is back (a hint from the host): failures are forgotten and every worker runs
-    /// a full cycle now.
-    pub fn network_available(&self) {
-        self.wake_all(worker::FULL | worker::RESET);
-    }
-
-    fn wake_all(&self, what: u8) {
         for worker in self.workers().values() {
-            worker.wake.request(what);
+            worker.push.notify_one();
+        }
+    }
+
+    /// The network is back (a hint from the host): failures are forgotten, every worker runs a
+    /// full cycle now and every pusher tries its changes.
+    pub fn network_available(&self) {
+        for worker in self.workers().values() {
+            worker.wake.request(worker::FULL | worker::RESET);
+            worker.push.notify_one();
         }
     }
 
@@ -220,6 +269,7 @@ impl Drop for SyncEngine {
     fn drop(&mut self) {
         for (_, worker) in self.workers().drain() {
             worker.task.abort();
+            worker.pusher.abort();
         }
     }
 }
@@ -240,9 +290,10 @@ async fn finish(workers: Vec<Worker>) {
         let _ = worker.stop.send(true);
     }
     for worker in workers {
-        let mut task = worker.task;
-        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
-            task.abort();
+        for mut task in [worker.task, worker.pusher] {
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
         }
     }
 }

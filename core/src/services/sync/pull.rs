@@ -5,16 +5,19 @@
 //! only then is the event deleted at HubRise. A crash before the commit leaves the event at
 //! HubRise (it comes back); after the commit, the event is recognised and only deleted.
 //!
-//! Isolation (design D20): a failure that concerns one event (its order cannot be fetched or
-//! read) is counted against that event's budget and the queue moves on; past the budget the
-//! event is quarantined with what is known. A failure that concerns the connection (no network,
-//! a rate limit, a refused token, the device's storage) ends the cycle and counts against no
-//! event.
+//! Isolation (design D20): HubRise's answer about one order alone (its own 4xx, a body that does
+//! not decode) is counted against that event's budget and the queue moves on; past the budget
+//! the event is quarantined with what is known, and retried later (`quarantine_retry.rs`). An
+//! outage (a 5xx, a timeout, no answer) condemns nothing: the event stays at HubRise, the queue
+//! moves on, and after a few in a row the rest waits for the next cycle, which the health shows
+//! as delayed. A failure that concerns the connection (a rate limit, a refused token, the
+//! device's storage) ends the cycle and counts against no event.
 
 use serde_json::Value;
 
-use super::cycle::{Cycle, CycleReport, concerns_one_order};
+use super::cycle::{Cycle, CycleReport, concerns_one_order, is_outage, millis};
 use crate::clients::hubrise::api::EventRef;
+use crate::error::Error;
 use crate::error::Result;
 use crate::failpoint;
 use crate::store::connections;
@@ -27,14 +30,28 @@ const EVENT_ATTEMPTS: u32 = 5;
 /// ...spread over at least this many poll intervals (two minutes against HubRise), so a burst of
 /// early retries (foreground, network back) cannot use up its budget in seconds.
 const EVENT_BUDGET_INTERVALS: u32 = 4;
+/// After this many outages in a row while fetching orders, the rest of the events wait for the
+/// next cycle: the route is down, and each try would cost a request (or a timeout) for nothing.
+/// A single order whose route fails stops nothing: the next event's success resets the count.
+const OUTAGE_STREAK: u32 = 3;
 /// Catch-up windows reach this far before the time they start from: clocks differ and storage is
 /// idempotent, so overlapping costs nothing.
 const CATCH_UP_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// What became of one event.
+enum Applied {
+    /// Stored, set aside or counted against its budget; the queue moves on.
+    Done,
+    /// Left at HubRise: an outage kept its order from being fetched.
+    Outage(Error),
+}
 
 /// An order as fetched for an event.
 enum Fetched {
     /// The event names no order, or HubRise no longer has it.
     Nothing,
+    /// The order could not be fetched for a reason every order shares: the event stays.
+    Outage(Error),
     Order(Value),
     /// HubRise answered something that is not an order's JSON; kept for the quarantine.
     Unreadable {
@@ -104,6 +121,7 @@ impl Cycle<'_> {
     /// others.
     pub async fn drain_events(&self, report: &mut CycleReport) -> Result<()> {
         let mut cursor = None;
+        let mut outages_in_a_row = 0;
         loop {
             self.ready(false).await;
             let page = self
@@ -112,7 +130,16 @@ impl Cycle<'_> {
                 .events(self.token, cursor.as_deref())
                 .await?;
             for event in &page.items {
-                self.apply_event(event, report).await?;
+                if outages_in_a_row >= OUTAGE_STREAK {
+                    return Ok(());
+                }
+                match self.apply_event(event, report).await? {
+                    Applied::Done => outages_in_a_row = 0,
+                    Applied::Outage(err) => {
+                        outages_in_a_row += 1;
+                        self.met_outage(err);
+                    }
+                }
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -121,7 +148,7 @@ impl Cycle<'_> {
         }
     }
 
-    async fn apply_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<()> {
+    async fn apply_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<Applied> {
         let done = self
             .parts
             .store
@@ -130,8 +157,10 @@ impl Cycle<'_> {
             let json = match self.fetch(event).await? {
                 Fetched::Nothing => None,
                 Fetched::Order(json) => Some(json),
+                Fetched::Outage(err) => return Ok(Applied::Outage(err)),
                 Fetched::Unreadable { raw, reason } => {
-                    return self.event_failed(event, &reason, Some(&raw)).await;
+                    self.event_failed(event, &reason, Some(&raw)).await?;
+                    return Ok(Applied::Done);
                 }
             };
             let stored = self.parts.store.write(|tx| {
@@ -151,8 +180,21 @@ impl Cycle<'_> {
                 self.announce(stored, json, report)?;
             }
         }
+        self.delete_event(event).await?;
+        Ok(Applied::Done)
+    }
+
+    /// Deletes an event whose order is durably stored. HubRise failing to delete it holds back
+    /// nothing: it is recorded as processed, so it is only deleted again when it comes back.
+    async fn delete_event(&self, event: &EventRef) -> Result<()> {
         self.ready(false).await;
-        self.parts.hubrise.delete_event(self.token, &event.id).await
+        match self.parts.hubrise.delete_event(self.token, &event.id).await {
+            Err(Error::Server { status, .. }) => {
+                tracing::warn!(target: "passerelle::sync", connection = %self.id(), event = %event.id, status, "event not deleted; it will be deleted when it comes back");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// The order an event names. A failure that concerns this order alone (an error status for
@@ -166,6 +208,7 @@ impl Cycle<'_> {
         let body = match self.parts.hubrise.order_body(self.token, order_id).await {
             Ok(Some(body)) => body,
             Ok(None) => return Ok(Fetched::Nothing),
+            Err(err) if is_outage(&err) => return Ok(Fetched::Outage(err)),
             Err(err) if concerns_one_order(&err) => {
                 return Ok(Fetched::Unreadable {
                     raw: String::new(),
@@ -202,6 +245,7 @@ impl Cycle<'_> {
             reason,
             raw: raw.filter(|r| !r.is_empty()),
             failures,
+            retry_at: Some(now_ms() + millis(self.first_retry_wait())),
         };
         self.parts.store.write(|tx| {
             orders::record_event(tx, self.id(), &event.id)?;
@@ -209,8 +253,7 @@ impl Cycle<'_> {
             quarantine::insert(tx, &item)
         })?;
         self.quarantined()?;
-        self.ready(false).await;
-        self.parts.hubrise.delete_event(self.token, &event.id).await
+        self.delete_event(event).await
     }
 
     fn over_budget(&self, failures: &EventFailures) -> bool {

@@ -11,66 +11,101 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use super::backoff;
-use super::cycle::{Cycle, CycleReport, concerns_one_order, millis};
+use super::cycle::{Cycle, CycleReport, millis};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
 use crate::model::order::OrderStatus;
-use crate::store::orders;
 use crate::store::outbox::{self, Entry, Kind};
-use crate::time::now_ms;
+use crate::store::{connection_reads, orders};
+use crate::time::{iso8601_in, now_ms, parse_iso8601_ms};
 
 /// A change is marked failed after this many attempts that HubRise answered with an error.
 const CHANGE_ATTEMPTS: u32 = 6;
 /// The longest wait between two attempts of a change.
 const CHANGE_BACKOFF_CAP: Duration = Duration::from_secs(300);
+/// Orders whose changes are pushed at the same time: enough that a slow answer never holds back
+/// the others, few enough to stay polite to HubRise.
+const MAX_IN_FLIGHT: usize = 4;
 
 impl Cycle<'_> {
-    /// Pushes every due change, oldest first, each order's in order.
-    pub async fn push_outbox(&self, report: &mut CycleReport) -> Result<()> {
-        let clock_guard = millis(CHANGE_BACKOFF_CAP) * 2;
-        while let Some(entry) = self
-            .parts
-            .store
-            .read(|c| outbox::next_due(c, self.id(), clock_guard))?
-        {
-            match self.push(&entry).await {
+    /// Pushes every due change, each order's in order, several orders at once: a change that
+    /// is slow to be answered (up to the request timeout) never holds back another order's.
+    /// `more` is notified when the till makes a change meanwhile: it starts at once, beside
+    /// those in flight.
+    pub async fn push_outbox(&self, report: &mut CycleReport, more: Option<&Notify>) -> Result<()> {
+        let mut in_flight = FuturesUnordered::new();
+        let mut busy: Vec<String> = Vec::new();
+        loop {
+            for entry in self.due_heads(&busy)? {
+                busy.push(entry.order_id.clone());
+                in_flight.push(async move {
+                    let result = self.push(&entry).await;
+                    (entry, result)
+                });
+            }
+            let (entry, result) = tokio::select! {
+                done = in_flight.next() => match done {
+                    Some(done) => done,
+                    None => return Ok(()),
+                },
+                () = notified(more) => continue,
+            };
+            busy.retain(|order| *order != entry.order_id);
+            match result {
                 Ok(pushed) => report.pushed += u32::from(pushed),
                 Err(err @ Error::Server { status: ..500, .. }) => self.drop_entry(
                     &entry,
                     &format!("HubRise refused the change: {}", err.to_public()),
                 )?,
-                Err(err) if concerns_one_order(&err) => self.change_failed(&entry, &err)?,
+                Err(err) if concerns_one_change(&err) => self.change_failed(&entry, &err)?,
+                // The connection's trouble (no network, a rate limit, a refused token): every
+                // change waits. Those in flight are cancelled; they stay in the outbox and are
+                // sent again, which is safe (design D8).
                 Err(err) => return Err(err),
             }
         }
-        Ok(())
+    }
+
+    /// The due changes to start now, of orders not already being pushed.
+    fn due_heads(&self, busy: &[String]) -> Result<Vec<Entry>> {
+        let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
+        if room == 0 {
+            return Ok(Vec::new());
+        }
+        let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
+        let clock_guard = millis(CHANGE_BACKOFF_CAP) * 2;
+        self.parts
+            .store
+            .read(|c| outbox::due_heads(c, self.id(), clock_guard, &busy, room))
     }
 
     /// Sends one entry; `false` when it was dropped instead (HubRise's state wins).
     async fn push(&self, entry: &Entry) -> Result<bool> {
-        let current = match entry.kind {
-            // The order was just fetched: its stored status is HubRise's.
-            Kind::Received => self
-                .parts
+        let current = if self.just_fetched(entry) {
+            self.parts
                 .store
-                .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?,
-            // A change from the till: look at HubRise's state first (design D9).
-            Kind::Till => self.refresh(&entry.order_id).await?,
+                .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?
+        } else {
+            self.refresh(&entry.order_id).await?
         };
         if let Some(reason) = conflict(entry, current) {
             self.drop_entry(entry, &reason)?;
             return Ok(false);
         }
+        let patch = self.in_the_location_s_time(&entry.patch).await?;
         failpoint::hit("outbox.before_push");
-        self.ready(false).await;
+        self.ready_for_change().await;
         let answer = self
             .parts
             .hubrise
-            .patch_order(self.token, &entry.order_id, &entry.patch)
+            .patch_order(self.token, &entry.order_id, &patch)
             .await;
         failpoint::hit("outbox.after_push");
         match answer {
@@ -97,9 +132,55 @@ impl Cycle<'_> {
         Ok(true)
     }
 
+    /// Whether the stored status is HubRise's own right now, so reading it again would spend a
+    /// request for nothing: only for an automatic `received` on its first try, queued by the
+    /// fetch of this very cycle. Anything else is checked against HubRise first (design D9):
+    /// after a failed try, another till or the back office may have moved the order on, and a
+    /// stale `received` would write over their status.
+    fn just_fetched(&self, entry: &Entry) -> bool {
+        entry.kind == Kind::Received && entry.attempts == 0 && entry.created_at >= self.started_at
+    }
+
+    /// The patch as sent: a `confirmed_time` carries the location's offset (HubRise's
+    /// integration guide). The till may accept before the location's timezone was ever read (an
+    /// accept right after connecting): it is read now, before the first PATCH that carries a
+    /// time, rather than sent in UTC.
+    async fn in_the_location_s_time(&self, patch: &Value) -> Result<Value> {
+        let Some(ms) = patch
+            .get("confirmed_time")
+            .and_then(Value::as_str)
+            .and_then(parse_iso8601_ms)
+        else {
+            return Ok(patch.clone());
+        };
+        let known = self
+            .parts
+            .store
+            .read(|c| connection_reads::get(c, self.id()))?
+            .timezone;
+        let timezone = match known {
+            Some(timezone) => Some(timezone),
+            None => self.read_timezone().await?,
+        };
+        let mut patch = patch.clone();
+        patch["confirmed_time"] = Value::String(iso8601_in(ms, timezone.as_deref())?);
+        Ok(patch)
+    }
+
+    /// Reads the location's timezone from HubRise and keeps it.
+    async fn read_timezone(&self) -> Result<Option<String>> {
+        self.ready_for_change().await;
+        let location = self.parts.hubrise.location(self.token).await?;
+        let timezone = location.timezone_name().map(str::to_owned);
+        self.parts
+            .store
+            .write(|tx| connection_reads::set_timezone(tx, self.id(), timezone.as_deref()))?;
+        Ok(timezone)
+    }
+
     /// Reads the order from HubRise, stores it, and returns its status (`None`: gone).
     async fn refresh(&self, order_id: &str) -> Result<Option<OrderStatus>> {
-        self.ready(false).await;
+        self.ready_for_change().await;
         let json = self.parts.hubrise.order(self.token, order_id).await?;
         let Some(json) = json else {
             return Ok(None);
@@ -161,6 +242,18 @@ impl Cycle<'_> {
     }
 }
 
+/// Whether a failure is counted against this change's budget: HubRise's error for it (a 4xx is
+/// dropped before this), an answer that cannot be read, or a request that timed out. A change is
+/// never held back by another order's, and no answer at all is this change's problem only when
+/// it timed out: a network that is down spends no change's budget.
+fn concerns_one_change(err: &Error) -> bool {
+    match err {
+        Error::Server { .. } | Error::MalformedBody { .. } | Error::BodyTooLarge { .. } => true,
+        Error::Transport { source, .. } => source.is_timeout(),
+        _ => false,
+    }
+}
+
 /// Why an entry must not be sent given HubRise's current status, if it must not.
 fn conflict(entry: &Entry, current: Option<OrderStatus>) -> Option<String> {
     let Some(current) = current else {
@@ -182,5 +275,13 @@ fn conflict(entry: &Entry, current: Option<OrderStatus>) -> Option<String> {
             })
         }
         _ => None,
+    }
+}
+
+/// Resolves when `more` is notified; never without one.
+async fn notified(more: Option<&Notify>) {
+    match more {
+        Some(more) => more.notified().await,
+        None => std::future::pending().await,
     }
 }

@@ -14,16 +14,14 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::backoff;
-use super::connection::{ConnectionSync, Scope};
+use super::connection::ConnectionSync;
 use super::cycle::SyncParts;
 use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
 use crate::store::connections;
 
-/// What a wake asks of a worker (bits of `Wake::requests`).
+/// What a wake asks of a worker (bits of `Wake::requests`): a cycle now.
 pub(super) const FULL: u8 = 1;
-/// Push the outbox now; poll events only if the interval has passed.
-pub(super) const PUSH: u8 = 2;
 /// Forget the failures so far: the network is back, the app is in front again.
 pub(super) const RESET: u8 = 4;
 
@@ -62,7 +60,6 @@ pub(super) async fn run(
 ) {
     let mut delay = Duration::ZERO;
     let mut failures = 0u32;
-    let mut last_full: Option<Instant> = None;
     // After a failure, nothing is sent before this (see `Hold`).
     let mut hold: Option<Hold> = None;
     loop {
@@ -81,8 +78,7 @@ pub(super) async fn run(
         }
         let requests = if woken { wake.take() } else { FULL };
         if let Some(rest) = hold.and_then(|h| h.remaining(requests)) {
-            // Woken inside a wait HubRise asked for (or a backoff the host did not lift): the
-            // change goes out when the wait ends, with the full cycle that ends it.
+            // Woken inside a wait HubRise asked for (or a backoff the host did not lift).
             delay = rest;
             continue;
         }
@@ -90,25 +86,16 @@ pub(super) async fn run(
         if requests & RESET != 0 {
             failures = 0;
         }
-        let events_due = last_full.is_none_or(|at| at.elapsed() >= interval);
-        let scope = if requests & FULL != 0 || events_due {
-            Scope::Full
-        } else {
-            Scope::OutboxOnly
-        };
         // A stop cancels a cycle at its next await: safe, as no transaction spans an await.
         let outcome = tokio::select! {
-            outcome = cycle(&parts, &sync, scope) => outcome,
+            outcome = cycle(&parts, &sync) => outcome,
             _ = stopped.changed() => return,
         };
         delay = match outcome {
             Outcome::Done => {
                 failures = 0;
                 parts.health.attempt_succeeded(&sync.connection_id);
-                if scope == Scope::Full {
-                    last_full = Some(Instant::now());
-                }
-                last_full.map_or(interval, |at| interval.saturating_sub(at.elapsed()))
+                interval
             }
             Outcome::Over => return,
             Outcome::Failed(err) => {
@@ -131,9 +118,9 @@ pub(super) async fn run(
     }
 }
 
-/// The wait after a failed cycle, which a wake does not cut short: a change from the till waits
-/// for its end; the host's hint (back in front, network back) lifts a backoff, but never a wait
-/// HubRise asked for.
+/// The wait after a failed cycle: the host's hint (back in front, network back) lifts a
+/// backoff, but never a wait HubRise asked for. (The till's changes do not wait for it: they
+/// have a lane of their own, `pusher.rs`.)
 #[derive(Debug, Clone, Copy)]
 struct Hold {
     until: Instant,
@@ -150,11 +137,8 @@ impl Hold {
 }
 
 /// One cycle, a panic inside it turned into an error so the worker goes on.
-async fn cycle(parts: &SyncParts, sync: &ConnectionSync, scope: Scope) -> Outcome {
-    match AssertUnwindSafe(sync.run(parts, scope))
-        .catch_unwind()
-        .await
-    {
+async fn cycle(parts: &SyncParts, sync: &ConnectionSync) -> Outcome {
+    match AssertUnwindSafe(sync.run(parts)).catch_unwind().await {
         Ok(Ok(Some(_))) => Outcome::Done,
         Ok(Ok(None)) => Outcome::Over,
         Ok(Err(err)) => Outcome::Failed(err),
@@ -162,17 +146,20 @@ async fn cycle(parts: &SyncParts, sync: &ConnectionSync, scope: Scope) -> Outcom
     }
 }
 
-/// How long a worker waits after its `failures`-th failed cycle in a row: what a 429 says (at
-/// most an hour); for a network that is simply down, never more than the poll interval, since
-/// nothing is gained by waiting longer; a growing backoff for answers from HubRise (5xx); and
-/// never less than the poll interval for the rest, so a persistent fault never turns into a
-/// burst of requests.
-fn wait_after(err: &Error, failures: u32, interval: Duration) -> Duration {
+/// How long a worker waits after its `failures`-th failed cycle in a row.
+///
+/// - A 429: what HubRise asked (at most an hour), but never less than the poll interval: a
+///   `Retry-After` of 0, negative or in the past must not turn into a hot loop.
+/// - A failure that may pass (no network, a timeout, HubRise's 5xx): a jittered backoff, never
+///   longer than the poll interval. Trying once an interval is the load HubRise sees anyway, and
+///   a longer wait would keep orders from the till well after the outage ends.
+/// - Anything else: never less than the poll interval, so a persistent fault never turns into a
+///   burst of requests.
+pub(super) fn wait_after(err: &Error, failures: u32, interval: Duration) -> Duration {
     let backoff = backoff::delay(failures.saturating_sub(1));
     match err {
-        Error::RateLimited { wait, .. } => (*wait).max(Duration::from_millis(1)),
-        Error::Transport { .. } => backoff.min(interval),
-        err if err.is_retryable() => backoff,
+        Error::RateLimited { wait, .. } => (*wait).max(interval),
+        err if err.is_retryable() => backoff.min(interval),
         _ => backoff.max(interval),
     }
 }
@@ -222,12 +209,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_change_from_the_till_never_cuts_a_wait_short() {
-        assert!(hold(true, 30).remaining(PUSH).is_some());
-        assert!(hold(false, 30).remaining(PUSH).is_some());
-    }
-
-    #[tokio::test]
     async fn the_host_s_hint_lifts_a_backoff_but_not_hubrise_s_wait() {
         assert!(hold(false, 30).remaining(FULL | RESET).is_none());
         assert!(hold(true, 30).remaining(FULL | RESET).is_some());
@@ -235,6 +216,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_wait_that_is_over_holds_nothing() {
-        assert!(hold(true, 0).remaining(PUSH).is_none());
+        assert!(hold(true, 0).remaining(FULL).is_none());
     }
 }

@@ -497,6 +497,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -950,6 +966,13 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Sends an order's failed changes again with a fresh budget; returns how many.
      */
     func retryFailedChanges(orderId: String) async throws  -> UInt32
+    
+    /**
+     * Fetches again, now, the order of an item set aside (`QuarantinedItem::id`); the library
+     * also retries by itself for at least a day. On success the order is stored and announced
+     * and the item is gone; an error says why it stays set aside.
+     */
+    func retryQuarantined(itemId: Int64) async throws 
     
     /**
      * The settings the engine runs on.
@@ -1693,6 +1716,27 @@ open func retryFailedChanges(orderId: String)async throws  -> UInt32  {
 }
     
     /**
+     * Fetches again, now, the order of an item set aside (`QuarantinedItem::id`); the library
+     * also retries by itself for at least a day. On success the order is stored and announced
+     * and the item is gone; an error says why it stays set aside.
+     */
+open func retryQuarantined(itemId: Int64)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_retry_quarantined(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(itemId)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_void,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * The settings the engine runs on.
      */
 open func settings()throws  -> Settings  {
@@ -2421,6 +2465,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_retry_failed_changes() != 29390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_retry_quarantined() != 21045) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_settings() != 43557) {

@@ -20,7 +20,7 @@ use crate::hubrise::oauth::parse_form;
 use crate::pages::{self, esc};
 use crate::rate_limit::RateLimits;
 use crate::request_log::ServerKind;
-use crate::sandbox::{EventSuppression, SandboxError, TokenErrorBody};
+use crate::sandbox::{CallbackAck, EventSuppression, SandboxError, TokenErrorBody};
 use crate::state::Shared;
 
 type AdminResult = Result<Response, AdminError>;
@@ -468,6 +468,11 @@ fn options_json(o: &crate::sandbox::SandboxOptions) -> Value {
         "token_error_body": o.token_error_body,
         "https_redirects_only": o.https_redirects_only,
         "times_as_sent": o.times_as_sent,
+        "callback_ack": o.active_callbacks.ack,
+        "callback_delay_ms": o.active_callbacks.delay.as_millis() as u64,
+        "callback_timeout_ms": o.active_callbacks.timeout.as_millis() as u64,
+        "callback_retry_unit_ms": o.active_callbacks.retry_unit.as_millis() as u64,
+        "callback_retries": o.active_callbacks.retries,
     })
 }
 
@@ -495,6 +500,11 @@ struct OptionsPatch {
     token_error_body: Option<TokenErrorBody>,
     https_redirects_only: Option<bool>,
     times_as_sent: Option<bool>,
+    callback_ack: Option<CallbackAck>,
+    callback_delay_ms: Option<u64>,
+    callback_timeout_ms: Option<u64>,
+    callback_retry_unit_ms: Option<u64>,
+    callback_retries: Option<u32>,
 }
 
 async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> AdminResult {
@@ -532,6 +542,22 @@ async fn update_options(State(shared): State<Arc<Shared>>, body: Bytes) -> Admin
             }
             if let Some(s) = p.lockout_for_secs {
                 o.lockout_for = Duration::from_secs(s);
+            }
+            let callbacks = &mut o.active_callbacks;
+            if let Some(ack) = p.callback_ack {
+                callbacks.ack = ack;
+            }
+            if let Some(n) = p.callback_retries {
+                callbacks.retries = n;
+            }
+            for (value, field) in [
+                (p.callback_delay_ms, &mut callbacks.delay),
+                (p.callback_timeout_ms, &mut callbacks.timeout),
+                (p.callback_retry_unit_ms, &mut callbacks.retry_unit),
+            ] {
+                if let Some(ms) = value {
+                    *field = Duration::from_millis(ms);
+                }
             }
         })
         .await;

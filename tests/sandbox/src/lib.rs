@@ -43,7 +43,10 @@ pub use hubrise::model::ConnectionState;
 pub use pos::model::Origin;
 pub use rate_limit::RateLimits;
 pub use request_log::{ConnectionTag, RequestRecord, ServerKind};
-pub use sandbox::{EventSuppression, Ports, Sandbox, SandboxError, SandboxOptions, TokenErrorBody};
+pub use sandbox::{
+    ActiveCallbacks, CallbackAck, EventSuppression, Ports, Sandbox, SandboxError, SandboxOptions,
+    TokenErrorBody,
+};
 pub use seed::{
     Seed, SeedAccount, SeedClient, SeedLocation, SeedPosAccount, SeedResource, SeedUser,
 };

@@ -46,6 +46,48 @@ pub enum TokenErrorBody {
     Empty,
 }
 
+/// Which answers of an app's active callback URL acknowledge an event (HubRise then deletes it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CallbackAck {
+    /// HubRise's documented rule: any status from 200 to 499 within the timeout. The stricter
+    /// reading for an app: a 4xx it answers by mistake loses the event.
+    #[default]
+    #[serde(rename = "200-499")]
+    Below500,
+    /// Only a 200 (the reading of `shared/design/hubrise-api.md`).
+    #[serde(rename = "200")]
+    Only200,
+}
+
+/// How HubRise delivers events to active callbacks (a callback with a URL). HubRise's defaults:
+/// sent at once, acknowledged by 200–499 within 20 s, otherwise retried 6 times after 1, 2, 4, 8,
+/// 16 and 32 minutes, then deleted; meanwhile the event stays readable with `GET /callback/events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveCallbacks {
+    pub ack: CallbackAck,
+    /// HubRise's delivery delay before the first attempt.
+    pub delay: Duration,
+    /// How long an answer may take before the attempt counts as failed.
+    pub timeout: Duration,
+    /// The first wait before a retry; each next wait doubles (HubRise: 1 minute). Tests
+    /// compress the schedule by shortening it.
+    pub retry_unit: Duration,
+    /// Retries after the first attempt before HubRise deletes the event.
+    pub retries: u32,
+}
+
+impl Default for ActiveCallbacks {
+    fn default() -> Self {
+        ActiveCallbacks {
+            ack: CallbackAck::Below500,
+            delay: Duration::ZERO,
+            timeout: Duration::from_secs(20),
+            retry_unit: Duration::from_secs(60),
+            retries: 6,
+        }
+    }
+}
+
 /// How a sandbox behaves. Every field has a documented default (`SandboxOptions::default()`).
 #[derive(Clone, Debug)]
 pub struct SandboxOptions {
@@ -90,6 +132,8 @@ pub struct SandboxOptions {
     /// A POS backend served elsewhere (passerelle-bridge): the seed's Connect URL, device
     /// callback and Disconnect callback URL name it instead of this sandbox's POS listener.
     pub pos_backend_url: Option<String>,
+    /// Delivery to active callbacks (see [`ActiveCallbacks`]).
+    pub active_callbacks: ActiveCallbacks,
 }
 
 impl Default for SandboxOptions {
@@ -113,6 +157,7 @@ impl Default for SandboxOptions {
             https_redirects_only: false,
             times_as_sent: false,
             pos_backend_url: None,
+            active_callbacks: ActiveCallbacks::default(),
         }
     }
 }
@@ -216,6 +261,10 @@ impl Sandbox {
             };
             tasks.push(task);
         }
+        tasks.push(hubrise::active_callbacks::spawn(
+            shared.clone(),
+            shutdown.subscribe(),
+        ));
         if let Some(path) = shared.options().state_file {
             tasks.push(snapshot::spawn_saver(
                 shared.clone(),

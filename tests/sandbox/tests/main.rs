@@ -3,6 +3,7 @@
 
 mod common;
 
+mod active_callbacks;
 mod admin_http;
 mod api_orders;
 mod back_office;

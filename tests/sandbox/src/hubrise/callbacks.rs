@@ -250,6 +250,8 @@ pub(crate) fn queue_raw_event(
         previous_state: None,
         new_state: None,
         raw: Some(raw),
+        // Odd entries are for polling clients; HubRise would not send them anywhere.
+        delivery: None,
     };
     data.connections[connection_index].events.push(event);
     id
@@ -336,6 +338,8 @@ fn emit_order_event(
         return;
     };
     let created_at = timefmt::now_string();
+    let first_attempt_ms =
+        super::active_callbacks::now_ms() + options.active_callbacks.delay.as_millis() as u64;
     let mut seq = data.next_event_seq;
     for c in data.connections.iter_mut() {
         let suppressed = match options.event_suppression {
@@ -364,8 +368,17 @@ fn emit_order_event(
             previous_state: previous.map(|p| orders::render(p, &c.client_id)),
             new_state: Some(orders::render(&order, &c.client_id)),
             raw: None,
+            delivery: c.callback.as_ref().and_then(|cb| cb.url.as_ref()).map(|_| {
+                super::model::Delivery {
+                    due_ms: first_attempt_ms,
+                    ..Default::default()
+                }
+            }),
         });
         seq += 1;
+    }
+    if seq != data.next_event_seq {
+        data.deliveries.notify_one();
     }
     data.next_event_seq = seq;
 }

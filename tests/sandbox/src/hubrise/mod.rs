@@ -1,6 +1,7 @@
 //! The fake HubRise: its OAuth server ("manager") and its API, on separate listeners as
 //! HubRise's are on separate hosts.
 
+pub(crate) mod active_callbacks;
 pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod back_office;

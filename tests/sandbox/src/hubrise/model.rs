@@ -95,6 +95,21 @@ pub(crate) struct Event {
     /// type, no id); listed and fetched exactly like this.
     #[serde(default)]
     pub raw: Option<Value>,
+    /// Its delivery to the connection's active callback, when the callback had a URL as the
+    /// event was made; `None` for a passive callback's event (only polling reads it).
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// Where an event's delivery to an active callback stands.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Delivery {
+    /// Attempts that failed so far.
+    pub failed: u32,
+    /// When the next attempt is due, ms since the Unix epoch.
+    pub due_ms: u64,
+    /// An attempt is under way (not picked again until it ends).
+    pub in_flight: bool,
 }
 
 impl Event {
@@ -272,6 +287,9 @@ pub(crate) struct HubriseData {
     pub connections: Vec<Connection>,
     pub orders: Vec<StoredOrder>,
     pub next_event_seq: u64,
+    /// Wakes the active callbacks' deliverer when an event to send is queued.
+    #[serde(skip)]
+    pub deliveries: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl HubriseData {
@@ -287,6 +305,7 @@ impl HubriseData {
             connections: Vec::new(),
             orders: Vec::new(),
             next_event_seq: 1,
+            deliveries: Default::default(),
         };
         for account in &seed.accounts {
             data.add_account(account, &now);

@@ -430,11 +430,42 @@ async fn an_accept_reaches_hubrise_while_a_backlog_of_2000_events_drains() {
         last = now;
     }
     let per_minute = usize::try_from(world.config().rate_limits.per_minute).unwrap();
-    assert!(last >= per_minute * 8 / 10, "the backlog stopped early: {last} requests");
+    assert!(
+        last >= per_minute * 8 / 10,
+        "the backlog stopped early: {last} requests"
+    );
     assert!(
         accept_reaches_hubrise(&world, &app, &location, &order).await,
         "the accept waited behind the backlog"
     );
     let arrived = events.count(|e| matches!(e, PasserelleEvent::OrderReceived { .. }));
-    assert!(arrived < 2_000, "the backlog was still draining ({arrived} arrived)");
+    assert!(
+        arrived < 2_000,
+        "the backlog was still draining ({arrived} arrived)"
+    );
+}
+
+#[tokio::test]
+async fn a_change_slow_to_be_answered_holds_back_no_other_order_s_change() {
+    let (world, app, events, location) = connected().await;
+    let admin = world.sandbox.admin();
+    let slow = order_at_the_till(&world, &events, &location).await;
+    let other = order_at_the_till(&world, &events, &location).await;
+    // HubRise takes 20 s to answer this one order's PATCH.
+    admin
+        .inject_fault(Fault {
+            path_prefix: format!("/v1/location/orders/{slow}"),
+            server: Some(ServerKind::Api),
+            method: Some("PATCH".into()),
+            times: None,
+            kind: FaultKind::Delay { millis: 20_000 },
+        })
+        .await;
+    app.accept(&slow, None).await.unwrap();
+    // Its PATCH is on its way (the sandbox logs a request once answered).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        accept_reaches_hubrise(&world, &app, &location, &other).await,
+        "the other order's accept waited behind the slow one"
+    );
 }

@@ -61,7 +61,7 @@ pub use model::health::{
 pub use model::money::{Money, MoneyError};
 pub use model::order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
-    OrderPayment, OrderStatus, OrderSummary,
+    OrderPayment, OrderStatus, OrderSummary, order_summary,
 };
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
 pub use model::values::{Quantity, WebUrl};

@@ -289,6 +289,39 @@ pub fn summarize(row: SummaryRow) -> OrderSummary {
     }
 }
 
+/// The inbox's row of an order already decoded (what a preview or a test holds), by the rule
+/// the store applies to the JSON ([`summary_columns`]): the customer's name, else the company;
+/// the items not deleted. Exported, so that Swift's preview shows what the library would.
+#[cfg_attr(feature = "uniffi", uniffi::export)]
+pub fn order_summary(order: Order) -> OrderSummary {
+    let customer = order.customer.as_ref();
+    OrderSummary {
+        customer_name: customer.and_then(|c| {
+            display_name(
+                c.first_name.as_deref(),
+                c.last_name.as_deref(),
+                c.company_name.as_deref(),
+            )
+        }),
+        item_count: order
+            .items
+            .iter()
+            .filter(|item| !item.deleted)
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX),
+        id: order.id,
+        reference: order.reference,
+        status: order.status,
+        pending_status: order.pending_status,
+        service_type: order.service_type,
+        created_at: order.created_at,
+        expected_time: order.expected_time,
+        total: order.total,
+        seen: order.seen,
+    }
+}
+
 /// Which orders `orders()` returns, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -512,6 +545,36 @@ mod tests {
         assert_eq!(row.expected_time, Some(at_ms(1_795_435_200_000)));
         assert_eq!(row.total.as_ref().map(|m| m.minor_units), Some(2180));
         assert_eq!(row.status, OrderStatus::New);
+    }
+
+    #[test]
+    fn a_decoded_order_is_summarised_as_its_stored_row() {
+        let json = serde_json::json!({"id": "o2", "ref": 42, "status": "accepted",
+            "service_type": "collection", "total": "9.50 EUR",
+            "created_at": "2026-11-23T12:30:00+01:00", "expected_time": "2026-11-23T13:00:00+01:00",
+            "customer": {"first_name": "  ", "last_name": null, "company_name": " Bella SARL "},
+            "items": [{"product_name": "A", "deleted": true}, {"product_name": "C"}]});
+        let order = decode(&StoredOrder {
+            connection_id: "c",
+            location_id: "l",
+            json: &json,
+            pending_status: Some(OrderStatus::Completed),
+            received_at: at_ms(1_795_433_401_000),
+            updated_at: at_ms(1_795_433_401_000),
+            seen: true,
+        });
+        let stored = summarize(SummaryRow {
+            id: "o2".into(),
+            status: Some("accepted".into()),
+            service_type: Some("collection".into()),
+            total: Some("9.50 EUR".into()),
+            columns: summary_columns(&json),
+            created_at_ms: 1_795_433_400_000,
+            pending_status: Some(OrderStatus::Completed),
+            seen: true,
+        });
+        assert_eq!(order_summary(order), stored);
+        assert_eq!(stored.customer_name.as_deref(), Some("Bella SARL"));
     }
 
     #[test]

@@ -343,16 +343,10 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         return active
     }
 
-    /// The inbox's row of an order. The library computes it in Rust; this follows the same
-    /// rules: the customer's name (or company), the items not deleted.
+    /// The inbox's row of an order: the library's own rule (`orderSummary(order:)`, in Rust), so a
+    /// preview shows what the library would.
     private static func summary(_ order: Order) -> OrderSummary {
-        let customer = order.customer
-        let name = [customer?.firstName, customer?.lastName].compactMap { $0 }.joined(separator: " ")
-        return OrderSummary(
-            id: order.id, reference: order.reference, status: order.status, pendingStatus: order.pendingStatus,
-            serviceType: order.serviceType, customerName: name.isEmpty ? customer?.companyName : name,
-            createdAt: order.createdAt, expectedTime: order.expectedTime, total: order.total,
-            itemCount: UInt32(order.items.filter { !$0.deleted }.count), seen: order.seen)
+        orderSummary(order: order)
     }
 }
 

@@ -6705,6 +6705,19 @@ public func FfiConverterTypeWebUrl_lower(_ value: WebUrl) -> RustBuffer {
     return FfiConverterTypeWebUrl.lower(value)
 }
 
+/**
+ * The inbox's row of an order already decoded (what a preview or a test holds), by the rule
+ * the store applies to the JSON ([`summary_columns`]): the customer's name, else the company;
+ * the items not deleted. Exported, so that Swift's preview shows what the library would.
+ */
+public func orderSummary(order: Order) -> OrderSummary  {
+    return try!  FfiConverterTypeOrderSummary_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_core_fn_func_order_summary(
+        FfiConverterTypeOrder_lower(order),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6720,6 +6733,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_passerelle_core_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_passerelle_core_checksum_func_order_summary() != 53694) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_core_checksum_method_eventlistener_on_event() != 59290) {
         return InitializationResult.apiChecksumMismatch

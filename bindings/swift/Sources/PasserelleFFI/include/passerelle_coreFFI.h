@@ -387,6 +387,11 @@ int8_t uniffi_passerelle_core_fn_method_passerelleerror_retryable(RustBuffer ptr
 RustBuffer uniffi_passerelle_core_fn_method_passerelleerror_stable_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FUNC_ORDER_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_FN_FUNC_ORDER_SUMMARY
+RustBuffer uniffi_passerelle_core_fn_func_order_summary(RustBuffer order, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_PASSERELLE_CORE_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_PASSERELLE_CORE_RUSTBUFFER_ALLOC
 RustBuffer ffi_passerelle_core_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -645,6 +650,12 @@ void ffi_passerelle_core_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_PASSERELLE_CORE_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_PASSERELLE_CORE_RUST_FUTURE_COMPLETE_VOID
 void ffi_passerelle_core_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_FUNC_ORDER_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_FUNC_ORDER_SUMMARY
+uint16_t uniffi_passerelle_core_checksum_func_order_summary(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PASSERELLE_CORE_CHECKSUM_METHOD_EVENTLISTENER_ON_EVENT

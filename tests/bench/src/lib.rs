@@ -62,6 +62,21 @@ pub fn ensure(cond: bool, message: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// The stdin and stdout pipes of a child spawned with both piped.
+pub fn child_pipes(
+    child: &mut tokio::process::Child,
+) -> Result<(tokio::process::ChildStdin, tokio::process::ChildStdout)> {
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| BenchError("no stdin pipe".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BenchError("no stdout pipe".into()))?;
+    Ok((stdin, stdout))
+}
+
 /// A multi-threaded tokio runtime, as the FFI layer owns one.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

@@ -102,14 +102,7 @@ impl RunningSandbox {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        let stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| BenchError("no stdin pipe".into()))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| BenchError("no stdout pipe".into()))?;
+        let (stdin, stdout) = crate::child_pipes(&mut child)?;
         let mut lines = BufReader::new(stdout).lines();
         let description = loop {
             let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use passerelle_bench::{BenchError, Result};
+use passerelle_bench::{BenchError, Result, child_pipes};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -197,14 +197,7 @@ impl Soak {
         let pid = child
             .id()
             .ok_or_else(|| BenchError("the child has no pid".into()))?;
-        let stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| BenchError("no stdin pipe".into()))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| BenchError("no stdout pipe".into()))?;
+        let (stdin, stdout) = child_pipes(&mut child)?;
         let transcript = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

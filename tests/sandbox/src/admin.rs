@@ -294,7 +294,7 @@ impl Admin {
     pub async fn disconnect_connection(&self, key: &str) -> Result<usize, SandboxError> {
         let ended = self.set_state(key, ConnectionState::Disconnected)?;
         for c in &ended {
-            crate::hubrise::back_office::notify_disconnect(&self.shared, c).await;
+            crate::hubrise::disconnect_notice::notify_disconnect(&self.shared, c).await;
         }
         Ok(ended.len())
     }

@@ -4,10 +4,10 @@
 pub(crate) mod active_callbacks;
 pub(crate) mod api;
 pub(crate) mod auth;
-pub(crate) mod back_office;
 pub(crate) mod callbacks;
 pub(crate) mod catalog_data;
 pub(crate) mod consent_pages;
+pub(crate) mod disconnect_notice;
 pub(crate) mod model;
 pub(crate) mod money;
 pub(crate) mod oauth;

@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::backoffice_pages as pages;
 use super::model::{DeviceFlow, DeviceFlowOutcome};
 use super::oauth::PosCaller;
+use super::web_back_office_pages as pages;
 use crate::errors::{ApiError, json_body};
 use crate::hubrise::oauth::{parse_form, with_query};
 use crate::state::Shared;

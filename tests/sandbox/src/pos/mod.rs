@@ -1,13 +1,13 @@
 //! The POS vendor's backend: the identity endpoint the iPad app signs in with, and the account's
 //! HubRise configuration (broker, connections, web back office).
 
-pub(crate) mod backoffice;
-mod backoffice_pages;
 pub(crate) mod connections;
 pub(crate) mod device_flows;
 pub(crate) mod disconnect;
 pub(crate) mod model;
 pub(crate) mod oauth;
+pub(crate) mod web_back_office;
+mod web_back_office_pages;
 
 use std::sync::Arc;
 
@@ -34,25 +34,25 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/hubrise/disconnect-callback",
             post(disconnect::disconnect_callback),
         )
-        .route("/hubrise/connect", get(backoffice::connect_url))
+        .route("/hubrise/connect", get(web_back_office::connect_url))
         .route("/hubrise/device-flows", post(device_flows::register))
         .route("/hubrise/device-flows/claim", post(device_flows::claim))
         .route("/hubrise/device-callback", get(device_flows::callback))
         .route("/hubrise/device-return", get(device_flows::device_return))
-        .route("/", get(backoffice::home))
-        .route("/backoffice", get(backoffice::home))
+        .route("/", get(web_back_office::home))
+        .route("/backoffice", get(web_back_office::home))
         .route(
             "/backoffice/sign-in",
-            get(backoffice::sign_in_page).post(backoffice::sign_in),
+            get(web_back_office::sign_in_page).post(web_back_office::sign_in),
         )
-        .route("/backoffice/sign-out", post(backoffice::sign_out))
-        .route("/backoffice/hubrise", get(backoffice::hubrise_page))
+        .route("/backoffice/sign-out", post(web_back_office::sign_out))
+        .route("/backoffice/hubrise", get(web_back_office::hubrise_page))
         .route(
             "/backoffice/hubrise/connect",
-            post(backoffice::start_connect),
+            post(web_back_office::start_connect),
         )
         .route(
             "/backoffice/hubrise/disconnect",
-            get(backoffice::confirm_disconnect).post(backoffice::disconnect),
+            get(web_back_office::confirm_disconnect).post(web_back_office::disconnect),
         )
 }

@@ -9,10 +9,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::backoffice_pages as pages;
 use super::connections::{exchange_and_record, revoke_at_hubrise};
 use super::model::{Origin, WebSession};
 use super::oauth::check_password;
+use super::web_back_office_pages as pages;
 use crate::hubrise::oauth::{Exchange, parse_form, with_query};
 use crate::ids;
 use crate::state::{Shared, World};

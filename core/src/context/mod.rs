@@ -1,9 +1,9 @@
 //! The parts of a running Passerelle, built once by `open()` and shared by the services, which
 //! each take only the parts they use. Nothing here knows a use case: this module sits below the
-//! services and above the protocol clients and the foundations. `pos_sessions` keeps the POS
+//! services and above the protocol clients and the foundations. `session_keeper` keeps the POS
 //! session the services share.
 
-pub mod pos_sessions;
+pub mod session_keeper;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -22,7 +22,7 @@ use crate::store::snapshots::{self, Slot};
 use crate::store::{Store, meta};
 use crate::store::{erasure, recovery};
 use crate::time::now_ms;
-use pos_sessions::PosSessions;
+use session_keeper::PosSessionKeeper;
 
 /// Everything the services are built from.
 pub struct Context {
@@ -34,7 +34,7 @@ pub struct Context {
     /// The per-install id sent to HubRise (design D5).
     pub device_id: Arc<str>,
     pub pos: PosBackend,
-    pub sessions: Arc<PosSessions>,
+    pub sessions: Arc<PosSessionKeeper>,
     pub hubrise: HubriseApi,
     pub rate_limiters: Arc<RateLimiters>,
     pub active: Arc<ActiveConfiguration>,
@@ -56,7 +56,7 @@ impl Context {
         let device_id = establish_identity(&store, &secrets, &events, &config)?;
         let active = store.write(|tx| load_or_init_active(tx, &config.initial_settings))?;
         let pos = PosBackend::new(endpoints.pos.clone(), &config.pos_client_id)?;
-        let sessions = Arc::new(PosSessions::new(
+        let sessions = Arc::new(PosSessionKeeper::new(
             store.clone(),
             secrets.clone(),
             pos.clone(),

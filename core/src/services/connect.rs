@@ -19,7 +19,7 @@ use crate::clients::pos::backend::{
 use crate::config::{
     OUT_OF_BAND_REDIRECT_URI, PasserelleConfig, TokenExchange, ValidatedEndpoints,
 };
-use crate::context::pos_sessions::PosSessions;
+use crate::context::session_keeper::PosSessionKeeper;
 use crate::context::{ActiveConfiguration, Context};
 use crate::error::{Error, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
@@ -75,7 +75,7 @@ pub struct Connect {
     hubrise: HubriseApi,
     rate_limiters: Arc<RateLimiters>,
     pos: PosBackend,
-    sessions: Arc<PosSessions>,
+    sessions: Arc<PosSessionKeeper>,
     health: Health,
 }
 

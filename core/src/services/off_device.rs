@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use crate::clients::pos::backend::{BackendConfiguration, BackendConnection, PosBackend};
 use crate::context::Context;
-use crate::context::pos_sessions::PosSessions;
+use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result, Service};
 use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::{
@@ -20,7 +20,7 @@ use crate::store::connections::{self, NewConnection};
 use crate::store::{Store, meta, new_id};
 
 /// How long `open()` and `restart()` wait for the POS backend's configuration. A session refresh
-/// under way when it runs out still completes and is saved (`PosSessions` runs it on its own
+/// under way when it runs out still completes and is saved (`PosSessionKeeper` runs it on its own
 /// task): the backend has rotated the refresh token by then.
 const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -59,7 +59,7 @@ pub struct OffDevice {
     secrets: Secrets,
     events: EventBus,
     pos: PosBackend,
-    sessions: Arc<PosSessions>,
+    sessions: Arc<PosSessionKeeper>,
     status: StatusCell,
 }
 

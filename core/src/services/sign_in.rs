@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::clients::pos::backend::PosBackend;
 use crate::clients::pos::session::PosSession;
 use crate::context::Context;
-use crate::context::pos_sessions::PosSessions;
+use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result};
 use crate::model::account::PosAccount;
 use crate::secrets::Secret;
@@ -16,7 +16,7 @@ use crate::store::{Store, accounts};
 pub struct SignIn {
     store: Arc<Store>,
     backend: PosBackend,
-    sessions: Arc<PosSessions>,
+    sessions: Arc<PosSessionKeeper>,
 }
 
 impl SignIn {

@@ -1,7 +1,7 @@
 //! The POS backend: its HTTP API (`backend`: sign-in grants, `/me`, the broker and the account's
 //! HubRise configuration) and the session its grants answer (`session`). Keeping the session
 //! (the secret store, refreshes one at a time, its end) is the context's
-//! (`crate::context::pos_sessions`).
+//! (`crate::context::session_keeper`).
 
 pub mod backend;
 pub mod session;

@@ -1,6 +1,6 @@
 //! The POS session: the access and refresh tokens the backend's grants answer (`backend.rs`),
 //! and when the access token expires. Keeping it (the secret store, refreshes one at a time) is
-//! the context's `PosSessions` (`crate::context::pos_sessions`).
+//! the context's `PosSessionKeeper` (`crate::context::session_keeper`).
 
 use serde::{Deserialize, Serialize};
 

@@ -14,11 +14,12 @@ use crate::model::account::PosAccount;
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::{Store, accounts};
 
-/// The signed-in account's session: a valid access token on demand, refreshed when it is about
+/// Keeps the signed-in account's session (a [`PosSession`] is one session's value, the tokens
+/// and expiry a grant answered; this is what holds it): a valid access token on demand, refreshed when it is about
 /// to expire or when the backend refuses it. Refresh tokens rotate, so refreshes are serialised
 /// (a second concurrent refresh would spend a token already replaced) and never cut off halfway
-/// (see [`PosSessions::refresh`]).
-pub struct PosSessions {
+/// (see [`PosSessionKeeper::refresh`]).
+pub struct PosSessionKeeper {
     store: Arc<Store>,
     secrets: Secrets,
     backend: PosBackend,
@@ -26,7 +27,7 @@ pub struct PosSessions {
     refresh_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl PosSessions {
+impl PosSessionKeeper {
     pub fn new(store: Arc<Store>, secrets: Secrets, backend: PosBackend, events: EventBus) -> Self {
         Self {
             store,
@@ -125,7 +126,7 @@ impl PosSessions {
         save(&self.secrets, pos_account_id, session)
     }
 
-    /// Deletes the account's session (a sign-out); call with [`PosSessions::hold`] held.
+    /// Deletes the account's session (a sign-out); call with [`PosSessionKeeper::hold`] held.
     pub fn delete(&self, pos_account_id: &str) -> Result<()> {
         Ok(self.secrets.delete(&keys::pos_session(pos_account_id))?)
     }

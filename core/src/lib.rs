@@ -51,25 +51,25 @@ pub use config::{
 pub use error::{PasserelleError, PublicResult as Result};
 pub use events::{EventListener, PasserelleEvent};
 pub use logging::{LogField, LogLevel, LogRecord, PasserelleLogger, set_logger};
-pub use model::account::PosAccount;
+pub use model::account::{ErasureReport, ErasureScope, PosAccount, SignOutMode, SignOutOutcome};
 pub use model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
-pub use model::connection::{ConnectionOrigin, ConnectionState, HubriseConnection};
+pub use model::connection::{
+    ConnectionOrigin, ConnectionState, DisconnectOutcome, HubriseConnection, OpenUrlOutcome,
+};
 pub use model::health::{
-    ConnectionHealth, DatabaseRecovery, DelayReason, FailedChange, QuarantinedItem, SyncHealth,
-    SyncState,
+    BackendStatus, ConnectionHealth, DatabaseRecovery, DelayReason, FailedChange, QuarantinedItem,
+    SyncHealth, SyncState,
 };
 pub use model::money::{Money, MoneyError};
 pub use model::order::{
     Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
     OrderPayment, OrderStatus, OrderSummary, order_summary,
 };
+pub use model::retention::RetentionReport;
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
 pub use model::values::{Quantity, WebUrl};
 pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
-pub use services::account::{ErasureReport, ErasureScope, SignOutMode, SignOutOutcome};
-pub use services::connect::{DisconnectOutcome, FLOW_LIFETIME_MS, OpenUrlOutcome};
-pub use services::off_device::BackendStatus;
-pub use services::retention::RetentionReport;
+pub use services::connect::FLOW_LIFETIME_MS;
 pub use services::sync::SyncReport;
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

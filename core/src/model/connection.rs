@@ -122,3 +122,27 @@ impl From<&HubriseConnection> for ConnectionNames {
         }
     }
 }
+
+/// What `disconnect` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DisconnectOutcome {
+    /// The connection, now `Removing` until the next restart.
+    pub connection: HubriseConnection,
+    /// Whether HubRise confirmed the revocation.
+    pub revoked: bool,
+    /// Why revoking failed, when it did; the local removal went ahead anyway.
+    pub revoke_failure: Option<String>,
+}
+
+/// What `handle_open_url` recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum OpenUrlOutcome {
+    /// The app's own redirect: the attempt completed; the connection waits for a restart.
+    Connected { connection: HubriseConnection },
+    /// HubRise's "Open" button (Open URL with `app_instance_id`): show this connection.
+    ShowConnection { connection: HubriseConnection },
+    /// Not a Passerelle URL; the host handles it.
+    NotHandled,
+}

@@ -140,3 +140,17 @@ pub struct DatabaseRecovery {
     /// Secret-store entries the lost database named (tokens, sessions), now deleted.
     pub orphaned_secrets_deleted: u32,
 }
+
+/// Whether the last reload reached the POS backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BackendStatus {
+    /// False when the last reload failed: the last active configuration is in use.
+    pub reachable: bool,
+    /// Why the last reload failed.
+    pub last_error: Option<String>,
+    /// When the backend last answered.
+    pub last_reloaded_at: Option<SystemTime>,
+    /// The POS session is over: the restaurant must sign in again (HubRise orders keep flowing).
+    pub sign_in_required: bool,
+}

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::model::account::{ErasureReport, ErasureScope, SignOutMode, SignOutOutcome};
 use crate::model::connection::ConnectionState;
+use crate::model::connection::DisconnectOutcome;
 use crate::secrets::Secrets;
-use crate::services::connect::{Connect, DisconnectOutcome};
+use crate::services::connect::Connect;
 use crate::services::health::Health;
 use crate::services::restart::RestartToApply;
 use crate::services::sign_in::SignIn;
@@ -18,52 +20,6 @@ use crate::store::{Store, connections};
 
 /// Rows one erasing transaction deletes at most, so the write lock is never held long.
 const ERASE_BATCH_ROWS: u32 = 500;
-
-/// What signing out does to the account's HubRise connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum SignOutMode {
-    /// The connections stay, their tokens kept in the secret store, and sync again as soon as
-    /// the same account signs in (a shift change, a password reset). Nothing syncs meanwhile.
-    KeepConnections,
-    /// Each connection is disconnected (revoked at HubRise, its token deleted, removed at once):
-    /// the till leaves the restaurant's HubRise, and the next sign-in starts with none.
-    DisconnectConnections,
-}
-
-/// What `sign_out` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct SignOutOutcome {
-    /// The connections disconnected (`DisconnectConnections` only), with whether HubRise
-    /// confirmed each revocation.
-    pub disconnected: Vec<DisconnectOutcome>,
-}
-
-/// Whose data `erase_account_data` erases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum ErasureScope {
-    /// The signed-in account's (fails with `NotSignedIn` when nobody is).
-    SignedInAccount,
-    /// Every account that ever signed in on this device: a device handed over.
-    EveryAccount,
-}
-
-/// What an erasure removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct ErasureReport {
-    pub accounts: u32,
-    pub orders: u32,
-    pub connections: u32,
-    /// Entries deleted from the secret store (tokens, sessions, PKCE verifiers).
-    pub secrets: u32,
-    /// Connections of the signed-in account HubRise did not confirm revoking (their tokens are
-    /// deleted all the same). Other accounts' tokens are deleted without a revocation: no POS
-    /// session is there to ask the backend with.
-    pub not_revoked: u32,
-}
 
 /// Signs out and erases, over the services that own each step.
 pub struct AccountLifecycle {

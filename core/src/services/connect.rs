@@ -28,6 +28,7 @@ use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
 };
+use crate::model::connection::{DisconnectOutcome, OpenUrlOutcome};
 use crate::model::values::WebUrl;
 use crate::secrets::{Secret, Secrets, keys};
 use crate::store::connections::{self, ConnectionRow, NewConnection};
@@ -38,30 +39,6 @@ use crate::time::{now_ms, system_ms, to_system_time};
 pub const FLOW_LIFETIME_MS: i64 = 10 * 60 * 1000;
 /// Closed or expired attempts are forgotten after a day.
 const FLOW_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// What `disconnect` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct DisconnectOutcome {
-    /// The connection, now `Removing` until the next restart.
-    pub connection: HubriseConnection,
-    /// Whether HubRise confirmed the revocation.
-    pub revoked: bool,
-    /// Why revoking failed, when it did; the local removal went ahead anyway.
-    pub revoke_failure: Option<String>,
-}
-
-/// What `handle_open_url` recognised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum OpenUrlOutcome {
-    /// The app's own redirect: the attempt completed; the connection waits for a restart.
-    Connected { connection: HubriseConnection },
-    /// HubRise's "Open" button (Open URL with `app_instance_id`): show this connection.
-    ShowConnection { connection: HubriseConnection },
-    /// Not a Passerelle URL; the host handles it.
-    NotHandled,
-}
 
 /// Connecting, checking and disconnecting locations from this device.
 pub struct Connect {

@@ -15,6 +15,7 @@ use crate::events::{EventBus, PasserelleEvent};
 use crate::model::connection::{
     ConnectionNames, ConnectionOrigin, ConnectionState, HubriseConnection,
 };
+use crate::model::health::BackendStatus;
 use crate::secrets::{Secrets, keys};
 use crate::store::connections::{self, NewConnection};
 use crate::store::{Store, meta, new_id};
@@ -23,20 +24,6 @@ use crate::store::{Store, meta, new_id};
 /// under way when it runs out still completes and is saved (`PosSessionKeeper` runs it on its own
 /// task): the backend has rotated the refresh token by then.
 const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Whether the last reload reached the POS backend.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct BackendStatus {
-    /// False when the last reload failed: the last active configuration is in use.
-    pub reachable: bool,
-    /// Why the last reload failed.
-    pub last_error: Option<String>,
-    /// When the backend last answered.
-    pub last_reloaded_at: Option<SystemTime>,
-    /// The POS session is over: the restaurant must sign in again (HubRise orders keep flowing).
-    pub sign_in_required: bool,
-}
 
 /// The backend status, self by the facade and the reload.
 #[derive(Debug, Default)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::Retention;
 use crate::context::Context;
 use crate::error::Result;
+use crate::model::retention::RetentionReport;
 use crate::store::{Store, retention};
 use crate::time::now_ms;
 
@@ -22,24 +23,6 @@ const MIN_BATCH_ROWS: u32 = 10;
 const LOCK_BUDGET: Duration = Duration::from_millis(8);
 /// Pause between two batches, so that a waiting sync cycle takes the write lock first.
 const GIVE_WAY: Duration = Duration::from_millis(5);
-
-/// What a retention pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct RetentionReport {
-    pub orders_pruned: u32,
-    pub orders_scrubbed: u32,
-    pub quarantine_scrubbed: u32,
-    pub quarantine_pruned: u32,
-    pub events_pruned: u32,
-    pub outbox_pruned: u32,
-    /// Rows of removed connections (their event ids, failures, the connection itself).
-    pub removed_connection_rows: u32,
-    /// Transactions the pass ran.
-    pub batches: u32,
-    /// The longest time one of them held the write lock, in microseconds.
-    pub longest_batch_micros: u64,
-}
 
 /// The pruning task and what it runs.
 pub struct RetentionService {

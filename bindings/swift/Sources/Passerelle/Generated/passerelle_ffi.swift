@@ -2377,10 +2377,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 16808) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_apply_retention() != 46593) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_apply_retention() != 15043) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 23550) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_backend_status() != 62924) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_begin_hubrise_connection() != 23709) {
@@ -2419,16 +2419,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 48898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 8365) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 470) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_erase_account_data() != 1122) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_erase_account_data() != 13573) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 13428) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 34876) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_mark_orders_seen() != 48302) {
@@ -2479,7 +2479,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 54820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 14908) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 13735) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 19257) {

@@ -7,7 +7,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use crate::clients::pos::backend::{BackendConfiguration, BackendConnection, PosBackend};
+use crate::clients::pos::backend::{BackendConnection, BackendConnections, PosBackend};
 use crate::context::Context;
 use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result, Service};
@@ -110,13 +110,13 @@ impl OffDevice {
         let etag = etag.as_deref();
         let answer = self
             .sessions
-            .authorized(|access| async move { self.pos.configuration(&access, etag).await })
+            .authorized(|access| async move { self.pos.connections(&access, etag).await })
             .await?;
-        let Some((configuration, etag)) = answer else {
+        let Some((listed, etag)) = answer else {
             tracing::debug!(target: "passerelle::pos", "POS backend configuration unchanged");
             return Ok(());
         };
-        let changed = self.merge(&account.account_id, &configuration)?;
+        let changed = self.merge(&account.account_id, &listed)?;
         self.store
             .write(|tx| meta::set(tx, &etag_key, etag.as_deref().unwrap_or_default()))?;
         for connection in changed {
@@ -130,16 +130,16 @@ impl OffDevice {
     fn merge(
         &self,
         pos_account_id: &str,
-        configuration: &BackendConfiguration,
+        listed: &BackendConnections,
     ) -> Result<Vec<HubriseConnection>> {
         let mut changed_ids = Vec::new();
-        for entry in &configuration.connections {
+        for entry in &listed.connections {
             let local = self.store.read(|c| {
                 connections::find_live_by_location(c, pos_account_id, &entry.names.location_id)
             })?;
             let active = entry.state == "active";
             // Another entry may still be active for the location (another device, a reconnect).
-            let location_active = configuration
+            let location_active = listed
                 .connections
                 .iter()
                 .any(|e| e.names.location_id == entry.names.location_id && e.state == "active");

@@ -171,13 +171,13 @@ impl PosBackend {
         }
     }
 
-    /// The account's HubRise configuration; `None` when unchanged since `etag` (one conditional
-    /// request when nothing changed).
-    pub async fn configuration(
+    /// The account's HubRise connections as the backend lists them (its `/hubrise/configuration`
+    /// route); `None` when unchanged since `etag` (one conditional request when nothing changed).
+    pub async fn connections(
         &self,
         access_token: &Secret,
         etag: Option<&str>,
-    ) -> Result<Option<(BackendConfiguration, Option<String>)>> {
+    ) -> Result<Option<(BackendConnections, Option<String>)>> {
         let mut request =
             self.authorized(reqwest::Method::GET, "/hubrise/configuration", access_token)?;
         if let Some(etag) = etag {
@@ -343,9 +343,11 @@ struct ClaimAnswer {
     error: Option<String>,
 }
 
-/// The POS backend's view of the account's HubRise connections.
+/// The POS backend's list of the account's HubRise connections (the answer of its
+/// configuration route; not the library's configuration, `ConfigurationSnapshot`, nor the
+/// host's, `PasserelleConfig`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct BackendConfiguration {
+pub struct BackendConnections {
     pub connections: Vec<BackendConnection>,
 }
 
@@ -509,7 +511,7 @@ mod tests {
             entry(serde_json::json!("yesterday")),
             serde_json::json!({ "location_id": "3r4s3-2", "origin": "device", "state": "active" }),
         ]});
-        let configuration: BackendConfiguration = serde_json::from_value(json).unwrap();
+        let configuration: BackendConnections = serde_json::from_value(json).unwrap();
         let read: Vec<Option<i64>> = configuration
             .connections
             .iter()

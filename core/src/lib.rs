@@ -41,8 +41,6 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod time;
-#[cfg(test)]
-mod watchdog;
 
 pub use config::{
     ApplyMode, DEFAULT_SCOPE, MIN_PRODUCTION_POLL_INTERVAL_SECS, OUT_OF_BAND_REDIRECT_URI,

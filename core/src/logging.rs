@@ -471,7 +471,7 @@ mod tests {
     /// logging to `logger` at trace level.
     fn watched(what: &str, logger: Arc<dyn PasserelleLogger>, f: impl FnOnce() + Send + 'static) {
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-        crate::watchdog::within(what, move || {
+        crate::testing::watchdog::within(what, move || {
             replace_sink(Some(Sink {
                 logger,
                 level: LogLevel::Trace,

@@ -332,7 +332,7 @@ mod tests {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use crate::watchdog::within;
+    use crate::testing::watchdog::within;
 
     /// What a [`CallingBack`] store does once, from inside the first call it names.
     type Callback = Box<dyn Fn(&Secrets) + Send + Sync>;

@@ -18,6 +18,8 @@ const HUBRISE_API_URL: &str = "https://api.hubrise.com/v1";
 const DEFAULT_SCOPE: &str = "location[orders.write,customer_list.write,catalog.read]";
 /// The till's public OAuth client id at the built-in identity (the core's default).
 const DEFAULT_POS_CLIENT_ID: &str = "passerelle-ios";
+/// How long events wait for a till that has not received them (issue 24: 7 days).
+const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The key file `--data-dir` creates when no key is given (embedded default only).
 pub const KEY_FILE: &str = "encryption.key";
 
@@ -80,6 +82,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "lifetime of the built-in identity's access tokens (default 300)",
     ),
     ("log_format", "text (default) or json"),
+    (
+        "event_retention_days",
+        "how long HubRise's events are kept for a till that has not received them (default 7)",
+    ),
 ];
 
 /// A value that could not be used; `key` names it as the file and the environment spell it.
@@ -164,6 +170,8 @@ pub struct Config {
     pub pos_client_id: String,
     pub access_token_ttl: Duration,
     pub log_json: bool,
+    /// How long an event waits for a till that has not received it.
+    pub event_retention: Duration,
 }
 
 impl Config {
@@ -187,6 +195,7 @@ impl Config {
             pos_client_id: DEFAULT_POS_CLIENT_ID.to_owned(),
             access_token_ttl: Duration::from_secs(300),
             log_json: false,
+            event_retention: DEFAULT_EVENT_RETENTION,
         }
     }
 
@@ -241,6 +250,11 @@ impl Sources<'_> {
                 "json" => true,
                 _ => return Err(ConfigError::new("log_format", "must be text or json")),
             },
+            event_retention: Duration::from_secs(
+                values
+                    .parse::<u64>("event_retention_days", Some("7"))?
+                    .saturating_mul(24 * 3600),
+            ),
             public_url,
         })
     }

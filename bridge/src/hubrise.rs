@@ -1,5 +1,5 @@
 //! The bridge's calls to HubRise: the code exchange with the client secret (only the bridge has
-//! it), revocation, and the passive order callback it registers as soon as it holds a token.
+//! it), revocation, and the active order callback it registers as soon as it holds a token.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -31,6 +31,8 @@ pub enum HubriseError {
 #[derive(Clone)]
 pub struct Hubrise {
     config: HubriseConfig,
+    /// Where HubRise POSTs events (the bridge's active callback).
+    callback_url: String,
     http: reqwest::Client,
     metrics: Arc<Metrics>,
 }
@@ -48,9 +50,15 @@ fn unavailable(e: reqwest::Error) -> HubriseError {
 }
 
 impl Hubrise {
-    pub fn new(config: HubriseConfig, http: reqwest::Client, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: HubriseConfig,
+        callback_url: String,
+        http: reqwest::Client,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Hubrise {
             config,
+            callback_url,
             http,
             metrics,
         }
@@ -166,8 +174,10 @@ impl Hubrise {
         self.observe("revoke", started, &outcome);
     }
 
-    /// Registers the passive order callback (decision 19), keeping a callback already there:
-    /// `GET /callback`, then `POST /callback` with its URL and events plus order create/update.
+    /// Registers the bridge's active order callback (decisions 19 and 28), keeping the events
+    /// of a callback already there: `GET /callback`, then, unless it already sends order
+    /// create/update to the bridge, `POST /callback` with the bridge's URL and those events.
+    /// Events HubRise queued while the callback was passive stay readable by polling.
     pub async fn register_order_callback(&self, token: &Secret) -> Result<(), HubriseError> {
         let started = Instant::now();
         let result = self.register_once(token).await;
@@ -189,11 +199,14 @@ impl Hubrise {
             .json()
             .await
             .map_err(unavailable)?;
-        let body = with_order_events(&current);
+        let wanted = with_order_events(&current, &self.callback_url);
+        if wanted == current {
+            return Ok(());
+        }
         self.http
             .post(&url)
             .header("X-Access-Token", token.expose())
-            .json(&body)
+            .json(&wanted)
             .send()
             .await
             .map_err(unavailable)?
@@ -203,8 +216,8 @@ impl Hubrise {
     }
 }
 
-/// The callback `current` with `order: [create, update]` added to its events.
-fn with_order_events(current: &Value) -> Value {
+/// The callback `current` sending to `url`, with `order: [create, update]` added to its events.
+fn with_order_events(current: &Value, url: &str) -> Value {
     let mut events = current
         .get("events")
         .and_then(Value::as_object)
@@ -221,7 +234,7 @@ fn with_order_events(current: &Value) -> Value {
             }
         }
     }
-    json!({ "url": current.get("url").cloned().unwrap_or(Value::Null), "events": events })
+    json!({ "url": url, "events": events })
 }
 
 #[cfg(test)]
@@ -230,16 +243,18 @@ mod tests {
 
     #[test]
     fn the_order_events_join_a_callback_already_there() {
+        let ours = "https://pos.example/hubrise/callback";
         let none = json!({"url": null, "events": {}});
         assert_eq!(
-            with_order_events(&none),
-            json!({"url": null, "events": {"order": ["create", "update"]}})
+            with_order_events(&none, ours),
+            json!({"url": ours, "events": {"order": ["create", "update"]}})
         );
-        let some =
-            json!({"url": "https://x", "events": {"order": ["update"], "customer": ["create"]}});
+        let some = json!({"url": null, "events": {"order": ["update"], "customer": ["create"]}});
         assert_eq!(
-            with_order_events(&some),
-            json!({"url": "https://x", "events": {"order": ["update", "create"], "customer": ["create"]}})
+            with_order_events(&some, ours),
+            json!({"url": ours, "events": {"order": ["update", "create"], "customer": ["create"]}})
         );
+        let done = json!({"url": ours, "events": {"order": ["create", "update"]}});
+        assert_eq!(with_order_events(&done, ours), done);
     }
 }

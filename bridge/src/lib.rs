@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod events;
 pub mod http;
 pub mod hubrise;
 pub mod identity;

@@ -67,7 +67,8 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         schema_version = version,
         "database ready"
     );
-    let store = Store::new(database, config.keys.clone());
+    let store = Store::new(database.clone(), config.keys.clone());
+    let events = crate::events::Events::new(database, config.keys.clone());
     let http = http_client()?;
     let identity: Arc<dyn Identity> = match &config.identity {
         IdentityConfig::BuiltIn { accounts } => Arc::new(BuiltIn::new(
@@ -89,11 +90,18 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         )),
     };
     let metrics = Arc::new(Metrics::default());
-    let hubrise = Hubrise::new(config.hubrise.clone(), http, metrics.clone());
+    let hubrise = Hubrise::new(
+        config.hubrise.clone(),
+        crate::http::callback_url(&config.public_url),
+        http,
+        metrics.clone(),
+    );
     Ok(Arc::new(App {
         metrics,
         config,
         store,
+        events,
+        hub: Arc::new(crate::events::Hub::default()),
         identity,
         hubrise,
     }))
@@ -154,6 +162,7 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
     let app = build(config).await?;
     let (stop, mut stopped) = watch::channel(false);
     spawn_purge(app.clone(), stop.subscribe());
+    crate::events::hub::follow(app.hub.clone(), app.store.database(), stop.subscribe());
     let service = router(app.clone());
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
@@ -171,7 +180,8 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
     })
 }
 
-/// How often expired POS tokens, web sessions and device flows are deleted.
+/// How often expired POS tokens, web sessions and device flows are deleted (and the events
+/// every till has, or past their retention).
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Deletes what expired, every [`PURGE_EVERY`], until the server stops (every replica does it;
@@ -185,6 +195,13 @@ fn spawn_purge(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             }
             if let Err(e) = app.store.purge_expired(crate::http::FLOW_LIFETIME_MS).await {
                 tracing::warn!(error = %e, "purge failed; tried again later");
+            }
+            match app.events.prune(app.config.event_retention).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(deleted = n, "events every till has, or too old, deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "event pruning failed; tried again later"),
             }
         }
     });

@@ -432,6 +432,25 @@ impl Store {
         Ok(Some((connection_from(row), self.open_token(row)?)))
     }
 
+    /// The account's active connections with their tokens (the active callback is checked on
+    /// each when a till opens its stream).
+    pub async fn active_connections(
+        &self,
+        pos_account_id: &str,
+    ) -> StoreResult<Vec<(Connection, Secret)>> {
+        let sql = format!(
+            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE pos_account_id = $1 AND removed = 0 \
+             ORDER BY recorded_ms, id"
+        );
+        let rows = self
+            .db
+            .query(&sql, vec![Value::text(pos_account_id)])
+            .await?;
+        rows.iter()
+            .map(|row| Ok((connection_from(row), self.open_token(row)?)))
+            .collect()
+    }
+
     fn open_token(&self, row: &Row) -> StoreResult<Secret> {
         let t = |i: usize| row.get(i).and_then(Value::as_text).unwrap_or_default();
         Ok(self.keys.open(t(14), &seal_context(t(15), t(16)))?)
@@ -738,7 +757,7 @@ struct Sealed {
 }
 
 /// Every sealed column: what a rotation reseals.
-const SEALED: [Sealed; 3] = [
+const SEALED: [Sealed; 4] = [
     Sealed {
         table: "connections",
         key: "id",
@@ -759,5 +778,12 @@ const SEALED: [Sealed; 3] = [
         column: "pending_code_sealed",
         context: "session_digest",
         filter: "pending_code_sealed IS NOT NULL",
+    },
+    Sealed {
+        table: "callback_events",
+        key: "event_id",
+        column: "body_sealed",
+        context: "'event:' || event_id",
+        filter: "body_sealed IS NOT NULL",
     },
 ];

@@ -6,6 +6,7 @@ mod support;
 mod back_office;
 mod binary;
 mod conformance;
+mod events;
 mod operations;
 mod postgres;
 mod refusals;

@@ -313,3 +313,86 @@ async fn a_postgres_restart_is_a_typed_503_and_the_bridge_recovers_by_itself() -
     stack.sandbox.stop().await;
     Ok(())
 }
+
+/// Postgres stopped while HubRise sends an order's event: the bridge answers 503 (never a
+/// 4xx, which HubRise would count as acknowledged), HubRise keeps the event and retries, and
+/// once Postgres is back the event is stored, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_sent_while_postgres_is_down_is_stored_after_hubrises_retries() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let mut options = support::compressed_callbacks();
+    options.active_callbacks.retries = 12;
+    let stack = support::start_with(options, cluster.database(), support::keys()).await?;
+    support::connect_off_device(&stack.sandbox, &stack.pos_url, "3r4s3-1").await?;
+    cluster.run("stop")?;
+    stack
+        .sandbox
+        .admin()
+        .place_order("3r4s3-1", json!({"status": "new", "items": []}))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let waiting: usize = stack
+        .sandbox
+        .admin()
+        .connections()
+        .await
+        .iter()
+        .map(|c| c.pending_events)
+        .sum();
+    assert_eq!(waiting, 1, "refused, so HubRise still holds it");
+    cluster.run("restart")?;
+    let events = stack.bridge.app().events.clone();
+    assert!(
+        support::eventually(Duration::from_secs(20), || async {
+            events.count().await.unwrap_or(0) == 1
+        })
+        .await,
+        "the event never arrived after the restart"
+    );
+    stack.bridge.stop().await?;
+    stack.sandbox.stop().await;
+    Ok(())
+}
+
+/// Two replicas storing one location's events at once: numbers 1..=N, each once, no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_number_a_locations_events_without_gaps_or_duplicates() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let keys = support::keys();
+    let replica = || -> Result<passerelle_bridge::events::Events, Box<dyn std::error::Error>> {
+        let db = std::sync::Arc::new(passerelle_bridge::db::postgres::Postgres::new(
+            &Secret::new(cluster.url.clone()),
+        )?);
+        Ok(passerelle_bridge::events::Events::new(db, keys.clone()))
+    };
+    let (a, b) = (replica()?, replica()?);
+    let db = passerelle_bridge::db::postgres::Postgres::new(&Secret::new(cluster.url.clone()))?;
+    passerelle_bridge::db::migrate(&db).await?;
+    let store = |events: passerelle_bridge::events::Events, side: &'static str| async move {
+        let mut numbers = Vec::new();
+        for i in 0..40 {
+            let body = json!({"id": format!("{side}{i}"), "resource_type": "order",
+                              "event_type": "create", "location_id": "3r4s3-1"})
+            .to_string();
+            let incoming = passerelle_bridge::events::Incoming::parse(body.as_bytes())?;
+            numbers.push(events.store(&incoming).await?.ok_or("stored twice")?);
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(numbers)
+    };
+    let (left, right) = tokio::join!(
+        tokio::spawn(store(a.clone(), "a")),
+        tokio::spawn(store(b, "b"))
+    );
+    let (left, right) = (
+        left?.map_err(|e| e.to_string())?,
+        right?.map_err(|e| e.to_string())?,
+    );
+    let mut numbers = [left, right].concat();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=80).collect::<Vec<i64>>());
+    Ok(())
+}

@@ -86,3 +86,91 @@ pub fn target(url: &str, sandbox: &Sandbox) -> passerelle_bridge::check::CheckTa
         password: None,
     }
 }
+
+/// The sandbox with HubRise's retry schedule compressed (a retry unit of 50 ms) for tests of
+/// the active callback.
+pub fn compressed_callbacks() -> SandboxOptions {
+    SandboxOptions {
+        active_callbacks: passerelle_sandbox::ActiveCallbacks {
+            retry_unit: std::time::Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..SandboxOptions::default()
+    }
+}
+
+/// The sandbox started with `options` and a bridge on `database`.
+pub async fn start_with(
+    options: SandboxOptions,
+    database: DatabaseUrl,
+    keys: Keyring,
+) -> Result<Stack, Box<dyn std::error::Error>> {
+    passerelle_test_support::bridge::start_bridged(options, database, keys)
+        .await
+        .map_err(|e| e.to_string().into())
+}
+
+/// Connects `location_id` in HubRise's back office to the seed's first POS account through the
+/// bridge at `url`; the account's POS token and the connection's HubRise token.
+pub async fn connect_off_device(
+    sandbox: &Sandbox,
+    url: &str,
+    location_id: &str,
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let pos = sandbox.seed().pos_account().clone();
+    let connect_url = sandbox
+        .admin()
+        .back_office_connect(
+            &sandbox.seed().client_id,
+            location_id,
+            &sandbox.seed().user().email,
+        )
+        .await?;
+    passerelle_bridge::check::open_connect_url(
+        &client(),
+        &connect_url,
+        url,
+        &pos.email,
+        &pos.password,
+    )
+    .await?;
+    let token = sign_in(url, &pos.email, &pos.password).await?;
+    let handed: serde_json::Value = client()
+        .get(format!("{url}/hubrise/connections/{location_id}/token"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let hubrise = handed["access_token"]
+        .as_str()
+        .ok_or("no HubRise token handed off")?
+        .to_owned();
+    Ok((token, hubrise))
+}
+
+/// Hex HMAC-SHA256 of `body` keyed by `secret`: what HubRise sends in `X-HubRise-Hmac-SHA256`.
+pub fn hubrise_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(body);
+    passerelle_bridge::secret::hex(&mac.finalize().into_bytes())
+}
+
+/// Waits until `done` holds (at most `within`), checking every 20 ms.
+pub async fn eventually<F, Fut>(within: std::time::Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}

@@ -75,10 +75,36 @@ pub trait Database: Send + Sync {
     fn batch<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, Result<(), DbError>>;
     /// `sqlite` or `postgres`, for logs and health.
     fn kind(&self) -> &'static str;
+    /// Tells the other replicas listening on `channel` (Postgres `NOTIFY`). SQLite serves one
+    /// process, which learns in memory: nothing to send.
+    fn notify<'a>(
+        &'a self,
+        _channel: &'a str,
+        _payload: &'a str,
+    ) -> BoxFuture<'a, Result<(), DbError>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// Follows `channel` (Postgres `LISTEN`, on a connection of its own, connected again when
+    /// it drops): each payload, and [`Heard::Reconnected`] when notices may have been missed.
+    /// `None` where there is nothing to follow (SQLite).
+    fn listen(&self, _channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>> {
+        None
+    }
+}
+
+/// What a listener hears.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Heard {
+    Payload(String),
+    /// The listening connection was (re)made: anything sent meanwhile was missed.
+    Reconnected,
 }
 
 /// The schema's migrations, in order; the same SQL for both databases.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_callback_events.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{Database, DbError, Row, Value};
+use super::{Database, DbError, Heard, Row, Value};
 use crate::secret::Secret;
 
 pub struct Postgres {
@@ -135,4 +135,80 @@ impl Database for Postgres {
     fn kind(&self) -> &'static str {
         "postgres"
     }
+
+    fn notify<'a>(
+        &'a self,
+        channel: &'a str,
+        payload: &'a str,
+    ) -> BoxFuture<'a, Result<(), DbError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+                .await
+                .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>> {
+        let (heard, receiver) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(follow(self.config.clone(), channel.to_owned(), heard));
+        Some(receiver)
+    }
+}
+
+/// Keeps a `LISTEN` connection while someone hears it, connecting again (with a growing pause,
+/// at most 5 s) whenever it drops, as after a Postgres restart.
+async fn follow(
+    config: tokio_postgres::Config,
+    channel: String,
+    heard: tokio::sync::mpsc::Sender<Heard>,
+) {
+    let mut pause = std::time::Duration::from_millis(100);
+    while !heard.is_closed() {
+        match listen_once(&config, &channel, &heard).await {
+            Ok(()) => pause = std::time::Duration::from_millis(100),
+            Err(e) => tracing::warn!(error = %e, "postgres LISTEN connection failed"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+    }
+}
+
+/// One `LISTEN` connection, until it ends: its notifications are passed on.
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    channel: &str,
+    heard: &tokio::sync::mpsc::Sender<Heard>,
+) -> Result<(), tokio_postgres::Error> {
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (payloads, mut received) = tokio::sync::mpsc::unbounded_channel();
+    // The connection must be polled for the LISTEN below to be answered, and to hear anything.
+    let driver = tokio::spawn(async move {
+        while let Some(Ok(message)) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message
+                && payloads.send(n.payload().to_owned()).is_err()
+            {
+                break;
+            }
+        }
+    });
+    // The channel is the bridge's own constant, an identifier: nothing to quote.
+    client.batch_execute(&format!("LISTEN {channel}")).await?;
+    let _ = heard.send(Heard::Reconnected).await;
+    loop {
+        tokio::select! {
+            payload = received.recv() => {
+                let Some(payload) = payload else { break };
+                if heard.send(Heard::Payload(payload)).await.is_err() {
+                    break;
+                }
+            }
+            // Nobody hears any more (the bridge stopped): close the connection.
+            _ = heard.closed() => break,
+        }
+    }
+    driver.abort();
+    Ok(())
 }

@@ -116,8 +116,10 @@ impl From<crate::store::StoreError> for ExchangeFailure {
 
 /// Exchanges a HubRise code with the client secret and records the connection on `account_id`,
 /// with `connected_at` (when the bridge received the token: HubRise's answer carries no time).
-/// For a connection made off the device it registers the passive order callback at once
-/// (decision 19), so HubRise queues the orders placed before a device confirms it.
+/// It registers the bridge's active order callback at once (decisions 19 and 28), so HubRise
+/// keeps the orders placed before a device confirms the connection and sends them to the
+/// bridge. A device that registers its passive callback right after the exchange replaces it:
+/// the bridge registers it again when a till of the account opens its event stream.
 pub(super) async fn exchange_and_record(
     app: &App,
     account_id: &str,
@@ -138,9 +140,7 @@ pub(super) async fn exchange_and_record(
     );
     // Recorded anyway when it fails: the device's catch-up from connected_at covers what
     // events miss.
-    if origin != Origin::Device
-        && let Err(e) = app.hubrise.register_order_callback(&access).await
-    {
+    if let Err(e) = app.hubrise.register_order_callback(&access).await {
         tracing::warn!(error = %e, "order callback not registered");
     }
     let names = Names::from_token(&token);
@@ -311,21 +311,7 @@ pub(super) async fn disconnect_callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let signature = headers
-        .get("x-hubrise-hmac-sha256")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !signature_matches(
-        app.hubrise.config().client_secret.expose(),
-        &body,
-        signature,
-    ) {
-        tracing::warn!("disconnect callback with a wrong signature");
-        app.metrics.callback_verification_failed();
-        return Err(ApiError::unauthorized(
-            "Invalid or missing X-HubRise-Hmac-SHA256 signature",
-        ));
-    }
+    verify_hubrise_signature(&app, &headers, &body, "disconnect callback")?;
     let notice: Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Invalid JSON"))?;
     let instance = notice
@@ -335,6 +321,28 @@ pub(super) async fn disconnect_callback(
         .ok_or_else(|| ApiError::bad_request("app_instance_id is missing"))?;
     let removed = app.store.remove_app_instance(instance).await?;
     Ok(axum::Json(json!({ "removed": removed })).into_response())
+}
+
+/// Checks HubRise's `X-HubRise-Hmac-SHA256` on what `what` received: a wrong or missing one is
+/// counted, logged (never its value) and answered 401.
+pub(super) fn verify_hubrise_signature(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Result<(), ApiError> {
+    let signature = headers
+        .get("x-hubrise-hmac-sha256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if signature_matches(app.hubrise.config().client_secret.expose(), body, signature) {
+        return Ok(());
+    }
+    tracing::warn!("{what} with a wrong signature");
+    app.metrics.callback_verification_failed();
+    Err(ApiError::unauthorized(
+        "Invalid or missing X-HubRise-Hmac-SHA256 signature",
+    ))
 }
 
 /// Compares the received hex signature in constant time (`verify_slice`).

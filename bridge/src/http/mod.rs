@@ -4,6 +4,7 @@
 
 mod api;
 mod backoffice;
+mod callback_events;
 mod device_flows;
 mod pages;
 
@@ -27,6 +28,8 @@ use crate::store::{Store, StoreError};
 
 /// Larger bodies are refused with 413 before any handler reads them.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// An event of HubRise's (an order's previous and new states) may be this large.
+pub const EVENT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// A device flow (and a back-office code waiting for sign-in) lives as long as HubRise's code.
 pub const FLOW_LIFETIME_MS: i64 = 600_000;
 
@@ -34,6 +37,10 @@ pub const FLOW_LIFETIME_MS: i64 = 600_000;
 pub struct App {
     pub config: Config,
     pub store: Store,
+    /// HubRise's events received by the active callback, and the tills' cursors.
+    pub events: crate::events::Events,
+    /// Wakes the tills' streams when events arrive (here or at another replica).
+    pub hub: Arc<crate::events::Hub>,
     pub identity: Arc<dyn Identity>,
     pub hubrise: Hubrise,
     pub metrics: Arc<Metrics>,
@@ -60,6 +67,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/hubrise/disconnect-callback",
             post(api::disconnect_callback),
+        )
+        .route(
+            callback_events::PATH,
+            // HubRise counts a 413 as acknowledged: an order's states must fit.
+            post(callback_events::receive).layer(DefaultBodyLimit::max(EVENT_BODY_LIMIT)),
         )
         .route("/hubrise/connect", get(backoffice::connect_url))
         .route("/hubrise/device-flows", post(device_flows::register))
@@ -95,6 +107,15 @@ pub fn router(app: Arc<App>) -> Router {
             log_request,
         ))
         .with_state(app)
+}
+
+/// The active callback's URL HubRise is given: `{public_url}/hubrise/callback`.
+pub fn callback_url(public_url: &str) -> String {
+    format!(
+        "{}{}",
+        public_url.trim_end_matches('/'),
+        callback_events::PATH
+    )
 }
 
 /// `GET /metrics`: Prometheus's text format.

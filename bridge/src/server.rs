@@ -102,6 +102,7 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         store,
         events,
         hub: Arc::new(crate::events::Hub::default()),
+        stopping: watch::Sender::new(false),
         identity,
         hubrise,
     }))
@@ -164,10 +165,12 @@ pub async fn start_on(listener: TcpListener, config: Config) -> Result<Running, 
     spawn_purge(app.clone(), stop.subscribe());
     crate::events::hub::follow(app.hub.clone(), app.store.database(), stop.subscribe());
     let service = router(app.clone());
+    let stopping = app.stopping.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
+                stopping.send_replace(true);
             })
             .await
     });

@@ -12,4 +12,5 @@ mod postgres;
 mod refusals;
 mod startup;
 mod storage;
+mod stream;
 mod with_the_core;

@@ -396,3 +396,55 @@ async fn two_replicas_number_a_locations_events_without_gaps_or_duplicates() -> 
     assert_eq!(numbers, (1..=80).collect::<Vec<i64>>());
     Ok(())
 }
+
+/// Two replicas over one Postgres: HubRise's event arrives at A, the till's stream is on B
+/// (told by Postgres NOTIFY), and B's stream still hears events after Postgres restarts (its
+/// LISTEN connection is made again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_received_by_one_replica_reaches_a_stream_on_the_other() -> TestResult {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    let (listener_a, a) = support::listener().await?;
+    let (listener_b, b) = support::listener().await?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        pos_backend_url: Some(a.clone()),
+        ..support::compressed_callbacks()
+    })
+    .await?;
+    let keys = support::keys();
+    let replica_a = passerelle_bridge::start_on(
+        listener_a,
+        support::config(&sandbox, &a, cluster.database(), keys.clone()),
+    )
+    .await?;
+    let replica_b = passerelle_bridge::start_on(
+        listener_b,
+        support::config(&sandbox, &a, cluster.database(), keys),
+    )
+    .await?;
+    let (token, _) = support::connect_off_device(&sandbox, &a, "3r4s3-1").await?;
+    let mut till = crate::stream::SseReader::open(&b, &token, "till-b", None).await?;
+    let placed = sandbox
+        .admin()
+        .place_order("3r4s3-1", json!({"status": "new", "items": []}))
+        .await?;
+    let message = till.next(Duration::from_secs(5)).await?;
+    assert_eq!(message.data["event"]["order_id"], placed.as_str());
+    assert_eq!(replica_b.app().events.count().await?, 1);
+
+    cluster.run("stop")?;
+    cluster.run("restart")?;
+    // HubRise's retries cover A's database being back; B's listener reconnects by itself.
+    let after = sandbox
+        .admin()
+        .place_order("3r4s3-1", json!({"status": "new", "items": []}))
+        .await?;
+    let message = till.next(Duration::from_secs(15)).await?;
+    assert_eq!(message.data["event"]["order_id"], after.as_str());
+    drop(till);
+    replica_a.stop().await?;
+    replica_b.stop().await?;
+    sandbox.stop().await;
+    Ok(())
+}

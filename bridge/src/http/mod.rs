@@ -7,6 +7,7 @@ mod backoffice;
 mod callback_events;
 mod device_flows;
 mod pages;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct App {
     pub events: crate::events::Events,
     /// Wakes the tills' streams when events arrive (here or at another replica).
     pub hub: Arc<crate::events::Hub>,
+    /// `true` once the bridge stops: the tills' streams end, so the graceful stop finishes.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     pub identity: Arc<dyn Identity>,
     pub hubrise: Hubrise,
     pub metrics: Arc<Metrics>,
@@ -68,6 +71,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/hubrise/disconnect-callback",
             post(api::disconnect_callback),
         )
+        .route("/hubrise/events", get(stream::open))
         .route(
             callback_events::PATH,
             // HubRise counts a 413 as acknowledged: an order's states must fit.

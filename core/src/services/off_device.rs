@@ -7,6 +7,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
+use crate::clients::hubrise::api::HubriseApi;
+use crate::clients::hubrise::token::HubriseTokenResponse;
 use crate::clients::pos::backend::{BackendConnection, BackendConnections, PosBackend};
 use crate::context::Context;
 use crate::context::session_keeper::PosSessionKeeper;
@@ -46,6 +48,7 @@ pub struct OffDevice {
     secrets: Secrets,
     events: EventBus,
     pos: PosBackend,
+    hubrise: HubriseApi,
     sessions: Arc<PosSessionKeeper>,
     status: StatusCell,
 }
@@ -57,6 +60,7 @@ impl OffDevice {
             secrets: ctx.secrets.clone(),
             events: ctx.events.clone(),
             pos: ctx.pos.clone(),
+            hubrise: ctx.hubrise.clone(),
             sessions: ctx.sessions.clone(),
             status: StatusCell::default(),
         }
@@ -232,9 +236,7 @@ impl OffDevice {
             .sessions
             .authorized(|access| async move { self.pos.off_device_token(&access, location).await })
             .await?;
-        let names = token
-            .names()
-            .unwrap_or_else(|| ConnectionNames::from(&row.public));
+        let names = self.token_names(&token, &row.public).await?;
         check_same_connection(&row.public, &names)?;
         self.secrets.set(&row.secret_key, &token.secret())?;
         self.store.write(|tx| {
@@ -245,6 +247,31 @@ impl OffDevice {
             connections::set_confirmed(tx, connection_id)
         })?;
         self.store.read(|c| connections::get(c, connection_id))
+    }
+
+    /// What the handed-over token is bound to. A backend may pass on only `access_token`; then
+    /// HubRise itself says (`GET /location`), since the names shown to the host came from the
+    /// backend too and checking them against themselves would prove nothing (design D19).
+    async fn token_names(
+        &self,
+        token: &HubriseTokenResponse,
+        shown: &HubriseConnection,
+    ) -> Result<ConnectionNames> {
+        if let Some(names) = token.names() {
+            return Ok(names);
+        }
+        let location = self.hubrise.location(&token.secret()).await?;
+        tracing::info!(target: "passerelle::pos", connection = %shown.id, "token handed over without its location, asked HubRise");
+        // HubRise's answer names the location and account; the catalog and customer list stay
+        // as the backend listed them.
+        Ok(ConnectionNames {
+            catalog_id: shown.catalog_id.clone(),
+            catalog_name: shown.catalog_name.clone(),
+            customer_list_id: shown.customer_list_id.clone(),
+            customer_list_name: shown.customer_list_name.clone(),
+            app_instance_id: shown.app_instance_id.clone(),
+            ..location.names()
+        })
     }
 
     /// The host refused an off-device connection: the backend revokes it; it never routes orders.

@@ -6,6 +6,7 @@ mod back_office;
 mod connect;
 mod crash;
 mod faults;
+mod location_check;
 mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;

@@ -14,6 +14,7 @@ use crate::hubrise::oauth::{end_connection, with_query};
 use crate::hubrise::orders::{self, Writer};
 use crate::hubrise::scope::Scope;
 use crate::ids;
+use crate::pos::model::TokenHandOver;
 use crate::rate_limit::RateLimits;
 use crate::request_log::RequestRecord;
 use crate::sandbox::{SandboxError, SandboxOptions};
@@ -569,6 +570,18 @@ impl Admin {
             .pos_live
             .failures
             .remove(&email.trim().to_ascii_lowercase());
+    }
+
+    /// How the POS backend hands over the token of the off-device connection of `location_id`
+    /// from now on (`TokenHandOver::default()` for the faithful answer).
+    pub async fn pos_token_hand_over(&self, location_id: &str, hand_over: TokenHandOver) {
+        let mut world = self.shared.world();
+        let switches = &mut world.pos_live.token_hand_overs;
+        if hand_over == TokenHandOver::default() {
+            switches.remove(location_id);
+        } else {
+            switches.insert(location_id.to_owned(), hand_over);
+        }
     }
 
     /// The HubRise configuration the POS backend keeps for an account (as devices see it).

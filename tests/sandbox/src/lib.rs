@@ -40,7 +40,7 @@ pub use admin::{Admin, ConnectionInfo};
 pub use exposure::Exposure;
 pub use faults::{Fault, FaultKind};
 pub use hubrise::model::ConnectionState;
-pub use pos::model::Origin;
+pub use pos::model::{Origin, TokenHandOver};
 pub use rate_limit::RateLimits;
 pub use request_log::{ConnectionTag, RequestRecord, ServerKind};
 pub use sandbox::{

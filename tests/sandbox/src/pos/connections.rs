@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::model::{Origin, PosConnection};
+use super::model::{Origin, PosConnection, TokenHandOver};
 use super::oauth::PosCaller;
 use crate::errors::{ApiError, json_body};
 use crate::hubrise::auth::Params;
@@ -202,9 +202,43 @@ pub(crate) async fn connection_token(
     let mut json = connection.to_json();
     json["access_token"] = json!(connection.token);
     json["token_type"] = json!("Bearer");
+    if let Some(hand_over) = world.pos_live.token_hand_overs.get(location_id) {
+        apply_hand_over(&world, &caller.account_id, hand_over, &mut json)?;
+    }
     let mut response = axum::Json(json).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The token answer as a backend that does less than it should gives it (the admin switch
+/// `TokenHandOver`): another location's token, and/or no `location_id` and names.
+fn apply_hand_over(
+    world: &World,
+    pos_account_id: &str,
+    hand_over: &TokenHandOver,
+    json: &mut serde_json::Value,
+) -> Result<(), ApiError> {
+    if let Some(other) = &hand_over.token_of_location {
+        let token = world
+            .pos
+            .connections
+            .iter()
+            .rev()
+            .find(|c| {
+                c.pos_account_id == pos_account_id
+                    && !c.removed
+                    && c.location_id.as_deref() == Some(other.as_str())
+            })
+            .map(|c| c.token.clone())
+            .ok_or_else(|| ApiError::not_found(format!("No HubRise connection for '{other}'")))?;
+        json["access_token"] = json!(token);
+    }
+    if let (true, Some(fields)) = (hand_over.omit_location_id, json.as_object_mut()) {
+        for key in ["location_id", "location_name", "account_id", "account_name"] {
+            fields.remove(key);
+        }
+    }
+    Ok(())
 }

@@ -219,4 +219,20 @@ pub(crate) struct PosLive {
     pub sessions: HashMap<String, WebSession>,
     /// Device flows by the hex SHA-256 of their state.
     pub device_flows: HashMap<String, DeviceFlow>,
+    /// How the token of an off-device connection is handed over, by its location id (a faulty
+    /// or careless backend, set with `Admin::pos_token_hand_over`).
+    pub token_hand_overs: HashMap<String, TokenHandOver>,
+}
+
+/// A switch for `GET /hubrise/connections/:location_id/token`: what a backend that does less
+/// than it should hands over, so a device's own location check can be tested.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenHandOver {
+    /// Leave `location_id` (and the account and names) out of the answer, as a backend that
+    /// passes on only `access_token` does.
+    #[serde(default)]
+    pub omit_location_id: bool,
+    /// Hand over the token of this other location's connection of the same POS account instead.
+    #[serde(default)]
+    pub token_of_location: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! (durably), then pushed to HubRise by the sync engine.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -14,6 +14,11 @@ use crate::model::order::{Order, OrderFilter, OrderStatus, OrderSummary};
 use crate::store::outbox::{self, Kind};
 use crate::store::{Store, accounts, connection_reads, connections, orders};
 use crate::time::iso8601_in;
+
+/// How long after it was received an order not marked seen is announced again at open. A day
+/// covers a crash or a till switched off overnight; past it the order is no news for the
+/// kitchen, and the host finds it among the unseen ones.
+pub const UNSEEN_ANNOUNCED_FOR: Duration = Duration::from_secs(86_400);
 
 pub struct Inbox {
     store: Arc<Store>,
@@ -61,10 +66,20 @@ impl Inbox {
         Ok(u32::try_from(changed).unwrap_or(u32::MAX))
     }
 
-    /// At open: every order received but not marked seen is announced again, so no crash
-    /// between storing an order and the host showing it leaves the order silent.
+    /// At open: every order received in the last `UNSEEN_ANNOUNCED_FOR` but not marked seen is
+    /// announced again, so no crash between storing an order and the host showing it leaves the
+    /// order silent. An older one stays unseen in the inbox (`unseen()` lists it) but does not
+    /// ring again: a till that never marks orders seen would otherwise ring at every open, for
+    /// every order it ever received.
     pub fn announce_unseen(&self) -> Result<()> {
-        for order in self.unseen()? {
+        let since = SystemTime::now()
+            .checked_sub(UNSEEN_ANNOUNCED_FOR)
+            .unwrap_or(UNIX_EPOCH);
+        for order in self
+            .unseen()?
+            .into_iter()
+            .filter(|o| o.received_at >= since)
+        {
             self.events.emit(PasserelleEvent::OrderReceived { order });
         }
         Ok(())

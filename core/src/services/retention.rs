@@ -14,6 +14,11 @@ use crate::model::retention::RetentionReport;
 use crate::store::{Store, retention};
 use crate::time::now_ms;
 
+/// How long past its expected time an order with no final status stays open. Many tills never
+/// send `completed`; a week covers a pre-order served late and a till off for a few days, after
+/// which the order is closed locally and pruned like a finished one.
+pub const UNFINISHED_GRACE: Duration = Duration::from_secs(7 * 86_400);
+
 /// Rows one pruning or scrubbing transaction touches at most.
 pub const BATCH_ROWS: u32 = 500;
 /// The first batch's size; then it adapts to keep each transaction near `LOCK_BUDGET`.
@@ -84,6 +89,7 @@ impl RetentionService {
         let limit = &mut *limit;
         let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let orders_before = now.saturating_sub(ms(self.policy.finished_orders_secs));
+        let unfinished_due_before = now.saturating_sub(ms(UNFINISHED_GRACE.as_secs()));
         let personal_before = now.saturating_sub(ms(self.policy.personal_data_secs));
         let events_before = now.saturating_sub(ms(self.policy.processed_events_secs));
         let mut report = RetentionReport::default();
@@ -104,7 +110,7 @@ impl RetentionService {
             .await?;
         report.orders_pruned = self
             .batches(&mut report, limit, |tx, rows| {
-                retention::prune_orders(tx, orders_before, rows)
+                retention::prune_orders(tx, orders_before, unfinished_due_before, rows)
             })
             .await?;
         report.quarantine_pruned = self

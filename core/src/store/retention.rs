@@ -10,20 +10,35 @@ use crate::time::now_ms;
 /// HubRise's statuses after which nothing more happens to an order.
 const FINISHED: &str = "('completed', 'rejected', 'cancelled', 'delivery_failed')";
 
-/// Deletes up to `limit` orders placed before `before_ms` that are finished (or belong to a
-/// removed connection, so nothing can finish them) and have no change still to push.
-pub fn prune_orders(conn: &Connection, before_ms: i64, limit: u32) -> Result<usize> {
+/// When an order was due, in ms since the epoch: its expected time (RFC 3339 with an offset,
+/// which SQLite's `julianday` reads), or when it was placed if it has none or an unreadable one.
+const DUE_MS: &str = "COALESCE(
+    CAST((julianday(o.expected_time) - 2440587.5) * 86400000 AS INTEGER),
+    o.created_at_ms)";
+
+/// Deletes up to `limit` orders placed before `before_ms` that are closed and have no change
+/// still to push. Closed: finished at HubRise, or belonging to a removed connection (nothing
+/// can finish them), or closed locally, i.e. due before `unfinished_due_before_ms` and never
+/// given a final status. Many tills stop at `accepted`; without the last rule their orders
+/// would stay forever (issue 27, scenario 10).
+pub fn prune_orders(
+    conn: &Connection,
+    before_ms: i64,
+    unfinished_due_before_ms: i64,
+    limit: u32,
+) -> Result<usize> {
     let sql = format!(
         "DELETE FROM orders WHERE rowid IN (
              SELECT o.rowid FROM orders o
              WHERE o.created_at_ms < ?1
                AND (o.status IN {FINISHED}
-                    OR o.connection_id IN (SELECT id FROM connections WHERE state = 'removed'))
+                    OR o.connection_id IN (SELECT id FROM connections WHERE state = 'removed')
+                    OR {DUE_MS} < ?3)
                AND NOT EXISTS (SELECT 1 FROM outbox b
                                WHERE b.order_id = o.id AND b.finished_at IS NULL)
              ORDER BY o.created_at_ms LIMIT ?2)"
     );
-    Ok(conn.execute(&sql, params![before_ms, limit])?)
+    Ok(conn.execute(&sql, params![before_ms, limit, unfinished_due_before_ms])?)
 }
 
 /// Scrubs the customer's personal data from up to `limit` orders placed before `before_ms`.

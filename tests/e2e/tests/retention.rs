@@ -7,9 +7,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use passerelle_core::{DATABASE_FILE, ErasureScope, OrderFilter, OrderStatus, Retention};
+use passerelle_core::{
+    DATABASE_FILE, ErasureScope, OrderFilter, OrderStatus, PasserelleEvent, Retention,
+    UNFINISHED_GRACE, UNSEEN_ANNOUNCED_FOR,
+};
 use passerelle_sandbox::seed::sample_order;
-use passerelle_test_support::World;
+use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
 
 /// What the customer of the test order gave, each unique enough to find in raw bytes.
 const PERSONAL: [&str; 5] = [
@@ -41,6 +44,18 @@ async fn receive_private_order(world: &World, app: &passerelle_core::Passerelle)
         .unwrap();
     app.sync_now().await.unwrap();
     order_id
+}
+
+/// Places a pre-order due long after any retention period of these tests: its id.
+async fn place_pre_order(world: &World, location_id: &str) -> String {
+    let mut order = sample_order("Louise");
+    order["expected_time"] = "2099-06-01T20:30:00+02:00".into();
+    world
+        .sandbox
+        .admin()
+        .place_order(location_id, order)
+        .await
+        .unwrap()
 }
 
 /// The personal strings found in the database file, its WAL and its shared-memory file.
@@ -123,7 +138,7 @@ async fn finished_orders_event_ids_outbox_rows_and_removed_connections_are_prune
     let removed = world.connect_active(&app, &locations[1]).await;
     let done = world.place_order(&locations[0], "Marie").await;
     let refused = world.place_order(&locations[0], "Paul").await;
-    let open = world.place_order(&locations[0], "Louise").await;
+    let open = place_pre_order(&world, &locations[0]).await;
     let on_removed = world.place_order(&locations[1], "Jean").await;
     app.sync_now().await.unwrap();
     app.update_status(&done, OrderStatus::Completed)
@@ -161,7 +176,11 @@ async fn finished_orders_event_ids_outbox_rows_and_removed_connections_are_prune
         .into_iter()
         .map(|o| o.id)
         .collect();
-    assert_eq!(left, vec![open.clone()], "the accepted order stays");
+    assert_eq!(
+        left,
+        vec![open.clone()],
+        "the accepted pre-order, not due, stays"
+    );
     assert!(app.order(&on_removed).unwrap().is_none());
     assert_eq!(count("SELECT count(*) FROM processed_events"), 0);
     assert_eq!(
@@ -226,4 +245,80 @@ async fn erasing_an_account_leaves_none_of_its_data_or_secrets() {
     world.sign_in(&app).await;
     assert!(app.connections().unwrap().is_empty());
     assert!(app.orders(OrderFilter::default()).unwrap().is_empty());
+}
+
+/// Issue 27, scenario 10: many tills stop at `accepted`. An order with no final status is closed
+/// locally once `UNFINISHED_GRACE` has passed since its expected time, and then pruned like a
+/// finished one; a pre-order not yet due stays.
+#[tokio::test]
+async fn an_order_never_finished_is_pruned_like_a_finished_one_once_past_its_expected_time() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let accepted = world.place_order(&location, "Marie").await;
+    let pre_order = place_pre_order(&world, &location).await;
+    app.sync_now().await.unwrap();
+    for order_id in [&accepted, &pre_order] {
+        app.accept(order_id, None).await.unwrap();
+    }
+    app.sync_now().await.unwrap();
+    assert_eq!(world.hubrise_status(&location, &accepted).await, "accepted");
+
+    // Past the finished orders' retention (60 days by default) and the grace after the
+    // expected time (the sample order's is in November 2026).
+    let past = Duration::from_secs(61 * 86_400).max(UNFINISHED_GRACE * 2);
+    let report = app
+        .apply_retention_as_of(SystemTime::now() + past)
+        .await
+        .unwrap();
+    assert_eq!(report.orders_pruned, 1, "{report:?}");
+    assert!(app.order(&accepted).unwrap().is_none(), "closed and pruned");
+    assert!(app.order(&pre_order).unwrap().is_some(), "not due yet");
+}
+
+/// Issue 27, scenario 10: an order left unseen rings again at open for `UNSEEN_ANNOUNCED_FOR`
+/// only; after that it is kept and listed as unseen, but not announced again.
+#[tokio::test]
+async fn an_order_left_unseen_is_announced_at_open_for_a_bounded_time_then_kept_unseen() {
+    let world = World::start().await;
+    let (app, events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let order_id = world.place_order(&location, "Marie").await;
+    events
+        .wait_for(order_received(&order_id), EVENT_TIMEOUT)
+        .await
+        .unwrap();
+    app.close().await.unwrap();
+    drop(app);
+
+    // Received longer ago than the bound, as after a till left unattended.
+    let db = rusqlite::Connection::open(world.dir.path().join(DATABASE_FILE)).unwrap();
+    let age =
+        i64::try_from((UNSEEN_ANNOUNCED_FOR + Duration::from_secs(3_600)).as_millis()).unwrap();
+    db.execute("UPDATE orders SET received_at = received_at - ?1", [age])
+        .unwrap();
+    drop(db);
+
+    let (app, events) = world.open().await;
+    // Events arrive in order: once this later one is in, an announcement at open would be too.
+    let mut settings = app.settings().unwrap();
+    settings.poll_interval_secs += 1;
+    app.update_settings(settings).await.unwrap();
+    events
+        .wait_for(
+            |e| matches!(e, PasserelleEvent::RestartRequired { .. }),
+            EVENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.count(order_received(&order_id)), 0, "not rung again");
+    let unseen: Vec<String> = app
+        .unseen_orders()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(unseen, vec![order_id.clone()], "kept, shown as unseen");
 }

@@ -225,10 +225,10 @@ impl OffDevice {
         Ok(())
     }
 
-    /// The host confirmed an off-device connection: fetch its token from the backend, check it
-    /// is for the location and account shown, and ask for one catch-up from when HubRise made
-    /// the connection, so orders placed before the device saw it arrive (design D19). Returns
-    /// the connection, ready to go active.
+    /// The host confirmed an off-device connection: fetch its token from the backend, ask
+    /// HubRise which location and account it is bound to and check they are the ones shown, and
+    /// ask for one catch-up from when HubRise made the connection, so orders placed before the
+    /// device saw it arrive (design D19). Returns the connection, ready to go active.
     pub async fn confirm(&self, connection_id: &str) -> Result<connections::ConnectionRow> {
         let row = self.awaiting_confirmation(connection_id)?;
         let location = row.public.location_id.as_str();
@@ -249,28 +249,27 @@ impl OffDevice {
         self.store.read(|c| connections::get(c, connection_id))
     }
 
-    /// What the handed-over token is bound to. A backend may pass on only `access_token`; then
-    /// HubRise itself says (`GET /location`), since the names shown to the host came from the
-    /// backend too and checking them against themselves would prove nothing (design D19).
+    /// What the handed-over token is bound to, as HubRise says (`GET /location`). The backend's
+    /// answer may leave `location_id` out, or name the location shown while the token is bound
+    /// to another; the names shown to the host came from the backend too, so checking its
+    /// answer against them would prove nothing (design D19). One request per confirmation.
     async fn token_names(
         &self,
         token: &HubriseTokenResponse,
         shown: &HubriseConnection,
     ) -> Result<ConnectionNames> {
-        if let Some(names) = token.names() {
-            return Ok(names);
-        }
-        let location = self.hubrise.location(&token.secret()).await?;
-        tracing::info!(target: "passerelle::pos", connection = %shown.id, "token handed over without its location, asked HubRise");
-        // HubRise's answer names the location and account; the catalog and customer list stay
-        // as the backend listed them.
+        let bound = self.hubrise.location(&token.secret()).await?.names();
+        // The location and account are HubRise's; the catalog, customer list and app instance
+        // stay as the backend said (or listed them), HubRise's `/location` not naming them.
+        let listed = token
+            .names()
+            .unwrap_or_else(|| ConnectionNames::from(shown));
         Ok(ConnectionNames {
-            catalog_id: shown.catalog_id.clone(),
-            catalog_name: shown.catalog_name.clone(),
-            customer_list_id: shown.customer_list_id.clone(),
-            customer_list_name: shown.customer_list_name.clone(),
-            app_instance_id: shown.app_instance_id.clone(),
-            ..location.names()
+            location_id: bound.location_id,
+            location_name: bound.location_name.or(listed.location_name),
+            account_id: bound.account_id.or(listed.account_id),
+            account_name: bound.account_name.or(listed.account_name),
+            ..listed
         })
     }
 

@@ -61,7 +61,9 @@ async fn main() {
         Some(url) => DatabaseUrl::Postgres(Secret::new(url.clone())),
         None => support::sqlite(dir.path()),
     };
-    let stack = support::start(database, support::keys()).await.unwrap();
+    let stack = support::start_with(support::compressed_callbacks(), database, support::keys())
+        .await
+        .unwrap();
     let (token, _) = support::connect_off_device(&stack.sandbox, &stack.pos_url, "3r4s3-1")
         .await
         .unwrap();

@@ -83,6 +83,12 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("log_format", "text (default) or json"),
     (
+        "active_callback",
+        "true: HubRise's events come to the bridge and are pushed to the tills (default false \
+         until the tills consume the push stream: an event the bridge acknowledges leaves the \
+         queue tills poll)",
+    ),
+    (
         "event_retention_days",
         "how long HubRise's events are kept for a till that has not received them (default 7)",
     ),
@@ -172,6 +178,8 @@ pub struct Config {
     pub log_json: bool,
     /// How long an event waits for a till that has not received it.
     pub event_retention: Duration,
+    /// The bridge registers its active callback and takes HubRise's events (issue 24).
+    pub active_callback: bool,
 }
 
 impl Config {
@@ -196,6 +204,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(300),
             log_json: false,
             event_retention: DEFAULT_EVENT_RETENTION,
+            active_callback: false,
         }
     }
 
@@ -250,6 +259,7 @@ impl Sources<'_> {
                 "json" => true,
                 _ => return Err(ConfigError::new("log_format", "must be text or json")),
             },
+            active_callback: values.parse("active_callback", Some("false"))?,
             event_retention: Duration::from_secs(
                 values
                     .parse::<u64>("event_retention_days", Some("7"))?

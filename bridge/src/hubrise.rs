@@ -31,8 +31,9 @@ pub enum HubriseError {
 #[derive(Clone)]
 pub struct Hubrise {
     config: HubriseConfig,
-    /// Where HubRise POSTs events (the bridge's active callback).
-    callback_url: String,
+    /// Where HubRise POSTs events (the bridge's active callback), when it takes them; `None`:
+    /// the callback stays passive (its URL as it is).
+    callback_url: Option<String>,
     http: reqwest::Client,
     metrics: Arc<Metrics>,
 }
@@ -52,7 +53,7 @@ fn unavailable(e: reqwest::Error) -> HubriseError {
 impl Hubrise {
     pub fn new(
         config: HubriseConfig,
-        callback_url: String,
+        callback_url: Option<String>,
         http: reqwest::Client,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -78,6 +79,11 @@ impl Hubrise {
         };
         self.metrics
             .hubrise_call(operation, outcome, started.elapsed());
+    }
+
+    /// Whether the bridge takes HubRise's events itself (its active callback).
+    pub fn takes_events(&self) -> bool {
+        self.callback_url.is_some()
     }
 
     pub fn config(&self) -> &HubriseConfig {
@@ -174,10 +180,11 @@ impl Hubrise {
         self.observe("revoke", started, &outcome);
     }
 
-    /// Registers the bridge's active order callback (decisions 19 and 28), keeping the events
-    /// of a callback already there: `GET /callback`, then, unless it already sends order
-    /// create/update to the bridge, `POST /callback` with the bridge's URL and those events.
-    /// Events HubRise queued while the callback was passive stay readable by polling.
+    /// Registers the order callback (decisions 19 and 28), keeping the events of a callback
+    /// already there: `GET /callback`, then, unless it is already as wanted, `POST /callback`
+    /// with order create/update added and the bridge's URL (when it takes events; otherwise the
+    /// URL as it was). Events HubRise queued while the callback was passive stay readable by
+    /// polling.
     pub async fn register_order_callback(&self, token: &Secret) -> Result<(), HubriseError> {
         let started = Instant::now();
         let result = self.register_once(token).await;
@@ -199,7 +206,11 @@ impl Hubrise {
             .json()
             .await
             .map_err(unavailable)?;
-        let wanted = with_order_events(&current, &self.callback_url);
+        let sends_to = match &self.callback_url {
+            Some(ours) => Value::String(ours.clone()),
+            None => current.get("url").cloned().unwrap_or(Value::Null),
+        };
+        let wanted = with_order_events(&current, sends_to);
         if wanted == current {
             return Ok(());
         }
@@ -217,7 +228,7 @@ impl Hubrise {
 }
 
 /// The callback `current` sending to `url`, with `order: [create, update]` added to its events.
-fn with_order_events(current: &Value, url: &str) -> Value {
+fn with_order_events(current: &Value, url: Value) -> Value {
     let mut events = current
         .get("events")
         .and_then(Value::as_object)
@@ -246,15 +257,20 @@ mod tests {
         let ours = "https://pos.example/hubrise/callback";
         let none = json!({"url": null, "events": {}});
         assert_eq!(
-            with_order_events(&none, ours),
+            with_order_events(&none, json!(ours)),
             json!({"url": ours, "events": {"order": ["create", "update"]}})
         );
         let some = json!({"url": null, "events": {"order": ["update"], "customer": ["create"]}});
         assert_eq!(
-            with_order_events(&some, ours),
+            with_order_events(&some, json!(ours)),
             json!({"url": ours, "events": {"order": ["update", "create"], "customer": ["create"]}})
         );
         let done = json!({"url": ours, "events": {"order": ["create", "update"]}});
-        assert_eq!(with_order_events(&done, ours), done);
+        assert_eq!(with_order_events(&done, json!(ours)), done);
+        // Passive: the URL kept as it was.
+        assert_eq!(
+            with_order_events(&none, Value::Null),
+            json!({"url": null, "events": {"order": ["create", "update"]}})
+        );
     }
 }

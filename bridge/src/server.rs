@@ -92,7 +92,9 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
     let metrics = Arc::new(Metrics::default());
     let hubrise = Hubrise::new(
         config.hubrise.clone(),
-        crate::http::callback_url(&config.public_url),
+        config
+            .active_callback
+            .then(|| crate::http::callback_url(&config.public_url)),
         http,
         metrics.clone(),
     );

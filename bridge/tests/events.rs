@@ -84,7 +84,12 @@ async fn post_event(
 #[tokio::test]
 async fn a_wrong_missing_or_misplaced_signature_is_401_and_nothing_is_stored() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
+    let stack = support::start_with(
+        support::compressed_callbacks(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
     let (url, secret) = (&stack.pos_url, stack.sandbox.seed().client_secret.clone());
     let events = stack.bridge.app().events.clone();
     let body = event("ev1");
@@ -136,7 +141,12 @@ async fn a_wrong_missing_or_misplaced_signature_is_401_and_nothing_is_stored() -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_order_event_fits() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
+    let stack = support::start_with(
+        support::compressed_callbacks(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
     let notes = "x".repeat(200 * 1024);
     let body = json!({"id": "big", "resource_type": "order", "event_type": "update",
                       "location_id": "3r4s3-1", "new_state": {"customer_notes": notes}})

@@ -46,9 +46,9 @@ async fn metrics_count_routes_hubrise_calls_and_failed_verifications() -> TestRe
         ),
         "{text}"
     );
-    // The active callback is registered after each exchange, a device's too (issue 24).
+    // Without `active_callback`, only the connection made off the device (decision 19).
     assert!(
-        text.contains("bridge_hubrise_call_seconds_count{operation=\"callback\",outcome=\"ok\"} 2"),
+        text.contains("bridge_hubrise_call_seconds_count{operation=\"callback\",outcome=\"ok\"} 1"),
         "{text}"
     );
     assert!(

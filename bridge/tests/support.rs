@@ -14,8 +14,11 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 pub use passerelle_test_support::bridge::Bridged as Stack;
 
 /// The bridge's configuration against this sandbox: its seed's POS accounts as demo accounts.
+/// Its active callback is on (issue 24), which the default leaves off.
 pub fn config(sandbox: &Sandbox, url: &str, database: DatabaseUrl, keys: Keyring) -> Config {
-    passerelle_test_support::bridge::bridge_config(sandbox, url, database, keys)
+    let mut config = passerelle_test_support::bridge::bridge_config(sandbox, url, database, keys);
+    config.active_callback = true;
+    config
 }
 
 pub fn sqlite(dir: &Path) -> DatabaseUrl {
@@ -99,15 +102,25 @@ pub fn compressed_callbacks() -> SandboxOptions {
     }
 }
 
-/// The sandbox started with `options` and a bridge on `database`.
+/// The sandbox started with `options` and a bridge on `database` taking HubRise's events.
 pub async fn start_with(
     options: SandboxOptions,
     database: DatabaseUrl,
     keys: Keyring,
 ) -> Result<Stack, Box<dyn std::error::Error>> {
-    passerelle_test_support::bridge::start_bridged(options, database, keys)
-        .await
-        .map_err(|e| e.to_string().into())
+    let (listener, pos_url) = listener().await?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        pos_backend_url: Some(pos_url.clone()),
+        ..options
+    })
+    .await?;
+    let config = config(&sandbox, &pos_url, database, keys);
+    let bridge = passerelle_bridge::start_on(listener, config).await?;
+    Ok(Stack {
+        sandbox,
+        bridge,
+        pos_url,
+    })
 }
 
 /// Connects `location_id` in HubRise's back office to the seed's first POS account through the

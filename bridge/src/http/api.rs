@@ -116,10 +116,11 @@ impl From<crate::store::StoreError> for ExchangeFailure {
 
 /// Exchanges a HubRise code with the client secret and records the connection on `account_id`,
 /// with `connected_at` (when the bridge received the token: HubRise's answer carries no time).
-/// It registers the bridge's active order callback at once (decisions 19 and 28), so HubRise
-/// keeps the orders placed before a device confirms the connection and sends them to the
-/// bridge. A device that registers its passive callback right after the exchange replaces it:
-/// the bridge registers it again when a till of the account opens its event stream.
+/// It registers the order callback at once (decision 19), so HubRise keeps the orders placed
+/// before a device confirms the connection: passive for a connection made off the device; with
+/// `active_callback`, the bridge's active one on every connection it brokers (decision 28). A
+/// device that registers its passive callback right after the exchange replaces it: the bridge
+/// registers it again when a till of the account opens its event stream.
 pub(super) async fn exchange_and_record(
     app: &App,
     account_id: &str,
@@ -140,7 +141,10 @@ pub(super) async fn exchange_and_record(
     );
     // Recorded anyway when it fails: the device's catch-up from connected_at covers what
     // events miss.
-    if let Err(e) = app.hubrise.register_order_callback(&access).await {
+    // A device registers its own (passive) callback, unless the bridge takes the events.
+    if (origin != Origin::Device || app.hubrise.takes_events())
+        && let Err(e) = app.hubrise.register_order_callback(&access).await
+    {
         tracing::warn!(error = %e, "order callback not registered");
     }
     let names = Names::from_token(&token);

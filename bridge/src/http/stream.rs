@@ -106,10 +106,12 @@ pub(super) async fn open(
             .await?;
         cursors.push(cursor);
     }
-    tokio::spawn(ensure_active_callbacks(
-        app.clone(),
-        account.account_id.clone(),
-    ));
+    if app.hubrise.takes_events() {
+        tokio::spawn(ensure_active_callbacks(
+            app.clone(),
+            account.account_id.clone(),
+        ));
+    }
     let till = Till {
         account_id: account.account_id,
         device_id,

@@ -469,3 +469,35 @@ async fn a_change_slow_to_be_answered_holds_back_no_other_order_s_change() {
         "the other order's accept waited behind the slow one"
     );
 }
+
+#[tokio::test]
+async fn an_order_found_by_the_catch_up_is_read_whole_before_it_is_announced() {
+    let world = World::start_with(SandboxOptions {
+        backend_registers_callback: false,
+        ..Default::default()
+    })
+    .await;
+    let (app, events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    // Placed while no callback listens: only the catch-up at activation can find it, and HubRise's
+    // list gives an entry without the items.
+    let listed = world.place_order(&location, "Catch-up").await;
+    world.connect_active(&app, &location).await;
+    let _ = app.sync_now().await;
+    let announced = events
+        .wait_for(order_received(&listed), EVENT_TIMEOUT)
+        .await;
+    let Ok(PasserelleEvent::OrderReceived { order }) = announced else {
+        panic!("never announced: {announced:?}");
+    };
+    assert!(
+        !order.items.is_empty(),
+        "announced from a list entry: {order:?}"
+    );
+    assert!(
+        order.customer.is_some(),
+        "announced from a list entry: {order:?}"
+    );
+    let stored = app.order(&listed).unwrap().unwrap();
+    assert_eq!(stored.items.len(), order.items.len());
+}

@@ -129,6 +129,10 @@ pub struct SandboxOptions {
     /// Keep the offset of times a client sends (`confirmed_time`, `expected_time`) instead of
     /// converting them to the location's timezone, so a client's choice of offset shows.
     pub times_as_sent: bool,
+    /// Serve whole orders in `GET /location/orders`. Off by default (the stricter reading, issue
+    /// 27): HubRise's docs do not promise a list entry holds every field of the order, so an
+    /// entry holds only what identifies it and a client must read the order on its own.
+    pub order_lists_in_full: bool,
     /// A POS backend served elsewhere (passerelle-bridge): the seed's Connect URL, device
     /// callback and Disconnect callback URL name it instead of this sandbox's POS listener.
     pub pos_backend_url: Option<String>,
@@ -156,6 +160,7 @@ impl Default for SandboxOptions {
             token_error_body: TokenErrorBody::Json,
             https_redirects_only: false,
             times_as_sent: false,
+            order_lists_in_full: false,
             pos_backend_url: None,
             active_callbacks: ActiveCallbacks::default(),
         }

@@ -17,9 +17,9 @@ use serde_json::Value;
 
 use super::cycle::{Cycle, CycleReport, concerns_one_order, is_outage, millis};
 use crate::clients::hubrise::api::EventRef;
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::model::order::OrderHead;
 use crate::store::connections;
 use crate::store::orders::{self, Stored};
 use crate::store::quarantine::{self, EventFailures};
@@ -37,6 +37,13 @@ const OUTAGE_STREAK: u32 = 3;
 /// Catch-up windows reach this far before the time they start from: clocks differ and storage is
 /// idempotent, so overlapping costs nothing.
 const CATCH_UP_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// What became of one entry of the catch-up's list.
+enum Caught {
+    Done,
+    /// An outage kept its order from being read: the catch-up is done again next cycle.
+    Outage(Error),
+}
 
 /// What became of one event.
 enum Applied {
@@ -86,7 +93,11 @@ impl Cycle<'_> {
     }
 
     /// One catch-up query, on first activation and after a reconnect: orders created while no
-    /// event could reach us. A heavy query: never polled.
+    /// event could reach us. A heavy query: never polled. A list entry is only a hint (HubRise
+    /// does not promise it holds the whole order): an order this device does not hold yet is read
+    /// on its own before it is stored or announced, and one it holds is left to the events and
+    /// the read-back, so a list entry never writes over a fuller copy. An outage leaves the
+    /// catch-up to do again at the next cycle.
     pub async fn catch_up(&self, report: &mut CycleReport) -> Result<()> {
         let Some(from_ms) = self.row.catch_up_from else {
             return Ok(());
@@ -100,12 +111,11 @@ impl Cycle<'_> {
                 .hubrise
                 .orders_after(self.token, &after, cursor.as_deref())
                 .await?;
-            for json in &page.items {
-                let stored = self
-                    .parts
-                    .store
-                    .write(|tx| self.store_or_quarantine(tx, json, None))?;
-                self.announce(stored, json, report)?;
+            for entry in &page.items {
+                if let Caught::Outage(err) = self.catch_up_one(entry, report).await? {
+                    self.met_outage(err);
+                    return Ok(());
+                }
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -115,6 +125,60 @@ impl Cycle<'_> {
         self.parts
             .store
             .write(|tx| connections::finish_catch_up(tx, self.id()))
+    }
+
+    /// One entry of the catch-up's list.
+    async fn catch_up_one(&self, entry: &Value, report: &mut CycleReport) -> Result<Caught> {
+        let Some(head) = OrderHead::decode(entry) else {
+            // No usable id: nothing to read on its own; set aside with what HubRise listed.
+            let stored = self
+                .parts
+                .store
+                .write(|tx| self.store_or_quarantine(tx, entry, None))?;
+            self.announce(stored, entry, report)?;
+            return Ok(Caught::Done);
+        };
+        let held = self
+            .parts
+            .store
+            .read(|c| orders::hubrise_status(c, self.location(), &head.id))?
+            .is_some();
+        if held {
+            return Ok(Caught::Done);
+        }
+        match self.fetch_order(&head.id).await? {
+            Fetched::Nothing => {}
+            Fetched::Order(json) => {
+                let stored = self
+                    .parts
+                    .store
+                    .write(|tx| self.store_or_quarantine(tx, &json, None))?;
+                self.announce(stored, &json, report)?;
+            }
+            Fetched::Outage(err) => return Ok(Caught::Outage(err)),
+            Fetched::Unreadable { raw, reason } => self.set_aside(&head.id, &reason, &raw)?,
+        }
+        Ok(Caught::Done)
+    }
+
+    /// Sets aside an order the catch-up found but cannot read: retried like any quarantined
+    /// order, and the host told.
+    fn set_aside(&self, order_id: &str, reason: &str, raw: &str) -> Result<()> {
+        let item = quarantine::NewItem {
+            connection_id: self.id(),
+            kind: quarantine::Kind::Order,
+            event_id: None,
+            order_id: Some(order_id),
+            reason,
+            raw: Some(raw).filter(|r| !r.is_empty()),
+            failures: EventFailures {
+                attempts: 1,
+                first_failed_at: now_ms(),
+            },
+            retry_at: Some(now_ms() + millis(self.first_retry_wait())),
+        };
+        self.parts.store.write(|tx| quarantine::insert(tx, &item))?;
+        self.quarantined()
     }
 
     /// Every page of pending events, each applied once; one event's trouble never stops the
@@ -204,6 +268,11 @@ impl Cycle<'_> {
         let (Some(order_id), "order") = (&event.order_id, event.resource_type.as_str()) else {
             return Ok(Fetched::Nothing);
         };
+        self.fetch_order(order_id).await
+    }
+
+    /// The order `order_id` read on its own, sorted as [`Cycle::fetch`] says.
+    async fn fetch_order(&self, order_id: &str) -> Result<Fetched> {
         self.ready(false).await;
         let body = match self.parts.hubrise.order_body(self.token, order_id).await {
             Ok(Some(body)) => body,

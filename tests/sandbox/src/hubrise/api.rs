@@ -336,6 +336,7 @@ pub(crate) async fn list_orders(
     let (count, cursor) = page_params(query.as_deref())?;
     let filters: BTreeMap<String, String> = parse_form(query.unwrap_or_default().as_bytes());
     let filter = OrderFilter::from_query(&filters)?;
+    let in_full = shared.options().order_lists_in_full;
     let world = shared.world();
     let location = caller.location(&world.hubrise, &params)?;
     caller.require("orders", false)?;
@@ -365,6 +366,29 @@ pub(crate) async fn list_orders(
         .into_iter()
         .take(count)
         .map(|(_, o)| orders::render(o, &caller.client_id))
+        .map(|order| if in_full { order } else { list_entry(order) })
         .collect();
     Ok(json_page(page, next))
+}
+
+/// What a list entry holds under the stricter reading: what identifies the order, not its items,
+/// customer or payments (see `SandboxOptions::order_lists_in_full`).
+fn list_entry(order: Value) -> Value {
+    const KEPT: [&str; 6] = [
+        "id",
+        "location_id",
+        "status",
+        "created_at",
+        "ref",
+        "private_ref",
+    ];
+    match order {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .filter(|(key, _)| KEPT.contains(&key.as_str()))
+                .collect(),
+        ),
+        other => other,
+    }
 }

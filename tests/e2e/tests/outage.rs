@@ -5,10 +5,10 @@
 //! app set.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::real_hubrise::offset_of;
+use crate::service_grade::connected;
 use passerelle_core::{DelayReason, Passerelle, PasserelleEvent, SyncState};
 use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
 use passerelle_test_support::{
@@ -22,15 +22,6 @@ const ORDERS_IN_OUTAGE: usize = 20;
 /// After the route is back, every order is at the till this soon: one poll interval, plus room
 /// for a loaded machine; far below the five minutes a growing backoff used to reach.
 const AFTER_OUTAGE: Duration = Duration::from_secs(10);
-
-async fn connected() -> (World, Passerelle, Arc<EventRecorder>, String) {
-    let world = World::start().await;
-    let (app, events) = world.open_signed_in().await;
-    let location = world.location_ids()[0].clone();
-    world.connect_active(&app, &location).await;
-    app.sync_now().await.unwrap();
-    (world, app, events, location)
-}
 
 /// Every GET of one order (not the list, not a PATCH) on HubRise's API.
 fn orders_route_fault(kind: FaultKind) -> Fault {

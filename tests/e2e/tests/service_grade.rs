@@ -20,7 +20,8 @@ use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_receive
 /// Long enough for a budget of a few attempts at the tests' one-second poll interval.
 const BUDGET_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn connected() -> (World, Passerelle, Arc<EventRecorder>, String) {
+/// A signed-in till with the first location connected and synced once (shared with outage.rs).
+pub(crate) async fn connected() -> (World, Passerelle, Arc<EventRecorder>, String) {
     let world = World::start().await;
     let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();

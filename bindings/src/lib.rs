@@ -5,7 +5,7 @@
 //! crosses into Swift (where it would crash the till) and every export throws a typed error.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use std::time::SystemTime;
 
@@ -41,7 +41,11 @@ impl Passerelle {
         work: impl FnOnce(&passerelle_core::Passerelle) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let core = self.core.clone();
-        joined(tokio::task::spawn_blocking(move || guard(|| work(&core))).await)
+        joined(
+            runtime()?
+                .spawn_blocking(move || guard(|| work(&core)))
+                .await,
+        )
     }
 
     /// Runs `work` as a task of the runtime.
@@ -69,17 +73,36 @@ impl Passerelle {
     {
         until_cancelled(
             &cancellation,
-            tokio::spawn(guard_async(work(self.core.clone()))),
+            runtime()?.spawn(guard_async(work(self.core.clone()))),
         )
         .await
     }
+}
+
+/// The library's own runtime, multi-threaded: one call blocked on a slow disk or Keychain never
+/// holds up another location's sync or a timer (design D28). UniFFI's `async_runtime = "tokio"`
+/// only lends the awaiting future a context, async-compat's single-threaded runtime; the work
+/// itself runs here.
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<std::io::Result<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("passerelle")
+                .build()
+        })
+        .as_ref()
+        .map_err(|err| PasserelleError::Internal {
+            reason: format!("the library's runtime did not start: {err}"),
+        })
 }
 
 /// Runs `work` as a task of the library's runtime; the caller only waits for it.
 async fn spawned<T: Send + 'static>(
     work: impl Future<Output = Result<T>> + Send + 'static,
 ) -> Result<T> {
-    joined(tokio::spawn(guard_async(work)).await)
+    joined(runtime()?.spawn(guard_async(work)).await)
 }
 
 /// The task's result, or `Cancelled` (the task aborted) when `cancellation` fires first.
@@ -607,6 +630,14 @@ mod tests {
         );
         let _ = app.close().await;
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// UniFFI awaits an export on async-compat's runtime, a single thread: the work must not
+    /// run there, where one blocked call would hold up every location.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_work_of_an_export_runs_on_a_multi_threaded_runtime() {
+        let flavor = spawned(async { Ok(tokio::runtime::Handle::current().runtime_flavor()) });
+        assert_eq!(flavor.await, Ok(tokio::runtime::RuntimeFlavor::MultiThread));
     }
 
     #[tokio::test]

@@ -14,13 +14,14 @@
 //!   kept among them;
 //! - `clients/`: the protocol clients (HubRise API, OAuth and tokens; the POS backend);
 //! - foundations: `model/` (public types), `config.rs`, `store/` (SQLite), `secrets.rs`,
-//!   `http.rs`, `events.rs`, `logging.rs`, `time.rs`, `error/`.
+//!   `http.rs`, `events.rs`, `logging.rs`, `time.rs`, `blocking.rs`, `error/`.
 //!
 //! The design decisions the code relies on are written down in `docs/design.md`.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("passerelle_core");
 
+mod blocking;
 mod clients;
 mod config;
 mod context;

@@ -4,6 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::blocking::blocking;
+
 /// A failure of the host's secret store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
@@ -134,18 +136,33 @@ impl Secrets {
     }
 
     pub fn get(&self, key: &str) -> Result<Option<Secret>, SecretStoreError> {
-        Ok(self.store.get(key.to_owned())?.map(Secret))
+        Ok(self.host_get(key)?.map(Secret))
     }
 
     /// Stores `value`; the key enters the index first, so no entry is ever written unlisted.
     pub fn set(&self, key: &str, value: &Secret) -> Result<(), SecretStoreError> {
         self.update_index(|index| index.insert(key.to_owned()))?;
-        self.store.set(key.to_owned(), value.0.clone())
+        self.host_set(key, value.0.clone())
     }
 
     pub fn delete(&self, key: &str) -> Result<(), SecretStoreError> {
-        self.store.delete(key.to_owned())?;
+        self.host_delete(key)?;
         self.update_index(|index| index.remove(key))
+    }
+
+    // The host's store, called through `blocking`: a Keychain that takes seconds holds up only
+    // its caller, never the runtime's other tasks (design D28).
+
+    fn host_get(&self, key: &str) -> Result<Option<String>, SecretStoreError> {
+        blocking(|| self.store.get(key.to_owned()))
+    }
+
+    fn host_set(&self, key: &str, value: String) -> Result<(), SecretStoreError> {
+        blocking(|| self.store.set(key.to_owned(), value))
+    }
+
+    fn host_delete(&self, key: &str) -> Result<(), SecretStoreError> {
+        blocking(|| self.store.delete(key.to_owned()))
     }
 
     /// Lists keys written before the index existed (an upgrade), without touching their values.
@@ -209,7 +226,7 @@ impl Secrets {
             let version = index.version;
             let json = serde_json::to_string(&index.keys).unwrap_or_else(|_| "[]".into());
             drop(index);
-            let written = self.store.set(keys::INDEX.to_owned(), json);
+            let written = self.host_set(keys::INDEX, json);
             index = self.lock();
             let overlapped = match index.in_flight.iter().position(|w| w.id == id) {
                 Some(at) => index.in_flight.remove(at).overlapped,
@@ -240,7 +257,7 @@ impl Secrets {
                 return Ok(index);
             }
         }
-        let stored = self.store.get(keys::INDEX.to_owned())?;
+        let stored = self.host_get(keys::INDEX)?;
         let mut index = self.lock();
         if index.keys.is_none() {
             // An unreadable index is rebuilt from what is written from now on.

@@ -26,6 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::blocking::blocking;
 use crate::error::{Error, Result};
 use crate::logging::{Locked, locked};
 
@@ -80,12 +81,7 @@ impl Store {
     /// Runs `f` in one IMMEDIATE transaction, committed (durably: `synchronous=FULL`) only if
     /// `f` succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(Error::Closed)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.write_timed(f).map(|(value, _)| value)
     }
 
     /// As `write`, and how long SQLite's write lock was held (from `BEGIN IMMEDIATE` to the
@@ -94,14 +90,16 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<(T, std::time::Duration)> {
-        let mut guard = lock(&self.writer);
-        let conn = guard.as_mut().ok_or(Error::Closed)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // SQLite's write lock is held from here (BEGIN IMMEDIATE) to the commit.
-        let started = std::time::Instant::now();
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok((value, started.elapsed()))
+        blocking(|| {
+            let mut guard = lock(&self.writer);
+            let conn = guard.as_mut().ok_or(Error::Closed)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // SQLite's write lock is held from here (BEGIN IMMEDIATE) to the commit.
+            let started = std::time::Instant::now();
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok((value, started.elapsed()))
+        })
     }
 
     /// Copies the WAL into the database and truncates it to zero bytes, so rows deleted or
@@ -126,12 +124,14 @@ impl Store {
 
     /// Runs read-only `f` on the reader connection, in one read transaction (a consistent view).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut guard = lock(&self.reader);
-        let conn = guard.as_mut().ok_or(Error::Closed)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let value = f(&tx)?;
-        tx.finish()?;
-        Ok(value)
+        blocking(|| {
+            let mut guard = lock(&self.reader);
+            let conn = guard.as_mut().ok_or(Error::Closed)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let value = f(&tx)?;
+            tx.finish()?;
+            Ok(value)
+        })
     }
 }
 

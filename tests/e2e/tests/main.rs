@@ -18,3 +18,4 @@ mod retention;
 mod secret_hygiene;
 mod service_grade;
 mod sessions;
+mod slow_host;

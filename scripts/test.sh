@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Passerelle: rustfmt, clippy (warnings are errors), the Rust tests of the whole
 # workspace (the bridge's start throwaway Postgres clusters through scripts/throwaway-postgres.sh
-# and run its conformance check on the sandbox's fake and on the bridge), the freshness of the
+# and run its conformance check on the sandbox's fake and on the bridge), the end-to-end tests a
+# second time with passerelle-bridge as the POS backend, the freshness of the
 # generated Swift bindings, the iOS build (static libraries for
 # the three iOS targets, checked, and PasserelleFFI.xcframework), the Swift packages' XCTests and
 # the type check of the Apple-only Swift.
@@ -32,6 +33,14 @@ cargo build --locked -p passerelle-sandbox --bin passerelle-sandbox
 # Each test binary under the watchdog: a hang prints every thread's stack and fails in minutes,
 # and nothing a test started outlives the step.
 timeout 2400 scripts/watchdog.sh --idle 600 --name "cargo test" -- cargo test --workspace --locked --no-fail-fast
+
+step "the end-to-end tests again, with passerelle-bridge as the POS backend"
+# The same tests (tests/e2e), their World on the bridge (SQLite) behind the sandbox's POS
+# listener instead of the sandbox's fake; the few that drive the fake's own switches stay on it
+# (passerelle_test_support::World::start_on_the_fake). tests/e2e/tests/pos_backend.rs checks
+# the run is on the bridge.
+PASSERELLE_E2E_POS_BACKEND=bridge timeout 1200 scripts/watchdog.sh --idle 600 --name "e2e on the bridge" -- \
+  cargo test --locked -p passerelle-e2e --test main --no-fail-fast
 
 step "the core with the Apple targets' dependencies: the system's SQLite (3.40 here; iOS 16 has 3.39), platform TLS"
 # --cfg passerelle_platform_libs gives this Linux build what Apple targets get (core/Cargo.toml);

@@ -20,7 +20,7 @@ async fn connect_in_the_web_back_office(world: &World, location_id: &str) -> Bro
     let pos = sandbox.seed().pos_account().clone();
     let user = sandbox.seed().user().clone();
     let b = Browser::start().await.unwrap();
-    b.goto(&format!("{}/backoffice", sandbox.pos_url()))
+    b.goto(&format!("{}/backoffice", world.pos_url()))
         .await
         .unwrap();
     b.fill("#email", &pos.email).await.unwrap();
@@ -266,7 +266,7 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
     let other_dir = tempfile::tempdir().unwrap();
     let second_events = Arc::new(EventRecorder::new());
     let second = passerelle_core::Passerelle::open(
-        config_for(&world.sandbox, other_dir.path()),
+        config_for(&world, other_dir.path()),
         Arc::new(InMemorySecretStore::new()),
         second_events.clone(),
     )
@@ -316,7 +316,9 @@ async fn two_devices_on_one_location_get_their_own_tokens_and_events() {
 
 #[tokio::test]
 async fn the_configuration_never_carries_a_token() {
-    let world = World::start().await;
+    // Reads the fake backend's store (Admin::pos_connections): on the fake in both passes (the
+    // bridge's store is checked by bridge/tests/storage.rs).
+    let world = World::start_on_the_fake(passerelle_sandbox::SandboxOptions::default()).await;
     let (app, _) = world.open_signed_in().await;
     world.connect_active(&app, &world.location_ids()[0]).await;
     let connections = world
@@ -340,7 +342,7 @@ async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
     let pos = seed.pos_account();
     let location = world.location_ids()[1].clone();
     passerelle_sandbox::drivers::back_office::connect_on_the_web(
-        &world.sandbox.pos_url(),
+        &world.pos_url(),
         &pos.email,
         &pos.password,
         &world.choice(&location),
@@ -356,7 +358,7 @@ async fn the_delivera_story_over_http_for_hosts_without_a_browser() {
         .unwrap();
     passerelle_sandbox::drivers::back_office::open_connect_url(
         &connect_url,
-        &world.sandbox.pos_url(),
+        &world.pos_url(),
         &pos.email,
         &pos.password,
     )
@@ -403,7 +405,7 @@ async fn connect_off_the_device(world: &World, location_id: &str, from_hubrise: 
             .unwrap();
         passerelle_sandbox::drivers::back_office::open_connect_url(
             &connect_url,
-            &world.sandbox.pos_url(),
+            &world.pos_url(),
             &pos.email,
             &pos.password,
         )
@@ -411,7 +413,7 @@ async fn connect_off_the_device(world: &World, location_id: &str, from_hubrise: 
         .unwrap();
     } else {
         passerelle_sandbox::drivers::back_office::connect_on_the_web(
-            &world.sandbox.pos_url(),
+            &world.pos_url(),
             &pos.email,
             &pos.password,
             &world.choice(location_id),

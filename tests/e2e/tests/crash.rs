@@ -58,7 +58,7 @@ impl Harness {
         let config_file = world.dir.path().join("child-config.json");
         let secrets_file = world.dir.path().join("keychain.json");
         let data_dir = world.dir.path().join("data");
-        let mut config = config_for(&world.sandbox, &data_dir);
+        let mut config = config_for(&world, &data_dir);
         config.initial_settings.poll_interval_secs = 30;
         std::fs::write(&config_file, config_to_json(&config).to_string()).unwrap();
         Harness {

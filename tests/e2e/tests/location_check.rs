@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passerelle_core::{ConnectionState, HubriseConnection, Passerelle};
-use passerelle_sandbox::TokenHandOver;
 use passerelle_sandbox::drivers::back_office::connect_on_the_web;
+use passerelle_sandbox::{SandboxOptions, TokenHandOver};
 use passerelle_test_support::{EVENT_TIMEOUT, World, order_received};
 
 /// Paris and Lyon connected in the POS vendor's web back office, the backend's hand-over of
@@ -20,7 +20,7 @@ async fn paris_and_lyon_off_the_device(
     let paris = world.location_ids()[0].clone();
     for location in world.location_ids().iter().take(2) {
         connect_on_the_web(
-            &world.sandbox.pos_url(),
+            &world.pos_url(),
             &pos.email,
             &pos.password,
             &world.choice(location),
@@ -44,7 +44,8 @@ async fn paris_and_lyon_off_the_device(
 /// The backend hands over Lyon's token for Paris (as `hand_over` says, with Lyon's token): the
 /// confirmation is refused, typed, Paris never goes active, and Lyon's order is not routed.
 async fn lyons_token_for_paris_is_refused_and_routes_nothing(omit_location_id: bool) {
-    let world = World::start().await;
+    // The fake backend's hand-over switch (Admin::pos_token_hand_over): on the fake in both passes.
+    let world = World::start_on_the_fake(SandboxOptions::default()).await;
     let (app, events) = world.open_signed_in().await;
     let lyon = world.location_ids()[1].clone();
     let hand_over = TokenHandOver {
@@ -87,7 +88,8 @@ async fn a_token_for_another_location_claimed_as_the_shown_one_is_refused_and_ro
 
 #[tokio::test]
 async fn a_token_without_location_id_for_the_shown_location_is_confirmed_by_hubrise() {
-    let world = World::start().await;
+    // The fake backend's hand-over switch (Admin::pos_token_hand_over): on the fake in both passes.
+    let world = World::start_on_the_fake(SandboxOptions::default()).await;
     let (app, events) = world.open_signed_in().await;
     let hand_over = TokenHandOver {
         omit_location_id: true,

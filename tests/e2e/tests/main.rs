@@ -11,6 +11,7 @@ mod logging_bridge;
 mod oauth_edge_cases;
 mod orders;
 mod outage;
+mod pos_backend;
 mod real_hubrise;
 mod recovery;
 mod reentrancy;

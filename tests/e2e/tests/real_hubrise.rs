@@ -21,7 +21,7 @@ use serde_json::json;
 async fn second_till(world: &World, dir: &tempfile::TempDir) -> (Passerelle, Arc<EventRecorder>) {
     let events = Arc::new(EventRecorder::new());
     let app = Passerelle::open(
-        config_for(&world.sandbox, dir.path()),
+        config_for(world, dir.path()),
         Arc::new(InMemorySecretStore::new()),
         events.clone(),
     )
@@ -603,7 +603,7 @@ async fn without_custom_schemes_a_till_asks_the_backend_for_the_code() {
         .begin_hubrise_connection_via_pos_backend(Default::default())
         .await
         .unwrap();
-    let pos = url::Url::parse(&world.sandbox.pos_url()).unwrap();
+    let pos = url::Url::parse(&world.pos_url()).unwrap();
     assert_eq!(attempt.callback_url_scheme, None);
     assert_eq!(attempt.callback_https_host.as_deref(), pos.host_str());
     assert_eq!(
@@ -625,10 +625,7 @@ async fn without_custom_schemes_a_till_asks_the_backend_for_the_code() {
     )
     .await
     .unwrap();
-    assert!(redirect.starts_with(&format!(
-        "{}/hubrise/device-callback?",
-        world.sandbox.pos_url()
-    )));
+    assert!(redirect.starts_with(&format!("{}/hubrise/device-callback?", world.pos_url())));
     let back = through_the_backend(&redirect).await;
     assert!(
         !back.contains("code="),

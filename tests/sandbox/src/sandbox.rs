@@ -136,6 +136,11 @@ pub struct SandboxOptions {
     /// A POS backend served elsewhere (passerelle-bridge): the seed's Connect URL, device
     /// callback and Disconnect callback URL name it instead of this sandbox's POS listener.
     pub pos_backend_url: Option<String>,
+    /// The POS listener forwards every request to this POS backend (passerelle-bridge) instead
+    /// of serving the fake: the seed names the listener, and its request log, injected faults
+    /// and network cut apply to that backend's traffic (`pos::proxy`). The backend's public URL
+    /// is then [`Sandbox::pos_url`].
+    pub pos_proxy_to: Option<String>,
     /// Delivery to active callbacks (see [`ActiveCallbacks`]).
     pub active_callbacks: ActiveCallbacks,
 }
@@ -162,6 +167,7 @@ impl Default for SandboxOptions {
             times_as_sent: false,
             order_lists_in_full: false,
             pos_backend_url: None,
+            pos_proxy_to: None,
             active_callbacks: ActiveCallbacks::default(),
         }
     }
@@ -251,7 +257,14 @@ impl Sandbox {
                 )),
             ),
             (api, ServerKind::Api, hubrise::api_router()),
-            (pos_listener, ServerKind::Pos, pos::router()),
+            (
+                pos_listener,
+                ServerKind::Pos,
+                match shared.options().pos_proxy_to {
+                    Some(_) => pos::proxy_router(),
+                    None => pos::router(),
+                },
+            ),
         ];
         let mut tasks = Vec::new();
         for (listener, server, router) in routers {

@@ -79,3 +79,32 @@ pub async fn start_bridged(
         pos_url,
     })
 }
+
+/// The sandbox and a bridge on `database` behind the sandbox's POS listener
+/// (`SandboxOptions::pos_proxy_to`): the till, the browser and HubRise reach the bridge through
+/// that listener, so the sandbox's request log, injected faults and network cut apply to the
+/// bridge as they do to the sandbox's own fake. `pos_url` is the listener, the bridge's public
+/// URL. `adjust` changes the bridge's configuration before it starts.
+pub async fn start_behind_the_sandbox(
+    options: SandboxOptions,
+    database: DatabaseUrl,
+    keys: Keyring,
+    adjust: impl FnOnce(&mut Config),
+) -> Result<Bridged, Box<dyn std::error::Error + Send + Sync>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let options = SandboxOptions {
+        pos_backend_url: None,
+        pos_proxy_to: Some(format!("http://{}", listener.local_addr()?)),
+        ..options
+    };
+    let sandbox = Sandbox::start(options).await?;
+    let pos_url = sandbox.pos_url();
+    let mut config = bridge_config(&sandbox, &pos_url, database, keys);
+    adjust(&mut config);
+    let bridge = passerelle_bridge::start_on(listener, config).await?;
+    Ok(Bridged {
+        sandbox,
+        bridge,
+        pos_url,
+    })
+}

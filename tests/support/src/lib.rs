@@ -19,7 +19,7 @@ pub use config::{
 };
 pub use recorder::{EventRecorder, NotDelivered, order_received};
 pub use seeded::SetupError;
-pub use world::World;
+pub use world::{POS_BACKEND_ENV, PosBackend, World};
 
 /// How long a test waits for an event the sync engine delivers by itself.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -5,39 +5,146 @@
 
 use std::sync::Arc;
 
+use passerelle_bridge::config::DatabaseUrl;
+use passerelle_bridge::crypto::{Key, Keyring};
 use passerelle_core::{HubriseConnection, InMemorySecretStore, Passerelle, PasserelleConfig};
 use passerelle_sandbox::drivers::consent::ConsentChoice;
 use passerelle_sandbox::seed::sample_order;
-use passerelle_sandbox::{Sandbox, SandboxOptions};
+use passerelle_sandbox::{Sandbox, SandboxOptions, Seed};
 
-use crate::config::config_for;
+use crate::config::{SandboxEndpoints, config_for};
 use crate::recorder::EventRecorder;
 use crate::seeded;
 
-/// A sandbox, a data directory and a secret store for Passerelle.
+/// The environment variable that chooses the POS backend of [`World::start`]: `bridge` puts
+/// passerelle-bridge (embedded SQLite, built-in identity with the seed's POS accounts) in front
+/// of the sandbox's HubRise; unset or `sandbox`, the sandbox's own fake. `scripts/test.sh` runs
+/// the end-to-end tests both ways.
+pub const POS_BACKEND_ENV: &str = "PASSERELLE_E2E_POS_BACKEND";
+
+/// Which POS backend a [`World`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PosBackend {
+    /// The sandbox's in-memory fake (`tests/sandbox/src/pos`).
+    SandboxFake,
+    /// passerelle-bridge on a SQLite file, behind the sandbox's POS listener (its request log,
+    /// faults and network cut apply to the bridge's traffic).
+    Bridge,
+}
+
+impl PosBackend {
+    /// The backend [`POS_BACKEND_ENV`] names (the sandbox's fake when unset); an unknown value
+    /// stops the test rather than silently testing the other one.
+    pub fn from_env() -> PosBackend {
+        match std::env::var(POS_BACKEND_ENV).as_deref() {
+            Err(_) | Ok("") | Ok("sandbox") => PosBackend::SandboxFake,
+            Ok("bridge") => PosBackend::Bridge,
+            Ok(other) => panic!("{POS_BACKEND_ENV}={other}: expected sandbox or bridge"),
+        }
+    }
+}
+
+/// Switches of [`SandboxOptions`] only the sandbox's fake POS backend honours (the bridge always
+/// registers the passive callback and locks an email after 5 failures for 60 s): a test that
+/// sets one is about the fake, and runs on it whatever [`POS_BACKEND_ENV`] says.
+fn only_the_fake_honours(options: &SandboxOptions) -> bool {
+    let default = SandboxOptions::default();
+    !options.backend_registers_callback
+        || options.lockout_after != default.lockout_after
+        || options.lockout_for != default.lockout_for
+}
+
+/// A sandbox, a data directory and a secret store for Passerelle, and the POS backend in front
+/// of the sandbox's HubRise ([`PosBackend`]).
 pub struct World {
     pub sandbox: Sandbox,
     pub dir: tempfile::TempDir,
     pub secrets: Arc<InMemorySecretStore>,
+    /// The bridge, when it is the POS backend (stopped when the world is dropped with the
+    /// test's runtime).
+    pub bridge: Option<passerelle_bridge::Running>,
+    pos_url: String,
+    _bridge_dir: Option<tempfile::TempDir>,
 }
 
 impl World {
+    /// A world on the POS backend [`POS_BACKEND_ENV`] names.
     pub async fn start() -> World {
         Self::start_with(SandboxOptions::default()).await
     }
 
+    /// A world on the POS backend [`POS_BACKEND_ENV`] names, unless `options` set a switch only
+    /// the sandbox's fake honours.
     pub async fn start_with(options: SandboxOptions) -> World {
-        let sandbox = Sandbox::start(options).await.expect("sandbox");
-        World {
-            sandbox,
-            dir: tempfile::tempdir().unwrap(),
-            secrets: Arc::new(InMemorySecretStore::new()),
+        let backend = if only_the_fake_honours(&options) {
+            PosBackend::SandboxFake
+        } else {
+            PosBackend::from_env()
+        };
+        Self::start_on(options, backend).await
+    }
+
+    /// A world on the sandbox's fake POS backend whatever [`POS_BACKEND_ENV`] says: for tests of
+    /// what only the fake can be made to do (its admin API's `pos_*` calls, faults on its
+    /// listener).
+    pub async fn start_on_the_fake(options: SandboxOptions) -> World {
+        Self::start_on(options, PosBackend::SandboxFake).await
+    }
+
+    pub async fn start_on(options: SandboxOptions, backend: PosBackend) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(InMemorySecretStore::new());
+        match backend {
+            PosBackend::SandboxFake => {
+                let sandbox = Sandbox::start(options).await.expect("sandbox");
+                World {
+                    pos_url: sandbox.pos_url(),
+                    sandbox,
+                    dir,
+                    secrets,
+                    bridge: None,
+                    _bridge_dir: None,
+                }
+            }
+            PosBackend::Bridge => {
+                let bridge_dir = tempfile::tempdir().unwrap();
+                let ttl = options.pos_access_token_ttl;
+                let bridged = crate::bridge::start_behind_the_sandbox(
+                    options,
+                    DatabaseUrl::Sqlite(bridge_dir.path().join("bridge.sqlite3")),
+                    Keyring::new(Key::generate(), vec![]),
+                    |config| config.access_token_ttl = ttl,
+                )
+                .await
+                .expect("sandbox and bridge");
+                World {
+                    sandbox: bridged.sandbox,
+                    dir,
+                    secrets,
+                    bridge: Some(bridged.bridge),
+                    pos_url: bridged.pos_url,
+                    _bridge_dir: Some(bridge_dir),
+                }
+            }
         }
     }
 
-    /// Passerelle's configuration for this sandbox (a short poll interval: loopback only).
+    /// Which POS backend this world talks to.
+    pub fn pos_backend(&self) -> PosBackend {
+        match self.bridge {
+            Some(_) => PosBackend::Bridge,
+            None => PosBackend::SandboxFake,
+        }
+    }
+
+    /// The POS backend's base URL: the sandbox's fake or the bridge.
+    pub fn pos_url(&self) -> String {
+        self.pos_url.clone()
+    }
+
+    /// Passerelle's configuration for this world (a short poll interval: loopback only).
     pub fn config(&self) -> PasserelleConfig {
-        config_for(&self.sandbox, self.dir.path())
+        config_for(self, self.dir.path())
     }
 
     /// Opens Passerelle on this world's data directory and secret store.
@@ -129,5 +236,21 @@ impl World {
         seeded::hubrise_status(&self.sandbox.admin(), location_id, order_id)
             .await
             .expect("order at HubRise")
+    }
+}
+
+/// The sandbox's HubRise with this world's POS backend, for [`config_for`].
+impl SandboxEndpoints for World {
+    fn seed(&self) -> &Seed {
+        self.sandbox.seed()
+    }
+    fn pos_url(&self) -> String {
+        self.pos_url.clone()
+    }
+    fn hubrise_oauth_url(&self) -> String {
+        self.sandbox.hubrise_oauth_url()
+    }
+    fn hubrise_api_url(&self) -> String {
+        self.sandbox.hubrise_api_url()
     }
 }

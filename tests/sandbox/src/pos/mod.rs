@@ -6,6 +6,7 @@ pub(crate) mod device_flows;
 pub(crate) mod disconnect;
 pub(crate) mod model;
 pub(crate) mod oauth;
+mod proxy;
 pub(crate) mod web_back_office;
 mod web_back_office_pages;
 
@@ -15,6 +16,11 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::Shared;
+
+/// The listener in front of a POS backend served elsewhere (`SandboxOptions::pos_proxy_to`).
+pub(crate) fn proxy_router() -> Router<Arc<Shared>> {
+    Router::new().fallback(proxy::forward)
+}
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()

@@ -2,10 +2,81 @@
 //! ISO 8601 towards HubRise, `SystemTime` in the public types.
 
 use crate::error::{Error, Result};
+use crate::logging::locked;
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp column.
 pub fn now_ms() -> i64 {
-    system_ms(std::time::SystemTime::now())
+    system_ms(std::time::SystemTime::now()) + wall_clock_set_by()
+}
+
+/// Milliseconds since an arbitrary instant, on a clock that nobody sets and that keeps counting
+/// while the device sleeps: Linux's `CLOCK_BOOTTIME`, Apple's `CLOCK_MONOTONIC` (std's
+/// `Instant` stops during sleep on Apple platforms, which would read a night's sleep as the
+/// wall clock set forward). Only the difference of two readings means anything.
+pub fn steady_ms() -> i64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const STEADY: rustix::time::ClockId = rustix::time::ClockId::Boottime;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const STEADY: rustix::time::ClockId = rustix::time::ClockId::Monotonic;
+    let now = rustix::time::clock_gettime(STEADY);
+    now.tv_sec
+        .saturating_mul(1000)
+        .saturating_add(now.tv_nsec / 1_000_000)
+}
+
+/// How far the wall clock must move against the steady one to count as set: NTP slews small
+/// corrections, and reading the two clocks one after the other costs microseconds.
+const SET_AT_LEAST_MS: i64 = 2_000;
+
+/// Notices that the wall clock was set (by the restaurant, by NTP, by a carrier's time): the
+/// difference between it and the steady clock changes. Timers written as wall-clock times
+/// (the outbox's next attempt, a quarantined item's next retry, the read-back's spacing) are
+/// then moved by as much, so that they keep their intervals (design D29).
+#[derive(Debug)]
+pub struct WallClockWatch {
+    /// `now_ms() - steady_ms()` when last looked at.
+    offset: std::sync::Mutex<i64>,
+}
+
+impl Default for WallClockWatch {
+    fn default() -> Self {
+        Self {
+            offset: std::sync::Mutex::new(now_ms() - steady_ms()),
+        }
+    }
+}
+
+impl WallClockWatch {
+    /// When the wall clock was set since the last call, runs `follow` with how far (forward
+    /// positive, in ms) and returns it. The change counts as followed only if `follow`
+    /// succeeds; calls are serialised, so each change is followed once.
+    pub fn follow(&self, follow: impl FnOnce(i64) -> Result<()>) -> Result<Option<i64>> {
+        // `locked`: what `follow` logs reaches the host's logger once this lock is released.
+        let mut seen = locked(|| self.offset.lock().unwrap_or_else(|p| p.into_inner()));
+        let offset = now_ms() - steady_ms();
+        let set_by = offset - *seen;
+        let followed = set_by.abs() >= SET_AT_LEAST_MS;
+        if followed {
+            follow(set_by)?;
+        }
+        *seen = offset;
+        Ok(followed.then_some(set_by))
+    }
+}
+
+/// How far a test set this process's wall clock (`testing::set_wall_clock_by`); 0 in a shipped
+/// build, where only the device's settings set it.
+#[cfg(any(test, feature = "testing"))]
+pub static WALL_CLOCK_SET_BY: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+#[cfg(any(test, feature = "testing"))]
+fn wall_clock_set_by() -> i64 {
+    WALL_CLOCK_SET_BY.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[cfg(not(any(test, feature = "testing")))]
+const fn wall_clock_set_by() -> i64 {
+    0
 }
 
 /// A `SystemTime` in milliseconds since the Unix epoch (0 before it).

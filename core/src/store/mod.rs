@@ -18,6 +18,7 @@ pub mod quarantine;
 pub mod recovery;
 pub mod retention;
 pub mod snapshots;
+pub mod timers;
 
 pub use open::SCHEMA_VERSION;
 

@@ -7,3 +7,10 @@ mod recorder;
 pub mod watchdog;
 
 pub use recorder::{EventRecorder, NotDelivered, order_received};
+
+/// Sets this process's wall clock (as the library reads it) `by_ms` from the device's: what a
+/// restaurant changing the iPad's time, or NTP stepping it, does. Process-wide: a test that
+/// uses it runs in a process of its own.
+pub fn set_wall_clock_by(by_ms: i64) {
+    crate::time::WALL_CLOCK_SET_BY.store(by_ms, std::sync::atomic::Ordering::SeqCst);
+}

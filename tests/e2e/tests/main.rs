@@ -20,3 +20,4 @@ mod secret_hygiene;
 mod service_grade;
 mod sessions;
 mod slow_host;
+mod wall_clock;

@@ -103,6 +103,7 @@ impl ConnectionSync {
 
     /// The connection's row and token while it syncs; `None` once it no longer does.
     fn syncing(&self, parts: &SyncParts) -> Result<Option<(ConnectionRow, Secret)>> {
+        parts.follow_wall_clock()?;
         let row = parts
             .store
             .read(|c| connections::get(c, &self.connection_id))?;

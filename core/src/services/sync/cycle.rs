@@ -25,7 +25,8 @@ use crate::store::connections::ConnectionRow;
 use crate::store::orders::{self, Stored};
 use crate::store::outbox::{self, Kind};
 use crate::store::quarantine::{self, EventFailures};
-use crate::time::now_ms;
+use crate::store::timers;
+use crate::time::{WallClockWatch, now_ms};
 
 /// What a cycle uses. Workers hold it, never the engine, so dropping the engine stops them.
 pub(super) struct SyncParts {
@@ -39,6 +40,24 @@ pub(super) struct SyncParts {
     /// Each connection's locks, whoever runs its cycles (its worker and pusher, `sync_now`, a
     /// restarted worker).
     pub locks: std::sync::Mutex<HashMap<String, Arc<ConnectionLocks>>>,
+    /// Notices the wall clock being set, so that the stored timers keep their intervals.
+    pub wall_clock: WallClockWatch,
+}
+
+impl SyncParts {
+    /// Moves the stored timers when the wall clock was set since the last look (design D29).
+    /// Every step that reads or writes a timer looks first (a look costs two clock reads), so
+    /// a change in the middle of a cycle is followed before the next step counts on a timer.
+    pub fn follow_wall_clock(&self) -> Result<()> {
+        let followed = self.wall_clock.follow(|set_by_ms| {
+            self.store
+                .write(|tx| timers::follow_wall_clock(tx, set_by_ms))
+        })?;
+        if let Some(set_by_ms) = followed {
+            tracing::warn!(target: "passerelle::sync", set_by_ms, "wall clock set: timers moved");
+        }
+        Ok(())
+    }
 }
 
 /// What keeps one connection's work from interleaving with itself.

@@ -25,6 +25,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
 use crate::store::{connections, quarantine};
+use crate::time::WallClockWatch;
 use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
 use worker::Wake;
@@ -85,6 +86,7 @@ impl SyncEngine {
             active: ctx.active.clone(),
             health,
             locks: Mutex::default(),
+            wall_clock: WallClockWatch::default(),
         };
         Self {
             parts: Arc::new(parts),

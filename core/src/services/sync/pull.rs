@@ -298,6 +298,7 @@ impl Cycle<'_> {
     /// Counts a failure against the event's budget; past it, the event is quarantined with what
     /// is known, the host is told, and the event is deleted at HubRise so the queue moves on.
     async fn event_failed(&self, event: &EventRef, reason: &str, raw: Option<&str>) -> Result<()> {
+        self.parts.follow_wall_clock()?;
         let order_id = event.order_id.as_deref();
         let failures = self.parts.store.write(|tx| {
             quarantine::record_event_failure(tx, self.id(), &event.id, order_id, reason)

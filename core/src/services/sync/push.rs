@@ -75,6 +75,7 @@ impl Cycle<'_> {
 
     /// The due changes to start now, of orders not already being pushed.
     fn due_heads(&self, busy: &[String]) -> Result<Vec<Entry>> {
+        self.parts.follow_wall_clock()?;
         let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
         if room == 0 {
             return Ok(Vec::new());

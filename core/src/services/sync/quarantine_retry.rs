@@ -43,6 +43,7 @@ impl Cycle<'_> {
     /// Tries again the items whose time has come, a few a cycle. An outage ends the step (the
     /// items stay due for the next cycle, their count untouched).
     pub async fn retry_quarantined(&self, report: &mut CycleReport) -> Result<()> {
+        self.parts.follow_wall_clock()?;
         let due = self.parts.store.read(|c| {
             quarantine::due_retries(c, self.id(), millis(RETRY_WAIT_CAP) * 2, RETRIES_PER_CYCLE)
         })?;

@@ -97,6 +97,7 @@ async fn names(parts: &SyncParts, row: &ConnectionRow, token: &Secret) -> Result
 
 /// Whether the open orders' status is due now.
 fn status_due(parts: &SyncParts, row: &ConnectionRow) -> Result<bool> {
+    parts.follow_wall_clock()?;
     let reads = parts
         .store
         .read(|c| connection_reads::get(c, &row.public.id))?;

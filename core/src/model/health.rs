@@ -31,6 +31,9 @@ pub enum DelayReason {
     RateLimited,
     /// This device's storage or secret store failed.
     DeviceStorage,
+    /// Orders flow, but the read-back of the open orders' status (what other tills changed)
+    /// spent its share of HubRise's request budget: statuses set elsewhere show later.
+    Budget,
     /// Anything else (an answer this client cannot read, an internal error).
     Other,
 }

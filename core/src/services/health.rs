@@ -29,6 +29,9 @@ struct Attempts {
     code: Option<String>,
     capped: bool,
     next_attempt_at: Option<SystemTime>,
+    /// Sync goes on, slowed down (a long wait for HubRise's rate window, the read-back out of
+    /// its budget): why, and since when. Shown as delayed while no failure is.
+    slowed: Vec<(DelayReason, SystemTime)>,
 }
 
 #[derive(Clone)]
@@ -37,6 +40,20 @@ pub struct Health {
     events: EventBus,
     active: Arc<ActiveConfiguration>,
     board: Arc<Board>,
+}
+
+/// Keeps a connection shown as slowed down while held ([`Health::slowed_while`]).
+pub struct SlowedWhile {
+    health: Health,
+    connection_id: String,
+    reason: DelayReason,
+}
+
+impl Drop for SlowedWhile {
+    fn drop(&mut self) {
+        self.health
+            .set_slowed(&self.connection_id, self.reason, false);
+    }
 }
 
 #[derive(Default)]
@@ -93,6 +110,7 @@ impl Health {
         self.update(connection_id, |a| {
             *a = Attempts {
                 succeeded_at: Some(SystemTime::now()),
+                slowed: std::mem::take(&mut a.slowed),
                 ..Attempts::default()
             };
         });
@@ -108,6 +126,35 @@ impl Health {
             a.capped = matches!(err, Error::RateLimited { capped: true, .. });
             a.next_attempt_at = Some(now + wait);
         });
+    }
+
+    /// Sync of the connection goes on slowed down for `reason` (`true`), or no longer is
+    /// (`false`); only a change is announced.
+    pub fn set_slowed(&self, connection_id: &str, reason: DelayReason, slowed: bool) {
+        let mut attempts = self.attempts();
+        let entry = attempts.entry(connection_id.to_owned()).or_default();
+        let was = entry.slowed.iter().any(|(r, _)| *r == reason);
+        if was == slowed {
+            return;
+        }
+        if slowed {
+            entry.slowed.push((reason, SystemTime::now()));
+        } else {
+            entry.slowed.retain(|(r, _)| *r != reason);
+        }
+        drop(attempts);
+        self.changed();
+    }
+
+    /// Shows the connection slowed down for `reason` until the returned guard is dropped (the
+    /// wait ended, or the task waiting was cancelled).
+    pub fn slowed_while(&self, connection_id: &str, reason: DelayReason) -> SlowedWhile {
+        self.set_slowed(connection_id, reason, true);
+        SlowedWhile {
+            health: self.clone(),
+            connection_id: connection_id.to_owned(),
+            reason,
+        }
     }
 
     /// The app went to the background or sync was stopped (or both ended).
@@ -231,7 +278,7 @@ fn connection_health(
         .or(row.last_succeeded_at.map(to_system_time));
     let state = if row.public.reconnect_needed {
         SyncState::ReconnectNeeded
-    } else if attempts.failing_since.is_some() {
+    } else if attempts.failing_since.is_some() || !attempts.slowed.is_empty() {
         SyncState::Delayed
     } else if paused {
         SyncState::Paused
@@ -241,13 +288,19 @@ fn connection_health(
         SyncState::Starting
     };
     let delayed = state == SyncState::Delayed;
+    // A failure says more than a slowdown; the first slowdown says more than a later one.
+    let (reason, since) = match (attempts.failing_since, attempts.slowed.first()) {
+        (Some(since), _) => (attempts.reason, Some(since)),
+        (None, Some(&(reason, since))) => (Some(reason), Some(since)),
+        (None, None) => (None, None),
+    };
     ConnectionHealth {
         connection_id: row.public.id.clone(),
         location_name: row.public.location_name.clone(),
         state,
         last_success_at,
-        delay_reason: attempts.reason.filter(|_| delayed),
-        delayed_since: attempts.failing_since.filter(|_| delayed),
+        delay_reason: reason.filter(|_| delayed),
+        delayed_since: since.filter(|_| delayed),
         next_attempt_at: attempts.next_attempt_at.filter(|_| delayed),
         error_code: attempts.code.filter(|_| delayed),
         retry_after_capped: attempts.capped && delayed,

@@ -3,6 +3,7 @@
 //! run alone in a child process of this binary (`passerelle_e2e::alone`).
 
 mod back_office;
+mod budget;
 mod connect;
 mod crash;
 mod faults;

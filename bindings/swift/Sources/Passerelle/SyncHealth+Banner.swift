@@ -62,6 +62,8 @@ enum HealthWords {
         case (.rateLimited, .english): "HubRise asks to wait"
         case (.deviceStorage, .french): "le stockage de l’iPad est indisponible"
         case (.deviceStorage, .english): "the iPad’s storage is unavailable"
+        case (.budget, .french): "quota de requêtes HubRise atteint, les statuts venus d’ailleurs arrivent plus tard"
+        case (.budget, .english): "HubRise request budget reached, statuses set elsewhere show later"
         case (.other, .french): "erreur inattendue"
         case (.other, .english): "unexpected error"
         }

@@ -208,28 +208,28 @@ impl RateLimiters {
     /// Waits until the connection's windows allow one more request (`heavy` for the catch-up
     /// query), short of the share kept for the till's changes, and records it.
     pub async fn acquire(&self, connection_id: &str, heavy: bool) {
-        self.acquire_in(connection_id, heavy, Lane::Other).await;
-    }
-
-    /// Waits until the connection's windows allow one more request for a change from the till
-    /// (which may spend the whole window), and records it.
-    pub async fn acquire_for_change(&self, connection_id: &str) {
-        self.acquire_in(connection_id, false, Lane::Change).await;
-    }
-
-    async fn acquire_in(&self, connection_id: &str, heavy: bool, lane: Lane) {
-        let limiter = self.limiter(connection_id);
-        loop {
-            let wait = {
-                let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
-                let now = u64::try_from(now_ms()).unwrap_or(0);
-                limiter.try_acquire(now, heavy, lane)
-            };
-            match wait {
-                None => return,
-                Some(wait) => tokio::time::sleep(wait).await,
-            }
+        while let Some(wait) = self.try_acquire(connection_id, heavy) {
+            tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Records one request now if the connection's windows allow it (short of the till's
+    /// share), or says how long to wait before asking again.
+    pub fn try_acquire(&self, connection_id: &str, heavy: bool) -> Option<Duration> {
+        self.try_acquire_in(connection_id, heavy, Lane::Other)
+    }
+
+    /// [`RateLimiters::try_acquire`] for a change from the till, which may spend the whole
+    /// window.
+    pub fn try_acquire_for_change(&self, connection_id: &str) -> Option<Duration> {
+        self.try_acquire_in(connection_id, false, Lane::Change)
+    }
+
+    fn try_acquire_in(&self, connection_id: &str, heavy: bool, lane: Lane) -> Option<Duration> {
+        let limiter = self.limiter(connection_id);
+        let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        limiter.try_acquire(now, heavy, lane)
     }
 
     /// Spends one read of the refresh budget now if both HubRise's windows and the budget allow

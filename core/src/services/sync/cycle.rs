@@ -17,6 +17,7 @@ use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::context::ActiveConfiguration;
 use crate::error::{Error, Result};
 use crate::events::{EventBus, PasserelleEvent};
+use crate::model::health::DelayReason;
 use crate::model::order::{Order, OrderHead};
 use crate::secrets::{Secret, Secrets};
 use crate::services::health::Health;
@@ -136,13 +137,38 @@ impl<'a> Cycle<'a> {
 impl Cycle<'_> {
     /// Waits until the connection's rate windows allow one more request.
     pub async fn ready(&self, heavy: bool) {
-        self.parts.rate_limiters.acquire(self.id(), heavy).await;
+        let limiters = &self.parts.rate_limiters;
+        self.wait_for_window(|| limiters.try_acquire(self.id(), heavy))
+            .await;
     }
 
     /// Waits until the connection's rate windows allow one more request for a change from the
     /// till, which may spend the share the rest leaves it.
     pub async fn ready_for_change(&self) {
-        self.parts.rate_limiters.acquire_for_change(self.id()).await;
+        let limiters = &self.parts.rate_limiters;
+        self.wait_for_window(|| limiters.try_acquire_for_change(self.id()))
+            .await;
+    }
+
+    /// Waits as long as the rate windows say. A wait longer than one poll interval shows in
+    /// health (delayed, rate-limited) while it lasts: orders are late although nothing failed.
+    async fn wait_for_window(&self, mut try_acquire: impl FnMut() -> Option<Duration>) {
+        let mut shown = None;
+        while let Some(wait) = try_acquire() {
+            if wait > self.poll_interval() && shown.is_none() {
+                shown = Some(
+                    self.parts
+                        .health
+                        .slowed_while(self.id(), DelayReason::RateLimited),
+                );
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The configured interval between two polls of HubRise's events.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.parts.active.settings().poll_interval_secs))
     }
 
     pub fn id(&self) -> &str {

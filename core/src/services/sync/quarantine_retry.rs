@@ -36,10 +36,6 @@ impl Cycle<'_> {
         self.poll_interval() * FIRST_RETRY_INTERVALS
     }
 
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(u64::from(self.parts.active.settings().poll_interval_secs))
-    }
-
     /// Tries again the items whose time has come, a few a cycle. An outage ends the step (the
     /// items stay due for the next cycle, their count untouched).
     pub async fn retry_quarantined(&self, report: &mut CycleReport) -> Result<()> {

@@ -31,6 +31,7 @@ use super::cycle::{CycleReport, SyncParts};
 use crate::clients::hubrise::names::{self, Spend};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
+use crate::model::health::DelayReason;
 use crate::model::order::OrderStatus;
 use crate::secrets::Secret;
 use crate::store::connection_reads::{self, OpenOrder};
@@ -128,6 +129,7 @@ async fn status(
         .store
         .read(|c| connection_reads::open_orders(c, location, now_ms() - OPEN_ORDER_HORIZON_MS))?;
     let Some(oldest) = open.first() else {
+        parts.health.set_slowed(id, DelayReason::Budget, false);
         return parts
             .store
             .write(|tx| connection_reads::refreshed(tx, id, true));
@@ -143,6 +145,8 @@ async fn status(
     } else {
         read.by_listing(&open, oldest.created_at_ms, report).await?
     };
+    // Cut short by its budget: statuses set elsewhere show later, and health says so.
+    parts.health.set_slowed(id, DelayReason::Budget, !complete);
     parts
         .store
         .write(|tx| connection_reads::refreshed(tx, id, complete))

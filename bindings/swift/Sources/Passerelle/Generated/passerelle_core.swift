@@ -4642,6 +4642,11 @@ public enum DelayReason: Equatable, Hashable {
      */
     case deviceStorage
     /**
+     * Orders flow, but the read-back of the open orders' status (what other tills changed)
+     * spent its share of HubRise's request budget: statuses set elsewhere show later.
+     */
+    case budget
+    /**
      * Anything else (an answer this client cannot read, an internal error).
      */
     case other
@@ -4674,7 +4679,9 @@ public struct FfiConverterTypeDelayReason: FfiConverterRustBuffer {
         
         case 4: return .deviceStorage
         
-        case 5: return .other
+        case 5: return .budget
+        
+        case 6: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4700,8 +4707,12 @@ public struct FfiConverterTypeDelayReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         
         
-        case .other:
+        case .budget:
             writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
         
         }
     }

@@ -2,6 +2,7 @@
 //! `PASSERELLE_BRIDGE_<KEY>` (upper case), which wins over the file. A missing or wrong value
 //! is refused at start with an error naming the key; values of secrets never appear in errors.
 
+use crate::jwt::{JwtSettings, MAX_CLOCK_SKEW, REFETCH_AT_MOST_EVERY};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -55,7 +56,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "identity",
-        "built-in (demo accounts of the file) or introspection (RFC 7662)",
+        "built-in (demo accounts of the file), introspection (RFC 7662) or jwt (RFC 9068)",
     ),
     (
         "introspection_url",
@@ -72,6 +73,26 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "introspection_cache_secs",
         "how long an introspection answer is reused (default 60)",
+    ),
+    (
+        "jwt_issuer",
+        "the iss of the identity provider's JWT access tokens",
+    ),
+    (
+        "jwt_audience",
+        "the aud the identity provider gives the bridge in its JWT access tokens",
+    ),
+    (
+        "jwt_jwks_url",
+        "the identity provider's JWKS (its signing keys)",
+    ),
+    (
+        "jwt_jwks_cache_secs",
+        "how long the JWKS keys are reused before being read again (default 3600)",
+    ),
+    (
+        "jwt_clock_skew_secs",
+        "how far the identity provider's clock may be from ours (default 30, at most 300)",
     ),
     (
         "pos_client_id",
@@ -163,6 +184,8 @@ pub enum IdentityConfig {
         client_secret: Secret,
         cache: Duration,
     },
+    /// The vendor's identity provider issues RFC 9068 JWT access tokens; its JWKS verifies them.
+    Jwt(JwtSettings),
 }
 
 #[derive(Clone, Debug)]
@@ -449,9 +472,26 @@ fn identity(values: &Values<'_>, table: &toml::Table) -> Result<IdentityConfig, 
             client_secret: Secret::new(values.required("introspection_client_secret")?),
             cache: Duration::from_secs(values.parse("introspection_cache_secs", Some("60"))?),
         }),
+        "jwt" => {
+            let clock_skew: u64 = values.parse("jwt_clock_skew_secs", Some("30"))?;
+            if clock_skew > MAX_CLOCK_SKEW.as_secs() {
+                return Err(ConfigError::new(
+                    "jwt_clock_skew_secs",
+                    format!("at most {} seconds", MAX_CLOCK_SKEW.as_secs()),
+                ));
+            }
+            Ok(IdentityConfig::Jwt(JwtSettings {
+                issuer: values.required("jwt_issuer")?,
+                audience: values.required("jwt_audience")?,
+                jwks_url: values.url("jwt_jwks_url", None)?,
+                cache_for: Duration::from_secs(values.parse("jwt_jwks_cache_secs", Some("3600"))?),
+                clock_skew: Duration::from_secs(clock_skew),
+                refetch_at_most_every: REFETCH_AT_MOST_EVERY,
+            }))
+        }
         _ => Err(ConfigError::new(
             "identity",
-            "must be built-in or introspection",
+            "must be built-in, introspection or jwt",
         )),
     }
 }
@@ -579,6 +619,44 @@ mod tests {
             error.contains("ENCRYPTION_KEY") && !error.contains("sixteen"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn jwt_identity_needs_its_issuer_audience_and_jwks_and_a_bounded_skew() -> Result<(), String> {
+        let jwt = || {
+            let mut pairs = minimal();
+            pairs.push(("PASSERELLE_BRIDGE_IDENTITY", "jwt".into()));
+            pairs.push((
+                "PASSERELLE_BRIDGE_JWT_ISSUER",
+                "https://id.pos.example".into(),
+            ));
+            pairs.push(("PASSERELLE_BRIDGE_JWT_AUDIENCE", "passerelle-bridge".into()));
+            pairs.push((
+                "PASSERELLE_BRIDGE_JWT_JWKS_URL",
+                "https://id.pos.example/.well-known/jwks.json".into(),
+            ));
+            pairs
+        };
+        let config = load(jwt()).ok().map(|c| c.identity);
+        let Some(IdentityConfig::Jwt(settings)) = config else {
+            return Err(format!("jwt expected: {config:?}"));
+        };
+        assert_eq!(settings.clock_skew, Duration::from_secs(30));
+        assert_eq!(settings.cache_for, Duration::from_secs(3600));
+        for missing in [
+            "PASSERELLE_BRIDGE_JWT_ISSUER",
+            "PASSERELLE_BRIDGE_JWT_AUDIENCE",
+            "PASSERELLE_BRIDGE_JWT_JWKS_URL",
+        ] {
+            let pairs = jwt().into_iter().filter(|(k, _)| *k != missing).collect();
+            let error = load(pairs).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains(missing), "{missing}: {error}");
+        }
+        let mut pairs = jwt();
+        pairs.push(("PASSERELLE_BRIDGE_JWT_CLOCK_SKEW_SECS", "3600".into()));
+        let error = load(pairs).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("JWT_CLOCK_SKEW_SECS"), "{error}");
+        Ok(())
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Who a POS access token belongs to. The vendor's identity provider owns POS passwords in
 //! production: [`Introspection`] asks it (RFC 7662), with answers cached and expiry checked
-//! within a bounded clock skew. [`BuiltIn`] issues and checks tokens itself, for demo accounts
+//! within a bounded clock skew, or [`JwtAccessTokens`] verifies its JWT access tokens against
+//! its JWKS (RFC 9068, `crate::jwt`). [`BuiltIn`] issues and checks tokens itself, for demo accounts
 //! of the configuration file only (sandbox, walkthrough, embedded default).
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use crate::clock::now_ms;
 use crate::config::DemoAccount;
+use crate::jwt::{JwtAccessTokens, JwtRefusal};
 use crate::secret::{Secret, digest, random_token};
 use crate::store::{Store, StoreError};
 
@@ -54,13 +56,24 @@ impl std::fmt::Display for SignInRefused {
     }
 }
 
+/// Why an access token was refused, as the 401's `error_description` says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Unknown, expired or inactive (the built-in store or the provider's introspection says).
+    #[error("the token is unknown, expired or revoked")]
+    NotActive,
+    /// A JWT access token that does not hold.
+    #[error(transparent)]
+    Jwt(#[from] JwtRefusal),
+}
+
 /// What the routes ask of an identity.
 pub trait Identity: Send + Sync {
-    /// The account behind an access token; `None` for an unknown, expired or inactive one.
+    /// The account behind an access token, or why it is refused.
     fn account<'a>(
         &'a self,
         token: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Account>, IdentityError>>;
+    ) -> BoxFuture<'a, Result<Result<Account, Refusal>, IdentityError>>;
     /// The built-in token endpoint, when this identity has one.
     fn built_in(&self) -> Option<&BuiltIn> {
         None
@@ -189,16 +202,19 @@ impl Identity for BuiltIn {
     fn account<'a>(
         &'a self,
         token: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Account>, IdentityError>> {
+    ) -> BoxFuture<'a, Result<Result<Account, Refusal>, IdentityError>> {
         Box::pin(async move {
             let Some(account_id) = self.store.access_token_account(token).await? else {
-                return Ok(None);
+                return Ok(Err(Refusal::NotActive));
             };
-            Ok(self.find(&account_id).map(|a| Account {
-                account_id: a.account_id.clone(),
-                email: a.email.clone(),
-                business_name: a.business_name.clone(),
-            }))
+            Ok(self
+                .find(&account_id)
+                .map(|a| Account {
+                    account_id: a.account_id.clone(),
+                    email: a.email.clone(),
+                    business_name: a.business_name.clone(),
+                })
+                .ok_or(Refusal::NotActive))
         })
     }
 
@@ -326,15 +342,30 @@ impl Identity for Introspection {
     fn account<'a>(
         &'a self,
         token: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Account>, IdentityError>> {
+    ) -> BoxFuture<'a, Result<Result<Account, Refusal>, IdentityError>> {
         Box::pin(async move {
             let key = digest(token);
             if let Some(known) = self.cached(&key) {
-                return Ok(known);
+                return Ok(known.ok_or(Refusal::NotActive));
             }
             let (account, ttl) = self.ask(token).await?;
             self.remember(key, account.clone(), ttl);
-            Ok(account)
+            Ok(account.ok_or(Refusal::NotActive))
+        })
+    }
+}
+
+impl Identity for JwtAccessTokens {
+    fn account<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<Result<Account, Refusal>, IdentityError>> {
+        Box::pin(async move {
+            let verdict = self.verify(token).await?;
+            if let Err(refusal) = &verdict {
+                tracing::debug!(%refusal, "JWT access token refused");
+            }
+            Ok(verdict.map_err(Refusal::Jwt))
         })
     }
 }

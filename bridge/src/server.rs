@@ -12,6 +12,7 @@ use crate::db::{self, Database, DbError};
 use crate::http::{App, router};
 use crate::hubrise::Hubrise;
 use crate::identity::{BuiltIn, Identity, Introspection};
+use crate::jwt::JwtAccessTokens;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -88,6 +89,9 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
             *cache,
             http.clone(),
         )),
+        IdentityConfig::Jwt(settings) => {
+            Arc::new(JwtAccessTokens::new(settings.clone(), http.clone()))
+        }
     };
     let metrics = Arc::new(Metrics::default());
     let hubrise = Hubrise::new(

@@ -7,6 +7,7 @@ mod back_office;
 mod binary;
 mod conformance;
 mod events;
+mod identity_provider;
 mod operations;
 mod postgres;
 mod refusals;

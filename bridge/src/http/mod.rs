@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::db::{DbError, latest_version, schema_version};
 use crate::hubrise::{Hubrise, HubriseError};
-use crate::identity::{Account, Identity, IdentityError};
+use crate::identity::{Account, Identity, IdentityError, Refusal};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -244,6 +244,12 @@ impl ApiError {
             bearer_challenge: true,
         }
     }
+    /// 401 naming why the POS token was refused (RFC 6750's `error_description`).
+    pub fn invalid_token_because(refusal: &Refusal) -> Self {
+        let mut e = Self::invalid_token();
+        e.body["error_description"] = json!(refusal.to_string());
+        e
+    }
     pub fn unavailable(what: &str) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -347,7 +353,7 @@ impl FromRequestParts<Arc<App>> for Caller {
             .identity
             .account(token)
             .await?
-            .ok_or_else(ApiError::invalid_token)?;
+            .map_err(|refusal| ApiError::invalid_token_because(&refusal))?;
         Ok(Caller(account))
     }
 }

@@ -563,6 +563,13 @@ impl Admin {
         world.pos.refresh_tokens.clear();
     }
 
+    /// The identity provider signs JWT access tokens with its second key from now on; its JWKS
+    /// publishes both (a key rotation). Returns the new key's `kid`.
+    pub async fn rotate_pos_signing_key(&self) -> &'static str {
+        self.shared.world().pos_live.signing_key_rotated = true;
+        crate::pos::identity_provider::current_kid(true)
+    }
+
     /// Lifts the lockout of a POS email.
     pub async fn pos_lock_reset(&self, email: &str) {
         self.shared

@@ -40,6 +40,10 @@ pub use admin::{Admin, ConnectionInfo};
 pub use exposure::Exposure;
 pub use faults::{Fault, FaultKind};
 pub use hubrise::model::ConnectionState;
+pub use pos::identity_provider::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, JWKS_PATH, JWT_AUDIENCE, PosAccessTokens,
+    sandbox_jwt, stranger_jwt,
+};
 pub use pos::model::{Origin, TokenHandOver};
 pub use rate_limit::RateLimits;
 pub use request_log::{ConnectionTag, RequestRecord, ServerKind};

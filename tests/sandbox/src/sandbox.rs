@@ -1,5 +1,6 @@
 //! Starting and stopping the sandbox's three servers.
 
+use crate::pos::identity_provider::PosAccessTokens;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,6 +142,12 @@ pub struct SandboxOptions {
     /// and network cut apply to that backend's traffic (`pos::proxy`). The backend's public URL
     /// is then [`Sandbox::pos_url`].
     pub pos_proxy_to: Option<String>,
+    /// With `pos_proxy_to`: the listener keeps serving the identity provider's routes itself
+    /// (`/oauth/token`, `/oauth/introspect`, the JWKS) and forwards the rest, as a vendor's
+    /// gateway sends sign-in to its identity provider and `/hubrise/…` to the bridge.
+    pub pos_proxy_keeps_identity: bool,
+    /// The format of the POS access tokens (opaque, or RFC 9068 JWTs the JWKS verifies).
+    pub pos_access_tokens: PosAccessTokens,
     /// Delivery to active callbacks (see [`ActiveCallbacks`]).
     pub active_callbacks: ActiveCallbacks,
 }
@@ -168,6 +175,8 @@ impl Default for SandboxOptions {
             order_lists_in_full: false,
             pos_backend_url: None,
             pos_proxy_to: None,
+            pos_proxy_keeps_identity: false,
+            pos_access_tokens: PosAccessTokens::Opaque,
             active_callbacks: ActiveCallbacks::default(),
         }
     }
@@ -260,9 +269,13 @@ impl Sandbox {
             (
                 pos_listener,
                 ServerKind::Pos,
-                match shared.options().pos_proxy_to {
-                    Some(_) => pos::proxy_router(),
-                    None => pos::router(),
+                match shared.options() {
+                    SandboxOptions {
+                        pos_proxy_to: Some(_),
+                        pos_proxy_keeps_identity,
+                        ..
+                    } => pos::proxy_router(pos_proxy_keeps_identity),
+                    _ => pos::router(),
                 },
             ),
         ];

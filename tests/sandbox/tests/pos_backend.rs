@@ -364,3 +364,107 @@ async fn the_backend_redirect_hands_the_code_to_the_device_that_started_the_flow
         .unwrap();
     assert_eq!(stray.status(), 400);
 }
+
+#[tokio::test]
+async fn the_identity_provider_introspects_its_tokens_for_the_bridges_client_only() {
+    let sb = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let pos = sb.seed().pos_account().clone();
+    let issued: Value = password(&sb, &pos.email, &pos.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let introspect = |client: (&'static str, &'static str), token: String| {
+        http()
+            .post(format!("{}/oauth/introspect", sb.pos_url()))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[("token", token)])
+            .send()
+    };
+    let bridge = (
+        passerelle_sandbox::INTROSPECTION_CLIENT_ID,
+        passerelle_sandbox::INTROSPECTION_CLIENT_SECRET,
+    );
+    let token = issued["access_token"].as_str().unwrap().to_owned();
+    let answer: Value = introspect(bridge, token.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["sub"], pos.account_id.as_str());
+    assert_eq!(answer["business_name"], pos.business_name.as_str());
+    assert!(answer["exp"].as_i64().unwrap() > 0);
+    let unknown: Value = introspect(bridge, "nope".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown, json!({ "active": false }));
+    let stranger = introspect(("passerelle-bridge", "wrong"), token)
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 401);
+}
+
+#[tokio::test]
+async fn jwt_access_tokens_are_signed_with_the_key_the_jwks_publishes() {
+    use base64::Engine;
+    let sb = Sandbox::start(SandboxOptions {
+        pos_access_tokens: passerelle_sandbox::PosAccessTokens::Jwt,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let pos = sb.seed().pos_account().clone();
+    let issued: Value = password(&sb, &pos.email, &pos.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = issued["access_token"].as_str().unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    let decode = |part: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let (header, claims) = (decode(parts[0]), decode(parts[1]));
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(claims["iss"], sb.pos_url().as_str());
+    assert_eq!(claims["aud"], passerelle_sandbox::JWT_AUDIENCE);
+    assert_eq!(claims["sub"], pos.account_id.as_str());
+    let jwks: Value = http()
+        .get(format!("{}{}", sb.pos_url(), passerelle_sandbox::JWKS_PATH))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
+    assert_eq!(kids, vec![&header["kid"]]);
+    // The fake's own routes take the JWT like an opaque token.
+    assert_eq!(me(&sb, token).await.status(), 200);
+    // After a rotation both keys are published.
+    sb.admin().rotate_pos_signing_key().await;
+    let jwks: Value = http()
+        .get(format!("{}{}", sb.pos_url(), passerelle_sandbox::JWKS_PATH))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+}

@@ -4,6 +4,7 @@
 pub(crate) mod connections;
 pub(crate) mod device_flows;
 pub(crate) mod disconnect;
+pub(crate) mod identity_provider;
 pub(crate) mod model;
 pub(crate) mod oauth;
 mod proxy;
@@ -17,14 +18,26 @@ use axum::routing::{get, post};
 
 use crate::state::Shared;
 
-/// The listener in front of a POS backend served elsewhere (`SandboxOptions::pos_proxy_to`).
-pub(crate) fn proxy_router() -> Router<Arc<Shared>> {
-    Router::new().fallback(proxy::forward)
+/// The listener in front of a POS backend served elsewhere (`SandboxOptions::pos_proxy_to`),
+/// keeping the identity provider's routes when `keeps_identity`.
+pub(crate) fn proxy_router(keeps_identity: bool) -> Router<Arc<Shared>> {
+    let router = Router::new().fallback(proxy::forward);
+    match keeps_identity {
+        true => identity_routes(router),
+        false => router,
+    }
+}
+
+/// The identity provider's routes: the token endpoint, introspection and the JWKS.
+fn identity_routes(router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
+    router
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/introspect", post(identity_provider::introspect))
+        .route(identity_provider::JWKS_PATH, get(identity_provider::jwks))
 }
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/oauth/token", post(oauth::token))
+    identity_routes(Router::new())
         .route("/me", get(oauth::me))
         .route("/hubrise/broker/token", post(connections::broker_token))
         .route("/hubrise/configuration", get(connections::configuration))

@@ -222,6 +222,8 @@ pub(crate) struct PosLive {
     /// How the token of an off-device connection is handed over, by its location id (a faulty
     /// or careless backend, set with `Admin::pos_token_hand_over`).
     pub token_hand_overs: HashMap<String, TokenHandOver>,
+    /// JWT access tokens are signed with the second key (`Admin::rotate_pos_signing_key`).
+    pub signing_key_rotated: bool,
 }
 
 /// A switch for `GET /hubrise/connections/:location_id/token`: what a backend that does less

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::identity_provider::{self, PosAccessTokens};
 use super::model::AccessToken;
 use crate::hubrise::oauth::parse_form;
 use crate::ids;
@@ -86,11 +87,12 @@ impl IntoResponse for OAuthError {
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let form = parse_form(&body);
     let options = shared.options();
+    let issuer = shared.urls.pos.clone();
     let mut world = shared.world();
     let result = match form.get("client_id").map(String::as_str) {
         Some(POS_CLIENT_ID) => match form.get("grant_type").map(String::as_str) {
-            Some("password") => password_grant(&mut world, &options, &form),
-            Some("refresh_token") => refresh_grant(&mut world, &options, &form),
+            Some("password") => password_grant(&mut world, &options, &issuer, &form),
+            Some("refresh_token") => refresh_grant(&mut world, &options, &issuer, &form),
             Some(_) => Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -123,12 +125,13 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
 fn password_grant(
     world: &mut World,
     options: &SandboxOptions,
+    issuer: &str,
     form: &std::collections::BTreeMap<String, String>,
 ) -> Result<Value, OAuthError> {
     let email = form.get("username").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     match check_password(world, options, &email, &password) {
-        Ok(account_id) => Ok(issue_tokens(world, options, &account_id)),
+        Ok(account_id) => issue_tokens(world, options, issuer, &account_id),
         Err(PasswordError::Locked(seconds)) => Err(OAuthError::locked(seconds)),
         Err(PasswordError::Wrong) => Err(OAuthError::invalid_grant("Invalid email or password")),
     }
@@ -199,6 +202,7 @@ pub(crate) fn check_password(
 fn refresh_grant(
     world: &mut World,
     options: &SandboxOptions,
+    issuer: &str,
     form: &std::collections::BTreeMap<String, String>,
 ) -> Result<Value, OAuthError> {
     let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -208,11 +212,40 @@ fn refresh_grant(
         .refresh_tokens
         .remove(&presented)
         .ok_or_else(|| OAuthError::invalid_grant("Invalid refresh token"))?;
-    Ok(issue_tokens(world, options, &account_id))
+    issue_tokens(world, options, issuer, &account_id)
 }
 
-fn issue_tokens(world: &mut World, options: &SandboxOptions, account_id: &str) -> Value {
-    let access = ids::alnum_secret(40);
+fn issue_tokens(
+    world: &mut World,
+    options: &SandboxOptions,
+    issuer: &str,
+    account_id: &str,
+) -> Result<Value, OAuthError> {
+    let access = match options.pos_access_tokens {
+        PosAccessTokens::Opaque => ids::alnum_secret(40),
+        PosAccessTokens::Jwt => {
+            let account = world
+                .pos
+                .account(account_id)
+                .ok_or_else(|| OAuthError::invalid_grant("Unknown account"))?;
+            let claims = identity_provider::claims(
+                issuer,
+                account_id,
+                &account.email,
+                &account.business_name,
+                options.pos_access_token_ttl.as_secs(),
+            );
+            identity_provider::sign(&claims, world.pos_live.signing_key_rotated).ok_or_else(
+                || {
+                    OAuthError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        "Signing failed",
+                    )
+                },
+            )?
+        }
+    };
     let refresh = ids::alnum_secret(48);
     world.pos_live.access_tokens.insert(
         access.clone(),
@@ -225,12 +258,12 @@ fn issue_tokens(world: &mut World, options: &SandboxOptions, account_id: &str) -
         .pos
         .refresh_tokens
         .insert(refresh.clone(), account_id.into());
-    json!({
+    Ok(json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": options.pos_access_token_ttl.as_secs(),
         "refresh_token": refresh,
-    })
+    }))
 }
 
 /// A request authenticated with a live POS access token.

@@ -32,6 +32,8 @@ use crate::identity::{Account, IdentityError};
 
 /// By default, an unknown `kid` reads the JWKS again at most this often.
 pub const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
+/// How long a JWKS read may take (requests wait for it).
+const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest clock skew the configuration accepts.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
@@ -85,6 +87,8 @@ struct Keys {
     by_kid: HashMap<String, Key>,
     fetched: Option<Instant>,
     tried: Option<Instant>,
+    /// Why the last read failed, when it did.
+    failed: Option<String>,
 }
 
 /// The verifier of JWT access tokens.
@@ -192,36 +196,45 @@ impl JwtAccessTokens {
         }
     }
 
-    /// Reads the JWKS again (for an unknown `kid`: unless that was tried less than
-    /// [`REFETCH_AT_MOST_EVERY`] ago). A failure keeps the cached keys; with none it is `Err`.
+    /// Reads the JWKS again, unless another request just did, or a read was tried less than
+    /// `refetch_at_most_every` ago (so a provider that is down, or a flood of unknown `kid`s,
+    /// costs one read per interval, not one per request). A failure keeps the cached keys; with
+    /// none it is `Err` (a 503).
     async fn refresh(&self, unknown_kid: bool) -> Result<(), IdentityError> {
         let _one = self.fetching.lock().await;
-        let (tried, fetched, have_keys) = self.read(|k| (k.tried, k.fetched, !k.by_kid.is_empty()));
-        // Another request refreshed while this one waited.
-        let every = self.settings.refetch_at_most_every;
+        let (tried, fetched, have_keys, failed) =
+            self.read(|k| (k.tried, k.fetched, !k.by_kid.is_empty(), k.failed.clone()));
         if !unknown_kid && fetched.is_some_and(|at| at.elapsed() < self.settings.cache_for) {
             return Ok(());
         }
-        if unknown_kid && tried.is_some_and(|at| at.elapsed() < every) {
-            return Ok(());
+        if tried.is_some_and(|at| at.elapsed() < self.settings.refetch_at_most_every) {
+            return match failed {
+                Some(reason) if !have_keys => Err(IdentityError::Unavailable(reason)),
+                _ => Ok(()),
+            };
         }
-        if let Ok(mut keys) = self.keys.write() {
-            keys.tried = Some(Instant::now());
-        }
-        match self.fetch().await {
+        let outcome = self.fetch().await;
+        let Ok(mut keys) = self.keys.write() else {
+            return Err(IdentityError::Unavailable("JWKS cache poisoned".into()));
+        };
+        keys.tried = Some(Instant::now());
+        match outcome {
             Ok(by_kid) => {
                 tracing::info!(keys = by_kid.len(), "JWKS read");
-                if let Ok(mut keys) = self.keys.write() {
-                    keys.by_kid = by_kid;
-                    keys.fetched = Some(Instant::now());
+                keys.by_kid = by_kid;
+                keys.fetched = keys.tried;
+                keys.failed = None;
+                Ok(())
+            }
+            Err(reason) => {
+                keys.failed = Some(reason.clone());
+                if have_keys {
+                    tracing::warn!(%reason, "JWKS unavailable, the cached keys stay in use");
+                    Ok(())
+                } else {
+                    Err(IdentityError::Unavailable(reason))
                 }
-                Ok(())
             }
-            Err(reason) if have_keys => {
-                tracing::warn!(%reason, "JWKS unavailable, the cached keys stay in use");
-                Ok(())
-            }
-            Err(reason) => Err(IdentityError::Unavailable(reason)),
         }
     }
 
@@ -229,6 +242,7 @@ impl JwtAccessTokens {
         let response = self
             .http
             .get(&self.settings.jwks_url)
+            .timeout(JWKS_TIMEOUT)
             .send()
             .await
             .map_err(|e| e.without_url().to_string())?;

@@ -13,8 +13,8 @@ use passerelle_bridge::secret::Secret;
 use passerelle_core::{InMemorySecretStore, Passerelle};
 use passerelle_sandbox::seed::sample_order;
 use passerelle_sandbox::{
-    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, JWKS_PATH, JWT_AUDIENCE, PosAccessTokens,
-    SandboxOptions, ServerKind, sandbox_jwt, stranger_jwt,
+    Fault, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, JWKS_PATH, JWT_AUDIENCE,
+    PosAccessTokens, SandboxOptions, ServerKind, sandbox_jwt, stranger_jwt,
 };
 use passerelle_test_support::bridge::{Bridged, start_behind_the_sandbox};
 use passerelle_test_support::{EventRecorder, config_for, order_received, seeded};
@@ -24,13 +24,16 @@ use serde_json::{Value, json};
 use crate::support::{self, TestResult, client};
 
 const WAIT: Duration = Duration::from_secs(10);
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// How the bridge checks POS tokens in these tests.
 enum Checked {
     Introspection,
-    /// JWTs; an unknown `kid` reads the JWKS again at most this often.
+    /// JWTs; the JWKS is read again at most every `refetch` (an unknown `kid`, a provider
+    /// away) and its keys are kept `cache_for`.
     Jwt {
         refetch: Duration,
+        cache_for: Duration,
     },
 }
 
@@ -60,11 +63,11 @@ async fn start(
                     client_secret: Secret::new(INTROSPECTION_CLIENT_SECRET),
                     cache: Duration::from_secs(60),
                 },
-                Checked::Jwt { refetch } => IdentityConfig::Jwt(JwtSettings {
+                Checked::Jwt { refetch, cache_for } => IdentityConfig::Jwt(JwtSettings {
                     issuer: provider.clone(),
                     audience: JWT_AUDIENCE.into(),
                     jwks_url: format!("{provider}{JWKS_PATH}"),
-                    cache_for: Duration::from_secs(3600),
+                    cache_for,
                     clock_skew: Duration::from_secs(30),
                     refetch_at_most_every: refetch,
                 }),
@@ -171,6 +174,7 @@ async fn jwt_access_tokens_are_verified_against_the_sandboxs_jwks() -> TestResul
         dir.path(),
         Checked::Jwt {
             refetch: Duration::from_secs(10),
+            cache_for: HOUR,
         },
     )
     .await?;
@@ -198,7 +202,14 @@ fn claims(issuer: &str, exp_in: i64) -> Value {
 async fn jwt_refusals_are_typed_and_an_unknown_kid_reads_the_keys_again() -> TestResult {
     let dir = tempfile::tempdir()?;
     let refetch = Duration::from_secs(2);
-    let stack = start(dir.path(), Checked::Jwt { refetch }).await?;
+    let stack = start(
+        dir.path(),
+        Checked::Jwt {
+            refetch,
+            cache_for: HOUR,
+        },
+    )
+    .await?;
     let issuer = stack.pos_url.clone();
     let signed = |claims: &Value| sandbox_jwt(claims, "sandbox-pos-1").ok_or("signing");
 
@@ -305,27 +316,52 @@ async fn jwt_refusals_are_typed_and_an_unknown_kid_reads_the_keys_again() -> Tes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_jwks_to_be_had_is_a_typed_503() -> TestResult {
+async fn a_jwks_out_of_reach_keeps_the_cached_keys_and_without_any_is_a_typed_503() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let stack = start(
-        dir.path(),
-        Checked::Jwt {
-            refetch: Duration::from_secs(10),
-        },
-    )
-    .await?;
-    stack.sandbox.admin().cut_network().await;
-    let answer = client()
-        .get(format!(
-            "http://{}/hubrise/configuration",
-            stack.bridge.addr
-        ))
-        .bearer_auth(sandbox_jwt(&claims(&stack.pos_url, 300), "sandbox-pos-1").ok_or("signing")?)
-        .send()
-        .await?;
+    // Keys never fresh: every request would read the JWKS again, but for the interval.
+    let refetch = Duration::from_millis(500);
+    let checked = Checked::Jwt {
+        refetch,
+        cache_for: Duration::ZERO,
+    };
+    let stack = start(dir.path(), checked).await?;
+    let token = sandbox_jwt(&claims(&stack.pos_url, 300), "sandbox-pos-1").ok_or("signing")?;
+    let direct = |token: String| {
+        client()
+            .get(format!(
+                "http://{}/hubrise/configuration",
+                stack.bridge.addr
+            ))
+            .bearer_auth(token)
+            .send()
+    };
+    let admin = stack.sandbox.admin();
+    // The provider answers its JWKS with 503s (each attempt is in the request log).
+    let down = || Fault::status(JWKS_PATH, 503, 100).on_server(ServerKind::Pos);
+    admin.inject_fault(down()).await;
+    let answer = direct(token.clone()).await?;
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(answer.headers().contains_key("retry-after"));
-    stack.sandbox.admin().restore_network().await;
+    // Inside the interval the failure is remembered, not tried again: a 503 still.
+    assert_eq!(
+        direct(token.clone()).await?.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(requests_to(&stack, "GET", JWKS_PATH).await, 1);
+
+    admin.clear_faults().await;
+    tokio::time::sleep(refetch + Duration::from_millis(100)).await;
+    assert_eq!(direct(token.clone()).await?.status(), StatusCode::OK);
+    assert_eq!(requests_to(&stack, "GET", JWKS_PATH).await, 2);
+    // The provider away again, the keys stale: the cached ones keep working, and the provider
+    // is asked once an interval, not once a request.
+    admin.inject_fault(down()).await;
+    tokio::time::sleep(refetch + Duration::from_millis(100)).await;
+    for _ in 0..4 {
+        assert_eq!(direct(token.clone()).await?.status(), StatusCode::OK);
+    }
+    assert_eq!(requests_to(&stack, "GET", JWKS_PATH).await, 3);
+    admin.clear_faults().await;
     stack.bridge.stop().await?;
     stack.sandbox.stop().await;
     Ok(())

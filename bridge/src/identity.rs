@@ -67,6 +67,16 @@ pub enum Refusal {
     Jwt(#[from] JwtRefusal),
 }
 
+impl Refusal {
+    /// A stable name for metrics (`bridge_token_refusals_total{reason}`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::NotActive => "not_active",
+            Refusal::Jwt(refusal) => refusal.reason(),
+        }
+    }
+}
+
 /// What the routes ask of an identity.
 pub trait Identity: Send + Sync {
     /// The account behind an access token, or why it is refused.

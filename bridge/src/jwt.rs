@@ -62,6 +62,24 @@ pub enum JwtRefusal {
     MissingClaim(String),
 }
 
+impl JwtRefusal {
+    /// A stable name for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            JwtRefusal::Malformed => "malformed",
+            JwtRefusal::NotAnAccessToken => "not_an_access_token",
+            JwtRefusal::Algorithm => "algorithm",
+            JwtRefusal::UnknownKey => "unknown_key",
+            JwtRefusal::BadSignature => "bad_signature",
+            JwtRefusal::WrongIssuer => "wrong_issuer",
+            JwtRefusal::WrongAudience => "wrong_audience",
+            JwtRefusal::Expired => "expired",
+            JwtRefusal::NotYetValid => "not_yet_valid",
+            JwtRefusal::MissingClaim(_) => "missing_claim",
+        }
+    }
+}
+
 /// Where the keys come from and what a token must say.
 #[derive(Clone, Debug)]
 pub struct JwtSettings {

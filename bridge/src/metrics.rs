@@ -36,6 +36,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     hubrise: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     callback_verifications_failed: AtomicU64,
+    token_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -60,6 +61,13 @@ impl Metrics {
     pub fn callback_verification_failed(&self) {
         self.callback_verifications_failed
             .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A POS access token refused, by reason (`Refusal::reason`).
+    pub fn token_refused(&self, reason: &'static str) {
+        if let Ok(mut refusals) = self.token_refusals.lock() {
+            *refusals.entry(reason).or_default() += 1;
+        }
     }
 
     /// The text exposition format.
@@ -109,6 +117,16 @@ impl Metrics {
             "bridge_callback_verifications_failed_total {}",
             self.callback_verifications_failed.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP bridge_token_refusals_total POS access tokens refused, by reason.\n");
+        out.push_str("# TYPE bridge_token_refusals_total counter\n");
+        if let Ok(refusals) = self.token_refusals.lock() {
+            for (reason, n) in refusals.iter() {
+                let _ = writeln!(
+                    out,
+                    "bridge_token_refusals_total{{reason=\"{reason}\"}} {n}"
+                );
+            }
+        }
         out
     }
 }
@@ -131,6 +149,7 @@ mod tests {
         metrics.request("GET", "/hubrise/configuration", 304);
         metrics.hubrise_call("exchange", "ok", Duration::from_millis(120));
         metrics.callback_verification_failed();
+        metrics.token_refused("wrong_audience");
         let text = metrics.render();
         assert!(text.contains("bridge_http_requests_total{method=\"GET\",route=\"/hubrise/configuration\",status=\"304\"} 2"));
         assert!(text.contains(
@@ -141,5 +160,6 @@ mod tests {
             "bridge_hubrise_call_seconds_count{operation=\"exchange\",outcome=\"ok\"} 1"
         ));
         assert!(text.contains("bridge_callback_verifications_failed_total 1"));
+        assert!(text.contains("bridge_token_refusals_total{reason=\"wrong_audience\"} 1"));
     }
 }

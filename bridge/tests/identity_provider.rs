@@ -284,6 +284,31 @@ async fn jwt_refusals_are_typed_and_an_unknown_kid_reads_the_keys_again() -> Tes
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}");
         assert!(description.contains(why), "{case}: {description}");
     }
+    // Counted by reason for the operator.
+    let metrics = client()
+        .get(format!("http://{}/metrics", stack.bridge.addr))
+        .send()
+        .await?
+        .text()
+        .await?;
+    for reason in [
+        "wrong_audience",
+        "wrong_issuer",
+        "expired",
+        "unknown_key",
+        "bad_signature",
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                "bridge_token_refusals_total{{reason=\"{reason}\"}}"
+            )),
+            "{reason}: {metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("bridge_token_refusals_total{reason=\"bad_signature\"} 2"),
+        "{metrics}"
+    );
     // One read at the first token, one for the unknown kid; the rest used the cache.
     assert_eq!(requests_to(&stack, "GET", JWKS_PATH).await, 2);
 

@@ -349,11 +349,10 @@ impl FromRequestParts<Arc<App>> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::invalid_token)?;
-        let account = app
-            .identity
-            .account(token)
-            .await?
-            .map_err(|refusal| ApiError::invalid_token_because(&refusal))?;
+        let account = app.identity.account(token).await?.map_err(|refusal| {
+            app.metrics.token_refused(refusal.reason());
+            ApiError::invalid_token_because(&refusal)
+        })?;
         Ok(Caller(account))
     }
 }

@@ -46,13 +46,11 @@ async fn a_refresh_cut_off_by_the_reload_timeout_still_saves_the_rotated_session
 
 #[tokio::test]
 async fn a_refused_access_token_is_refreshed_once_and_the_call_retried() {
-    // Ends the fake backend's access tokens (Admin::expire_pos_access_tokens): on the fake in
-    // both passes.
-    let world = World::start_on_the_fake(SandboxOptions::default()).await;
+    let world = World::start().await;
     let (app, events) = world.open_signed_in().await;
     let admin = world.sandbox.admin();
     // The backend ends the access token before its announced expiry.
-    admin.expire_pos_access_tokens().await;
+    world.expire_pos_access_tokens().await;
     admin.reset_requests().await;
 
     app.restart().await.unwrap();
@@ -73,12 +71,11 @@ async fn a_refused_access_token_is_refreshed_once_and_the_call_retried() {
 
 #[tokio::test]
 async fn a_lost_session_says_sign_in_again_and_orders_keep_flowing() {
-    // Ends the fake backend's sessions (Admin::end_pos_sessions): on the fake in both passes.
-    let world = World::start_on_the_fake(SandboxOptions::default()).await;
+    let world = World::start().await;
     let (app, events) = world.open_signed_in().await;
     let location = world.location_ids()[0].clone();
     world.connect_active(&app, &location).await;
-    world.sandbox.admin().end_pos_sessions().await;
+    world.end_pos_sessions().await;
 
     app.restart().await.unwrap();
 

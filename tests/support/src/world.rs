@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use passerelle_bridge::config::DatabaseUrl;
 use passerelle_bridge::crypto::{Key, Keyring};
+use passerelle_bridge::db::Value;
 use passerelle_core::{HubriseConnection, InMemorySecretStore, Passerelle, PasserelleConfig};
 use passerelle_sandbox::drivers::consent::ConsentChoice;
 use passerelle_sandbox::seed::sample_order;
@@ -137,6 +138,44 @@ impl World {
         }
     }
 
+    /// The POS backend ends every access token now; refresh tokens keep working (the fake's
+    /// `Admin::expire_pos_access_tokens`, or the bridge's built-in identity's store).
+    pub async fn expire_pos_access_tokens(&self) {
+        match &self.bridge {
+            None => self.sandbox.admin().expire_pos_access_tokens().await,
+            Some(bridge) => {
+                let now = time_ms();
+                bridge
+                    .app()
+                    .store
+                    .database()
+                    .execute(
+                        "UPDATE pos_tokens SET expires_at = $1 WHERE kind = 'access'",
+                        vec![Value::int(now)],
+                    )
+                    .await
+                    .expect("expire the bridge's access tokens");
+            }
+        }
+    }
+
+    /// The POS backend ends every session: access and refresh tokens are refused from now on
+    /// (an account disabled, a password changed elsewhere).
+    pub async fn end_pos_sessions(&self) {
+        match &self.bridge {
+            None => self.sandbox.admin().end_pos_sessions().await,
+            Some(bridge) => {
+                bridge
+                    .app()
+                    .store
+                    .database()
+                    .execute("DELETE FROM pos_tokens", vec![])
+                    .await
+                    .expect("end the bridge's sessions");
+            }
+        }
+    }
+
     /// The POS backend's base URL: the sandbox's fake or the bridge.
     pub fn pos_url(&self) -> String {
         self.pos_url.clone()
@@ -253,4 +292,10 @@ impl SandboxEndpoints for World {
     fn hubrise_api_url(&self) -> String {
         self.sandbox.hubrise_api_url()
     }
+}
+
+fn time_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -356,7 +356,7 @@ impl Soak {
         let mut wrong = Vec::new();
         for (id, p) in &end.placed {
             let want = match p.kind {
-                Kind::Normal => "accepted",
+                Kind::Normal | Kind::Sibling => "accepted",
                 Kind::Held => "received",
                 Kind::Poison => "new",
             };
@@ -433,7 +433,7 @@ impl Soak {
             let want = match p.kind {
                 Kind::Normal => 2,
                 Kind::Held => 1,
-                Kind::Poison => 0,
+                Kind::Poison | Kind::Sibling => 0,
             };
             let got = patches.get(id).map_or(0, Vec::len);
             if got > want {

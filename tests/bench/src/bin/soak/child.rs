@@ -1,16 +1,20 @@
 //! `soak --child CONFIG.json SECRETS.json`: opens Passerelle on the soak's data directory and
 //! plays the till. Stdout: one JSON line per fact (`ready`, `order`, `health`, `quarantined`,
 //! `change_failed`, `conflict`, answers to commands). Stdin: one command per line (`hint`,
-//! `health N`, `accept ID`, `report`, `close`); end of file ends the process.
+//! `health N`, `accept ID`, `clock MS` (the wall clock as the library reads it, `MS` from the
+//! machine's: `testing::set_wall_clock_by`), `slow NAME SECS` (the secret store's `get` takes
+//! 2 s for location NAME's connection for SECS seconds), `report`, `close`); end of file ends the
+//! process.
 
 use std::io::Write;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use passerelle_bench::fixture;
 use passerelle_bench::{BenchError, Result};
 use passerelle_core::{
-    EventListener, Order, OrderFilter, OrderStatus, Passerelle, PasserelleEvent, SyncHealth,
+    EventListener, Order, OrderFilter, OrderStatus, Passerelle, PasserelleEvent, SecretStore,
+    SecretStoreError, SyncHealth,
 };
 use passerelle_test_support::config_from_json;
 use passerelle_test_support::file_secrets::FileSecretStore;
@@ -25,6 +29,38 @@ struct Forward(tokio::sync::mpsc::UnboundedSender<(u64, PasserelleEvent)>);
 impl EventListener for Forward {
     fn on_event(&self, event: PasserelleEvent) {
         let _ = self.0.send((now_us(), event));
+    }
+}
+
+/// How long the secret store's `get` takes for the slowed connection's keys (issue 27,
+/// scenario 9: a Keychain behind a prompt, a device under I/O pressure).
+const SLOW_GET: Duration = Duration::from_secs(2);
+
+/// The file-backed secret store, slow for one connection's keys while the soak asks.
+struct SlowStore {
+    inner: FileSecretStore,
+    /// The connection id whose keys are slow, and until when.
+    slow: Mutex<Option<(String, Instant)>>,
+}
+
+impl SecretStore for SlowStore {
+    fn get(&self, key: String) -> std::result::Result<Option<String>, SecretStoreError> {
+        let slow = self.slow.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((connection, until)) = slow
+            && Instant::now() < until
+            && key.contains(&connection)
+        {
+            std::thread::sleep(SLOW_GET);
+        }
+        self.inner.get(key)
+    }
+
+    fn set(&self, key: String, value: String) -> std::result::Result<(), SecretStoreError> {
+        self.inner.set(key, value)
+    }
+
+    fn delete(&self, key: String) -> std::result::Result<(), SecretStoreError> {
+        self.inner.delete(key)
     }
 }
 
@@ -50,13 +86,14 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 /// A till accepts what it is shown, except the orders the soak keeps for itself (their
-/// customer is "Hold …": the soak accepts them once their PATCH is poisoned).
+/// customer is "Hold …": the soak accepts them once their PATCH is poisoned; "Sibling …":
+/// another till accepts them while this one's automatic `received` fails).
 fn is_held(order: &Order) -> bool {
     order
         .customer
         .as_ref()
         .and_then(|c| c.first_name.as_deref())
-        .is_some_and(|name| name.starts_with("Hold"))
+        .is_some_and(|name| name.starts_with("Hold") || name.starts_with("Sibling"))
 }
 
 /// Accepts the order unless it is already accepted or a change of it is waiting (read again
@@ -126,12 +163,11 @@ async fn run(config: &str, secrets: &str) -> Result<()> {
     let mut config = config_from_json(&json).map_err(BenchError)?;
     config.rate_limits = fixture::unlimited_client_limits();
     let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let app = Passerelle::open(
-        config,
-        Arc::new(FileSecretStore::new(secrets)),
-        Arc::new(Forward(sender)),
-    )
-    .await?;
+    let store = Arc::new(SlowStore {
+        inner: FileSecretStore::new(secrets),
+        slow: Mutex::new(None),
+    });
+    let app = Passerelle::open(config, store.clone(), Arc::new(Forward(sender))).await?;
     let pid = std::process::id();
     emit(&json!({"t": "ready", "at": now_us(), "pid": pid}));
     // A kill between storing an order and accepting it: the till accepts it now.
@@ -154,7 +190,7 @@ async fn run(config: &str, secrets: &str) -> Result<()> {
             },
             line = commands.next_line() => match line {
                 Ok(Some(command)) => {
-                    if !on_command(&app, command.trim()).await {
+                    if !on_command(&app, &store, command.trim()).await {
                         break;
                     }
                 }
@@ -204,7 +240,7 @@ async fn on_event(app: &Passerelle, pid: u32, at: u64, event: PasserelleEvent) {
 }
 
 /// Runs one command; `false` when the child should end.
-async fn on_command(app: &Passerelle, command: &str) -> bool {
+async fn on_command(app: &Passerelle, store: &SlowStore, command: &str) -> bool {
     let (verb, rest) = command.split_once(' ').unwrap_or((command, ""));
     match verb {
         "hint" => {
@@ -212,6 +248,29 @@ async fn on_command(app: &Passerelle, command: &str) -> bool {
                 emit_error("network_available", &err);
             }
             emit(&json!({"t": "hint", "at": now_us()}));
+        }
+        "clock" => {
+            let by_ms: i64 = rest.parse().unwrap_or(0);
+            passerelle_core::testing::set_wall_clock_by(by_ms);
+            emit(&json!({"t": "clock", "at": now_us(), "by_ms": by_ms}));
+        }
+        "slow" => {
+            let (name, secs) = rest.rsplit_once(' ').unwrap_or((rest, "0"));
+            let secs: u64 = secs.parse().unwrap_or(0);
+            let connection = app.sync_health().ok().and_then(|h| {
+                h.connections
+                    .into_iter()
+                    .find(|c| c.location_name.as_deref() == Some(name))
+                    .map(|c| c.connection_id)
+            });
+            match connection {
+                Some(id) => {
+                    *store.slow.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((id, Instant::now() + Duration::from_secs(secs)));
+                    emit(&json!({"t": "slow", "at": now_us(), "name": name, "secs": secs}));
+                }
+                None => emit_error("slow", &format!("no connection for {name:?}")),
+            }
         }
         "health" => match app.sync_health() {
             Ok(health) => emit(&health_line(&health, now_us(), rest.parse().ok())),

@@ -21,6 +21,13 @@
 //! prints the time from placing an order (sandbox side) to `OrderReceived` (child side): outside
 //! fault windows, overall, and for the orders placed during each network cut, from the cut's end.
 //!
+//! Issue 27 adds: a 5-minute outage of the orders route (`GET /location/orders/:id` answers 503
+//! while the events list works and orders keep coming: nothing set aside, every order at the
+//! till within a poll interval after it), windows of `429 Retry-After: 0` (requests counted: no
+//! hot loop), a sibling till's accept racing a failed automatic `received` (HubRise keeps
+//! `accepted`), the child's wall clock set forward and back an hour, and the child's secret
+//! store 2 s slow for Paris's token (Lyon's orders within poll + 2 s).
+//!
 //! Rate limits are lifted on both sides (decision 11: a throughput run; ~2,200 orders at five
 //! requests each exceed HubRise's hourly limit): the sandbox's, and the child's own windows.
 //! Every 429 here is an injected one.
@@ -73,8 +80,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if flag(&args, "--help") || flag(&args, "-h") {
         println!(
-            "{COMMAND} [-- --minutes 11 --rate 3.4 --poll 1 --kills 4 --poison 3 \
-             --poison-patches 3 --cut-secs 60 --seed 14 --keep]"
+            "{COMMAND} [-- --minutes 15 --rate 3.4 --poll 1 --kills 4 --poison 3 \
+             --poison-patches 3 --cut-secs 60 --outage-secs 300 --rate-zero 2 \
+             --rate-zero-secs 15 --siblings 2 --clock-secs 20 --slow-secs 20 --seed 14 --keep]"
         );
         return ExitCode::SUCCESS;
     }
@@ -175,6 +183,12 @@ struct Soak {
     kills: Vec<KillRecord>,
     poison: Vec<String>,
     held: Vec<String>,
+    /// Orders a sibling till accepted while this one's automatic `received` failed.
+    siblings: Vec<String>,
+    /// Latencies of the orders placed during an episode, computed at the end.
+    probes: Vec<report::Probe>,
+    /// Rows of the report's figure table the episodes add (figure, value, goal).
+    figures: Vec<(String, String, String)>,
     /// Accepts of held orders asked of a child that did not confirm them (killed first).
     unconfirmed_accepts: BTreeSet<String>,
     child_cpu: f64,
@@ -259,6 +273,9 @@ async fn soak(sandbox: &Sandbox, work: &Path, options: Options) -> Result<bool> 
         kills: Vec::new(),
         poison: Vec::new(),
         held: Vec::new(),
+        siblings: Vec::new(),
+        probes: Vec::new(),
+        figures: Vec::new(),
         unconfirmed_accepts: BTreeSet::new(),
         child_cpu: 0.0,
         next_location: 0,
@@ -373,6 +390,11 @@ impl Soak {
             AnchorKind::Kill => self.run_kill().await,
             AnchorKind::Poison => self.run_poison().await,
             AnchorKind::Hold => self.run_hold().await,
+            AnchorKind::Outage => self.run_outage().await,
+            AnchorKind::RateZero => self.run_rate_zero().await,
+            AnchorKind::Sibling => self.run_sibling().await,
+            AnchorKind::Clock => self.run_clock().await,
+            AnchorKind::SlowStore => self.run_slow_store().await,
         }
     }
 }
@@ -391,6 +413,7 @@ impl Soak {
         self.check_quarantine(&end);
         let tally = self.check_hubrise(&end).await;
         let latencies = self.latencies(&end);
+        self.check_probes(&end);
         let out = self.report(
             &end,
             &latencies,

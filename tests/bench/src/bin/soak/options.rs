@@ -14,6 +14,17 @@ pub(crate) struct Options {
     pub(crate) poison: usize,
     pub(crate) poison_patches: usize,
     pub(crate) cut_secs: u64,
+    /// The orders route's outage (issue 27, scenario 1).
+    pub(crate) outage_secs: u64,
+    /// Windows of `429 Retry-After: 0` on every API path, and how long each lasts.
+    pub(crate) rate_zero: usize,
+    pub(crate) rate_zero_secs: u64,
+    /// A sibling till's accept racing this till's failing automatic `received`.
+    pub(crate) siblings: usize,
+    /// The wall clock set forward an hour, then back, for `--clock-secs` each.
+    pub(crate) clock_secs: u64,
+    /// The secret store slow for one location's token, for `--slow-secs`.
+    pub(crate) slow_secs: u64,
     pub(crate) seed: u64,
     pub(crate) keep: bool,
     pub(crate) args: Vec<String>,
@@ -22,13 +33,19 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn parse(args: &[String]) -> Result<Self> {
         let options = Options {
-            minutes: arg(args, "--minutes")?.unwrap_or(11.0),
+            minutes: arg(args, "--minutes")?.unwrap_or(15.0),
             rate: arg(args, "--rate")?.unwrap_or(3.4),
             poll: arg(args, "--poll")?.unwrap_or(1),
             kills: arg(args, "--kills")?.unwrap_or(4),
             poison: arg(args, "--poison")?.unwrap_or(3),
             poison_patches: arg(args, "--poison-patches")?.unwrap_or(3),
             cut_secs: arg(args, "--cut-secs")?.unwrap_or(60),
+            outage_secs: arg(args, "--outage-secs")?.unwrap_or(300),
+            rate_zero: arg(args, "--rate-zero")?.unwrap_or(2),
+            rate_zero_secs: arg(args, "--rate-zero-secs")?.unwrap_or(15),
+            siblings: arg(args, "--siblings")?.unwrap_or(2),
+            clock_secs: arg(args, "--clock-secs")?.unwrap_or(20),
+            slow_secs: arg(args, "--slow-secs")?.unwrap_or(20),
             seed: arg(args, "--seed")?.unwrap_or(14),
             keep: flag(args, "--keep"),
             args: args.to_vec(),
@@ -38,9 +55,9 @@ impl Options {
                 "--rate, --minutes and --poll must be positive".into(),
             ));
         }
-        if options.duration().as_secs() < 3 * options.cut_secs + 60 {
+        if options.duration().as_secs() < 3 * options.cut_secs + options.outage_secs + 120 {
             return Err(BenchError(
-                "--minutes too short for two network cuts of --cut-secs".into(),
+                "--minutes too short for two network cuts of --cut-secs and the outage".into(),
             ));
         }
         Ok(options)

@@ -18,6 +18,9 @@ pub(crate) enum Kind {
     Poison,
     /// A persistent 503 on its PATCH once `received`: its accept must end as a failed change.
     Held,
+    /// Accepted by another till while this one's automatic `received` fails: HubRise must keep
+    /// `accepted` (issue 27, scenario 3).
+    Sibling,
 }
 
 #[derive(Debug, Clone)]

@@ -40,10 +40,22 @@ impl Rng {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AnchorKind {
-    Cut { hint: bool },
+    Cut {
+        hint: bool,
+    },
     Kill,
     Poison,
     Hold,
+    /// The orders route down for `--outage-secs` (issue 27, scenario 1).
+    Outage,
+    /// `429 Retry-After: 0` on every API path for `--rate-zero-secs` (scenario 4).
+    RateZero,
+    /// A sibling till accepts while this one's automatic `received` fails (scenario 3).
+    Sibling,
+    /// The wall clock set forward an hour, then back (scenario 6).
+    Clock,
+    /// The secret store slow for Paris's token (scenario 9).
+    SlowStore,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,49 +64,75 @@ pub(crate) struct Anchor {
     pub(crate) kind: AnchorKind,
 }
 
-/// When the fixed faults happen: the cuts at 30 % and 68 % of the service, the poisons spread
-/// over it, the kills at random moments away from the cuts and from each other.
+/// When the fixed faults happen: the orders route's outage at 22 % of the service, the cuts at
+/// 62 % and 82 %, the other episodes spread over the time left between them (15 s away from
+/// them), the kills at random moments there, 30 s from each other and 6 s from other episodes.
+/// Episodes run one at a time: one that comes due while another runs waits for it.
 pub(crate) fn plan(options: &Options, rng: &mut Rng) -> Vec<Anchor> {
     let total = options.duration().as_secs_f64();
     let cut = options.cut_secs as f64;
-    let cuts = [(0.30 * total, true), (0.68 * total, false)];
-    let quiet = |t: f64| {
-        cuts.iter()
-            .any(|(start, _)| t > start - 15.0 && t < start + cut + 15.0)
-    };
-    let mut anchors: Vec<Anchor> = cuts
+    let outage = options.outage_secs as f64;
+    let long = [
+        (0.22 * total, outage, AnchorKind::Outage),
+        (0.62 * total, cut, AnchorKind::Cut { hint: true }),
+        (0.82 * total, cut, AnchorKind::Cut { hint: false }),
+    ];
+    let mut anchors: Vec<Anchor> = long
         .iter()
-        .map(|&(start, hint)| Anchor {
-            at: Duration::from_secs_f64(start),
-            kind: AnchorKind::Cut { hint },
+        .map(|&(at, _, kind)| Anchor {
+            at: Duration::from_secs_f64(at),
+            kind,
         })
         .collect();
+    // The time left for the other episodes: from 4 % of the service to a minute before its end,
+    // 15 s away from the long episodes.
+    let mut free: Vec<(f64, f64)> = Vec::new();
+    let mut from = 0.04 * total;
+    for &(at, length, _) in &long {
+        if at - 15.0 > from {
+            free.push((from, at - 15.0));
+        }
+        from = from.max(at + length + 15.0);
+    }
+    if total - 60.0 > from {
+        free.push((from, total - 60.0));
+    }
+    let free_total: f64 = free.iter().map(|(a, b)| b - a).sum();
+    // A fraction of the free time → the moment it falls on.
+    let at_fraction = |u: f64| {
+        let mut left = u.clamp(0.0, 0.999) * free_total;
+        for &(a, b) in &free {
+            if left < b - a {
+                return a + left;
+            }
+            left -= b - a;
+        }
+        free.last().map_or(0.0, |&(_, b)| b)
+    };
     let spread = |count: usize, offset: f64, kind: AnchorKind, anchors: &mut Vec<Anchor>| {
         for i in 0..count {
-            let mut t = total * (0.05 + offset + 0.8 * (i as f64 + 0.5) / count as f64);
-            while quiet(t) {
-                t += 5.0;
-            }
-            if t < total - 60.0 {
-                anchors.push(Anchor {
-                    at: Duration::from_secs_f64(t),
-                    kind,
-                });
-            }
+            let u = (offset + (i as f64 + 0.5) / count as f64).fract();
+            anchors.push(Anchor {
+                at: Duration::from_secs_f64(at_fraction(u)),
+                kind,
+            });
         }
     };
     spread(options.poison, 0.0, AnchorKind::Poison, &mut anchors);
-    spread(options.poison_patches, 0.04, AnchorKind::Hold, &mut anchors);
+    spread(options.poison_patches, 0.05, AnchorKind::Hold, &mut anchors);
+    spread(options.rate_zero, 0.11, AnchorKind::RateZero, &mut anchors);
+    spread(options.siblings, 0.17, AnchorKind::Sibling, &mut anchors);
+    spread(1, 0.03, AnchorKind::Clock, &mut anchors);
+    spread(1, 0.33, AnchorKind::SlowStore, &mut anchors);
     let mut kills: Vec<f64> = Vec::new();
     for _ in 0..10_000 {
         if kills.len() == options.kills {
             break;
         }
-        let t = total * (0.08 + 0.86 * rng.unit());
+        let t = at_fraction(rng.unit());
         let near = |other: f64, gap: f64| (t - other).abs() < gap;
-        if quiet(t)
-            || kills.iter().any(|&k| near(k, 40.0))
-            || anchors.iter().any(|a| near(a.at.as_secs_f64(), 12.0))
+        if kills.iter().any(|&k| near(k, 30.0))
+            || anchors.iter().any(|a| near(a.at.as_secs_f64(), 6.0))
         {
             continue;
         }

@@ -12,6 +12,17 @@ use crate::options::{load_average, now_us, secs};
 use crate::orders::Kind;
 use crate::{COMMAND, LOCATIONS, Soak};
 
+/// The orders placed during an episode (at `from..=to`, at one location or both): placed (or
+/// the episode's end, `since_end`) → first `OrderReceived`, held to `goal` when there is one.
+pub(crate) struct Probe {
+    pub(crate) label: String,
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+    pub(crate) location: Option<&'static str>,
+    pub(crate) since_end: bool,
+    pub(crate) goal: Option<Duration>,
+}
+
 /// Placed → first `OrderReceived`.
 pub(crate) struct Latencies {
     pub(crate) all: Samples,
@@ -86,6 +97,93 @@ impl Soak {
         }
     }
 
+    /// Each probe's figures, checked against its goal, as rows of the figure table.
+    pub(crate) fn check_probes(&mut self, end: &End) {
+        let first: HashMap<&String, u64> = end
+            .observed
+            .reports
+            .iter()
+            .filter_map(|(id, r)| r.iter().map(|(t, _)| *t).min().map(|t| (id, t)))
+            .collect();
+        let probes = std::mem::take(&mut self.probes);
+        for probe in &probes {
+            let mut samples = Samples::new();
+            let mut missing = 0usize;
+            for (id, p) in &end.placed {
+                if p.kind == Kind::Poison
+                    || p.at < probe.from
+                    || p.at > probe.to
+                    || probe.location.is_some_and(|l| l != p.location)
+                {
+                    continue;
+                }
+                let since = if probe.since_end { probe.to } else { p.at };
+                match first.get(id) {
+                    Some(&got) => samples.push(Duration::from_micros(got.saturating_sub(since))),
+                    None => missing += 1,
+                }
+            }
+            let value = if samples.is_empty() {
+                format!("no order ({missing} missing)")
+            } else {
+                format!(
+                    "{} orders: p50 / p99 / max {:.3} / {:.3} / {:.3} s (first {:.3} s){}",
+                    samples.len(),
+                    samples.median().as_secs_f64(),
+                    samples.percentile(99.0).as_secs_f64(),
+                    samples.max().as_secs_f64(),
+                    samples.min().as_secs_f64(),
+                    if missing > 0 {
+                        format!("; {missing} never reported")
+                    } else {
+                        String::new()
+                    }
+                )
+            };
+            let goal = match probe.goal {
+                Some(goal) => {
+                    let ok = !samples.is_empty() && missing == 0 && samples.max() <= goal;
+                    self.check(
+                        &format!("{}: max ≤ {:.0} s", probe.label, goal.as_secs_f64()),
+                        ok,
+                        value.clone(),
+                    );
+                    format!(
+                        "max ≤ {:.0} s: {}",
+                        goal.as_secs_f64(),
+                        if ok { "met" } else { "MISSED" }
+                    )
+                }
+                None => String::new(),
+            };
+            self.figures.push((probe.label.clone(), value, goal));
+        }
+        let overwritten: Vec<&String> = self
+            .siblings
+            .iter()
+            .filter(|id| {
+                end.at_hubrise.get(*id).and_then(|o| o["status"].as_str()) != Some("accepted")
+            })
+            .collect();
+        self.figures.push((
+            "statuses overwritten (sibling's accept written over by a stale received)".into(),
+            format!("{} of {}", overwritten.len(), self.siblings.len()),
+            format!(
+                "0: {}",
+                if overwritten.is_empty() {
+                    "met"
+                } else {
+                    "MISSED"
+                }
+            ),
+        ));
+        self.check(
+            "0 overwritten statuses: every sibling's accept still accepted at HubRise at the end",
+            overwritten.is_empty(),
+            format!("{overwritten:?}"),
+        );
+    }
+
     pub(crate) fn report(
         &self,
         end: &End,
@@ -153,11 +251,12 @@ impl Soak {
         line(
             &mut out,
             format!(
-                "| orders placed (normal / poisoned GET / poisoned PATCH) | {} ({} / {} / {}) over {service:.0} s, {:.2}/s; Paris {}, Lyon {} | ≥ 2,000 over ≥ 10 min |",
+                "| orders placed (normal / poisoned GET / poisoned PATCH / sibling's) | {} ({} / {} / {} / {}) over {service:.0} s, {:.2}/s; Paris {}, Lyon {} | ≥ 2,000 over ≥ 10 min |",
                 end.placed.len(),
                 counts(Kind::Normal),
                 counts(Kind::Poison),
                 counts(Kind::Held),
+                counts(Kind::Sibling),
                 end.placed.len() as f64 / service.max(1.0),
                 at_location(LOCATIONS[0]),
                 at_location(LOCATIONS[1])
@@ -239,6 +338,9 @@ impl Soak {
                 ),
             );
         }
+        for (figure, value, goal) in &self.figures {
+            line(&mut out, format!("| {figure} | {value} | {goal} |"));
+        }
         line(
             &mut out,
             format!(
@@ -263,7 +365,7 @@ impl Soak {
         line(
             &mut out,
             format!(
-                "| fault episodes (transient / cuts / kills / poisons) | {} / {} / {} / {} + {} | |",
+                "| fault episodes (transient and issue 27's / cuts / kills / poisons) | {} / {} / {} / {} + {} | |",
                 self.episodes.len().saturating_sub(
                     self.cuts.len() + self.kills.len() + self.poison.len() + self.held.len()
                 ),

@@ -1,12 +1,20 @@
 //! Faults: the sandbox's fault list (the persistent poison faults, then at most one other), and
 //! one module an episode: `transient` (5xx bursts, resets, slow answers, 429s, drawn at random),
 //! `cut` (a network cut of every API path), `kill` (SIGKILL and restart of the child), `poison`
-//! (a poison order, and a poison change on a held order). Each episode checks the health state
-//! during and after it and records its row of the report.
+//! (a poison order, and a poison change on a held order), and issue 27's: `outage` (the orders
+//! route down for 5 minutes), `rate_zero` (`429 Retry-After: 0` windows), `sibling` (another
+//! till's accept racing a failed automatic `received`), `clock` (the till's wall clock set
+//! forward and back an hour), `slow_store` (the secret store slow for one location's token).
+//! Each episode checks the health state during and after it and records its row of the report.
 
+mod clock;
 mod cut;
 mod kill;
+mod outage;
 mod poison;
+mod rate_zero;
+mod sibling;
+mod slow_store;
 pub(crate) mod transient;
 
 use passerelle_sandbox::{Admin, Fault, FaultKind, ServerKind};

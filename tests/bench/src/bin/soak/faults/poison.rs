@@ -1,4 +1,5 @@
-//! Poison: an order whose GET fails for good (it must end quarantined), and a held order whose
+//! Poison: an order HubRise refuses for good (a 422 on its own GET: only an answer about one
+//! order may set it aside, design D20; a 5xx is an outage), and a held order whose
 //! accept's PATCH fails for good (its change must end failed).
 
 use std::time::{Duration, Instant};
@@ -29,7 +30,7 @@ impl Soak {
                 &format!("{ORDER_PATH}{id}"),
                 Some("GET"),
                 None,
-                FaultKind::Status { status: 500 },
+                FaultKind::Status { status: 422 },
             ))
             .await;
         placed_lock(&self.placed).insert(
@@ -42,7 +43,7 @@ impl Soak {
         );
         self.episodes.push(EpisodeRow {
             at: self.rel(at),
-            what: format!("poison order {id} ({location}): persistent 500 on its GET"),
+            what: format!("poison order {id} ({location}): persistent 422 on its GET"),
             health: "must be quarantined".into(),
             recovered: "(checked at the end)".into(),
             ok: true,

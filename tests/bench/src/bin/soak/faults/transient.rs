@@ -19,6 +19,10 @@ enum Expect {
     Delayed(&'static str),
     /// The fault concerns one order or one change, or only slows answers: orders keep flowing.
     Flowing,
+    /// `Flowing`, or `Delayed` for this reason only: a 5xx on one order's GET is an outage
+    /// (design D20: every order would share it) when the worker's intake meets it, not when the
+    /// pusher's status check does.
+    FlowingOr(&'static str),
 }
 
 struct Transient {
@@ -60,7 +64,7 @@ fn draw_transient(kind: u64, rng: &mut Rng, poll: Duration) -> Transient {
                     Some(n),
                     FaultKind::Status { status },
                 ),
-                expect: Expect::Flowing,
+                expect: Expect::FlowingOr("HubriseUnavailable"),
                 recover_within: margin,
             }
         }
@@ -231,6 +235,29 @@ impl Soak {
                                 .join("; ")
                         ),
                     ),
+                }
+            }
+            Expect::FlowingOr(reason) => {
+                let other: Vec<String> = seen
+                    .iter()
+                    .filter(|h| {
+                        h.conns.iter().any(|c| {
+                            c.state != "Flowing"
+                                && !(c.state == "Delayed" && c.reason.as_deref() == Some(reason))
+                        })
+                    })
+                    .map(HealthLine::brief)
+                    .collect();
+                if other.is_empty() {
+                    (true, format!("Flowing or Delayed/{reason}"))
+                } else {
+                    (
+                        false,
+                        format!(
+                            "other than Flowing or Delayed/{reason}: {}",
+                            other.join("; ")
+                        ),
+                    )
                 }
             }
             Expect::Flowing => {

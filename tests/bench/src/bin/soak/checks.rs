@@ -41,6 +41,20 @@ pub(crate) struct Tally {
     pub(crate) dropped: usize,
     pub(crate) too_many: usize,
     pub(crate) server_errors: usize,
+    /// API requests by route (method and path with ids left out), most first.
+    pub(crate) by_route: Vec<(String, usize)>,
+}
+
+/// A request's route: its method and path, ids left out.
+fn route_of(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let path = match segments.as_slice() {
+        ["v1", "callback", "events", _] => "/callback/events/:id".to_owned(),
+        ["v1", "location", "orders", _] => "/location/orders/:id".to_owned(),
+        ["v1", rest @ ..] => format!("/{}", rest.join("/")),
+        _ => path.to_owned(),
+    };
+    format!("{method} {path}")
 }
 
 impl Soak {
@@ -462,6 +476,15 @@ impl Soak {
             dropped: by_status(&|s| s == 0),
             too_many: by_status(&|s| s == 429),
             server_errors: by_status(&|s| s >= 500),
+            by_route: {
+                let mut counts: HashMap<String, usize> = HashMap::new();
+                for r in &api {
+                    *counts.entry(route_of(&r.method, &r.path)).or_default() += 1;
+                }
+                let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+                counts.sort_by(|a, b| b.1.cmp(&a.1));
+                counts
+            },
         }
     }
 }

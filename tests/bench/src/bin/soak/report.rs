@@ -365,6 +365,18 @@ impl Soak {
         line(
             &mut out,
             format!(
+                "| API requests by route | {} | |",
+                tally
+                    .by_route
+                    .iter()
+                    .map(|(route, n)| format!("{route} {n}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        );
+        line(
+            &mut out,
+            format!(
                 "| fault episodes (transient and issue 27's / cuts / kills / poisons) | {} / {} / {} / {} + {} | |",
                 self.episodes.len().saturating_sub(
                     self.cuts.len() + self.kills.len() + self.poison.len() + self.held.len()

@@ -482,7 +482,7 @@ impl Soak {
                     *counts.entry(route_of(&r.method, &r.path)).or_default() += 1;
                 }
                 let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-                counts.sort_by(|a, b| b.1.cmp(&a.1));
+                counts.sort_by_key(|c| std::cmp::Reverse(c.1));
                 counts
             },
         }

@@ -34,6 +34,9 @@ pub enum DelayReason {
     /// Orders flow, but the read-back of the open orders' status (what other tills changed)
     /// spent its share of HubRise's request budget: statuses set elsewhere show later.
     Budget,
+    /// The POS backend's stream, which brings orders as HubRise sends them, is down: orders
+    /// come by polling HubRise, up to one poll interval later, until it is back.
+    PushChannelDown,
     /// Anything else (an answer this client cannot read, an internal error).
     Other,
 }

@@ -64,6 +64,8 @@ enum HealthWords {
         case (.deviceStorage, .english): "the iPad’s storage is unavailable"
         case (.budget, .french): "quota de requêtes HubRise atteint, les statuts venus d’ailleurs arrivent plus tard"
         case (.budget, .english): "HubRise request budget reached, statuses set elsewhere show later"
+        case (.pushChannelDown, .french): "le canal instantané est coupé, les commandes arrivent par interrogation"
+        case (.pushChannelDown, .english): "the instant channel is down, orders come by polling"
         case (.other, .french): "erreur inattendue"
         case (.other, .english): "unexpected error"
         }

@@ -47,7 +47,7 @@ final class HealthBannerTests: XCTestCase {
     }
 
     func testEveryReasonHasWordsInBothLanguages() {
-        for reason in [DelayReason.offline, .hubriseUnavailable, .rateLimited, .deviceStorage, .budget, .other] {
+        for reason in [DelayReason.offline, .hubriseUnavailable, .rateLimited, .deviceStorage, .budget, .pushChannelDown, .other] {
             for language in PasserelleLanguage.allCases {
                 XCTAssertFalse(HealthWords.reason(reason, language: language).isEmpty)
             }

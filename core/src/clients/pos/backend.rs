@@ -302,7 +302,7 @@ impl PosBackend {
         }
     }
 
-    fn authorized(
+    pub(super) fn authorized(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -462,19 +462,19 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn transport(err: reqwest::Error) -> Error {
+pub(super) fn transport(err: reqwest::Error) -> Error {
     Error::transport(Service::PosBackend, err)
 }
 
 /// The backend refused the session's access token.
-fn token_refused() -> Error {
+pub(super) fn token_refused() -> Error {
     Error::Unauthorized {
         service: Service::PosBackend,
         reason: "the POS session was refused".into(),
     }
 }
 
-fn server_error(status: u16) -> Error {
+pub(super) fn server_error(status: u16) -> Error {
     Error::Server {
         service: Service::PosBackend,
         status,
@@ -483,7 +483,7 @@ fn server_error(status: u16) -> Error {
     }
 }
 
-fn unexpected(reason: &str) -> Error {
+pub(super) fn unexpected(reason: &str) -> Error {
     Error::MalformedBody {
         service: Service::PosBackend,
         reason: reason.into(),

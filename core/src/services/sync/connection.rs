@@ -14,8 +14,10 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::cycle::{ConnectionLocks, Cycle, CycleReport, SyncParts};
+use super::pull::Taken;
 use super::quarantine_retry::Tried;
 use super::refresh;
+use crate::clients::hubrise::api::EventRef;
 use crate::error::{Error, Result, Service};
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secret;
@@ -81,6 +83,37 @@ impl ConnectionSync {
             .push_outbox(&mut report, Some(more))
             .await?;
         Ok(Some(report))
+    }
+
+    /// Takes an event the POS backend's stream relayed (issue 24), under the cycle lock like a
+    /// cycle: its order is stored and announced once, by order id, whichever of the stream, the
+    /// poll or the catch-up brings it first. Returns whether it was taken. The backend
+    /// acknowledged the event at HubRise, so no poll will bring it again: an order that cannot
+    /// be read now is left to a catch-up (`GET /location/orders?after=`, reading each order
+    /// whole) asked for from `since_ms`, which the connection's next cycle runs.
+    pub async fn take_streamed(
+        &self,
+        parts: &SyncParts,
+        event: &EventRef,
+        since_ms: i64,
+    ) -> Result<bool> {
+        let _cycle = self.locks.cycle.lock().await;
+        let Some((row, token)) = self.syncing(parts)? else {
+            return Ok(false);
+        };
+        let taken = Cycle::new(parts, &row, &token)
+            .take_event(event, &mut CycleReport::default())
+            .await;
+        if let Ok(Taken::Stored) = taken {
+            return Ok(true);
+        }
+        parts
+            .store
+            .write(|tx| connections::request_catch_up(tx, &self.connection_id, since_ms))?;
+        match taken {
+            Err(err) => Err(err),
+            _ => Ok(false),
+        }
     }
 
     /// The till's retry of a quarantined item, under the cycle lock like any cycle.

@@ -11,6 +11,7 @@ mod push;
 mod pusher;
 mod quarantine_retry;
 mod refresh;
+mod stream_listener;
 mod worker;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use crate::store::{connections, quarantine};
 use crate::time::WallClockWatch;
 use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
+use stream_listener::StreamLink;
 use worker::Wake;
 
 /// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
@@ -52,10 +54,22 @@ struct Worker {
     pusher: tokio::task::JoinHandle<()>,
 }
 
+/// The running workers, by connection id (shared with the stream listener, which wakes them).
+type Workers = Arc<Mutex<HashMap<String, Worker>>>;
+
+/// The stream listener while it runs.
+struct Listening {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 /// The running workers.
 pub struct SyncEngine {
     parts: Arc<SyncParts>,
-    workers: Mutex<HashMap<String, Worker>>,
+    workers: Workers,
+    /// The POS backend's event stream and what opens it (issue 24).
+    link: Arc<StreamLink>,
+    listening: Mutex<Option<Listening>>,
     paused: Arc<AtomicBool>,
     /// Off after `stop_sync` until `start_sync`, `restart` or the next `open`: nothing else
     /// (a `sync_now`, a reconnect) turns the workers back on.
@@ -88,9 +102,16 @@ impl SyncEngine {
             locks: Mutex::default(),
             wall_clock: WallClockWatch::default(),
         };
+        let link = StreamLink {
+            pos: ctx.pos.clone(),
+            sessions: ctx.sessions.clone(),
+            device_id: ctx.device_id.clone(),
+        };
         Self {
             parts: Arc::new(parts),
-            workers: Mutex::default(),
+            workers: Workers::default(),
+            link: Arc::new(link),
+            listening: Mutex::default(),
             paused: Arc::default(),
             enabled: AtomicBool::new(true),
             runtime,
@@ -166,11 +187,44 @@ impl SyncEngine {
                 },
             );
         }
+        let any = !workers.is_empty();
+        drop(workers);
+        if any {
+            self.listen();
+        }
         Ok(())
+    }
+
+    /// Starts the stream listener unless it runs (it ends by itself when the backend has no
+    /// stream, and is started again at the next `start`).
+    fn listen(&self) {
+        let mut listening = lock(&self.listening);
+        if listening.as_ref().is_some_and(|l| !l.task.is_finished()) {
+            return;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let task = self.runtime.spawn(stream_listener::run(
+            self.parts.clone(),
+            self.link.clone(),
+            self.workers.clone(),
+            stopped,
+            self.paused.clone(),
+        ));
+        *listening = Some(Listening { stop, task });
     }
 
     /// Stops every worker (for a restart, `stop_sync` or shutdown), all at once.
     pub async fn stop(&self) {
+        let listening = lock(&self.listening).take();
+        if let Some(mut listening) = listening {
+            let _ = listening.stop.send(true);
+            if tokio::time::timeout(STOP_GRACE, &mut listening.task)
+                .await
+                .is_err()
+            {
+                listening.task.abort();
+            }
+        }
         let workers: Vec<Worker> = self.workers().drain().map(|(_, w)| w).collect();
         finish(workers).await;
     }
@@ -269,6 +323,9 @@ impl SyncEngine {
 
 impl Drop for SyncEngine {
     fn drop(&mut self) {
+        if let Some(listening) = lock(&self.listening).take() {
+            listening.task.abort();
+        }
         for (_, worker) in self.workers().drain() {
             worker.task.abort();
             worker.pusher.abort();

@@ -46,6 +46,16 @@ enum Caught {
 }
 
 /// What became of one event.
+/// What became of an event's order ([`Cycle::take_event`]).
+pub(super) enum Taken {
+    /// Stored and announced (or nothing to store, or taken before).
+    Stored,
+    /// HubRise's answer for this order could not be used: `raw` is what it sent.
+    Unreadable { raw: String, reason: String },
+    /// An outage kept the order from being fetched.
+    Outage(Error),
+}
+
 enum Applied {
     /// Stored, set aside or counted against its budget; the queue moves on.
     Done,
@@ -213,39 +223,53 @@ impl Cycle<'_> {
     }
 
     async fn apply_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<Applied> {
+        match self.take_event(event, report).await? {
+            Taken::Stored => {}
+            Taken::Unreadable { raw, reason } => {
+                self.event_failed(event, &reason, Some(&raw)).await?;
+                return Ok(Applied::Done);
+            }
+            Taken::Outage(err) => return Ok(Applied::Outage(err)),
+        }
+        self.delete_event(event).await?;
+        Ok(Applied::Done)
+    }
+
+    /// Stores the order `event` names and tells the host, once: an event already processed is
+    /// skipped, and the order is stored by its id (design D8). The way of an event from
+    /// HubRise's queue and from the POS backend's stream alike; what then becomes of the event
+    /// is the caller's.
+    pub async fn take_event(&self, event: &EventRef, report: &mut CycleReport) -> Result<Taken> {
         let done = self
             .parts
             .store
             .read(|c| orders::is_processed(c, self.id(), &event.id))?;
-        if !done {
-            let json = match self.fetch(event).await? {
-                Fetched::Nothing => None,
-                Fetched::Order(json) => Some(json),
-                Fetched::Outage(err) => return Ok(Applied::Outage(err)),
-                Fetched::Unreadable { raw, reason } => {
-                    self.event_failed(event, &reason, Some(&raw)).await?;
-                    return Ok(Applied::Done);
-                }
-            };
-            let stored = self.parts.store.write(|tx| {
-                if !orders::record_event(tx, self.id(), &event.id)? {
-                    return Ok(Stored::AlreadyProcessed);
-                }
-                quarantine::clear_event_failures(tx, self.id(), &event.id)?;
-                let stored = match &json {
-                    Some(json) => self.store_or_quarantine(tx, json, Some(event))?,
-                    None => Stored::Unchanged,
-                };
-                failpoint::hit("sync.before_commit");
-                Ok(stored)
-            })?;
-            failpoint::hit("sync.after_commit");
-            if let Some(json) = &json {
-                self.announce(stored, json, report)?;
-            }
+        if done {
+            return Ok(Taken::Stored);
         }
-        self.delete_event(event).await?;
-        Ok(Applied::Done)
+        let json = match self.fetch(event).await? {
+            Fetched::Nothing => None,
+            Fetched::Order(json) => Some(json),
+            Fetched::Outage(err) => return Ok(Taken::Outage(err)),
+            Fetched::Unreadable { raw, reason } => return Ok(Taken::Unreadable { raw, reason }),
+        };
+        let stored = self.parts.store.write(|tx| {
+            if !orders::record_event(tx, self.id(), &event.id)? {
+                return Ok(Stored::AlreadyProcessed);
+            }
+            quarantine::clear_event_failures(tx, self.id(), &event.id)?;
+            let stored = match &json {
+                Some(json) => self.store_or_quarantine(tx, json, Some(event))?,
+                None => Stored::Unchanged,
+            };
+            failpoint::hit("sync.before_commit");
+            Ok(stored)
+        })?;
+        failpoint::hit("sync.after_commit");
+        if let Some(json) = &json {
+            self.announce(stored, json, report)?;
+        }
+        Ok(Taken::Stored)
     }
 
     /// Deletes an event whose order is durably stored. HubRise failing to delete it holds back

@@ -1,7 +1,8 @@
 //! The POS listener in front of a POS backend served elsewhere ([`SandboxOptions::pos_proxy_to`],
 //! passerelle-bridge in the end-to-end tests): every request is forwarded as it came and the
-//! backend's answer returned as it is (redirects not followed, cookies kept), so the request
-//! log, injected faults and the network cut of this listener apply to that backend's traffic.
+//! backend's answer returned as it is, its body as it comes (redirects not followed, cookies
+//! kept; the event stream streams), so the request log, injected faults and the network cut of
+//! this listener apply to that backend's traffic.
 //!
 //! [`SandboxOptions::pos_proxy_to`]: crate::SandboxOptions::pos_proxy_to
 
@@ -68,10 +69,14 @@ pub(crate) async fn forward(State(shared): State<Arc<Shared>>, request: Request)
     };
     let status = answer.status();
     let headers = answer.headers().clone();
-    let Ok(body) = answer.bytes().await else {
-        return StatusCode::BAD_GATEWAY.into_response();
-    };
-    let mut response = Response::new(Body::from(body));
+    // Passed on as it comes: the bridge's event stream (`GET /hubrise/events`) never ends.
+    let body = futures_util::stream::unfold(answer, |mut answer| async move {
+        match answer.chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<_, reqwest::Error>(chunk), answer)),
+            Ok(None) | Err(_) => None,
+        }
+    });
+    let mut response = Response::new(Body::from_stream(body));
     *response.status_mut() = status;
     for (name, value) in &headers {
         if !HOP_BY_HOP.contains(name) {

@@ -1,0 +1,111 @@
+//! Issue 24, the till's side: the core consumes the bridge's event stream. With HubRise's poll
+//! interval (30 s), an order placed at HubRise reaches the till through the bridge's active
+//! callback and the stream in about a second, not at the next poll; with the bridge down the
+//! health says the push channel is down and the order comes by polling HubRise, which kept the
+//! event the bridge could not acknowledge.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use passerelle_core::{DelayReason, InMemorySecretStore, Passerelle, SyncState};
+use passerelle_sandbox::SandboxOptions;
+use passerelle_sandbox::seed::sample_order;
+use passerelle_test_support::{EventRecorder, config_for, order_received, seeded};
+
+use crate::support::{self, Stack, TestResult};
+
+/// HubRise's documented poll interval: an order the poll brought would take up to this long.
+const POLL_SECS: u32 = 30;
+
+async fn shows(app: &Passerelle, reason: Option<DelayReason>, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        let Ok(health) = app.sync_health() else {
+            return false;
+        };
+        let connection = &health.connections[0];
+        let flowing = connection.state == SyncState::Flowing;
+        if (reason.is_none() && flowing) || (reason.is_some() && connection.delay_reason == reason)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge_is_down()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        SandboxOptions::default(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    let app_dir = tempfile::tempdir()?;
+    let mut config = config_for(&stack, app_dir.path());
+    config.initial_settings.poll_interval_secs = POLL_SECS;
+    let events = Arc::new(EventRecorder::new());
+    let app =
+        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
+    let seed = stack.sandbox.seed().clone();
+    let admin = stack.sandbox.admin();
+    seeded::sign_in(&app, &seed, 0).await?;
+    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
+    app.restart().await?;
+    // The first cycle has run: the next poll is 30 s away.
+    assert!(
+        shows(&app, None, Duration::from_secs(10)).await,
+        "never flowing"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let placed = Instant::now();
+    let order = admin.place_order("3r4s3-1", sample_order("Ada")).await?;
+    events
+        .wait_for(
+            order_received(&order),
+            Duration::from_secs(POLL_SECS.into()),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let pushed_in = placed.elapsed();
+    eprintln!("placed → OrderReceived through the stream: {pushed_in:?}");
+    assert!(
+        pushed_in < Duration::from_secs(5),
+        "the order waited {pushed_in:?}: it came by polling, not through the stream"
+    );
+
+    // The bridge goes down: the health says so, and the next order comes by polling.
+    let Stack {
+        sandbox, bridge, ..
+    } = stack;
+    bridge.stop().await?;
+    assert!(
+        shows(
+            &app,
+            Some(DelayReason::PushChannelDown),
+            Duration::from_secs(10)
+        )
+        .await,
+        "the stream's loss was silent: {:?}",
+        app.sync_health()?
+    );
+    let order = sandbox
+        .admin()
+        .place_order("3r4s3-1", sample_order("Grace"))
+        .await?;
+    events
+        .wait_for(
+            order_received(&order),
+            Duration::from_secs(u64::from(POLL_SECS) + 10),
+        )
+        .await
+        .map_err(|e| format!("the order placed with the bridge down never came: {e:?}"))?;
+    let report = app.sync_health()?;
+    assert_eq!(report.connections[0].quarantined, 0);
+    app.close().await?;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The fast path (issue 24): the POS backend relays HubRise's events as they happen on one
+//! stream per till (`clients::pos::event_stream`), and the listener takes each order event at
+//! once: fetched, stored by order id and announced, its automatic `received` pushed. Polling
+//! stays as the safety net at the configured interval, so nothing depends on the stream:
+//!
+//! - a backend without the stream (404) leaves the till polling, as before, and says nothing;
+//! - a stream that drops is opened again with backoff, from the last message's id
+//!   (`Last-Event-ID`); while it is down every connection shows `Delayed`/`PushChannelDown` and
+//!   orders come by polling (HubRise keeps what the backend could not acknowledge);
+//! - an event the backend could not keep for this till (`gap`), or whose order cannot be read
+//!   now, asks the connection for a catch-up from HubRise's list, which the next cycle runs;
+//! - the stream, the poll and the catch-up may bring one order in any order: it is stored and
+//!   announced once (`Cycle::take_event`).
+//!
+//! One listener per instance while sync runs; it closes its stream in the background.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::backoff;
+use super::connection::ConnectionSync;
+use super::cycle::SyncParts;
+use super::worker;
+use super::{Workers, lock};
+use crate::clients::hubrise::api::EventRef;
+use crate::clients::pos::backend::PosBackend;
+use crate::clients::pos::event_stream::{EventStream, StreamMessage};
+use crate::context::session_keeper::PosSessionKeeper;
+use crate::error::{Error, Result};
+use crate::model::health::DelayReason;
+use crate::store::connections;
+use crate::time::now_ms;
+
+/// The backend sends a keep-alive every 15 s: this long without a byte, the stream is dead.
+const SILENCE: Duration = Duration::from_secs(45);
+/// The longest wait before opening the stream again.
+const REOPEN_CAP: Duration = Duration::from_secs(30);
+/// A catch-up asked for by the stream starts this long before the last message it read.
+const CATCH_UP_BEFORE_MS: i64 = 60_000;
+
+/// What the listener needs besides the sync parts: the POS backend and its session, this till.
+pub(super) struct StreamLink {
+    pub pos: PosBackend,
+    pub sessions: Arc<PosSessionKeeper>,
+    pub device_id: Arc<str>,
+}
+
+/// Runs until `stopped`, or until the backend says it has no stream.
+pub(super) async fn run(
+    parts: Arc<SyncParts>,
+    link: Arc<StreamLink>,
+    workers: Workers,
+    mut stopped: watch::Receiver<bool>,
+    paused: Arc<AtomicBool>,
+) {
+    let mut listener = Listener {
+        parts,
+        link,
+        workers,
+        last_id: None,
+        last_read_ms: now_ms(),
+    };
+    let mut failures = 0u32;
+    while !*stopped.borrow() {
+        if paused.load(Ordering::SeqCst) {
+            listener.set_down(false);
+            let _ = tokio::time::timeout(Duration::from_secs(1), stopped.changed()).await;
+            continue;
+        }
+        let ended = match listener.open().await {
+            Ok(None) => {
+                tracing::info!(target: "passerelle::sync", "the POS backend has no event stream: polling only");
+                listener.set_down(false);
+                return;
+            }
+            Ok(Some(stream)) => {
+                failures = 0;
+                listener.set_down(false);
+                listener.read(stream, &mut stopped, &paused).await
+            }
+            Err(err) => Err(err),
+        };
+        let wait = match ended {
+            // The backend ended it (streams last minutes): open the next one at once.
+            Ok(()) => Duration::ZERO,
+            Err(err) => {
+                tracing::warn!(target: "passerelle::sync", code = err.code(), "event stream down; polling meanwhile");
+                if matches!(err, Error::NotSignedIn | Error::PosSessionOver) {
+                    return listener.set_down(false);
+                }
+                listener.set_down(true);
+                failures = failures.saturating_add(1);
+                backoff::delay(failures).min(REOPEN_CAP)
+            }
+        };
+        let _ = tokio::time::timeout(wait, stopped.changed()).await;
+    }
+    listener.set_down(false);
+}
+
+struct Listener {
+    parts: Arc<SyncParts>,
+    link: Arc<StreamLink>,
+    workers: Workers,
+    /// The last message's id: where the next stream resumes.
+    last_id: Option<String>,
+    /// When the stream last brought something (a catch-up starts before it).
+    last_read_ms: i64,
+}
+
+impl Listener {
+    async fn open(&self) -> Result<Option<EventStream>> {
+        let link = &self.link;
+        let last_id = self.last_id.as_deref();
+        link.sessions
+            .authorized(|token| async move {
+                link.pos
+                    .open_event_stream(&token, &link.device_id, last_id)
+                    .await
+            })
+            .await
+    }
+
+    /// Takes the stream's messages until it ends (`Ok`), fails or goes silent (`Err`), or sync
+    /// stops or pauses (`Ok`).
+    async fn read(
+        &mut self,
+        mut stream: EventStream,
+        stopped: &mut watch::Receiver<bool>,
+        paused: &AtomicBool,
+    ) -> Result<()> {
+        loop {
+            if paused.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(SILENCE, stream.next()) => next,
+                _ = stopped.changed() => return Ok(()),
+            };
+            let Ok(next) = next else {
+                return Err(Error::internal("the event stream went silent"));
+            };
+            let Some(messages) = next? else {
+                return Ok(());
+            };
+            for message in messages {
+                self.take(&message).await;
+            }
+        }
+    }
+
+    /// One message: an order event is taken, a gap asks for a catch-up. A message that cannot
+    /// be read is skipped (the poll and the read-back are still there).
+    async fn take(&mut self, message: &StreamMessage) {
+        let Ok(data) = serde_json::from_str::<Value>(&message.data) else {
+            tracing::warn!(target: "passerelle::sync", event = %message.event, "stream message not read");
+            return;
+        };
+        let location = data
+            .get("location_id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let since_ms = self.last_read_ms - CATCH_UP_BEFORE_MS;
+        if message.event == "gap" {
+            self.for_location(location, |parts, id| {
+                parts
+                    .store
+                    .write(|tx| connections::request_catch_up(tx, id, since_ms))
+            });
+            self.wake(location);
+        } else if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
+            self.take_order_event(location, &event, since_ms).await;
+        }
+        if message.id.is_some() {
+            self.last_id.clone_from(&message.id);
+        }
+        self.last_read_ms = now_ms();
+    }
+
+    async fn take_order_event(&self, location: &str, event: &EventRef, since_ms: i64) {
+        for id in self.connections_at(location) {
+            let sync = ConnectionSync::new(&self.parts, &id);
+            match sync.take_streamed(&self.parts, event, since_ms).await {
+                Ok(true) => {
+                    // Its automatic `received` goes out now, not at the next cycle.
+                    if let Some(worker) = lock(&self.workers).get(&id) {
+                        worker.push.notify_one();
+                    }
+                }
+                Ok(false) => self.wake(location),
+                Err(err) => {
+                    tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "streamed event left to the catch-up");
+                    self.wake(location);
+                }
+            }
+        }
+    }
+
+    /// The active connections of `location`.
+    fn connections_at(&self, location: &str) -> Vec<String> {
+        let ids = self.parts.active.get().connection_ids;
+        let read = self.parts.store.read(|c| {
+            let mut at = Vec::new();
+            for id in ids {
+                if connections::get(c, &id)?.public.location_id == location {
+                    at.push(id);
+                }
+            }
+            Ok(at)
+        });
+        read.unwrap_or_default()
+    }
+
+    fn for_location(&self, location: &str, mut each: impl FnMut(&SyncParts, &str) -> Result<()>) {
+        for id in self.connections_at(location) {
+            if let Err(err) = each(&self.parts, &id) {
+                tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "catch-up not asked for");
+            }
+        }
+    }
+
+    /// Runs a full cycle of `location`'s connections now (a catch-up is waiting).
+    fn wake(&self, location: &str) {
+        let ids = self.connections_at(location);
+        let workers = lock(&self.workers);
+        for id in ids {
+            if let Some(worker) = workers.get(&id) {
+                worker.wake.request(worker::FULL);
+            }
+        }
+    }
+
+    /// Shows every active connection delayed for the stream being down, or no longer.
+    fn set_down(&self, down: bool) {
+        for id in self.parts.active.get().connection_ids {
+            self.parts
+                .health
+                .set_slowed(&id, DelayReason::PushChannelDown, down);
+        }
+    }
+}

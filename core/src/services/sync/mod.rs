@@ -11,6 +11,7 @@ mod push;
 mod pusher;
 mod quarantine_retry;
 mod refresh;
+mod running;
 mod stream_listener;
 mod worker;
 
@@ -29,6 +30,7 @@ use crate::store::{connections, quarantine};
 use crate::time::WallClockWatch;
 use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
+use running::{Worker, Workers, lock};
 use stream_listener::StreamLink;
 use worker::Wake;
 
@@ -44,18 +46,6 @@ pub struct SyncReport {
     pub orders_updated: u32,
     pub changes_pushed: u32,
 }
-
-/// A connection's two lanes: intake (the worker) and the till's changes (the pusher).
-struct Worker {
-    wake: Arc<Wake>,
-    push: Arc<Notify>,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    pusher: tokio::task::JoinHandle<()>,
-}
-
-/// The running workers, by connection id (shared with the stream listener, which wakes them).
-type Workers = Arc<Mutex<HashMap<String, Worker>>>;
 
 /// The stream listener while it runs.
 struct Listening {
@@ -355,9 +345,4 @@ async fn finish(workers: Vec<Worker>) {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> crate::logging::Locked<MutexGuard<'_, T>> {
-    // Nothing panics while these maps are held; a poisoned one is still consistent.
-    crate::logging::locked(|| mutex.lock().unwrap_or_else(|p| p.into_inner()))
 }

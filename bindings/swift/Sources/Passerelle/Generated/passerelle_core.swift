@@ -4647,6 +4647,11 @@ public enum DelayReason: Equatable, Hashable {
      */
     case budget
     /**
+     * The POS backend's stream, which brings orders as HubRise sends them, is down: orders
+     * come by polling HubRise, up to one poll interval later, until it is back.
+     */
+    case pushChannelDown
+    /**
      * Anything else (an answer this client cannot read, an internal error).
      */
     case other
@@ -4681,7 +4686,9 @@ public struct FfiConverterTypeDelayReason: FfiConverterRustBuffer {
         
         case 5: return .budget
         
-        case 6: return .other
+        case 6: return .pushChannelDown
+        
+        case 7: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4711,8 +4718,12 @@ public struct FfiConverterTypeDelayReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(5))
         
         
-        case .other:
+        case .pushChannelDown:
             writeInt(&buf, Int32(6))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(7))
         
         }
     }

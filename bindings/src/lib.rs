@@ -170,6 +170,45 @@ impl Cancellation {
     }
 }
 
+/// The calls that stop sync before their network exchange (restart, disconnect, sign-out).
+impl Passerelle {
+    /// As `cancellable`, and once a cancelled task is aborted (awaited, so nothing of it still
+    /// runs), the sync it stopped starts again: a cancelled restart or disconnection never leaves
+    /// a location without orders. A task that finished before the abort gives its result.
+    async fn restoring<T, Fut>(
+        &self,
+        cancellation: Arc<Cancellation>,
+        work: impl FnOnce(Arc<passerelle_core::Passerelle>) -> Fut,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let mut task = runtime()?.spawn(guard_async(work(self.core.clone())));
+        tokio::select! {
+            done = &mut task => joined(done),
+            () = cancellation.cancelled() => {
+                task.abort();
+                match task.await {
+                    Ok(finished) => finished,
+                    Err(_aborted) => {
+                        let core = self.core.clone();
+                        spawned(async move { core.resume_sync() }).await?;
+                        Err(PasserelleError::Cancelled)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How many decimals `currency`'s minor unit has (ISO 4217): 0 for JPY, 3 for KWD, 2 for most
+/// (and for a code ISO 4217 does not list). `Money.exponent` carries it already.
+#[uniffi::export]
+pub fn currency_exponent(currency: String) -> u8 {
+    passerelle_core::currency_exponent(&currency)
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Passerelle {
     /// Opens the data directory, applies the pending configuration and starts.
@@ -217,9 +256,17 @@ impl Passerelle {
 
     /// Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
     /// connections for its return or disconnects and revokes them.
-    pub async fn sign_out(&self, mode: SignOutMode) -> Result<SignOutOutcome> {
-        self.task(move |core| async move { core.sign_out(mode).await })
-            .await
+    /// Cancellable while it disconnects (`DisconnectConnections`): the connections already
+    /// revoked stay so, sync resumes for the others.
+    pub async fn sign_out(
+        &self,
+        mode: SignOutMode,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<SignOutOutcome> {
+        self.restoring(cancellation, move |core| async move {
+            core.sign_out(mode).await
+        })
+        .await
     }
 
     /// Erases an account's data from the device (orders, customers, connections, secrets).
@@ -297,21 +344,45 @@ impl Passerelle {
     }
 
     /// Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
-    pub async fn handle_open_url(&self, url: WebUrl) -> Result<OpenUrlOutcome> {
-        self.task(move |core| async move { core.handle_open_url(&url).await })
-            .await
+    pub async fn handle_open_url(
+        &self,
+        url: WebUrl,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<OpenUrlOutcome> {
+        self.cancellable(cancellation, move |core| async move {
+            core.handle_open_url(&url).await
+        })
+        .await
     }
 
     /// Live check of a connection at HubRise; refreshes its names or records a refusal.
-    pub async fn check_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        self.task(move |core| async move { core.check_connection(&connection_id).await })
-            .await
+    pub async fn check_connection(
+        &self,
+        connection_id: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<HubriseConnection> {
+        self.cancellable(cancellation, move |core| async move {
+            core.check_connection(&connection_id).await
+        })
+        .await
     }
 
     /// Disconnects a connection now; it leaves the list at the next restart.
-    pub async fn disconnect(&self, connection_id: String) -> Result<DisconnectOutcome> {
-        self.task(move |core| async move { core.disconnect(&connection_id).await })
-            .await
+    /// Cancelled, the connection stays as it was (its token kept) and its sync resumes.
+    pub async fn disconnect(
+        &self,
+        connection_id: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<DisconnectOutcome> {
+        self.task(move |core| async move {
+            core.disconnect_unless(
+                &connection_id,
+                async move { cancellation.cancelled().await },
+            )
+            .await?
+            .ok_or(PasserelleError::Cancelled)
+        })
+        .await
     }
 
     /// The current account's HubRise connections.
@@ -352,9 +423,13 @@ impl Passerelle {
 
     /// Applies the pending configuration without the app being killed: stops sync, applies,
     /// starts sync again.
-    pub async fn restart(&self) -> Result<()> {
-        self.task(move |core| async move { core.restart().await })
-            .await
+    /// Cancelled, nothing is applied and sync starts again.
+    pub async fn restart(&self, cancellation: Arc<Cancellation>) -> Result<()> {
+        self.restoring(
+            cancellation,
+            move |core| async move { core.restart().await },
+        )
+        .await
     }
 
     /// Whether the POS backend answered at the last open, restart or `sync_now`.
@@ -364,15 +439,27 @@ impl Passerelle {
 
     /// Confirms a connection made off the device (the POS back office or HubRise's): its token
     /// is fetched from the POS backend and it goes active at once.
-    pub async fn confirm_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        self.task(move |core| async move { core.confirm_connection(&connection_id).await })
-            .await
+    pub async fn confirm_connection(
+        &self,
+        connection_id: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<HubriseConnection> {
+        self.cancellable(cancellation, move |core| async move {
+            core.confirm_connection(&connection_id).await
+        })
+        .await
     }
 
     /// Refuses a connection made off the device: revoked through the backend, never active.
-    pub async fn refuse_connection(&self, connection_id: String) -> Result<HubriseConnection> {
-        self.task(move |core| async move { core.refuse_connection(&connection_id).await })
-            .await
+    pub async fn refuse_connection(
+        &self,
+        connection_id: String,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<HubriseConnection> {
+        self.cancellable(cancellation, move |core| async move {
+            core.refuse_connection(&connection_id).await
+        })
+        .await
     }
 
     /// Syncs every active connection now (app foregrounded, network back).

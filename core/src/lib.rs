@@ -59,10 +59,10 @@ pub use model::health::{
     BackendStatus, ConnectionHealth, DatabaseRecovery, DelayReason, FailedChange, QuarantinedItem,
     SyncHealth, SyncState,
 };
-pub use model::money::{Money, MoneyError};
+pub use model::money::{Money, MoneyError, currency_exponent};
 pub use model::order::{
-    Order, OrderCharge, OrderCustomer, OrderDiscount, OrderFilter, OrderItem, OrderOption,
-    OrderPayment, OrderStatus, OrderSummary, order_summary,
+    Order, OrderCharge, OrderCursor, OrderCustomer, OrderDiscount, OrderFilter, OrderItem,
+    OrderOption, OrderPayment, OrderStatus, OrderSummary, order_summary,
 };
 pub use model::retention::RetentionReport;
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};

@@ -224,6 +224,33 @@ impl Passerelle {
         Ok(connection)
     }
 
+    /// As `disconnect`, unless `cancelled` completes first (the caller gave up while HubRise or
+    /// the POS backend is slow to answer the revoke): then the connection is put back as it
+    /// was, its token kept, its sync running, and this returns `None`. A revoke HubRise received
+    /// meanwhile shows at the next cycle as a refusal (reconnect needed).
+    pub async fn disconnect_unless(
+        &self,
+        connection_id: &str,
+        cancelled: impl Future<Output = ()>,
+    ) -> Result<Option<DisconnectOutcome>> {
+        let before = self
+            .connect
+            .connections()?
+            .into_iter()
+            .find(|connection| connection.id == connection_id)
+            .map(|connection| connection.state);
+        tokio::select! {
+            outcome = self.disconnect(connection_id) => outcome.map(Some),
+            () = cancelled => {
+                if let Some(state) = before {
+                    self.connect.undo_disconnect(connection_id, state)?;
+                }
+                self.sync.start()?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Disconnects now (revoke, token deleted); the connection leaves the list at restart.
     pub async fn disconnect(&self, connection_id: &str) -> Result<DisconnectOutcome> {
         // HubRise blocks the token at once: stop its sync before anything else.
@@ -301,6 +328,13 @@ impl Passerelle {
     /// Starts the sync engine (it starts by itself at `open`).
     pub fn start_sync(&self) -> Result<()> {
         self.sync.enable(true);
+        Ok(self.sync.start()?)
+    }
+
+    /// Starts again the workers a call stopped before its network exchange and never restarted
+    /// because its caller cancelled it (a restart, a disconnection, a sign-out): each active,
+    /// runnable connection gets its worker back, unless sync is off (`stop_sync`).
+    pub fn resume_sync(&self) -> Result<()> {
         Ok(self.sync.start()?)
     }
 

@@ -339,6 +339,21 @@ pub struct OrderFilter {
     pub limit: u32,
     #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
     pub offset: u32,
+    /// Only the orders after this one in the list's order (newest first): the next page of a
+    /// list, whatever arrived at its top meanwhile (paging by key, where `offset` would shift).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub after: Option<OrderCursor>,
+}
+
+/// A row's place in a list of orders (newest first, then by id): the last row of a page, to
+/// ask for the next one (`OrderFilter::after`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrderCursor {
+    /// The row's `created_at`.
+    pub created_at: SystemTime,
+    /// The row's order id.
+    pub id: String,
 }
 
 /// The fields sync needs from an order. Only a usable id is required: an order whose status is
@@ -686,10 +701,7 @@ mod tests {
         }
 
         fn eur(minor_units: i64) -> Option<Money> {
-            Some(Money {
-                minor_units,
-                currency: "EUR".into(),
-            })
+            Some(Money::new(minor_units, "EUR"))
         }
 
         #[test]

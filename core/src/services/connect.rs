@@ -557,6 +557,21 @@ impl Connect {
     }
 
     /// A connection of the current account (another account's ids are "not found").
+    /// Puts back a connection whose disconnection its caller cancelled before it ended (its
+    /// token still in the secret store): it leaves `Removing` for the state it had.
+    pub fn undo_disconnect(&self, connection_id: &str, state: ConnectionState) -> Result<()> {
+        let row = self.owned_row(connection_id)?;
+        if row.public.state != ConnectionState::Removing
+            || self.secrets.get(&row.secret_key)?.is_none()
+        {
+            return Ok(());
+        }
+        self.store
+            .write(|tx| connections::set_state(tx, connection_id, state))?;
+        tracing::info!(target: "passerelle::connect", connection = %connection_id, "disconnection cancelled");
+        Ok(())
+    }
+
     fn owned_row(&self, connection_id: &str) -> Result<ConnectionRow> {
         let account = self
             .store

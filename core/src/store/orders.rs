@@ -379,6 +379,7 @@ fn filtered<T>(
         "{select} WHERE c.pos_account_id = ?1
            AND (?2 IS NULL OR o.status = ?2) AND (?3 IS NULL OR o.connection_id = ?3)
            AND (?4 IS NULL OR o.created_at_ms >= ?4) AND (?5 IS NULL OR o.created_at_ms < ?5)
+           AND (?8 IS NULL OR o.created_at_ms < ?8 OR (o.created_at_ms = ?8 AND o.id > ?9))
          ORDER BY o.created_at_ms DESC, o.id LIMIT ?6 OFFSET ?7"
     );
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
@@ -391,7 +392,9 @@ fn filtered<T>(
             ms(filter.created_after),
             ms(filter.created_before),
             limit,
-            filter.offset
+            filter.offset,
+            ms(filter.after.as_ref().map(|after| after.created_at)),
+            filter.after.as_ref().map(|after| after.id.as_str()),
         ],
         map,
     )?;
@@ -637,5 +640,55 @@ mod tests {
         assert_eq!(store.write(|tx| outbox::retry_failed(tx, "o1")).unwrap(), 1);
         let again = due(&[]).remove(0);
         assert_eq!((again.seq, again.attempts), (first.seq, 0));
+    }
+
+    #[test]
+    fn a_page_by_key_follows_the_last_row_whatever_arrives_above() {
+        let (_dir, store) = store_with_connection();
+        // Six orders of one millisecond (ties broken by id), then two newer ones between pages.
+        apply(
+            &store,
+            &[
+                (0, 0, 0),
+                (1, 1, 0),
+                (2, 2, 0),
+                (3, 3, 0),
+                (4, 4, 0),
+                (5, 5, 0),
+            ],
+        );
+        let page = |after: Option<&OrderSummary>| {
+            let filter = OrderFilter {
+                limit: 2,
+                after: after.map(|row| crate::model::order::OrderCursor {
+                    created_at: row.created_at,
+                    id: row.id.clone(),
+                }),
+                ..Default::default()
+            };
+            store.read(|c| summaries(c, "a", &filter)).unwrap()
+        };
+        let mut seen = page(None);
+        while let Some(last) = seen.last().cloned() {
+            store
+                .write(|tx| {
+                    let id = format!("new-after-{}", last.id);
+                    let json = serde_json::json!({"id": id, "status": "new",
+                        "created_at": "2026-11-24T12:00:00+01:00", "total": "10.00 EUR"});
+                    upsert(tx, "c", "l", &json).map(|_| ())
+                })
+                .unwrap();
+            let next = page(Some(&last));
+            if next.is_empty() {
+                break;
+            }
+            seen.extend(next);
+        }
+        let ids: Vec<&str> = seen.iter().map(|row| row.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["o0", "o1", "o2", "o3", "o4", "o5"],
+            "by offset: o0 and o1 again, o4 and o5 never"
+        );
     }
 }

@@ -1,15 +1,23 @@
 import Foundation
 
 extension Money {
-    /// The exact amount as a `Decimal`: `minorUnits` hundredths (HubRise writes every amount with
-    /// two decimals, `"30.80 EUR"`), so 3080 is `30.80`. Built from its digits, never through a
-    /// floating-point number.
-    public var amount: Decimal {
-        Decimal(sign: minorUnits < 0 ? .minus : .plus, exponent: -2, significand: Decimal(minorUnits.magnitude))
+    /// `minorUnits` of `currency` in its own minor unit (ISO 4217, as the library counts them):
+    /// cents for EUR, yen for JPY, fils for KWD.
+    public init(minorUnits: Int64, currency: String) {
+        self.init(minorUnits: minorUnits, currency: currency, exponent: currencyExponent(currency: currency))
     }
 
-    /// The amount formatted for `locale`, with its currency: `30,80 €` in French, `€30.80` in
-    /// British English.
+    /// The exact amount as a `Decimal`: `minorUnits` in the currency's minor unit
+    /// (10^-``exponent``), so 3080 EUR is `30.80`, 1500 JPY is `1500` and 1250 KWD is `1.250`.
+    /// Built from its digits, never through a floating-point number.
+    public var amount: Decimal {
+        Decimal(
+            sign: minorUnits < 0 ? .minus : .plus, exponent: -Int(exponent),
+            significand: Decimal(minorUnits.magnitude))
+    }
+
+    /// The amount formatted for `locale`, with its currency and as many decimals as the
+    /// currency has: `30,80 €` in French, `€30.80` in British English, `¥1,500`, `KWD 1.250`.
     ///
     /// Formatting only; the amount itself is exact (never a floating-point number).
     public func formatted(locale: Locale) -> String {
@@ -17,8 +25,8 @@ extension Money {
         formatter.numberStyle = .currency
         formatter.locale = locale
         formatter.currencyCode = currency
-        formatter.minimumFractionDigits = 2
-        formatter.maximumFractionDigits = 2
+        formatter.minimumFractionDigits = Int(exponent)
+        formatter.maximumFractionDigits = Int(exponent)
         return formatter.string(from: amount as NSDecimalNumber) ?? "\(amount) \(currency)"
     }
 

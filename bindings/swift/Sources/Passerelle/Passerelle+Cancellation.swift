@@ -1,7 +1,7 @@
 import Foundation
 
-/// The long calls as Swift expects them: cancelling the calling task stops the call and throws
-/// `CancellationError`.
+/// Every call that goes to the network, as Swift expects it: cancelling the calling task stops
+/// the call and throws `CancellationError`.
 ///
 /// Each creates a ``Cancellation``, passes it to the generated call and cancels it from
 /// `withTaskCancellationHandler`; the Rust task is then aborted (a request in flight is dropped)
@@ -52,6 +52,44 @@ extension Passerelle {
     @discardableResult
     public func syncNow() async throws -> SyncReport {
         try await Self.cancellable { try await self.syncNow(cancellation: $0) }
+    }
+
+    /// Signs out, keeping the account's HubRise connections or disconnecting them; cancellable
+    /// while it disconnects (the connections already revoked stay so, the others keep syncing).
+    public func signOut(mode: SignOutMode) async throws -> SignOutOutcome {
+        try await Self.cancellable { try await self.signOut(mode: mode, cancellation: $0) }
+    }
+
+    /// Applies the pending configuration; cancellable while it reloads the POS backend's
+    /// configuration (then nothing is applied and sync starts again).
+    public func restart() async throws {
+        try await Self.cancellable { try await self.restart(cancellation: $0) }
+    }
+
+    /// Asks HubRise now whether the connection works; cancellable.
+    public func checkConnection(connectionId: String) async throws -> HubriseConnection {
+        try await Self.cancellable { try await self.checkConnection(connectionId: connectionId, cancellation: $0) }
+    }
+
+    /// Confirms a connection made off the device (its token comes from the POS backend); cancellable.
+    public func confirmConnection(connectionId: String) async throws -> HubriseConnection {
+        try await Self.cancellable { try await self.confirmConnection(connectionId: connectionId, cancellation: $0) }
+    }
+
+    /// Refuses a connection made off the device (revoked through the POS backend); cancellable.
+    public func refuseConnection(connectionId: String) async throws -> HubriseConnection {
+        try await Self.cancellable { try await self.refuseConnection(connectionId: connectionId, cancellation: $0) }
+    }
+
+    /// Disconnects now; cancelled, the connection stays as it was and keeps syncing.
+    public func disconnect(connectionId: String) async throws -> DisconnectOutcome {
+        try await Self.cancellable { try await self.disconnect(connectionId: connectionId, cancellation: $0) }
+    }
+
+    /// Routes a URL the app was opened with (`onOpenURL`): HubRise's redirect after its consent
+    /// page, or HubRise's Open URL naming a connection; cancellable.
+    public func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome {
+        try await Self.cancellable { try await self.handleOpenUrl(url: url, cancellation: $0) }
     }
 
     /// Runs `call` with a ``Cancellation`` the current task's cancellation triggers, and throws

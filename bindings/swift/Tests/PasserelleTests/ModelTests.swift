@@ -190,6 +190,61 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
         XCTAssertLessThan(reads, 30, "reads are coalesced, not one per event (\(reads))")
     }
 
+    // MARK: Reads that keep the screen alive (issue 25, point 5)
+
+    func testAPartOfTheFirstReadFailingLeavesTheOthersRead() async throws {
+        let fake = PreviewPasserelle()
+        fake.fail("account", with: .Storage(reason: "disk"))
+        let model = try await loadedModel(fake)
+        XCTAssertEqual(model.inbox.map(\.id), ["preview-1", "preview-2", "preview-3"], "the inbox is read all the same")
+        XCTAssertEqual(model.connections.map(\.locationName), ["Paris"])
+        XCTAssertNotNil(model.health)
+        XCTAssertEqual((model.lastError as? PasserelleError)?.code, "storage", "the failure is told")
+    }
+
+    func testAnOrderEventChangesItsRowWithoutReadingTheInboxAgain() async throws {
+        let fake = PreviewPasserelle()
+        let model = try await loadedModel(fake)
+        let summaries = { fake.calls.filter { $0.hasPrefix("orderSummaries") }.count }
+        let before = summaries()
+        let stored = try await fake.order(orderId: "preview-2")
+        var order = try XCTUnwrap(stored)
+        order.status = .completed
+        fake.announce(.orderUpdated(order: order))
+        try await waitUntil("the row shows it") { model.inbox.first { $0.id == "preview-2" }?.status == .completed }
+        fake.receive(PreviewPasserelle.sampleOrder(id: "new-1"))
+        try await waitUntil("the new order shows") { model.inbox.first?.id == "new-1" }
+        try await model.accept("preview-1")
+        XCTAssertEqual(model.inbox.first { $0.id == "preview-1" }?.status, .accepted)
+        XCTAssertEqual(summaries(), before, "no row but the changed one was read: \(fake.calls)")
+        XCTAssertEqual(model.inbox.map(\.id), ["new-1", "preview-1", "preview-2", "preview-3"])
+    }
+
+    func testTheNextPageFollowsTheLastRowWhateverArrivedAbove() async throws {
+        let fake = PreviewPasserelle()
+        let model = try await loadedModel(fake, pageSize: 2)
+        XCTAssertEqual(model.inbox.map(\.id), ["preview-1", "preview-2"])
+        XCTAssertTrue(model.hasMoreOrders)
+        // Two orders arrive without the model hearing of them (another till's, say).
+        fake.receive(PreviewPasserelle.sampleOrder(id: "silent-1"), announced: false)
+        fake.receive(PreviewPasserelle.sampleOrder(id: "silent-2"), announced: false)
+        try await model.loadMoreOrders()
+        XCTAssertEqual(model.inbox.map(\.id), ["preview-1", "preview-2", "preview-3"], "by offset: the same two again")
+        XCTAssertTrue(fake.calls.contains("orderSummaries(after: preview-2)"))
+    }
+
+    func testCancellingARefreshStopsItsReads() async throws {
+        let fake = PreviewPasserelle()
+        let model = try await loadedModel(fake)
+        fake.delay("orderSummaries", by: 60)
+        let refreshing = Task { await model.refresh() }
+        try await waitUntil("the slow read starts") { fake.calls.filter { $0.hasPrefix("orderSummaries") }.count == 2 }
+        refreshing.cancel()
+        try await withDeadline(5, "the cancelled refresh returns") { await refreshing.value }
+        XCTAssertNil(model.lastError, "a cancelled read is no failure")
+        XCTAssertEqual(model.inbox.count, 3, "the rows shown stay")
+    }
+
     /// A model going away cancels its reader on the main actor; with the library emitting
     /// meanwhile, that froze the main thread (docs/locks.md), which on an iPad means the system
     /// watchdog kills the app.

@@ -472,6 +472,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -2446,17 +2462,30 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
 
 
 /**
- * An exact amount: `minor_units` hundredths of `currency` (ISO 4217).
+ * An exact amount: `minor_units` of `currency` (ISO 4217), whose minor unit is
+ * 10^-`exponent` of the major one: cents of a euro (2), yen (0), fils of a Kuwaiti dinar (3).
+ * `minor_units / 10^exponent` is the amount: 890 EUR (exponent 2) is 8.90 €, 1500 JPY
+ * (exponent 0) is ¥1,500, 1250 KWD (exponent 3) is 1.250 KD.
  */
 public struct Money: Equatable, Hashable {
     public var minorUnits: Int64
     public var currency: String
+    /**
+     * How many decimals the currency's minor unit has (ISO 4217): 2 for most, 0 for JPY, 3 for
+     * KWD. [`currency_exponent`] of `currency`.
+     */
+    public var exponent: UInt8
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(minorUnits: Int64, currency: String) {
+    public init(minorUnits: Int64, currency: String, 
+        /**
+         * How many decimals the currency's minor unit has (ISO 4217): 2 for most, 0 for JPY, 3 for
+         * KWD. [`currency_exponent`] of `currency`.
+         */exponent: UInt8) {
         self.minorUnits = minorUnits
         self.currency = currency
+        self.exponent = exponent
     }
 
     
@@ -2476,13 +2505,15 @@ public struct FfiConverterTypeMoney: FfiConverterRustBuffer {
         return
             try Money(
                 minorUnits: FfiConverterInt64.read(from: &buf), 
-                currency: FfiConverterString.read(from: &buf)
+                currency: FfiConverterString.read(from: &buf), 
+                exponent: FfiConverterUInt8.read(from: &buf)
         )
     }
 
     public static func write(_ value: Money, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.minorUnits, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterUInt8.write(value.exponent, into: &buf)
     }
 }
 
@@ -2755,6 +2786,76 @@ public func FfiConverterTypeOrderCharge_lower(_ value: OrderCharge) -> RustBuffe
 }
 
 
+/**
+ * A row's place in a list of orders (newest first, then by id): the last row of a page, to
+ * ask for the next one (`OrderFilter::after`).
+ */
+public struct OrderCursor: Equatable, Hashable {
+    /**
+     * The row's `created_at`.
+     */
+    public var createdAt: Date
+    /**
+     * The row's order id.
+     */
+    public var id: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The row's `created_at`.
+         */createdAt: Date, 
+        /**
+         * The row's order id.
+         */id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderCursor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderCursor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderCursor {
+        return
+            try OrderCursor(
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderCursor, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCursor_lift(_ buf: RustBuffer) throws -> OrderCursor {
+    return try FfiConverterTypeOrderCursor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderCursor_lower(_ value: OrderCursor) -> RustBuffer {
+    return FfiConverterTypeOrderCursor.lower(value)
+}
+
+
 public struct OrderCustomer: Equatable, Hashable {
     public var firstName: String?
     public var lastName: String?
@@ -2916,19 +3017,29 @@ public struct OrderFilter: Equatable, Hashable {
      */
     public var limit: UInt32
     public var offset: UInt32
+    /**
+     * Only the orders after this one in the list's order (newest first): the next page of a
+     * list, whatever arrived at its top meanwhile (paging by key, where `offset` would shift).
+     */
+    public var after: OrderCursor?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(status: OrderStatus? = nil, connectionId: String? = nil, createdAfter: Date? = nil, createdBefore: Date? = nil, 
         /**
          * At most this many (100 when 0).
-         */limit: UInt32 = UInt32(0), offset: UInt32 = UInt32(0)) {
+         */limit: UInt32 = UInt32(0), offset: UInt32 = UInt32(0), 
+        /**
+         * Only the orders after this one in the list's order (newest first): the next page of a
+         * list, whatever arrived at its top meanwhile (paging by key, where `offset` would shift).
+         */after: OrderCursor? = nil) {
         self.status = status
         self.connectionId = connectionId
         self.createdAfter = createdAfter
         self.createdBefore = createdBefore
         self.limit = limit
         self.offset = offset
+        self.after = after
     }
 
     
@@ -2952,7 +3063,8 @@ public struct FfiConverterTypeOrderFilter: FfiConverterRustBuffer {
                 createdAfter: FfiConverterOptionTimestamp.read(from: &buf), 
                 createdBefore: FfiConverterOptionTimestamp.read(from: &buf), 
                 limit: FfiConverterUInt32.read(from: &buf), 
-                offset: FfiConverterUInt32.read(from: &buf)
+                offset: FfiConverterUInt32.read(from: &buf), 
+                after: FfiConverterOptionTypeOrderCursor.read(from: &buf)
         )
     }
 
@@ -2963,6 +3075,7 @@ public struct FfiConverterTypeOrderFilter: FfiConverterRustBuffer {
         FfiConverterOptionTimestamp.write(value.createdBefore, into: &buf)
         FfiConverterUInt32.write(value.limit, into: &buf)
         FfiConverterUInt32.write(value.offset, into: &buf)
+        FfiConverterOptionTypeOrderCursor.write(value.after, into: &buf)
     }
 }
 
@@ -6257,6 +6370,30 @@ fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrderCursor: FfiConverterRustBuffer {
+    typealias SwiftType = OrderCursor?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrderCursor.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrderCursor.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

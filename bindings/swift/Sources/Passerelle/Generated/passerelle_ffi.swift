@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -840,7 +856,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Live check of a connection at HubRise; refreshes its names or records a refusal.
      */
-    func checkConnection(connectionId: String) async throws  -> HubriseConnection
+    func checkConnection(connectionId: String, cancellation: Cancellation) async throws  -> HubriseConnection
     
     /**
      * Stops sync, closes the database and releases the data directory; later calls throw
@@ -873,7 +889,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Confirms a connection made off the device (the POS back office or HubRise's): its token
      * is fetched from the POS backend and it goes active at once.
      */
-    func confirmConnection(connectionId: String) async throws  -> HubriseConnection
+    func confirmConnection(connectionId: String, cancellation: Cancellation) async throws  -> HubriseConnection
     
     /**
      * The current account's HubRise connections.
@@ -887,8 +903,9 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     
     /**
      * Disconnects a connection now; it leaves the list at the next restart.
+     * Cancelled, the connection stays as it was (its token kept) and its sync resumes.
      */
-    func disconnect(connectionId: String) async throws  -> DisconnectOutcome
+    func disconnect(connectionId: String, cancellation: Cancellation) async throws  -> DisconnectOutcome
     
     /**
      * Erases an account's data from the device (orders, customers, connections, secrets).
@@ -903,7 +920,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
-    func handleOpenUrl(url: WebUrl) async throws  -> OpenUrlOutcome
+    func handleOpenUrl(url: WebUrl, cancellation: Cancellation) async throws  -> OpenUrlOutcome
     
     /**
      * The staff saw these orders; returns how many were unseen.
@@ -944,7 +961,7 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Refuses a connection made off the device: revoked through the backend, never active.
      */
-    func refuseConnection(connectionId: String) async throws  -> HubriseConnection
+    func refuseConnection(connectionId: String, cancellation: Cancellation) async throws  -> HubriseConnection
     
     /**
      * Rejects an order; the reason stays on the device (HubRise has no field for it).
@@ -954,8 +971,9 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Applies the pending configuration without the app being killed: stops sync, applies,
      * starts sync again.
+     * Cancelled, nothing is applied and sync starts again.
      */
-    func restart() async throws 
+    func restart(cancellation: Cancellation) async throws 
     
     /**
      * Whether `restart()` would apply something now.
@@ -992,8 +1010,10 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     /**
      * Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
      * connections for its return or disconnects and revokes them.
+     * Cancellable while it disconnects (`DisconnectConnections`): the connections already
+     * revoked stay so, sync resumes for the others.
      */
-    func signOut(mode: SignOutMode) async throws  -> SignOutOutcome
+    func signOut(mode: SignOutMode, cancellation: Cancellation) async throws  -> SignOutOutcome
     
     /**
      * Starts the sync engine (it starts by itself when the instance opens).
@@ -1260,12 +1280,12 @@ open func cancelHubriseConnection(state: String)async throws   {
     /**
      * Live check of a connection at HubRise; refreshes its names or records a refusal.
      */
-open func checkConnection(connectionId: String)async throws  -> HubriseConnection  {
+open func checkConnection(connectionId: String, cancellation: Cancellation)async throws  -> HubriseConnection  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_check_connection(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1370,12 +1390,12 @@ open func configurationVersion()throws  -> UInt64  {
      * Confirms a connection made off the device (the POS back office or HubRise's): its token
      * is fetched from the POS backend and it goes active at once.
      */
-open func confirmConnection(connectionId: String)async throws  -> HubriseConnection  {
+open func confirmConnection(connectionId: String, cancellation: Cancellation)async throws  -> HubriseConnection  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_confirm_connection(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1419,13 +1439,14 @@ open func deviceId()throws  -> String  {
     
     /**
      * Disconnects a connection now; it leaves the list at the next restart.
+     * Cancelled, the connection stays as it was (its token kept) and its sync resumes.
      */
-open func disconnect(connectionId: String)async throws  -> DisconnectOutcome  {
+open func disconnect(connectionId: String, cancellation: Cancellation)async throws  -> DisconnectOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_disconnect(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1477,12 +1498,12 @@ open func failedChanges()async throws  -> [FailedChange]  {
     /**
      * Routes a URL the app was opened with: its OAuth redirect, or HubRise's Open URL.
      */
-open func handleOpenUrl(url: WebUrl)async throws  -> OpenUrlOutcome  {
+open func handleOpenUrl(url: WebUrl, cancellation: Cancellation)async throws  -> OpenUrlOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_handle_open_url(
-                        self.uniffiCloneHandle(),FfiConverterTypeWebUrl_lower(url)
+                        self.uniffiCloneHandle(),FfiConverterTypeWebUrl_lower(url),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1622,12 +1643,12 @@ open func quarantinedItems()async throws  -> [QuarantinedItem]  {
     /**
      * Refuses a connection made off the device: revoked through the backend, never active.
      */
-open func refuseConnection(connectionId: String)async throws  -> HubriseConnection  {
+open func refuseConnection(connectionId: String, cancellation: Cancellation)async throws  -> HubriseConnection  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_refuse_connection(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(connectionId),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -1660,13 +1681,14 @@ open func reject(orderId: String, reason: String?)async throws   {
     /**
      * Applies the pending configuration without the app being killed: stops sync, applies,
      * starts sync again.
+     * Cancelled, nothing is applied and sync starts again.
      */
-open func restart()async throws   {
+open func restart(cancellation: Cancellation)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_restart(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_void,
@@ -1789,13 +1811,15 @@ open func signInWithPosSession(accessToken: String, cancellation: Cancellation)a
     /**
      * Signs out: the POS session leaves the secret store; `mode` keeps the account's HubRise
      * connections for its return or disconnects and revokes them.
+     * Cancellable while it disconnects (`DisconnectConnections`): the connections already
+     * revoked stay so, sync resumes for the others.
      */
-open func signOut(mode: SignOutMode)async throws  -> SignOutOutcome  {
+open func signOut(mode: SignOutMode, cancellation: Cancellation)async throws  -> SignOutOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_passerelle_ffi_fn_method_passerelle_sign_out(
-                        self.uniffiCloneHandle(),FfiConverterTypeSignOutMode_lower(mode)
+                        self.uniffiCloneHandle(),FfiConverterTypeSignOutMode_lower(mode),FfiConverterTypeCancellation_lower(cancellation)
                 )
             },
             pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
@@ -2329,6 +2353,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * How many decimals `currency`'s minor unit has (ISO 4217): 0 for JPY, 3 for KWD, 2 for most
+ * (and for a code ISO 4217 does not list). `Money.exponent` carries it already.
+ */
+public func currencyExponent(currency: String) -> UInt8  {
+    return try!  FfiConverterUInt8.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_passerelle_ffi_fn_func_currency_exponent(
+        FfiConverterString.lower(currency),uniffiCallStatus
+    )
+})
+}
+/**
  * Routes Passerelle's logs at `level` and above to the host's `logger` (for `os_log`), redacted.
  * Call it again to change the logger or the level.
  */
@@ -2355,6 +2391,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_passerelle_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_func_currency_exponent() != 31545) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_func_set_logger() != 39257) {
         return InitializationResult.apiChecksumMismatch
@@ -2392,7 +2431,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_cancel_hubrise_connection() != 57787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 26101) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_check_connection() != 1547) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_close() != 15463) {
@@ -2410,7 +2449,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_configuration_version() != 62874) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 34800) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_confirm_connection() != 71) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_connections() != 47280) {
@@ -2419,7 +2458,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_device_id() != 48898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 470) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_disconnect() != 55953) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_erase_account_data() != 13573) {
@@ -2428,7 +2467,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 34876) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 7440) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_mark_orders_seen() != 48302) {
@@ -2452,13 +2491,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_quarantined_items() != 16825) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 2181) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 43278) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 44281) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 37234) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_restart() != 38917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_restart_required() != 6113) {
@@ -2479,7 +2518,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_in_with_pos_session() != 54820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 13735) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sign_out() != 22630) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_start_sync() != 19257) {

@@ -112,6 +112,9 @@ std_from_source() { [[ "$from_source" == *" $1 "* ]]; }
 
 rust_version=$(rustc --version)
 native_libs_expected="-framework Security -lsqlite3 -liconv -framework CoreFoundation -lSystem -lc -lm"
+# The libraries as a sorted set: rustc lists them in the order its dependency graph happens to
+# give (a new crate can reorder them), and the linker resolves system libraries in any order.
+native_lib_set() { tr ' ' '\n' <<<"${1//-framework /-framework:}" | sed '/^$/d' | sort -u | tr '\n' ' '; }
 build_seconds=()
 for target in "${targets[@]}"; do
   env=("IPHONEOS_DEPLOYMENT_TARGET=$deployment_target" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
@@ -136,7 +139,7 @@ for target in "${targets[@]}"; do
   native=$(sed -n 's/.*native-static-libs: //p' "$log" | tail -1)
   rm -f "$log"
   # rustc prints the line only when it compiled the crate; a fresh build has nothing to say.
-  if [ -n "$native" ] && [ "$native" != "$native_libs_expected" ]; then
+  if [ -n "$native" ] && [ "$(native_lib_set "$native")" != "$(native_lib_set "$native_libs_expected")" ]; then
     echo "$target needs other native libraries than the Swift manifests link:" >&2
     echo "  rustc: $native" >&2
     echo "  linked: $native_libs_expected (bindings/swift/Package*.swift)" >&2

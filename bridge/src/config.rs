@@ -2,7 +2,8 @@
 //! `PASSERELLE_BRIDGE_<KEY>` (upper case), which wins over the file. A missing or wrong value
 //! is refused at start with an error naming the key; values of secrets never appear in errors.
 
-use crate::jwt::{JwtSettings, MAX_CLOCK_SKEW, REFETCH_AT_MOST_EVERY};
+use crate::identity::DemoAccount;
+use crate::identity::jwt::{JwtSettings, MAX_CLOCK_SKEW, REFETCH_AT_MOST_EVERY};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -154,16 +155,6 @@ pub enum DatabaseUrl {
     Sqlite(PathBuf),
     /// The URL may carry a password: kept secret.
     Postgres(Secret),
-}
-
-/// A demo account of the built-in identity (sandbox, walkthrough, embedded default only).
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DemoAccount {
-    pub account_id: String,
-    pub email: String,
-    pub password: Secret,
-    pub business_name: String,
 }
 
 impl<'de> serde::Deserialize<'de> for Secret {

@@ -13,7 +13,6 @@ pub mod events;
 pub mod http;
 pub mod hubrise;
 pub mod identity;
-pub mod jwt;
 pub mod metrics;
 pub mod secret;
 pub mod server;

@@ -12,7 +12,7 @@ use crate::db::{self, Database, DbError};
 use crate::http::{App, router};
 use crate::hubrise::Hubrise;
 use crate::identity::{BuiltIn, Identity, Introspection};
-use crate::jwt::JwtAccessTokens;
+use crate::identity::jwt::JwtAccessTokens;
 use crate::metrics::Metrics;
 use crate::store::Store;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_bridge::config::IdentityConfig;
-use passerelle_bridge::jwt::JwtSettings;
+use passerelle_bridge::identity::jwt::JwtSettings;
 use passerelle_bridge::secret::Secret;
 use passerelle_core::{InMemorySecretStore, Passerelle};
 use passerelle_sandbox::seed::sample_order;

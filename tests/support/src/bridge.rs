@@ -2,8 +2,9 @@
 //! bridge as the app's Connect URL, device callback and Disconnect callback URL, and the bridge
 //! knows the sandbox's POS accounts as its built-in (demo) accounts.
 
-use passerelle_bridge::config::{DatabaseUrl, DemoAccount, HubriseConfig};
+use passerelle_bridge::config::{DatabaseUrl, HubriseConfig};
 use passerelle_bridge::crypto::Keyring;
+use passerelle_bridge::identity::DemoAccount;
 use passerelle_bridge::secret::Secret;
 use passerelle_bridge::{Config, Running};
 use passerelle_sandbox::{Sandbox, SandboxOptions, Seed};

@@ -28,7 +28,7 @@ use jsonwebtoken::{Validation, decode, decode_header};
 use ring::signature::{self as ring_sig, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde::Deserialize;
 
-use crate::identity::{Account, IdentityError};
+use super::account::{Account, IdentityError};
 
 /// By default, an unknown `kid` reads the JWKS again at most this often.
 pub const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! Who a POS access token belongs to. The vendor's identity provider owns POS passwords in
 //! production: [`Introspection`] asks it (RFC 7662), with answers cached and expiry checked
 //! within a bounded clock skew, or [`JwtAccessTokens`] verifies its JWT access tokens against
-//! its JWKS (RFC 9068, `crate::jwt`). [`BuiltIn`] issues and checks tokens itself, for demo accounts
+//! its JWKS (RFC 9068, [`jwt`]). [`BuiltIn`] issues and checks tokens itself, for demo accounts
 //! of the configuration file only (sandbox, walkthrough, embedded default).
 
 use std::collections::HashMap;
@@ -11,27 +11,15 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
+mod account;
+pub mod jwt;
+
+pub use account::{Account, DemoAccount, IdentityError};
+
 use crate::clock::now_ms;
-use crate::config::DemoAccount;
-use crate::jwt::{JwtAccessTokens, JwtRefusal};
 use crate::secret::{Secret, digest, random_token};
-use crate::store::{Store, StoreError};
-
-/// A POS account, as `GET /me` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Account {
-    pub account_id: String,
-    pub email: String,
-    pub business_name: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("identity provider unavailable: {0}")]
-    Unavailable(String),
-}
+use crate::store::Store;
+use jwt::{JwtAccessTokens, JwtRefusal};
 
 /// Why a password was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

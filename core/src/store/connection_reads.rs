@@ -13,8 +13,8 @@ pub struct Reads {
     pub timezone: Option<String>,
     pub names_due: bool,
     pub names_read_at: Option<i64>,
-    pub refresh_due: bool,
-    pub refreshed_at: Option<i64>,
+    pub read_back_due: bool,
+    pub read_back_at: Option<i64>,
 }
 
 impl Default for Reads {
@@ -23,8 +23,8 @@ impl Default for Reads {
             timezone: None,
             names_due: true,
             names_read_at: None,
-            refresh_due: true,
-            refreshed_at: None,
+            read_back_due: true,
+            read_back_at: None,
         }
     }
 }
@@ -32,7 +32,7 @@ impl Default for Reads {
 pub fn get(conn: &Connection, connection_id: &str) -> Result<Reads> {
     Ok(conn
         .query_row(
-            "SELECT timezone, names_due, names_read_at, refresh_due, refreshed_at
+            "SELECT timezone, names_due, names_read_at, read_back_due, read_back_at
              FROM connection_reads WHERE connection_id = ?1",
             [connection_id],
             |row| {
@@ -40,8 +40,8 @@ pub fn get(conn: &Connection, connection_id: &str) -> Result<Reads> {
                     timezone: row.get(0)?,
                     names_due: row.get(1)?,
                     names_read_at: row.get(2)?,
-                    refresh_due: row.get(3)?,
-                    refreshed_at: row.get(4)?,
+                    read_back_due: row.get(3)?,
+                    read_back_at: row.get(4)?,
                 })
             },
         )
@@ -66,7 +66,7 @@ pub fn request(conn: &Connection, pos_account_id: &str, names: bool, status: boo
         [pos_account_id],
     )?;
     conn.execute(
-        "UPDATE connection_reads SET names_due = max(names_due, ?2), refresh_due = max(refresh_due, ?3)
+        "UPDATE connection_reads SET names_due = max(names_due, ?2), read_back_due = max(read_back_due, ?3)
          WHERE connection_id IN (SELECT id FROM connections WHERE pos_account_id = ?1)",
         params![pos_account_id, names, status],
     )?;
@@ -97,10 +97,10 @@ pub fn set_timezone(conn: &Connection, connection_id: &str, timezone: Option<&st
 
 /// The open orders' status was read; `complete` is false when the budget cut the read short
 /// (it is then due again at the next cycle).
-pub fn refreshed(conn: &Connection, connection_id: &str, complete: bool) -> Result<()> {
+pub fn read_back_done(conn: &Connection, connection_id: &str, complete: bool) -> Result<()> {
     ensure(conn, connection_id)?;
     conn.execute(
-        "UPDATE connection_reads SET refresh_due = ?2, refreshed_at = ?3 WHERE connection_id = ?1",
+        "UPDATE connection_reads SET read_back_due = ?2, read_back_at = ?3 WHERE connection_id = ?1",
         params![connection_id, !complete, now_ms()],
     )?;
     Ok(())

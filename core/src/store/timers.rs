@@ -17,8 +17,8 @@ const TIMERS: [(&str, &str, &str); 8] = [
     ("event_failures", "first_failed_at", "1"),
     (
         "connection_reads",
-        "refreshed_at",
-        "refreshed_at IS NOT NULL",
+        "read_back_at",
+        "read_back_at IS NOT NULL",
     ),
     (
         "connection_reads",

@@ -119,7 +119,7 @@ impl Location {
             .filter(|n| !n.is_empty())
     }
 
-    /// Names to refresh on the connection row.
+    /// Names to read again on the connection row.
     pub fn names(&self) -> ConnectionNames {
         ConnectionNames {
             location_id: self.id.clone(),

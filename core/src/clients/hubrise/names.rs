@@ -14,8 +14,8 @@ use crate::secrets::Secret;
 pub enum Spend {
     /// Waits for room in HubRise's windows (a check the restaurant asked for).
     Wait,
-    /// Spends the refresh budget and stops where it has no room (a background read).
-    RefreshBudget,
+    /// Spends the read-back budget and stops where it has no room (a background read).
+    ReadBackBudget,
 }
 
 /// What HubRise calls a connection's location, account, catalog and customer list now, and the
@@ -24,7 +24,7 @@ pub enum Spend {
 pub struct NamesRead {
     pub names: ConnectionNames,
     pub timezone: Option<String>,
-    /// False when the refresh budget stopped the read before the catalog or customer list.
+    /// False when the read-back budget stopped the read before the catalog or customer list.
     pub complete: bool,
 }
 
@@ -46,7 +46,7 @@ pub async fn read(
                 limits.acquire(id, heavy).await;
                 true
             }
-            Spend::RefreshBudget => limits.try_acquire_refresh(id, heavy),
+            Spend::ReadBackBudget => limits.try_acquire_read_back(id, heavy),
         }
     };
     let mut read = NamesRead::default();

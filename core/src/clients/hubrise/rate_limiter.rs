@@ -81,11 +81,11 @@ impl Window {
 }
 
 /// The share of each of HubRise's windows that reads of open orders and names may spend (the
-/// status refresh of issue 15), in tenths: 3 = 30 % (150/minute, 750/hour, 3,000/day against
+/// status read-back of issue 15), in tenths: 3 = 30 % (150/minute, 750/hour, 3,000/day against
 /// HubRise's limits), and half of the heavy queries (5/minute). The rest stays for events and
-/// the outbox, which never wait behind a refresh, and a share of it for the till's changes
+/// the outbox, which never wait behind a read-back, and a share of it for the till's changes
 /// alone (`CHANGES_SHARE_TENTHS`).
-pub const REFRESH_SHARE_TENTHS: u32 = 3;
+pub const READ_BACK_SHARE_TENTHS: u32 = 3;
 
 /// The share of each window only the till's changes may spend, in tenths: 1 = 10 % (50 a minute,
 /// 250 an hour, 1,000 a day against HubRise's limits). Intake, read-back and names stop short of
@@ -114,9 +114,9 @@ fn changes_reserve(limit: u32) -> u32 {
 pub struct RateLimiter {
     windows: [Window; 3],
     heavy: Window,
-    /// The refresh budget: its own minute, hour and day windows, and its heavy minute.
-    refresh: [Window; 3],
-    refresh_heavy: Window,
+    /// The read-back budget: its own minute, hour and day windows, and its heavy minute.
+    read_back: [Window; 3],
+    read_back_heavy: Window,
 }
 
 impl RateLimiter {
@@ -129,37 +129,37 @@ impl RateLimiter {
                 Window::new(minute * 1_440, limits.per_day),
             ],
             heavy: Window::new(minute, limits.heavy_per_minute),
-            refresh: [
+            read_back: [
                 Window::new(minute, share(limits.per_minute)),
                 Window::new(minute * 60, share(limits.per_hour)),
                 Window::new(minute * 1_440, share(limits.per_day)),
             ],
-            refresh_heavy: Window::new(minute, (limits.heavy_per_minute / 2).max(1)),
+            read_back_heavy: Window::new(minute, (limits.heavy_per_minute / 2).max(1)),
         }
     }
 
-    /// Like [`RateLimiter::try_acquire`], for a read of the refresh budget: it must fit both
+    /// Like [`RateLimiter::try_acquire`], for a read of the read-back budget: it must fit both
     /// HubRise's windows and the budget's.
-    pub fn try_acquire_refresh(&mut self, now_ms: u64, heavy: bool) -> Option<Duration> {
+    pub fn try_acquire_read_back(&mut self, now_ms: u64, heavy: bool) -> Option<Duration> {
         let mut wait = self
-            .refresh
+            .read_back
             .iter_mut()
             .map(|w| w.wait_ms(now_ms))
             .max()
             .unwrap_or(0);
         if heavy {
-            wait = wait.max(self.refresh_heavy.wait_ms(now_ms));
+            wait = wait.max(self.read_back_heavy.wait_ms(now_ms));
         }
         if wait > 0 {
             return Some(Duration::from_millis(wait));
         }
         let waited = self.try_acquire(now_ms, heavy, Lane::Other);
         if waited.is_none() {
-            for window in &mut self.refresh {
+            for window in &mut self.read_back {
                 window.record(now_ms);
             }
             if heavy {
-                self.refresh_heavy.record(now_ms);
+                self.read_back_heavy.record(now_ms);
             }
         }
         waited
@@ -232,13 +232,13 @@ impl RateLimiters {
         limiter.try_acquire(now, heavy, lane)
     }
 
-    /// Spends one read of the refresh budget now if both HubRise's windows and the budget allow
-    /// it; never waits (a refresh that does not fit waits for the next cycle instead).
-    pub fn try_acquire_refresh(&self, connection_id: &str, heavy: bool) -> bool {
+    /// Spends one read of the read-back budget now if both HubRise's windows and the budget allow
+    /// it; never waits (a read-back that does not fit waits for the next cycle instead).
+    pub fn try_acquire_read_back(&self, connection_id: &str, heavy: bool) -> bool {
         let limiter = self.limiter(connection_id);
         let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
         let now = u64::try_from(now_ms()).unwrap_or(0);
-        limiter.try_acquire_refresh(now, heavy).is_none()
+        limiter.try_acquire_read_back(now, heavy).is_none()
     }
 
     fn limiter(&self, connection_id: &str) -> Arc<Mutex<RateLimiter>> {
@@ -249,9 +249,9 @@ impl RateLimiters {
     }
 }
 
-/// `REFRESH_SHARE_TENTHS` of a limit, at least one.
+/// `READ_BACK_SHARE_TENTHS` of a limit, at least one.
 fn share(limit: u32) -> u32 {
-    (limit.saturating_mul(REFRESH_SHARE_TENTHS) / 10).max(1)
+    (limit.saturating_mul(READ_BACK_SHARE_TENTHS) / 10).max(1)
 }
 
 #[cfg(test)]
@@ -308,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn the_refresh_budget_is_a_share_of_each_window_and_counts_in_them() {
+    fn the_read_back_budget_is_a_share_of_each_window_and_counts_in_them() {
         let mut limiter = RateLimiter::new(&RateLimits {
             per_minute: 10,
             per_hour: 1_000,
@@ -317,10 +317,10 @@ mod tests {
             minute_ms: 1_000,
         });
         for _ in 0..3 {
-            assert_eq!(limiter.try_acquire_refresh(30_000, false), None);
+            assert_eq!(limiter.try_acquire_read_back(30_000, false), None);
         }
         assert!(
-            limiter.try_acquire_refresh(30_001, false).is_some(),
+            limiter.try_acquire_read_back(30_001, false).is_some(),
             "30 % of 10 a minute"
         );
         for _ in 0..7 {
@@ -332,12 +332,12 @@ mod tests {
         }
         assert!(
             limiter.try_acquire(30_003, false, Lane::Change).is_some(),
-            "refresh reads counted"
+            "read-back reads counted"
         );
-        assert_eq!(limiter.try_acquire_refresh(31_000, true), None);
-        assert_eq!(limiter.try_acquire_refresh(31_001, true), None);
+        assert_eq!(limiter.try_acquire_read_back(31_000, true), None);
+        assert_eq!(limiter.try_acquire_read_back(31_001, true), None);
         assert!(
-            limiter.try_acquire_refresh(31_002, true).is_some(),
+            limiter.try_acquire_read_back(31_002, true).is_some(),
             "half of the heavy queries"
         );
     }

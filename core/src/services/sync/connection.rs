@@ -2,7 +2,7 @@
 //! never wait for each other:
 //! - intake, under the connection's cycle lock: the callback and the pending events
 //!   (`pull.rs`), the outbox, the quarantined orders' retries, the catch-up (`pull.rs`), then
-//!   the read-back (`refresh.rs`);
+//!   the read-back (`read_back.rs`);
 //! - the till's changes, under the push lock only (`push.rs`): an accept reaches HubRise while
 //!   a backlog drains, while the events route fails, while one event's DELETE keeps failing.
 //!
@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use super::cycle::{ConnectionLocks, Cycle, CycleReport, SyncParts};
 use super::pull::Taken;
 use super::quarantine_retry::Tried;
-use super::refresh;
+use super::read_back;
 use crate::clients::hubrise::api::EventRef;
 use crate::error::{Error, Result, Service};
 use crate::model::connection::ConnectionState;
@@ -60,7 +60,7 @@ impl ConnectionSync {
         cx.catch_up(&mut report).await?;
         // Read back what no event brings (design D22 of issue 15): the open orders' status
         // (sibling tills, changes missed while refused) and the names, within the budget.
-        refresh::run(parts, &row, &token, &mut report).await?;
+        read_back::run(parts, &row, &token, &mut report).await?;
         if let Some(outage) = cx.take_outage() {
             // Everything else went through; the orders left at HubRise come with a later cycle.
             return Err(outage);

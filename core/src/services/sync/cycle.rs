@@ -2,7 +2,7 @@
 //! ([`SyncParts`]), the connection's row and token ([`Cycle`]), what the cycle did
 //! ([`CycleReport`]), and the steps' common ground: storing an order as HubRise sent it (or
 //! setting it aside) and telling the host. The steps themselves are `pull.rs` (callback, events,
-//! catch-up), `push.rs` (the outbox) and `refresh.rs` (the read-back), run in order by
+//! catch-up), `push.rs` (the outbox) and `read_back.rs` (the read-back), run in order by
 //! `connection.rs`.
 
 use std::collections::HashMap;

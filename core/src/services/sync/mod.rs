@@ -10,7 +10,7 @@ mod pull;
 mod push;
 mod pusher;
 mod quarantine_retry;
-mod refresh;
+mod read_back;
 mod running;
 mod stream_listener;
 mod worker;

@@ -94,7 +94,7 @@ impl Cycle<'_> {
                 .store
                 .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?
         } else {
-            self.refresh(&entry.order_id).await?
+            self.read_current_status(&entry.order_id).await?
         };
         if let Some(reason) = conflict(entry, current) {
             self.drop_entry(entry, &reason)?;
@@ -124,7 +124,7 @@ impl Cycle<'_> {
                 self.parts
                     .store
                     .write(|tx| outbox::finish(tx, entry.seq, None))?;
-                if let Err(err) = self.refresh(&entry.order_id).await {
+                if let Err(err) = self.read_current_status(&entry.order_id).await {
                     tracing::warn!(target: "passerelle::sync", code = err.code(), "order not read after its change");
                 }
             }
@@ -180,7 +180,7 @@ impl Cycle<'_> {
     }
 
     /// Reads the order from HubRise, stores it, and returns its status (`None`: gone).
-    async fn refresh(&self, order_id: &str) -> Result<Option<OrderStatus>> {
+    async fn read_current_status(&self, order_id: &str) -> Result<Option<OrderStatus>> {
         self.ready_for_change().await;
         let json = self.parts.hubrise.order(self.token, order_id).await?;
         let Some(json) = json else {

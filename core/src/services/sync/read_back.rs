@@ -15,13 +15,13 @@
 //! - **names**: the location, catalog and customer-list names (and the location's timezone)
 //!   are read again after an open or a restart.
 //!
-//! **Budget.** A refresh reads the cheaper of one `GET /location/orders/:id` per open order and
+//! **Budget.** A read-back reads the cheaper of one `GET /location/orders/:id` per open order and
 //! one page of `GET /location/orders?after=` (the oldest open order's creation) per 100 orders
 //! this device knows since then, at most [`MAX_LIST_PAGES`] pages, plus one `GET` for each open
 //! order the listing shows changed (rare): with the usual handful of open orders, one request
 //! per poll interval (at 30 s: 120 an hour, 2,880 a day at most, none without open orders). Names cost three requests (one heavy) per open or restart. Every read
-//! spends the refresh budget of the connection's rate windows (`RateLimiters::
-//! try_acquire_refresh`: 30 % of each of HubRise's windows, half of its heavy queries) and never
+//! spends the read-back budget of the connection's rate windows (`RateLimiters::
+//! try_acquire_read_back`: 30 % of each of HubRise's windows, half of its heavy queries) and never
 //! waits: a read that does not fit is left for the next cycle, so events and the outbox never
 //! wait behind it.
 
@@ -41,7 +41,7 @@ use crate::time::{iso8601, now_ms};
 
 /// Orders created longer ago than this are no longer read back (a day of service and more).
 pub const OPEN_ORDER_HORIZON_MS: i64 = 36 * 60 * 60 * 1000;
-/// A listing from the oldest open order reads at most this many pages per refresh.
+/// A listing from the oldest open order reads at most this many pages per read-back.
 pub const MAX_LIST_PAGES: u64 = 3;
 /// Without a cycle for this long, the next one reads the open orders whatever the spacing.
 const LONG_OFFLINE_MS: i64 = 5 * 60 * 1000;
@@ -84,7 +84,7 @@ async fn names(parts: &SyncParts, row: &ConnectionRow, token: &Secret) -> Result
         &parts.rate_limiters,
         &row.public,
         token,
-        Spend::RefreshBudget,
+        Spend::ReadBackBudget,
     )
     .await?;
     let changed = parts.store.write(|tx| {
@@ -109,9 +109,9 @@ fn status_due(parts: &SyncParts, row: &ConnectionRow) -> Result<bool> {
         .is_none_or(|at| now - at >= LONG_OFFLINE_MS);
     // A tenth of slack: the worker's next cycle comes one interval after this one ended.
     let spaced = reads
-        .refreshed_at
+        .read_back_at
         .is_none_or(|at| now - at >= interval_ms * 9 / 10);
-    Ok(reads.refresh_due || row.catch_up_from.is_some() || long_offline || spaced)
+    Ok(reads.read_back_due || row.catch_up_from.is_some() || long_offline || spaced)
 }
 
 async fn status(
@@ -132,7 +132,7 @@ async fn status(
         parts.health.set_slowed(id, DelayReason::Budget, false);
         return parts
             .store
-            .write(|tx| connection_reads::refreshed(tx, id, true));
+            .write(|tx| connection_reads::read_back_done(tx, id, true));
     };
     let known = parts
         .store
@@ -149,7 +149,7 @@ async fn status(
     parts.health.set_slowed(id, DelayReason::Budget, !complete);
     parts
         .store
-        .write(|tx| connection_reads::refreshed(tx, id, complete))
+        .write(|tx| connection_reads::read_back_done(tx, id, complete))
 }
 
 struct Read<'a> {
@@ -227,7 +227,7 @@ impl Read<'_> {
     fn room(&self, heavy: bool) -> bool {
         self.parts
             .rate_limiters
-            .try_acquire_refresh(&self.row.public.id, heavy)
+            .try_acquire_read_back(&self.row.public.id, heavy)
     }
 
     /// Keeps HubRise's state of an order this device already has (new orders come through

@@ -66,11 +66,11 @@ pub use model::order::{
 };
 pub use model::retention::RetentionReport;
 pub use model::snapshot::{ConfigChange, ConfigurationSnapshot};
+pub use model::sync_report::SyncReport;
 pub use model::values::{Quantity, WebUrl};
 pub use passerelle::Passerelle;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretStoreError};
 pub use services::connect::FLOW_LIFETIME_MS;
 pub use services::inbox::UNSEEN_ANNOUNCED_FOR;
 pub use services::retention::UNFINISHED_GRACE;
-pub use services::sync::SyncReport;
 pub use store::{DATABASE_FILE, SCHEMA_VERSION};

@@ -19,6 +19,7 @@ use crate::model::health::{FailedChange, QuarantinedItem, SyncHealth};
 use crate::model::order::{Order, OrderFilter, OrderStatus, OrderSummary};
 use crate::model::retention::RetentionReport;
 use crate::model::snapshot::ConfigChange;
+use crate::model::sync_report::SyncReport;
 use crate::secrets::{Secret, SecretStore};
 use crate::services::account::AccountLifecycle;
 use crate::services::connect::Connect;
@@ -28,7 +29,7 @@ use crate::services::off_device::OffDevice;
 use crate::services::restart::RestartToApply;
 use crate::services::retention::RetentionService;
 use crate::services::sign_in::SignIn;
-use crate::services::sync::{SyncEngine, SyncReport};
+use crate::services::sync::SyncEngine;
 use crate::store::Store;
 
 /// A Passerelle instance over one data directory.

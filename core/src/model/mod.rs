@@ -11,4 +11,5 @@ pub mod money;
 pub mod order;
 pub mod retention;
 pub mod snapshot;
+pub mod sync_report;
 pub mod values;

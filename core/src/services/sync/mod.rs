@@ -26,6 +26,7 @@ use super::health::Health;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::connection::ConnectionState;
+use crate::model::sync_report::SyncReport;
 use crate::store::{connections, quarantine};
 use crate::time::WallClockWatch;
 use connection::ConnectionSync;
@@ -37,15 +38,6 @@ use worker::Wake;
 /// How long `stop` waits for a worker to finish its cycle before cancelling it. Cancelling is
 /// safe: no transaction spans an await, so a cancelled cycle leaves committed work only.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// What `sync_now` did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct SyncReport {
-    pub orders_received: u32,
-    pub orders_updated: u32,
-    pub changes_pushed: u32,
-}
 
 /// The stream listener while it runs.
 struct Listening {

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use crate::model::connection::HubriseConnection;
 use crate::model::health::{DatabaseRecovery, FailedChange, QuarantinedItem, SyncHealth};
@@ -59,10 +62,17 @@ pub trait EventListener: Send + Sync {
     fn on_event(&self, event: PasserelleEvent);
 }
 
+/// What the listener thread takes from its queue: an event to hand over, or a barrier to answer
+/// once every event queued before it was handed over.
+enum Message {
+    Event(Box<PasserelleEvent>),
+    Barrier(oneshot::Sender<()>),
+}
+
 /// Queues events for the listener thread. Dropping the last sender ends the thread.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: mpsc::Sender<PasserelleEvent>,
+    sender: mpsc::Sender<Message>,
 }
 
 impl std::fmt::Debug for EventBus {
@@ -73,11 +83,19 @@ impl std::fmt::Debug for EventBus {
 
 impl EventBus {
     pub fn start(listener: Arc<dyn EventListener>) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::channel::<PasserelleEvent>();
+        let (sender, receiver) = mpsc::channel::<Message>();
         std::thread::Builder::new()
             .name("passerelle-events".into())
             .spawn(move || {
-                for event in receiver {
+                for message in receiver {
+                    let event = match message {
+                        Message::Event(event) => *event,
+                        Message::Barrier(reached) => {
+                            // Nobody waiting any more (its wait timed out) is fine.
+                            let _ = reached.send(());
+                            continue;
+                        }
+                    };
                     let listener = &listener;
                     // A panicking Rust listener must not take the queue down with it.
                     let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -93,6 +111,19 @@ impl EventBus {
 
     pub fn emit(&self, event: PasserelleEvent) {
         // Fails only when the listener thread is gone, i.e. while shutting down.
-        let _ = self.sender.send(event);
+        let _ = self.sender.send(Message::Event(Box::new(event)));
+    }
+
+    /// Waits until the listener has been handed every event emitted before this call, or `limit`
+    /// passed (then `false`). `open` ends with it, so the events it announced (unseen orders, a
+    /// database recovered) have reached the host when it returns: a host hub can then replay
+    /// them to every subscription made after `open` (issue 25.1). A listener that is slow or
+    /// calls the library costs at most `limit`; nothing else in the library waits for it.
+    pub async fn delivered(&self, limit: Duration) -> bool {
+        let (reached, wait) = oneshot::channel();
+        if self.sender.send(Message::Barrier(reached)).is_err() {
+            return true; // the listener thread is gone: nothing is left to hand over
+        }
+        tokio::time::timeout(limit, wait).await.is_ok()
     }
 }

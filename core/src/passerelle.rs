@@ -3,7 +3,7 @@
 //! one (the `?` on each call). No module imports this one.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::config::{PasserelleConfig, Settings};
 use crate::context::Context;
@@ -31,6 +31,9 @@ use crate::services::retention::RetentionService;
 use crate::services::sign_in::SignIn;
 use crate::services::sync::SyncEngine;
 use crate::store::Store;
+
+/// How long `open` waits for the event listener to hear what open announced.
+const LAUNCH_EVENTS_DELIVERED_WITHIN: Duration = Duration::from_secs(5);
 
 /// A Passerelle instance over one data directory.
 pub struct Passerelle {
@@ -101,6 +104,11 @@ impl Passerelle {
         };
         passerelle.restart.open().await?;
         passerelle.inbox.announce_unseen()?;
+        // What open announced has reached the host before open returns, so its events hub can
+        // replay it to every subscription made afterwards however late the event thread is.
+        if !ctx.events.delivered(LAUNCH_EVENTS_DELIVERED_WITHIN).await {
+            tracing::warn!(target: "passerelle::events", "the event listener is slow: open returns before it heard the launch's events");
+        }
         // Its own low-priority task, off the sync path (design D24).
         passerelle.retention.start(&runtime);
         Ok(passerelle)

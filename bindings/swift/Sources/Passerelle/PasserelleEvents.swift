@@ -31,6 +31,9 @@ import Foundation
 ///   announced again or a database recovered, or those of a moment between two screens) are
 ///   *unheard*. The newest `replayLimit` of them are kept, and every subscription that asks for
 ///   them with ``Replay/unheard`` receives them first; ``Replay/none`` starts with the next event.
+///   `open` returns only once its events were handed to the hub (the library waits up to 5 s
+///   for its event thread), so every subscription made after `open` that asks for
+///   ``Replay/unheard`` gets the launch's events, whichever subscribed first.
 ///   The orders stay in the database either way: re-read them with
 ///   ``Passerelle/orderSummaries(filter:)`` (or follow them with ``PasserelleModel``).
 /// - The library calls ``onEvent(event:)`` on its own thread; it never waits for a reader.

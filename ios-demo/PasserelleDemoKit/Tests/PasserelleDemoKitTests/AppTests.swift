@@ -137,6 +137,63 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
         XCTAssertEqual(second.session?.account?.email, sandbox.info.posAccount.email)
     }
 
+    /// An order the till stored but never showed (it stopped first) is announced again at the next
+    /// launch: the demo rings for it and marks it seen, even with an event thread running late.
+    @MainActor
+    func testTheAppRingsForAndMarksSeenTheOrdersAnnouncedAgainAtLaunch() async throws {
+        let environment = try await sandboxEnvironment()
+        let dataRoot = FileManager.default.temporaryDirectory.appendingPathComponent("passerelle-demo-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dataRoot) }
+        let secrets = SecretStores()
+        let dataDir = dataRoot.appendingPathComponent(environment.storageKey, isDirectory: true)
+        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        let config = environment.passerelleConfig(dataDir: dataDir.path)
+
+        // The till receives an order and stops before anyone sees it.
+        let events = PasserelleEvents()
+        let recorder = EventRecorder(events)
+        let till = try await Passerelle.open(config: config, secrets: secrets.store(for: environment.storageKey), events: events)
+        let pos = sandbox.info.posAccount
+        _ = try await withDeadline(10, "sign in") { try await till.signIn(email: pos.email, password: pos.password) }
+        let authorization = try await till.beginHubriseConnection(options: HubriseConnectionOptions())
+        let (user, location) = (sandbox.info.hubriseUser, paris.id)
+        let callback = try await withDeadline(10, "consent page") {
+            try await SandboxConsentPage.approve(
+                authorizeURL: authorization.authorizeURL.absoluteString, email: user.email, password: user.password,
+                locationId: location)
+        }
+        _ = try await till.completeHubriseConnection(callbackURL: try XCTUnwrap(URL(string: callback)))
+        try await withDeadline(15, "restart") { try await till.restart() }
+        let admin = sandbox.admin
+        let orderId = try await withDeadline(10, "place an order") {
+            try await admin.placeOrder(locationId: location, order: .sample(customer: "Marie"))
+        }
+        _ = try await recorder.wait(20, for: "order \(orderId) received") { $0.order?.id == orderId }
+        try await till.close()
+
+        // The demo starts on that directory; the library's event thread hands events 300 ms late.
+        let alert = RecordingAlert()
+        let model = AppModel(
+            dependencies: AppModel.Dependencies(
+                secrets: { secrets.store(for: $0) }, alert: alert, authenticator: ScriptedBrowser(sandbox: sandbox),
+                environmentStore: MemoryEnvironmentStore(environment), dataRoot: dataRoot,
+                defaultEnvironment: environment, language: .french,
+                open: { try await Passerelle.openProtected(config: $0, secrets: $1, events: LateEvents($2)) }))
+        try await withDeadline(10, "start") { await model.start() }
+        let session = try XCTUnwrap(model.session, "signed in from the last launch")
+
+        try await waitUntil(10, "the alert rings for the order announced again") { alert.count == 1 }
+        try await waitUntil(10, "the order is marked seen") {
+            session.passerelle.inbox.first { $0.id == orderId }?.seen == true
+        }
+        await model.close()
+        let next = try await Passerelle.open(
+            config: config, secrets: secrets.store(for: environment.storageKey), events: PasserelleEvents())
+        let unseen = try await next.unseenOrders()
+        XCTAssertEqual(unseen.map(\.id), [], "not announced again at the next launch")
+        try await next.close()
+    }
+
     @MainActor
     func testSupportAccessHelpUsesTheConfiguredEmail() async throws {
         var environment = try await sandboxEnvironment()
@@ -166,5 +223,19 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
             XCTAssertNotEqual(fr, en)
         }
         XCTAssertEqual(french.supportSteps("x").count, english.supportSteps("x").count)
+    }
+}
+
+/// Plays a busy event thread: each event reaches the hub 300 ms after the library emitted it.
+private final class LateEvents: EventListener, Sendable {
+    let hub: PasserelleEvents
+
+    init(_ hub: PasserelleEvents) {
+        self.hub = hub
+    }
+
+    func onEvent(event: PasserelleEvent) {
+        Thread.sleep(forTimeInterval: 0.3)
+        hub.onEvent(event: event)
     }
 }

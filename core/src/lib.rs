@@ -14,7 +14,7 @@
 //!   kept among them;
 //! - `clients/`: the protocol clients (HubRise API, OAuth and tokens; the POS backend);
 //! - foundations: `model/` (public types), `config.rs`, `store/` (SQLite), `secrets.rs`,
-//!   `http.rs`, `events.rs`, `logging.rs`, `time.rs`, `blocking.rs`, `error/`.
+//!   `http.rs`, `events.rs`, `logging/`, `time.rs`, `blocking.rs`, `error/`.
 //!
 //! The design decisions the code relies on are written down in `docs/design.md`.
 

@@ -34,7 +34,7 @@ pub const SERVICE_ORDER: &[&str] = &[
 /// Where a file stands, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
-    /// `model/`, `config.rs`, `store/`, `secrets.rs`, `http.rs`, `events.rs`, `logging.rs`,
+    /// `model/`, `config.rs`, `store/`, `secrets.rs`, `http.rs`, `events.rs`, `logging/`,
     /// `time.rs`, `error/`, `failpoint.rs`, and whatever else is not named below.
     Foundations,
     /// `clients/`: protocol clients.

@@ -5,8 +5,9 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::{Order, OrderCharge, OrderCustomer, OrderDiscount, OrderItem, OrderOption};
-use super::{OrderPayment, OrderStatus};
+use super::status::OrderStatus;
+use super::view::OrderPayment;
+use super::view::{Order, OrderCharge, OrderCustomer, OrderDiscount, OrderItem, OrderOption};
 use crate::model::money::Money;
 use crate::model::values::Quantity;
 use crate::time::{parse_iso8601_ms, to_system_time};

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use super::decode::{flag, list, text};
-use super::{Order, OrderStatus};
+use super::status::OrderStatus;
+use super::view::Order;
 use crate::model::money::Money;
 use crate::time::{parse_iso8601_ms, to_system_time};
 
@@ -157,7 +158,7 @@ pub fn order_summary(order: Order) -> OrderSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::order::{StoredOrder, decode};
+    use crate::model::order::decode::{StoredOrder, decode};
 
     #[test]
     fn summary_columns_read_what_a_row_shows() {

@@ -7,32 +7,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use passerelle_core::{DelayReason, InMemorySecretStore, Passerelle, SyncState};
+use passerelle_core::{DelayReason, InMemorySecretStore, Passerelle};
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::seed::sample_order;
-use passerelle_test_support::{EventRecorder, config_for, order_received, seeded};
+use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
 
 use crate::support::{self, Stack, TestResult};
 
 /// HubRise's documented poll interval: an order the poll brought would take up to this long.
 const POLL_SECS: u32 = 30;
-
-async fn shows(app: &Passerelle, reason: Option<DelayReason>, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        let Ok(health) = app.sync_health() else {
-            return false;
-        };
-        let connection = &health.connections[0];
-        let flowing = connection.state == SyncState::Flowing;
-        if (reason.is_none() && flowing) || (reason.is_some() && connection.delay_reason == reason)
-        {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge_is_down()
@@ -57,7 +40,7 @@ async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge
     app.restart().await?;
     // The first cycle has run: the next poll is 30 s away.
     assert!(
-        shows(&app, None, Duration::from_secs(10)).await,
+        health_shows(&app, None, Duration::from_secs(10)).await,
         "never flowing"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -84,7 +67,7 @@ async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge
     } = stack;
     bridge.stop().await?;
     assert!(
-        shows(
+        health_shows(
             &app,
             Some(DelayReason::PushChannelDown),
             Duration::from_secs(10)

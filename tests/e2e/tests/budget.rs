@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::service_grade::connected;
-use passerelle_core::{DelayReason, Passerelle, RateLimits, SyncState};
+use passerelle_core::{DelayReason, Passerelle, RateLimits};
 use passerelle_test_support::{
-    EVENT_TIMEOUT, EventRecorder, POLL_INTERVAL_SECS, World, order_received,
+    EVENT_TIMEOUT, EventRecorder, POLL_INTERVAL_SECS, World, health_shows, order_received,
 };
 
 /// Closes the connected app and opens it again on the same data with `limits`.
@@ -27,20 +27,6 @@ async fn reopened_with(
     world.open_with(config).await
 }
 
-/// Waits until the first connection shows delayed for `reason`.
-async fn shows_delayed_for(app: &Passerelle, reason: DelayReason, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        let health = app.sync_health().unwrap();
-        let connection = &health.connections[0];
-        if connection.state == SyncState::Delayed && connection.delay_reason == Some(reason) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn a_wait_for_the_rate_window_longer_than_a_poll_interval_shows_in_health() {
     let (world, app, _, _) = connected().await;
@@ -54,7 +40,12 @@ async fn a_wait_for_the_rate_window_longer_than_a_poll_interval_shows_in_health(
     };
     let (app, _) = reopened_with(&world, app, limits).await;
     assert!(
-        shows_delayed_for(&app, DelayReason::RateLimited, Duration::from_secs(30)).await,
+        health_shows(
+            &app,
+            Some(DelayReason::RateLimited),
+            Duration::from_secs(30)
+        )
+        .await,
         "a long wait for the rate window read as {:?}",
         app.sync_health().unwrap().connections[0].state
     );
@@ -81,7 +72,7 @@ async fn a_read_back_out_of_its_budget_shows_in_health_and_orders_still_arrive()
     };
     let (app, events) = reopened_with(&world, app, limits).await;
     assert!(
-        shows_delayed_for(&app, DelayReason::Budget, Duration::from_secs(20)).await,
+        health_shows(&app, Some(DelayReason::Budget), Duration::from_secs(20)).await,
         "the read-back ran out of its budget silently: {:?}",
         app.sync_health().unwrap().connections[0]
     );

@@ -12,7 +12,7 @@ use crate::service_grade::connected;
 use passerelle_core::{DelayReason, Passerelle, PasserelleEvent, SyncState};
 use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
 use passerelle_test_support::{
-    EVENT_TIMEOUT, EventRecorder, POLL_INTERVAL_SECS, World, order_received,
+    EVENT_TIMEOUT, EventRecorder, POLL_INTERVAL_SECS, World, order_received, wait_until,
 };
 
 /// How long the orders route stays down: many times the four poll intervals after which an
@@ -32,21 +32,6 @@ fn orders_route_fault(kind: FaultKind) -> Fault {
         times: None,
         kind,
     }
-}
-
-async fn wait_until<F, Fut>(timeout: Duration, check: F) -> bool
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    check().await
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use passerelle_core::{
     SecretStore, SecretStoreError, SyncState,
 };
 use passerelle_sandbox::{Fault, FaultKind, ServerKind};
-use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_received};
+use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_received, wait_until};
 
 /// Long enough for a budget of a few attempts at the tests' one-second poll interval.
 const BUDGET_TIMEOUT: Duration = Duration::from_secs(60);
@@ -98,7 +98,7 @@ async fn a_change_that_keeps_failing_holds_back_no_other_order_and_can_be_retrie
     received(&events, &stuck).await;
     received(&events, &other).await;
     // Both are marked `received` at HubRise before the PATCHes start failing.
-    let marked = wait_until(|| async {
+    let marked = wait_until(BUDGET_TIMEOUT, || async {
         world.hubrise_status(&location, &stuck).await == "received"
             && world.hubrise_status(&location, &other).await == "received"
     })
@@ -133,8 +133,10 @@ async fn a_change_that_keeps_failing_holds_back_no_other_order_and_can_be_retrie
 
     admin.clear_faults().await;
     assert_eq!(app.retry_failed_changes(&stuck).await.unwrap(), 1);
-    let pushed =
-        wait_until(|| async { world.hubrise_status(&location, &stuck).await == "accepted" }).await;
+    let pushed = wait_until(BUDGET_TIMEOUT, || async {
+        world.hubrise_status(&location, &stuck).await == "accepted"
+    })
+    .await;
     assert!(pushed, "the retried change never reached HubRise");
     assert!(app.failed_changes().unwrap().is_empty());
 }
@@ -224,15 +226,18 @@ async fn an_accept_is_pushed_at_once_without_polling_events_sooner() {
     received(&events, &order).await;
     let admin = world.sandbox.admin();
     // The worker's first cycle (at start) may run after `sync_now`: let it pass first.
-    let first_cycles =
-        wait_until(|| async { admin.count_requests("GET", "/v1/callback/events").await >= 2 })
-            .await;
+    let first_cycles = wait_until(BUDGET_TIMEOUT, || async {
+        admin.count_requests("GET", "/v1/callback/events").await >= 2
+    })
+    .await;
     assert!(first_cycles);
     admin.reset_requests().await;
 
     app.accept(&order, None).await.unwrap();
-    let pushed =
-        wait_until(|| async { world.hubrise_status(&location, &order).await == "accepted" }).await;
+    let pushed = wait_until(BUDGET_TIMEOUT, || async {
+        world.hubrise_status(&location, &order).await == "accepted"
+    })
+    .await;
     assert!(pushed, "the accept waited for the next poll");
     assert_eq!(
         admin.count_requests("GET", "/v1/callback/events").await,
@@ -362,22 +367,6 @@ fn ids(orders: &[passerelle_core::Order]) -> Vec<String> {
     orders.iter().map(|o| o.id.clone()).collect()
 }
 
-/// Polls `check` (a sandbox read) until it holds, for at most [`BUDGET_TIMEOUT`].
-async fn wait_until<F, Fut>(check: F) -> bool
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + BUDGET_TIMEOUT;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn an_order_with_nulls_reaches_the_till_as_hubrise_sent_it() {
     let (world, app, events, location) = connected().await;
@@ -442,8 +431,10 @@ async fn a_change_applied_whose_answer_cannot_be_read_is_not_reported_refused() 
     let (world, app, events, location) = connected().await;
     let order = world.place_order(&location, "Marie").await;
     received(&events, &order).await;
-    let marked =
-        wait_until(|| async { world.hubrise_status(&location, &order).await == "received" }).await;
+    let marked = wait_until(BUDGET_TIMEOUT, || async {
+        world.hubrise_status(&location, &order).await == "received"
+    })
+    .await;
     assert!(marked);
     world
         .sandbox
@@ -461,8 +452,10 @@ async fn a_change_applied_whose_answer_cannot_be_read_is_not_reported_refused() 
         )
         .await;
     app.accept(&order, None).await.unwrap();
-    let applied =
-        wait_until(|| async { app.order(&order).unwrap().unwrap().pending_status.is_none() }).await;
+    let applied = wait_until(BUDGET_TIMEOUT, || async {
+        app.order(&order).unwrap().unwrap().pending_status.is_none()
+    })
+    .await;
     assert!(applied, "the change stayed pending");
     assert_eq!(world.hubrise_status(&location, &order).await, "accepted");
     assert_eq!(

@@ -2,7 +2,7 @@
 //! pointing at a sandbox ([`config_for`]), the host's event listener with a wait that wakes on
 //! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]), a
 //! file-backed secret store for processes that are killed ([`file_secrets`]) and the
-//! sandbox world a test drives ([`World`]), and passerelle-bridge in front of a sandbox as the POS
+//! sandbox world a test drives ([`World`]), waits for what the engine does by itself ([`wait`]), and passerelle-bridge in front of a sandbox as the POS
 //! backend ([`bridge`]).
 
 pub mod bridge;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod file_secrets;
 pub mod recorder;
 pub mod seeded;
+pub mod wait;
 pub mod world;
 
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub use config::{
 };
 pub use recorder::{EventRecorder, NotDelivered, order_received};
 pub use seeded::SetupError;
+pub use wait::{health_shows, wait_until};
 pub use world::{POS_BACKEND_ENV, PosBackend, World};
 
 /// How long a test waits for an event the sync engine delivers by itself.

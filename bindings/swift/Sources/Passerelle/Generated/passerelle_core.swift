@@ -6893,13 +6893,13 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_passerelle_core_checksum_func_order_summary() != 53694) {
+    if (uniffi_passerelle_core_checksum_func_order_summary() != 35844) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_core_checksum_method_eventlistener_on_event() != 59290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_core_checksum_method_passerellelogger_log() != 39043) {
+    if (uniffi_passerelle_core_checksum_method_passerellelogger_log() != 30137) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_core_checksum_method_secretstore_get() != 40714) {

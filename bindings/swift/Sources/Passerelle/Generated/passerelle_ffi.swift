@@ -2395,7 +2395,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_func_currency_exponent() != 31545) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 39257) {
+    if (uniffi_passerelle_ffi_checksum_func_set_logger() != 17758) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_cancellation_cancel() != 46719) {
@@ -2476,13 +2476,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_network_available() != 60638) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 65308) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order() != 37290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_order_summaries() != 50320) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_order_summaries() != 18507) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 63112) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_orders() != 19837) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_pending_changes() != 25238) {
@@ -2530,16 +2530,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_health() != 25399) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 20607) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_sync_now() != 14244) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_unseen_orders() != 55320) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_unseen_orders() != 42089) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_update_settings() != 38718) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 38581) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_update_status() != 51110) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_constructor_cancellation_new() != 39383) {

@@ -16,6 +16,11 @@ extension Money {
             significand: Decimal(minorUnits.magnitude))
     }
 
+    /// The same amount the other way (a discount shown as money off), in the same minor unit.
+    public static prefix func - (money: Money) -> Money {
+        Money(minorUnits: -money.minorUnits, currency: money.currency, exponent: money.exponent)
+    }
+
     /// The amount formatted for `locale`, with its currency and as many decimals as the
     /// currency has: `30,80 €` in French, `€30.80` in British English, `¥1,500`, `KWD 1.250`.
     ///

@@ -192,7 +192,7 @@ extension OrderDetail {
             OrderDetail.Section(title: text.charges, lines: order.charges.map { line($0.name, $0.price, deleted: $0.deleted) }),
             OrderDetail.Section(
                 title: text.discounts,
-                lines: order.discounts.map { line($0.name, $0.priceOff.map { Money(minorUnits: -$0.minorUnits, currency: $0.currency) }, deleted: $0.deleted) }),
+                lines: order.discounts.map { line($0.name, $0.priceOff.map { -$0 }, deleted: $0.deleted) }),
             OrderDetail.Section(title: text.payments, lines: order.payments.map { line($0.name, $0.amount, deleted: $0.deleted) }),
         ].filter { !$0.lines.isEmpty }
         let customer = order.customer.map { customer in

@@ -1,5 +1,7 @@
 //! What the host configures, and the settings that change only through restart-to-apply.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -71,6 +73,13 @@ pub struct Settings {
     pub apply_mode: ApplyMode,
     /// HubRise OAuth scope requested by new connections.
     pub scope: String,
+}
+
+impl Settings {
+    /// The time between two polls, the unit every sync timer counts in.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.poll_interval_secs))
+    }
 }
 
 /// How long the device keeps what it no longer needs (design D24). Durations are in seconds so a

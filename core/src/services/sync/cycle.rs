@@ -168,7 +168,7 @@ impl Cycle<'_> {
 
     /// The configured interval between two polls of HubRise's events.
     pub fn poll_interval(&self) -> Duration {
-        Duration::from_secs(u64::from(self.parts.active.settings().poll_interval_secs))
+        self.parts.active.settings().poll_interval()
     }
 
     pub fn id(&self) -> &str {

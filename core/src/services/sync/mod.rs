@@ -232,9 +232,7 @@ impl SyncEngine {
                 }
                 Ok(None) => self.stop_connection(&id).await,
                 Err(err) => {
-                    let interval = Duration::from_secs(u64::from(
-                        self.parts.active.settings().poll_interval_secs,
-                    ));
+                    let interval = self.parts.active.settings().poll_interval();
                     if !worker::handle_failure(&self.parts, &id, &err, interval)? {
                         self.stop_connection(&id).await;
                     }

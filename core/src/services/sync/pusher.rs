@@ -57,7 +57,7 @@ pub(super) async fn run(
             Err(_) => Error::internal("pushing changes panicked"),
         };
         failures += 1;
-        let interval = Duration::from_secs(u64::from(parts.active.settings().poll_interval_secs));
+        let interval = parts.active.settings().poll_interval();
         let wait = wait_after(&err, failures, interval);
         tracing::warn!(target: "passerelle::sync", connection = %sync.connection_id, code = err.code(), wait_ms = wait.as_millis(), "changes not pushed; retrying");
         retry = Some(wait);

@@ -165,15 +165,12 @@ impl Listener {
             .and_then(Value::as_str)
             .unwrap_or("");
         let since_ms = self.last_read_ms - CATCH_UP_BEFORE_MS;
+        let ids = self.connections_at(location);
         if message.event == "gap" {
-            self.for_location(location, |parts, id| {
-                parts
-                    .store
-                    .write(|tx| connections::request_catch_up(tx, id, since_ms))
-            });
-            self.wake(location);
+            self.ask_catch_up(&ids, since_ms);
+            self.wake(&ids);
         } else if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
-            self.take_order_event(location, &event, since_ms).await;
+            self.take_order_event(&ids, &event, since_ms).await;
         }
         if message.id.is_some() {
             self.last_id.clone_from(&message.id);
@@ -181,22 +178,28 @@ impl Listener {
         self.last_read_ms = now_ms();
     }
 
-    async fn take_order_event(&self, location: &str, event: &EventRef, since_ms: i64) {
-        for id in self.connections_at(location) {
-            let sync = ConnectionSync::new(&self.parts, &id);
+    /// Takes an order event on each of the location's connections (`ids`); where it could not
+    /// be taken, the location runs a full cycle, once, whose catch-up reads it.
+    async fn take_order_event(&self, ids: &[String], event: &EventRef, since_ms: i64) {
+        let mut left_to_catch_up = false;
+        for id in ids {
+            let sync = ConnectionSync::new(&self.parts, id);
             match sync.take_streamed(&self.parts, event, since_ms).await {
                 Ok(true) => {
                     // Its automatic `received` goes out now, not at the next cycle.
-                    if let Some(worker) = lock(&self.workers).get(&id) {
+                    if let Some(worker) = lock(&self.workers).get(id) {
                         worker.push.notify_one();
                     }
                 }
-                Ok(false) => self.wake(location),
+                Ok(false) => left_to_catch_up = true,
                 Err(err) => {
                     tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "streamed event left to the catch-up");
-                    self.wake(location);
+                    left_to_catch_up = true;
                 }
             }
+        }
+        if left_to_catch_up {
+            self.wake(ids);
         }
     }
 
@@ -215,20 +218,24 @@ impl Listener {
         read.unwrap_or_default()
     }
 
-    fn for_location(&self, location: &str, mut each: impl FnMut(&SyncParts, &str) -> Result<()>) {
-        for id in self.connections_at(location) {
-            if let Err(err) = each(&self.parts, &id) {
+    /// Asks each connection of `ids` for a catch-up of what was placed since `since_ms`.
+    fn ask_catch_up(&self, ids: &[String], since_ms: i64) {
+        for id in ids {
+            let asked = self
+                .parts
+                .store
+                .write(|tx| connections::request_catch_up(tx, id, since_ms));
+            if let Err(err) = asked {
                 tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "catch-up not asked for");
             }
         }
     }
 
-    /// Runs a full cycle of `location`'s connections now (a catch-up is waiting).
-    fn wake(&self, location: &str) {
-        let ids = self.connections_at(location);
+    /// Runs a full cycle of the connections `ids` now (a catch-up is waiting).
+    fn wake(&self, ids: &[String]) {
         let workers = lock(&self.workers);
         for id in ids {
-            if let Some(worker) = workers.get(&id) {
+            if let Some(worker) = workers.get(id) {
                 worker.wake.request(worker::FULL);
             }
         }

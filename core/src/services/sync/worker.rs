@@ -71,7 +71,7 @@ pub(super) async fn run(
         if *stopped.borrow() {
             return;
         }
-        let interval = Duration::from_secs(u64::from(parts.active.settings().poll_interval_secs));
+        let interval = parts.active.settings().poll_interval();
         if paused.load(Ordering::SeqCst) {
             delay = interval;
             continue;

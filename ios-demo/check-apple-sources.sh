@@ -76,6 +76,36 @@ swiftc -typecheck "${strict[@]}" "$work/PreviewProbe.swift" \
   || { echo "self-test: a correct #Preview should type-check" >&2; exit 1; }
 echo "self-test: a #Preview's body is type-checked"
 
+# Self-test: os needs each `privacy:` written as a constant (Apple's compiler refuses a computed
+# one: "argument must be a static method or property of 'OSLogPrivacy'"); so does the stand-in.
+cat >"$work/PrivacyProbe.swift" <<'SWIFT'
+import os
+
+func probe(_ logger: Logger, _ value: String, secret: Bool) {
+    let privacy: OSLogPrivacy = secret ? .private : .public
+    logger.log(level: .info, "\(value, privacy: privacy)")
+}
+SWIFT
+if swiftc -typecheck "${strict[@]}" "$work/PrivacyProbe.swift" >"$work/privacy-probe.log" 2>&1; then
+  echo "self-test: the os stand-in accepts a computed privacy:, which Apple's compiler refuses" >&2
+  exit 1
+fi
+grep -q "compile-time constant" "$work/privacy-probe.log" || { cat "$work/privacy-probe.log" >&2; exit 1; }
+cat >"$work/PrivacyProbe.swift" <<'SWIFT'
+import os
+
+func probe(_ logger: Logger, _ value: String, secret: Bool) {
+    if secret {
+        logger.log(level: .info, "\(value, privacy: .private)")
+    } else {
+        logger.log(level: .info, "\(value, privacy: .public)")
+    }
+}
+SWIFT
+swiftc -typecheck "${strict[@]}" "$work/PrivacyProbe.swift" \
+  || { echo "self-test: constant privacy: branches should type-check" >&2; exit 1; }
+echo "self-test: a computed privacy: refused, constant branches accepted"
+
 # Passerelle as on iOS: every source, the Keychain store, os_log bridge and network monitor included.
 swiftc -emit-module -module-name Passerelle -package-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
   bindings/swift/Sources/Passerelle/*.swift bindings/swift/Sources/Passerelle/Generated/*.swift

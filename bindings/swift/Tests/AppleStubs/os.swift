@@ -7,15 +7,18 @@ public struct OSLogType: Sendable {
     public static let error = OSLogType()
 }
 
-public struct OSLogPrivacy: Sendable {
-    public static let `public` = OSLogPrivacy()
-    public static let `private` = OSLogPrivacy()
+/// Apple's `OSLogPrivacy` is a struct whose `.public`, `.private`... the compiler requires written
+/// out at each interpolation ("argument must be a static method or property of 'OSLogPrivacy'"):
+/// os reads them at compile time. Here an enum taken as a `_const` parameter gives the same
+/// verdict on Linux: `privacy: .public` type-checks, `privacy: someVariable` does not.
+public enum OSLogPrivacy: Sendable {
+    case auto, `public`, `private`, sensitive
 }
 
 public struct OSLogInterpolation: StringInterpolationProtocol {
     public init(literalCapacity: Int, interpolationCount: Int) {}
     public mutating func appendLiteral(_ literal: String) {}
-    public mutating func appendInterpolation(_ value: @autoclosure @escaping () -> String, privacy: OSLogPrivacy = .private) {}
+    public mutating func appendInterpolation(_ value: @autoclosure @escaping () -> String, privacy: _const OSLogPrivacy = .auto) {}
 }
 
 public struct OSLogMessage: ExpressibleByStringInterpolation {

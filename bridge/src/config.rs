@@ -114,6 +114,21 @@ pub const KEYS: &[(&str, &str)] = &[
         "event_retention_days",
         "how long HubRise's events are kept for a till that has not received them (default 7)",
     ),
+    (
+        "apns_key_file",
+        "the APNs signing key (.p8) waking tills in the background; without the apns_ keys, off",
+    ),
+    ("apns_key_id", "the .p8 key's 10-character id"),
+    ("apns_team_id", "the Apple developer team's 10-character id"),
+    ("apns_topic", "the iPad app's bundle id"),
+    (
+        "apns_url",
+        "APNs's host (default https://api.push.apple.com; https://api.sandbox.push.apple.com for development builds)",
+    ),
+    (
+        "push_interval_secs",
+        "at most one notification per till within this many seconds (default 10)",
+    ),
 ];
 
 /// A value that could not be used; `key` names it as the file and the environment spell it.
@@ -194,6 +209,10 @@ pub struct Config {
     pub event_retention: Duration,
     /// The bridge registers its active callback and takes HubRise's events (issue 24).
     pub active_callback: bool,
+    /// Background notifications to tills not streaming (issue 24, part 5); `None`: off.
+    pub apns: Option<crate::push::apns::ApnsConfig>,
+    /// At most one notification per till within this.
+    pub push_interval: Duration,
 }
 
 impl Config {
@@ -219,6 +238,8 @@ impl Config {
             log_json: false,
             event_retention: DEFAULT_EVENT_RETENTION,
             active_callback: false,
+            apns: None,
+            push_interval: crate::push::DEFAULT_INTERVAL,
         }
     }
 
@@ -279,9 +300,33 @@ impl Sources<'_> {
                     .parse::<u64>("event_retention_days", Some("7"))?
                     .saturating_mul(24 * 3600),
             ),
+            apns: apns(&values)?,
+            push_interval: Duration::from_secs(values.parse("push_interval_secs", Some("10"))?),
             public_url,
         })
     }
+}
+
+/// APNs when its keys are given (all four, or none: off).
+fn apns(values: &Values<'_>) -> Result<Option<crate::push::apns::ApnsConfig>, ConfigError> {
+    let keys = ["apns_key_file", "apns_key_id", "apns_team_id", "apns_topic"];
+    if keys.iter().all(|k| values.get(k).is_none()) {
+        return Ok(None);
+    }
+    let path = values.required("apns_key_file")?;
+    let key_pem = Secret::new(
+        std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::new("apns_key_file", format!("{path}: {e}")))?,
+    );
+    crate::push::apns::signing_key(&key_pem)
+        .map_err(|problem| ConfigError::new("apns_key_file", format!("{path}: {problem}")))?;
+    Ok(Some(crate::push::apns::ApnsConfig {
+        url: values.url("apns_url", Some(crate::push::apns::PRODUCTION_URL))?,
+        topic: values.required("apns_topic")?,
+        team_id: values.required("apns_team_id")?,
+        key_id: values.required("apns_key_id")?,
+        key_pem,
+    }))
 }
 
 fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {

@@ -14,6 +14,7 @@ pub mod http;
 pub mod hubrise;
 pub mod identity;
 pub mod metrics;
+pub mod push;
 pub mod secret;
 pub mod server;
 pub mod store;

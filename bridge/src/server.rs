@@ -11,8 +11,8 @@ use crate::config::{Config, DatabaseUrl, IdentityConfig};
 use crate::db::{self, Database, DbError};
 use crate::http::{App, router};
 use crate::hubrise::Hubrise;
-use crate::identity::{BuiltIn, Identity, Introspection};
 use crate::identity::jwt::JwtAccessTokens;
+use crate::identity::{BuiltIn, Identity, Introspection};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -27,6 +27,8 @@ pub enum StartError {
     },
     #[error("HTTP client: {0}")]
     Http(String),
+    #[error("push notifications: {0}")]
+    Push(String),
 }
 
 /// Opens the configured database (SQLite's folder is created).
@@ -69,7 +71,18 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         "database ready"
     );
     let store = Store::new(database.clone(), config.keys.clone());
-    let events = crate::events::Events::new(database, config.keys.clone());
+    let events = crate::events::Events::new(database.clone(), config.keys.clone());
+    let sender: Option<Arc<dyn crate::push::PushSender>> = match &config.apns {
+        Some(apns) => Some(Arc::new(
+            crate::push::apns::ApnsSender::new(apns.clone()).map_err(StartError::Push)?,
+        )),
+        None => None,
+    };
+    let push = Arc::new(crate::push::Push::new(
+        database,
+        sender,
+        config.push_interval,
+    ));
     let http = http_client()?;
     let identity: Arc<dyn Identity> = match &config.identity {
         IdentityConfig::BuiltIn { accounts } => Arc::new(BuiltIn::new(
@@ -107,6 +120,7 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         config,
         store,
         events,
+        push,
         hub: Arc::new(crate::events::Hub::default()),
         stopping: watch::Sender::new(false),
         identity,
@@ -211,6 +225,9 @@ fn spawn_purge(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "event pruning failed; tried again later"),
+            }
+            if let Err(e) = app.push.prune().await {
+                tracing::warn!(error = %e, "stream leases not pruned; tried again later");
             }
         }
     });

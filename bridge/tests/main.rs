@@ -10,6 +10,7 @@ mod events;
 mod identity_provider;
 mod operations;
 mod postgres;
+mod push;
 mod push_to_till;
 mod refusals;
 mod startup;

@@ -19,14 +19,14 @@ fn script() -> PathBuf {
 }
 
 /// A running throwaway cluster, removed on drop.
-struct Cluster {
+pub(crate) struct Cluster {
     url: String,
     dir: String,
 }
 
 impl Cluster {
     /// `None` (said loudly) when postgresql is not installed outside CI; a failure under CI.
-    fn start() -> Result<Option<Cluster>, Box<dyn std::error::Error>> {
+    pub(crate) fn start() -> Result<Option<Cluster>, Box<dyn std::error::Error>> {
         let out = Command::new(script()).arg("start").output()?;
         if out.status.code() == Some(3) {
             let why = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -51,7 +51,7 @@ impl Cluster {
         }
     }
 
-    fn database(&self) -> DatabaseUrl {
+    pub(crate) fn database(&self) -> DatabaseUrl {
         DatabaseUrl::Postgres(Secret::new(self.url.clone()))
     }
 

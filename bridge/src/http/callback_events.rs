@@ -33,6 +33,11 @@ pub(super) async fn receive(
     let stored = app.events.store(&event).await?;
     if stored.is_some() {
         hub::announce(&app.hub, app.store.database(), &event.location_id).await;
+        // Tills of the location not streaming are woken, in a task of their own: the 200 never
+        // waits for the push service.
+        if event.kind.starts_with("order.") {
+            app.push.order_event(&event.location_id);
+        }
     }
     tracing::info!(
         kind = event.kind,

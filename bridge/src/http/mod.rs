@@ -7,6 +7,7 @@ mod backoffice;
 mod callback_events;
 mod device_flows;
 mod pages;
+mod push_token;
 mod stream;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ pub struct App {
     pub store: Store,
     /// HubRise's events received by the active callback, and the tills' cursors.
     pub events: crate::events::Events,
+    /// Tills' device tokens and background notifications (issue 24, part 5).
+    pub push: Arc<crate::push::Push>,
     /// Wakes the tills' streams when events arrive (here or at another replica).
     pub hub: Arc<crate::events::Hub>,
     /// `true` once the bridge stops: the tills' streams end, so the graceful stop finishes.
@@ -72,6 +75,10 @@ pub fn router(app: Arc<App>) -> Router {
             post(api::disconnect_callback),
         )
         .route("/hubrise/events", get(stream::open))
+        .route(
+            push_token::PATH,
+            axum::routing::put(push_token::register).delete(push_token::unregister),
+        )
         .route(
             callback_events::PATH,
             // HubRise counts a 413 as acknowledged: an order's states must fit.

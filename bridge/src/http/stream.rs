@@ -145,7 +145,30 @@ async fn ensure_active_callbacks(app: Arc<App>, account_id: String) {
 }
 
 /// Sends the till its locations' new events until it goes away or the stream's time is up.
-async fn pump(app: Arc<App>, mut till: Till, sender: mpsc::Sender<Event>) {
+/// While it runs the till holds a lease (with a push service configured): it is not woken by
+/// notifications, and is again from the moment the stream ends (the till closed it going to
+/// the background, or is gone).
+async fn pump(app: Arc<App>, till: Till, sender: mpsc::Sender<Event>) {
+    let lease = app
+        .push
+        .stream_opened(&till.account_id, &till.device_id)
+        .await;
+    let (account_id, device_id) = (till.account_id.clone(), till.device_id.clone());
+    pump_events(&app, till, sender, lease.as_deref()).await;
+    if let Some(lease) = lease {
+        app.push
+            .stream_closed(&account_id, &device_id, &lease)
+            .await;
+    }
+}
+
+async fn pump_events(
+    app: &Arc<App>,
+    mut till: Till,
+    sender: mpsc::Sender<Event>,
+    lease: Option<&str>,
+) {
+    let mut renewed = tokio::time::Instant::now();
     let mut woken = app.hub.subscribe();
     let mut stopping = app.stopping.subscribe();
     let until = tokio::time::Instant::now() + STREAM_LIFETIME;
@@ -153,9 +176,17 @@ async fn pump(app: Arc<App>, mut till: Till, sender: mpsc::Sender<Event>) {
         // Read before querying, so an event stored meanwhile wakes the next round.
         let seen = app.hub.generations(&till.locations);
         for index in 0..till.locations.len() {
-            if !send_new(&app, &mut till, index, &sender).await {
+            if !send_new(app, &mut till, index, &sender).await {
                 return;
             }
+        }
+        if let Some(lease) = lease
+            && renewed.elapsed() >= crate::push::RENEW_EVERY
+        {
+            app.push
+                .stream_alive(&till.account_id, &till.device_id, lease)
+                .await;
+            renewed = tokio::time::Instant::now();
         }
         loop {
             tokio::select! {

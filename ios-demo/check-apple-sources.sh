@@ -14,6 +14,10 @@
 #
 #   ../shared/tools/with-swift ios-demo/check-apple-sources.sh      (from the project root)
 #
+# Availability is inert on Linux: check-availability.pl refuses, above each floor (the package's
+# iOS 16, the app's iOS 17), a use of what the stand-ins or Passerelle mark `@available(iOS X…)`
+# outside `if #available`; a self-test plants one. The os stand-in refuses a computed `privacy:`.
+#
 # What stays unchecked here: code under `#if os(iOS)` (file protection in DataDirectory.swift)
 # is parsed, not type-checked; the stand-ins declare only what the sources use.
 set -euo pipefail
@@ -105,6 +109,39 @@ SWIFT
 swiftc -typecheck "${strict[@]}" "$work/PrivacyProbe.swift" \
   || { echo "self-test: constant privacy: branches should type-check" >&2; exit 1; }
 echo "self-test: a computed privacy: refused, constant branches accepted"
+
+# Availability: `@available(iOS 17…)` is inert on Linux, so the type check alone accepts an iOS 17
+# API called where iOS 16 runs. check-availability.pl reads what the stand-ins (and Passerelle's
+# own sources) mark `@available(iOS X…)` and refuses each use above the floor outside
+# `if #available` or an `@available` declaration. Self-test: a planted violation type-checks
+# here (the compiler does not see it) and the lint names it.
+symbols=("$stubs"/*.swift bindings/swift/Sources/Passerelle/*.swift)
+cat >"$work/AvailabilityProbe.swift" <<'SWIFT'
+import AuthenticationServices
+
+@MainActor func probeSession(_ url: URL) -> ASWebAuthenticationSession {
+    ASWebAuthenticationSession(url: url, callback: .customScheme("probe"), completionHandler: { _, _ in })
+}
+SWIFT
+swiftc -typecheck "${strict[@]}" "$work/AvailabilityProbe.swift" \
+  || { echo "self-test: the availability probe should type-check (availability is inert on Linux)" >&2; exit 1; }
+if perl ios-demo/check-availability.pl --floor 16.0 --symbols "${symbols[@]}" --sources "$work/AvailabilityProbe.swift" \
+  2>"$work/availability-probe.log"; then
+  echo "self-test: the availability lint accepts an iOS 17.4 initializer used unguarded at an iOS 16 floor" >&2
+  exit 1
+fi
+grep -q "AvailabilityProbe.swift:4: ASWebAuthenticationSession.init(url:callback:completionHandler:) needs iOS 17.4" \
+  "$work/availability-probe.log" || { cat "$work/availability-probe.log" >&2; exit 1; }
+echo "self-test: an unguarded iOS 17.4 initializer type-checks on Linux and the availability lint refuses it"
+# The floors: the package's `.iOS(.vN)`, the app's deployment target.
+package_floor=$(sed -n 's/.*platforms: \[\.iOS(\.v\([0-9]*\)).*/\1.0/p' bindings/swift/Package.swift)
+app_floor=$(sed -n '/deploymentTarget:/,/iOS:/s/^ *iOS: "\([0-9.]*\)".*/\1/p' ios-demo/project.yml)
+[ -n "$package_floor" ] && [ -n "$app_floor" ] || { echo "floors not found: '$package_floor' '$app_floor'" >&2; exit 1; }
+perl ios-demo/check-availability.pl --floor "$package_floor" --symbols "${symbols[@]}" \
+  --sources bindings/swift/Sources/Passerelle/*.swift
+perl ios-demo/check-availability.pl --floor "$app_floor" --symbols "${symbols[@]}" \
+  --sources ios-demo/PasserelleDemo/*.swift ios-demo/PasserelleDemoKit/Sources/PasserelleDemoKit/*.swift
+echo "availability: no API above iOS $package_floor (Passerelle) or iOS $app_floor (the demo) used unguarded"
 
 # Passerelle as on iOS: every source, the Keychain store, os_log bridge and network monitor included.
 swiftc -emit-module -module-name Passerelle -package-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \

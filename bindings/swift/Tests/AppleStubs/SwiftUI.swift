@@ -175,6 +175,7 @@ extension ProgressView where Label == Text, CurrentValueLabel == EmptyView {
     nonisolated public init<S: StringProtocol>(_ title: S) {}
 }
 
+@available(iOS 17.0, macOS 14.0, *)
 public struct ContentUnavailableView<Label: View, Description: View, Actions: View>: View {
     nonisolated public init(
         @ViewBuilder label: () -> Label, @ViewBuilder description: () -> Description = { EmptyView() },

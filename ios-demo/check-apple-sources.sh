@@ -136,7 +136,10 @@ echo "self-test: an unguarded iOS 17.4 initializer type-checks on Linux and the 
 # The floors: the package's `.iOS(.vN)`, the app's deployment target.
 package_floor=$(sed -n 's/.*platforms: \[\.iOS(\.v\([0-9]*\)).*/\1.0/p' bindings/swift/Package.swift)
 app_floor=$(sed -n '/deploymentTarget:/,/iOS:/s/^ *iOS: "\([0-9.]*\)".*/\1/p' ios-demo/project.yml)
-[ -n "$package_floor" ] && [ -n "$app_floor" ] || { echo "floors not found: '$package_floor' '$app_floor'" >&2; exit 1; }
+if [ -z "$package_floor" ] || [ -z "$app_floor" ]; then
+  echo "floors not found: '$package_floor' '$app_floor'" >&2
+  exit 1
+fi
 perl ios-demo/check-availability.pl --floor "$package_floor" --symbols "${symbols[@]}" \
   --sources bindings/swift/Sources/Passerelle/*.swift
 perl ios-demo/check-availability.pl --floor "$app_floor" --symbols "${symbols[@]}" \

@@ -11,7 +11,8 @@ import UIKit
 ///   `init(url:callbackURLScheme:completionHandler:)` (custom schemes only).
 /// - Under Guided Access the session does not start: that, and any refusal of `start()`, throws
 ///   ``WebAuthenticationUnavailable``, and the connections screen opens the pasted-code flow and
-///   says why. Nothing is ever silently dropped.
+///   says why. Nothing is ever silently dropped, and the caller is resumed once even when a session
+///   that did not start calls its completion handler (``runWebAuthenticationSession``).
 /// - The completion handler is `@Sendable` and made outside the main actor: AuthenticationServices
 ///   calls it on a queue of its choosing, where a handler that inherited the main actor's
 ///   isolation would trap under Swift 6.
@@ -25,46 +26,51 @@ final class WebAuthenticationSessionAuthenticator: NSObject, WebAuthenticator, A
             throw WebAuthenticationUnavailable(.guidedAccess)
         }
         defer { session = nil }
-        return try await withCheckedThrowingContinuation { continuation in
-            let completion = Self.completion(resuming: continuation)
-            let session: ASWebAuthenticationSession
-            if #available(iOS 17.4, *) {
-                let sessionCallback: ASWebAuthenticationSession.Callback
-                switch callback {
-                case .customScheme(let scheme): sessionCallback = .customScheme(scheme)
-                case .https(let host, let path): sessionCallback = .https(host: host, path: path)
-                }
-                session = ASWebAuthenticationSession(url: url, callback: sessionCallback, completionHandler: completion)
-            } else {
-                guard case .customScheme(let scheme) = callback else {
-                    return continuation.resume(throwing: WebAuthenticationUnavailable(.httpsCallbackNeedsNewerSystem))
-                }
-                session = ASWebAuthenticationSession(url: url, callbackURLScheme: scheme, completionHandler: completion)
-            }
+        // Resumed once whatever the session does: one that does not start (Guided Access turned
+        // on meanwhile, no window to present from) throws `notStarted`, never silent, and the
+        // pasted code takes over; its completion handler, if it still runs, is dropped.
+        return try await runWebAuthenticationSession(
+            notStarted: WebAuthenticationUnavailable(UIAccessibility.isGuidedAccessEnabled ? .guidedAccess : .notStarted)
+        ) { finish in
+            let session = try Self.makeSession(url: url, callback: callback, completion: Self.completion(finish))
             // No cookies shared with Safari: each connection signs in to HubRise afresh.
             session.prefersEphemeralWebBrowserSession = true
             session.presentationContextProvider = self
             self.session = session
-            if !session.start() {
-                // Not started (Guided Access turned on meanwhile, no window to present from): the
-                // completion handler will never run. Never silent: the pasted code takes over.
-                continuation.resume(throwing: WebAuthenticationUnavailable(
-                    UIAccessibility.isGuidedAccessEnabled ? .guidedAccess : .notStarted))
-            }
+            return session.start()
         }
+    }
+
+    /// The session for `callback`: the iOS 17.4 initializer when the system has it, else the
+    /// older one, which knows custom schemes only.
+    private static func makeSession(
+        url: URL, callback: WebAuthenticationCallback, completion: @escaping ASWebAuthenticationSession.CompletionHandler
+    ) throws -> ASWebAuthenticationSession {
+        if #available(iOS 17.4, *) {
+            let sessionCallback: ASWebAuthenticationSession.Callback
+            switch callback {
+            case .customScheme(let scheme): sessionCallback = .customScheme(scheme)
+            case .https(let host, let path): sessionCallback = .https(host: host, path: path)
+            }
+            return ASWebAuthenticationSession(url: url, callback: sessionCallback, completionHandler: completion)
+        }
+        guard case .customScheme(let scheme) = callback else {
+            throw WebAuthenticationUnavailable(.httpsCallbackNeedsNewerSystem)
+        }
+        return ASWebAuthenticationSession(url: url, callbackURLScheme: scheme, completionHandler: completion)
     }
 
     /// The session's completion handler: `@Sendable` and nonisolated, whatever queue calls it.
     private nonisolated static func completion(
-        resuming continuation: CheckedContinuation<URL, any Error>
+        _ finish: @escaping @Sendable (Result<URL, any Error>) -> Void
     ) -> ASWebAuthenticationSession.CompletionHandler {
         { @Sendable callbackURL, error in
             if let callbackURL {
-                continuation.resume(returning: callbackURL)
+                finish(.success(callbackURL))
             } else if let error = error as? ASWebAuthenticationSessionError, error.code == .canceledLogin {
-                continuation.resume(throwing: WebAuthenticationCancelled())
+                finish(.failure(WebAuthenticationCancelled()))
             } else {
-                continuation.resume(throwing: error ?? WebAuthenticationCancelled())
+                finish(.failure(error ?? WebAuthenticationCancelled()))
             }
         }
     }

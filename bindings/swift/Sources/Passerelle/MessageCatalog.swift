@@ -4,7 +4,8 @@ import Foundation
 /// `Resources/Localizable.xcstrings`: the one place they are written.
 ///
 /// A message's three texts are under `<code>.title`, `<code>.message` and `<code>.next_step`
-/// (`invalid_credentials.title`, `connection_revoked.blocked.next_step`, ...).
+/// (`invalid_credentials.title`, `connection_revoked.blocked.next_step`, ...); the order statuses
+/// under `order_status.<status>`, the health banner's words under `health.…`.
 ///
 /// The catalog reaches the resource bundle in one of two forms:
 /// - built by Xcode or by SwiftPM on macOS, compiled by `xcstringstool` into
@@ -29,6 +30,11 @@ struct MessageCatalog: Sendable {
 
     /// The catalog of the package's resource bundle, read once.
     static let shared = MessageCatalog(bundle: resourceBundle)
+
+    /// A catalog of these texts (tests).
+    init(texts: [PasserelleLanguage: [String: String]]) {
+        self.texts = texts
+    }
 
     /// Reads the catalog compiled into `bundle`, or the catalog itself when it was copied as is.
     /// A missing or unreadable catalog gives no texts: messages then fall back to their code
@@ -90,6 +96,19 @@ struct MessageCatalog: Sendable {
     func text(_ part: Part, of code: String, in language: PasserelleLanguage) -> String? {
         guard let text = texts[language]?["\(code).\(part.rawValue)"], !text.isEmpty else { return nil }
         return text
+    }
+
+    /// The text under `key` in `language` (an order status, the health banner's words), or the
+    /// key itself when the catalog has none: a gap shows, and the tests read every key.
+    func string(_ key: String, in language: PasserelleLanguage) -> String {
+        guard let text = texts[language]?[key], !text.isEmpty else { return key }
+        return text
+    }
+
+    /// The text under `key` in `language` with its `%@` / `%lld` placeholders filled in, as
+    /// numbers are written in `language`.
+    func string(_ key: String, in language: PasserelleLanguage, _ arguments: any CVarArg...) -> String {
+        String(format: string(key, in: language), locale: language.locale, arguments: arguments)
     }
 
     /// Every code with at least one text, in either language.

@@ -61,23 +61,31 @@ extension OrderStatus {
         }
     }
 
-    /// The status's name for the staff, in `language`.
+    /// The status's name for the staff, in `language`, from the String Catalog
+    /// (`order_status.<status>`).
     public func displayName(in language: PasserelleLanguage = .preferred) -> String {
-        let names: (String, String) =
-            switch self {
-            case .new: ("Nouvelle", "New")
-            case .received: ("Reçue", "Received")
-            case .accepted: ("Acceptée", "Accepted")
-            case .inPreparation: ("En préparation", "In preparation")
-            case .awaitingShipment: ("Prête à livrer", "Awaiting shipment")
-            case .awaitingCollection: ("Prête à retirer", "Awaiting collection")
-            case .inDelivery: ("En livraison", "In delivery")
-            case .completed: ("Terminée", "Completed")
-            case .rejected: ("Refusée", "Rejected")
-            case .cancelled: ("Annulée", "Cancelled")
-            case .deliveryFailed: ("Livraison échouée", "Delivery failed")
-            case .unknown: ("Statut inconnu", "Unknown status")
-            }
-        return language == .french ? names.0 : names.1
+        displayName(in: language, catalog: .shared)
+    }
+
+    func displayName(in language: PasserelleLanguage, catalog: MessageCatalog) -> String {
+        catalog.string("order_status.\(catalogKey)", in: language)
+    }
+
+    /// The status's key in the catalog: HubRise's name of it.
+    var catalogKey: String {
+        switch self {
+        case .new: "new"
+        case .received: "received"
+        case .accepted: "accepted"
+        case .inPreparation: "in_preparation"
+        case .awaitingShipment: "awaiting_shipment"
+        case .awaitingCollection: "awaiting_collection"
+        case .inDelivery: "in_delivery"
+        case .completed: "completed"
+        case .rejected: "rejected"
+        case .cancelled: "cancelled"
+        case .deliveryFailed: "delivery_failed"
+        case .unknown: "unknown"
+        }
     }
 }

@@ -23,6 +23,69 @@ final class LocalizationTests: XCTestCase {
         Set(MessageTests.everyError.map(\.code) + HubriseRefusal.allCases.map(\.code) + [PasserelleMessages.unexpectedCode])
     }
 
+    /// The keys of the words shown outside messages: the order statuses and the health banner.
+    private static var displayKeys: Set<String> {
+        let statuses = (OrderStatus.hubriseStatuses + [.unknown]).map { "order_status.\($0.catalogKey)" }
+        let reasons = [DelayReason.offline, .hubriseUnavailable, .rateLimited, .deviceStorage, .budget, .pushChannelDown, .other]
+            .map { "health.delay_reason.\($0.catalogKey)" }
+        let banner = [
+            "health.delayed.less_than_a_minute", "health.delayed.minutes", "health.delayed.because", "health.reconnect",
+            "health.reconnect.location", "health.attention.one", "health.attention.other",
+        ]
+        return Set(statuses + reasons + banner)
+    }
+
+    func testTheCatalogHasTheStatusesAndTheBannersWordsInFrenchAndEnglish() throws {
+        let strings = try Self.sourceCatalog()
+        for key in Self.displayKeys {
+            let localizations = (strings[key] as? [String: Any])?["localizations"] as? [String: Any]
+            var values: [String] = []
+            for language in ["fr", "en"] {
+                let unit = (localizations?[language] as? [String: Any])?["stringUnit"] as? [String: Any]
+                let value = unit?["value"] as? String ?? ""
+                XCTAssertFalse(value.trimmingCharacters(in: .whitespaces).isEmpty, "\(key) has no \(language) text")
+                XCTAssertEqual(unit?["state"] as? String, "translated", "\(key) in \(language)")
+                values.append(value)
+            }
+            // The same placeholders in both languages.
+            let placeholders = values.map { $0.matches(of: /%(\d\$)?(@|lld)/).map { String($0.output.0) }.sorted() }
+            XCTAssertEqual(placeholders[0], placeholders[1], key)
+        }
+        // What the package shows is what the catalog says, in each language.
+        for language in PasserelleLanguage.allCases {
+            for status in OrderStatus.hubriseStatuses + [.unknown] {
+                XCTAssertEqual(
+                    status.displayName(in: language), MessageCatalog.shared.string("order_status.\(status.catalogKey)", in: language))
+                XCTAssertFalse(status.displayName(in: language).hasPrefix("order_status."), "\(status) in \(language)")
+            }
+        }
+    }
+
+    /// The words come from the catalog, not from the code: another catalog, other words.
+    func testStatusesAndTheHealthBannerReadTheCatalog() {
+        let catalog = MessageCatalog(texts: [
+            .french: [
+                "order_status.accepted": "Prise en compte", "health.delayed.minutes": "Retard de %lld min",
+                "health.delayed.because": "%1$@ (%2$@)", "health.delay_reason.offline": "hors ligne",
+                "health.reconnect.location": "Reconnecter %@", "health.attention.other": "%lld à revoir",
+            ]
+        ])
+        XCTAssertEqual(OrderStatus.accepted.displayName(in: .french, catalog: catalog), "Prise en compte")
+        XCTAssertEqual(OrderStatus.accepted.displayName(in: .english, catalog: catalog), "order_status.accepted", "a gap shows")
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        func health(_ state: SyncState, quarantined: UInt32 = 0) -> SyncHealth {
+            let connection = ConnectionHealth(
+                connectionId: "c1", locationName: "Lyon", state: state, lastSuccessAt: nil,
+                delayReason: state == .delayed ? .offline : nil,
+                delayedSince: state == .delayed ? now.addingTimeInterval(-180) : nil, nextAttemptAt: nil, errorCode: nil,
+                retryAfterCapped: false, quarantined: quarantined, failedChanges: 0)
+            return SyncHealth(state: state, needsAttention: quarantined > 0, connections: [connection])
+        }
+        XCTAssertEqual(health(.delayed).banner(in: .french, now: now, catalog: catalog), "Retard de 3 min (hors ligne)")
+        XCTAssertEqual(health(.reconnectNeeded).banner(in: .french, now: now, catalog: catalog), "Reconnecter Lyon")
+        XCTAssertEqual(health(.flowing, quarantined: 4).banner(in: .french, now: now, catalog: catalog), "4 à revoir")
+    }
+
     func testTheCatalogHasEveryCodeInFrenchAndEnglish() throws {
         let strings = try Self.sourceCatalog()
         for code in Self.messageCodes {
@@ -38,13 +101,14 @@ final class LocalizationTests: XCTestCase {
             }
         }
         let expectedKeys = Set(Self.messageCodes.flatMap { code in Self.parts.map { "\(code).\($0)" } })
-        XCTAssertEqual(Set(strings.keys).subtracting(expectedKeys), [], "keys of no message")
+        XCTAssertEqual(Set(strings.keys).subtracting(expectedKeys).subtracting(Self.displayKeys), [], "keys of nothing shown")
     }
 
     func testTheRuntimeReadsTheCatalogOfTheBundle() throws {
         // Everything the sources' catalog holds is what the package's bundle gives at run time
         // (here on Linux: the copied catalog's JSON; on Apple platforms: the compiled tables).
-        let codes = Set(try Self.sourceCatalog().keys.map { key in
+        let messageKeys = try Self.sourceCatalog().keys.filter { !Self.displayKeys.contains($0) }
+        let codes = Set(messageKeys.map { key in
             String(key[..<(key.range(of: ".", options: .backwards)?.lowerBound ?? key.endIndex)])
         })
         XCTAssertEqual(Set(PasserelleMessages.codes), codes)

@@ -64,6 +64,14 @@ done
 step "iOS: the three static libraries, their checks and PasserelleFFI.xcframework"
 # Linux needs no Xcode: see bindings/swift/build-xcframework.sh (it adds the rustup targets).
 timeout 3000 bindings/swift/build-xcframework.sh
+# The release of that framework: made twice, one checksum (bindings/swift/release.sh).
+rm -rf target/release-check
+for build in 1 2; do
+  bindings/swift/release.sh --url-base https://downloads.passerelle.example/swift --out "target/release-check/$build"
+done
+release_zips=(target/release-check/*/*/PasserelleFFI.xcframework.zip)
+cmp "${release_zips[0]}" "${release_zips[1]}" \
+  || { echo "two releases of one XCFramework gave two zips" >&2; exit 1; }
 # The code compiled only for Apple targets (the platform-TLS branch of http.rs), linted too.
 cargo clippy --locked --target aarch64-apple-ios -p passerelle-ffi -- -D warnings
 
@@ -120,5 +128,8 @@ if [ "$checksum" != "$(cat "$apple/PasserelleFFI.xcframework.zip.checksum")" ]; 
   echo "SwiftPM computes $checksum for the XCFramework's zip, the build wrote another" >&2; exit 1
 fi
 echo "The release package resolves PasserelleFFI.xcframework; its zip's SwiftPM checksum is $checksum"
+# The release step on a stand-in framework: reproducible zip, manifest with url and checksum read
+# by SwiftPM, version tags.
+SWIFT="${runner[*]} swift" timeout 300 bindings/swift/test-release.sh
 
 printf '\nAll tests passed in %s s\n' "$(( $(date +%s) - start ))"

@@ -54,7 +54,9 @@ let package = Package(
     // The messages for the restaurant are in French and English (Resources/Localizable.xcstrings);
     // English for an app in any other language.
     defaultLocalization: "en",
-    platforms: [.iOS(.v16), .macOS(.v13)],
+    // iOS: the XCFramework has iOS and iOS simulator slices only. macOS only for the tests that
+    // link the local library (`PASSERELLE_FFI=local swift test` on a Mac).
+    platforms: provider == "local" ? [.iOS(.v16), .macOS(.v13)] : [.iOS(.v16)],
     products: [
         .library(name: "Passerelle", targets: ["Passerelle"]),
         // A client of `passerelle-sandbox` (the fake HubRise + POS backend): starts it, drives its

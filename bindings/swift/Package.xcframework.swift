@@ -4,11 +4,10 @@
 //
 // build-xcframework.sh copies this file as Package.swift into bindings/swift/Apple/Passerelle/,
 // next to PasserelleFFI.xcframework and Sources/Passerelle (the generated bindings and the Swift
-// wrappers). Commit that directory to a release repository, or add it to an Xcode project as a
-// local package. To download the framework instead, replace `path:` with
-// `url: "https://…/PasserelleFFI.xcframework.zip", checksum: "…"` (the script prints the checksum
-// and writes it to PasserelleFFI.xcframework.zip.checksum). SwiftPM wants the binary target named
-// like the framework in the zip: PasserelleFFI.
+// wrappers), to add to an Xcode project as a local package. release.sh makes the published one
+// from this file: the same manifest with `url:` and `checksum:` in place of `path:`, beside a
+// reproducible zip of the framework and under a version tag. SwiftPM wants the binary target
+// named like the framework in the zip: PasserelleFFI. iOS only: the framework has no macOS slice.
 import PackageDescription
 
 let package = Package(

@@ -26,7 +26,8 @@
 #   PasserelleFFI.xcframework                 what bindings/swift/Package.swift links by default
 #   PasserelleFFI.xcframework.zip(.checksum)  for `.binaryTarget(name: "PasserelleFFI", url:, checksum:)`
 #   debug/PasserelleFFI.xcframework(.zip)     the same with line tables (crash reports)
-#   Passerelle/                               the release package (Package.xcframework.swift)
+#   Passerelle/                               the release package (Package.xcframework.swift), for a
+#                                             local path; release.sh makes the downloadable one
 #   sizes.txt                                 each slice's size
 #
 # Needs: rustup, cargo; on Linux Debian's `llvm` package (llvm-lipo, llvm-nm, llvm-objcopy,
@@ -279,9 +280,9 @@ assemble() { # $1 variant (release|debug), $2 destination directory
     echo '</plist>'
   } >"$framework/Info.plist"
   if command -v plutil >/dev/null 2>&1; then plutil -lint "$framework/Info.plist" >/dev/null; fi
-  # Same inputs, same zip, same checksum: fixed timestamps, no extra attributes.
-  find "$framework" -exec touch -h -t 200001010000 {} +
-  (cd "$2" && rm -f PasserelleFFI.xcframework.zip && zip -qrX PasserelleFFI.xcframework.zip PasserelleFFI.xcframework)
+  # Same inputs, same zip, same checksum: entries in path order, fixed timestamps and modes, no
+  # extra attributes (reproducible-zip.sh; the umask and the file system's order no longer count).
+  bindings/swift/reproducible-zip.sh "$framework" "$2/PasserelleFFI.xcframework.zip"
 }
 
 say "assembling PasserelleFFI.xcframework"
@@ -315,4 +316,4 @@ cp -R bindings/swift/Sources/Passerelle "$out/Passerelle/Sources/"
 say "done in $(($(date +%s) - start)) s"
 cat "$out/sizes.txt"
 echo "Built $out/PasserelleFFI.xcframework (debug symbols in $out/debug/) and the package $out/Passerelle"
-echo "For a remote binary target: .binaryTarget(name: \"PasserelleFFI\", url: \"https://…/PasserelleFFI.xcframework.zip\", checksum: \"$checksum\")"
+echo "To publish it (a manifest with url: and checksum:, a version tag): bindings/swift/release.sh --url-base https://…"

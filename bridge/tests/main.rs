@@ -4,6 +4,7 @@
 mod support;
 
 mod back_office;
+mod background;
 mod binary;
 mod conformance;
 mod events;

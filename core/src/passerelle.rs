@@ -26,6 +26,7 @@ use crate::services::connect::Connect;
 use crate::services::health::Health;
 use crate::services::inbox::Inbox;
 use crate::services::off_device::OffDevice;
+use crate::services::push::PushNotifications;
 use crate::services::restart::RestartToApply;
 use crate::services::retention::RetentionService;
 use crate::services::sign_in::SignIn;
@@ -42,6 +43,7 @@ pub struct Passerelle {
     sign_in: SignIn,
     connect: Connect,
     off_device: Arc<OffDevice>,
+    push: PushNotifications,
     sync: Arc<SyncEngine>,
     restart: Arc<RestartToApply>,
     account: AccountLifecycle,
@@ -99,6 +101,7 @@ impl Passerelle {
             inbox: Inbox::new(&ctx),
             health,
             off_device,
+            push: PushNotifications::new(&ctx),
             sync,
             retention,
         };
@@ -354,17 +357,45 @@ impl Passerelle {
         Ok(())
     }
 
-    /// The app went to the background: iOS will not run timers, so sync pauses.
+    /// The app went to the background: iOS will not run timers, so sync pauses, and the POS
+    /// backend's event stream closes at once (the backend then wakes the app with a background
+    /// notification when an order arrives, if the app registered its push token).
     pub fn app_did_enter_background(&self) -> Result<()> {
         self.sync.set_paused(true);
         Ok(())
     }
 
-    /// The app is back: sync resumes at once. Nothing was read in the background, so that first
-    /// cycle also reads the open orders' status again (other tills may have changed them).
+    /// The app is back: sync resumes at once and the event stream opens again from the last
+    /// message read (what arrived meanwhile comes first). Nothing was read in the background, so
+    /// that first cycle also reads the open orders' status again (other tills may have changed
+    /// them).
     pub fn app_will_enter_foreground(&self) -> Result<()> {
         self.sync.set_paused(false);
         Ok(())
+    }
+
+    /// Registers this device's push token (the `Data` iOS gives to
+    /// `application(_:didRegisterForRemoteNotificationsWithDeviceToken:)`) with the POS backend,
+    /// which then wakes the app in the background when an order arrives while it has no event
+    /// stream open (design D30). `true` when the backend keeps it; `false` when the backend has
+    /// no such route, which is no error: the app is then not woken, and syncs back in front.
+    /// Needs a signed-in account; call it at each launch (iOS may change the token).
+    pub async fn register_push_token(&self, token: Vec<u8>) -> Result<bool> {
+        Ok(self.push.register(&token).await?)
+    }
+
+    /// The app was woken by the POS backend's background notification
+    /// (`application(_:didReceiveRemoteNotification:fetchCompletionHandler:)`): one cycle of
+    /// every active connection, as `sync_now`, with a catch-up from HubRise's order list since
+    /// each connection's last successful cycle first (the backend took the order's event from
+    /// HubRise's queue, so a poll alone would not see it). Returns what arrived: call the
+    /// completion handler with `.newData` when `ordersReceived + ordersUpdated > 0`, `.noData`
+    /// otherwise, `.failed` on an error. iOS gives about 30 s: the cycle is cancellable.
+    /// Orders it brings are announced as usual; the stream, reopened in the foreground, does not
+    /// announce them again.
+    pub async fn handle_push_notification(&self) -> Result<SyncReport> {
+        self.push.prepare_wake()?;
+        self.sync_now().await
     }
 
     /// Connections whose sync is running now.

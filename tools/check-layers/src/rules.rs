@@ -26,6 +26,7 @@ pub const SERVICE_ORDER: &[&str] = &[
     "sign_in",
     "connect",
     "off_device",
+    "push",
     "sync",
     "restart",
     "account",

@@ -302,6 +302,35 @@ impl PosBackend {
         }
     }
 
+    /// Registers this device's push token (hex) with the backend, which may then wake the app
+    /// in the background when an order arrives (issue 24, part 5). `false` when the backend has
+    /// no such route (404): the till is never woken, and polls when it is in front, as before.
+    pub async fn register_push_token(
+        &self,
+        access_token: &Secret,
+        device_id: &str,
+        token_hex: &str,
+    ) -> Result<bool> {
+        let response = self
+            .authorized(reqwest::Method::PUT, PUSH_TOKEN_PATH, access_token)?
+            .json(&serde_json::json!({ "device_id": device_id, "token": token_hex }))
+            .send()
+            .await
+            .map_err(transport)?;
+        match response.status().as_u16() {
+            200..=299 => Ok(true),
+            404 | 405 => Ok(false),
+            401 => Err(token_refused()),
+            status @ 500..=599 => Err(server_error(status)),
+            status => Err(Error::Server {
+                service: Service::PosBackend,
+                status,
+                error_type: "push_token_refused".into(),
+                message: "the POS backend did not take the push token".into(),
+            }),
+        }
+    }
+
     pub(super) fn authorized(
         &self,
         method: reqwest::Method,
@@ -315,6 +344,8 @@ impl PosBackend {
     }
 }
 
+/// Where devices register their push token (optional route).
+const PUSH_TOKEN_PATH: &str = "/hubrise/push-token";
 /// Where devices register connections made with the backend's https redirect.
 const DEVICE_FLOWS_PATH: &str = "/hubrise/device-flows";
 /// The backend's https redirect URI, registered at HubRise for the app's client.

@@ -53,6 +53,10 @@ pub struct SyncEngine {
     link: Arc<StreamLink>,
     listening: Mutex<Option<Listening>>,
     paused: Arc<AtomicBool>,
+    /// Tells the stream listener that `paused` changed: it closes its stream at once in the
+    /// background (the backend then knows to wake the till by a notification) and opens it
+    /// again at once back in front.
+    pause_changed: Arc<Notify>,
     /// Off after `stop_sync` until `start_sync`, `restart` or the next `open`: nothing else
     /// (a `sync_now`, a reconnect) turns the workers back on.
     enabled: AtomicBool,
@@ -95,6 +99,7 @@ impl SyncEngine {
             link: Arc::new(link),
             listening: Mutex::default(),
             paused: Arc::default(),
+            pause_changed: Arc::default(),
             enabled: AtomicBool::new(true),
             runtime,
         }
@@ -191,6 +196,7 @@ impl SyncEngine {
             self.workers.clone(),
             stopped,
             self.paused.clone(),
+            self.pause_changed.clone(),
         ));
         *listening = Some(Listening { stop, task });
     }
@@ -276,10 +282,12 @@ impl SyncEngine {
         }
     }
 
-    /// Background: workers skip their cycles (iOS would not run them anyway). Back in front:
-    /// failures are forgotten and every worker runs a full cycle now.
+    /// Background: workers skip their cycles (iOS would not run them anyway) and the event
+    /// stream closes at once. Back in front: failures are forgotten, every worker runs a full
+    /// cycle now and the stream opens again.
     pub fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::SeqCst);
+        self.pause_changed.notify_waiters();
         self.parts
             .health
             .set_paused(paused || !self.enabled.load(Ordering::SeqCst));

@@ -12,14 +12,16 @@
 //! - the stream, the poll and the catch-up may bring one order in any order: it is stored and
 //!   announced once (`Cycle::take_event`).
 //!
-//! One listener per instance while sync runs; it closes its stream in the background.
+//! One listener per instance while sync runs; it closes its stream as soon as the app goes to
+//! the background (`pause_changed`), so the backend sees the till gone and may wake it with a
+//! notification, and opens it again as soon as the app is back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::backoff;
 use super::connection::ConnectionSync;
@@ -56,6 +58,7 @@ pub(super) async fn run(
     workers: Workers,
     mut stopped: watch::Receiver<bool>,
     paused: Arc<AtomicBool>,
+    pause_changed: Arc<Notify>,
 ) {
     let mut listener = Listener {
         parts,
@@ -66,11 +69,16 @@ pub(super) async fn run(
     };
     let mut failures = 0u32;
     while !*stopped.borrow() {
+        let resumed = pause_changed.notified();
         if paused.load(Ordering::SeqCst) {
             listener.set_down(false);
-            let _ = tokio::time::timeout(Duration::from_secs(1), stopped.changed()).await;
+            tokio::select! {
+                _ = resumed => {}
+                _ = tokio::time::timeout(Duration::from_secs(1), stopped.changed()) => {}
+            }
             continue;
         }
+        drop(resumed);
         let ended = match listener.open().await {
             Ok(None) => {
                 tracing::info!(target: "passerelle::sync", "the POS backend has no event stream: polling only");
@@ -80,7 +88,9 @@ pub(super) async fn run(
             Ok(Some(stream)) => {
                 failures = 0;
                 listener.set_down(false);
-                listener.read(stream, &mut stopped, &paused).await
+                listener
+                    .read(stream, &mut stopped, &paused, &pause_changed)
+                    .await
             }
             Err(err) => Err(err),
         };
@@ -132,14 +142,19 @@ impl Listener {
         mut stream: EventStream,
         stopped: &mut watch::Receiver<bool>,
         paused: &AtomicBool,
+        pause_changed: &Notify,
     ) -> Result<()> {
         loop {
+            // Waiting for the notice before looking at the flag: a pause between the two is
+            // heard. Returning drops the stream, which closes the connection.
+            let paused_now = pause_changed.notified();
             if paused.load(Ordering::SeqCst) {
                 return Ok(());
             }
             let next = tokio::select! {
                 next = tokio::time::timeout(SILENCE, stream.next()) => next,
                 _ = stopped.changed() => return Ok(()),
+                _ = paused_now => continue,
             };
             let Ok(next) = next else {
                 return Err(Error::internal("the event stream went silent"));

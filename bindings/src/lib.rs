@@ -471,6 +471,34 @@ impl Passerelle {
         .await
     }
 
+    /// Registers the device's push token (the `Data` of
+    /// `didRegisterForRemoteNotificationsWithDeviceToken`) with the POS backend, which wakes the
+    /// app in the background when an order arrives: `true` when the backend keeps it, `false`
+    /// when it has no such route (no error). Call it at each launch once signed in.
+    pub async fn register_push_token(
+        &self,
+        token: Vec<u8>,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<bool> {
+        self.cancellable(cancellation, move |core| async move {
+            core.register_push_token(token).await
+        })
+        .await
+    }
+
+    /// The app was woken by the POS backend's background notification: one cycle of every
+    /// connection, catching up on what arrived since the last one. What it brought decides the
+    /// fetch completion handler's result (`.newData` when anything arrived or changed).
+    pub async fn handle_push_notification(
+        &self,
+        cancellation: Arc<Cancellation>,
+    ) -> Result<SyncReport> {
+        self.cancellable(cancellation, move |core| async move {
+            core.handle_push_notification().await
+        })
+        .await
+    }
+
     /// Starts the sync engine (it starts by itself when the instance opens).
     pub async fn start_sync(&self) -> Result<()> {
         self.blocking(|core| core.start_sync()).await
@@ -482,12 +510,14 @@ impl Passerelle {
             .await
     }
 
-    /// The app went to the background: sync pauses (iOS would not run its timer).
+    /// The app went to the background: sync pauses (iOS would not run its timer) and the POS
+    /// backend's event stream closes at once (the backend may then wake the app by a
+    /// notification: `handle_push_notification`).
     pub fn app_did_enter_background(&self) -> Result<()> {
         guard(|| self.core.app_did_enter_background())
     }
 
-    /// The app is in the foreground again: sync resumes at once.
+    /// The app is in the foreground again: sync resumes at once and the event stream opens again.
     pub fn app_will_enter_foreground(&self) -> Result<()> {
         guard(|| self.core.app_will_enter_foreground())
     }

@@ -42,7 +42,7 @@ async fn a_till_in_the_background_is_woken_by_a_notification_and_its_cycle_bring
     let token = "ab".repeat(32);
     let push = stack.bridge.app().push.clone();
     let account = seed.pos_account().account_id.clone();
-    assert_eq!(push.tokens(&account).await?, [token.clone()]);
+    assert_eq!(push.tokens(&account).await?, std::slice::from_ref(&token));
     let device = app.device_id()?;
     let streaming = || async { push.streaming(&account, &device).await.unwrap_or(false) };
     assert!(eventually(Duration::from_secs(5), streaming).await);

@@ -599,6 +599,24 @@ fileprivate struct FfiConverterString: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Date
 
@@ -815,12 +833,14 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func account() async throws  -> PosAccount?
     
     /**
-     * The app went to the background: sync pauses (iOS would not run its timer).
+     * The app went to the background: sync pauses (iOS would not run its timer) and the POS
+     * backend's event stream closes at once (the backend may then wake the app by a
+     * notification: `handle_push_notification`).
      */
     func appDidEnterBackground() throws 
     
     /**
-     * The app is in the foreground again: sync resumes at once.
+     * The app is in the foreground again: sync resumes at once and the event stream opens again.
      */
     func appWillEnterForeground() throws 
     
@@ -923,6 +943,13 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func handleOpenUrl(url: WebUrl, cancellation: Cancellation) async throws  -> OpenUrlOutcome
     
     /**
+     * The app was woken by the POS backend's background notification: one cycle of every
+     * connection, catching up on what arrived since the last one. What it brought decides the
+     * fetch completion handler's result (`.newData` when anything arrived or changed).
+     */
+    func handlePushNotification(cancellation: Cancellation) async throws  -> SyncReport
+    
+    /**
      * The staff saw these orders; returns how many were unseen.
      */
     func markOrdersSeen(orderIds: [String]) async throws  -> UInt32
@@ -962,6 +989,14 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
      * Refuses a connection made off the device: revoked through the backend, never active.
      */
     func refuseConnection(connectionId: String, cancellation: Cancellation) async throws  -> HubriseConnection
+    
+    /**
+     * Registers the device's push token (the `Data` of
+     * `didRegisterForRemoteNotificationsWithDeviceToken`) with the POS backend, which wakes the
+     * app in the background when an order arrives: `true` when the backend keeps it, `false`
+     * when it has no such route (no error). Call it at each launch once signed in.
+     */
+    func registerPushToken(token: Data, cancellation: Cancellation) async throws  -> Bool
     
     /**
      * Rejects an order; the reason stays on the device (HubRise has no field for it).
@@ -1164,7 +1199,9 @@ open func account()async throws  -> PosAccount?  {
 }
     
     /**
-     * The app went to the background: sync pauses (iOS would not run its timer).
+     * The app went to the background: sync pauses (iOS would not run its timer) and the POS
+     * backend's event stream closes at once (the backend may then wake the app by a
+     * notification: `handle_push_notification`).
      */
 open func appDidEnterBackground()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
         uniffiCallStatus in
@@ -1175,7 +1212,7 @@ open func appDidEnterBackground()throws   {try rustCallWithError(FfiConverterTyp
 }
     
     /**
-     * The app is in the foreground again: sync resumes at once.
+     * The app is in the foreground again: sync resumes at once and the event stream opens again.
      */
 open func appWillEnterForeground()throws   {try rustCallWithError(FfiConverterTypePasserelleError_lift) {
         uniffiCallStatus in
@@ -1515,6 +1552,27 @@ open func handleOpenUrl(url: WebUrl, cancellation: Cancellation)async throws  ->
 }
     
     /**
+     * The app was woken by the POS backend's background notification: one cycle of every
+     * connection, catching up on what arrived since the last one. What it brought decides the
+     * fetch completion handler's result (`.newData` when anything arrived or changed).
+     */
+open func handlePushNotification(cancellation: Cancellation)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_handle_push_notification(
+                        self.uniffiCloneHandle(),FfiConverterTypeCancellation_lower(cancellation)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
      * The staff saw these orders; returns how many were unseen.
      */
 open func markOrdersSeen(orderIds: [String])async throws  -> UInt32  {
@@ -1655,6 +1713,28 @@ open func refuseConnection(connectionId: String, cancellation: Cancellation)asyn
             completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeHubriseConnection_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Registers the device's push token (the `Data` of
+     * `didRegisterForRemoteNotificationsWithDeviceToken`) with the POS backend, which wakes the
+     * app in the background when an order arrives: `true` when the backend keeps it, `false`
+     * when it has no such route (no error). Call it at each launch once signed in.
+     */
+open func registerPushToken(token: Data, cancellation: Cancellation)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_register_push_token(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(token),FfiConverterTypeCancellation_lower(cancellation)
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_i8,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_i8,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
 }
@@ -2410,10 +2490,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_account() != 44524) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 38827) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_did_enter_background() != 52593) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 16808) {
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_app_will_enter_foreground() != 59966) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_apply_retention() != 15043) {
@@ -2470,6 +2550,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_open_url() != 7440) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_handle_push_notification() != 40623) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_mark_orders_seen() != 48302) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2492,6 +2575,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_refuse_connection() != 43278) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_register_push_token() != 12216) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_reject() != 44281) {

@@ -134,7 +134,7 @@ grep -q "AvailabilityProbe.swift:4: ASWebAuthenticationSession.init(url:callback
   "$work/availability-probe.log" || { cat "$work/availability-probe.log" >&2; exit 1; }
 echo "self-test: an unguarded iOS 17.4 initializer type-checks on Linux and the availability lint refuses it"
 # The floors: the package's `.iOS(.vN)`, the app's deployment target.
-package_floor=$(sed -n 's/.*platforms: \[\.iOS(\.v\([0-9]*\)).*/\1.0/p' bindings/swift/Package.swift)
+package_floor=$(sed -n 's/.*platforms:.*\.iOS(\.v\([0-9]*\)).*/\1.0/p' bindings/swift/Package.swift | head -n 1)
 app_floor=$(sed -n '/deploymentTarget:/,/iOS:/s/^ *iOS: "\([0-9.]*\)".*/\1/p' ios-demo/project.yml)
 if [ -z "$package_floor" ] || [ -z "$app_floor" ]; then
   echo "floors not found: '$package_floor' '$app_floor'" >&2

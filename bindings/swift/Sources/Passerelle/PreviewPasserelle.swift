@@ -31,6 +31,11 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         var orders: [Order]
         var attempts: Set<String> = []
         var version: UInt64 = 1
+        var settings = Settings(
+            pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write,customer_list.write,catalog.read]")
+        var quarantined: [QuarantinedItem] = []
+        var failedChanges: [FailedChange] = []
+        var syncRunning = true
         var calls: [String] = []
         var failures: [String: PasserelleError] = [:]
         var delays: [String: Double] = [:]
@@ -82,6 +87,25 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         events.onEvent(event: event)
     }
 
+    /// An event or order is set aside after failing past its budget: listed by
+    /// ``quarantinedItems()`` and announced (``PasserelleEvent/itemQuarantined(item:)``).
+    public func quarantine(_ item: QuarantinedItem) {
+        state.withLock { $0.quarantined.append(item) }
+        events.onEvent(event: .itemQuarantined(item: item))
+    }
+
+    /// A change from the till HubRise did not take: listed by ``failedChanges()`` and announced
+    /// (``PasserelleEvent/changeFailed(change:)``).
+    public func failChange(_ change: FailedChange) {
+        state.withLock { $0.failedChanges.append(change) }
+        events.onEvent(event: .changeFailed(change: change))
+    }
+
+    /// Whether sync runs (``stopSync()`` stops it, ``startSync()`` starts it again).
+    public var isSyncRunning: Bool {
+        state.withLock { $0.syncRunning }
+    }
+
     // MARK: PasserelleClient
 
     public func account() async throws -> PosAccount? {
@@ -92,6 +116,15 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     public func signIn(email: String, password: String) async throws -> PosAccount {
         try await call("signIn", email)
         guard email == Self.email, password == Self.password else { throw PasserelleError.InvalidCredentials }
+        return state.withLock { state in
+            state.account = Self.sampleAccount
+            return Self.sampleAccount
+        }
+    }
+
+    public func signInWithPosSession(accessToken: String) async throws -> PosAccount {
+        try await call("signInWithPosSession")
+        guard !accessToken.isEmpty else { throw PasserelleError.SessionExpired }
         return state.withLock { state in
             state.account = Self.sampleAccount
             return Self.sampleAccount
@@ -117,6 +150,27 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         return BackendStatus(reachable: true, lastError: nil, lastReloadedAt: Date(), signInRequired: false)
     }
 
+    public func eraseAccountData(scope: ErasureScope) async throws -> ErasureReport {
+        try await call("eraseAccountData", "\(scope)")
+        return state.withLock { state in
+            let report = ErasureReport(
+                accounts: state.account == nil ? 0 : 1, orders: UInt32(state.orders.count),
+                connections: UInt32(state.connections.count), secrets: state.account == nil ? 0 : 1, notRevoked: 0)
+            state.account = nil
+            state.orders.removeAll()
+            state.connections.removeAll()
+            state.pending.removeAll()
+            state.quarantined.removeAll()
+            state.failedChanges.removeAll()
+            return report
+        }
+    }
+
+    public func deviceId() throws -> String {
+        try record("deviceId")
+        return "preview-device"
+    }
+
     public func connections() async throws -> [HubriseConnection] {
         try await call("connections")
         return state.withLock { $0.account == nil ? [] : $0.connections }
@@ -133,6 +187,19 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
             authorizeUrl: consent, state: attempt,
             callbackUrlScheme: options.outOfBand ? nil : "passerelle-demo", callbackHttpsHost: nil,
             callbackHttpsPath: nil, expiresAt: Date().addingTimeInterval(600))
+    }
+
+    public func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
+        let authorization = try await beginHubriseConnection(options: options)
+        state.withLock { state in
+            state.calls[state.calls.count - 1] = "beginHubriseConnectionViaPosBackend()"
+        }
+        return authorization
+    }
+
+    public func completeHubriseConnectionViaPosBackend(state attempt: String) async throws -> HubriseConnection? {
+        try await call("completeHubriseConnectionViaPosBackend", attempt)
+        return try connectLyon(attempt: attempt)
     }
 
     public func completeHubriseConnection(callbackURL: URL) async throws -> HubriseConnection {
@@ -205,8 +272,8 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
                     state.connections = state.connections.map { $0.id == added.id ? Self.activated($0) : $0 }
                 case .connectionRemoved(let removed):
                     state.connections.removeAll { $0.id == removed.id }
-                case .settingsChanged:
-                    break
+                case .settingsChanged(_, let pending):
+                    state.settings = pending
                 }
             }
             state.pending.removeAll()
@@ -216,8 +283,48 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         events.onEvent(event: .configurationApplied(version: version))
     }
 
+    public func settings() throws -> Settings {
+        try record("settings")
+        return state.withLock { $0.settings }
+    }
+
+    public func updateSettings(settings: Settings) async throws {
+        try await call("updateSettings", "\(settings.pollIntervalSecs) s")
+        guard settings.pollIntervalSecs >= 1 else { throw PasserelleError.InvalidConfig(field: "poll_interval_secs", reason: "at least 1 s") }
+        let changes: [ConfigChange]? = state.withLock { state in
+            guard settings.applyMode == .onRestart else {
+                state.settings = settings
+                return nil
+            }
+            state.pending.removeAll { if case .settingsChanged = $0 { true } else { false } }
+            state.pending.append(.settingsChanged(active: state.settings, pending: settings))
+            return state.pending
+        }
+        if let changes { events.onEvent(event: .restartRequired(changes: changes)) }
+    }
+
+    public func configurationVersion() throws -> UInt64 {
+        try record("configurationVersion")
+        return state.withLock { $0.version }
+    }
+
+    public func orders(filter: OrderFilter) async throws -> [Order] {
+        try await call("orders")
+        return filtered(filter)
+    }
+
+    public func unseenOrders() async throws -> [Order] {
+        try await call("unseenOrders")
+        return state.withLock { $0.account == nil ? [] : $0.orders.filter { !$0.seen } }
+    }
+
     public func orderSummaries(filter: OrderFilter) async throws -> [OrderSummary] {
         try await call("orderSummaries", filter.after.map { "after: \($0.id)" } ?? "")
+        return filtered(filter).map(Self.summary)
+    }
+
+    /// The orders `filter` selects, as the library orders them: newest first, then by id.
+    private func filtered(_ filter: OrderFilter) -> [Order] {
         let orders = state.withLock { $0.account == nil ? [] : $0.orders }
         let limit = filter.limit == 0 ? 100 : Int(filter.limit)
         // The library's order: newest first, then by id; `after` keeps what follows its row.
@@ -235,7 +342,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
             .sorted { precedes(($0.createdAt, $0.id), ($1.createdAt, $1.id)) }
             .dropFirst(Int(filter.offset))
             .prefix(limit)
-            .map(Self.summary)
+            .map { $0 }
     }
 
     public func order(orderId: String) async throws -> Order? {
@@ -254,6 +361,11 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     public func reject(orderId: String, reason: String?) async throws {
         try await call("reject", orderId)
         try decide(orderId) { $0.status = .rejected }
+    }
+
+    public func updateStatus(orderId: String, status: OrderStatus) async throws {
+        try await call("updateStatus", "\(orderId), \(status)")
+        try decide(orderId) { $0.status = status }
     }
 
     public func markOrdersSeen(orderIds: [String]) async throws -> UInt32 {
@@ -285,6 +397,52 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
                     lastSuccessAt: Date(), delayReason: nil, delayedSince: nil, nextAttemptAt: nil, errorCode: nil,
                     retryAfterCapped: false, quarantined: 0, failedChanges: 0)
             })
+    }
+
+    public func startSync() async throws {
+        try await call("startSync")
+        state.withLock { $0.syncRunning = true }
+    }
+
+    public func stopSync() async throws {
+        try await call("stopSync")
+        state.withLock { $0.syncRunning = false }
+    }
+
+    public func quarantinedItems() async throws -> [QuarantinedItem] {
+        try await call("quarantinedItems")
+        return state.withLock { $0.quarantined }
+    }
+
+    public func retryQuarantined(itemId: Int64) async throws {
+        try await call("retryQuarantined", "\(itemId)")
+        try state.withLock { state in
+            guard state.quarantined.contains(where: { $0.id == itemId }) else {
+                throw PasserelleError.NotFound(what: "quarantined item")
+            }
+            state.quarantined.removeAll { $0.id == itemId }
+        }
+    }
+
+    public func failedChanges() async throws -> [FailedChange] {
+        try await call("failedChanges")
+        return state.withLock { $0.failedChanges }
+    }
+
+    public func retryFailedChanges(orderId: String) async throws -> UInt32 {
+        try await call("retryFailedChanges", orderId)
+        return state.withLock { state in
+            let retried = state.failedChanges.filter { $0.orderId == orderId }.count
+            state.failedChanges.removeAll { $0.orderId == orderId }
+            return UInt32(retried)
+        }
+    }
+
+    public func applyRetention() async throws -> RetentionReport {
+        try await call("applyRetention")
+        return RetentionReport(
+            ordersPruned: 0, ordersScrubbed: 0, quarantineScrubbed: 0, quarantinePruned: 0, eventsPruned: 0,
+            outboxPruned: 0, removedConnectionRows: 0, batches: 0, longestBatchMicros: 0)
     }
 
     public func appDidEnterBackground() throws {

@@ -14,6 +14,7 @@ mod postgres;
 mod push;
 mod push_to_till;
 mod refusals;
+mod siblings;
 mod startup;
 mod storage;
 mod stream;

@@ -21,6 +21,8 @@ pub struct Message {
 pub struct SseReader {
     response: reqwest::Response,
     buffer: String,
+    /// The data of the stream's `ready` message, once read (`next` never returns it).
+    pub ready: Option<Value>,
 }
 
 impl SseReader {
@@ -45,6 +47,7 @@ impl SseReader {
         Ok(SseReader {
             response,
             buffer: String::new(),
+            ready: None,
         })
     }
 
@@ -70,6 +73,10 @@ impl SseReader {
                 }
                 if !data.is_empty() {
                     message.data = serde_json::from_str(&data)?;
+                    if message.event == "ready" {
+                        self.ready = Some(message.data);
+                        continue;
+                    }
                     return Ok(message);
                 }
                 continue;
@@ -111,6 +118,8 @@ async fn an_order_reaches_the_tills_stream_and_a_till_resumes_from_last_event_id
     let mut till = SseReader::open(&stack.pos_url, &token, "till-1", None).await?;
     let first = place(&stack, "first").await?;
     let message = till.next(wait).await?;
+    // First of all the stream named the location whose events the bridge receives.
+    assert_eq!(till.ready, Some(json!({"hubrise_events": ["3r4s3-1"]})));
     assert_eq!(message.event, "order.create");
     assert_eq!(message.data["location_id"], "3r4s3-1");
     assert_eq!(message.data["event"]["order_id"], first.as_str());

@@ -5,6 +5,7 @@
 mod api;
 mod backoffice;
 mod callback_events;
+mod changes;
 mod device_flows;
 mod pages;
 mod push_token;
@@ -75,6 +76,7 @@ pub fn router(app: Arc<App>) -> Router {
             post(api::disconnect_callback),
         )
         .route("/hubrise/events", get(stream::open))
+        .route("/hubrise/changes", post(changes::report))
         .route(
             push_token::PATH,
             axum::routing::put(push_token::register).delete(push_token::unregister),

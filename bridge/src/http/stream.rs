@@ -4,7 +4,10 @@
 //! location's position (`3r4s3-1:17,3r4s3-2:4`), so `Last-Event-ID` resumes them all. Without
 //! it the till's cursor kept here (by `device_id`) says where it was; a till never seen starts
 //! at the newest event. A jump in a location's numbers (events pruned while it was away) is told
-//! as an `event: gap` message, for the till to catch up by polling HubRise.
+//! as an `event: gap` message, for the till to catch up by polling HubRise. The first message,
+//! `event: ready`, names the locations whose HubRise events the bridge receives (so their tills
+//! poll HubRise as a safety net only); a sibling till's change comes as `event: till.change`
+//! (`changes.rs`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -27,6 +30,11 @@ const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 const SAFETY_POLL: Duration = Duration::from_secs(30);
 /// Events read per query.
 const BATCH: i64 = 100;
+/// How long opening a stream waits for the active callbacks to be checked; a location not
+/// checked by then is not named in `ready` (its tills keep polling HubRise at their pace).
+const CALLBACK_CHECK_WITHIN: Duration = Duration::from_secs(5);
+/// The stream's first message.
+pub const READY: &str = "ready";
 
 #[derive(serde::Deserialize)]
 pub(super) struct StreamQuery {
@@ -106,12 +114,16 @@ pub(super) async fn open(
             .await?;
         cursors.push(cursor);
     }
-    if app.hubrise.takes_events() {
-        tokio::spawn(ensure_active_callbacks(
-            app.clone(),
-            account.account_id.clone(),
-        ));
-    }
+    let streamed = if app.hubrise.takes_events() {
+        tokio::time::timeout(
+            CALLBACK_CHECK_WITHIN,
+            ensure_active_callbacks(&app, &account.account_id),
+        )
+        .await
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let till = Till {
         account_id: account.account_id,
         device_id,
@@ -119,6 +131,8 @@ pub(super) async fn open(
         cursors,
     };
     let (sender, receiver) = mpsc::channel(64);
+    // The first message, before any event: the till polls these locations as a safety net only.
+    let _ = sender.try_send(ready_message(&streamed));
     tokio::spawn(pump(app, till, sender));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver
@@ -132,16 +146,32 @@ pub(super) async fn open(
 }
 
 /// A device that registered its passive callback after the exchange replaced the bridge's
-/// active one: registered again (a `GET /callback` each when it is already there).
-async fn ensure_active_callbacks(app: Arc<App>, account_id: String) {
-    let Ok(connections) = app.store.active_connections(&account_id).await else {
-        return;
+/// active one: registered again (a `GET /callback` each when it is already there). Returns the
+/// locations whose events the bridge now receives.
+async fn ensure_active_callbacks(app: &App, account_id: &str) -> Vec<String> {
+    let Ok(connections) = app.store.active_connections(account_id).await else {
+        return Vec::new();
     };
-    for (_, token) in connections {
-        if let Err(e) = app.hubrise.register_order_callback(&token).await {
-            tracing::warn!(error = %e, "active callback not registered; polling still works");
+    let mut streamed = Vec::new();
+    for (connection, token) in connections {
+        match app.hubrise.register_order_callback(&token).await {
+            Ok(()) => streamed.extend(connection.names.location_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "active callback not registered; polling still works");
+            }
         }
     }
+    streamed.sort();
+    streamed.dedup();
+    streamed
+}
+
+/// `event: ready`: the locations whose HubRise events this bridge receives (its active
+/// callback is on them), so their tills can poll HubRise as a safety net only.
+fn ready_message(streamed: &[String]) -> Event {
+    Event::default()
+        .event(READY)
+        .data(json!({ "hubrise_events": streamed }).to_string())
 }
 
 /// Sends the till its locations' new events until it goes away or the stream's time is up.

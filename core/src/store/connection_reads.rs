@@ -106,6 +106,17 @@ pub fn read_back_done(conn: &Connection, connection_id: &str, complete: bool) ->
     Ok(())
 }
 
+/// The open orders' status is wanted at the next cycle, whatever the spacing (a sibling's
+/// change that could not be read at once).
+pub fn read_back_wanted(conn: &Connection, connection_id: &str) -> Result<()> {
+    ensure(conn, connection_id)?;
+    conn.execute(
+        "UPDATE connection_reads SET read_back_due = 1 WHERE connection_id = ?1",
+        [connection_id],
+    )?;
+    Ok(())
+}
+
 /// An order the till still works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenOrder {

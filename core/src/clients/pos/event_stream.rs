@@ -3,6 +3,10 @@
 //! event to the backend as it happens (its active callback); the backend relays it here, so an
 //! order reaches the till in well under a second instead of at the next poll. A backend without
 //! the route answers 404: the till then polls only, as before.
+//!
+//! The other way, the till reports each change it made at HubRise (`POST /hubrise/changes`):
+//! HubRise never tells a client of its own changes, so the backend relays it on the stream to the
+//! location's other tills.
 
 use std::time::Duration;
 
@@ -12,12 +16,22 @@ use crate::secrets::Secret;
 
 /// Where the backend serves the stream.
 const EVENT_STREAM_PATH: &str = "/hubrise/events";
+/// Where the till reports the changes it made, for its siblings.
+const CHANGES_PATH: &str = "/hubrise/changes";
 /// A stream lasts minutes (the bridge ends one after five and the till opens another); this
 /// bounds one that never ends.
 const STREAM_LIFETIME: Duration = Duration::from_secs(600);
 
-/// One message of the stream: `event` names it (`order.create`, `order.update`, `gap`), `id` is
-/// where to resume from (`Last-Event-ID`), `data` its JSON.
+/// The message that opens a stream: `hubrise_events` lists the locations whose HubRise events
+/// the backend receives itself (its active callback is on them).
+pub const READY: &str = "ready";
+/// Events of a location were lost (pruned while the till was away): catch up from HubRise.
+pub const GAP: &str = "gap";
+/// A change another till made at HubRise (`order_id`, `status`, `device_id`).
+pub const TILL_CHANGE: &str = "till.change";
+
+/// One message of the stream: `event` names it (`order.create`, `order.update`, [`GAP`],
+/// [`READY`], [`TILL_CHANGE`]), `id` is where to resume from (`Last-Event-ID`), `data` its JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamMessage {
     pub id: Option<String>,
@@ -42,7 +56,45 @@ impl EventStream {
     }
 }
 
+/// A change this till made at HubRise (HubRise accepted it), for the location's other tills.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeMade {
+    /// Unique among this device's changes; the report makes it unique among all tills by the
+    /// device's id, and the backend keeps a change once.
+    pub change_id: String,
+    pub location_id: String,
+    pub order_id: String,
+    /// HubRise's status after the change.
+    pub status: String,
+}
+
 impl PosBackend {
+    /// Reports a change this till (`device_id`) made. `false` when the backend does not relay
+    /// changes (404): the till's siblings then see it by reading HubRise, as before.
+    pub async fn report_change(
+        &self,
+        access_token: &Secret,
+        device_id: &str,
+        change: &ChangeMade,
+    ) -> Result<bool> {
+        let mut body = serde_json::to_value(change).map_err(|e| unexpected(&e.to_string()))?;
+        body["device_id"] = serde_json::Value::String(device_id.to_owned());
+        body["change_id"] = serde_json::Value::String(format!("{device_id}:{}", change.change_id));
+        let response = self
+            .authorized(reqwest::Method::POST, CHANGES_PATH, access_token)?
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport)?;
+        match response.status().as_u16() {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            401 => Err(token_refused()),
+            status @ 500..=599 => Err(server_error(status)),
+            status => Err(unexpected(&format!("change report: status {status}"))),
+        }
+    }
+
     /// Opens the stream of this till's (`device_id`'s) locations' events, from `last_event_id`
     /// when it had one. `None` when the backend has no stream (404).
     pub async fn open_event_stream(

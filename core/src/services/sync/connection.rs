@@ -116,6 +116,21 @@ impl ConnectionSync {
         }
     }
 
+    /// A sibling till's change the POS backend relayed, read under the cycle lock like any
+    /// cycle (`read_back::sibling_changed`).
+    pub async fn take_sibling_change(
+        &self,
+        parts: &SyncParts,
+        order_id: &str,
+        status: &str,
+    ) -> Result<()> {
+        let _cycle = self.locks.cycle.lock().await;
+        let Some((row, token)) = self.syncing(parts)? else {
+            return Ok(());
+        };
+        read_back::sibling_changed(parts, &row, &token, order_id, status).await
+    }
+
     /// The till's retry of a quarantined item, under the cycle lock like any cycle.
     pub async fn retry_quarantined(
         &self,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use super::push_channel::PushChannel;
 use crate::clients::hubrise::api::{EventRef, HubriseApi};
 use crate::clients::hubrise::rate_limiter::RateLimiters;
 use crate::context::ActiveConfiguration;
@@ -43,6 +44,8 @@ pub(super) struct SyncParts {
     pub locks: std::sync::Mutex<HashMap<String, Arc<ConnectionLocks>>>,
     /// Notices the wall clock being set, so that the stored timers keep their intervals.
     pub wall_clock: WallClockWatch,
+    /// What the POS backend's event stream brings, and the changes to relay to siblings.
+    pub push_channel: PushChannel,
 }
 
 impl SyncParts {

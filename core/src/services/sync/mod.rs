@@ -8,10 +8,12 @@ mod connection;
 mod cycle;
 mod pull;
 mod push;
+mod push_channel;
 mod pusher;
 mod quarantine_retry;
 mod read_back;
 mod running;
+mod sibling_relay;
 mod stream_listener;
 mod worker;
 
@@ -31,6 +33,7 @@ use crate::store::{connections, quarantine};
 use crate::time::WallClockWatch;
 use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
+use push_channel::PushChannel;
 use running::{Worker, Workers, lock};
 use stream_listener::StreamLink;
 use worker::Wake;
@@ -39,10 +42,11 @@ use worker::Wake;
 /// safe: no transaction spans an await, so a cancelled cycle leaves committed work only.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// The stream listener while it runs.
+/// The stream listener while it runs, and the relay of this till's changes beside it.
 struct Listening {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    relay: tokio::task::JoinHandle<()>,
 }
 
 /// The running workers.
@@ -87,6 +91,7 @@ impl SyncEngine {
             health,
             locks: Mutex::default(),
             wall_clock: WallClockWatch::default(),
+            push_channel: PushChannel::default(),
         };
         let link = StreamLink {
             pos: ctx.pos.clone(),
@@ -189,6 +194,9 @@ impl SyncEngine {
         if listening.as_ref().is_some_and(|l| !l.task.is_finished()) {
             return;
         }
+        if let Some(ended) = listening.take() {
+            ended.relay.abort();
+        }
         let (stop, stopped) = watch::channel(false);
         let task = self.runtime.spawn(stream_listener::run(
             self.parts.clone(),
@@ -198,13 +206,17 @@ impl SyncEngine {
             self.paused.clone(),
             self.pause_changed.clone(),
         ));
-        *listening = Some(Listening { stop, task });
+        let relay = self
+            .runtime
+            .spawn(sibling_relay::run(self.parts.clone(), self.link.clone()));
+        *listening = Some(Listening { stop, task, relay });
     }
 
     /// Stops every worker (for a restart, `stop_sync` or shutdown), all at once.
     pub async fn stop(&self) {
         let listening = lock(&self.listening).take();
         if let Some(mut listening) = listening {
+            listening.relay.abort();
             let _ = listening.stop.send(true);
             if tokio::time::timeout(STOP_GRACE, &mut listening.task)
                 .await
@@ -313,6 +325,7 @@ impl Drop for SyncEngine {
     fn drop(&mut self) {
         if let Some(listening) = lock(&self.listening).take() {
             listening.task.abort();
+            listening.relay.abort();
         }
         for (_, worker) in self.workers().drain() {
             worker.task.abort();

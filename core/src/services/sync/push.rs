@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use super::backoff;
 use super::cycle::{Cycle, CycleReport, millis};
+use crate::clients::pos::event_stream::ChangeMade;
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
@@ -117,6 +118,7 @@ impl Cycle<'_> {
                     self.store_or_quarantine(tx, &json, None)
                 })?;
                 self.announce(stored, &json, &mut CycleReport::default())?;
+                self.tell_siblings(entry, &json);
             }
             // HubRise answered success with a body we cannot read: it applied the change. Never
             // report it as refused; read the order again for its state.
@@ -131,6 +133,25 @@ impl Cycle<'_> {
             Err(err) => return Err(err),
         }
         Ok(true)
+    }
+
+    /// Queues the change for the POS backend to relay to the location's other tills (HubRise
+    /// never tells them). The automatic `received` is not relayed: every till sends its own.
+    fn tell_siblings(&self, entry: &Entry, json: &Value) {
+        let Some(status) = json.get("status").and_then(Value::as_str) else {
+            return;
+        };
+        if entry.kind == Kind::Received {
+            return;
+        }
+        self.parts.push_channel.made(ChangeMade {
+            // Unique with the device's id the report adds (a sequence alone restarts after an
+            // erasure).
+            change_id: format!("{}-{}", entry.seq, now_ms()),
+            location_id: self.location().to_owned(),
+            order_id: entry.order_id.clone(),
+            status: status.to_owned(),
+        });
     }
 
     /// Whether the stored status is HubRise's own right now, so reading it again would spend a

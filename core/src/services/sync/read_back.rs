@@ -103,7 +103,10 @@ fn status_due(parts: &SyncParts, row: &ConnectionRow) -> Result<bool> {
         .store
         .read(|c| connection_reads::get(c, &row.public.id))?;
     let now = now_ms();
-    let interval_ms = i64::from(parts.active.settings().poll_interval_secs) * 1000;
+    let interval = parts
+        .push_channel
+        .read_back_interval(&row.public.id, parts.active.settings().poll_interval());
+    let interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
     let long_offline = row
         .last_succeeded_at
         .is_none_or(|at| now - at >= LONG_OFFLINE_MS);
@@ -150,6 +153,36 @@ async fn status(
     parts
         .store
         .write(|tx| connection_reads::read_back_done(tx, id, complete))
+}
+
+/// A sibling till changed `order_id` to `status` (the POS backend relayed it). It is read from
+/// HubRise, as a read-back would (a change is shown as read, design D22), unless this device
+/// already holds that status or does not have the order; without room in the read-back budget
+/// the next cycle reads the open orders instead.
+pub(super) async fn sibling_changed(
+    parts: &SyncParts,
+    row: &ConnectionRow,
+    token: &Secret,
+    order_id: &str,
+    status: &str,
+) -> Result<()> {
+    let id = row.public.id.as_str();
+    let held = parts
+        .store
+        .read(|c| orders::hubrise_status(c, &row.public.location_id, order_id))?;
+    if held.is_none_or(|held| held == OrderStatus::parse(status)) {
+        return Ok(());
+    }
+    let read = Read { parts, row, token };
+    if !read.room(false) {
+        return parts
+            .store
+            .write(|tx| connection_reads::read_back_wanted(tx, id));
+    }
+    if let Some(json) = parts.hubrise.order(token, order_id).await? {
+        read.apply(&json, &mut CycleReport::default())?;
+    }
+    Ok(())
 }
 
 struct Read<'a> {

@@ -30,7 +30,7 @@ use super::running::{Workers, lock};
 use super::worker;
 use crate::clients::hubrise::api::EventRef;
 use crate::clients::pos::backend::PosBackend;
-use crate::clients::pos::event_stream::{EventStream, StreamMessage};
+use crate::clients::pos::event_stream::{EventStream, GAP, READY, StreamMessage, TILL_CHANGE};
 use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result};
 use crate::model::health::DelayReason;
@@ -94,6 +94,7 @@ pub(super) async fn run(
             }
             Err(err) => Err(err),
         };
+        listener.stream_ended();
         let wait = match ended {
             // The backend ended it (streams last minutes): open the next one at once.
             Ok(()) => Duration::ZERO,
@@ -181,16 +182,67 @@ impl Listener {
             .unwrap_or("");
         let since_ms = self.last_read_ms - CATCH_UP_BEFORE_MS;
         let ids = self.connections_at(location);
-        if message.event == "gap" {
-            self.ask_catch_up(&ids, since_ms);
-            self.wake(&ids);
-        } else if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
-            self.take_order_event(&ids, &event, since_ms).await;
+        match message.event.as_str() {
+            READY => self.streamed(&data),
+            GAP => {
+                self.ask_catch_up(&ids, since_ms);
+                self.wake(&ids);
+            }
+            TILL_CHANGE => self.take_sibling_change(&ids, &data["event"]).await,
+            _ => {
+                if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
+                    self.take_order_event(&ids, &event, since_ms).await;
+                }
+            }
         }
         if message.id.is_some() {
             self.last_id.clone_from(&message.id);
         }
         self.last_read_ms = now_ms();
+    }
+
+    /// The backend receives HubRise's events of the locations it names (its active callback is
+    /// on them): their connections poll as a safety net only while the stream lasts.
+    fn streamed(&self, data: &Value) {
+        let locations = data
+            .get("hubrise_events")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let ids = locations
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(|location| self.connections_at(location))
+            .collect();
+        self.parts.push_channel.set_streamed(ids);
+    }
+
+    /// A sibling till's change, relayed by the backend: read on each of the location's
+    /// connections (`ids`). This till's own changes come back too, and are skipped.
+    async fn take_sibling_change(&self, ids: &[String], change: &Value) {
+        let text = |key: &str| change.get(key).and_then(Value::as_str);
+        let (Some(order_id), Some(status)) = (text("order_id"), text("status")) else {
+            return;
+        };
+        if text("device_id") == Some(&*self.link.device_id) {
+            return;
+        }
+        for id in ids {
+            let sync = ConnectionSync::new(&self.parts, id);
+            if let Err(err) = sync
+                .take_sibling_change(&self.parts, order_id, status)
+                .await
+            {
+                tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "sibling's change left to the read-back");
+            }
+        }
+    }
+
+    /// The stream ended: the connections it brought the events of poll now, then at the
+    /// configured interval again.
+    fn stream_ended(&self) {
+        let ids: Vec<String> = self.parts.push_channel.stream_ended().into_iter().collect();
+        self.wake(&ids);
     }
 
     /// Takes an order event on each of the location's connections (`ids`); where it could not

@@ -95,7 +95,10 @@ pub(super) async fn run(
             Outcome::Done => {
                 failures = 0;
                 parts.health.attempt_succeeded(&sync.connection_id);
-                interval
+                // Slower while the POS backend's stream brings this connection's events.
+                parts
+                    .push_channel
+                    .poll_interval(&sync.connection_id, interval)
             }
             Outcome::Over => return,
             Outcome::Failed(err) => {

@@ -1,0 +1,187 @@
+//! Issue 24, part 4: siblings stay consistent without read-back. HubRise never tells a client of
+//! its own changes, and every till of a restaurant is one client: a till reports each change
+//! HubRise accepted from it to the bridge, which relays it on the stream to the location's
+//! other tills. While the stream brings a location's events, its tills poll HubRise as a safety
+//! net only, and poll at their pace again the moment the stream ends.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use passerelle_core::{
+    InMemorySecretStore, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
+};
+use passerelle_sandbox::SandboxOptions;
+use passerelle_sandbox::seed::sample_order;
+use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::stream::SseReader;
+use crate::support::{self, Stack, TestResult, client};
+
+const LOCATION: &str = "3r4s3-1";
+
+/// A till of the seed's first restaurant, connected to [`LOCATION`] and syncing.
+async fn till(
+    stack: &Stack,
+    dir: &tempfile::TempDir,
+    poll_secs: u32,
+) -> Result<(Passerelle, Arc<EventRecorder>), Box<dyn std::error::Error>> {
+    let mut config: PasserelleConfig = config_for(stack, dir.path());
+    config.initial_settings.poll_interval_secs = poll_secs;
+    let events = Arc::new(EventRecorder::new());
+    let app =
+        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
+    let seed = stack.sandbox.seed().clone();
+    seeded::sign_in(&app, &seed, 0).await?;
+    seeded::connect(&app, &seeded::choice(&seed, 0, LOCATION)?).await?;
+    app.restart().await?;
+    assert!(
+        health_shows(&app, None, Duration::from_secs(10)).await,
+        "never flowing"
+    );
+    Ok((app, events))
+}
+
+async fn stack() -> Result<(tempfile::TempDir, Stack), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        SandboxOptions::default(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    Ok((dir, stack))
+}
+
+fn updated_to(order_id: &str, status: OrderStatus) -> impl Fn(&PasserelleEvent) -> bool + '_ {
+    move |e| matches!(e, PasserelleEvent::OrderUpdated { order } if order.id == order_id && order.status == status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sibling_s_accept_reaches_the_other_till_through_the_bridge() -> TestResult {
+    let (_dir, stack) = stack().await?;
+    let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    // HubRise's documented interval: the read-back of a streamed till is 10 minutes away.
+    let (first, first_events) = till(&stack, &first_dir, 30).await?;
+    let (second, second_events) = till(&stack, &second_dir, 30).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let order = stack
+        .sandbox
+        .admin()
+        .place_order(LOCATION, sample_order("Ada"))
+        .await?;
+    for events in [&first_events, &second_events] {
+        events
+            .wait_for(order_received(&order), Duration::from_secs(5))
+            .await
+            .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
+    }
+    let accepted = Instant::now();
+    first.accept(&order, None).await?;
+    second_events
+        .wait_for(
+            updated_to(&order, OrderStatus::Accepted),
+            Duration::from_secs(20),
+        )
+        .await
+        .map_err(|e| format!("the sibling's accept never reached the other till: {e:?}"))?;
+    let seen_in = accepted.elapsed();
+    eprintln!("accept at one till -> OrderUpdated at its sibling: {seen_in:?}");
+    assert!(
+        seen_in < Duration::from_secs(5),
+        "the accept took {seen_in:?}: it came by a read-back, not through the bridge"
+    );
+    assert_eq!(
+        second.order(&order)?.map(|o| o.status),
+        Some(OrderStatus::Accepted)
+    );
+    // The first till's own change came back to it on the stream and was skipped: it announced
+    // the accept once, when HubRise answered its PATCH.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let accepts = first_events
+        .events()
+        .into_iter()
+        .filter(|e| updated_to(&order, OrderStatus::Accepted)(e))
+        .count();
+    assert!(
+        accepts <= 1,
+        "the till heard its own accept again: {accepts}"
+    );
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_till_polls_hubrise_as_a_safety_net_until_the_stream_ends() -> TestResult {
+    let (_dir, stack) = stack().await?;
+    let app_dir = tempfile::tempdir()?;
+    let (app, _events) = till(&stack, &app_dir, 2).await?;
+    let admin = stack.sandbox.admin();
+    let polls = || admin.count_requests("GET", "/v1/callback/events");
+    // The stream is up and names the location: polls every 2 s become a safety net.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = polls().await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let streamed = polls().await - before;
+    assert!(
+        streamed <= 1,
+        "{streamed} polls in 8 s while the stream brought the location's events"
+    );
+
+    let Stack {
+        sandbox, bridge, ..
+    } = stack;
+    bridge.stop().await?;
+    let admin = sandbox.admin();
+    let before = admin.count_requests("GET", "/v1/callback/events").await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let unstreamed = admin.count_requests("GET", "/v1/callback/events").await - before;
+    assert!(
+        unstreamed >= 3,
+        "{unstreamed} polls in 8 s at 2 s with the bridge down: polling did not resume"
+    );
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_change_is_kept_once_for_the_account_s_locations_and_relayed() -> TestResult {
+    let (_dir, stack) = stack().await?;
+    let (token, _) = support::connect_off_device(&stack.sandbox, &stack.pos_url, LOCATION).await?;
+    let mut sibling = SseReader::open(&stack.pos_url, &token, "till-2", None).await?;
+    let url = format!("{}/hubrise/changes", stack.pos_url);
+    let change = json!({"change_id": "till-1:7-1", "device_id": "till-1", "location_id": LOCATION,
+        "order_id": "o1", "status": "accepted"});
+    let report =
+        |body: serde_json::Value| client().post(&url).bearer_auth(&token).json(&body).send();
+
+    let unauthenticated = client().post(&url).json(&change).send().await?;
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    let mut elsewhere = change.clone();
+    elsewhere["location_id"] = json!("3r4s3-2");
+    assert_eq!(report(elsewhere).await?.status(), StatusCode::NOT_FOUND);
+    let mut empty = change.clone();
+    empty["order_id"] = json!(" ");
+    assert_eq!(report(empty).await?.status(), StatusCode::BAD_REQUEST);
+
+    let first = report(change.clone()).await?;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    assert_eq!(first.json::<serde_json::Value>().await?["stored"], true);
+    let replay = report(change).await?;
+    assert_eq!(replay.json::<serde_json::Value>().await?["stored"], false);
+
+    let message = sibling.next(Duration::from_secs(5)).await?;
+    assert_eq!(message.event, "till.change");
+    assert_eq!(
+        message.data["event"],
+        json!({"order_id": "o1", "status": "accepted", "device_id": "till-1"})
+    );
+    assert!(
+        sibling.next(Duration::from_millis(500)).await.is_err(),
+        "the replayed change was relayed twice"
+    );
+    Ok(())
+}

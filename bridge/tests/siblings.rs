@@ -185,3 +185,53 @@ async fn a_reported_change_is_kept_once_for_the_account_s_locations_and_relayed(
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sibling_s_accept_racing_a_cancellation_from_hubrise_ends_cancelled_everywhere()
+-> TestResult {
+    let (_dir, stack) = stack().await?;
+    let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (first, first_events) = till(&stack, &first_dir, 30).await?;
+    let (second, second_events) = till(&stack, &second_dir, 30).await?;
+    let admin = stack.sandbox.admin();
+    for round in 0..3 {
+        let order = admin
+            .place_order(LOCATION, sample_order(&format!("Race {round}")))
+            .await?;
+        for events in [&first_events, &second_events] {
+            events
+                .wait_for(order_received(&order), Duration::from_secs(5))
+                .await
+                .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
+        }
+        // The customer cancels through another app while the first till accepts.
+        let (accepted, cancelled) = tokio::join!(
+            first.accept(&order, None),
+            admin.update_order_as_other_app(LOCATION, &order, json!({"status": "cancelled"}))
+        );
+        accepted?;
+        cancelled?;
+        for (name, till, events) in [
+            ("first", &first, &first_events),
+            ("second", &second, &second_events),
+        ] {
+            let ended = passerelle_test_support::wait_until(Duration::from_secs(10), || async {
+                till.order(&order).ok().flatten().is_some_and(|o| {
+                    o.status == OrderStatus::Cancelled && o.pending_status.is_none()
+                })
+            })
+            .await;
+            assert!(
+                ended,
+                "round {round}: the {name} till shows {:?}, not cancelled ({:?})",
+                till.order(&order)?.map(|o| (o.status, o.pending_status)),
+                events.events().len()
+            );
+        }
+        let at_hubrise = admin.order(LOCATION, &order).await.ok_or("order gone")?;
+        assert_eq!(at_hubrise["status"], "cancelled", "round {round}");
+    }
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}

@@ -37,6 +37,7 @@ pub struct Metrics {
     hubrise: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     callback_verifications_failed: AtomicU64,
     token_refusals: Mutex<BTreeMap<&'static str, u64>>,
+    push_notifications: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -67,6 +68,14 @@ impl Metrics {
     pub fn token_refused(&self, reason: &'static str) {
         if let Ok(mut refusals) = self.token_refusals.lock() {
             *refusals.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// A background notification to a till, by outcome: `sent`, `gone` (the token removed),
+    /// `failed`, `held` (within the device's interval: one more at its end).
+    pub fn push_notification(&self, outcome: &'static str) {
+        if let Ok(mut notifications) = self.push_notifications.lock() {
+            *notifications.entry(outcome).or_default() += 1;
         }
     }
 
@@ -127,6 +136,18 @@ impl Metrics {
                 );
             }
         }
+        out.push_str(
+            "# HELP bridge_push_notifications_total Background notifications to tills, by outcome.\n",
+        );
+        out.push_str("# TYPE bridge_push_notifications_total counter\n");
+        if let Ok(notifications) = self.push_notifications.lock() {
+            for (outcome, n) in notifications.iter() {
+                let _ = writeln!(
+                    out,
+                    "bridge_push_notifications_total{{outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
         out
     }
 }
@@ -150,6 +171,7 @@ mod tests {
         metrics.hubrise_call("exchange", "ok", Duration::from_millis(120));
         metrics.callback_verification_failed();
         metrics.token_refused("wrong_audience");
+        metrics.push_notification("sent");
         let text = metrics.render();
         assert!(text.contains("bridge_http_requests_total{method=\"GET\",route=\"/hubrise/configuration\",status=\"304\"} 2"));
         assert!(text.contains(
@@ -161,5 +183,6 @@ mod tests {
         ));
         assert!(text.contains("bridge_callback_verifications_failed_total 1"));
         assert!(text.contains("bridge_token_refusals_total{reason=\"wrong_audience\"} 1"));
+        assert!(text.contains("bridge_push_notifications_total{outcome=\"sent\"} 1"));
     }
 }

@@ -78,10 +78,12 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         )),
         None => None,
     };
+    let metrics = Arc::new(Metrics::default());
     let push = Arc::new(crate::push::Push::new(
         database,
         sender,
         config.push_interval,
+        metrics.clone(),
     ));
     let http = http_client()?;
     let identity: Arc<dyn Identity> = match &config.identity {
@@ -106,7 +108,6 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
             Arc::new(JwtAccessTokens::new(settings.clone(), http.clone()))
         }
     };
-    let metrics = Arc::new(Metrics::default());
     let hubrise = Hubrise::new(
         config.hubrise.clone(),
         config

@@ -239,6 +239,21 @@ impl World {
         Ok((status, started.elapsed()))
     }
 
+    /// `bridge_push_notifications_total` for `outcome` at `/metrics`.
+    async fn notifications(&self, outcome: &str) -> Result<u64, Box<dyn std::error::Error>> {
+        let text = client()
+            .get(format!("{}/metrics", self.stack.pos_url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let prefix = format!("bridge_push_notifications_total{{outcome=\"{outcome}\"}} ");
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map_or(Ok(0), str::parse)?)
+    }
+
     async fn tokens(&self) -> Vec<String> {
         self.stack
             .bridge
@@ -441,6 +456,8 @@ async fn notifications_to_a_device_are_coalesced_and_the_last_event_still_wakes_
     );
     tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(fake.count(&device), 2);
+    assert_eq!(world.notifications("sent").await?, 2);
+    assert!(world.notifications("held").await? >= 1);
     world.stop().await
 }
 
@@ -493,6 +510,14 @@ async fn a_token_apns_says_is_gone_is_removed_and_a_live_one_stays() -> TestResu
         .await
     );
     assert_eq!(world.tokens().await.len(), 2);
+    assert_eq!(world.notifications("gone").await?, 2);
+    // The live one twice, the one registered again once.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            world.notifications("sent").await.unwrap_or(0) == 3
+        })
+        .await
+    );
     world.stop().await
 }
 

@@ -27,6 +27,7 @@ use futures_util::future::BoxFuture;
 
 use crate::clock::now_ms;
 use crate::db::{Database, Value};
+use crate::metrics::Metrics;
 use crate::secret::random_token;
 use crate::store::StoreResult;
 
@@ -75,6 +76,7 @@ pub struct Push {
     interval: Duration,
     /// Devices with a notification held back by the interval, sent at its end.
     held: Mutex<HashSet<(String, String)>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Push {
@@ -84,12 +86,14 @@ impl Push {
         db: Arc<dyn Database>,
         sender: Option<Arc<dyn PushSender>>,
         interval: Duration,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Push {
             db,
             sender,
             interval,
             held: Mutex::default(),
+            metrics,
         }
     }
 
@@ -308,6 +312,7 @@ impl Push {
                 }
             };
             let Some(token) = token else {
+                self.metrics.push_notification("held");
                 self.hold(account_id, device_id).await;
                 return;
             };
@@ -316,9 +321,11 @@ impl Push {
                 .unwrap_or_else(|_| Delivery::Failed("no answer in time".into()));
             match delivery {
                 Delivery::Sent => {
+                    self.metrics.push_notification("sent");
                     tracing::info!(device = device_id, "till notified");
                 }
                 Delivery::Gone { since_ms } => {
+                    self.metrics.push_notification("gone");
                     let removed = self
                         .db
                         .execute(
@@ -337,6 +344,7 @@ impl Push {
                     }
                 }
                 Delivery::Failed(why) => {
+                    self.metrics.push_notification("failed");
                     tracing::warn!(device = device_id, why, "till not notified");
                 }
             }

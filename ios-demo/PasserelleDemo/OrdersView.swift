@@ -125,6 +125,11 @@ struct OrderDetailView: View {
     OrdersView(model: SessionModel.preview().orders)
 }
 
+#Preview("Service du midi") {
+    // An order every 30 s, HubRise down at 2 min, a cancellation at 3 min; ten times faster.
+    OrdersView(model: SessionModel.preview(timeline: .lunchService, speed: 10).orders)
+}
+
 #Preview("Order row") {
     List { OrderRowView(row: OrderDetail.preview(language: .english).row, newBadge: "New") }
 }

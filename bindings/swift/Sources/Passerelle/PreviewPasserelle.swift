@@ -36,6 +36,14 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         var quarantined: [QuarantinedItem] = []
         var failedChanges: [FailedChange] = []
         var syncRunning = true
+        /// Why and since when HubRise is "down", per the timeline; `nil` while orders flow.
+        var delay: (reason: DelayReason, since: Date)?
+        /// The timeline being played: its moments, its start and how far it went.
+        var timeline = Timeline()
+        var timelineStart = Date()
+        var elapsed: TimeInterval = 0
+        var played = 0
+        var timelineOrders = 0
         var calls: [String] = []
         var failures: [String: PasserelleError] = [:]
         var delays: [String: Double] = [:]
@@ -388,15 +396,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     public func syncHealth() async throws -> SyncHealth {
         try await call("syncHealth")
-        let active = state.withLock { $0.connections.filter { $0.state == .active } }
-        return SyncHealth(
-            state: .flowing, needsAttention: false,
-            connections: active.map { connection in
-                ConnectionHealth(
-                    connectionId: connection.id, locationName: connection.locationName, state: .flowing,
-                    lastSuccessAt: Date(), delayReason: nil, delayedSince: nil, nextAttemptAt: nil, errorCode: nil,
-                    retryAfterCapped: false, quarantined: 0, failedChanges: 0)
-            })
+        return state.withLock(Self.health)
     }
 
     public func startSync() async throws {
@@ -523,6 +523,24 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         events.onEvent(event: .orderUpdated(order: order))
     }
 
+    /// The sync health the state gives: each active connection flowing, or delayed while the
+    /// timeline has HubRise down, with its quarantined items and failed changes.
+    private static func health(_ state: inout State) -> SyncHealth {
+        let delay = state.delay
+        let connections = state.connections.filter { $0.state == .active }.map { connection in
+            let quarantined = state.quarantined.filter { $0.connectionId == connection.id }.count
+            let failed = state.failedChanges.filter { $0.connectionId == connection.id }.count
+            return ConnectionHealth(
+                connectionId: connection.id, locationName: connection.locationName,
+                state: delay == nil ? .flowing : .delayed, lastSuccessAt: delay?.since ?? Date(),
+                delayReason: delay?.reason, delayedSince: delay?.since, nextAttemptAt: nil, errorCode: nil,
+                retryAfterCapped: false, quarantined: UInt32(quarantined), failedChanges: UInt32(failed))
+        }
+        return SyncHealth(
+            state: delay == nil ? .flowing : .delayed,
+            needsAttention: connections.contains { $0.quarantined + $0.failedChanges > 0 }, connections: connections)
+    }
+
     private static func activated(_ connection: HubriseConnection) -> HubriseConnection {
         var active = connection
         active.state = .active
@@ -533,6 +551,187 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     /// preview shows what the library would.
     private static func summary(_ order: Order) -> OrderSummary {
         orderSummary(order: order)
+    }
+}
+
+// MARK: A timeline
+
+extension PreviewPasserelle {
+    /// A service scripted in time, which previews, unit tests and UI tests share: "an order every
+    /// 30 s; HubRise down at 2 min, back at 2 min 30; a customer cancels at 3 min".
+    ///
+    /// ```swift
+    /// let lunch = PreviewPasserelle.Timeline()
+    ///     .every(30, until: 300, .newOrder())
+    ///     .at(120, .hubriseDown(.hubriseUnavailable))
+    ///     .at(150, .hubriseBack)
+    ///     .at(180, .customerCancels())
+    ///
+    /// // A preview plays it in real time (or faster):
+    /// #Preview { InboxView(model: model).task { await fake.play(lunch, speed: 10) } }
+    ///
+    /// // A unit test moves the clock itself, no waiting:
+    /// fake.load(lunch)
+    /// fake.advance(by: 120)          // four orders arrived, HubRise is down
+    /// ```
+    public struct Timeline: Sendable {
+        /// What happens at a moment of the timeline, as the library would tell it.
+        public enum Happening: Sendable {
+            /// A new order arrives and is announced (the alert rings); the customer's first name
+            /// is taken in turn from a few when `nil`.
+            case newOrder(customer: String? = nil)
+            /// HubRise stops answering: every active connection is delayed for `reason`, and the
+            /// health change is announced (the banner shows).
+            case hubriseDown(DelayReason)
+            /// Orders flow again: the health change is announced (the banner goes).
+            case hubriseBack
+            /// The customer cancels an order at HubRise (the newest one when `nil`): it becomes
+            /// cancelled and is announced.
+            case customerCancels(orderId: String? = nil)
+            /// Any event, emitted as it is.
+            case event(PasserelleEvent)
+        }
+
+        /// A happening and when, in seconds from the start.
+        public struct Moment: Sendable {
+            public let at: TimeInterval
+            public let happening: Happening
+        }
+
+        /// The moments, by time (in the order they were added at the same time).
+        public private(set) var moments: [Moment] = []
+
+        /// An empty timeline; add to it with ``at(_:_:)`` and ``every(_:from:until:_:)``.
+        public init() {}
+
+        /// This timeline with `happening` at `seconds` from the start.
+        public func at(_ seconds: TimeInterval, _ happening: Happening) -> Timeline {
+            var timeline = self
+            let index = timeline.moments.firstIndex { $0.at > seconds } ?? timeline.moments.endIndex
+            timeline.moments.insert(Moment(at: seconds, happening: happening), at: index)
+            return timeline
+        }
+
+        /// This timeline with `happening` every `interval` seconds, from `start` (one interval in,
+        /// by default) up to and including `end`.
+        public func every(
+            _ interval: TimeInterval, from start: TimeInterval? = nil, until end: TimeInterval, _ happening: Happening
+        ) -> Timeline {
+            precondition(interval > 0, "an interval of at least a moment")
+            var timeline = self
+            var time = start ?? interval
+            while time <= end {
+                timeline = timeline.at(time, happening)
+                time += interval
+            }
+            return timeline
+        }
+
+        /// A lunch service of five minutes: an order every 30 s, HubRise down from 2 min to
+        /// 2 min 30, a customer cancelling at 3 min.
+        public static let lunchService = Timeline()
+            .every(30, until: 300, .newOrder())
+            .at(120, .hubriseDown(.hubriseUnavailable))
+            .at(150, .hubriseBack)
+            .at(180, .customerCancels())
+    }
+
+    /// Starts `timeline` from its beginning, now; nothing has happened yet
+    /// (``advance(by:)`` or ``play(_:speed:)`` moves it on).
+    public func load(_ timeline: Timeline) {
+        state.withLock { state in
+            state.timeline = timeline
+            state.timelineStart = Date()
+            state.elapsed = 0
+            state.played = 0
+            state.timelineOrders = 0
+        }
+    }
+
+    /// How far the loaded timeline went, in seconds.
+    public var elapsed: TimeInterval {
+        state.withLock { $0.elapsed }
+    }
+
+    /// Moves the loaded timeline's clock on by `seconds`: everything due by then happens, in
+    /// order, with its events. For unit tests: no waiting.
+    public func advance(by seconds: TimeInterval) {
+        let target = state.withLock { $0.elapsed + max(seconds, 0) }
+        while let moment = nextMoment(dueBy: target) {
+            happen(moment)
+        }
+        state.withLock { $0.elapsed = target }
+    }
+
+    /// Plays `timeline` from its beginning in real time divided by `speed` (10: ten times
+    /// faster), until its last moment or until the calling task is cancelled (a preview's
+    /// `.task` ending). For previews and UI tests.
+    public func play(_ timeline: Timeline, speed: Double = 1) async {
+        load(timeline)
+        let speed = max(speed, 0.001)
+        for moment in timeline.moments {
+            let wait = (moment.at - elapsed) / speed
+            if wait > 0 {
+                do {
+                    try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+                } catch {
+                    return
+                }
+            }
+            advance(by: moment.at - elapsed)
+        }
+    }
+
+    /// The next moment of the loaded timeline due by `target`, marked played.
+    private func nextMoment(dueBy target: TimeInterval) -> (Timeline.Moment, date: Date)? {
+        state.withLock { state in
+            guard state.played < state.timeline.moments.count else { return nil }
+            let moment = state.timeline.moments[state.played]
+            guard moment.at <= target else { return nil }
+            state.played += 1
+            state.elapsed = moment.at
+            return (moment, state.timelineStart.addingTimeInterval(moment.at))
+        }
+    }
+
+    private static let customers = ["Marie", "Paul", "Léa", "Camille", "Hugo", "Inès"]
+
+    private func happen(_ moment: (Timeline.Moment, date: Date)) {
+        let (step, date) = moment
+        switch step.happening {
+        case .newOrder(let customer):
+            let number = state.withLock { state in
+                state.timelineOrders += 1
+                return state.timelineOrders
+            }
+            let name = customer ?? Self.customers[(number - 1) % Self.customers.count]
+            receive(Self.sampleOrder(id: "timeline-\(number)", customer: name, createdAt: date))
+        case .hubriseDown(let reason):
+            let health = state.withLock { state in
+                state.delay = (reason, date)
+                return Self.health(&state)
+            }
+            announce(.syncHealthChanged(health: health))
+        case .hubriseBack:
+            let health = state.withLock { state in
+                state.delay = nil
+                return Self.health(&state)
+            }
+            announce(.syncHealthChanged(health: health))
+        case .customerCancels(let orderId):
+            let cancelled: Order? = state.withLock { state in
+                let index =
+                    orderId.flatMap { id in state.orders.firstIndex { $0.id == id } }
+                    ?? state.orders.indices.max { state.orders[$0].createdAt < state.orders[$1].createdAt }
+                guard let index else { return nil }
+                state.orders[index].status = .cancelled
+                state.orders[index].updatedAt = date
+                return state.orders[index]
+            }
+            if let cancelled { announce(.orderUpdated(order: cancelled)) }
+        case .event(let event):
+            announce(event)
+        }
     }
 }
 

@@ -18,9 +18,14 @@ extension AppModel {
 }
 
 extension SessionModel {
-    /// A session on the fake (signed in by default).
-    public static func preview(signedIn: Bool = true, language: PasserelleLanguage = .french) -> SessionModel {
+    /// A session on the fake (signed in by default), playing `timeline` at `speed` when given:
+    /// the same scripted service the unit tests read (``PreviewPasserelle/Timeline``).
+    public static func preview(
+        signedIn: Bool = true, language: PasserelleLanguage = .french, timeline: PreviewPasserelle.Timeline? = nil,
+        speed: Double = 1
+    ) -> SessionModel {
         let fake = PreviewPasserelle(signedIn: signedIn)
+        if let timeline { Task { await fake.play(timeline, speed: speed) } }
         let text = DemoText(language: language)
         return SessionModel(
             passerelle: PasserelleModel(client: fake, events: fake.events), notices: NoticeCenter(language: language),

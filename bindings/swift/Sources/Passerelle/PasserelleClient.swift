@@ -122,6 +122,11 @@ public protocol PasserelleClient: Sendable {
     func appWillEnterForeground() throws
     /// The network is back: every connection syncs now.
     func networkAvailable() throws
+    /// Registers the device's push token with the POS backend, which wakes the app in the
+    /// background when an order arrives; `false` when the backend has no such route.
+    func registerPushToken(_ deviceToken: Data) async throws -> Bool
+    /// The app was woken by the POS backend's notification: one cycle of every connection.
+    func handlePushNotification() async throws -> SyncReport
     /// Stops sync and releases the data directory.
     func close() async throws
 }

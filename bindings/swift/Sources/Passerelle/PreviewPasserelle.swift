@@ -457,6 +457,16 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         try record("networkAvailable")
     }
 
+    public func registerPushToken(_ deviceToken: Data) async throws -> Bool {
+        try await call("registerPushToken", "\(deviceToken.count) bytes")
+        return true
+    }
+
+    public func handlePushNotification() async throws -> SyncReport {
+        try await call("handlePushNotification")
+        return SyncReport(ordersReceived: 0, ordersUpdated: 0, changesPushed: 0)
+    }
+
     public func close() async throws {
         try await call("close")
     }

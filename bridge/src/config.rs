@@ -64,6 +64,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "the identity provider's RFC 7662 endpoint",
     ),
     (
+        "identity_token_url",
+        "the identity provider's OAuth token endpoint, where the back office signs people in with the password grant (introspection or jwt identity; without it the back office cannot sign anyone in)",
+    ),
+    (
         "introspection_client_id",
         "the bridge's client id at the identity provider",
     ),
@@ -202,6 +206,9 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub keys: Keyring,
     pub identity: IdentityConfig,
+    /// The provider's token endpoint for the back office's sign-in (`None` with the built-in
+    /// identity, which checks passwords itself).
+    pub identity_token_url: Option<String>,
     pub pos_client_id: String,
     pub access_token_ttl: Duration,
     pub log_json: bool,
@@ -233,6 +240,7 @@ impl Config {
             database,
             keys,
             identity: IdentityConfig::BuiltIn { accounts },
+            identity_token_url: None,
             pos_client_id: DEFAULT_POS_CLIENT_ID.to_owned(),
             access_token_ttl: Duration::from_secs(300),
             log_json: false,
@@ -285,6 +293,7 @@ impl Sources<'_> {
             database: database(&values, self.data_dir)?,
             keys: keyring(&values, self.data_dir)?,
             identity: identity(&values, &table)?,
+            identity_token_url: identity_token_url(&values)?,
             pos_client_id: values.or("pos_client_id", DEFAULT_POS_CLIENT_ID),
             access_token_ttl: Duration::from_secs(
                 values.parse("access_token_ttl_secs", Some("300"))?,
@@ -532,6 +541,20 @@ fn identity(values: &Values<'_>, table: &toml::Table) -> Result<IdentityConfig, 
     }
 }
 
+/// The provider's token endpoint, only beside an external identity.
+fn identity_token_url(values: &Values<'_>) -> Result<Option<String>, ConfigError> {
+    if values.get("identity_token_url").is_none() {
+        return Ok(None);
+    }
+    if values.or("identity", "built-in") == "built-in" {
+        return Err(ConfigError::new(
+            "identity_token_url",
+            "only with identity = introspection or jwt (the built-in identity checks passwords itself)",
+        ));
+    }
+    values.url("identity_token_url", None).map(Some)
+}
+
 /// `[[accounts]]` tables of the file: `account_id`, `email`, `password`, `business_name`.
 fn demo_accounts(table: &toml::Table) -> Result<Vec<DemoAccount>, ConfigError> {
     let Some(value) = table.get("accounts") else {
@@ -692,6 +715,37 @@ mod tests {
         pairs.push(("PASSERELLE_BRIDGE_JWT_CLOCK_SKEW_SECS", "3600".into()));
         let error = load(pairs).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("JWT_CLOCK_SKEW_SECS"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_identity_token_url_goes_with_an_external_identity_only() -> Result<(), String> {
+        const TOKEN_URL: &str = "PASSERELLE_BRIDGE_IDENTITY_TOKEN_URL";
+        let mut built_in = minimal();
+        built_in.push((TOKEN_URL, "https://id.pos.example/oauth/token".into()));
+        let error = load(built_in)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains(TOKEN_URL), "{error}");
+        let mut external = minimal();
+        external.extend([
+            ("PASSERELLE_BRIDGE_IDENTITY", "introspection".into()),
+            (
+                "PASSERELLE_BRIDGE_INTROSPECTION_URL",
+                "https://id.pos.example/introspect".into(),
+            ),
+            ("PASSERELLE_BRIDGE_INTROSPECTION_CLIENT_ID", "bridge".into()),
+            ("PASSERELLE_BRIDGE_INTROSPECTION_CLIENT_SECRET", "s".into()),
+        ]);
+        let without = load(external.clone()).map_err(|e| e.to_string())?;
+        assert_eq!(without.identity_token_url, None);
+        external.push((TOKEN_URL, "not a url".into()));
+        let error = load(external)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains(TOKEN_URL), "{error}");
         Ok(())
     }
 

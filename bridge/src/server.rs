@@ -12,7 +12,7 @@ use crate::db::{self, Database, DbError};
 use crate::http::{App, router};
 use crate::hubrise::Hubrise;
 use crate::identity::jwt::JwtAccessTokens;
-use crate::identity::{BuiltIn, Identity, Introspection};
+use crate::identity::{BuiltIn, Identity, Introspection, PasswordGrant};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -108,6 +108,13 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
             Arc::new(JwtAccessTokens::new(settings.clone(), http.clone()))
         }
     };
+    let password_grant = config.identity_token_url.clone().map(|url| {
+        Arc::new(PasswordGrant::new(
+            url,
+            config.pos_client_id.clone(),
+            http.clone(),
+        ))
+    });
     let hubrise = Hubrise::new(
         config.hubrise.clone(),
         config
@@ -125,6 +132,7 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         hub: Arc::new(crate::events::Hub::default()),
         stopping: watch::Sender::new(false),
         identity,
+        password_grant,
         hubrise,
     }))
 }

@@ -11,6 +11,8 @@ use passerelle_bridge::config::IdentityConfig;
 use passerelle_bridge::identity::jwt::JwtSettings;
 use passerelle_bridge::secret::Secret;
 use passerelle_core::{InMemorySecretStore, Passerelle};
+use passerelle_sandbox::drivers::back_office;
+use passerelle_sandbox::drivers::consent::ConsentChoice;
 use passerelle_sandbox::seed::sample_order;
 use passerelle_sandbox::{
     Fault, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, JWKS_PATH, JWT_AUDIENCE,
@@ -54,8 +56,9 @@ async fn start(
     };
     let stack =
         start_behind_the_sandbox(options, support::sqlite(dir), support::keys(), |config| {
-            // The gateway's URL is the provider's.
+            // The gateway's URL is the provider's; the back office signs people in there.
             let provider = config.public_url.clone();
+            config.identity_token_url = Some(format!("{provider}/oauth/token"));
             config.identity = match checked {
                 Checked::Introspection => IdentityConfig::Introspection {
                     url: format!("{provider}/oauth/introspect"),
@@ -117,6 +120,39 @@ async fn a_till_signs_in_at_the_provider_and_works_through_the_bridge(
     Ok(())
 }
 
+/// The restaurant signs in to the bridge's web back office with its POS password, which the
+/// bridge takes to the provider (the password grant) without keeping it, and connects a
+/// location there; a wrong password is refused.
+async fn the_back_office_signs_in_at_the_provider(stack: &Bridged) -> TestResult {
+    let seed = stack.sandbox.seed().clone();
+    let pos = seed.pos_account().clone();
+    let choice = ConsentChoice::for_user(seed.user()).location("3r4s3-2");
+    let wrong =
+        back_office::connect_on_the_web(&stack.pos_url, &pos.email, "not the password", &choice)
+            .await;
+    assert!(wrong.is_err(), "a wrong password signed in");
+    let grants_before = requests_to(stack, "POST", "/oauth/token").await;
+    back_office::connect_on_the_web(&stack.pos_url, &pos.email, &pos.password, &choice).await?;
+    assert!(requests_to(stack, "POST", "/oauth/token").await > grants_before);
+    let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
+    let config: Value = client()
+        .get(format!("{}/hubrise/configuration", stack.pos_url))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let web: Vec<&str> = config["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["origin"] == "web")
+        .filter_map(|c| c["location_id"].as_str())
+        .collect();
+    assert_eq!(web, ["3r4s3-2"]);
+    Ok(())
+}
+
 /// `GET /hubrise/configuration` at the bridge (through the gateway) with `token`: the status
 /// and the refusal's `error_description`.
 async fn configuration(
@@ -155,6 +191,7 @@ async fn introspection_at_the_sandbox_checks_the_tills_tokens() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = start(dir.path(), Checked::Introspection).await?;
     a_till_signs_in_at_the_provider_and_works_through_the_bridge(&stack).await?;
+    the_back_office_signs_in_at_the_provider(&stack).await?;
     // The provider issued the till's tokens and the bridge asked it about them.
     assert!(requests_to(&stack, "POST", "/oauth/token").await >= 1);
     assert!(requests_to(&stack, "POST", "/oauth/introspect").await >= 1);
@@ -179,6 +216,7 @@ async fn jwt_access_tokens_are_verified_against_the_sandboxs_jwks() -> TestResul
     )
     .await?;
     a_till_signs_in_at_the_provider_and_works_through_the_bridge(&stack).await?;
+    the_back_office_signs_in_at_the_provider(&stack).await?;
     // Many requests, one read of the keys, and no call to the provider per token.
     assert_eq!(requests_to(&stack, "GET", JWKS_PATH).await, 1);
     assert_eq!(requests_to(&stack, "POST", "/oauth/introspect").await, 0);

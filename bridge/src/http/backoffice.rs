@@ -15,7 +15,7 @@ use super::pages::{self, Lang, Msg};
 use super::{ApiError, App, FLOW_LIFETIME_MS, form, with_query};
 use crate::clock::now_ms;
 use crate::hubrise::Exchange;
-use crate::identity::SignInRefused;
+use crate::identity::{IdentityError, SignInRefused};
 use crate::secret::{Secret, random_token};
 use crate::store::{Origin, WebSession};
 
@@ -210,19 +210,9 @@ pub(super) async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, bod
     else {
         return Ok(pages::forbidden(lang));
     };
-    let Some(built_in) = app.identity.built_in() else {
-        let page = pages::sign_in(
-            lang,
-            &csrf,
-            None,
-            Some(SignInRefused::Unsupported.to_string().as_str()),
-            StatusCode::UNAUTHORIZED,
-        );
-        return Ok(page);
-    };
     let email = form.get("email").map(String::as_str).unwrap_or_default();
     let password = form.get("password").map(String::as_str).unwrap_or_default();
-    let account_id = match built_in.check_password(email, password).await? {
+    let account_id = match check_password(&app, email, password).await? {
         Ok(id) => id,
         Err(refused) => {
             return Ok(pages::sign_in(
@@ -265,6 +255,31 @@ pub(super) async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, bod
         }
     };
     Ok(set_cookie(&app, response, Some(&id)))
+}
+
+/// The account these credentials sign in: checked by the built-in identity, or by the vendor's
+/// identity provider (its password grant, then its answer for the token it gave).
+async fn check_password(
+    app: &App,
+    email: &str,
+    password: &str,
+) -> Result<Result<String, SignInRefused>, IdentityError> {
+    if let Some(built_in) = app.identity.built_in() {
+        return built_in.check_password(email, password).await;
+    }
+    let Some(grant) = &app.password_grant else {
+        return Ok(Err(SignInRefused::Unsupported));
+    };
+    let token = match grant.access_token(email, password).await? {
+        Ok(token) => token,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    Ok(app
+        .identity
+        .account(token.expose())
+        .await?
+        .map(|account| account.account_id)
+        .map_err(|_| SignInRefused::Wrong))
 }
 
 /// `POST /backoffice/sign-out`.

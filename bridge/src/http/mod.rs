@@ -49,6 +49,8 @@ pub struct App {
     /// `true` once the bridge stops: the tills' streams end, so the graceful stop finishes.
     pub stopping: tokio::sync::watch::Sender<bool>,
     pub identity: Arc<dyn Identity>,
+    /// The provider's password grant, for the back office beside an external identity.
+    pub password_grant: Option<Arc<crate::identity::PasswordGrant>>,
     pub hubrise: Hubrise,
     pub metrics: Arc<Metrics>,
 }

@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 mod account;
 pub mod jwt;
+mod password_grant;
 
 pub use account::{Account, DemoAccount, IdentityError};
+pub use password_grant::PasswordGrant;
 
 use crate::clock::now_ms;
 use crate::secret::{Secret, digest, random_token};

@@ -154,6 +154,16 @@ swiftc -emit-module -module-name PasserelleSandbox -package-name Passerelle "${s
 swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/PasserelleDemoKit.swiftmodule" \
   ios-demo/PasserelleDemoKit/Sources/PasserelleDemoKit/*.swift
 
+# The DocC articles' code, as an app would write it: every ```swift block of Passerelle.docc (but a
+# Package.swift fragment marked `<!-- not compiled -->`) type-checks against Passerelle and the
+# stand-ins, and uses nothing above iOS 17 unguarded (the articles' app uses PasserelleModel,
+# iOS 17, as they say; the demo's floor). What the articles leave to the app (its root view) is
+# in ios-demo/doc-snippets-support.swift.
+awk -f ios-demo/doc-snippets.awk bindings/swift/Sources/Passerelle/Passerelle.docc/*.md >"$work/DocSnippets.swift"
+swiftc -typecheck "${strict[@]}" "$work/DocSnippets.swift" ios-demo/doc-snippets-support.swift
+perl ios-demo/check-availability.pl --floor "$app_floor" --symbols "${symbols[@]}" --sources "$work/DocSnippets.swift"
+echo "DocC: the articles' $(grep -c '^// .*\.md:' "$work/DocSnippets.swift") Swift blocks type-check and respect iOS $app_floor"
+
 # The demo app.
 swiftc -typecheck "${strict[@]}" ios-demo/PasserelleDemo/*.swift
 echo "Apple-only sources type-check in Swift 6 mode: the demo app's views and previews, its web authentication, Keychain and os_log"

@@ -1,4 +1,5 @@
 import AuthenticationServices
+import Passerelle
 import PasserelleDemoKit
 import UIKit
 

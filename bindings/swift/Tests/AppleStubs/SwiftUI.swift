@@ -249,6 +249,12 @@ public struct List<SelectionValue: Hashable, Content: View>: View {
 
 extension List where SelectionValue == Never {
     nonisolated public init(@ViewBuilder content: () -> Content) {}
+
+    /// iOS 18.0 SDK: a list of identifiable data (DocC's Getting started uses it).
+    nonisolated public init<Data, RowContent>(
+        _ data: Data, @ViewBuilder rowContent: @escaping (Data.Element) -> RowContent
+    ) where Content == ForEach<Data, Data.Element.ID, RowContent>, Data: RandomAccessCollection, RowContent: View,
+        Data.Element: Identifiable {}
 }
 
 public struct Form<Content: View>: View {

@@ -1,4 +1,5 @@
 import Foundation
+import Passerelle
 import PasserelleDemoKit
 import XCTest
 

@@ -160,6 +160,11 @@ swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/Pass
 # iOS 17, as they say; the demo's floor). What the articles leave to the app (its root view) is
 # in ios-demo/doc-snippets-support.swift.
 awk -f ios-demo/doc-snippets.awk bindings/swift/Sources/Passerelle/Passerelle.docc/*.md >"$work/DocSnippets.swift"
+# One spelling of each call: the Swift one (bindings/swift/README.md, "Names"), never the generated.
+if grep -nE 'authorizeUrl|handleOpenUrl|callbackUrl:|cancellation:' "$work/DocSnippets.swift"; then
+  echo "the DocC articles use a generated spelling (above): use the Swift one" >&2
+  exit 1
+fi
 swiftc -typecheck "${strict[@]}" "$work/DocSnippets.swift" ios-demo/doc-snippets-support.swift
 perl ios-demo/check-availability.pl --floor "$app_floor" --symbols "${symbols[@]}" --sources "$work/DocSnippets.swift"
 echo "DocC: the articles' $(grep -c '^// .*\.md:' "$work/DocSnippets.swift") Swift blocks type-check and respect iOS $app_floor"

@@ -499,6 +499,18 @@ impl Passerelle {
         .await
     }
 
+    /// Waits (at most 5 s) until the event listener has been handed every event emitted so far:
+    /// after `open`, the events it announced. `false` when the listener took longer. The Swift
+    /// package's `openProtected` calls it, so every subscription made after it can replay them.
+    pub async fn events_delivered(&self) -> Result<bool> {
+        self.task(|core| async move {
+            Ok(core
+                .events_delivered(std::time::Duration::from_secs(5))
+                .await)
+        })
+        .await
+    }
+
     /// Starts the sync engine (it starts by itself when the instance opens).
     pub async fn start_sync(&self) -> Result<()> {
         self.blocking(|core| core.start_sync()).await

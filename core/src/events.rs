@@ -115,10 +115,8 @@ impl EventBus {
     }
 
     /// Waits until the listener has been handed every event emitted before this call, or `limit`
-    /// passed (then `false`). `open` ends with it, so the events it announced (unseen orders, a
-    /// database recovered) have reached the host when it returns: a host hub can then replay
-    /// them to every subscription made after `open` (issue 25.1). A listener that is slow or
-    /// calls the library costs at most `limit`; nothing else in the library waits for it.
+    /// passed (then `false`). Only a host that asks waits (`Passerelle::events_delivered`, which
+    /// the Swift package calls after `open`); the library itself never waits for its listener.
     pub async fn delivered(&self, limit: Duration) -> bool {
         let (reached, wait) = oneshot::channel();
         if self.sender.send(Message::Barrier(reached)).is_err() {

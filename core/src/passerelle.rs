@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::config::{PasserelleConfig, Settings};
 use crate::context::Context;
 use crate::error::PublicResult as Result;
-use crate::events::EventListener;
+use crate::events::{EventBus, EventListener};
 use crate::model::account::PosAccount;
 use crate::model::account::{ErasureReport, ErasureScope, SignOutMode, SignOutOutcome};
 use crate::model::authorization::{HubriseAuthorization, HubriseConnectionOptions};
@@ -33,12 +33,10 @@ use crate::services::sign_in::SignIn;
 use crate::services::sync::SyncEngine;
 use crate::store::Store;
 
-/// How long `open` waits for the event listener to hear what open announced.
-const LAUNCH_EVENTS_DELIVERED_WITHIN: Duration = Duration::from_secs(5);
-
 /// A Passerelle instance over one data directory.
 pub struct Passerelle {
     store: Arc<Store>,
+    events: EventBus,
     device_id: Arc<str>,
     sign_in: SignIn,
     connect: Connect,
@@ -93,6 +91,7 @@ impl Passerelle {
         ));
         let passerelle = Self {
             store: ctx.store.clone(),
+            events: ctx.events.clone(),
             device_id: ctx.device_id.clone(),
             sign_in: SignIn::new(&ctx),
             connect: Connect::new(&ctx, health.clone()),
@@ -107,14 +106,17 @@ impl Passerelle {
         };
         passerelle.restart.open().await?;
         passerelle.inbox.announce_unseen()?;
-        // What open announced has reached the host before open returns, so its events hub can
-        // replay it to every subscription made afterwards however late the event thread is.
-        if !ctx.events.delivered(LAUNCH_EVENTS_DELIVERED_WITHIN).await {
-            tracing::warn!(target: "passerelle::events", "the event listener is slow: open returns before it heard the launch's events");
-        }
         // Its own low-priority task, off the sync path (design D24).
         passerelle.retention.start(&runtime);
         Ok(passerelle)
+    }
+
+    /// Waits until the listener has been handed every event emitted so far, at most `limit`
+    /// (then `false`): after `open`, the events it announced (unseen orders, a database
+    /// recovered). The host's events hub calls it after `open` so that every subscription made
+    /// afterwards can replay them (issue 25.1); `open` itself never waits for the listener.
+    pub async fn events_delivered(&self, limit: Duration) -> bool {
+        self.events.delivered(limit).await
     }
 
     /// The signed-in POS account, if any.

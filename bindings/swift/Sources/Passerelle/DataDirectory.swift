@@ -64,6 +64,11 @@ extension Passerelle {
         config: PasserelleConfig, secrets: SecretStore, events: EventListener
     ) async throws -> Passerelle {
         try PasserelleDataDirectory.prepare(URL(fileURLWithPath: config.dataDir, isDirectory: true))
-        return try await open(config: config, secrets: secrets, events: events)
+        let app = try await open(config: config, secrets: secrets, events: events)
+        // What `open` announced (unseen orders, a database recovered) has reached `events`
+        // before this returns, however late the library's event thread: every subscription made
+        // afterwards that asks for the unheard events gets it (at most 5 s of waiting).
+        _ = try await app.eventsDelivered()
+        return app
     }
 }

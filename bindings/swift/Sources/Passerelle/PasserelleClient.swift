@@ -127,6 +127,9 @@ public protocol PasserelleClient: Sendable {
     func registerPushToken(_ deviceToken: Data) async throws -> Bool
     /// The app was woken by the POS backend's notification: one cycle of every connection.
     func handlePushNotification() async throws -> SyncReport
+    /// Waits (at most 5 s) until the events listener has been handed every event emitted so far;
+    /// ``Passerelle/openProtected(config:secrets:events:)`` does after `open`.
+    func eventsDelivered() async throws -> Bool
     /// Stops sync and releases the data directory.
     func close() async throws
 }

@@ -31,9 +31,10 @@ import Foundation
 ///   announced again or a database recovered, or those of a moment between two screens) are
 ///   *unheard*. The newest `replayLimit` of them are kept, and every subscription that asks for
 ///   them with ``Replay/unheard`` receives them first; ``Replay/none`` starts with the next event.
-///   `open` returns only once its events were handed to the hub (the library waits up to 5 s
-///   for its event thread), so every subscription made after `open` that asks for
-///   ``Replay/unheard`` gets the launch's events, whichever subscribed first.
+///   ``Passerelle/openProtected(config:secrets:events:)`` returns only once `open`'s events
+///   were handed to the hub (``Passerelle/eventsDelivered()``, at most 5 s), so every
+///   subscription made after it that asks for ``Replay/unheard`` gets the launch's events,
+///   whichever subscribed first. After the generated `open`, call `eventsDelivered()` yourself.
 ///   The orders stay in the database either way: re-read them with
 ///   ``Passerelle/orderSummaries(filter:)`` (or follow them with ``PasserelleModel``).
 /// - The library calls ``onEvent(event:)`` on its own thread; it never waits for a reader.

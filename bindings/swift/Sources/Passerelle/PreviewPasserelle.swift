@@ -467,6 +467,11 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         return SyncReport(ordersReceived: 0, ordersUpdated: 0, changesPushed: 0)
     }
 
+    public func eventsDelivered() async throws -> Bool {
+        try await call("eventsDelivered")
+        return true  // the fake hands its events over as it emits them
+    }
+
     public func close() async throws {
         try await call("close")
     }

@@ -4,8 +4,8 @@ import PasserelleSandbox
 import XCTest
 
 /// What `open` announces (the unseen orders announced again, a database recovered) reaches every
-/// subscription made after `open` returns that asks for it, however late the library's event
-/// thread hands it over.
+/// subscription made after `openProtected` returns that asks for it, however late the library's
+/// event thread hands it over; `open` itself never waits for the listener.
 final class LaunchEventsTests: SandboxTestCase {
     /// Plays a busy event thread: each event reaches the hub `delay` after the library emitted it.
     private final class SlowListener: EventListener, Sendable {
@@ -48,7 +48,7 @@ final class LaunchEventsTests: SandboxTestCase {
         // The next launch announces it again, through an event thread 300 ms behind.
         let events = PasserelleEvents()
         let app = try await withDeadline(10, "open again") {
-            try await Passerelle.open(config: config, secrets: secrets, events: SlowListener(events, delay: 0.3))
+            try await Passerelle.openProtected(config: config, secrets: secrets, events: SlowListener(events, delay: 0.3))
         }
         // As in an app: the model subscribes at once, the app's ringing subscription a moment later.
         let model = EventRecorder(events)

@@ -933,6 +933,13 @@ public protocol PasserelleProtocol: AnyObject, Sendable {
     func eraseAccountData(scope: ErasureScope) async throws  -> ErasureReport
     
     /**
+     * Waits (at most 5 s) until the event listener has been handed every event emitted so far:
+     * after `open`, the events it announced. `false` when the listener took longer. The Swift
+     * package's `openProtected` calls it, so every subscription made after it can replay them.
+     */
+    func eventsDelivered() async throws  -> Bool
+    
+    /**
      * Changes from the till that could not be pushed within their budget.
      */
     func failedChanges() async throws  -> [FailedChange]
@@ -1509,6 +1516,27 @@ open func eraseAccountData(scope: ErasureScope)async throws  -> ErasureReport  {
             completeFunc: ffi_passerelle_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_passerelle_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeErasureReport_lift,
+            errorHandler: FfiConverterTypePasserelleError_lift
+        )
+}
+    
+    /**
+     * Waits (at most 5 s) until the event listener has been handed every event emitted so far:
+     * after `open`, the events it announced. `false` when the listener took longer. The Swift
+     * package's `openProtected` calls it, so every subscription made after it can replay them.
+     */
+open func eventsDelivered()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_passerelle_ffi_fn_method_passerelle_events_delivered(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_passerelle_ffi_rust_future_poll_i8,
+            completeFunc: ffi_passerelle_ffi_rust_future_complete_i8,
+            freeFunc: ffi_passerelle_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypePasserelleError_lift
         )
 }
@@ -2542,6 +2570,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_erase_account_data() != 13573) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_passerelle_ffi_checksum_method_passerelle_events_delivered() != 28899) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passerelle_ffi_checksum_method_passerelle_failed_changes() != 28800) {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use passerelle_core::{
     InMemorySecretStore, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
 };
-use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::seed::sample_order;
+use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
 use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -186,17 +186,34 @@ async fn a_reported_change_is_kept_once_for_the_account_s_locations_and_relayed(
     Ok(())
 }
 
+/// When the customer's cancellation (through another app) lands against the first till's
+/// accept.
+#[derive(Clone, Copy, Debug)]
+enum Cancelled {
+    /// Before the till read the order to check its accept: the accept is never sent.
+    BeforeTheAccept,
+    /// After HubRise applied the accept.
+    AfterTheAccept,
+    /// After HubRise applied the accept and before its answer reached the till, which meanwhile
+    /// read the cancellation from the event: the older answer must not write over it.
+    WhileTheAnswerTravels,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sibling_s_accept_racing_a_cancellation_from_hubrise_ends_cancelled_everywhere()
--> TestResult {
+async fn a_sibling_s_accept_and_a_cancellation_from_hubrise_end_cancelled_everywhere() -> TestResult
+{
     let (_dir, stack) = stack().await?;
     let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let (first, first_events) = till(&stack, &first_dir, 30).await?;
     let (second, second_events) = till(&stack, &second_dir, 30).await?;
     let admin = stack.sandbox.admin();
-    for round in 0..3 {
+    for when in [
+        Cancelled::BeforeTheAccept,
+        Cancelled::AfterTheAccept,
+        Cancelled::WhileTheAnswerTravels,
+    ] {
         let order = admin
-            .place_order(LOCATION, sample_order(&format!("Race {round}")))
+            .place_order(LOCATION, sample_order(&format!("{when:?}")))
             .await?;
         for events in [&first_events, &second_events] {
             events
@@ -204,34 +221,142 @@ async fn a_sibling_s_accept_racing_a_cancellation_from_hubrise_ends_cancelled_ev
                 .await
                 .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
         }
-        // The customer cancels through another app while the first till accepts.
-        let (accepted, cancelled) = tokio::join!(
-            first.accept(&order, None),
-            admin.update_order_as_other_app(LOCATION, &order, json!({"status": "cancelled"}))
-        );
-        accepted?;
-        cancelled?;
-        for (name, till, events) in [
-            ("first", &first, &first_events),
-            ("second", &second, &second_events),
-        ] {
-            let ended = passerelle_test_support::wait_until(Duration::from_secs(10), || async {
-                till.order(&order).ok().flatten().is_some_and(|o| {
-                    o.status == OrderStatus::Cancelled && o.pending_status.is_none()
+        settle_received(&stack, [&first, &second], &order).await?;
+        let cancel =
+            || admin.update_order_as_other_app(LOCATION, &order, json!({"status": "cancelled"}));
+        match when {
+            Cancelled::BeforeTheAccept => {
+                cancel().await?;
+                first.accept(&order, None).await?;
+            }
+            Cancelled::AfterTheAccept => {
+                first.accept(&order, None).await?;
+                updated(&first, &order, OrderStatus::Accepted).await?;
+                cancel().await?;
+            }
+            Cancelled::WhileTheAnswerTravels => {
+                admin
+                    .inject_fault(Fault {
+                        path_prefix: format!("/v1/location/orders/{order}"),
+                        server: Some(ServerKind::Api),
+                        method: Some("PATCH".into()),
+                        times: Some(1),
+                        kind: FaultKind::SlowAnswer { millis: 1500 },
+                    })
+                    .await;
+                first.accept(&order, None).await?;
+                passerelle_test_support::wait_until(Duration::from_secs(5), || async {
+                    admin
+                        .order(LOCATION, &order)
+                        .await
+                        .is_some_and(|o| o["status"] == "accepted")
                 })
-            })
-            .await;
+                .await;
+                cancel().await?;
+            }
+        }
+        for (name, till) in [("first", &first), ("second", &second)] {
+            let shown = updated(till, &order, OrderStatus::Cancelled).await;
             assert!(
-                ended,
-                "round {round}: the {name} till shows {:?}, not cancelled ({:?})",
-                till.order(&order)?.map(|o| (o.status, o.pending_status)),
-                events.events().len()
+                shown.is_ok(),
+                "{when:?}: the {name} till shows {:?}",
+                till.order(&order)?.map(|o| (o.status, o.pending_status))
             );
         }
+        // The answer to the slow PATCH has come and gone: the till still shows the cancellation.
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        assert_eq!(
+            first.order(&order)?.map(|o| o.status),
+            Some(OrderStatus::Cancelled),
+            "{when:?}: an older answer wrote over the cancellation"
+        );
         let at_hubrise = admin.order(LOCATION, &order).await.ok_or("order gone")?;
-        assert_eq!(at_hubrise["status"], "cancelled", "round {round}");
+        assert_eq!(at_hubrise["status"], "cancelled", "{when:?}");
     }
     first.close().await?;
     second.close().await?;
+    Ok(())
+}
+
+/// Waits until the order shows `status`, with no change of the till's pending.
+async fn updated(till: &Passerelle, order: &str, status: OrderStatus) -> Result<(), String> {
+    let shown = passerelle_test_support::wait_until(Duration::from_secs(10), || async {
+        till.order(order)
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.status == status && o.pending_status.is_none())
+    })
+    .await;
+    shown.then_some(()).ok_or_else(|| {
+        format!(
+            "{order} never showed {status:?}: {:?}, failed changes {:?}, health {:?}",
+            till.order(order)
+                .ok()
+                .flatten()
+                .map(|o| (o.status, o.pending_status)),
+            till.failed_changes(),
+            till.sync_health().map(|h| h.connections)
+        )
+    })
+}
+
+/// Waits until the tills' automatic `received` has reached HubRise and left their outboxes.
+async fn settle_received(stack: &Stack, tills: [&Passerelle; 2], order: &str) -> TestResult {
+    let admin = stack.sandbox.admin();
+    let settled = passerelle_test_support::wait_until(Duration::from_secs(10), || async {
+        let received = admin
+            .order(LOCATION, order)
+            .await
+            .is_some_and(|o| o["status"] == "received");
+        received
+            && tills.iter().all(|till| {
+                till.order(order)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|o| o.pending_status.is_none())
+            })
+    })
+    .await;
+    settled
+        .then_some(())
+        .ok_or_else(|| "the automatic received never settled".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_refused_once_is_tried_again_on_its_own_backoff_while_streamed() -> TestResult {
+    let (_dir, stack) = stack().await?;
+    let app_dir = tempfile::tempdir()?;
+    // HubRise's interval: while streamed, the intake cycle (which also pushes) is minutes away.
+    let (app, events) = till(&stack, &app_dir, 30).await?;
+    let admin = stack.sandbox.admin();
+    let order = admin.place_order(LOCATION, sample_order("Ada")).await?;
+    events
+        .wait_for(order_received(&order), Duration::from_secs(5))
+        .await
+        .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
+    settle_received(&stack, [&app, &app], &order).await?;
+    admin
+        .inject_fault(Fault {
+            path_prefix: format!("/v1/location/orders/{order}"),
+            server: Some(ServerKind::Api),
+            method: Some("PATCH".into()),
+            times: Some(1),
+            kind: FaultKind::Status { status: 503 },
+        })
+        .await;
+    app.accept(&order, None).await?;
+    let accepted = passerelle_test_support::wait_until(Duration::from_secs(15), || async {
+        admin
+            .order(LOCATION, &order)
+            .await
+            .is_some_and(|o| o["status"] == "accepted")
+    })
+    .await;
+    assert!(
+        accepted,
+        "the accept refused once waited for the next intake cycle: {:?}",
+        app.order(&order)?.map(|o| (o.status, o.pending_status))
+    );
+    app.close().await?;
     Ok(())
 }

@@ -125,6 +125,18 @@ pub fn retry_later(conn: &Connection, seq: i64, next_attempt_at: i64, error: &st
     Ok(())
 }
 
+/// When the connection's next change waiting to be tried again falls due (ms), if one is still
+/// to come after `now_ms` (one already due but not sent waits behind another of its order).
+pub fn next_retry_at(conn: &Connection, connection_id: &str, now_ms: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MIN(next_attempt_at) FROM outbox
+         WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL AND attempts > 0
+           AND next_attempt_at > ?2",
+        params![connection_id, now_ms],
+        |row| row.get(0),
+    )?)
+}
+
 /// The entry failed past its budget: it stops until the host retries it.
 pub fn fail(conn: &Connection, seq: i64, error: &str) -> Result<()> {
     conn.execute(

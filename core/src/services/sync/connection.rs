@@ -10,6 +10,7 @@
 //! once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -22,7 +23,8 @@ use crate::error::{Error, Result, Service};
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secret;
 use crate::store::connections::{self, ConnectionRow};
-use crate::store::quarantine;
+use crate::store::{outbox, quarantine};
+use crate::time::now_ms;
 
 /// Sync of one connection.
 pub struct ConnectionSync {
@@ -83,6 +85,17 @@ impl ConnectionSync {
             .push_outbox(&mut report, Some(more))
             .await?;
         Ok(Some(report))
+    }
+
+    /// How long until a change of this connection waiting to be tried again is due: the pusher
+    /// wakes then, rather than leaving it to the next intake cycle (minutes away while the POS
+    /// backend's stream brings the events).
+    pub fn next_retry_in(&self, parts: &SyncParts) -> Result<Option<Duration>> {
+        let now = now_ms();
+        let due = parts
+            .store
+            .read(|c| outbox::next_retry_at(c, &self.connection_id, now))?;
+        Ok(due.map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0))))
     }
 
     /// Takes an event the POS backend's stream relayed (issue 24), under the cycle lock like a

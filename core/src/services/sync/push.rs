@@ -34,6 +34,9 @@ const CHANGE_BACKOFF_CAP: Duration = Duration::from_secs(300);
 /// Orders whose changes are pushed at the same time: enough that a slow answer never holds back
 /// the others, few enough to stay polite to HubRise.
 const MAX_IN_FLIGHT: usize = 4;
+/// An automatic `received` goes out without reading the order again only this soon after the
+/// fetch that queued it: past it, HubRise is read first like for any change.
+const JUST_FETCHED_FOR: Duration = Duration::from_secs(2);
 
 impl Cycle<'_> {
     /// Pushes every due change, each order's in order, several orders at once: a change that
@@ -115,7 +118,7 @@ impl Cycle<'_> {
                 // HubRise has the change: nothing may turn it into a "dropped" conflict now.
                 let stored = self.parts.store.write(|tx| {
                     outbox::finish(tx, entry.seq, None)?;
-                    self.store_or_quarantine(tx, &json, None)
+                    self.keep_answer_unless_newer_read(tx, entry, current, &json)
                 })?;
                 self.announce(stored, &json, &mut CycleReport::default())?;
                 self.tell_siblings(entry, &json);
@@ -133,6 +136,25 @@ impl Cycle<'_> {
             Err(err) => return Err(err),
         }
         Ok(true)
+    }
+
+    /// Stores HubRise's answer to a PATCH, unless the order's status was stored again since it
+    /// was read before the PATCH (`read_before`): that read (an event's fetch, say, taken while
+    /// the PATCH was on its way) saw HubRise after the PATCH, maybe after another app cancelled
+    /// the order, and the answer would write the older state over it. The host still hears of
+    /// the order: its pending change is over.
+    fn keep_answer_unless_newer_read(
+        &self,
+        tx: &rusqlite::Connection,
+        entry: &Entry,
+        read_before: Option<OrderStatus>,
+        answer: &Value,
+    ) -> Result<orders::Stored> {
+        let stored_now = orders::hubrise_status(tx, self.location(), &entry.order_id)?;
+        if stored_now.is_some() && stored_now != read_before {
+            return Ok(orders::Stored::Changed);
+        }
+        self.store_or_quarantine(tx, answer, None)
     }
 
     /// Queues the change for the POS backend to relay to the location's other tills (HubRise
@@ -156,11 +178,15 @@ impl Cycle<'_> {
 
     /// Whether the stored status is HubRise's own right now, so reading it again would spend a
     /// request for nothing: only for an automatic `received` on its first try, queued by the
-    /// fetch of this very cycle. Anything else is checked against HubRise first (design D9):
-    /// after a failed try, another till or the back office may have moved the order on, and a
-    /// stale `received` would write over their status.
+    /// fetch of this very cycle less than [`JUST_FETCHED_FOR`] ago. Anything else is checked
+    /// against HubRise first (design D9): after a failed try, or a wait (for the rate window, a
+    /// slow cycle), another till, the back office or the customer may have moved the order on,
+    /// and a stale `received` would write over their status (a cancellation included).
     fn just_fetched(&self, entry: &Entry) -> bool {
-        entry.kind == Kind::Received && entry.attempts == 0 && entry.created_at >= self.started_at
+        entry.kind == Kind::Received
+            && entry.attempts == 0
+            && entry.created_at >= self.started_at
+            && now_ms() - entry.created_at < millis(JUST_FETCHED_FOR)
     }
 
     /// The patch as sent: a `confirmed_time` carries the location's offset (HubRise's

@@ -3,8 +3,9 @@
 //! never waits for intake (a backlog draining, the events route failing, an event's DELETE
 //! failing, a backoff). After a failure it waits like the worker (`worker::wait_after`): HubRise's
 //! `Retry-After` with the poll interval as its floor, a backoff capped at the poll interval for
-//! the rest; a refused token ends it (the worker flags the reconnect). The intake cycle pushes
-//! too, every poll interval, so a change retried later is never forgotten.
+//! the rest; a refused token ends it (the worker flags the reconnect). A change HubRise refused
+//! for a while is tried again when its own backoff ends; the intake cycle pushes too, every
+//! poll interval, so nothing is ever forgotten.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub(super) async fn run(
         let err = match outcome {
             Ok(Ok(Some(_))) => {
                 failures = 0;
+                retry = sync.next_retry_in(&parts).unwrap_or_default();
                 continue;
             }
             Ok(Ok(None)) | Ok(Err(Error::Unauthorized { .. })) => return,

@@ -9,16 +9,15 @@ use std::time::Duration;
 
 use passerelle_bridge::config::IdentityConfig;
 use passerelle_bridge::identity::jwt::JwtSettings;
-use passerelle_bridge::secret::Secret;
 use passerelle_core::{InMemorySecretStore, Passerelle};
 use passerelle_sandbox::drivers::back_office;
 use passerelle_sandbox::drivers::consent::ConsentChoice;
 use passerelle_sandbox::seed::sample_order;
 use passerelle_sandbox::{
-    Fault, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, JWKS_PATH, JWT_AUDIENCE,
-    PosAccessTokens, SandboxOptions, ServerKind, sandbox_jwt, stranger_jwt,
+    Fault, JWKS_PATH, JWT_AUDIENCE, PosAccessTokens, SandboxOptions, ServerKind, sandbox_jwt,
+    stranger_jwt,
 };
-use passerelle_test_support::bridge::{Bridged, start_behind_the_sandbox};
+use passerelle_test_support::bridge::{Bridged, checked_at_the_sandbox, start_behind_the_sandbox};
 use passerelle_test_support::{EventRecorder, config_for, order_received, seeded};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -57,24 +56,18 @@ async fn start(
     let stack =
         start_behind_the_sandbox(options, support::sqlite(dir), support::keys(), |config| {
             // The gateway's URL is the provider's; the back office signs people in there.
+            checked_at_the_sandbox(config);
             let provider = config.public_url.clone();
-            config.identity_token_url = Some(format!("{provider}/oauth/token"));
-            config.identity = match checked {
-                Checked::Introspection => IdentityConfig::Introspection {
-                    url: format!("{provider}/oauth/introspect"),
-                    client_id: INTROSPECTION_CLIENT_ID.into(),
-                    client_secret: Secret::new(INTROSPECTION_CLIENT_SECRET),
-                    cache: Duration::from_secs(60),
-                },
-                Checked::Jwt { refetch, cache_for } => IdentityConfig::Jwt(JwtSettings {
+            if let Checked::Jwt { refetch, cache_for } = checked {
+                config.identity = IdentityConfig::Jwt(JwtSettings {
                     issuer: provider.clone(),
                     audience: JWT_AUDIENCE.into(),
                     jwks_url: format!("{provider}{JWKS_PATH}"),
                     cache_for,
                     clock_skew: Duration::from_secs(30),
                     refetch_at_most_every: refetch,
-                }),
-            };
+                });
+            }
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -2,12 +2,14 @@
 //! bridge as the app's Connect URL, device callback and Disconnect callback URL, and the bridge
 //! knows the sandbox's POS accounts as its built-in (demo) accounts.
 
-use passerelle_bridge::config::{DatabaseUrl, HubriseConfig};
+use passerelle_bridge::config::{DatabaseUrl, HubriseConfig, IdentityConfig};
 use passerelle_bridge::crypto::Keyring;
 use passerelle_bridge::identity::DemoAccount;
 use passerelle_bridge::secret::Secret;
 use passerelle_bridge::{Config, Running};
-use passerelle_sandbox::{Sandbox, SandboxOptions, Seed};
+use passerelle_sandbox::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, Sandbox, SandboxOptions, Seed,
+};
 
 use crate::config::SandboxEndpoints;
 
@@ -108,4 +110,18 @@ pub async fn start_behind_the_sandbox(
         bridge,
         pos_url,
     })
+}
+
+/// The sandbox's gateway as the vendor's identity provider, for a bridge behind it
+/// ([`start_behind_the_sandbox`]): tokens checked by RFC 7662 introspection there, the back
+/// office's passwords taken to its token endpoint.
+pub fn checked_at_the_sandbox(config: &mut Config) {
+    let provider = config.public_url.clone();
+    config.identity = IdentityConfig::Introspection {
+        url: format!("{provider}/oauth/introspect"),
+        client_id: INTROSPECTION_CLIENT_ID.into(),
+        client_secret: Secret::new(INTROSPECTION_CLIENT_SECRET),
+        cache: std::time::Duration::from_secs(60),
+    };
+    config.identity_token_url = Some(format!("{provider}/oauth/token"));
 }

@@ -1,6 +1,7 @@
 //! The story of the seeds, told through Passerelle's public API (the one Swift sees), with the
-//! sandbox playing HubRise, passerelle-bridge the POS vendor's backend (its HubRise half, with
-//! the sandbox's POS accounts as its demo accounts) and this program playing the restaurant.
+//! sandbox playing HubRise and the POS vendor's gateway and identity provider (sign-in, token
+//! introspection, the back office's password grant), passerelle-bridge behind it the POS
+//! vendor's backend (its HubRise half), and this program playing the restaurant.
 //!
 //! Every step either holds (and says what it saw) or stops the walkthrough with its reason.
 //! The story works on a fresh data directory and on one left by an earlier run: the sandbox

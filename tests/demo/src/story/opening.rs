@@ -9,7 +9,7 @@ use passerelle_bridge::config::DatabaseUrl;
 use passerelle_bridge::crypto::{Key, Keyring};
 use passerelle_core::{ConnectionState, DATABASE_FILE, OrderFilter, Passerelle};
 use passerelle_sandbox::SandboxOptions;
-use passerelle_test_support::bridge::{Bridged, start_bridged};
+use passerelle_test_support::bridge::{Bridged, checked_at_the_sandbox, start_behind_the_sandbox};
 use passerelle_test_support::{EventRecorder, config_for};
 
 use super::Story;
@@ -61,7 +61,8 @@ pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped>
     Ok(story)
 }
 
-/// The sandbox plays HubRise; passerelle-bridge, on its embedded SQLite in a folder of its own
+/// The sandbox plays HubRise and the POS vendor's gateway and identity provider (sign-in, token
+/// introspection); passerelle-bridge behind it, on its embedded SQLite in a folder of its own
 /// (fresh each run, as the sandbox is), is the POS backend's HubRise half.
 async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
     let bridge_dir = tempfile::Builder::new()
@@ -70,7 +71,11 @@ async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
         .map_err(|e| DemoError::new(format!("cannot create the bridge's folder: {e}")))?;
     let database = DatabaseUrl::Sqlite(bridge_dir.path().join("bridge.sqlite3"));
     let keys = Keyring::new(Key::generate(), vec![]);
-    let servers = start_bridged(SandboxOptions::default(), database, keys)
+    let options = SandboxOptions {
+        pos_proxy_keeps_identity: true,
+        ..SandboxOptions::default()
+    };
+    let servers = start_behind_the_sandbox(options, database, keys, checked_at_the_sandbox)
         .await
         .map_err(|e| DemoError::new(format!("sandbox and bridge: {e}")))?;
     let sandbox = &servers.sandbox;
@@ -78,8 +83,10 @@ async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
     ui.detail(&format!("HubRise OAuth  {}", sandbox.hubrise_oauth_url()));
     ui.detail(&format!("HubRise API    {}", sandbox.hubrise_api_url()));
     ui.detail(&format!(
-        "POS backend    {} (passerelle-bridge, SQLite in {})",
+        "POS backend    {} (the vendor's gateway and identity provider, played by the \
+         sandbox; passerelle-bridge behind it at {}, SQLite in {})",
         servers.pos_url,
+        servers.bridge.addr,
         bridge_dir.path().display()
     ));
     let account = sandbox.seed().account();

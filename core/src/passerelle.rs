@@ -379,7 +379,7 @@ impl Passerelle {
     /// Registers this device's push token (the `Data` iOS gives to
     /// `application(_:didRegisterForRemoteNotificationsWithDeviceToken:)`) with the POS backend,
     /// which then wakes the app in the background when an order arrives while it has no event
-    /// stream open (design D30). `true` when the backend keeps it; `false` when the backend has
+    /// stream open (design D37). `true` when the backend keeps it; `false` when the backend has
     /// no such route, which is no error: the app is then not woken, and syncs back in front.
     /// Needs a signed-in account; call it at each launch (iOS may change the token).
     pub async fn register_push_token(&self, token: Vec<u8>) -> Result<bool> {

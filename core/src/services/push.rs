@@ -1,4 +1,4 @@
-//! Being woken in the background (issue 24, part 5, design D30). In the background the event
+//! Being woken in the background (issue 24, part 5, design D37). In the background the event
 //! stream is closed and nothing polls; the POS backend may wake the app with a background
 //! notification when an order arrives for one of its locations while it has no stream open.
 //!

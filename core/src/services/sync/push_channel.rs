@@ -1,4 +1,4 @@
-//! What the POS backend's event stream changes for the rest of sync (issue 24, design D30):
+//! What the POS backend's event stream changes for the rest of sync (issue 24, design D37):
 //!
 //! - **Connections HubRise's events reach through the stream.** The backend names, when the
 //!   stream opens, the locations whose HubRise events it receives itself (its active callback is

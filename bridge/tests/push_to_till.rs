@@ -92,3 +92,78 @@ async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge
     app.close().await?;
     Ok(())
 }
+
+/// A till closed while orders come, and the bridge restarted meanwhile: back, the till takes
+/// them from its cursor at the bridge (HubRise's queue no longer has them: the bridge
+/// acknowledged them), each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_till_away_catches_up_from_its_cursor_at_the_bridge_across_a_bridge_restart() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let keys = support::keys();
+    let stack = support::start_with(
+        support::compressed_callbacks(),
+        support::sqlite(dir.path()),
+        keys.clone(),
+    )
+    .await?;
+    let app_dir = tempfile::tempdir()?;
+    let mut config = config_for(&stack, app_dir.path());
+    config.initial_settings.poll_interval_secs = POLL_SECS;
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let events = Arc::new(EventRecorder::new());
+    let app = Passerelle::open(config.clone(), secrets.clone(), events).await?;
+    let seed = stack.sandbox.seed().clone();
+    seeded::sign_in(&app, &seed, 0).await?;
+    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
+    app.restart().await?;
+    assert!(
+        health_shows(&app, None, Duration::from_secs(10)).await,
+        "never flowing"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.close().await?;
+    drop(app);
+
+    let admin = stack.sandbox.admin();
+    let mut placed = Vec::new();
+    for name in ["Ada", "Grace"] {
+        placed.push(admin.place_order("3r4s3-1", sample_order(name)).await?);
+    }
+    let bridge_events = stack.bridge.app().events.clone();
+    assert!(
+        support::eventually(Duration::from_secs(5), || async {
+            bridge_events.count().await.unwrap_or(0) >= 2
+        })
+        .await,
+        "the bridge never took the orders' events"
+    );
+    let stack = crate::storage::restart(stack, dir.path(), keys).await?;
+    placed.push(
+        stack
+            .sandbox
+            .admin()
+            .place_order("3r4s3-1", sample_order("Hedy"))
+            .await?,
+    );
+
+    let events = Arc::new(EventRecorder::new());
+    let app = Passerelle::open(config, secrets, events.clone()).await?;
+    for order in &placed {
+        events
+            .wait_for(order_received(order), Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("{order} never came back: {e:?}"))?;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for order in &placed {
+        let announced = events
+            .events()
+            .iter()
+            .filter(|e| order_received(order)(e))
+            .count();
+        assert_eq!(announced, 1, "{order} announced {announced} times");
+    }
+    app.close().await?;
+    Ok(())
+}

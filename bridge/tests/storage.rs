@@ -22,7 +22,7 @@ async fn handed_off_token(
 
 /// Stops the bridge (requests in flight finished) and starts it again on the same address and
 /// SQLite file with `keys`.
-async fn restart(
+pub(crate) async fn restart(
     stack: support::Stack,
     dir: &std::path::Path,
     keys: Keyring,

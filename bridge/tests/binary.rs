@@ -5,65 +5,25 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use passerelle_sandbox::{Sandbox, SandboxOptions};
+use passerelle_test_support::bridge_binary;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 
 use crate::support::{self, TestResult, client};
 
-/// A free loopback port (taken, then let go for the bridge).
-fn free_port() -> Result<u16, std::io::Error> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_passes_the_check_stops_on_sigterm_and_logs_no_secret() -> TestResult {
-    let port = free_port()?;
-    let url = format!("http://127.0.0.1:{port}");
-    let sandbox = Sandbox::start(SandboxOptions {
-        pos_backend_url: Some(url.clone()),
-        ..Default::default()
-    })
-    .await?;
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_passerelle-bridge"));
+    let bridge_binary::RunningBinary {
+        sandbox,
+        mut child,
+        url,
+        first_line: first,
+        dir: _dir,
+    } = bridge_binary::start(binary, "log_format = \"json\"\n", Stdio::piped())
+        .await
+        .map_err(|e| e.to_string())?;
     let seed = sandbox.seed().clone();
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("bridge.toml");
-    let mut toml = format!(
-        "listen = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nhubrise_oauth_url = \"{}\"\nhubrise_api_url = \"{}\"\nlog_format = \"json\"\n",
-        sandbox.hubrise_oauth_url(),
-        sandbox.hubrise_api_url()
-    );
-    for a in &seed.pos_accounts {
-        toml.push_str(&format!(
-            "[[accounts]]\naccount_id = \"{}\"\nemail = \"{}\"\npassword = \"{}\"\nbusiness_name = \"{}\"\n",
-            a.account_id, a.email, a.password, a.business_name
-        ));
-    }
-    std::fs::write(&file, toml)?;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_passerelle-bridge"))
-        .arg("--config")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("PASSERELLE_BRIDGE_HUBRISE_CLIENT_ID", &seed.client_id)
-        .env(
-            "PASSERELLE_BRIDGE_HUBRISE_CLIENT_SECRET",
-            &seed.client_secret,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut first = String::new();
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        BufReader::new(stdout).read_line(&mut first),
-    )
-    .await??;
     assert!(
         first.starts_with("PASSERELLE_BRIDGE {") && first.contains(&url),
         "{first}"

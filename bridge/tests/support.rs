@@ -60,23 +60,9 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> Result<String, Box<dyn std::error::Error>> {
-    let form = [
-        ("client_id", "passerelle-ios"),
-        ("grant_type", "password"),
-        ("username", email),
-        ("password", password),
-    ];
-    let answer: serde_json::Value = client()
-        .post(format!("{url}/oauth/token"))
-        .form(&form)
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(answer["access_token"]
-        .as_str()
-        .ok_or("no access token")?
-        .to_owned())
+    passerelle_test_support::bridge_binary::pos_token(&client(), url, email, password)
+        .await
+        .map_err(|e| -> Box<dyn std::error::Error> { e })
 }
 
 /// The check's target for this stack.

@@ -3,9 +3,10 @@
 //! each event ([`EventRecorder`]), the restaurant's steps against the seed ([`seeded`]), a
 //! file-backed secret store for processes that are killed ([`file_secrets`]) and the
 //! sandbox world a test drives ([`World`]), waits for what the engine does by itself ([`wait`]), and passerelle-bridge in front of a sandbox as the POS
-//! backend ([`bridge`]).
+//! backend ([`bridge`]), or its binary ([`bridge_binary`]).
 
 pub mod bridge;
+pub mod bridge_binary;
 pub mod config;
 pub mod file_secrets;
 pub mod recorder;

@@ -345,14 +345,8 @@ async fn run(options: Options) -> Result<()> {
     for n in 0..options.orders {
         let due = started + every * n as u32;
         tokio::time::sleep_until(due.into()).await;
-        let location = n % LOCATIONS.len();
-        let at = Instant::now();
-        let id = stack
-            .sandbox
-            .admin()
-            .place_order(LOCATIONS[location].0, sample_order(&format!("Push {n}")))
-            .await?;
-        placed.insert(id, (location, at));
+        let (id, placed_at) = place(&stack, "Push", n).await?;
+        placed.insert(id, placed_at);
     }
     let all_in = |stack: &Stack, placed: &HashMap<String, (usize, Instant)>| {
         stack.tills.iter().all(|(location, till)| {
@@ -427,14 +421,8 @@ async fn run(options: Options) -> Result<()> {
     let spacing = options.outage / (options.outage_orders as u32 + 1);
     for n in 0..options.outage_orders {
         tokio::time::sleep_until((down + spacing * (n as u32 + 1)).into()).await;
-        let location = n % LOCATIONS.len();
-        let at = Instant::now();
-        let id = stack
-            .sandbox
-            .admin()
-            .place_order(LOCATIONS[location].0, sample_order(&format!("Outage {n}")))
-            .await?;
-        during.insert(id, (location, at));
+        let (id, placed_at) = place(&stack, "Outage", n).await?;
+        during.insert(id, placed_at);
     }
     tokio::time::sleep_until((down + options.outage).into()).await;
     stack.start_bridge().await?;
@@ -450,14 +438,8 @@ async fn run(options: Options) -> Result<()> {
     let mut after: HashMap<String, (usize, Instant)> = HashMap::new();
     for n in 0..LOCATIONS.len() * 2 {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let location = n % LOCATIONS.len();
-        let at = Instant::now();
-        let id = stack
-            .sandbox
-            .admin()
-            .place_order(LOCATIONS[location].0, sample_order(&format!("After {n}")))
-            .await?;
-        after.insert(id, (location, at));
+        let (id, placed_at) = place(&stack, "After", n).await?;
+        after.insert(id, placed_at);
     }
     let mut everything = placed.clone();
     everything.extend(during.clone());
@@ -527,6 +509,18 @@ async fn run(options: Options) -> Result<()> {
     ensure(lost == 0 && duplicated == 0 && arrived, || {
         format!("lost {lost}, duplicated {duplicated}, all in {arrived}")
     })
+}
+
+/// Places order #`n` at location `n % 3`: its id, with its location and when it was placed.
+async fn place(stack: &Stack, label: &str, n: usize) -> Result<(String, (usize, Instant))> {
+    let location = n % LOCATIONS.len();
+    let at = Instant::now();
+    let id = stack
+        .sandbox
+        .admin()
+        .place_order(LOCATIONS[location].0, sample_order(&format!("{label} {n}")))
+        .await?;
+    Ok((id, (location, at)))
 }
 
 fn load_average() -> String {

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use passerelle_bench::stats::Samples;
 use passerelle_bench::{BenchError, Result, ensure};
 use passerelle_sandbox::seed::sample_order;
-use passerelle_sandbox::{Sandbox, SandboxOptions};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use passerelle_test_support::bridge_binary;
 use tokio::sync::mpsc;
 
 use crate::{Options, line};
@@ -104,60 +103,20 @@ pub async fn run(options: &Options) -> Result<()> {
             binary.display()
         )
     })?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let sandbox = Sandbox::start(SandboxOptions {
-        pos_backend_url: Some(url.clone()),
-        ..SandboxOptions::default()
-    })
-    .await?;
-    let seed = sandbox.seed().clone();
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("bridge.toml");
-    let mut toml = format!(
-        "listen = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nhubrise_oauth_url = \"{}\"\n\
-         hubrise_api_url = \"{}\"\nactive_callback = true\n",
-        sandbox.hubrise_oauth_url(),
-        sandbox.hubrise_api_url()
-    );
-    for a in &seed.pos_accounts {
-        toml.push_str(&format!(
-            "[[accounts]]\naccount_id = \"{}\"\nemail = \"{}\"\npassword = \"{}\"\nbusiness_name = \"{}\"\n",
-            a.account_id, a.email, a.password, a.business_name
-        ));
-    }
-    std::fs::write(&file, toml)?;
-    let mut child = tokio::process::Command::new(&binary)
-        .arg("--config")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("PASSERELLE_BRIDGE_HUBRISE_CLIENT_ID", &seed.client_id)
-        .env(
-            "PASSERELLE_BRIDGE_HUBRISE_CLIENT_SECRET",
-            &seed.client_secret,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().ok_or_else(|| BenchError("no pid".into()))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| BenchError("no stdout".into()))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    let bridge_binary::RunningBinary {
+        sandbox,
+        mut child,
+        url,
+        first_line,
+        dir: _dir,
+    } = bridge_binary::start(&binary, "active_callback = true\n", Stdio::null())
         .await
-        .map_err(|_| BenchError("the bridge never said it was up".into()))??
-        .unwrap_or_default();
-    ensure(first.starts_with("PASSERELLE_BRIDGE"), || {
-        format!("the bridge's first line: {first}")
+        .map_err(|e| BenchError(format!("the bridge binary: {e}")))?;
+    ensure(first_line.starts_with("PASSERELLE_BRIDGE"), || {
+        format!("the bridge's first line: {first_line}")
     })?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let seed = sandbox.seed().clone();
+    let pid = child.id().ok_or_else(|| BenchError("no pid".into()))?;
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -176,23 +135,9 @@ pub async fn run(options: &Options) -> Result<()> {
     )
     .await
     .map_err(|e| BenchError(format!("connect: {e:?}")))?;
-    let form = [
-        ("client_id", seed.pos_client_id.as_str()),
-        ("grant_type", "password"),
-        ("username", pos.email.as_str()),
-        ("password", pos.password.as_str()),
-    ];
-    let answer: serde_json::Value = http
-        .post(format!("{url}/oauth/token"))
-        .form(&form)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = answer["access_token"]
-        .as_str()
-        .ok_or_else(|| BenchError(format!("no POS token: {answer}")))?
-        .to_owned();
+    let token = bridge_binary::pos_token(&http, &url, &pos.email, &pos.password)
+        .await
+        .map_err(|e| BenchError(format!("POS token: {e}")))?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (idle_rss, _) = memory_kib(pid)?;
 

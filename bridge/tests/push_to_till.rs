@@ -167,3 +167,111 @@ async fn a_till_away_catches_up_from_its_cursor_at_the_bridge_across_a_bridge_re
     app.close().await?;
     Ok(())
 }
+
+/// A proxy to `upstream` that passes everything, except that it cuts the first connection whose
+/// answer carries an order event in the middle of that message.
+async fn cutting_proxy(upstream: std::net::SocketAddr) -> Result<String, std::io::Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let cut = cut.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                });
+                let mut seen = Vec::new();
+                let mut chunk = [0u8; 8192];
+                while let Ok(n) = server_read.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.extend_from_slice(&chunk[..n]);
+                    let marker = b"event: order.create";
+                    let at = seen.windows(marker.len()).position(|w| w == marker);
+                    if let (Some(at), false) = (at, cut.load(std::sync::atomic::Ordering::SeqCst)) {
+                        cut.store(true, std::sync::atomic::Ordering::SeqCst);
+                        // Up to the middle of the message, then the connection drops.
+                        let end = (at + marker.len() + 40).min(seen.len());
+                        let start = seen.len() - n;
+                        if end > start {
+                            let _ = client_write.write_all(&seen[start..end]).await;
+                        }
+                        return;
+                    }
+                    if client_write.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(url)
+}
+
+/// The till's stream cut in the middle of an order's message (the bridge wrote it whole and
+/// moved the till's cursor past it): the till resumes from the last message it read whole and
+/// the order arrives, through the stream, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_cut_in_the_middle_of_an_order_resumes_before_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        SandboxOptions::default(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    let proxy = cutting_proxy(stack.bridge.addr).await?;
+    let app_dir = tempfile::tempdir()?;
+    let mut config = config_for(&stack, app_dir.path());
+    config.pos_base_url = proxy;
+    config.initial_settings.poll_interval_secs = POLL_SECS;
+    let events = Arc::new(EventRecorder::new());
+    let app =
+        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
+    let seed = stack.sandbox.seed().clone();
+    seeded::sign_in(&app, &seed, 0).await?;
+    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
+    app.restart().await?;
+    assert!(
+        health_shows(&app, None, Duration::from_secs(10)).await,
+        "never flowing"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let placed = Instant::now();
+    let order = stack
+        .sandbox
+        .admin()
+        .place_order("3r4s3-1", sample_order("Ada"))
+        .await?;
+    events
+        .wait_for(
+            order_received(&order),
+            Duration::from_secs(POLL_SECS.into()),
+        )
+        .await
+        .map_err(|e| format!("the order cut in the middle never came: {e:?}"))?;
+    let took = placed.elapsed();
+    eprintln!("placed → OrderReceived across a cut stream: {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "the order took {took:?}: it waited for a poll, the stream skipped it"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let announced = events
+        .events()
+        .iter()
+        .filter(|e| order_received(&order)(e))
+        .count();
+    assert_eq!(announced, 1);
+    app.close().await?;
+    Ok(())
+}

@@ -131,8 +131,9 @@ pub(super) async fn open(
         cursors,
     };
     let (sender, receiver) = mpsc::channel(64);
-    // The first message, before any event: the till polls these locations as a safety net only.
-    let _ = sender.try_send(ready_message(&streamed));
+    // The first message, before any event: the till polls these locations as a safety net only,
+    // and resumes from where it stands now if this stream is cut before its next message.
+    let _ = sender.try_send(ready_message(&till, &streamed));
     tokio::spawn(pump(app, till, sender));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver
@@ -168,8 +169,9 @@ async fn ensure_active_callbacks(app: &App, account_id: &str) -> Vec<String> {
 
 /// `event: ready`: the locations whose HubRise events this bridge receives (its active
 /// callback is on them), so their tills can poll HubRise as a safety net only.
-fn ready_message(streamed: &[String]) -> Event {
+fn ready_message(till: &Till, streamed: &[String]) -> Event {
     Event::default()
+        .id(till.id())
         .event(READY)
         .data(json!({ "hubrise_events": streamed }).to_string())
 }

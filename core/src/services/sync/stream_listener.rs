@@ -34,7 +34,7 @@ use crate::clients::pos::event_stream::{EventStream, GAP, READY, StreamMessage, 
 use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result};
 use crate::model::health::DelayReason;
-use crate::store::connections;
+use crate::store::{connections, meta};
 use crate::time::now_ms;
 
 /// The backend sends a keep-alive every 15 s: this long without a byte, the stream is dead.
@@ -60,11 +60,15 @@ pub(super) async fn run(
     paused: Arc<AtomicBool>,
     pause_changed: Arc<Notify>,
 ) {
+    let last_id = parts
+        .store
+        .read(|c| meta::get(c, meta::EVENT_STREAM_POSITION))
+        .unwrap_or_default();
     let mut listener = Listener {
         parts,
         link,
         workers,
-        last_id: None,
+        last_id,
         last_read_ms: now_ms(),
     };
     let mut failures = 0u32;
@@ -163,9 +167,28 @@ impl Listener {
             let Some(messages) = next? else {
                 return Ok(());
             };
+            let before = self.last_id.clone();
             for message in messages {
                 self.take(&message).await;
             }
+            if self.last_id != before {
+                self.keep_position();
+            }
+        }
+    }
+
+    /// Keeps where the stream stands, once the messages up to there were taken (their orders
+    /// stored): the next stream, in this launch or the next, resumes from there.
+    fn keep_position(&self) {
+        let Some(position) = self.last_id.as_deref() else {
+            return;
+        };
+        let kept = self
+            .parts
+            .store
+            .write(|tx| meta::set(tx, meta::EVENT_STREAM_POSITION, position));
+        if let Err(err) = kept {
+            tracing::warn!(target: "passerelle::sync", code = err.code(), "stream position not kept");
         }
     }
 

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_core::{InMemorySecretStore, Passerelle};
+use passerelle_core::InMemorySecretStore;
 use passerelle_sandbox::seed::sample_order;
-use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
+use passerelle_test_support::{order_received, seeded};
 
 use crate::push::stack_with_apns;
 use crate::support::{self, TestResult, eventually};
@@ -25,17 +25,11 @@ async fn a_till_in_the_background_is_woken_by_a_notification_and_its_cycle_bring
     let (stack, fake, _) =
         stack_with_apns(Duration::from_millis(500), support::sqlite(dir.path())).await?;
     let app_dir = tempfile::tempdir()?;
-    let mut config = config_for(&stack, app_dir.path());
-    config.initial_settings.poll_interval_secs = POLL_SECS;
-    let events = Arc::new(EventRecorder::new());
-    let app =
-        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
+    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let (app, events) = support::connected_till(&stack, config, secrets, "3r4s3-1").await?;
     let seed = stack.sandbox.seed().clone();
     let admin = stack.sandbox.admin();
-    seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
-    app.restart().await?;
-    assert!(health_shows(&app, None, Duration::from_secs(10)).await);
 
     // The token iOS gives, as bytes: the bridge keeps it in hex, for this device.
     assert!(app.register_push_token(vec![0xab; 32]).await?);

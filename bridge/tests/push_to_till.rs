@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use passerelle_core::{DelayReason, InMemorySecretStore, Passerelle};
 use passerelle_sandbox::SandboxOptions;
 use passerelle_sandbox::seed::sample_order;
-use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
+use passerelle_test_support::{EventRecorder, health_shows, order_received};
 
 use crate::support::{self, Stack, TestResult};
 
@@ -28,21 +28,11 @@ async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge
     )
     .await?;
     let app_dir = tempfile::tempdir()?;
-    let mut config = config_for(&stack, app_dir.path());
-    config.initial_settings.poll_interval_secs = POLL_SECS;
-    let events = Arc::new(EventRecorder::new());
-    let app =
-        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
-    let seed = stack.sandbox.seed().clone();
+    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let (app, events) = support::connected_till(&stack, config, secrets, "3r4s3-1").await?;
     let admin = stack.sandbox.admin();
-    seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
-    app.restart().await?;
     // The first cycle has run: the next poll is 30 s away.
-    assert!(
-        health_shows(&app, None, Duration::from_secs(10)).await,
-        "never flowing"
-    );
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let placed = Instant::now();
@@ -108,19 +98,10 @@ async fn a_till_away_catches_up_from_its_cursor_at_the_bridge_across_a_bridge_re
     )
     .await?;
     let app_dir = tempfile::tempdir()?;
-    let mut config = config_for(&stack, app_dir.path());
-    config.initial_settings.poll_interval_secs = POLL_SECS;
+    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
     let secrets = Arc::new(InMemorySecretStore::new());
-    let events = Arc::new(EventRecorder::new());
-    let app = Passerelle::open(config.clone(), secrets.clone(), events).await?;
-    let seed = stack.sandbox.seed().clone();
-    seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
-    app.restart().await?;
-    assert!(
-        health_shows(&app, None, Duration::from_secs(10)).await,
-        "never flowing"
-    );
+    let (app, _) =
+        support::connected_till(&stack, config.clone(), secrets.clone(), "3r4s3-1").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     app.close().await?;
     drop(app);
@@ -230,20 +211,10 @@ async fn a_stream_cut_in_the_middle_of_an_order_resumes_before_it() -> TestResul
     .await?;
     let proxy = cutting_proxy(stack.bridge.addr).await?;
     let app_dir = tempfile::tempdir()?;
-    let mut config = config_for(&stack, app_dir.path());
+    let mut config = support::till_config(&stack, app_dir.path(), POLL_SECS);
     config.pos_base_url = proxy;
-    config.initial_settings.poll_interval_secs = POLL_SECS;
-    let events = Arc::new(EventRecorder::new());
-    let app =
-        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
-    let seed = stack.sandbox.seed().clone();
-    seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, "3r4s3-1")?).await?;
-    app.restart().await?;
-    assert!(
-        health_shows(&app, None, Duration::from_secs(10)).await,
-        "never flowing"
-    );
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let (app, events) = support::connected_till(&stack, config, secrets, "3r4s3-1").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let placed = Instant::now();

@@ -7,12 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use passerelle_core::{
-    InMemorySecretStore, OrderStatus, Passerelle, PasserelleConfig, PasserelleEvent,
-};
+use passerelle_core::{InMemorySecretStore, OrderStatus, Passerelle, PasserelleEvent};
 use passerelle_sandbox::seed::sample_order;
 use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
-use passerelle_test_support::{EventRecorder, config_for, health_shows, order_received, seeded};
+use passerelle_test_support::{EventRecorder, order_received};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -27,20 +25,14 @@ async fn till(
     dir: &tempfile::TempDir,
     poll_secs: u32,
 ) -> Result<(Passerelle, Arc<EventRecorder>), Box<dyn std::error::Error>> {
-    let mut config: PasserelleConfig = config_for(stack, dir.path());
-    config.initial_settings.poll_interval_secs = poll_secs;
-    let events = Arc::new(EventRecorder::new());
-    let app =
-        Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone()).await?;
-    let seed = stack.sandbox.seed().clone();
-    seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, LOCATION)?).await?;
-    app.restart().await?;
-    assert!(
-        health_shows(&app, None, Duration::from_secs(10)).await,
-        "never flowing"
-    );
-    Ok((app, events))
+    let config = support::till_config(stack, dir.path(), poll_secs);
+    support::connected_till(
+        stack,
+        config,
+        Arc::new(InMemorySecretStore::new()),
+        LOCATION,
+    )
+    .await
 }
 
 async fn stack() -> Result<(tempfile::TempDir, Stack), Box<dyn std::error::Error>> {

@@ -173,3 +173,39 @@ where
     }
     false
 }
+
+/// A till's configuration against `stack`, storing in `dir`, polling HubRise every `poll_secs`.
+pub fn till_config(stack: &Stack, dir: &Path, poll_secs: u32) -> passerelle_core::PasserelleConfig {
+    let mut config = passerelle_test_support::config_for(stack, dir);
+    config.initial_settings.poll_interval_secs = poll_secs;
+    config
+}
+
+/// Opens a till on `config` and `secrets`, signs it in to the seed's first POS account, connects
+/// `location` through the bridge, restarts to apply, and waits until it flows.
+pub async fn connected_till(
+    stack: &Stack,
+    config: passerelle_core::PasserelleConfig,
+    secrets: std::sync::Arc<passerelle_core::InMemorySecretStore>,
+    location: &str,
+) -> Result<
+    (
+        passerelle_core::Passerelle,
+        std::sync::Arc<passerelle_test_support::EventRecorder>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    use passerelle_test_support::seeded;
+    let events = std::sync::Arc::new(passerelle_test_support::EventRecorder::new());
+    let app = passerelle_core::Passerelle::open(config, secrets, events.clone()).await?;
+    let seed = stack.sandbox.seed().clone();
+    seeded::sign_in(&app, &seed, 0).await?;
+    seeded::connect(&app, &seeded::choice(&seed, 0, location)?).await?;
+    app.restart().await?;
+    let flowing =
+        passerelle_test_support::health_shows(&app, None, std::time::Duration::from_secs(10)).await;
+    if !flowing {
+        return Err("the till never flowed".into());
+    }
+    Ok((app, events))
+}

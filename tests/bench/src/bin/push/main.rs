@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     if flag(&args, "--help") {
         println!(
             "{COMMAND} [-- --quick | --orders 1000 --rate 3 --accepts 300 --outage-secs 120 \
-             --outage-orders 24 --idle-secs 1200 --streams 1000 --fanout-events 50 [--streams-only]]"
+             --outage-orders 24 --idle-secs 900 --streams 1000 --fanout-events 50 [--streams-only]]"
         );
         return ExitCode::SUCCESS;
     }

@@ -169,6 +169,17 @@ pub async fn run(options: &Options) -> Result<()> {
     })?;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (open_rss, _) = memory_kib(pid)?;
+    // Idle with the streams open: keep-alives and each stream's safety look at the database.
+    let idle_for = Duration::from_secs(30);
+    let cpu_idle = cpu_time(pid)?;
+    tokio::time::sleep(idle_for).await;
+    let cpu_idle = cpu_time(pid)? - cpu_idle;
+    let log = sandbox.admin().requests().await;
+    let checks = log
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/v1/callback")
+        .count();
+    let refused = log.iter().filter(|r| r.status == 429).count();
 
     let admin = sandbox.admin();
     let mut each = Samples::new();
@@ -226,6 +237,13 @@ pub async fn run(options: &Options) -> Result<()> {
         cpu.as_millis() / options.fanout_events.max(1) as u128,
         options.streams,
         cpu.as_secs_f64() * 1e6 / (options.fanout_events * options.streams).max(1) as f64,
+    );
+    println!(
+        "   idle {} s with the streams open: bridge CPU {} ms ({:.1} % of one core); \
+         HubRise GET /v1/callback while opening: {checks} ({refused} answered 429)",
+        idle_for.as_secs(),
+        cpu_idle.as_millis(),
+        cpu_idle.as_secs_f64() * 100.0 / idle_for.as_secs_f64(),
     );
     let _ = child.start_kill();
     let _ = child.wait().await;

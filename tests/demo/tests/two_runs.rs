@@ -58,7 +58,9 @@ fn two_runs_on_the_same_data_dir_restore_the_state() {
             "Paris active, sync running",
             "Paris (3r4s3-1) of Bella Pizza: active",
             "Summary",
-            "All 21 steps held.",
+            "arrived in",
+            "through the bridge",
+            "All 23 steps held.",
         ],
     );
     assert!(!out.contains('✗'), "a step failed:\n{out}");
@@ -75,15 +77,15 @@ fn two_runs_on_the_same_data_dir_restore_the_state() {
             "Account: Bella Pizza (pos-1001)",
             "Lyon (3r4s3-2) of Bella Pizza: active",
             "Paris (3r4s3-1) of Bella Pizza: active",
-            "Orders kept: 2",
-            "Bella Pizza, 2 connection(s), 2 order(s) restored",
+            "Orders kept: 3",
+            "Bella Pizza, 2 connection(s), 3 order(s) restored",
             "Paris reconnected (was restored)",
             "Lyon was already in the list (restored from the previous run)",
             "HubRise shows accepted",
-            "Lyon active; Paris removed; 3 order(s) kept",
+            "Lyon active; Paris removed; 4 order(s) kept",
             "Paris pending, needs confirmation (POS back office)",
             "Paris active, sync running",
-            "All 22 steps held.",
+            "All 24 steps held.",
         ],
     );
 }

@@ -13,7 +13,8 @@
 //! on your iPad to apply the changes" and the host's confirmation; issue 10, decisions 1–3).
 //!
 //! One module an act: `opening` (sandbox, app, sign-in), `connect_on_the_ipad`, `first_order`,
-//! `second_location`, `disconnect`, `connect_off_the_ipad`; `steps` runs a step and `describe`
+//! `second_location`, `disconnect`, `connect_off_the_ipad`, `told_at_once` (the bridge takes
+//! HubRise's events and pushes them to the till, issue 24); `steps` runs a step and `describe`
 //! shows what the app would.
 
 mod connect_off_the_ipad;
@@ -24,6 +25,7 @@ mod first_order;
 mod opening;
 mod second_location;
 mod steps;
+mod told_at_once;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -122,6 +124,8 @@ async fn story(steps: &mut Steps, dir: &Path) -> Result<(), Stopped> {
     disconnect::act(steps, &story, &paris, &paris_connection, &lyon, &order_id).await?;
     // The seeds' own way (issue 10): connected off the iPad, applied by a restart, confirmed.
     connect_off_the_ipad::act(steps, &story, &paris).await?;
+    // Issue 24: the bridge takes HubRise's events and tells the till at once.
+    let story = told_at_once::act(steps, story, &paris).await?;
 
     // A clean shutdown: the engine stops between transactions, then the sandbox.
     let _ = story.app.stop_sync().await;
@@ -140,7 +144,9 @@ struct Story {
     /// The bridge's base URL.
     pos_url: String,
     /// The bridge's SQLite, removed at the end.
-    _bridge_dir: tempfile::TempDir,
+    bridge_dir: tempfile::TempDir,
+    /// The bridge's keys (its database is sealed with them), for its restart.
+    bridge_keys: passerelle_bridge::crypto::Keyring,
     app: Passerelle,
     events: Arc<EventRecorder>,
     /// The host's secret store, to show when a token reaches it.

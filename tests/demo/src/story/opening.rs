@@ -22,7 +22,7 @@ use crate::ui::Ui;
 /// in.
 pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped> {
     let ui = steps.ui;
-    let (servers, bridge_dir) = steps
+    let (servers, bridge_dir, bridge_keys) = steps
         .run(
             "Start the sandbox: HubRise and the POS backend, on this machine",
             start_servers(ui),
@@ -45,7 +45,8 @@ pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped>
         sandbox,
         bridge,
         pos_url,
-        _bridge_dir: bridge_dir,
+        bridge_dir,
+        bridge_keys,
         app,
         events,
         keychain,
@@ -64,7 +65,7 @@ pub(super) async fn act(steps: &mut Steps, dir: &Path) -> Result<Story, Stopped>
 /// The sandbox plays HubRise and the POS vendor's gateway and identity provider (sign-in, token
 /// introspection); passerelle-bridge behind it, on its embedded SQLite in a folder of its own
 /// (fresh each run, as the sandbox is), is the POS backend's HubRise half.
-async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
+async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir, Keyring)> {
     let bridge_dir = tempfile::Builder::new()
         .prefix("passerelle-bridge-")
         .tempdir()
@@ -75,7 +76,7 @@ async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
         pos_proxy_keeps_identity: true,
         ..SandboxOptions::default()
     };
-    let servers = start_behind_the_sandbox(options, database, keys, checked_at_the_sandbox)
+    let servers = start_behind_the_sandbox(options, database, keys.clone(), checked_at_the_sandbox)
         .await
         .map_err(|e| DemoError::new(format!("sandbox and bridge: {e}")))?;
     let sandbox = &servers.sandbox;
@@ -98,7 +99,7 @@ async fn start_servers(ui: Ui) -> StepResult<(Bridged, tempfile::TempDir)> {
         sandbox.seed().pos_account().email
     ));
     Ok((
-        (servers, bridge_dir),
+        (servers, bridge_dir, keys),
         "fake HubRise and passerelle-bridge listening".into(),
     ))
 }

@@ -154,7 +154,10 @@ async fn a_reported_change_is_kept_once_for_the_account_s_locations_and_relayed(
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
     let mut elsewhere = change.clone();
     elsewhere["location_id"] = json!("3r4s3-2");
-    assert_eq!(report(elsewhere).await?.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        report(elsewhere).await?.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let mut empty = change.clone();
     empty["order_id"] = json!(" ");
     assert_eq!(report(empty).await?.status(), StatusCode::BAD_REQUEST);

@@ -179,3 +179,28 @@ async fn an_order_reaches_the_tills_stream_and_a_till_resumes_from_last_event_id
     stack.sandbox.stop().await;
     Ok(())
 }
+
+/// A till resuming past a location's newest event (its position came from a database since
+/// restored, or another backend) starts at the newest, told of a gap, and then hears what comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_past_the_newest_event_is_told_as_a_gap() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        support::compressed_callbacks(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    let (token, _) = support::connect_off_device(&stack.sandbox, &stack.pos_url, "3r4s3-1").await?;
+    let wait = Duration::from_secs(5);
+    let mut till = SseReader::open(&stack.pos_url, &token, "till-1", Some("3r4s3-1:9999")).await?;
+    let gap = till.next(wait).await?;
+    assert_eq!(gap.event, "gap");
+    assert_eq!(gap.data["location_id"], "3r4s3-1");
+    let placed = place(&stack, "after the restore").await?;
+    let message = till.next(wait).await?;
+    assert_eq!(message.data["event"]["order_id"], placed.as_str());
+    stack.bridge.stop().await?;
+    stack.sandbox.stop().await;
+    Ok(())
+}

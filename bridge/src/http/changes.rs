@@ -62,7 +62,10 @@ pub(super) async fn report(
         .into_iter()
         .any(|c| !c.removed && c.names.location_id.as_deref() == Some(&change.location_id));
     if !connected {
-        return Err(ApiError::not_found(
+        // Not a 404: a till reads 404 as "this backend relays no changes" and stops reporting.
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_location",
             "This account has no connection to that location",
         ));
     }

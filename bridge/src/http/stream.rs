@@ -96,9 +96,18 @@ pub(super) async fn open(
     locations.dedup();
     let resume = resume_points(&headers);
     let mut cursors = Vec::with_capacity(locations.len());
+    // Locations a till resumes past their newest event (a database restored from a backup, a
+    // till that talked to another backend): it starts at the newest and is told of a gap.
+    let mut beyond = Vec::new();
     for location in &locations {
         let cursor = match resume.get(location) {
-            Some(seq) => *seq,
+            Some(seq) => {
+                let head = app.events.head(location).await?;
+                if *seq > head {
+                    beyond.push(location.clone());
+                }
+                (*seq).min(head)
+            }
             None => match app
                 .events
                 .cursor(&account.account_id, &device_id, location)
@@ -134,6 +143,9 @@ pub(super) async fn open(
     // The first message, before any event: the till polls these locations as a safety net only,
     // and resumes from where it stands now if this stream is cut before its next message.
     let _ = sender.try_send(ready_message(&till, &streamed));
+    for location in &beyond {
+        let _ = sender.try_send(gap_message(&till, location));
+    }
     tokio::spawn(pump(app, till, sender));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver

@@ -83,8 +83,11 @@ pub fn erase_batch(conn: &Connection, pos_account_id: &str, limit: u32) -> Resul
     )?;
     let account = conn.execute("DELETE FROM pos_accounts WHERE id = ?1", [pos_account_id])?;
     conn.execute(
-        "DELETE FROM meta WHERE key = ?1",
-        [meta::pos_configuration_etag(pos_account_id)],
+        "DELETE FROM meta WHERE key IN (?1, ?2)",
+        [
+            meta::pos_configuration_etag(pos_account_id),
+            meta::event_stream_position(pos_account_id),
+        ],
     )?;
     Ok(Erased {
         rows: connections + account,

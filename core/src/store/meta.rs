@@ -13,14 +13,18 @@ pub const DEVICE_ID_SENT: &str = "device_id_sent";
 /// When this database started after a recovery (ms), so the first catch-ups reach back.
 pub const RECOVERED_AT: &str = "recovered_at";
 
-/// Where this till stands in the POS backend's event stream (its last `Last-Event-ID`): kept
-/// across launches, so a stream cut, or an app killed, between the backend sending an event
-/// and the till storing its order resumes before that event.
-pub const EVENT_STREAM_POSITION: &str = "event_stream_position";
-
 /// The ETag of the POS backend's configuration last merged for an account.
 pub fn pos_configuration_etag(pos_account_id: &str) -> String {
     format!("pos_configuration_etag/{pos_account_id}")
+}
+
+/// Where this till stands in the POS backend's event stream for an account (its last
+/// `Last-Event-ID`), and when it last took an event (ms), as `"<ms> <position>"`: kept across
+/// launches, so a stream cut, or an app killed, between the backend sending an event and the till
+/// storing its order resumes before that event, and a gap catches up from the last event taken.
+/// Erased with the account's data.
+pub fn event_stream_position(pos_account_id: &str) -> String {
+    format!("event_stream_position/{pos_account_id}")
 }
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -136,10 +136,10 @@ impl ConnectionSync {
         parts: &SyncParts,
         order_id: &str,
         status: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let _cycle = self.locks.cycle.lock().await;
         let Some((row, token)) = self.syncing(parts)? else {
-            return Ok(());
+            return Ok(true);
         };
         read_back::sibling_changed(parts, &row, &token, order_id, status).await
     }

@@ -116,11 +116,21 @@ impl Cycle<'_> {
         match answer {
             Ok(json) => {
                 // HubRise has the change: nothing may turn it into a "dropped" conflict now.
-                let stored = self.parts.store.write(|tx| {
+                let kept = self.parts.store.write(|tx| {
                     outbox::finish(tx, entry.seq, None)?;
                     self.keep_answer_unless_newer_read(tx, entry, current, &json)
                 })?;
-                self.announce(stored, &json, &mut CycleReport::default())?;
+                match kept {
+                    Some(stored) => self.announce(stored, &json, &mut CycleReport::default())?,
+                    // Which of the answer and the read is newer cannot be told: HubRise says.
+                    None => {
+                        if let Err(err) = self.read_current_status(&entry.order_id).await {
+                            tracing::warn!(target: "passerelle::sync", code = err.code(), "order not read after its change");
+                        }
+                        // Its pending change is over, whatever the read found.
+                        self.announce(orders::Stored::Changed, &json, &mut CycleReport::default())?;
+                    }
+                }
                 self.tell_siblings(entry, &json);
             }
             // HubRise answered success with a body we cannot read: it applied the change. Never
@@ -140,21 +150,21 @@ impl Cycle<'_> {
 
     /// Stores HubRise's answer to a PATCH, unless the order's status was stored again since it
     /// was read before the PATCH (`read_before`): that read (an event's fetch, say, taken while
-    /// the PATCH was on its way) saw HubRise after the PATCH, maybe after another app cancelled
-    /// the order, and the answer would write the older state over it. The host still hears of
-    /// the order: its pending change is over.
+    /// the PATCH was on its way) may have seen HubRise after the PATCH, maybe after another app
+    /// cancelled the order, or before it; which one is newer cannot be told. `None` then: the
+    /// caller reads the order from HubRise again.
     fn keep_answer_unless_newer_read(
         &self,
         tx: &rusqlite::Connection,
         entry: &Entry,
         read_before: Option<OrderStatus>,
         answer: &Value,
-    ) -> Result<orders::Stored> {
+    ) -> Result<Option<orders::Stored>> {
         let stored_now = orders::hubrise_status(tx, self.location(), &entry.order_id)?;
         if stored_now.is_some() && stored_now != read_before {
-            return Ok(orders::Stored::Changed);
+            return Ok(None);
         }
-        self.store_or_quarantine(tx, answer, None)
+        self.store_or_quarantine(tx, answer, None).map(Some)
     }
 
     /// Queues the change for the POS backend to relay to the location's other tills (HubRise

@@ -157,32 +157,33 @@ async fn status(
 
 /// A sibling till changed `order_id` to `status` (the POS backend relayed it). It is read from
 /// HubRise, as a read-back would (a change is shown as read, design D22), unless this device
-/// already holds that status or does not have the order; without room in the read-back budget
-/// the next cycle reads the open orders instead.
+/// already holds that status or does not have the order. `false` when it was left to the next
+/// read-back (no room in the read-back budget): the caller wakes the connection for it.
 pub(super) async fn sibling_changed(
     parts: &SyncParts,
     row: &ConnectionRow,
     token: &Secret,
     order_id: &str,
     status: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let id = row.public.id.as_str();
     let held = parts
         .store
         .read(|c| orders::hubrise_status(c, &row.public.location_id, order_id))?;
     if held.is_none_or(|held| held == OrderStatus::parse(status)) {
-        return Ok(());
+        return Ok(true);
     }
     let read = Read { parts, row, token };
     if !read.room(false) {
-        return parts
+        parts
             .store
-            .write(|tx| connection_reads::read_back_wanted(tx, id));
+            .write(|tx| connection_reads::read_back_wanted(tx, id))?;
+        return Ok(false);
     }
     if let Some(json) = parts.hubrise.order(token, order_id).await? {
         read.apply(&json, &mut CycleReport::default())?;
     }
-    Ok(())
+    Ok(true)
 }
 
 struct Read<'a> {

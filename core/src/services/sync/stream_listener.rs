@@ -34,8 +34,8 @@ use crate::clients::pos::event_stream::{EventStream, GAP, READY, StreamMessage, 
 use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result};
 use crate::model::health::DelayReason;
-use crate::store::{connections, meta};
-use crate::time::now_ms;
+use crate::store::{connection_reads, connections, meta};
+use crate::time::{now_ms, system_ms};
 
 /// The backend sends a keep-alive every 15 s: this long without a byte, the stream is dead.
 const SILENCE: Duration = Duration::from_secs(45);
@@ -43,6 +43,24 @@ const SILENCE: Duration = Duration::from_secs(45);
 const REOPEN_CAP: Duration = Duration::from_secs(30);
 /// A catch-up asked for by the stream starts this long before the last message it read.
 const CATCH_UP_BEFORE_MS: i64 = 60_000;
+/// The locations `position` names that `kept` does not (positions: `loc:seq,loc:seq`).
+fn new_locations(kept: Option<&str>, position: Option<&str>) -> Vec<String> {
+    let locations = |p: Option<&str>| -> Vec<String> {
+        p.unwrap_or_default()
+            .split(',')
+            .filter_map(|part| part.trim().rsplit_once(':').map(|(l, _)| l.to_owned()))
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let kept = locations(kept);
+    locations(position)
+        .into_iter()
+        .filter(|l| !kept.contains(l))
+        .collect()
+}
+
+/// A stream that ends sooner than this counts as a failure for the reopening's backoff.
+const SHORTEST_STREAM: Duration = Duration::from_secs(30);
 
 /// What the listener needs besides the sync parts: the POS backend and its session, this till.
 pub(super) struct StreamLink {
@@ -60,17 +78,14 @@ pub(super) async fn run(
     paused: Arc<AtomicBool>,
     pause_changed: Arc<Notify>,
 ) {
-    let last_id = parts
-        .store
-        .read(|c| meta::get(c, meta::EVENT_STREAM_POSITION))
-        .unwrap_or_default();
     let mut listener = Listener {
         parts,
         link,
         workers,
-        last_id,
+        last_id: None,
         last_read_ms: now_ms(),
     };
+    listener.restore_position();
     let mut failures = 0u32;
     while !*stopped.borrow() {
         let resumed = pause_changed.notified();
@@ -83,6 +98,7 @@ pub(super) async fn run(
             continue;
         }
         drop(resumed);
+        let opened = std::time::Instant::now();
         let ended = match listener.open().await {
             Ok(None) => {
                 tracing::info!(target: "passerelle::sync", "the POS backend has no event stream: polling only");
@@ -90,7 +106,6 @@ pub(super) async fn run(
                 return;
             }
             Ok(Some(stream)) => {
-                failures = 0;
                 listener.set_down(false);
                 listener
                     .read(stream, &mut stopped, &paused, &pause_changed)
@@ -100,8 +115,18 @@ pub(super) async fn run(
         };
         listener.stream_ended();
         let wait = match ended {
-            // The backend ended it (streams last minutes): open the next one at once.
-            Ok(()) => Duration::ZERO,
+            // The backend ended it after minutes, as it does, or the app went to the background:
+            // open the next one at once (the loop waits for the foreground).
+            Ok(()) if opened.elapsed() >= SHORTEST_STREAM || paused.load(Ordering::SeqCst) => {
+                failures = 0;
+                Duration::ZERO
+            }
+            // Ended at once (a replica stopping, a proxy cutting streams): each reopen costs a
+            // poll and the backend's callback check, so it backs off like a failure.
+            Ok(()) => {
+                failures = failures.saturating_add(1);
+                backoff::delay(failures).min(REOPEN_CAP)
+            }
             Err(err) => {
                 tracing::warn!(target: "passerelle::sync", code = err.code(), "event stream down; polling meanwhile");
                 if matches!(err, Error::NotSignedIn | Error::PosSessionOver) {
@@ -177,16 +202,36 @@ impl Listener {
         }
     }
 
+    /// The key of the signed-in account's stream position (its active connections' account).
+    fn position_key(&self) -> Option<String> {
+        let id = self.parts.active.get().connection_ids.into_iter().next()?;
+        let row = self.parts.store.read(|c| connections::get(c, &id)).ok()?;
+        Some(meta::event_stream_position(&row.pos_account_id))
+    }
+
+    /// Where the last launch left the stream, and when it last took an event.
+    fn restore_position(&mut self) {
+        let Some(key) = self.position_key() else {
+            return;
+        };
+        let kept = self.parts.store.read(|c| meta::get(c, &key)).ok().flatten();
+        let Some((at, position)) = kept.as_deref().and_then(|k| k.split_once(' ')) else {
+            return;
+        };
+        if let Ok(at) = at.parse() {
+            self.last_read_ms = at;
+            self.last_id = Some(position.to_owned());
+        }
+    }
+
     /// Keeps where the stream stands, once the messages up to there were taken (their orders
     /// stored): the next stream, in this launch or the next, resumes from there.
     fn keep_position(&self) {
-        let Some(position) = self.last_id.as_deref() else {
+        let (Some(position), Some(key)) = (self.last_id.as_deref(), self.position_key()) else {
             return;
         };
-        let kept = self
-            .parts
-            .store
-            .write(|tx| meta::set(tx, meta::EVENT_STREAM_POSITION, position));
+        let value = format!("{} {position}", self.last_read_ms);
+        let kept = self.parts.store.write(|tx| meta::set(tx, &key, &value));
         if let Err(err) = kept {
             tracing::warn!(target: "passerelle::sync", code = err.code(), "stream position not kept");
         }
@@ -206,7 +251,7 @@ impl Listener {
         let since_ms = self.last_read_ms - CATCH_UP_BEFORE_MS;
         let ids = self.connections_at(location);
         match message.event.as_str() {
-            READY => self.streamed(&data),
+            READY => self.streamed(&data, message.id.as_deref()),
             GAP => {
                 self.ask_catch_up(&ids, since_ms);
                 self.wake(&ids);
@@ -216,25 +261,40 @@ impl Listener {
                 if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
                     self.take_order_event(&ids, &event, since_ms).await;
                 }
+                // A gap catches up from the last event taken, not from a keep-alive or a ready.
+                self.last_read_ms = now_ms();
             }
         }
         if message.id.is_some() {
             self.last_id.clone_from(&message.id);
         }
-        self.last_read_ms = now_ms();
     }
 
     /// The backend receives HubRise's events of the locations it names (its active callback is
-    /// on them): their connections poll as a safety net only while the stream lasts.
-    fn streamed(&self, data: &Value) {
+    /// on them): their connections poll as a safety net only while the stream lasts. A location
+    /// the stream had not brought before (`position`, where the backend starts, names it and the
+    /// kept position does not) may have had events the backend acknowledged before this till
+    /// streamed it: its connections catch up from HubRise's list since they were made.
+    fn streamed(&self, data: &Value, position: Option<&str>) {
         let locations = data
             .get("hubrise_events")
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let ids = locations
+        let received: Vec<&str> = locations.iter().filter_map(Value::as_str).collect();
+        // Only where the backend takes HubRise's events could it have acknowledged some.
+        let new = new_locations(self.last_id.as_deref(), position);
+        for location in new.iter().filter(|l| received.contains(&l.as_str())) {
+            for id in self.connections_at(location) {
+                let made = self.parts.store.read(|c| connections::get(c, &id));
+                let since_ms = made
+                    .map(|row| system_ms(row.public.created_at))
+                    .unwrap_or(0);
+                self.ask_catch_up(std::slice::from_ref(&id), since_ms - CATCH_UP_BEFORE_MS);
+            }
+        }
+        let ids = received
             .iter()
-            .filter_map(Value::as_str)
             .flat_map(|location| self.connections_at(location))
             .collect();
         self.parts.push_channel.set_streamed(ids);
@@ -250,15 +310,29 @@ impl Listener {
         if text("device_id") == Some(&*self.link.device_id) {
             return;
         }
+        let mut left = Vec::new();
         for id in ids {
             let sync = ConnectionSync::new(&self.parts, id);
-            if let Err(err) = sync
+            match sync
                 .take_sibling_change(&self.parts, order_id, status)
                 .await
             {
-                tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "sibling's change left to the read-back");
+                Ok(true) => {}
+                Ok(false) => left.push(id.clone()),
+                Err(err) => {
+                    tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "sibling's change left to the read-back");
+                    let wanted = self
+                        .parts
+                        .store
+                        .write(|tx| connection_reads::read_back_wanted(tx, id));
+                    if wanted.is_ok() {
+                        left.push(id.clone());
+                    }
+                }
             }
         }
+        // Their next cycle reads the open orders back now, not in minutes.
+        self.wake(&left);
     }
 
     /// The stream ended: the connections it brought the events of poll now, then at the
@@ -338,5 +412,18 @@ impl Listener {
                 .health
                 .set_slowed(&id, DelayReason::PushChannelDown, down);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_locations;
+
+    #[test]
+    fn a_location_the_kept_position_does_not_name_is_new() {
+        assert_eq!(new_locations(None, Some("a:3,b:0")), ["a", "b"]);
+        assert_eq!(new_locations(Some("a:7"), Some("a:7,b:0")), ["b"]);
+        assert!(new_locations(Some("a:7,b:2"), Some("b:2,a:7")).is_empty());
+        assert!(new_locations(Some("a:7"), None).is_empty());
     }
 }

@@ -96,10 +96,10 @@ fn the_store_reaching_a_service_through_lib_re_exports_is_refused() {
     let tree = Tree::new();
     let line = tree.append(
         "store/meta.rs",
-        "#[allow(unused_imports)]\nuse crate::SyncReport;\n",
+        "#[allow(unused_imports)]\nuse crate::UNSEEN_ANNOUNCED_FOR;\n",
     );
     tree.refuses(&format!(
-        "store/meta.rs:{}: upward import: `crate::SyncReport` reaches services/sync/",
+        "store/meta.rs:{}: upward import: `crate::UNSEEN_ANNOUNCED_FOR` reaches services/inbox.rs",
         line + 1
     ));
 }

@@ -7,8 +7,8 @@
 //! it writes (whole `use` trees, and paths inside items, expressions, types, patterns and macro
 //! bodies). Paths are then made absolute (`crate::`, `self::`, `super::`, or the first segment
 //! looked up in the module's scope) and resolved to the deepest file they name, following
-//! imports, so `crate::UNSEEN_ANNOUNCED_FOR` where `lib.rs` re-exports `services::inbox::UNSEEN_ANNOUNCED_FOR` lands
-//! on `services/sync/mod.rs` (or the file under it that defines the type).
+//! imports, so `crate::UNSEEN_ANNOUNCED_FOR`, which `lib.rs` re-exports from `services::inbox`,
+//! lands on `services/inbox.rs` (the file that defines it).
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

@@ -132,6 +132,7 @@ pub async fn build(config: Config) -> Result<Arc<App>, StartError> {
         hub: Arc::new(crate::events::Hub::default()),
         stopping: watch::Sender::new(false),
         identity,
+        callbacks_checked: std::sync::Mutex::default(),
         password_grant,
         hubrise,
     }))

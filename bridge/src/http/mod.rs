@@ -49,11 +49,17 @@ pub struct App {
     /// `true` once the bridge stops: the tills' streams end, so the graceful stop finishes.
     pub stopping: tokio::sync::watch::Sender<bool>,
     pub identity: Arc<dyn Identity>,
+    /// When each connection's active callback was last found in place (account, location,
+    /// connection's creation), so a till's stream does not check it again each time it opens.
+    pub callbacks_checked: std::sync::Mutex<CallbacksChecked>,
     /// The provider's password grant, for the back office beside an external identity.
     pub password_grant: Option<Arc<crate::identity::PasswordGrant>>,
     pub hubrise: Hubrise,
     pub metrics: Arc<Metrics>,
 }
+
+/// See [`App::callbacks_checked`].
+pub type CallbacksChecked = std::collections::HashMap<(String, String, String), std::time::Instant>;
 
 /// Every route of the bridge.
 pub fn router(app: Arc<App>) -> Router {

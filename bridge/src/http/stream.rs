@@ -35,6 +35,14 @@ const BATCH: i64 = 100;
 const CALLBACK_CHECK_WITHIN: Duration = Duration::from_secs(5);
 /// The stream's first message.
 pub const READY: &str = "ready";
+/// A connection's active callback, once checked, is taken as there for this long.
+const CALLBACK_CHECKED_FOR: Duration = Duration::from_secs(3600);
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 #[derive(serde::Deserialize)]
 pub(super) struct StreamQuery {
@@ -159,16 +167,36 @@ pub(super) async fn open(
 }
 
 /// A device that registered its passive callback after the exchange replaced the bridge's
-/// active one: registered again (a `GET /callback` each when it is already there). Returns the
-/// locations whose events the bridge now receives.
+/// active one: registered again (a `GET /callback` each when it is already there), at most once
+/// per [`CALLBACK_CHECKED_FOR`] per connection and replica: every till of an account opens a
+/// stream every few minutes, and checking all the account's connections each time cost HubRise
+/// requests by the square of its tills. Returns the locations whose events the bridge receives.
 async fn ensure_active_callbacks(app: &App, account_id: &str) -> Vec<String> {
     let Ok(connections) = app.store.active_connections(account_id).await else {
         return Vec::new();
     };
     let mut streamed = Vec::new();
     for (connection, token) in connections {
+        let Some(location) = connection.names.location_id.clone() else {
+            continue;
+        };
+        let key = (
+            account_id.to_owned(),
+            location.clone(),
+            connection.created_at.clone(),
+        );
+        let fresh = lock(&app.callbacks_checked)
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < CALLBACK_CHECKED_FOR);
+        if fresh {
+            streamed.push(location);
+            continue;
+        }
         match app.hubrise.register_order_callback(&token).await {
-            Ok(()) => streamed.extend(connection.names.location_id),
+            Ok(()) => {
+                lock(&app.callbacks_checked).insert(key, std::time::Instant::now());
+                streamed.push(location);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "active callback not registered; polling still works");
             }

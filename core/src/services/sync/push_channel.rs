@@ -39,9 +39,12 @@ pub(super) struct PushChannel {
 }
 
 impl PushChannel {
-    /// The stream brings the events of `ids` (and of no other connection).
-    pub fn set_streamed(&self, ids: HashSet<String>) {
-        *lock(&self.streamed) = ids;
+    /// The stream brings the events of `ids` (and of no other connection); returns those it
+    /// brought and no longer does.
+    pub fn set_streamed(&self, ids: HashSet<String>) -> Vec<String> {
+        let before = std::mem::replace(&mut *lock(&self.streamed), ids);
+        let now = lock(&self.streamed);
+        before.into_iter().filter(|id| !now.contains(id)).collect()
     }
 
     /// The stream ended: returns the connections it brought the events of.
@@ -118,7 +121,10 @@ mod tests {
     fn a_streamed_connection_polls_and_reads_back_slower_until_the_stream_ends() {
         let channel = PushChannel::default();
         let interval = Duration::from_secs(30);
-        channel.set_streamed(HashSet::from(["c1".to_owned()]));
+        let dropped = channel.set_streamed(HashSet::from(["c1".to_owned(), "c2".to_owned()]));
+        assert!(dropped.is_empty());
+        let dropped = channel.set_streamed(HashSet::from(["c1".to_owned()]));
+        assert_eq!(dropped, ["c2"]);
         assert_eq!(
             channel.poll_interval("c1", interval),
             STREAMED_POLL_INTERVAL

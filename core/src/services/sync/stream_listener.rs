@@ -113,11 +113,16 @@ pub(super) async fn run(
             }
             Err(err) => Err(err),
         };
-        listener.stream_ended();
+        let planned = matches!(ended, Ok(())) && opened.elapsed() >= SHORTEST_STREAM;
+        if !planned {
+            // Its connections poll at once, and at their pace until a stream names them again.
+            listener.stream_ended();
+        }
         let wait = match ended {
-            // The backend ended it after minutes, as it does, or the app went to the background:
-            // open the next one at once (the loop waits for the foreground).
-            Ok(()) if opened.elapsed() >= SHORTEST_STREAM || paused.load(Ordering::SeqCst) => {
+            // The backend ended it after minutes, as it does (the next one, opened at once,
+            // resumes where this one stood: nothing to poll for), or the app went to the
+            // background (the loop waits for the foreground).
+            Ok(()) if planned || paused.load(Ordering::SeqCst) => {
                 failures = 0;
                 Duration::ZERO
             }
@@ -297,7 +302,9 @@ impl Listener {
             .iter()
             .flat_map(|location| self.connections_at(location))
             .collect();
-        self.parts.push_channel.set_streamed(ids);
+        // A connection the stream no longer brings polls now, not at its slowed pace.
+        let dropped = self.parts.push_channel.set_streamed(ids);
+        self.wake(&dropped);
     }
 
     /// A sibling till's change, relayed by the backend: read on each of the location's

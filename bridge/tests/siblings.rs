@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use passerelle_core::{InMemorySecretStore, OrderStatus, Passerelle, PasserelleEvent};
 use passerelle_sandbox::seed::sample_order;
-use passerelle_sandbox::{Fault, FaultKind, SandboxOptions, ServerKind};
+use passerelle_sandbox::{Fault, SandboxOptions, ServerKind};
 use passerelle_test_support::{EventRecorder, order_received};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -230,14 +230,10 @@ async fn a_sibling_s_accept_and_a_cancellation_from_hubrise_end_cancelled_everyw
                 cancel().await?;
             }
             Cancelled::WhileTheAnswerTravels => {
+                let route = format!("/v1/location/orders/{order}");
+                let slow = Fault::slow_answer(&route, Duration::from_millis(1500), 1);
                 admin
-                    .inject_fault(Fault {
-                        path_prefix: format!("/v1/location/orders/{order}"),
-                        server: Some(ServerKind::Api),
-                        method: Some("PATCH".into()),
-                        times: Some(1),
-                        kind: FaultKind::SlowAnswer { millis: 1500 },
-                    })
+                    .inject_fault(slow.for_method("PATCH").on_server(ServerKind::Api))
                     .await;
                 first.accept(&order, None).await?;
                 passerelle_test_support::wait_until(Duration::from_secs(5), || async {
@@ -330,14 +326,9 @@ async fn a_change_refused_once_is_tried_again_on_its_own_backoff_while_streamed(
         .await
         .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
     settle_received(&stack, [&app, &app], &order).await?;
+    let refused = Fault::status(&format!("/v1/location/orders/{order}"), 503, 1);
     admin
-        .inject_fault(Fault {
-            path_prefix: format!("/v1/location/orders/{order}"),
-            server: Some(ServerKind::Api),
-            method: Some("PATCH".into()),
-            times: Some(1),
-            kind: FaultKind::Status { status: 503 },
-        })
+        .inject_fault(refused.for_method("PATCH").on_server(ServerKind::Api))
         .await;
     app.accept(&order, None).await?;
     let accepted = passerelle_test_support::wait_until(Duration::from_secs(15), || async {

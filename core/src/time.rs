@@ -2,7 +2,7 @@
 //! ISO 8601 towards HubRise, `SystemTime` in the public types.
 
 use crate::error::{Error, Result};
-use crate::logging::locked;
+use crate::logging::lock;
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp column.
 pub fn now_ms() -> i64 {
@@ -51,8 +51,8 @@ impl WallClockWatch {
     /// positive, in ms) and returns it. The change counts as followed only if `follow`
     /// succeeds; calls are serialised, so each change is followed once.
     pub fn follow(&self, follow: impl FnOnce(i64) -> Result<()>) -> Result<Option<i64>> {
-        // `locked`: what `follow` logs reaches the host's logger once this lock is released.
-        let mut seen = locked(|| self.offset.lock().unwrap_or_else(|p| p.into_inner()));
+        // `lock`: what `follow` logs reaches the host's logger once this lock is released.
+        let mut seen = lock(&self.offset);
         let offset = now_ms() - steady_ms();
         let set_by = offset - *seen;
         let followed = set_by.abs() >= SET_AT_LEAST_MS;

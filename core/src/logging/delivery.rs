@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::record::{LogLevel, LogRecord, PasserelleLogger};
 
@@ -87,6 +87,12 @@ pub(crate) fn locked<G>(take: impl FnOnce() -> G) -> Locked<G> {
         guard: take(),
         _held_back: held_back,
     }
+}
+
+/// Locks one of the library's `std` mutexes with [`Locked`]. Nothing panics while the library
+/// holds them, so a poisoned one is still consistent and is taken as it is.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> Locked<MutexGuard<'_, T>> {
+    locked(|| mutex.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 impl<G: Deref> Deref for Locked<G> {

@@ -24,7 +24,7 @@ mod delivery;
 mod record;
 
 use allow_list::AllowList;
-pub(crate) use delivery::{Locked, locked};
+pub(crate) use delivery::{Locked, lock, locked};
 use delivery::{Sink, current_sink, hand_over, in_host_logger, replace_sink};
 pub use record::{LogField, LogLevel, LogRecord, PasserelleLogger};
 

@@ -27,6 +27,7 @@ use tokio::sync::{Notify, watch};
 use super::health::Health;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::logging::lock;
 use crate::model::connection::ConnectionState;
 use crate::model::sync_report::SyncReport;
 use crate::store::{connections, quarantine};
@@ -34,7 +35,7 @@ use crate::time::WallClockWatch;
 use connection::ConnectionSync;
 use cycle::{CycleReport, SyncParts};
 use push_channel::PushChannel;
-use running::{Worker, Workers, lock};
+use running::{Worker, Workers};
 use stream_listener::StreamLink;
 use worker::Wake;
 

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::logging::lock;
+
 use crate::clients::pos::event_stream::ChangeMade;
 
 /// The poll of a streamed connection: a safety net for an event the backend missed.
@@ -96,12 +98,6 @@ impl PushChannel {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

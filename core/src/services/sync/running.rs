@@ -2,7 +2,7 @@
 //! listener (which wakes them when the POS backend's stream brings something).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, watch};
 
@@ -19,8 +19,3 @@ pub(super) struct Worker {
 
 /// The running workers, by connection id.
 pub(super) type Workers = Arc<Mutex<HashMap<String, Worker>>>;
-
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> crate::logging::Locked<MutexGuard<'_, T>> {
-    // Nothing panics while these maps are held; a poisoned one is still consistent.
-    crate::logging::locked(|| mutex.lock().unwrap_or_else(|p| p.into_inner()))
-}

@@ -447,6 +447,39 @@ async fn a_change_slow_to_be_answered_holds_back_no_other_order_s_change() {
 }
 
 #[tokio::test]
+async fn a_change_slow_to_be_answered_in_the_intake_cycle_holds_back_no_till_change() {
+    let (world, app, events, location) = connected().await;
+    let slow = order_at_the_till(&world, &events, &location).await;
+    let other = order_at_the_till(&world, &events, &location).await;
+    world
+        .sandbox
+        .admin()
+        .inject_fault(Fault {
+            path_prefix: format!("/v1/location/orders/{slow}"),
+            server: Some(ServerKind::Api),
+            method: Some("PATCH".into()),
+            times: None,
+            kind: FaultKind::Delay { millis: 20_000 },
+        })
+        .await;
+    // In the background the pusher waits, so the accept is sent by the intake cycle's own push
+    // step (a change retried later takes the same way).
+    app.app_did_enter_background().unwrap();
+    app.accept(&slow, None).await.unwrap();
+    let intake = app.sync_now();
+    let till = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        app.app_will_enter_foreground().unwrap();
+        accept_reaches_hubrise(&world, &app, &location, &other).await
+    };
+    let (_, reached) = tokio::join!(intake, till);
+    assert!(
+        reached,
+        "the other order's accept waited behind the intake cycle's slow change"
+    );
+}
+
+#[tokio::test]
 async fn an_order_found_by_the_catch_up_is_read_whole_before_it_is_announced() {
     let world = World::start_with(SandboxOptions {
         backend_registers_callback: false,

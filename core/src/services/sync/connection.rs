@@ -3,11 +3,12 @@
 //! - intake, under the connection's cycle lock: the callback and the pending events
 //!   (`pull.rs`), the outbox, the quarantined orders' retries, the catch-up (`pull.rs`), then
 //!   the read-back (`read_back.rs`);
-//! - the till's changes, under the push lock only (`push.rs`): an accept reaches HubRise while
-//!   a backlog drains, while the events route fails, while one event's DELETE keeps failing.
+//! - the till's changes, under no lock (`push.rs`): an accept reaches HubRise while a backlog
+//!   drains, while the events route fails, while one event's DELETE keeps failing.
 //!
-//! The cycle's own push step takes the push lock too, so no change is ever sent by both lanes at
-//! once.
+//! The cycle's own push step sends changes too (one retried later is never forgotten). Each lane
+//! claims the orders it sends (`ConnectionLocks::sending`), so no change is ever sent by both
+//! lanes at once and neither waits for the other's slow answer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use super::quarantine_retry::Tried;
 use super::read_back;
 use crate::clients::hubrise::api::EventRef;
 use crate::error::{Error, Result, Service};
+use crate::logging;
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secret;
 use crate::store::connections::{self, ConnectionRow};
@@ -53,10 +55,7 @@ impl ConnectionSync {
         let mut report = CycleReport::default();
         cx.ensure_callback().await?;
         cx.drain_events(&mut report).await?;
-        {
-            let _push = self.locks.push.lock().await;
-            cx.push_outbox(&mut report, None).await?;
-        }
+        cx.push_outbox(&mut report, None).await?;
         cx.retry_quarantined(&mut report).await?;
         // Late: a heavy query that must not hold up the events and the outbox if it fails.
         cx.catch_up(&mut report).await?;
@@ -76,7 +75,6 @@ impl ConnectionSync {
     /// Pushes the till's changes now, beside any intake cycle; `more` starts changes made
     /// meanwhile. `None` when the connection no longer syncs.
     pub async fn push(&self, parts: &SyncParts, more: &Notify) -> Result<Option<CycleReport>> {
-        let _push = self.locks.push.lock().await;
         let Some((row, token)) = self.syncing(parts)? else {
             return Ok(None);
         };
@@ -85,6 +83,23 @@ impl ConnectionSync {
             .push_outbox(&mut report, Some(more))
             .await?;
         Ok(Some(report))
+    }
+
+    /// Waits until the changes the other lane is sending now are answered (or given up): after
+    /// `sync_now`, every change the till made before it has had its try, whichever lane sent
+    /// it. Each waits at most one request's timeout.
+    pub async fn changes_answered(&self) {
+        let waiting = logging::lock(&self.locks.sending).clone();
+        loop {
+            let released = self.locks.released.notified();
+            tokio::pin!(released);
+            // Registered before the look, so a release in between is not missed.
+            released.as_mut().enable();
+            if logging::lock(&self.locks.sending).is_disjoint(&waiting) {
+                return;
+            }
+            released.await;
+        }
     }
 
     /// How long until a change of this connection waiting to be tried again is due: the pusher

@@ -5,12 +5,12 @@
 //! catch-up), `push.rs` (the outbox) and `read_back.rs` (the read-back), run in order by
 //! `connection.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use super::push_channel::PushChannel;
 use crate::clients::hubrise::api::{EventRef, HubriseApi};
@@ -69,8 +69,12 @@ impl SyncParts {
 pub(super) struct ConnectionLocks {
     /// Held for a whole intake cycle: two cycles never interleave.
     pub cycle: Mutex<()>,
-    /// Held while changes are pushed: a change is never sent by two lanes at once.
-    pub push: Mutex<()>,
+    /// The orders whose change a lane (the pusher, the intake cycle's push step) is sending: the
+    /// other lane leaves them alone, so a change is never sent by both at once, and goes on with
+    /// the other orders' changes rather than waiting for a slow answer (design D20).
+    pub sending: std::sync::Mutex<HashSet<String>>,
+    /// Notified when a lane releases an order it was sending.
+    pub released: Notify,
 }
 
 impl SyncParts {

@@ -238,13 +238,16 @@ impl SyncEngine {
 
     /// Runs one cycle of every active connection now, whether or not its worker runs (an
     /// explicit request), and reports the first failure. Cycles never overlap a worker's: they
-    /// share the connection's cycle lock.
+    /// share the connection's cycle lock. Returns once every change the till made before has
+    /// had its try, the pusher's included.
     pub async fn sync_now(&self) -> Result<SyncReport> {
         let mut total = CycleReport::default();
         let mut first_error = None;
         for id in self.parts.active.get().connection_ids {
             let sync = ConnectionSync::new(&self.parts, &id);
-            match sync.run(&self.parts).await {
+            let ran = sync.run(&self.parts).await;
+            sync.changes_answered().await;
+            match ran {
                 Ok(Some(report)) => {
                     self.parts.health.attempt_succeeded(&id);
                     total.add(report);

@@ -17,11 +17,12 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::backoff;
-use super::cycle::{Cycle, CycleReport, millis};
+use super::cycle::{ConnectionLocks, Cycle, CycleReport, millis};
 use crate::clients::pos::event_stream::ChangeMade;
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
 use crate::failpoint;
+use crate::logging;
 use crate::model::order::OrderStatus;
 use crate::store::outbox::{self, Entry, Kind};
 use crate::store::{connection_reads, orders};
@@ -44,11 +45,14 @@ impl Cycle<'_> {
     /// `more` is notified when the till makes a change meanwhile: it starts at once, beside
     /// those in flight.
     pub async fn push_outbox(&self, report: &mut CycleReport, more: Option<&Notify>) -> Result<()> {
+        let locks = self.parts.locks(self.id());
+        let mut claims = Claims {
+            locks: &locks,
+            mine: Vec::new(),
+        };
         let mut in_flight = FuturesUnordered::new();
-        let mut busy: Vec<String> = Vec::new();
         loop {
-            for entry in self.due_heads(&busy)? {
-                busy.push(entry.order_id.clone());
+            for entry in self.claim_due_heads(&mut claims)? {
                 in_flight.push(async move {
                     let result = self.push(&entry).await;
                     (entry, result)
@@ -61,7 +65,7 @@ impl Cycle<'_> {
                 },
                 () = notified(more) => continue,
             };
-            busy.retain(|order| *order != entry.order_id);
+            claims.release(&entry.order_id);
             match result {
                 Ok(pushed) => report.pushed += u32::from(pushed),
                 Err(err @ Error::Server { status: ..500, .. }) => self.drop_entry(
@@ -77,18 +81,26 @@ impl Cycle<'_> {
         }
     }
 
-    /// The due changes to start now, of orders not already being pushed.
-    fn due_heads(&self, busy: &[String]) -> Result<Vec<Entry>> {
+    /// The due changes to start now, of orders no lane is sending, claimed for this one. Read
+    /// and claimed under the claims' lock, so the other lane cannot take the same ones between.
+    fn claim_due_heads(&self, claims: &mut Claims<'_>) -> Result<Vec<Entry>> {
         self.parts.follow_wall_clock()?;
-        let room = MAX_IN_FLIGHT.saturating_sub(busy.len());
+        let mut sending = logging::lock(&claims.locks.sending);
+        let room = MAX_IN_FLIGHT.saturating_sub(sending.len());
         if room == 0 {
             return Ok(Vec::new());
         }
-        let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
+        let busy: Vec<&str> = sending.iter().map(String::as_str).collect();
         let clock_guard = millis(CHANGE_BACKOFF_CAP) * 2;
-        self.parts
+        let heads = self
+            .parts
             .store
-            .read(|c| outbox::due_heads(c, self.id(), clock_guard, &busy, room))
+            .read(|c| outbox::due_heads(c, self.id(), clock_guard, &busy, room))?;
+        for entry in &heads {
+            sending.insert(entry.order_id.clone());
+            claims.mine.push(entry.order_id.clone());
+        }
+        Ok(heads)
     }
 
     /// Sends one entry; `false` when it was dropped instead (HubRise's state wins).
@@ -341,5 +353,31 @@ async fn notified(more: Option<&Notify>) {
     match more {
         Some(more) => more.notified().await,
         None => std::future::pending().await,
+    }
+}
+
+/// The orders one lane claimed in its connection's `sending` set; whatever it still holds when
+/// it stops (done, a failure of the connection, cancelled) is released.
+struct Claims<'a> {
+    locks: &'a ConnectionLocks,
+    mine: Vec<String>,
+}
+
+impl Claims<'_> {
+    fn release(&mut self, order_id: &str) {
+        self.mine.retain(|order| order != order_id);
+        logging::lock(&self.locks.sending).remove(order_id);
+        self.locks.released.notify_waiters();
+    }
+}
+
+impl Drop for Claims<'_> {
+    fn drop(&mut self) {
+        let mut sending = logging::lock(&self.locks.sending);
+        for order_id in self.mine.drain(..) {
+            sending.remove(&order_id);
+        }
+        drop(sending);
+        self.locks.released.notify_waiters();
     }
 }

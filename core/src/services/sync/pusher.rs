@@ -1,5 +1,5 @@
 //! A connection's pusher: the lane of the till's changes. Woken when the till makes a change
-//! (and when the network is back), it pushes the outbox under the push lock only, so a change
+//! (and when the network is back), it pushes the outbox under no lock, so a change
 //! never waits for intake (a backlog draining, the events route failing, an event's DELETE
 //! failing, a backoff). After a failure it waits like the worker (`worker::wait_after`): HubRise's
 //! `Retry-After` with the poll interval as its floor, a backoff capped at the poll interval for

@@ -146,9 +146,63 @@ perl ios-demo/check-availability.pl --floor "$app_floor" --symbols "${symbols[@]
   --sources ios-demo/PasserelleDemo/*.swift ios-demo/PasserelleDemoKit/Sources/PasserelleDemoKit/*.swift
 echo "availability: no API above iOS $package_floor (Passerelle) or iOS $app_floor (the demo) used unguarded"
 
-# Passerelle as on iOS: every source, the Keychain store, os_log bridge and network monitor included.
+# Passerelle as on iOS: the generated bindings in their module, then every source of Passerelle's,
+# the Keychain store, os_log bridge and network monitor included.
+swiftc -emit-module -module-name PasserelleBindings -package-name Passerelle "${strict[@]}" \
+  -o "$work/PasserelleBindings.swiftmodule" bindings/swift/Sources/PasserelleBindings/*.swift
 swiftc -emit-module -module-name Passerelle -package-name Passerelle "${strict[@]}" -o "$work/Passerelle.swiftmodule" \
-  bindings/swift/Sources/Passerelle/*.swift bindings/swift/Sources/Passerelle/Generated/*.swift
+  bindings/swift/Sources/Passerelle/*.swift
+
+# One spelling of each call (bindings/swift/README.md, "Names"): what the generated bindings spell
+# otherwise is out of an app's reach, since Passerelle does not re-export them. Each probe's first
+# line, written as an app would with `import Passerelle` alone, must fail to type-check and name
+# the generated spelling; its second line, the Swift spelling, must type-check.
+probe_names() { # $1 generated spelling the compiler must name, $2 its use, $3 the Swift spelling's
+  printf 'import Foundation\nimport Passerelle\n%s\n' "$2" >"$work/NameProbe.swift"
+  if swiftc -typecheck "${strict[@]}" "$work/NameProbe.swift" >"$work/name-probe.log" 2>&1; then
+    echo "self-test: an app reaches the generated spelling $1: $2" >&2
+    exit 1
+  fi
+  grep -q "$1" "$work/name-probe.log" || { cat "$work/name-probe.log" >&2; exit 1; }
+  printf 'import Foundation\nimport Passerelle\n%s\n' "$3" >"$work/NameProbe.swift"
+  swiftc -typecheck "${strict[@]}" "$work/NameProbe.swift" \
+    || { echo "self-test: the Swift spelling should type-check: $3" >&2; exit 1; }
+}
+probe_names authorizeUrl 'func p(_ a: HubriseAuthorization) -> URL { a.authorizeUrl }' \
+  'func p(_ a: HubriseAuthorization) -> URL { a.authorizeURL }'
+probe_names callbackUrlScheme 'func p(_ a: HubriseAuthorization) -> String? { a.callbackUrlScheme }' \
+  'func p(_ a: HubriseAuthorization) -> String? { a.callbackURLScheme }'
+probe_names handleOpenUrl 'func p(_ c: Client) { _ = c.handleOpenUrl }' \
+  'func p(_ c: Client, _ u: URL) async throws -> OpenURLOutcome { try await c.handleOpenURL(u) }'
+probe_names Cancellation 'func p(_ c: Client) async throws { _ = try await c.signIn(email: "", password: "", cancellation: Cancellation()) }' \
+  'func p(_ c: Client) async throws { _ = try await c.signIn(email: "", password: "") }'
+probe_names completeHubriseConnectionWithCode 'func p(_ c: Client) { _ = c.completeHubriseConnectionWithCode }' \
+  'func p(_ c: Client) async throws { _ = try await c.completeHubriseConnection(code: "", state: "") }'
+probe_names OpenUrlOutcome 'func p(_ o: OpenUrlOutcome) {}' 'func p(_ o: OpenURLOutcome) {}'
+probe_names InvalidCredentials 'func p(_ e: PasserelleError) -> Bool { e == .InvalidCredentials }' \
+  'func p(_ e: PasserelleError) -> Bool { e == .invalidCredentials }'
+probe_names Unavailable 'func p() -> SecretStoreError { .Unavailable(reason: "") }' \
+  'func p() -> SecretStoreError { .unavailable(reason: "") }'
+probe_names stableCode 'func p(_ e: PasserelleError) -> String { e.stableCode() }' \
+  'func p(_ e: PasserelleError) -> String { e.code }'
+probe_names PasserelleProtocol 'func p(_ c: any PasserelleProtocol) {}' 'func p(_ c: any PasserelleClient) {}'
+probe_names PasserelleBindings 'func p(_ c: PasserelleBindings.Passerelle) {}' 'func p(_ c: Passerelle.Client) {}'
+echo "self-test: the generated spellings are out of reach of \`import Passerelle\`; the Swift ones type-check"
+# An app with an `Order`, `Money` and `Settings` of its own names ours through the module: no type
+# of Passerelle's is named like the module (the class is `Client`).
+cat >"$work/QualifiedNames.swift" <<'SWIFT'
+import Passerelle
+
+struct Order {}
+struct Money {}
+struct Settings {}
+
+func qualified(_ mine: Order, _ order: Passerelle.Order, _ total: Passerelle.Money, _ settings: Passerelle.Settings,
+               _ client: Passerelle.Client, _ error: Passerelle.PasserelleError) -> String { order.id }
+SWIFT
+swiftc -typecheck "${strict[@]}" "$work/QualifiedNames.swift" \
+  || { echo "an app with its own Order cannot name Passerelle.Order" >&2; exit 1; }
+echo "names: Passerelle.Order, Passerelle.Money, Passerelle.Settings and Passerelle.Client beside an app's own"
 swiftc -emit-module -module-name PasserelleSandbox -package-name Passerelle "${strict[@]}" -o "$work/PasserelleSandbox.swiftmodule" \
   bindings/swift/Tests/PasserelleSandbox/*.swift
 swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/PasserelleDemoKit.swiftmodule" \
@@ -161,7 +215,8 @@ swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/Pass
 # in ios-demo/doc-snippets-support.swift.
 awk -f ios-demo/doc-snippets.awk bindings/swift/Sources/Passerelle/Passerelle.docc/*.md >"$work/DocSnippets.swift"
 # One spelling of each call: the Swift one (bindings/swift/README.md, "Names"), never the generated.
-if grep -nE 'authorizeUrl|handleOpenUrl|callbackUrl:|cancellation:' "$work/DocSnippets.swift"; then
+if grep -nE 'authorizeUrl|handleOpenUrl|callbackUrl|callbackHttps|cancellation:|OpenUrlOutcome|PasserelleBindings|\.(InvalidCredentials|Network|AccessDenied|Cancelled)\b' \
+  "$work/DocSnippets.swift"; then
   echo "the DocC articles use a generated spelling (above): use the Swift one" >&2
   exit 1
 fi

@@ -4,6 +4,10 @@
 #   scripts/generate-swift-bindings.sh           build (debug), generate, write into bindings/swift
 #   scripts/generate-swift-bindings.sh --check   same, but fail if the committed copy differs
 #
+# The Swift goes to Sources/PasserelleBindings, a target of its own that the package's
+# `Passerelle` module wraps without re-exporting it (bindings/swift/README.md, "Names"); the C
+# headers to Sources/PasserelleFFI/include.
+#
 # The generated files are never edited by hand: change the Rust code and run this again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +46,7 @@ compare_or_copy() { # $1 generated dir, $2 committed dir
     cp "$1"/* "$2"/
   fi
 }
-compare_or_copy "$out/Generated" "$swift_dir/Passerelle/Generated"
+compare_or_copy "$out/Generated" "$swift_dir/PasserelleBindings"
 # Only the headers are generated in the C target; its module map and shim are written by hand.
 for header in "$out"/include/*.h; do
   name=$(basename "$header")

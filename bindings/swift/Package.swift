@@ -66,9 +66,17 @@ let package = Package(
     ],
     targets: [
         ffiTarget,
+        // The Swift UniFFI generates (scripts/generate-swift-bindings.sh), never edited by hand and
+        // not a product: `Passerelle` imports it without re-exporting it, so an app sees each call
+        // once, in its Swift spelling (README.md, "Names").
+        .target(
+            name: "PasserelleBindings",
+            dependencies: ["PasserelleFFI"],
+            path: "Sources/PasserelleBindings"
+        ),
         .target(
             name: "Passerelle",
-            dependencies: ["PasserelleFFI"],
+            dependencies: ["PasserelleBindings"],
             path: "Sources/Passerelle",
             // The String Catalog: Xcode and SwiftPM on macOS compile it into en.lproj and fr.lproj;
             // SwiftPM on Linux copies it as is (MessageCatalog.swift reads either).

@@ -3,9 +3,9 @@
 // only provider of the C module `PasserelleFFI`.
 //
 // build-xcframework.sh copies this file as Package.swift into bindings/swift/Apple/Passerelle/,
-// next to PasserelleFFI.xcframework and Sources/Passerelle (the generated bindings and the Swift
-// wrappers), to add to an Xcode project as a local package. release.sh makes the published one
-// from this file: the same manifest with `url:` and `checksum:` in place of `path:`, beside a
+// next to PasserelleFFI.xcframework, Sources/PasserelleBindings (the generated bindings) and
+// Sources/Passerelle (the Swift API over them), to add to an Xcode project as a local package.
+// release.sh makes the published one from this file: the same manifest with `url:` and `checksum:` in place of `path:`, beside a
 // reproducible zip of the framework and under a version tag. SwiftPM wants the binary target
 // named like the framework in the zip: PasserelleFFI. iOS only: the framework has no macOS slice.
 import PackageDescription
@@ -23,9 +23,15 @@ let package = Package(
         // Static libraries for iOS devices (arm64) and the simulator (arm64, x86_64), with the C
         // module `PasserelleFFI`.
         .binaryTarget(name: "PasserelleFFI", path: "PasserelleFFI.xcframework"),
+        // The Swift UniFFI generates, not a product: `Passerelle` wraps it without re-exporting it.
+        .target(
+            name: "PasserelleBindings",
+            dependencies: ["PasserelleFFI"],
+            path: "Sources/PasserelleBindings"
+        ),
         .target(
             name: "Passerelle",
-            dependencies: ["PasserelleFFI"],
+            dependencies: ["PasserelleBindings"],
             path: "Sources/Passerelle",
             // The String Catalog: Xcode and SwiftPM on macOS compile it into en.lproj and fr.lproj;
             // SwiftPM on Linux copies it as is (MessageCatalog.swift reads either).

@@ -304,7 +304,7 @@ echo "$checksum" >"$out/PasserelleFFI.xcframework.zip.checksum"
 mkdir -p "$out/Passerelle/Sources"
 cp bindings/swift/Package.xcframework.swift "$out/Passerelle/Package.swift"
 cp -R "$out/PasserelleFFI.xcframework" "$out/Passerelle/"
-cp -R bindings/swift/Sources/Passerelle "$out/Passerelle/Sources/"
+cp -R bindings/swift/Sources/Passerelle bindings/swift/Sources/PasserelleBindings "$out/Passerelle/Sources/"
 
 {
   echo "Passerelle iOS static libraries ($rust_version, release profile, minimum iOS $deployment_target)"

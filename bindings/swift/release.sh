@@ -23,7 +23,8 @@
 #   Passerelle/                    the release repository's contents at the tag: Package.swift with
 #                                  `.binaryTarget(name: "PasserelleFFI", url:, checksum:)`, iOS only
 #                                  (the XCFramework has iOS and iOS simulator slices, no macOS),
-#                                  and Sources/Passerelle (the bindings, wrappers, String Catalog)
+#                                  Sources/PasserelleBindings (the generated bindings) and
+#                                  Sources/Passerelle (the Swift API, String Catalog)
 #   release.txt                    the tag, the URL, the checksum and the steps to publish
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -79,7 +80,7 @@ remote_target=".binaryTarget(name: \"PasserelleFFI\", url: \"$url\", checksum: \
   body=$(sed -n '/^import PackageDescription/,$p' "$manifest")
   echo "${body/"$local_target"/"$remote_target"}"
 } >"$release/Passerelle/Package.swift"
-cp -R bindings/swift/Sources/Passerelle "$release/Passerelle/Sources/"
+cp -R bindings/swift/Sources/Passerelle bindings/swift/Sources/PasserelleBindings "$release/Passerelle/Sources/"
 
 cat >"$release/release.txt" <<EOF
 Passerelle $version

@@ -64,6 +64,7 @@ grep -qF ".binaryTarget(name: \"PasserelleFFI\", url: \"$base/1.4.0-rc.1/Passere
 grep -q 'platforms: \[\.iOS(\.v16)\]' "$manifest" || fail "the manifest should declare iOS 16 only"
 ! grep -q '\.macOS' "$manifest" || fail "the manifest declares macOS, which the XCFramework has no slice for"
 [ -f "$work/a/out/1.4.0-rc.1/Passerelle/Sources/Passerelle/Resources/Localizable.xcstrings" ] || fail "no String Catalog in the package"
+[ -f "$work/a/out/1.4.0-rc.1/Passerelle/Sources/PasserelleBindings/passerelle_ffi.swift" ] || fail "no generated bindings in the package"
 grep -q "^tag:      1.4.0-rc.1$" "$work/a/out/1.4.0-rc.1/release.txt" || fail "release.txt lacks the tag"
 
 refused() { # the arguments must make release.sh fail

@@ -22,7 +22,7 @@ public enum PasserelleDataDirectory: Sendable {
     /// Excluded from backups because the Keychain items it refers to are "this device only": a
     /// database restored on another iPad would list connections whose tokens stayed behind.
     ///
-    /// - Throws: ``PasserelleError/DataDirectory(path:reason:)`` when the directory cannot be
+    /// - Throws: ``PasserelleError/dataDirectory(path:reason:)`` when the directory cannot be
     ///   created or protected.
     public static func prepare(_ url: URL, excludeFromBackup: Bool = true) throws {
         do {
@@ -44,25 +44,25 @@ public enum PasserelleDataDirectory: Sendable {
                 }
             #endif
         } catch {
-            throw PasserelleError.DataDirectory(path: url.lastPathComponent, reason: error.localizedDescription)
+            throw PasserelleError.dataDirectory(path: url.lastPathComponent, reason: error.localizedDescription)
         }
     }
 }
 
-extension Passerelle {
+extension Client {
     /// Prepares the data directory (``PasserelleDataDirectory/prepare(_:excludeFromBackup:)``: file
     /// protection on iOS) and opens Passerelle on it. Use it instead of
     /// ``open(config:secrets:events:)`` in an app.
     ///
     /// ```swift
     /// var config = PasserelleConfig(dataDir: try PasserelleDataDirectory.defaultURL().path, ...)
-    /// let app = try await Passerelle.openProtected(config: config,
-    ///                                              secrets: KeychainSecretStore(service: "com.example.pos.passerelle"),
-    ///                                              events: events)
+    /// let app = try await Client.openProtected(config: config,
+    ///                                          secrets: KeychainSecretStore(service: "com.example.pos.passerelle"),
+    ///                                          events: events)
     /// ```
     public static func openProtected(
         config: PasserelleConfig, secrets: SecretStore, events: EventListener
-    ) async throws -> Passerelle {
+    ) async throws -> Client {
         try PasserelleDataDirectory.prepare(URL(fileURLWithPath: config.dataDir, isDirectory: true))
         let app = try await open(config: config, secrets: secrets, events: events)
         // What `open` announced (unseen orders, a database recovered) has reached `events`

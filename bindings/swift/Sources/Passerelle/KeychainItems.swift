@@ -32,7 +32,7 @@ enum KeychainStatus {
 
 /// What ``KeychainSecretStore`` does with the Keychain's answers: a missing item is `nil` or
 /// nothing to delete, a write updates or adds, and every failure becomes
-/// ``SecretStoreError/Unavailable(reason:)`` with the `OSStatus`, never with a secret.
+/// ``SecretStoreError/unavailable(reason:)`` with the `OSStatus`, never with a secret.
 struct KeychainItems: Sendable {
     /// How many times ``set(_:for:)`` tries update-then-add when other writers keep adding or
     /// deleting the same item between its two calls.
@@ -45,7 +45,7 @@ struct KeychainItems: Sendable {
         switch status {
         case KeychainStatus.success:
             guard let data, let value = String(data: data, encoding: .utf8) else {
-                throw SecretStoreError.Unavailable(reason: "Keychain item for a key is not UTF-8 text")
+                throw SecretStoreError.unavailable(reason: "Keychain item for a key is not UTF-8 text")
             }
             return value
         case KeychainStatus.itemNotFound:
@@ -89,6 +89,6 @@ struct KeychainItems: Sendable {
         // errSecInteractionNotAllowed (-25308): the device is locked and the item is not yet
         // readable (before the first unlock after a reboot).
         let message = api.message(for: status) ?? "unknown"
-        return SecretStoreError.Unavailable(reason: "Keychain \(operation) failed: \(status) (\(message))")
+        return SecretStoreError.unavailable(reason: "Keychain \(operation) failed: \(status) (\(message))")
     }
 }

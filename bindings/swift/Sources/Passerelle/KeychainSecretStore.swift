@@ -12,7 +12,7 @@
     /// The library calls it from its own threads; the Keychain API is thread-safe, and the store
     /// holds no mutable state. A write that races another writer of the same key (both find no
     /// item, one adds it first) updates the item the other added instead of failing. Failures are
-    /// thrown as ``SecretStoreError/Unavailable(reason:)`` with the `OSStatus`, never with a secret.
+    /// thrown as ``SecretStoreError/unavailable(reason:)`` with the `OSStatus`, never with a secret.
     public final class KeychainSecretStore: SecretStore, Sendable {
         /// The Keychain service (`kSecAttrService`) the items are filed under.
         public let service: String

@@ -3,9 +3,9 @@
     import Network
 
     /// Tells Passerelle when the network comes back, so orders sync at once instead of at the
-    /// next attempt (``Passerelle/networkAvailable()``).
+    /// next attempt (``Client/networkAvailable()``).
     ///
-    /// Keep one for as long as the ``Passerelle`` instance:
+    /// Keep one for as long as the ``Client`` instance:
     ///
     /// ```swift
     /// let monitor = PasserelleNetworkMonitor(app: app)

@@ -1,4 +1,5 @@
 import Foundation
+import PasserelleBindings
 
 extension Money {
     /// `minorUnits` of `currency` in its own minor unit (ISO 4217, as the library counts them):

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What an app calls on Passerelle, as a protocol: ``Passerelle`` conforms, and so does
+/// What an app calls on Passerelle, as a protocol: ``Client`` conforms, and so does
 /// ``PreviewPasserelle``, the in-memory stand-in for SwiftUI previews and unit tests.
 ///
 /// ``PasserelleModel`` and an app's own screens take `any PasserelleClient`, so they run on the
@@ -57,7 +57,7 @@ public protocol PasserelleClient: Sendable {
     /// Disconnects now; the connection leaves the list at the next restart.
     func disconnect(connectionId: String) async throws -> DisconnectOutcome
     /// Routes a URL the app was opened with (HubRise's redirect or Open URL).
-    func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome
+    func handleOpenURL(_ url: URL) async throws -> OpenURLOutcome
 
     // MARK: Restart to apply
 
@@ -128,10 +128,9 @@ public protocol PasserelleClient: Sendable {
     /// The app was woken by the POS backend's notification: one cycle of every connection.
     func handlePushNotification() async throws -> SyncReport
     /// Waits (at most 5 s) until the events listener has been handed every event emitted so far;
-    /// ``Passerelle/openProtected(config:secrets:events:)`` does after `open`.
+    /// ``Client/openProtected(config:secrets:events:)`` does after `open`.
     func eventsDelivered() async throws -> Bool
     /// Stops sync and releases the data directory.
     func close() async throws
 }
 
-extension Passerelle: PasserelleClient {}

@@ -2,13 +2,13 @@ import Foundation
 
 /// The library's events, as many `AsyncStream`s as there are readers.
 ///
-/// Create one per ``Passerelle`` instance, pass it to ``Passerelle/open(config:secrets:events:)``
+/// Create one per ``Client`` instance, pass it to ``Client/open(config:secrets:events:)``
 /// and call ``subscribe(replay:bufferingPolicy:)`` wherever a screen or service wants the events;
 /// each call returns a stream of its own:
 ///
 /// ```swift
 /// let events = PasserelleEvents()
-/// let app = try await Passerelle.openProtected(config: config, secrets: KeychainSecretStore(),
+/// let app = try await Client.openProtected(config: config, secrets: KeychainSecretStore(),
 ///                                              events: events)
 /// Task { @MainActor in
 ///     // The app's one ringing subscription also hears what `open` announced.
@@ -31,12 +31,12 @@ import Foundation
 ///   announced again or a database recovered, or those of a moment between two screens) are
 ///   *unheard*. The newest `replayLimit` of them are kept, and every subscription that asks for
 ///   them with ``Replay/unheard`` receives them first; ``Replay/none`` starts with the next event.
-///   ``Passerelle/openProtected(config:secrets:events:)`` returns only once `open`'s events
-///   were handed to the hub (``Passerelle/eventsDelivered()``, at most 5 s), so every
+///   ``Client/openProtected(config:secrets:events:)`` returns only once `open`'s events
+///   were handed to the hub (``Client/eventsDelivered()``, at most 5 s), so every
 ///   subscription made after it that asks for ``Replay/unheard`` gets the launch's events,
 ///   whichever subscribed first. After the generated `open`, call `eventsDelivered()` yourself.
 ///   The orders stay in the database either way: re-read them with
-///   ``Passerelle/orderSummaries(filter:)`` (or follow them with ``PasserelleModel``).
+///   ``Client/orderSummaries(filter:)`` (or follow them with ``PasserelleModel``).
 /// - The library calls ``onEvent(event:)`` on its own thread; it never waits for a reader.
 /// - ``finish()`` ends every subscription, present and future.
 ///
@@ -77,7 +77,7 @@ public final class PasserelleEvents: EventListener, Sendable {
     private let state = Locked(State())
     private let replayLimit: Int
 
-    /// Creates the listener; pass it to ``Passerelle/open(config:secrets:events:)``.
+    /// Creates the listener; pass it to ``Client/open(config:secrets:events:)``.
     ///
     /// - Parameter replayLimit: how many unheard events (emitted while no subscription is open)
     ///   are kept for the subscriptions that ask for them (the newest ones). 256 covers the

@@ -1,17 +1,18 @@
 import Foundation
+import PasserelleBindings
 import Observation
 
 /// Passerelle's state for SwiftUI, kept current: the account, the connections, what a restart
 /// would apply, the sync health, the POS backend's status and today's inbox.
 ///
-/// Create one per ``Passerelle`` instance with the ``PasserelleEvents`` it was opened with. It
+/// Create one per ``Client`` instance with the ``PasserelleEvents`` it was opened with. It
 /// reads everything once, then follows the library's events: an order arriving, a status
 /// reaching HubRise, a connection refused, the health changing... Views read its properties and
 /// call its methods; nothing needs refreshing by hand.
 ///
 /// ```swift
 /// let events = PasserelleEvents()
-/// let app = try await Passerelle.openProtected(config: config, secrets: keychain, events: events)
+/// let app = try await Client.openProtected(config: config, secrets: keychain, events: events)
 /// let model = PasserelleModel(client: app, events: events)
 ///
 /// List(model.inbox) { order in
@@ -99,7 +100,7 @@ public final class PasserelleModel {
     /// Starts following `events` and reads the state.
     ///
     /// - Parameters:
-    ///   - client: the ``Passerelle`` instance (or a ``PreviewPasserelle``).
+    ///   - client: the ``Client`` instance (or a ``PreviewPasserelle``).
     ///   - events: the events `client` was opened with.
     ///   - pageSize: how many orders each page of the inbox holds.
     ///   - calendar: where "today" starts and ends.

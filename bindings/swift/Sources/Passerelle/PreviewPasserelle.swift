@@ -1,11 +1,12 @@
 import Foundation
+import PasserelleBindings
 
 /// An in-memory ``PasserelleClient`` with a restaurant's sample data, for SwiftUI previews and
 /// unit tests: no database, no network, no Keychain.
 ///
 /// It starts signed in to "Bella Pizza" with Paris connected and three orders of today (one
 /// waiting for a decision), answers like the library (a wrong password throws
-/// ``PasserelleError/InvalidCredentials``, a new connection waits for ``restart()``), emits the
+/// ``PasserelleError/invalidCredentials``, a new connection waits for ``restart()``), emits the
 /// library's events on ``events``, and records every call:
 ///
 /// ```swift
@@ -123,7 +124,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     public func signIn(email: String, password: String) async throws -> PosAccount {
         try await call("signIn", email)
-        guard email == Self.email, password == Self.password else { throw PasserelleError.InvalidCredentials }
+        guard email == Self.email, password == Self.password else { throw PasserelleError.invalidCredentials }
         return state.withLock { state in
             state.account = Self.sampleAccount
             return Self.sampleAccount
@@ -132,7 +133,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     public func signInWithPosSession(accessToken: String) async throws -> PosAccount {
         try await call("signInWithPosSession")
-        guard !accessToken.isEmpty else { throw PasserelleError.SessionExpired }
+        guard !accessToken.isEmpty else { throw PasserelleError.sessionExpired }
         return state.withLock { state in
             state.account = Self.sampleAccount
             return Self.sampleAccount
@@ -189,12 +190,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         let attempt = "preview-\(UUID().uuidString)"
         state.withLock { _ = $0.attempts.insert(attempt) }
         guard let consent = URL(string: "https://manager.hubrise.com/oauth2/v1/authorize?state=\(attempt)") else {
-            throw PasserelleError.Internal(reason: "consent page URL")
+            throw PasserelleError.internal(reason: "consent page URL")
         }
         return HubriseAuthorization(
-            authorizeUrl: consent, state: attempt,
-            callbackUrlScheme: options.outOfBand ? nil : "passerelle-demo", callbackHttpsHost: nil,
-            callbackHttpsPath: nil, expiresAt: Date().addingTimeInterval(600))
+            authorizeURL: consent, state: attempt,
+            callbackURLScheme: options.outOfBand ? nil : "passerelle-demo", callbackHTTPSHost: nil,
+            callbackHTTPSPath: nil, expiresAt: Date().addingTimeInterval(600))
     }
 
     public func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
@@ -256,7 +257,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         return DisconnectOutcome(connection: connection, revoked: true, revokeFailure: nil)
     }
 
-    public func handleOpenURL(_ url: URL) async throws -> OpenUrlOutcome {
+    public func handleOpenURL(_ url: URL) async throws -> OpenURLOutcome {
         try await call("handleOpenURL", url.absoluteString)
         return .notHandled
     }
@@ -298,7 +299,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     public func updateSettings(settings: Settings) async throws {
         try await call("updateSettings", "\(settings.pollIntervalSecs) s")
-        guard settings.pollIntervalSecs >= 1 else { throw PasserelleError.InvalidConfig(field: "poll_interval_secs", reason: "at least 1 s") }
+        guard settings.pollIntervalSecs >= 1 else { throw PasserelleError.invalidConfig(field: "poll_interval_secs", reason: "at least 1 s") }
         let changes: [ConfigChange]? = state.withLock { state in
             guard settings.applyMode == .onRestart else {
                 state.settings = settings
@@ -418,7 +419,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         try await call("retryQuarantined", "\(itemId)")
         try state.withLock { state in
             guard state.quarantined.contains(where: { $0.id == itemId }) else {
-                throw PasserelleError.NotFound(what: "quarantined item")
+                throw PasserelleError.notFound(what: "quarantined item")
             }
             state.quarantined.removeAll { $0.id == itemId }
         }
@@ -505,7 +506,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     private func connectLyon(attempt: String?) throws -> HubriseConnection {
         let connection = Self.sampleConnection(id: "preview-lyon", location: ("3r4s3-2", "Lyon"), state: .pending)
         let changes = try state.withLock { state in
-            guard let attempt, state.attempts.remove(attempt) != nil else { throw PasserelleError.StateUnknown }
+            guard let attempt, state.attempts.remove(attempt) != nil else { throw PasserelleError.stateUnknown }
             state.connections.removeAll { $0.id == connection.id }
             state.connections.append(connection)
             state.pending.append(.connectionAdded(connection: connection))
@@ -518,7 +519,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     private func change(_ connectionId: String, _ body: (inout HubriseConnection) -> Void) throws -> HubriseConnection {
         try state.withLock { state in
             guard let index = state.connections.firstIndex(where: { $0.id == connectionId }) else {
-                throw PasserelleError.NotFound(what: "connection")
+                throw PasserelleError.notFound(what: "connection")
             }
             body(&state.connections[index])
             return state.connections[index]
@@ -529,7 +530,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     private func decide(_ orderId: String, _ body: (inout Order) -> Void) throws {
         let order = try state.withLock { state in
             guard let index = state.orders.firstIndex(where: { $0.id == orderId }) else {
-                throw PasserelleError.NotFound(what: "order")
+                throw PasserelleError.notFound(what: "order")
             }
             body(&state.orders[index])
             state.orders[index].updatedAt = Date()

@@ -115,9 +115,9 @@ extension PasserelleError {
     /// ```
     public func userMessage(in language: PasserelleLanguage = .preferred) -> PasserelleUserMessage {
         switch self {
-        case .LockedOut(let retryAfterSecs), .RateLimited(let retryAfterSecs):
+        case .lockedOut(let retryAfterSecs), .rateLimited(let retryAfterSecs):
             return PasserelleMessages.message(for: code, language: language, waiting: retryAfterSecs)
-        case .ConnectionRevoked(let reason):
+        case .connectionRevoked(let reason):
             return PasserelleMessages.message(for: HubriseRefusal(reason: reason).code, language: language)
         default:
             return PasserelleMessages.message(for: code, language: language)
@@ -135,7 +135,7 @@ extension PasserelleError {
 /// HubRise answers 401 with "The connection has been blocked", "The account/location has been
 /// suspended for non payment of the subscription", or "The access token is invalid or the
 /// connection has been revoked"; the library keeps that text in
-/// ``PasserelleError/ConnectionRevoked(reason:)``, the ``PasserelleEvent/reconnectNeeded(connectionId:reason:)``
+/// ``PasserelleError/connectionRevoked(reason:)``, the ``PasserelleEvent/reconnectNeeded(connectionId:reason:)``
 /// event and ``HubriseConnection/lastFailedReason``.
 public enum HubriseRefusal: String, Sendable, Hashable, CaseIterable {
     /// HubRise (or the restaurant in HubRise's back office) blocked the connection.

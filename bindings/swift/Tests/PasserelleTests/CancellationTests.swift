@@ -97,7 +97,7 @@ final class CancellationTests: SandboxTestCase {
     }
 
     /// Waits until an order placed at `location` now reaches the app: sync runs.
-    private func assertOrdersFlow(_ app: Passerelle, _ location: SandboxInfo.Location, _ what: String) async throws {
+    private func assertOrdersFlow(_ app: Client, _ location: SandboxInfo.Location, _ what: String) async throws {
         let orderId = try await sandbox.admin.placeOrder(locationId: location.id, order: .sample(customer: "Camille"))
         try await eventually(20, "an order placed \(what) arrives") {
             try await app.order(orderId: orderId) != nil

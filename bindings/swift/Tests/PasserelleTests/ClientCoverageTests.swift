@@ -2,7 +2,7 @@ import Foundation
 import Passerelle
 import XCTest
 
-/// ``PasserelleClient`` covers the whole public API of ``Passerelle``, so an app (and its fakes)
+/// ``PasserelleClient`` covers the whole public API of ``Client``, so an app (and its fakes)
 /// never downcasts: every method of the generated `PasserelleProtocol` has a requirement of the
 /// same name (its Swift spelling: `handleOpenURL` for `handleOpenUrl`, the cancellable wrapper
 /// rather than the call taking a `Cancellation`).
@@ -26,12 +26,12 @@ final class ClientCoverageTests: XCTestCase {
         "completeHubriseConnectionWithCode": "completeHubriseConnection",
     ]
 
-    func testTheClientProtocolHasEveryCallOfPasserelle() throws {
-        let generated = try Self.functionNames(in: "Generated/passerelle_ffi.swift", block: "public protocol PasserelleProtocol: AnyObject, Sendable {")
+    func testTheClientProtocolHasEveryCallOfClient() throws {
+        let generated = try Self.functionNames(in: "../PasserelleBindings/passerelle_ffi.swift", block: "public protocol PasserelleProtocol: AnyObject, Sendable {")
         let client = try Self.functionNames(in: "PasserelleClient.swift", block: "public protocol PasserelleClient: Sendable {")
         XCTAssertGreaterThan(generated.count, 30, "the generated protocol was read")
         let missing = generated.map { Self.swiftSpelling[$0] ?? $0 }.filter { !client.contains($0) }.sorted()
-        XCTAssertEqual(missing, [], "calls of Passerelle that PasserelleClient leaves out: apps would downcast")
+        XCTAssertEqual(missing, [], "calls of Client that PasserelleClient leaves out: apps would downcast")
     }
 
     /// The everyday till actions through `any PasserelleClient`, on the fake.

@@ -41,7 +41,7 @@ final class ConnectTests: SandboxTestCase {
         try await signIn(app)
         let lyon = sandbox.info.locations[1]
         let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions(outOfBand: true))
-        XCTAssertNil(authorization.callbackUrlScheme, "nothing comes back to the app: the person pastes the code")
+        XCTAssertNil(authorization.callbackURLScheme, "nothing comes back to the app: the person pastes the code")
         let user = sandbox.info.hubriseUser
         let outcome = try await withDeadline(10, "consent page") {
             try await SandboxConsentPage.run(
@@ -65,9 +65,9 @@ final class ConnectTests: SandboxTestCase {
         let attempt = try await withDeadline(10, "begin") {
             try await app.beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions())
         }
-        XCTAssertNil(attempt.callbackUrlScheme)
-        XCTAssertEqual(attempt.callbackHttpsPath, "/hubrise/device-return", "for .https(host:path:) on iOS 17.4+")
-        XCTAssertNotNil(attempt.callbackHttpsHost)
+        XCTAssertNil(attempt.callbackURLScheme)
+        XCTAssertEqual(attempt.callbackHTTPSPath, "/hubrise/device-return", "for .https(host:path:) on iOS 17.4+")
+        XCTAssertNotNil(attempt.callbackHTTPSHost)
         let early = try await withDeadline(10, "ask") {
             try await app.completeHubriseConnectionViaPosBackend(state: attempt.state)
         }
@@ -109,7 +109,7 @@ final class ConnectTests: SandboxTestCase {
             _ = try await withDeadline(10, "complete") { try await app.completeHubriseConnection(callbackURL: callbackURL) }
             XCTFail("a refusal must not connect")
         } catch let error as PasserelleError {
-            XCTAssertEqual(error, .AccessDenied)
+            XCTAssertEqual(error, .accessDenied)
             let message = error.userMessage(in: .french)
             XCTAssertEqual(message.title, "Accès refusé sur HubRise")
             XCTAssertTrue(message.nextStep.contains("« Autoriser »"), message.nextStep)
@@ -191,7 +191,7 @@ final class ConnectTests: SandboxTestCase {
             _ = try await withDeadline(10, "sign in") { try await app.signIn(email: email, password: "not the password") }
             XCTFail("sign-in should fail")
         } catch let error as PasserelleError {
-            XCTAssertEqual(error, .InvalidCredentials)
+            XCTAssertEqual(error, .invalidCredentials)
             XCTAssertEqual(error.userMessage(in: .french).message, "L’e-mail ou le mot de passe est incorrect.")
             XCTAssertFalse(error.isRetryable)
         }

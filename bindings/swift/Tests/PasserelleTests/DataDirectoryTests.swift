@@ -21,7 +21,7 @@ final class DataDirectoryTests: XCTestCase {
         try Data("not a directory".utf8).write(to: file)
         addTeardownBlock { try? FileManager.default.removeItem(at: file) }
         XCTAssertThrowsError(try PasserelleDataDirectory.prepare(file.appendingPathComponent("Passerelle"))) { error in
-            guard case PasserelleError.DataDirectory(let path, _) = error else { return XCTFail("\(error)") }
+            guard case PasserelleError.dataDirectory(let path, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(path, "Passerelle")
             XCTAssertEqual((error as? PasserelleError)?.userMessage(in: .french).title, "Enregistrement impossible")
         }
@@ -38,7 +38,7 @@ final class DataDirectoryTests: XCTestCase {
             deviceId: nil, tokenExchange: .broker,
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
             initialSettings: Settings(pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write]"))
-        let app = try await Passerelle.openProtected(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
+        let app = try await Client.openProtected(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
         let account = try await app.account()
         XCTAssertNil(account)
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: config.dataDir).isEmpty, "the database is there")

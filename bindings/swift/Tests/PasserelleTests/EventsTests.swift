@@ -93,7 +93,7 @@ final class EventsTests: XCTestCase {
 
     func testEverySubscriptionThatAsksGetsTheLaunchEvents() async throws {
         let events = PasserelleEvents()
-        emit(events, 1...3)  // as during `Passerelle.open`, before the app subscribes
+        emit(events, 1...3)  // as during `Client.open`, before the app subscribes
 
         // As in an app: the model subscribes first, then the app's own ringing subscription.
         let model = Reader(events.subscribe(replay: .unheard))

@@ -30,7 +30,7 @@ final class FoundationTests: XCTestCase {
 
     func testPendingSettingsBecomeActiveOnRestart() async throws {
         let events = PasserelleEvents()
-        let app = try await Passerelle.open(
+        let app = try await Client.open(
             config: makeConfig(dataDir: try temporaryDirectory()), secrets: InMemorySecretStore(), events: events)
         let requiredAtFirst = try await app.restartRequired()
         XCTAssertFalse(requiredAtFirst)
@@ -66,7 +66,7 @@ final class FoundationTests: XCTestCase {
 
     func testStateSurvivesReopening() async throws {
         let dir = try temporaryDirectory()
-        let first = try await Passerelle.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+        let first = try await Client.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
         let deviceId = try first.deviceId()
         var wanted = try first.settings()
         wanted.applyMode = .immediately
@@ -74,13 +74,13 @@ final class FoundationTests: XCTestCase {
 
         // One instance per data directory: a second open is refused until the first closes.
         do {
-            _ = try await Passerelle.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+            _ = try await Client.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
             XCTFail("a second open of a directory in use should throw")
         } catch let error as PasserelleError {
-            guard case .DataDirectoryInUse = error else { return XCTFail("unexpected \(error)") }
+            guard case .dataDirectoryInUse = error else { return XCTFail("unexpected \(error)") }
         }
         try await first.close()
-        let second = try await Passerelle.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+        let second = try await Client.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
         XCTAssertEqual(try second.deviceId(), deviceId, "the per-install device id is kept")
         XCTAssertEqual(try second.settings().applyMode, .immediately, "open() applied the pending settings")
     }
@@ -89,10 +89,10 @@ final class FoundationTests: XCTestCase {
         var config = makeConfig(dataDir: try temporaryDirectory())
         config.hubriseApiUrl = "not a url"
         do {
-            _ = try await Passerelle.open(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
+            _ = try await Client.open(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
             XCTFail("open should have thrown")
         } catch let error as PasserelleError {
-            guard case .InvalidConfig(let field, _) = error else { return XCTFail("unexpected \(error)") }
+            guard case .invalidConfig(let field, _) = error else { return XCTFail("unexpected \(error)") }
             XCTAssertEqual(field, "hubrise_api_url")
             XCTAssertEqual(error.code, "invalid_config")
             XCTAssertFalse(error.isRetryable)

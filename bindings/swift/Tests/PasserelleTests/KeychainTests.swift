@@ -59,7 +59,7 @@ final class KeychainTests: XCTestCase {
         let race = Array(repeating: [KeychainStatus.itemNotFound, KeychainStatus.duplicateItem], count: 10).flatMap { $0 }
         let keychain = ScriptedKeychain(answers: race)
         XCTAssertThrowsError(try KeychainItems(api: keychain).set("secret-value", for: "pos.session")) { error in
-            XCTAssertEqual(error as? SecretStoreError, .Unavailable(reason: "Keychain add failed: -25299 (unknown)"))
+            XCTAssertEqual(error as? SecretStoreError, .unavailable(reason: "Keychain add failed: -25299 (unknown)"))
         }
         XCTAssertEqual(keychain.recordedCalls.count, 2 * KeychainItems.writeRounds)
     }
@@ -68,8 +68,8 @@ final class KeychainTests: XCTestCase {
         let keychain = ScriptedKeychain(answers: Array(repeating: Self.errSecInteractionNotAllowed, count: 10))
         let items = KeychainItems(api: keychain)
         XCTAssertThrowsError(try items.set("secret-value", for: "pos.session")) { error in
-            guard case .Unavailable(let reason) = error as? SecretStoreError else {
-                return XCTFail("expected SecretStoreError.Unavailable, got \(error)")
+            guard case .unavailable(let reason) = error as? SecretStoreError else {
+                return XCTFail("expected SecretStoreError.unavailable, got \(error)")
             }
             XCTAssertTrue(reason.contains("-25308"), reason)
             XCTAssertFalse(reason.contains("secret-value"), reason)

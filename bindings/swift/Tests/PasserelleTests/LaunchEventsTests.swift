@@ -31,7 +31,7 @@ final class LaunchEventsTests: SandboxTestCase {
         let before = PasserelleEvents()
         let recorder = EventRecorder(before)
         let first = try await withDeadline(10, "open") {
-            try await Passerelle.open(config: config, secrets: secrets, events: before)
+            try await Client.open(config: config, secrets: secrets, events: before)
         }
         try await signIn(first)
         let paris = sandbox.info.locations[0]
@@ -48,7 +48,7 @@ final class LaunchEventsTests: SandboxTestCase {
         // The next launch announces it again, through an event thread 300 ms behind.
         let events = PasserelleEvents()
         let app = try await withDeadline(10, "open again") {
-            try await Passerelle.openProtected(config: config, secrets: secrets, events: SlowListener(events, delay: 0.3))
+            try await Client.openProtected(config: config, secrets: secrets, events: SlowListener(events, delay: 0.3))
         }
         // As in an app: the model subscribes at once, the app's ringing subscription a moment later.
         let model = EventRecorder(events)

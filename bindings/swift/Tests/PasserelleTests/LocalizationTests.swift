@@ -117,7 +117,7 @@ final class LocalizationTests: XCTestCase {
     }
 
     func testLocalizedDescriptionIsInTheAppsLanguage() {
-        let error: any Error = PasserelleError.InvalidCredentials
+        let error: any Error = PasserelleError.invalidCredentials
         PasserelleLanguage.$localizationOverride.withValue(.french) {
             XCTAssertEqual(error.localizedDescription, "L’e-mail ou le mot de passe est incorrect.")
             XCTAssertEqual((error as? LocalizedError)?.errorDescription, "L’e-mail ou le mot de passe est incorrect.")
@@ -129,10 +129,10 @@ final class LocalizationTests: XCTestCase {
         PasserelleLanguage.$localizationOverride.withValue(.english) {
             XCTAssertEqual(error.localizedDescription, "The e-mail or the password is wrong.")
             XCTAssertEqual(
-                PasserelleError.RateLimited(retryAfterSecs: 20).localizedDescription,
+                PasserelleError.rateLimited(retryAfterSecs: 20).localizedDescription,
                 "HubRise is limiting the number of requests for a while.")
             XCTAssertEqual(
-                (PasserelleError.RateLimited(retryAfterSecs: 20) as NSError).localizedRecoverySuggestion,
+                (PasserelleError.rateLimited(retryAfterSecs: 20) as NSError).localizedRecoverySuggestion,
                 "Nothing to do: Passerelle resumes by itself in 20 s.")
         }
         for failure in MessageTests.everyError {
@@ -151,7 +151,7 @@ final class LocalizationTests: XCTestCase {
     }
 
     func testNSErrorGivesTheDomainAndAStableCode() {
-        let error = PasserelleError.InvalidCredentials as NSError
+        let error = PasserelleError.invalidCredentials as NSError
         XCTAssertEqual(error.domain, "com.passerelle.error")
         XCTAssertEqual(error.code, 8)
         XCTAssertEqual(error.userInfo[PasserelleError.codeUserInfoKey] as? String, "invalid_credentials")

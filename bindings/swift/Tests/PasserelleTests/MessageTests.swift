@@ -11,55 +11,55 @@ final class MessageTests: XCTestCase {
     /// One value of every case of `PasserelleError`. The switch in `caseCount(_:)` has no
     /// `default`, so a case added in Rust (and regenerated) fails to compile until it is listed here.
     static let everyError: [PasserelleError] = [
-        .InvalidConfig(field: "client_id", reason: "empty"), .DataDirectory(path: "Passerelle", reason: "read-only"),
-        .CorruptDatabase(movedTo: "passerelle.db.corrupt"), .NewerSchema(found: 9, supported: 1),
-        .Storage(reason: "disk full"), .SecretStore(reason: "locked"), .NotSignedIn, .InvalidCredentials,
-        .LockedOut(retryAfterSecs: 90), .SessionExpired, .Network(reason: "offline"),
-        .UnexpectedResponse(service: "POS", reason: "HTML"), .RedirectMismatch(reason: "host"), .StateMissing,
-        .StateUnknown, .StateReplayed, .StateMismatch, .FlowExpired, .AccessDenied, .CodeMissing,
-        .InvalidGrant(reason: "expired"), .InvalidClient, .ConnectionRevoked(reason: "The connection has been blocked"),
-        .RateLimited(retryAfterSecs: 30), .HubriseApi(status: 500, errorType: "server_error", message: "boom"),
-        .NotFound(what: "order"), .InvalidState(reason: "active"), .Internal(reason: "panic"),
-        .DataDirectoryInUse(path: "Passerelle"), .Closed,
-        .ResponseTooLarge(service: "HubRise API", limitBytes: 4_194_304),
-        .ConnectionMismatch(reason: "another location"), .Cancelled,
+        .invalidConfig(field: "client_id", reason: "empty"), .dataDirectory(path: "Passerelle", reason: "read-only"),
+        .corruptDatabase(movedTo: "passerelle.db.corrupt"), .newerSchema(found: 9, supported: 1),
+        .storage(reason: "disk full"), .secretStore(reason: "locked"), .notSignedIn, .invalidCredentials,
+        .lockedOut(retryAfterSecs: 90), .sessionExpired, .network(reason: "offline"),
+        .unexpectedResponse(service: "POS", reason: "HTML"), .redirectMismatch(reason: "host"), .stateMissing,
+        .stateUnknown, .stateReplayed, .stateMismatch, .flowExpired, .accessDenied, .codeMissing,
+        .invalidGrant(reason: "expired"), .invalidClient, .connectionRevoked(reason: "The connection has been blocked"),
+        .rateLimited(retryAfterSecs: 30), .hubriseApi(status: 500, errorType: "server_error", message: "boom"),
+        .notFound(what: "order"), .invalidState(reason: "active"), .internal(reason: "panic"),
+        .dataDirectoryInUse(path: "Passerelle"), .closed,
+        .responseTooLarge(service: "HubRise API", limitBytes: 4_194_304),
+        .connectionMismatch(reason: "another location"), .cancelled,
     ]
 
     private static func caseIndex(_ error: PasserelleError) -> Int {
         switch error {
-        case .InvalidConfig: 0
-        case .DataDirectory: 1
-        case .CorruptDatabase: 2
-        case .NewerSchema: 3
-        case .Storage: 4
-        case .SecretStore: 5
-        case .NotSignedIn: 6
-        case .InvalidCredentials: 7
-        case .LockedOut: 8
-        case .SessionExpired: 9
-        case .Network: 10
-        case .UnexpectedResponse: 11
-        case .RedirectMismatch: 12
-        case .StateMissing: 13
-        case .StateUnknown: 14
-        case .StateReplayed: 15
-        case .StateMismatch: 16
-        case .FlowExpired: 17
-        case .AccessDenied: 18
-        case .CodeMissing: 19
-        case .InvalidGrant: 20
-        case .InvalidClient: 21
-        case .ConnectionRevoked: 22
-        case .RateLimited: 23
-        case .HubriseApi: 24
-        case .NotFound: 25
-        case .InvalidState: 26
-        case .Internal: 27
-        case .DataDirectoryInUse: 28
-        case .Closed: 29
-        case .ResponseTooLarge: 30
-        case .ConnectionMismatch: 31
-        case .Cancelled: 32
+        case .invalidConfig: 0
+        case .dataDirectory: 1
+        case .corruptDatabase: 2
+        case .newerSchema: 3
+        case .storage: 4
+        case .secretStore: 5
+        case .notSignedIn: 6
+        case .invalidCredentials: 7
+        case .lockedOut: 8
+        case .sessionExpired: 9
+        case .network: 10
+        case .unexpectedResponse: 11
+        case .redirectMismatch: 12
+        case .stateMissing: 13
+        case .stateUnknown: 14
+        case .stateReplayed: 15
+        case .stateMismatch: 16
+        case .flowExpired: 17
+        case .accessDenied: 18
+        case .codeMissing: 19
+        case .invalidGrant: 20
+        case .invalidClient: 21
+        case .connectionRevoked: 22
+        case .rateLimited: 23
+        case .hubriseApi: 24
+        case .notFound: 25
+        case .invalidState: 26
+        case .internal: 27
+        case .dataDirectoryInUse: 28
+        case .closed: 29
+        case .responseTooLarge: 30
+        case .connectionMismatch: 31
+        case .cancelled: 32
         }
     }
 
@@ -106,30 +106,30 @@ final class MessageTests: XCTestCase {
 
     func testTheMessagesTheRestaurantMeetsMost() {
         XCTAssertEqual(
-            PasserelleError.InvalidCredentials.userMessage(in: .french),
+            PasserelleError.invalidCredentials.userMessage(in: .french),
             PasserelleUserMessage(
                 code: "invalid_credentials", title: "Identifiants incorrects",
                 message: "L’e-mail ou le mot de passe est incorrect.",
                 nextStep: "Utilisez les mêmes identifiants que pour votre caisse. Mot de passe oublié ? Réinitialisez-le depuis le back-office de votre caisse."))
-        XCTAssertEqual(PasserelleError.Network(reason: "dns").userMessage(in: .french).title, "Pas de connexion Internet")
-        XCTAssertEqual(PasserelleError.AccessDenied.userMessage(in: .english).title, "Access refused on HubRise")
+        XCTAssertEqual(PasserelleError.network(reason: "dns").userMessage(in: .french).title, "Pas de connexion Internet")
+        XCTAssertEqual(PasserelleError.accessDenied.userMessage(in: .english).title, "Access refused on HubRise")
         XCTAssertEqual(
-            PasserelleError.LockedOut(retryAfterSecs: 90).userMessage(in: .french).nextStep,
+            PasserelleError.lockedOut(retryAfterSecs: 90).userMessage(in: .french).nextStep,
             "Attendez 2 min, puis réessayez avec le bon mot de passe.")
         XCTAssertEqual(
-            PasserelleError.RateLimited(retryAfterSecs: 20).userMessage(in: .english).nextStep,
+            PasserelleError.rateLimited(retryAfterSecs: 20).userMessage(in: .english).nextStep,
             "Nothing to do: Passerelle resumes by itself in 20 s.")
     }
 
     func testHubrisesRefusalsAreTold() {
-        let blocked = PasserelleError.ConnectionRevoked(reason: "The connection has been blocked")
+        let blocked = PasserelleError.connectionRevoked(reason: "The connection has been blocked")
         XCTAssertEqual(blocked.userMessage(in: .french).code, "connection_revoked.blocked")
         XCTAssertEqual(blocked.userMessage(in: .french).title, "Connexion bloquée")
         XCTAssertEqual(blocked.code, "connection_revoked", "the error code stays the stable one")
-        let suspended = PasserelleError.ConnectionRevoked(
+        let suspended = PasserelleError.connectionRevoked(
             reason: "The account/location has been suspended for non payment of the subscription")
         XCTAssertEqual(suspended.userMessage(in: .english).title, "HubRise account suspended")
-        let revoked = PasserelleError.ConnectionRevoked(reason: "The access token is invalid or the connection has been revoked")
+        let revoked = PasserelleError.connectionRevoked(reason: "The access token is invalid or the connection has been revoked")
         XCTAssertEqual(revoked.userMessage(in: .french).title, "Connexion HubRise refusée")
     }
 
@@ -139,12 +139,12 @@ final class MessageTests: XCTestCase {
         XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "en_US")), .english)
         XCTAssertEqual(PasserelleLanguage(locale: Locale(identifier: "it_IT")), .english)
         XCTAssertEqual(
-            PasserelleError.SessionExpired.userMessage(locale: Locale(identifier: "fr_BE")).title, "Session expirée")
+            PasserelleError.sessionExpired.userMessage(locale: Locale(identifier: "fr_BE")).title, "Session expirée")
     }
 
     func testOtherErrorsGetAMessageToo() {
         XCTAssertEqual(PasserelleUserMessage(error: URLError(.notConnectedToInternet), language: .french).code, "network")
-        XCTAssertEqual(PasserelleUserMessage(error: SecretStoreError.Unavailable(reason: "locked"), language: .french).code, "secret_store")
+        XCTAssertEqual(PasserelleUserMessage(error: SecretStoreError.unavailable(reason: "locked"), language: .french).code, "secret_store")
         struct Odd: Error {}
         let odd = PasserelleUserMessage(error: Odd(), language: .french)
         XCTAssertEqual(odd.code, "unexpected")
@@ -161,8 +161,8 @@ final class MessageTests: XCTestCase {
             XCTAssertEqual(error.failureReason, message.message, failure.code)
             XCTAssertEqual(error.recoverySuggestion, message.nextStep, failure.code)
         }
-        XCTAssertEqual(PasserelleError.Cancelled.userMessage(in: .french).title, "Annulé")
-        XCTAssertFalse(PasserelleError.Cancelled.isRetryable)
+        XCTAssertEqual(PasserelleError.cancelled.userMessage(in: .french).title, "Annulé")
+        XCTAssertFalse(PasserelleError.cancelled.isRetryable)
     }
 
     func testMoneyAndStatusesForTheStaff() {

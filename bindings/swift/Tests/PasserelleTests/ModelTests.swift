@@ -68,7 +68,7 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual(model.unseenCount, 0)
         XCTAssertTrue(fake.calls.contains("markOrdersSeen(preview-1)"))
 
-        fake.fail("reject", with: .Network(reason: "offline"))
+        fake.fail("reject", with: .network(reason: "offline"))
         do {
             try await model.reject("preview-2", reason: "Plus de pâte")
             XCTFail("the failure reaches the caller")
@@ -131,7 +131,7 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
             try await model.signIn(email: PreviewPasserelle.email, password: "wrong")
             XCTFail("a wrong password is refused")
         } catch let error as PasserelleError {
-            XCTAssertEqual(error, .InvalidCredentials)
+            XCTAssertEqual(error, .invalidCredentials)
         }
         XCTAssertNil(model.account)
         try await model.signIn(email: PreviewPasserelle.email, password: PreviewPasserelle.password)
@@ -169,7 +169,7 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual(model.health?.banner(in: .english), "Online orders delayed for less than a minute: no network")
 
         // A read that fails after an event is kept for the screen, and cleared by the next success.
-        fake.fail("connections", with: .Storage(reason: "disk"))
+        fake.fail("connections", with: .storage(reason: "disk"))
         fake.announce(.connectionChanged(connection: PreviewPasserelle.sampleConnection()))
         try await waitUntil("the failure is kept") { model.lastError != nil }
         XCTAssertEqual((model.lastError as? PasserelleError)?.code, "storage")
@@ -194,7 +194,7 @@ final class ModelTests: XCTestCase, @unchecked Sendable {
 
     func testAPartOfTheFirstReadFailingLeavesTheOthersRead() async throws {
         let fake = PreviewPasserelle()
-        fake.fail("account", with: .Storage(reason: "disk"))
+        fake.fail("account", with: .storage(reason: "disk"))
         let model = try await loadedModel(fake)
         XCTAssertEqual(model.inbox.map(\.id), ["preview-1", "preview-2", "preview-3"], "the inbox is read all the same")
         XCTAssertEqual(model.connections.map(\.locationName), ["Paris"])

@@ -37,21 +37,21 @@ class SandboxTestCase: XCTestCase {
     /// Opens Passerelle on this sandbox (1 s polls) with its own events and an in-memory store.
     func openApp(
         secrets: InMemorySecretStore = InMemorySecretStore(), events: PasserelleEvents = PasserelleEvents()
-    ) async throws -> Passerelle {
+    ) async throws -> Client {
         let config = sandbox.info.passerelleConfig(dataDir: try temporaryDirectory())
         return try await withDeadline(10, "open") {
-            try await Passerelle.openProtected(config: config, secrets: secrets, events: events)
+            try await Client.openProtected(config: config, secrets: secrets, events: events)
         }
     }
 
     /// Signs in with POS account 1.
-    func signIn(_ app: Passerelle) async throws {
+    func signIn(_ app: Client) async throws {
         let pos = sandbox.info.posAccount
         _ = try await withDeadline(10, "sign in") { try await app.signIn(email: pos.email, password: pos.password) }
     }
 
     /// Connects `location` on the consent page (as the restaurant) and returns the pending connection.
-    func connect(_ app: Passerelle, _ location: SandboxInfo.Location) async throws -> HubriseConnection {
+    func connect(_ app: Client, _ location: SandboxInfo.Location) async throws -> HubriseConnection {
         let authorization = try await app.beginHubriseConnection(options: HubriseConnectionOptions())
         let user = sandbox.info.hubriseUser
         let callback = try await withDeadline(10, "consent page") {
@@ -66,7 +66,7 @@ class SandboxTestCase: XCTestCase {
     }
 
     /// Connects `location` and restarts to apply: the connection is active.
-    func connectActive(_ app: Passerelle, _ location: SandboxInfo.Location) async throws -> HubriseConnection {
+    func connectActive(_ app: Client, _ location: SandboxInfo.Location) async throws -> HubriseConnection {
         let connection = try await connect(app, location)
         try await withDeadline(15, "restart") { try await app.restart() }
         return connection

@@ -17,7 +17,7 @@ final class StoryTests: SandboxTestCase {
         let dataDir = try temporaryDirectory() + "/Application Support/Passerelle"
         let config = sandbox.info.passerelleConfig(dataDir: dataDir)
         let app = try await withDeadline(10, "open") {
-            try await Passerelle.openProtected(config: config, secrets: secrets, events: events)
+            try await Client.openProtected(config: config, secrets: secrets, events: events)
         }
         let nobody = try await app.account()
         XCTAssertNil(nobody)

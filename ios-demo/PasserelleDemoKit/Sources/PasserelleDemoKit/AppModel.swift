@@ -26,7 +26,7 @@ public final class AppModel {
     /// and ASWebAuthenticationSession, tests pass the in-memory store and the sandbox's page,
     /// previews ``PreviewPasserelle``.
     public struct Dependencies: Sendable {
-        /// Opens Passerelle (``Passerelle/openProtected(config:secrets:events:)`` by default).
+        /// Opens Passerelle (``Client/openProtected(config:secrets:events:)`` by default).
         public typealias Opener = @Sendable (PasserelleConfig, any SecretStore, PasserelleEvents) async throws -> any PasserelleClient
 
         /// The Keychain service (or test store) for an environment's ``DemoEnvironment/storageKey``.
@@ -55,7 +55,7 @@ public final class AppModel {
             authenticator: any WebAuthenticator, environmentStore: any EnvironmentStore, dataRoot: URL,
             defaultEnvironment: DemoEnvironment, productionEnvironment: DemoEnvironment? = nil,
             language: PasserelleLanguage = .preferred,
-            open: @escaping Opener = { try await Passerelle.openProtected(config: $0, secrets: $1, events: $2) }
+            open: @escaping Opener = { try await Client.openProtected(config: $0, secrets: $1, events: $2) }
         ) {
             self.secrets = secrets
             self.alert = alert

@@ -138,9 +138,9 @@ public final class ConnectionsModel {
             return notices.report(error)
         }
         do {
-            guard let callback = callback ?? authorization.callbackUrlScheme.map(WebAuthenticationCallback.customScheme)
+            guard let callback = callback ?? authorization.callbackURLScheme.map(WebAuthenticationCallback.customScheme)
             else {
-                throw PasserelleError.UnexpectedResponse(service: "HubRise", reason: "no callback for the redirect URI")
+                throw PasserelleError.unexpectedResponse(service: "HubRise", reason: "no callback for the redirect URI")
             }
             let redirect = try await authenticator.authenticate(url: authorization.authorizeURL, callback: callback)
             highlightedID = try await passerelle.completeHubriseConnection(callbackURL: redirect).id
@@ -185,7 +185,7 @@ public final class ConnectionsModel {
             pastedCodeFlow = nil
             pastedCodeReason = nil
             pastedCode = ""
-        } catch let error as PasserelleError where error == .CodeMissing {
+        } catch let error as PasserelleError where error == .codeMissing {
             // Let the person paste again in the same attempt.
             notices.report(error)
         } catch {

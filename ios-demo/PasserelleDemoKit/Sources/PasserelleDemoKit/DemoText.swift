@@ -224,7 +224,7 @@ public struct DemoText: Sendable {
         return Notice(code: message.code, title: "\(message.title) — \(name)", message: message.message, nextStep: message.nextStep)
     }
     func sessionExpired() -> Notice {
-        let message = PasserelleError.SessionExpired.userMessage(in: language)
+        let message = PasserelleError.sessionExpired.userMessage(in: language)
         return Notice(code: message.code, title: message.title, message: message.message, nextStep: message.nextStep)
     }
     func databaseRecovered(_ recovery: DatabaseRecovery) -> Notice {

@@ -152,7 +152,7 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
         // The till receives an order and stops before anyone sees it.
         let events = PasserelleEvents()
         let recorder = EventRecorder(events)
-        let till = try await Passerelle.open(config: config, secrets: secrets.store(for: environment.storageKey), events: events)
+        let till = try await Client.open(config: config, secrets: secrets.store(for: environment.storageKey), events: events)
         let pos = sandbox.info.posAccount
         _ = try await withDeadline(10, "sign in") { try await till.signIn(email: pos.email, password: pos.password) }
         let authorization = try await till.beginHubriseConnection(options: HubriseConnectionOptions())
@@ -178,7 +178,7 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
                 secrets: { secrets.store(for: $0) }, alert: alert, authenticator: ScriptedBrowser(sandbox: sandbox),
                 environmentStore: MemoryEnvironmentStore(environment), dataRoot: dataRoot,
                 defaultEnvironment: environment, language: .french,
-                open: { try await Passerelle.openProtected(config: $0, secrets: $1, events: LateEvents($2)) }))
+                open: { try await Client.openProtected(config: $0, secrets: $1, events: LateEvents($2)) }))
         try await withDeadline(10, "start") { await model.start() }
         let session = try XCTUnwrap(model.session, "signed in from the last launch")
 
@@ -187,7 +187,7 @@ final class AppTests: DemoTestCase, @unchecked Sendable {
             session.passerelle.inbox.first { $0.id == orderId }?.seen == true
         }
         await model.close()
-        let next = try await Passerelle.open(
+        let next = try await Client.open(
             config: config, secrets: secrets.store(for: environment.storageKey), events: PasserelleEvents())
         let unseen = try await next.unseenOrders()
         XCTAssertEqual(unseen.map(\.id), [], "not announced again at the next launch")

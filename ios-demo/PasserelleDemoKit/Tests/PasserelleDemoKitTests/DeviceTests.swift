@@ -95,7 +95,7 @@ final class DeviceTests: DemoTestCase, @unchecked Sendable {
         try await withDeadline(15, "connect") { await connections.connect() }
         XCTAssertTrue(browser.opened.isEmpty, "the browser sheet never opened")
         let flow = try XCTUnwrap(connections.pastedCodeFlow, "the pasted-code sheet opens instead of nothing")
-        XCTAssertNil(flow.callbackUrlScheme, "an out-of-band attempt")
+        XCTAssertNil(flow.callbackURLScheme, "an out-of-band attempt")
         XCTAssertTrue(flow.authorizeURL.absoluteString.contains("redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"), flow.authorizeURL.absoluteString)
         XCTAssertTrue(connections.pastedCodeReason?.contains("Accès guidé") == true, connections.pastedCodeReason ?? "nil")
         XCTAssertFalse(connections.isConnecting)

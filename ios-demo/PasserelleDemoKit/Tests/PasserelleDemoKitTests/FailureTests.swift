@@ -95,7 +95,7 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
         // The right code, copied from HubRise's page.
         await connections.startPastedCodeConnection()
         let flow = try XCTUnwrap(connections.pastedCodeFlow)
-        XCTAssertNil(flow.callbackUrlScheme)
+        XCTAssertNil(flow.callbackURLScheme)
         let user = sandbox.info.hubriseUser
         let location = lyon.id
         let outcome = try await withDeadline(10, "consent page") {
@@ -198,8 +198,8 @@ final class FailureTests: DemoTestCase, @unchecked Sendable {
     @MainActor
     func testNoticesQueueOneAtATime() async {
         let center = NoticeCenter(language: .french)
-        center.report(PasserelleError.Network(reason: "down"))
-        center.report(PasserelleError.SessionExpired)
+        center.report(PasserelleError.network(reason: "down"))
+        center.report(PasserelleError.sessionExpired)
         XCTAssertEqual(center.current?.code, "network")
         center.dismiss()
         XCTAssertEqual(center.current?.title, "Session expirée")

@@ -5,11 +5,14 @@
 //! event the bridge could not acknowledge.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use passerelle_core::{DelayReason, InMemorySecretStore, Passerelle};
-use passerelle_sandbox::SandboxOptions;
+use passerelle_core::{
+    DelayReason, InMemorySecretStore, Passerelle, SecretStore, SecretStoreError,
+};
 use passerelle_sandbox::seed::sample_order;
+use passerelle_sandbox::{Fault, SandboxOptions, ServerKind};
 use passerelle_test_support::{EventRecorder, health_shows, order_received};
 
 use crate::support::{self, Stack, TestResult};
@@ -243,6 +246,138 @@ async fn a_stream_cut_in_the_middle_of_an_order_resumes_before_it() -> TestResul
         .filter(|e| order_received(&order)(e))
         .count();
     assert_eq!(announced, 1);
+    app.close().await?;
+    Ok(())
+}
+
+/// One location's order slow to be read (HubRise takes 20 s to answer for it) holds back no
+/// other location's order on the till's one stream: past its budget it is left to its
+/// connection's catch-up, which brings it, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_slow_to_be_read_holds_back_no_other_location_s_order_on_the_stream() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        SandboxOptions::default(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    let app_dir = tempfile::tempdir()?;
+    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let (app, events) =
+        support::connected_till_at(&stack, config, secrets, &["3r4s3-1", "3r4s3-2"]).await?;
+    let admin = stack.sandbox.admin();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The next order read on its own is answered in 20 s.
+    admin
+        .inject_fault(
+            Fault::delay("/v1/location/orders/", Duration::from_secs(20))
+                .for_method("GET")
+                .on_server(ServerKind::Api)
+                .times(Some(1)),
+        )
+        .await;
+    let slow = admin.place_order("3r4s3-1", sample_order("Ada")).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let placed = Instant::now();
+    let other = admin.place_order("3r4s3-2", sample_order("Grace")).await?;
+    events
+        .wait_for(order_received(&other), Duration::from_secs(20))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let other_in = placed.elapsed();
+    eprintln!("the other location's order behind a slow one: {other_in:?}");
+    assert!(
+        other_in < Duration::from_secs(10),
+        "the other location's order waited {other_in:?} behind the slow one"
+    );
+    events
+        .wait_for(order_received(&slow), Duration::from_secs(POLL_SECS.into()))
+        .await
+        .map_err(|e| format!("the slow order never came: {e:?}"))?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for order in [&slow, &other] {
+        assert_eq!(
+            events.count(order_received(order)),
+            1,
+            "{order} announced once"
+        );
+    }
+    app.close().await?;
+    Ok(())
+}
+
+/// A secret store that fails the next reads of the HubRise tokens it is told to, as a Keychain
+/// does while the device is locked.
+struct Flaky {
+    store: InMemorySecretStore,
+    failing_reads: AtomicU32,
+}
+
+impl SecretStore for Flaky {
+    fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+        let fail = key.starts_with("hubrise/connection/")
+            && self
+                .failing_reads
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if fail {
+            return Err(SecretStoreError::Unavailable {
+                reason: "locked".into(),
+            });
+        }
+        self.store.get(key)
+    }
+
+    fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+        self.store.set(key, value)
+    }
+
+    fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+        self.store.delete(key)
+    }
+}
+
+/// The till cannot read its HubRise token when the stream brings an order (the bridge has
+/// acknowledged it at HubRise, so no poll will bring it): the order is left to a catch-up, which
+/// brings it once the token reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_streamed_while_the_token_cannot_be_read_comes_by_the_catch_up() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let stack = support::start_with(
+        SandboxOptions::default(),
+        support::sqlite(dir.path()),
+        support::keys(),
+    )
+    .await?;
+    let app_dir = tempfile::tempdir()?;
+    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
+    let secrets = Arc::new(Flaky {
+        store: InMemorySecretStore::new(),
+        failing_reads: AtomicU32::new(0),
+    });
+    let (app, events) =
+        support::connected_till_at(&stack, config, secrets.clone(), &["3r4s3-1"]).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    secrets.failing_reads.store(1, Ordering::SeqCst);
+    let order = stack
+        .sandbox
+        .admin()
+        .place_order("3r4s3-1", sample_order("Ada"))
+        .await?;
+    events
+        .wait_for(order_received(&order), Duration::from_secs(20))
+        .await
+        .map_err(|e| {
+            format!("the order streamed while the token was unreadable was lost: {e:?}")
+        })?;
+    assert_eq!(
+        secrets.failing_reads.load(Ordering::SeqCst),
+        0,
+        "a read failed"
+    );
     app.close().await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use passerelle_core::{InMemorySecretStore, OrderStatus, Passerelle, PasserelleEvent};
 use passerelle_sandbox::seed::sample_order;
-use passerelle_sandbox::{Fault, SandboxOptions, ServerKind};
+use passerelle_sandbox::{ActiveCallbacks, Fault, SandboxOptions, ServerKind};
 use passerelle_test_support::{EventRecorder, order_received};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -100,6 +100,50 @@ async fn a_sibling_s_accept_reaches_the_other_till_through_the_bridge() -> TestR
     assert!(
         accepts <= 1,
         "the till heard its own accept again: {accepts}"
+    );
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}
+
+/// A sibling's change for an order this till does not hold yet (HubRise has not delivered it to
+/// the bridge; the sibling read it from HubRise's queue): the till reads the order at once
+/// rather than ignoring the change and waiting for the order's own event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sibling_s_change_for_an_order_not_held_yet_brings_the_order() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let late = SandboxOptions {
+        active_callbacks: ActiveCallbacks {
+            delay: Duration::from_secs(120),
+            ..ActiveCallbacks::default()
+        },
+        ..SandboxOptions::default()
+    };
+    let stack = support::start_with(late, support::sqlite(dir.path()), support::keys()).await?;
+    let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (first, first_events) = till(&stack, &first_dir, 30).await?;
+    let (second, second_events) = till(&stack, &second_dir, 30).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let order = stack
+        .sandbox
+        .admin()
+        .place_order(LOCATION, sample_order("Ada"))
+        .await?;
+    // The first till polls HubRise's queue, which has the event the bridge has not had yet.
+    first.sync_now().await?;
+    first_events
+        .wait_for(order_received(&order), Duration::from_secs(5))
+        .await
+        .map_err(|e| format!("the poll did not bring the order: {e:?}"))?;
+    first.accept(&order, None).await?;
+    second_events
+        .wait_for(order_received(&order), Duration::from_secs(15))
+        .await
+        .map_err(|e| format!("the sibling's change for an order not held was ignored: {e:?}"))?;
+    assert_eq!(
+        second.order(&order)?.map(|o| o.status),
+        Some(OrderStatus::Accepted)
     );
     first.close().await?;
     second.close().await?;

@@ -195,12 +195,30 @@ pub async fn connected_till(
     ),
     Box<dyn std::error::Error>,
 > {
+    connected_till_at(stack, config, secrets, &[location]).await
+}
+
+/// [`connected_till`] with a connection at each of `locations`, over any secret store.
+pub async fn connected_till_at(
+    stack: &Stack,
+    config: passerelle_core::PasserelleConfig,
+    secrets: std::sync::Arc<dyn passerelle_core::SecretStore>,
+    locations: &[&str],
+) -> Result<
+    (
+        passerelle_core::Passerelle,
+        std::sync::Arc<passerelle_test_support::EventRecorder>,
+    ),
+    Box<dyn std::error::Error>,
+> {
     use passerelle_test_support::seeded;
     let events = std::sync::Arc::new(passerelle_test_support::EventRecorder::new());
     let app = passerelle_core::Passerelle::open(config, secrets, events.clone()).await?;
     let seed = stack.sandbox.seed().clone();
     seeded::sign_in(&app, &seed, 0).await?;
-    seeded::connect(&app, &seeded::choice(&seed, 0, location)?).await?;
+    for location in locations {
+        seeded::connect(&app, &seeded::choice(&seed, 0, location)?).await?;
+    }
     app.restart().await?;
     let flowing =
         passerelle_test_support::health_shows(&app, None, std::time::Duration::from_secs(10)).await;

@@ -25,7 +25,7 @@ use crate::logging;
 use crate::model::connection::ConnectionState;
 use crate::secrets::Secret;
 use crate::store::connections::{self, ConnectionRow};
-use crate::store::{outbox, quarantine};
+use crate::store::{connection_reads, orders, outbox, quarantine};
 use crate::time::now_ms;
 
 /// Sync of one connection.
@@ -115,48 +115,93 @@ impl ConnectionSync {
 
     /// Takes an event the POS backend's stream relayed (issue 24), under the cycle lock like a
     /// cycle: its order is stored and announced once, by order id, whichever of the stream, the
-    /// poll or the catch-up brings it first. Returns whether it was taken. The backend
-    /// acknowledged the event at HubRise, so no poll will bring it again: an order that cannot
-    /// be read now is left to a catch-up (`GET /location/orders?after=`, reading each order
-    /// whole) asked for from `since_ms`, which the connection's next cycle runs.
+    /// poll or the catch-up brings it first. Returns whether it was taken; if not, whatever the
+    /// reason (an outage, an unreadable order, the connection not syncing or its token not
+    /// readable), it is left to the next cycle ([`Self::leave_to_cycle`]). An error: it was
+    /// neither taken nor left.
     pub async fn take_streamed(
         &self,
         parts: &SyncParts,
         event: &EventRef,
         since_ms: i64,
     ) -> Result<bool> {
+        match self.take_streamed_now(parts, event).await {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(target: "passerelle::sync", connection = %self.connection_id, code = err.code(), "streamed event left to the next cycle");
+            }
+        }
+        self.leave_to_cycle(parts, event.order_id.as_deref(), since_ms)?;
+        Ok(false)
+    }
+
+    async fn take_streamed_now(&self, parts: &SyncParts, event: &EventRef) -> Result<bool> {
         let _cycle = self.locks.cycle.lock().await;
         let Some((row, token)) = self.syncing(parts)? else {
             return Ok(false);
         };
         let taken = Cycle::new(parts, &row, &token)
             .take_event(event, &mut CycleReport::default())
-            .await;
-        if let Ok(Taken::Stored) = taken {
-            return Ok(true);
-        }
-        parts
-            .store
-            .write(|tx| connections::request_catch_up(tx, &self.connection_id, since_ms))?;
-        match taken {
-            Err(err) => Err(err),
-            _ => Ok(false),
-        }
+            .await?;
+        Ok(matches!(taken, Taken::Stored))
+    }
+
+    /// A streamed event (or a sibling's change) this till did not take. The backend
+    /// acknowledged it at HubRise, so no poll will bring it again: an order held here is read
+    /// by the read-back, another by a catch-up (`GET /location/orders?after=`, each order read
+    /// whole) from `since_ms`; the connection's next cycle runs them. An error: it is not left
+    /// anywhere.
+    pub fn leave_to_cycle(
+        &self,
+        parts: &SyncParts,
+        order_id: Option<&str>,
+        since_ms: i64,
+    ) -> Result<()> {
+        let id = self.connection_id.as_str();
+        parts.store.write(|tx| {
+            let location = connections::get(tx, id)?.public.location_id;
+            let held = match order_id {
+                Some(order_id) => orders::hubrise_status(tx, &location, order_id)?.is_some(),
+                None => false,
+            };
+            if held {
+                connection_reads::read_back_wanted(tx, id)
+            } else {
+                connections::request_catch_up(tx, id, since_ms)
+            }
+        })
     }
 
     /// A sibling till's change the POS backend relayed, read under the cycle lock like any
-    /// cycle (`read_back::sibling_changed`).
+    /// cycle (`read_back::sibling_changed`). An order this till does not hold is read whole
+    /// and stored: its own event did not reach this till (a gap, a take that failed), and the
+    /// sibling's word is that it exists. `false`: left to the next cycle (its read-back, or a
+    /// catch-up from `since_ms` for an order not held).
     pub async fn take_sibling_change(
         &self,
         parts: &SyncParts,
         order_id: &str,
         status: &str,
+        since_ms: i64,
     ) -> Result<bool> {
         let _cycle = self.locks.cycle.lock().await;
         let Some((row, token)) = self.syncing(parts)? else {
             return Ok(true);
         };
-        read_back::sibling_changed(parts, &row, &token, order_id, status).await
+        let cx = Cycle::new(parts, &row, &token);
+        if cx.holds(order_id)? {
+            return read_back::sibling_changed(parts, &row, &token, order_id, status).await;
+        }
+        let Some(outage) = cx
+            .read_unheld(order_id, &mut CycleReport::default())
+            .await?
+        else {
+            return Ok(true);
+        };
+        tracing::warn!(target: "passerelle::sync", connection = %self.connection_id, code = outage.code(), "order a sibling changed not read; left to the catch-up");
+        self.leave_to_cycle(parts, Some(order_id), since_ms)?;
+        Ok(false)
     }
 
     /// The till's retry of a quarantined item, under the cycle lock like any cycle.

@@ -45,7 +45,6 @@ enum Caught {
     Outage(Error),
 }
 
-/// What became of one event.
 /// What became of an event's order ([`Cycle::take_event`]).
 pub(super) enum Taken {
     /// Stored and announced (or nothing to store, or taken before).
@@ -148,15 +147,33 @@ impl Cycle<'_> {
             self.announce(stored, entry, report)?;
             return Ok(Caught::Done);
         };
-        let held = self
-            .parts
-            .store
-            .read(|c| orders::hubrise_status(c, self.location(), &head.id))?
-            .is_some();
-        if held {
+        if self.holds(&head.id)? {
             return Ok(Caught::Done);
         }
-        match self.fetch_order(&head.id).await? {
+        match self.read_unheld(&head.id, report).await? {
+            Some(err) => Ok(Caught::Outage(err)),
+            None => Ok(Caught::Done),
+        }
+    }
+
+    /// Whether this device holds the order.
+    pub fn holds(&self, order_id: &str) -> Result<bool> {
+        Ok(self
+            .parts
+            .store
+            .read(|c| orders::hubrise_status(c, self.location(), order_id))?
+            .is_some())
+    }
+
+    /// Reads an order this device does not hold, on its own, and stores and announces it (or
+    /// sets it aside when it cannot be read); the outage that kept it from being read, if one
+    /// did.
+    pub async fn read_unheld(
+        &self,
+        order_id: &str,
+        report: &mut CycleReport,
+    ) -> Result<Option<Error>> {
+        match self.fetch_order(order_id).await? {
             Fetched::Nothing => {}
             Fetched::Order(json) => {
                 let stored = self
@@ -165,10 +182,10 @@ impl Cycle<'_> {
                     .write(|tx| self.store_or_quarantine(tx, &json, None))?;
                 self.announce(stored, &json, report)?;
             }
-            Fetched::Outage(err) => return Ok(Caught::Outage(err)),
-            Fetched::Unreadable { raw, reason } => self.set_aside(&head.id, &reason, &raw)?,
+            Fetched::Outage(err) => return Ok(Some(err)),
+            Fetched::Unreadable { raw, reason } => self.set_aside(order_id, &reason, &raw)?,
         }
-        Ok(Caught::Done)
+        Ok(None)
     }
 
     /// Sets aside an order the catch-up found but cannot read: retried like any quarantined

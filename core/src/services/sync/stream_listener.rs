@@ -16,9 +16,10 @@
 //! the background (`pause_changed`), so the backend sees the till gone and may wake it with a
 //! notification, and opens it again as soon as the app is back.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
@@ -35,7 +36,7 @@ use crate::context::session_keeper::PosSessionKeeper;
 use crate::error::{Error, Result};
 use crate::logging::lock;
 use crate::model::health::DelayReason;
-use crate::store::{connection_reads, connections, meta};
+use crate::store::{connections, meta};
 use crate::time::{now_ms, system_ms};
 
 /// The backend sends a keep-alive every 15 s: this long without a byte, the stream is dead.
@@ -62,6 +63,13 @@ fn new_locations(kept: Option<&str>, position: Option<&str>) -> Vec<String> {
 
 /// A stream that ends sooner than this counts as a failure for the reopening's backoff.
 const SHORTEST_STREAM: Duration = Duration::from_secs(30);
+/// How long the stream waits for one connection to take a message (its cycle lock, HubRise's
+/// answer): past it, the message is left to that connection's next cycle, and so are its next
+/// messages for [`BEHIND_FOR`], so that one slow connection never holds back the stream of
+/// the others.
+const TAKE_BUDGET: Duration = Duration::from_secs(2);
+/// How long a connection that ran out of [`TAKE_BUDGET`] leaves its messages to its cycles.
+const BEHIND_FOR: Duration = Duration::from_secs(10);
 
 /// What the listener needs besides the sync parts: the POS backend and its session, this till.
 pub(super) struct StreamLink {
@@ -85,6 +93,7 @@ pub(super) async fn run(
         workers,
         last_id: None,
         last_read_ms: now_ms(),
+        behind: HashMap::new(),
     };
     listener.restore_position();
     let mut failures = 0u32;
@@ -156,6 +165,8 @@ struct Listener {
     last_id: Option<String>,
     /// When the stream last brought something (a catch-up starts before it).
     last_read_ms: i64,
+    /// The connections that ran out of [`TAKE_BUDGET`], until when.
+    behind: HashMap<String, Instant>,
 }
 
 impl Listener {
@@ -199,12 +210,18 @@ impl Listener {
                 return Ok(());
             };
             let before = self.last_id.clone();
+            let mut taken = Ok(());
             for message in messages {
-                self.take(&message).await;
+                taken = self.take(&message).await;
+                if taken.is_err() {
+                    break;
+                }
             }
             if self.last_id != before {
                 self.keep_position();
             }
+            // A message neither taken nor left to a cycle: the next stream brings it again.
+            taken?;
         }
     }
 
@@ -244,11 +261,13 @@ impl Listener {
     }
 
     /// One message: an order event is taken, a gap asks for a catch-up. A message that cannot
-    /// be read is skipped (the poll and the read-back are still there).
-    async fn take(&mut self, message: &StreamMessage) {
+    /// be read is skipped (the poll and the read-back are still there). An error: the message
+    /// was neither taken nor left to a cycle (the store failed), and the position stays before
+    /// it.
+    async fn take(&mut self, message: &StreamMessage) -> Result<()> {
         let Ok(data) = serde_json::from_str::<Value>(&message.data) else {
             tracing::warn!(target: "passerelle::sync", event = %message.event, "stream message not read");
-            return;
+            return Ok(());
         };
         let location = data
             .get("location_id")
@@ -262,10 +281,13 @@ impl Listener {
                 self.ask_catch_up(&ids, since_ms);
                 self.wake(&ids);
             }
-            TILL_CHANGE => self.take_sibling_change(&ids, &data["event"]).await,
+            TILL_CHANGE => {
+                self.take_sibling_change(&ids, &data["event"], since_ms)
+                    .await?;
+            }
             _ => {
                 if let Some(event) = data.get("event").and_then(EventRef::from_entry) {
-                    self.take_order_event(&ids, &event, since_ms).await;
+                    self.take_order_event(&ids, &event, since_ms).await?;
                 }
                 // A gap catches up from the last event taken, not from a keep-alive or a ready.
                 self.last_read_ms = now_ms();
@@ -274,6 +296,7 @@ impl Listener {
         if message.id.is_some() {
             self.last_id.clone_from(&message.id);
         }
+        Ok(())
     }
 
     /// The backend receives HubRise's events of the locations it names (its active callback is
@@ -310,37 +333,37 @@ impl Listener {
 
     /// A sibling till's change, relayed by the backend: read on each of the location's
     /// connections (`ids`). This till's own changes come back too, and are skipped.
-    async fn take_sibling_change(&self, ids: &[String], change: &Value) {
+    async fn take_sibling_change(
+        &mut self,
+        ids: &[String],
+        change: &Value,
+        since_ms: i64,
+    ) -> Result<()> {
         let text = |key: &str| change.get(key).and_then(Value::as_str);
         let (Some(order_id), Some(status)) = (text("order_id"), text("status")) else {
-            return;
+            return Ok(());
         };
         if text("device_id") == Some(&*self.link.device_id) {
-            return;
+            return Ok(());
         }
         let mut left = Vec::new();
         for id in ids {
             let sync = ConnectionSync::new(&self.parts, id);
-            match sync
-                .take_sibling_change(&self.parts, order_id, status)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => left.push(id.clone()),
-                Err(err) => {
-                    tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "sibling's change left to the read-back");
-                    let wanted = self
-                        .parts
-                        .store
-                        .write(|tx| connection_reads::read_back_wanted(tx, id));
-                    if wanted.is_ok() {
-                        left.push(id.clone());
-                    }
+            let take = sync.take_sibling_change(&self.parts, order_id, status, since_ms);
+            match within_budget(&mut self.behind, id, take).await {
+                Some(Ok(true)) => continue,
+                Some(Ok(false)) => {}
+                Some(Err(err)) => {
+                    tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "sibling's change left to the next cycle");
+                    sync.leave_to_cycle(&self.parts, Some(order_id), since_ms)?;
                 }
+                None => sync.leave_to_cycle(&self.parts, Some(order_id), since_ms)?,
             }
+            left.push(id.clone());
         }
-        // Their next cycle reads the open orders back now, not in minutes.
+        // Their next cycle reads the order now, not in minutes.
         self.wake(&left);
+        Ok(())
     }
 
     /// The stream ended: the connections it brought the events of poll now, then at the
@@ -351,28 +374,33 @@ impl Listener {
     }
 
     /// Takes an order event on each of the location's connections (`ids`); where it could not
-    /// be taken, the location runs a full cycle, once, whose catch-up reads it.
-    async fn take_order_event(&self, ids: &[String], event: &EventRef, since_ms: i64) {
-        let mut left_to_catch_up = false;
+    /// be taken, the connection runs a full cycle now, which reads it.
+    async fn take_order_event(
+        &mut self,
+        ids: &[String],
+        event: &EventRef,
+        since_ms: i64,
+    ) -> Result<()> {
+        let mut left = Vec::new();
         for id in ids {
             let sync = ConnectionSync::new(&self.parts, id);
-            match sync.take_streamed(&self.parts, event, since_ms).await {
-                Ok(true) => {
-                    // Its automatic `received` goes out now, not at the next cycle.
-                    if let Some(worker) = lock(&self.workers).get(id) {
-                        worker.push.notify_one();
-                    }
+            let take = sync.take_streamed(&self.parts, event, since_ms);
+            let taken = match within_budget(&mut self.behind, id, take).await {
+                Some(taken) => taken?,
+                None => {
+                    sync.leave_to_cycle(&self.parts, event.order_id.as_deref(), since_ms)?;
+                    false
                 }
-                Ok(false) => left_to_catch_up = true,
-                Err(err) => {
-                    tracing::warn!(target: "passerelle::sync", connection = %id, code = err.code(), "streamed event left to the catch-up");
-                    left_to_catch_up = true;
-                }
+            };
+            if !taken {
+                left.push(id.clone());
+            } else if let Some(worker) = lock(&self.workers).get(id) {
+                // Its automatic `received` goes out now, not at the next cycle.
+                worker.push.notify_one();
             }
         }
-        if left_to_catch_up {
-            self.wake(ids);
-        }
+        self.wake(&left);
+        Ok(())
     }
 
     /// The active connections of `location`.
@@ -421,6 +449,26 @@ impl Listener {
                 .set_slowed(&id, DelayReason::PushChannelDown, down);
         }
     }
+}
+
+/// Runs `take`, connection `id`'s part of a message, within [`TAKE_BUDGET`]. `None` when it ran
+/// out (cancelled: a take writes once, with nothing awaited after, so nothing was stored) or
+/// when the connection is still behind: the caller leaves the message to its cycle.
+async fn within_budget<T>(
+    behind: &mut HashMap<String, Instant>,
+    id: &str,
+    take: impl Future<Output = T>,
+) -> Option<T> {
+    let now = Instant::now();
+    if behind.get(id).is_some_and(|until| *until > now) {
+        return None;
+    }
+    let done = tokio::time::timeout(TAKE_BUDGET, take).await.ok();
+    if done.is_none() {
+        tracing::warn!(target: "passerelle::sync", connection = %id, "connection slow to take the stream's messages; left to its cycles");
+        behind.insert(id.to_owned(), now + BEHIND_FOR);
+    }
+    done
 }
 
 #[cfg(test)]

@@ -125,7 +125,8 @@ impl ActiveConfiguration {
 /// The device's HubRise identity, kept in the database and in the secret store (design D24).
 /// A new database while the secret store still holds an identity is a recovery (the old file
 /// was unreadable, or the app was reinstalled): the identity is taken back, the secrets the lost
-/// database named are deleted, and the host is told what may be lost.
+/// database named are deleted, and the host is told what may be lost. A database that had its
+/// identity in a secret store that does not hold it came from another device: a new identity.
 fn establish_identity(
     store: &Store,
     secrets: &Secrets,
@@ -136,7 +137,20 @@ fn establish_identity(
     let kept = kept.as_ref().map(|s| s.expose());
     let in_database = store.read(|c| meta::get(c, meta::DEVICE_ID))?.is_some();
     let recovered = kept.is_some() && !in_database;
-    if kept.is_none() && in_database {
+    let moved = kept.is_none()
+        && in_database
+        && config.device_id.is_none()
+        && store
+            .read(|c| meta::get(c, meta::DEVICE_ID_IN_SECRET_STORE))?
+            .is_some();
+    if moved {
+        // Another device's database (a backup restored on a new iPad): speaking as that device
+        // would get its HubRise token and event queue (design D5), and the two tills would take
+        // each other's orders. A new identity; the tokens did not come along either, so its
+        // connections are made again.
+        tracing::warn!(target: "passerelle::store", "database from another device: new device identity");
+        store.write(|tx| forget_device_id(tx))?;
+    } else if kept.is_none() && in_database {
         // A database from before the identity was kept in the secret store: its entries were
         // written before `Secrets` listed them, so list them now, or a later recovery would
         // leave them behind.
@@ -153,12 +167,21 @@ fn establish_identity(
     if kept != Some(device_id.as_str()) {
         secrets.set(keys::DEVICE_ID, &Secret::new(device_id.clone()))?;
     }
+    store.write(|tx| meta::set(tx, meta::DEVICE_ID_IN_SECRET_STORE, "1"))?;
     if recovered {
         let recovery = recover(store, secrets, Path::new(&config.data_dir))?;
         tracing::warn!(target: "passerelle::store", orphans = recovery.orphaned_secrets_deleted, "database recovered with the device's identity");
         events.emit(PasserelleEvent::DatabaseRecovered { recovery });
     }
     Ok(device_id.into())
+}
+
+/// The database's device identity, so that a new one is made.
+fn forget_device_id(conn: &rusqlite::Connection) -> Result<()> {
+    for key in [meta::DEVICE_ID, meta::DEVICE_ID_LABEL, meta::DEVICE_ID_SENT] {
+        meta::delete(conn, key)?;
+    }
+    Ok(())
 }
 
 /// Every secret-store key the database names, all accounts together.

@@ -10,6 +10,10 @@ pub const DEVICE_ID: &str = "device_id";
 pub const DEVICE_ID_LABEL: &str = "device_id_label";
 /// Set once the `device_id` went out in an authorize request: from then on it never changes.
 pub const DEVICE_ID_SENT: &str = "device_id_sent";
+/// Set once the device's identity is in the secret store too (on iOS a `ThisDeviceOnly`
+/// Keychain item, which a backup restored on another iPad does not carry): a database with it
+/// and a secret store without the identity belongs to another device.
+pub const DEVICE_ID_IN_SECRET_STORE: &str = "device_id_in_secret_store";
 /// When this database started after a recovery (ms), so the first catch-ups reach back.
 pub const RECOVERED_AT: &str = "recovered_at";
 
@@ -41,5 +45,10 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
     Ok(())
 }

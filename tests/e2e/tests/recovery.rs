@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use passerelle_core::{
-    DATABASE_FILE, DatabaseRecovery, Passerelle, PasserelleError, PasserelleEvent, SecretStore,
+    DATABASE_FILE, DatabaseRecovery, InMemorySecretStore, Passerelle, PasserelleError,
+    PasserelleEvent, SecretStore,
 };
 use passerelle_test_support::{EventRecorder, World, order_received};
 use std::sync::Arc;
@@ -109,12 +110,20 @@ async fn secrets_written_before_the_upgrade_are_cleaned_by_a_later_recovery() {
     world.connect_active(&app, &location).await;
     app.close().await.unwrap();
     drop(app);
-    // As an older version left them: no identity in the secret store, no list of keys.
+    // As an older version left them: no identity in the secret store, no list of keys, and
+    // no mark in the database that the secret store had the identity.
     for key in world.secrets.keys() {
         if key.starts_with("passerelle/") {
             world.secrets.delete(key).unwrap();
         }
     }
+    rusqlite::Connection::open(world.dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .execute(
+            "DELETE FROM meta WHERE key = 'device_id_in_secret_store'",
+            [],
+        )
+        .unwrap();
     let written = world.account_secrets();
     assert!(!written.is_empty());
     let (upgraded, _events) = world.open().await;
@@ -128,4 +137,60 @@ async fn secrets_written_before_the_upgrade_are_cleaned_by_a_later_recovery() {
         "{:?}",
         world.account_secrets()
     );
+}
+
+/// An iPad restored from another iPad's backup holds that iPad's database, not its secret store
+/// (the identity and the tokens are `ThisDeviceOnly` Keychain items). Speaking to HubRise with
+/// the other's `device_id` would get the other's token and event queue (design D5), and the two
+/// tills would take each other's orders: the restored one takes a new identity.
+#[tokio::test]
+async fn a_database_restored_on_another_ipad_takes_a_new_identity() {
+    let world = World::start().await;
+    let (app, _events) = world.open_signed_in().await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    let original = app.device_id().unwrap();
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    app.close().await.unwrap();
+    for entry in std::fs::read_dir(world.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, restored_dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut config = world.config();
+    config.data_dir = restored_dir.path().display().to_string();
+    let restored = Passerelle::open(
+        config,
+        Arc::new(InMemorySecretStore::new()),
+        Arc::new(EventRecorder::new()),
+    )
+    .await
+    .unwrap();
+    let new_identity = restored.device_id().unwrap();
+    assert_ne!(
+        new_identity, original,
+        "the restored iPad speaks as the other"
+    );
+
+    // Both tills connected to the location: HubRise sees two devices, two queues.
+    world.sign_in(&restored).await;
+    world.connect_active(&restored, &location).await;
+    let devices: std::collections::BTreeSet<_> = world
+        .sandbox
+        .admin()
+        .connections()
+        .await
+        .into_iter()
+        .filter_map(|c| c.device_id)
+        .collect();
+    assert!(
+        devices.contains(&original) && devices.contains(&new_identity),
+        "{devices:?}"
+    );
+    // The original iPad keeps its own.
+    drop(app);
+    let (again, _events) = world.open().await;
+    assert_eq!(again.device_id().unwrap(), original);
 }

@@ -152,6 +152,40 @@ public final class Watchdog: Sendable {
     }
 }
 
+/// Aborts the test process when a loop stops making progress: no ``progress()`` for `seconds`.
+/// For stress loops whose whole duration depends on the machine (the Thread Sanitizer makes them
+/// five times slower), where a freeze shows as one round that never ends.
+public final class StallWatchdog: Sendable {
+    private let last = Locked(Date())
+    private let done = Locked(false)
+
+    /// Starts watching: each round of `what` must end within `seconds` of the previous one.
+    public init(_ seconds: Double, _ what: String) {
+        let (last, done) = (last, done)
+        let thread = Thread {
+            while !done.withLock({ $0 }) {
+                Thread.sleep(forTimeInterval: 0.1)
+                let still = Date().timeIntervalSince(last.withLock { $0 })
+                guard still > seconds, !done.withLock({ $0 }) else { continue }
+                FileHandle.standardError.write(Data("FROZEN: \(what) made no progress for \(seconds) s\n".utf8))
+                abort()
+            }
+        }
+        thread.name = "stall watchdog"
+        thread.start()
+    }
+
+    /// A round ended.
+    public func progress() {
+        last.withLock { $0 = Date() }
+    }
+
+    /// What was watched finished.
+    public func disarm() {
+        done.withLock { $0 = true }
+    }
+}
+
 /// Plays the library's event thread: calls ``PasserelleEvents/onEvent(event:)`` with `event` in a
 /// loop on a thread of its own, `pause` microseconds apart, until ``stop()``. A pause lets readers
 /// catch up and wait for the next event, the moment a cancellation races a `yield`.

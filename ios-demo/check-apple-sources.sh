@@ -18,6 +18,11 @@
 # iOS 16, the app's iOS 17), a use of what the stand-ins or Passerelle mark `@available(iOS X…)`
 # outside `if #available`; a self-test plants one. The os stand-in refuses a computed `privacy:`.
 #
+# Names (bindings/swift/README.md, "Names"): a probe per generated spelling (`authorizeUrl`,
+# `handleOpenUrl`, `signIn(…cancellation:)`, `.InvalidCredentials`...) must fail to type-check with
+# `import Passerelle` alone, its Swift spelling must pass, and `Passerelle.Order` must name ours
+# beside an app's own `Order`.
+#
 # What stays unchecked here: code under `#if os(iOS)` (file protection in DataDirectory.swift)
 # is parsed, not type-checked; the stand-ins declare only what the sources use.
 set -euo pipefail

@@ -89,5 +89,6 @@ if [ -n "${SWIFT:-}" ]; then
   "${swift[@]}" package dump-package --package-path "$(dirname "$manifest")" >"$work/dump.json" \
     || fail "SwiftPM cannot read the generated manifest"
   grep -q "\"checksum\" : \"$sum_a\"" "$work/dump.json" || fail "SwiftPM does not see the checksum: $(cat "$work/dump.json")"
+  grep -q '"name" : "PasserelleBindings"' "$work/dump.json" || fail "the release manifest lacks the PasserelleBindings target"
 fi
 echo "release: two builds, one checksum ($sum_a); manifest with url and checksum, iOS only; bad versions refused"

@@ -34,6 +34,23 @@ final class ClientCoverageTests: XCTestCase {
         XCTAssertEqual(missing, [], "calls of Client that PasserelleClient leaves out: apps would downcast")
     }
 
+    /// `Client` offers each call once: its public methods are exactly the protocol's requirements
+    /// (the generated spellings stay in `PasserelleBindings`, which `Passerelle` does not
+    /// re-export; check-apple-sources.sh proves an app cannot name them).
+    func testTheClientHasOneSpellingPerCall() throws {
+        let text = try String(contentsOf: Self.sources.appendingPathComponent("Client.swift"), encoding: .utf8)
+        guard let start = text.range(of: "public final class Client: PasserelleClient, Sendable {") else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        let rest = text[start.upperBound...]
+        let body = rest[..<(rest.range(of: "\n}\n")?.lowerBound ?? rest.endIndex)]
+        let methods = Set(body.matches(of: /public\s+func\s+(\w+)/).map { String($0.output.1) })
+        let client = try Self.functionNames(in: "PasserelleClient.swift", block: "public protocol PasserelleClient: Sendable {")
+        XCTAssertGreaterThan(methods.count, 30, "Client's methods were read")
+        XCTAssertEqual(methods, client, "Client's public calls and PasserelleClient's requirements differ")
+        XCTAssertFalse(body.contains("public static func cancellable"), "the cancellation plumbing stays internal")
+    }
+
     /// The everyday till actions through `any PasserelleClient`, on the fake.
     func testTheFakePlaysTheWholeAPI() async throws {
         let fake = PreviewPasserelle()

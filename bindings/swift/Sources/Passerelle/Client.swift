@@ -44,17 +44,17 @@ public final class Client: PasserelleClient, Sendable {
     // MARK: The POS account
 
     /// The signed-in POS account, if any.
-    public func account() async throws -> PosAccount? {
+    public func account() async throws -> POSAccount? {
         try await Self.mapErrors { try await self.bindings.account() }
     }
 
     /// Signs in with the POS account's e-mail and password (never stored); cancellable.
-    public func signIn(email: String, password: String) async throws -> PosAccount {
+    public func signIn(email: String, password: String) async throws -> POSAccount {
         try await Self.cancellable { try await self.bindings.signIn(email: email, password: password, cancellation: $0) }
     }
 
     /// Adopts the POS session of a host app that is already signed in; cancellable.
-    public func signInWithPosSession(accessToken: String) async throws -> PosAccount {
+    public func signInWithPOSSession(accessToken: String) async throws -> POSAccount {
         try await Self.cancellable { try await self.bindings.signInWithPosSession(accessToken: accessToken, cancellation: $0) }
     }
 
@@ -93,15 +93,15 @@ public final class Client: PasserelleClient, Sendable {
 
     /// Starts connecting a location through the POS backend's https redirect (it holds the client
     /// secret and receives HubRise's answer).
-    public func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
+    public func beginHubriseConnectionViaPOSBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
         HubriseAuthorization(
             try await Self.mapErrors { try await self.bindings.beginHubriseConnectionViaPosBackend(options: options) })
     }
 
     /// Asks the POS backend for HubRise's answer to an attempt begun with
-    /// ``beginHubriseConnectionViaPosBackend(options:)``: `nil` while the restaurant is still on
+    /// ``beginHubriseConnectionViaPOSBackend(options:)``: `nil` while the restaurant is still on
     /// HubRise's page, else the connection. Cancellable.
-    public func completeHubriseConnectionViaPosBackend(state: String) async throws -> HubriseConnection? {
+    public func completeHubriseConnectionViaPOSBackend(state: String) async throws -> HubriseConnection? {
         try await Self.cancellable { try await self.bindings.completeHubriseConnectionViaPosBackend(state: state, cancellation: $0) }
     }
 

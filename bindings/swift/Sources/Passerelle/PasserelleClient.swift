@@ -17,11 +17,11 @@ public protocol PasserelleClient: Sendable {
     // MARK: The POS account
 
     /// The signed-in POS account, if any.
-    func account() async throws -> PosAccount?
+    func account() async throws -> POSAccount?
     /// Signs in with the POS account's e-mail and password (never stored).
-    func signIn(email: String, password: String) async throws -> PosAccount
+    func signIn(email: String, password: String) async throws -> POSAccount
     /// Adopts the POS session of a host app that is already signed in.
-    func signInWithPosSession(accessToken: String) async throws -> PosAccount
+    func signInWithPOSSession(accessToken: String) async throws -> POSAccount
     /// Signs out, keeping the account's HubRise connections for its return or disconnecting them.
     func signOut(mode: SignOutMode) async throws -> SignOutOutcome
     /// Whether the POS backend answered at the last open, restart or sync.
@@ -38,10 +38,10 @@ public protocol PasserelleClient: Sendable {
     /// Starts connecting a location: open ``HubriseAuthorization/authorizeURL``.
     func beginHubriseConnection(options: HubriseConnectionOptions) async throws -> HubriseAuthorization
     /// Starts connecting a location through the POS backend (it holds the client secret).
-    func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization
+    func beginHubriseConnectionViaPOSBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization
     /// Completes an attempt the POS backend received HubRise's redirect for; `nil` while it
     /// has not yet.
-    func completeHubriseConnectionViaPosBackend(state: String) async throws -> HubriseConnection?
+    func completeHubriseConnectionViaPOSBackend(state: String) async throws -> HubriseConnection?
     /// Completes a connection from HubRise's redirect; it waits for a restart.
     func completeHubriseConnection(callbackURL: URL) async throws -> HubriseConnection
     /// Completes an out-of-band attempt with the code pasted from HubRise's page.

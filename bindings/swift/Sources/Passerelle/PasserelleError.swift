@@ -72,7 +72,7 @@ public enum PasserelleError: Error, Equatable, Hashable, Sendable {
     /// HubRise's rate limit was reached.
     case rateLimited(retryAfterSecs: UInt64)
     /// HubRise answered with an error this client has no better name for.
-    case hubriseApi(status: UInt16, errorType: String, message: String)
+    case hubriseAPI(status: UInt16, errorType: String, message: String)
     /// No connection or order has this id.
     case notFound(what: String)
     /// The operation is not allowed in the current state (e.g. confirm an active connection).
@@ -115,7 +115,7 @@ extension PasserelleError {
         case .InvalidClient: self = .invalidClient
         case .ConnectionRevoked(let reason): self = .connectionRevoked(reason: reason)
         case .RateLimited(let retryAfterSecs): self = .rateLimited(retryAfterSecs: retryAfterSecs)
-        case .HubriseApi(let status, let errorType, let message): self = .hubriseApi(status: status, errorType: errorType, message: message)
+        case .HubriseApi(let status, let errorType, let message): self = .hubriseAPI(status: status, errorType: errorType, message: message)
         case .NotFound(let what): self = .notFound(what: what)
         case .InvalidState(let reason): self = .invalidState(reason: reason)
         case .Cancelled: self = .cancelled
@@ -154,7 +154,7 @@ extension PasserelleError {
         case .invalidClient: .InvalidClient
         case .connectionRevoked(let reason): .ConnectionRevoked(reason: reason)
         case .rateLimited(let retryAfterSecs): .RateLimited(retryAfterSecs: retryAfterSecs)
-        case .hubriseApi(let status, let errorType, let message): .HubriseApi(status: status, errorType: errorType, message: message)
+        case .hubriseAPI(let status, let errorType, let message): .HubriseApi(status: status, errorType: errorType, message: message)
         case .notFound(let what): .NotFound(what: what)
         case .invalidState(let reason): .InvalidState(reason: reason)
         case .cancelled: .Cancelled

@@ -33,7 +33,7 @@ public final class PasserelleModel {
     public let client: any PasserelleClient
 
     /// The signed-in POS account; `nil` before sign-in and after sign-out.
-    public private(set) var account: PosAccount?
+    public private(set) var account: POSAccount?
     /// The account's HubRise connections.
     public private(set) var connections: [HubriseConnection] = []
     /// What ``restart()`` would apply (new connections, disconnections, settings).

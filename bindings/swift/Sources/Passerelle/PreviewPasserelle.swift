@@ -26,7 +26,7 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
     public let events: PasserelleEvents
 
     private struct State {
-        var account: PosAccount?
+        var account: POSAccount?
         var connections: [HubriseConnection]
         var pending: [ConfigChange] = []
         var orders: [Order]
@@ -117,12 +117,12 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
 
     // MARK: PasserelleClient
 
-    public func account() async throws -> PosAccount? {
+    public func account() async throws -> POSAccount? {
         try await call("account")
         return state.withLock { $0.account }
     }
 
-    public func signIn(email: String, password: String) async throws -> PosAccount {
+    public func signIn(email: String, password: String) async throws -> POSAccount {
         try await call("signIn", email)
         guard email == Self.email, password == Self.password else { throw PasserelleError.invalidCredentials }
         return state.withLock { state in
@@ -131,8 +131,8 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
         }
     }
 
-    public func signInWithPosSession(accessToken: String) async throws -> PosAccount {
-        try await call("signInWithPosSession")
+    public func signInWithPOSSession(accessToken: String) async throws -> POSAccount {
+        try await call("signInWithPOSSession")
         guard !accessToken.isEmpty else { throw PasserelleError.sessionExpired }
         return state.withLock { state in
             state.account = Self.sampleAccount
@@ -198,16 +198,16 @@ public final class PreviewPasserelle: PasserelleClient, Sendable {
             callbackHTTPSPath: nil, expiresAt: Date().addingTimeInterval(600))
     }
 
-    public func beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
+    public func beginHubriseConnectionViaPOSBackend(options: HubriseConnectionOptions) async throws -> HubriseAuthorization {
         let authorization = try await beginHubriseConnection(options: options)
         state.withLock { state in
-            state.calls[state.calls.count - 1] = "beginHubriseConnectionViaPosBackend()"
+            state.calls[state.calls.count - 1] = "beginHubriseConnectionViaPOSBackend()"
         }
         return authorization
     }
 
-    public func completeHubriseConnectionViaPosBackend(state attempt: String) async throws -> HubriseConnection? {
-        try await call("completeHubriseConnectionViaPosBackend", attempt)
+    public func completeHubriseConnectionViaPOSBackend(state attempt: String) async throws -> HubriseConnection? {
+        try await call("completeHubriseConnectionViaPOSBackend", attempt)
         return try connectLyon(attempt: attempt)
     }
 
@@ -755,7 +755,7 @@ extension PreviewPasserelle {
 
 extension PreviewPasserelle {
     /// Bella Pizza's POS account.
-    public static let sampleAccount = PosAccount(
+    public static let sampleAccount = POSAccount(
         accountId: "pos-1001", email: PreviewPasserelle.email, businessName: "Bella Pizza")
 
     /// A connection of Bella Pizza's HubRise account; Paris, active, by default.

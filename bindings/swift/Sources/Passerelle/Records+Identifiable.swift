@@ -15,7 +15,7 @@ extension ConnectionHealth: Identifiable {
     public var id: String { connectionId }
 }
 
-extension PosAccount: Identifiable {
+extension POSAccount: Identifiable {
     /// The POS account's id.
     public var id: String { accountId }
 }

@@ -43,7 +43,7 @@ public typealias OrderSummary = PasserelleBindings.OrderSummary
 public typealias PasserelleConfig = PasserelleBindings.PasserelleConfig
 public typealias PasserelleEvent = PasserelleBindings.PasserelleEvent
 public typealias PasserelleLogger = PasserelleBindings.PasserelleLogger
-public typealias PosAccount = PasserelleBindings.PosAccount
+public typealias POSAccount = PasserelleBindings.PosAccount
 public typealias QuarantinedItem = PasserelleBindings.QuarantinedItem
 public typealias RateLimits = PasserelleBindings.RateLimits
 public typealias Retention = PasserelleBindings.Retention
@@ -57,7 +57,7 @@ public typealias SyncState = PasserelleBindings.SyncState
 public typealias TokenExchange = PasserelleBindings.TokenExchange
 
 /// What the host needs to open HubRise's consent page, from
-/// ``Client/beginHubriseConnection(options:)`` or ``Client/beginHubriseConnectionViaPosBackend(options:)``.
+/// ``Client/beginHubriseConnection(options:)`` or ``Client/beginHubriseConnectionViaPOSBackend(options:)``.
 public struct HubriseAuthorization: Equatable, Hashable, Sendable {
     /// Open this in `ASWebAuthenticationSession` (never an embedded web view), or show it as a
     /// QR code.

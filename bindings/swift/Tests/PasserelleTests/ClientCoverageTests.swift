@@ -24,6 +24,9 @@ final class ClientCoverageTests: XCTestCase {
     private static let swiftSpelling = [
         "handleOpenUrl": "handleOpenURL",
         "completeHubriseConnectionWithCode": "completeHubriseConnection",
+        "signInWithPosSession": "signInWithPOSSession",
+        "beginHubriseConnectionViaPosBackend": "beginHubriseConnectionViaPOSBackend",
+        "completeHubriseConnectionViaPosBackend": "completeHubriseConnectionViaPOSBackend",
     ]
 
     func testTheClientProtocolHasEveryCallOfClient() throws {
@@ -98,15 +101,15 @@ final class ClientCoverageTests: XCTestCase {
         try await client.startSync()
         XCTAssertTrue(fake.isSyncRunning)
 
-        let authorization = try await client.beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions())
-        let lyon = try await client.completeHubriseConnectionViaPosBackend(state: authorization.state)
+        let authorization = try await client.beginHubriseConnectionViaPOSBackend(options: HubriseConnectionOptions())
+        let lyon = try await client.completeHubriseConnectionViaPOSBackend(state: authorization.state)
         XCTAssertEqual(lyon?.locationName, "Lyon")
 
         let erased = try await client.eraseAccountData(scope: .signedInAccount)
         XCTAssertEqual(erased.orders, 3)
         let account = try await client.account()
         XCTAssertNil(account)
-        let again = try await client.signInWithPosSession(accessToken: "host-app-session")
+        let again = try await client.signInWithPOSSession(accessToken: "host-app-session")
         XCTAssertEqual(again, PreviewPasserelle.sampleAccount)
         XCTAssertFalse(try client.deviceId().isEmpty)
     }

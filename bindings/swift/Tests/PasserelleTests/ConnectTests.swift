@@ -63,13 +63,13 @@ final class ConnectTests: SandboxTestCase {
         try await signIn(app)
         let paris = sandbox.info.locations[0]
         let attempt = try await withDeadline(10, "begin") {
-            try await app.beginHubriseConnectionViaPosBackend(options: HubriseConnectionOptions())
+            try await app.beginHubriseConnectionViaPOSBackend(options: HubriseConnectionOptions())
         }
         XCTAssertNil(attempt.callbackURLScheme)
         XCTAssertEqual(attempt.callbackHTTPSPath, "/hubrise/device-return", "for .https(host:path:) on iOS 17.4+")
         XCTAssertNotNil(attempt.callbackHTTPSHost)
         let early = try await withDeadline(10, "ask") {
-            try await app.completeHubriseConnectionViaPosBackend(state: attempt.state)
+            try await app.completeHubriseConnectionViaPOSBackend(state: attempt.state)
         }
         XCTAssertNil(early, "HubRise has not answered yet")
 
@@ -86,7 +86,7 @@ final class ConnectTests: SandboxTestCase {
         XCTAssertTrue(backend.location?.contains("/hubrise/device-return?state=") ?? false, "\(backend)")
 
         let connection = try await withDeadline(10, "ask again") {
-            try await app.completeHubriseConnectionViaPosBackend(state: attempt.state)
+            try await app.completeHubriseConnectionViaPOSBackend(state: attempt.state)
         }
         XCTAssertEqual(connection?.locationId, paris.id)
         XCTAssertEqual(connection?.state, .pending)

@@ -18,7 +18,7 @@ final class MessageTests: XCTestCase {
         .unexpectedResponse(service: "POS", reason: "HTML"), .redirectMismatch(reason: "host"), .stateMissing,
         .stateUnknown, .stateReplayed, .stateMismatch, .flowExpired, .accessDenied, .codeMissing,
         .invalidGrant(reason: "expired"), .invalidClient, .connectionRevoked(reason: "The connection has been blocked"),
-        .rateLimited(retryAfterSecs: 30), .hubriseApi(status: 500, errorType: "server_error", message: "boom"),
+        .rateLimited(retryAfterSecs: 30), .hubriseAPI(status: 500, errorType: "server_error", message: "boom"),
         .notFound(what: "order"), .invalidState(reason: "active"), .internal(reason: "panic"),
         .dataDirectoryInUse(path: "Passerelle"), .closed,
         .responseTooLarge(service: "HubRise API", limitBytes: 4_194_304),
@@ -51,7 +51,7 @@ final class MessageTests: XCTestCase {
         case .invalidClient: 21
         case .connectionRevoked: 22
         case .rateLimited: 23
-        case .hubriseApi: 24
+        case .hubriseAPI: 24
         case .notFound: 25
         case .invalidState: 26
         case .internal: 27

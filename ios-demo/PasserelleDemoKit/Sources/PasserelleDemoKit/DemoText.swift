@@ -42,7 +42,7 @@ public struct DemoText: Sendable {
     public var password: String { t("Mot de passe", "Password") }
     public var signIn: String { t("Se connecter", "Sign in") }
     public var signOut: String { t("Se déconnecter de la caisse", "Sign out of the POS") }
-    public func signedInAs(_ account: PosAccount) -> String {
+    public func signedInAs(_ account: POSAccount) -> String {
         t("Connecté : \(account.businessName) (\(account.email))", "Signed in: \(account.businessName) (\(account.email))")
     }
 

@@ -41,7 +41,7 @@ public final class SessionModel {
     }
 
     /// The signed-in POS account.
-    public var account: PosAccount? { passerelle.account }
+    public var account: POSAccount? { passerelle.account }
 
     /// Keep the screen on (idle timer off) while orders can arrive: a till stays awake.
     public var keepsScreenAwake: Bool { !passerelle.activeConnections.isEmpty }

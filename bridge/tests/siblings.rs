@@ -290,12 +290,24 @@ async fn a_sibling_s_accept_and_a_cancellation_from_hubrise_end_cancelled_everyw
                 cancel().await?;
             }
         }
-        for (name, till) in [("first", &first), ("second", &second)] {
+        for (name, till, events) in [
+            ("first", &first, &first_events),
+            ("second", &second, &second_events),
+        ] {
             let shown = updated(till, &order, OrderStatus::Cancelled).await;
+            let heard: Vec<_> = events
+                .events()
+                .into_iter()
+                .filter(|e| format!("{e:?}").contains(&order))
+                .collect();
             assert!(
                 shown.is_ok(),
-                "{when:?}: the {name} till shows {:?}",
-                till.order(&order)?.map(|o| (o.status, o.pending_status))
+                "{when:?}: the {name} till shows {:?}, HubRise {:?}, it heard {heard:?}",
+                till.order(&order)?.map(|o| (o.status, o.pending_status)),
+                admin
+                    .order(LOCATION, &order)
+                    .await
+                    .map(|o| o["status"].clone()),
             );
         }
         // The answer to the slow PATCH has come and gone: the till still shows the cancellation.
@@ -335,15 +347,32 @@ async fn updated(till: &Passerelle, order: &str, status: OrderStatus) -> Result<
     })
 }
 
-/// Waits until the tills' automatic `received` has reached HubRise and left their outboxes.
+/// Waits until the tills' automatic `received` has reached HubRise and both tills are done
+/// with it: each reads the order before sending its own (or dropping it when the other's came
+/// first), so the received shown at HubRise may be the first till's while the second's is still
+/// on its way; nothing for the order for a second says both are done.
 async fn settle_received(stack: &Stack, tills: [&Passerelle; 2], order: &str) -> TestResult {
     let admin = stack.sandbox.admin();
+    let path = format!("/v1/location/orders/{order}");
+    let requests = || async {
+        admin
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r.server == ServerKind::Api && r.path == path)
+            .count()
+    };
+    let seen = std::cell::Cell::new(requests().await);
     let settled = passerelle_test_support::wait_until(Duration::from_secs(10), || async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = requests().await;
+        let quiet = seen.replace(now) == now;
         let received = admin
             .order(LOCATION, order)
             .await
             .is_some_and(|o| o["status"] == "received");
-        received
+        quiet
+            && received
             && tills.iter().all(|till| {
                 till.order(order)
                     .ok()

@@ -36,8 +36,6 @@ pub struct Entry {
     pub kind: Kind,
     pub patch: Value,
     pub attempts: u32,
-    /// When it was queued (wall clock, ms).
-    pub created_at: i64,
 }
 
 pub fn enqueue(
@@ -72,7 +70,7 @@ pub fn due_heads(
     let busy = serde_json::Value::from(busy.to_vec()).to_string();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut statement = conn.prepare_cached(
-        "SELECT seq, order_id, kind, patch, attempts, created_at FROM outbox o
+        "SELECT seq, order_id, kind, patch, attempts FROM outbox o
          WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
            AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
            AND order_id NOT IN (SELECT value FROM json_each(?4))
@@ -97,7 +95,6 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<Entry> {
         },
         patch: serde_json::from_str(&patch).unwrap_or(Value::Null),
         attempts: row.get(4)?,
-        created_at: row.get(5)?,
     })
 }
 

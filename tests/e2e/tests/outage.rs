@@ -479,6 +479,53 @@ async fn a_change_slow_to_be_answered_in_the_intake_cycle_holds_back_no_till_cha
     );
 }
 
+/// Another till accepts an order while this till's read of it is on its way back: the status
+/// this till fetched is already stale, and its automatic `received` must not write over the
+/// accept. It reads the order again before sending it, as it does for every change (design D9).
+#[tokio::test]
+async fn an_automatic_received_never_writes_over_an_accept_made_since_the_fetch() {
+    let (world, app, events, location) = connected().await;
+    let admin = world.sandbox.admin();
+    let order = world.place_order(&location, "Ada").await;
+    // HubRise reads the order at once and answers 1.5 s later.
+    admin
+        .inject_fault(
+            Fault::slow_answer(
+                &format!("/v1/location/orders/{order}"),
+                Duration::from_millis(1500),
+                1,
+            )
+            .for_method("GET")
+            .on_server(ServerKind::Api),
+        )
+        .await;
+    let sibling = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        admin
+            .update_order_as_other_app(&location, &order, serde_json::json!({"status": "accepted"}))
+            .await
+            .unwrap();
+    };
+    let (synced, ()) = tokio::join!(app.sync_now(), sibling);
+    synced.unwrap();
+    events
+        .wait_for(order_received(&order), EVENT_TIMEOUT)
+        .await
+        .unwrap();
+    let settled = wait_until(Duration::from_secs(5), || async {
+        app.order(&order)
+            .unwrap()
+            .is_some_and(|o| o.status == passerelle_core::OrderStatus::Accepted)
+    })
+    .await;
+    assert_eq!(
+        world.hubrise_status(&location, &order).await,
+        "accepted",
+        "the automatic received wrote over the other till's accept"
+    );
+    assert!(settled, "the till never showed the accept");
+}
+
 #[tokio::test]
 async fn an_order_found_by_the_catch_up_is_read_whole_before_it_is_announced() {
     let world = World::start_with(SandboxOptions {

@@ -500,6 +500,8 @@ async fn back_in_the_foreground_a_till_reads_its_open_orders_at_once() {
         .wait_for(order_received(&order_id), EVENT_TIMEOUT)
         .await
         .unwrap();
+    // Its automatic `received` (read from HubRise first) is done before it leaves.
+    second.sync_now().await.unwrap();
 
     second.app_did_enter_background().unwrap();
     first.sync_now().await.unwrap();

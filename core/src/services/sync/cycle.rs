@@ -111,8 +111,6 @@ pub(super) struct Cycle<'a> {
     /// cycle): the cycle still runs its other steps, then reports it, so the health says
     /// "delayed" while nothing is lost.
     pub outage: std::sync::Mutex<Option<Error>>,
-    /// When the cycle started (wall clock, ms, as the store's times).
-    pub started_at: i64,
 }
 
 impl<'a> Cycle<'a> {
@@ -122,7 +120,6 @@ impl<'a> Cycle<'a> {
             row,
             token,
             outage: std::sync::Mutex::new(None),
-            started_at: now_ms(),
         }
     }
 

@@ -35,9 +35,6 @@ const CHANGE_BACKOFF_CAP: Duration = Duration::from_secs(300);
 /// Orders whose changes are pushed at the same time: enough that a slow answer never holds back
 /// the others, few enough to stay polite to HubRise.
 const MAX_IN_FLIGHT: usize = 4;
-/// An automatic `received` goes out without reading the order again only this soon after the
-/// fetch that queued it: past it, HubRise is read first like for any change.
-const JUST_FETCHED_FOR: Duration = Duration::from_secs(2);
 
 impl Cycle<'_> {
     /// Pushes every due change, each order's in order, several orders at once: a change that
@@ -105,13 +102,10 @@ impl Cycle<'_> {
 
     /// Sends one entry; `false` when it was dropped instead (HubRise's state wins).
     async fn push(&self, entry: &Entry) -> Result<bool> {
-        let current = if self.just_fetched(entry) {
-            self.parts
-                .store
-                .read(|c| orders::hubrise_status(c, self.location(), &entry.order_id))?
-        } else {
-            self.read_current_status(&entry.order_id).await?
-        };
+        // Read even just after the fetch that queued an automatic `received`: another till, the
+        // back office or the customer may have moved the order on since HubRise answered that
+        // fetch, and a `received` sent on it would write over their status (design D9).
+        let current = self.read_current_status(&entry.order_id).await?;
         if let Some(reason) = conflict(entry, current) {
             self.drop_entry(entry, &reason)?;
             return Ok(false);
@@ -196,19 +190,6 @@ impl Cycle<'_> {
             order_id: entry.order_id.clone(),
             status: status.to_owned(),
         });
-    }
-
-    /// Whether the stored status is HubRise's own right now, so reading it again would spend a
-    /// request for nothing: only for an automatic `received` on its first try, queued by the
-    /// fetch of this very cycle less than [`JUST_FETCHED_FOR`] ago. Anything else is checked
-    /// against HubRise first (design D9): after a failed try, or a wait (for the rate window, a
-    /// slow cycle), another till, the back office or the customer may have moved the order on,
-    /// and a stale `received` would write over their status (a cancellation included).
-    fn just_fetched(&self, entry: &Entry) -> bool {
-        entry.kind == Kind::Received
-            && entry.attempts == 0
-            && entry.created_at >= self.started_at
-            && now_ms() - entry.created_at < millis(JUST_FETCHED_FOR)
     }
 
     /// The patch as sent: a `confirmed_time` carries the location's offset (HubRise's

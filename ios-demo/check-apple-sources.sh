@@ -195,6 +195,8 @@ probe_names signInWithPosSession 'func p(_ c: Client) { _ = c.signInWithPosSessi
 probe_names PosAccount 'func p(_ a: PosAccount) {}' 'func p(_ a: POSAccount) {}'
 probe_names hubriseApi 'func p(_ e: PasserelleError) -> Bool { if case .hubriseApi = e { true } else { false } }' \
   'func p(_ e: PasserelleError) -> Bool { if case .hubriseAPI = e { true } else { false } }'
+probe_names hubriseApiUrl 'func p(_ c: PasserelleConfig) -> String { c.hubriseApiUrl }' \
+  'func p(_ c: PasserelleConfig) -> String { c.hubriseAPIURL }'
 probe_names PasserelleProtocol 'func p(_ c: any PasserelleProtocol) {}' 'func p(_ c: any PasserelleClient) {}'
 probe_names PasserelleBindings 'func p(_ c: PasserelleBindings.Passerelle) {}' 'func p(_ c: Passerelle.Client) {}'
 echo "self-test: the generated spellings are out of reach of \`import Passerelle\`; the Swift ones type-check"
@@ -225,7 +227,7 @@ swiftc -emit-module -module-name PasserelleDemoKit "${strict[@]}" -o "$work/Pass
 # in ios-demo/doc-snippets-support.swift.
 awk -f ios-demo/doc-snippets.awk bindings/swift/Sources/Passerelle/Passerelle.docc/*.md >"$work/DocSnippets.swift"
 # One spelling of each call: the Swift one (bindings/swift/README.md, "Names"), never the generated.
-if grep -nE 'authorizeUrl|handleOpenUrl|callbackUrl|callbackHttps|cancellation:|OpenUrlOutcome|PasserelleBindings|PosSession|ViaPosBackend|PosAccount|\.hubriseApi\b|\.(InvalidCredentials|Network|AccessDenied|Cancelled)\b' \
+if grep -nE 'authorizeUrl|handleOpenUrl|callbackUrl|callbackHttps|cancellation:|OpenUrlOutcome|PasserelleBindings|PosSession|ViaPosBackend|PosAccount|\.hubriseApi\b|BaseUrl|OauthUrl|ApiUrl|redirectUri|\.(InvalidCredentials|Network|AccessDenied|Cancelled)\b' \
   "$work/DocSnippets.swift"; then
   echo "the DocC articles use a generated spelling (above): use the Swift one" >&2
   exit 1

@@ -36,7 +36,7 @@ public final class Client: PasserelleClient, Sendable {
         config: PasserelleConfig, secrets: any SecretStore, events: any EventListener
     ) async throws -> Client {
         let bindings = try await mapErrors {
-            try await PasserelleBindings.Passerelle.open(config: config, secrets: SecretStoreBridge(secrets), events: events)
+            try await PasserelleBindings.Passerelle.open(config: config.bindings, secrets: SecretStoreBridge(secrets), events: events)
         }
         return Client(bindings)
     }

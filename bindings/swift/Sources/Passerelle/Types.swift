@@ -6,7 +6,8 @@ import PasserelleBindings
 // through this module: `Passerelle.Order`, or `Order` where nothing of the app's is called so.
 // What the bindings spell otherwise than Swift does is not here: the class (``Client``), the
 // errors (``PasserelleError``, ``SecretStoreError``), the secret store (``SecretStore``),
-// ``HubriseAuthorization`` and ``OpenURLOutcome`` are written in this module.
+// ``HubriseAuthorization`` and ``PasserelleConfig`` are written in this module; ``POSAccount``
+// and ``OpenURLOutcome`` are the bindings' types under their Swift names.
 
 public typealias ApplyMode = PasserelleBindings.ApplyMode
 public typealias BackendStatus = PasserelleBindings.BackendStatus
@@ -40,7 +41,6 @@ public typealias OrderOption = PasserelleBindings.OrderOption
 public typealias OrderPayment = PasserelleBindings.OrderPayment
 public typealias OrderStatus = PasserelleBindings.OrderStatus
 public typealias OrderSummary = PasserelleBindings.OrderSummary
-public typealias PasserelleConfig = PasserelleBindings.PasserelleConfig
 public typealias PasserelleEvent = PasserelleBindings.PasserelleEvent
 public typealias PasserelleLogger = PasserelleBindings.PasserelleLogger
 public typealias POSAccount = PasserelleBindings.PosAccount
@@ -107,4 +107,69 @@ public protocol SecretStore: AnyObject, Sendable {
     func set(key: String, value: String) throws
     /// Deletes the secret under `key`; deleting a missing key succeeds.
     func delete(key: String) throws
+}
+
+/// Everything the host tells Passerelle at ``Client/open(config:secrets:events:)``. Holds no
+/// secret: the HubRise client secret, when the direct strategy needs one, is read from the host's
+/// secret store.
+public struct PasserelleConfig: Equatable, Hashable, Sendable {
+    /// Directory that holds the SQLite database. Created when missing.
+    public var dataDir: String
+    /// Base URL of the POS backend (identity, broker, HubRise configuration).
+    public var posBaseURL: String
+    /// OAuth client id of the POS app at its own backend.
+    public var posClientId: String
+    /// HubRise OAuth base, e.g. `https://manager.hubrise.com/oauth2/v1`.
+    public var hubriseOAuthURL: String
+    /// HubRise API base, e.g. `https://api.hubrise.com/v1`.
+    public var hubriseAPIURL: String
+    /// The app's HubRise client id.
+    public var clientId: String
+    /// The redirect URI registered at HubRise (custom scheme, or `urn:ietf:wg:oauth:2.0:oob`).
+    public var redirectURI: String
+    /// Per-install device id sent to HubRise; generated and kept when `nil`.
+    public var deviceId: String?
+    /// A name people recognise for this till ("Caisse 1 — iPad de Bella"): HubRise shows each
+    /// connection's `device_id` on its CONNECTIONS page, so when ``deviceId`` is `nil` the one
+    /// generated is this label in HubRise's characters plus a short suffix
+    /// (`Caisse-1-iPad-de-Bella-k3f9`). Once sent to HubRise it never changes for this install.
+    public var deviceLabel: String?
+    /// Who exchanges authorization codes; the broker by default.
+    public var tokenExchange: TokenExchange
+    /// HubRise's rate limits, kept to by the client.
+    public var rateLimits: RateLimits
+    /// Settings used when the database holds none yet; afterwards
+    /// ``Client/updateSettings(settings:)`` changes them.
+    public var initialSettings: Settings
+    /// What is pruned and scrubbed, and when; `nil` means the library's default retention.
+    public var retention: Retention?
+
+    public init(
+        dataDir: String, posBaseURL: String, posClientId: String, hubriseOAuthURL: String, hubriseAPIURL: String,
+        clientId: String, redirectURI: String, deviceId: String?, deviceLabel: String? = nil,
+        tokenExchange: TokenExchange, rateLimits: RateLimits, initialSettings: Settings, retention: Retention? = nil
+    ) {
+        self.dataDir = dataDir
+        self.posBaseURL = posBaseURL
+        self.posClientId = posClientId
+        self.hubriseOAuthURL = hubriseOAuthURL
+        self.hubriseAPIURL = hubriseAPIURL
+        self.clientId = clientId
+        self.redirectURI = redirectURI
+        self.deviceId = deviceId
+        self.deviceLabel = deviceLabel
+        self.tokenExchange = tokenExchange
+        self.rateLimits = rateLimits
+        self.initialSettings = initialSettings
+        self.retention = retention
+    }
+
+    /// The same configuration as the bindings spell it.
+    var bindings: PasserelleBindings.PasserelleConfig {
+        PasserelleBindings.PasserelleConfig(
+            dataDir: dataDir, posBaseUrl: posBaseURL, posClientId: posClientId, hubriseOauthUrl: hubriseOAuthURL,
+            hubriseApiUrl: hubriseAPIURL, clientId: clientId, redirectUri: redirectURI, deviceId: deviceId,
+            deviceLabel: deviceLabel, tokenExchange: tokenExchange, rateLimits: rateLimits,
+            initialSettings: initialSettings, retention: retention)
+    }
 }

@@ -82,12 +82,12 @@ public struct SandboxInfo: Decodable, Sendable, Equatable {
     public func passerelleConfig(dataDir: String, pollIntervalSecs: UInt32 = 1) -> PasserelleConfig {
         PasserelleConfig(
             dataDir: dataDir,
-            posBaseUrl: posUrl,
+            posBaseURL: posUrl,
             posClientId: seed.posClientId,
-            hubriseOauthUrl: hubriseOauthUrl,
-            hubriseApiUrl: hubriseApiUrl,
+            hubriseOAuthURL: hubriseOauthUrl,
+            hubriseAPIURL: hubriseApiUrl,
             clientId: clientId,
-            redirectUri: "passerelle-demo://oauth/hubrise",
+            redirectURI: "passerelle-demo://oauth/hubrise",
             deviceId: nil,
             tokenExchange: .broker,
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),

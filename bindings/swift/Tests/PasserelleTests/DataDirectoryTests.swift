@@ -32,9 +32,9 @@ final class DataDirectoryTests: XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(at: root) }
         let config = PasserelleConfig(
             dataDir: root.appendingPathComponent("a/b/Passerelle").path,
-            posBaseUrl: "http://127.0.0.1:9", posClientId: "passerelle-ios",
-            hubriseOauthUrl: "http://127.0.0.1:9/oauth2/v1", hubriseApiUrl: "http://127.0.0.1:9/v1",
-            clientId: "459691768564.clients.hubrise.com", redirectUri: "passerelle-demo://oauth/hubrise",
+            posBaseURL: "http://127.0.0.1:9", posClientId: "passerelle-ios",
+            hubriseOAuthURL: "http://127.0.0.1:9/oauth2/v1", hubriseAPIURL: "http://127.0.0.1:9/v1",
+            clientId: "459691768564.clients.hubrise.com", redirectURI: "passerelle-demo://oauth/hubrise",
             deviceId: nil, tokenExchange: .broker,
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
             initialSettings: Settings(pollIntervalSecs: 30, applyMode: .onRestart, scope: "location[orders.write]"))

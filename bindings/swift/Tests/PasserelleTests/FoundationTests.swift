@@ -8,12 +8,12 @@ final class FoundationTests: XCTestCase {
     private func makeConfig(dataDir: String) -> PasserelleConfig {
         PasserelleConfig(
             dataDir: dataDir,
-            posBaseUrl: "http://127.0.0.1:9",
+            posBaseURL: "http://127.0.0.1:9",
             posClientId: "passerelle-ios",
-            hubriseOauthUrl: "http://127.0.0.1:9/oauth2/v1",
-            hubriseApiUrl: "http://127.0.0.1:9/v1",
+            hubriseOAuthURL: "http://127.0.0.1:9/oauth2/v1",
+            hubriseAPIURL: "http://127.0.0.1:9/v1",
             clientId: "459691768564.clients.hubrise.com",
-            redirectUri: "passerelle-demo://oauth/hubrise",
+            redirectURI: "passerelle-demo://oauth/hubrise",
             deviceId: nil,
             tokenExchange: .broker,
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),
@@ -87,7 +87,7 @@ final class FoundationTests: XCTestCase {
 
     func testMalformedConfigurationThrowsATypedError() async throws {
         var config = makeConfig(dataDir: try temporaryDirectory())
-        config.hubriseApiUrl = "not a url"
+        config.hubriseAPIURL = "not a url"
         do {
             _ = try await Client.open(config: config, secrets: InMemorySecretStore(), events: PasserelleEvents())
             XCTFail("open should have thrown")

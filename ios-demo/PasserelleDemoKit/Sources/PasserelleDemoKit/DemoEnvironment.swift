@@ -118,12 +118,12 @@ public struct DemoEnvironment: Codable, Sendable, Equatable {
     public func passerelleConfig(dataDir: String) -> PasserelleConfig {
         PasserelleConfig(
             dataDir: dataDir,
-            posBaseUrl: posUrl,
+            posBaseURL: posUrl,
             posClientId: posClientId,
-            hubriseOauthUrl: hubriseOauthUrl,
-            hubriseApiUrl: hubriseApiUrl,
+            hubriseOAuthURL: hubriseOauthUrl,
+            hubriseAPIURL: hubriseApiUrl,
             clientId: clientId,
-            redirectUri: redirectUri,
+            redirectURI: redirectUri,
             deviceId: nil,
             tokenExchange: .broker,
             rateLimits: RateLimits(perMinute: 500, perHour: 2500, perDay: 10000, heavyPerMinute: 10, minuteMs: 60000),

@@ -150,6 +150,45 @@ async fn a_sibling_s_change_for_an_order_not_held_yet_brings_the_order() -> Test
     Ok(())
 }
 
+/// HubRise sends a new order once per till (each has its own connection): the bridge files
+/// it once, so each till reads it once, not once per till of the location.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_sent_once_per_till_is_filed_and_relayed_once() -> TestResult {
+    let (_dir, stack) = stack().await?;
+    let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (first, first_events) = till(&stack, &first_dir, 30).await?;
+    let (second, second_events) = till(&stack, &second_dir, 30).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let admin = stack.sandbox.admin();
+    admin.reset_requests().await;
+    let filed_before = stack.bridge.app().events.count().await?;
+    let order = admin.place_order(LOCATION, sample_order("Ada")).await?;
+    for events in [&first_events, &second_events] {
+        events
+            .wait_for(order_received(&order), Duration::from_secs(5))
+            .await
+            .map_err(|e| format!("the order did not come through the stream: {e:?}"))?;
+    }
+    settle_received(&stack, [&first, &second], &order).await?;
+    assert_eq!(
+        stack.bridge.app().events.count().await? - filed_before,
+        1,
+        "one order, filed once"
+    );
+    let path = format!("/v1/location/orders/{order}");
+    let reads = admin
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.server == ServerKind::Api && r.method == "GET" && r.path == path)
+        .count();
+    // Each till: the order's read, then its read before its automatic `received`.
+    assert!(reads <= 4, "the order was read {reads} times by two tills");
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_till_polls_hubrise_as_a_safety_net_until_the_stream_ends() -> TestResult {
     let (_dir, stack) = stack().await?;

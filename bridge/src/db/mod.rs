@@ -105,6 +105,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_callback_events.sql")),
     (3, include_str!("../../migrations/0003_push_devices.sql")),
+    (4, include_str!("../../migrations/0004_event_changes.sql")),
 ];
 
 /// The newest schema version this build knows.

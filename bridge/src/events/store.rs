@@ -22,6 +22,9 @@ pub struct Incoming {
     pub kind: String,
     /// The body exactly as HubRise sent it (its signature was checked on these bytes).
     pub body: String,
+    /// What makes it the same change as another connection's copy of it, when it says enough
+    /// (see [`change_key`]).
+    pub change_key: Option<String>,
 }
 
 impl Incoming {
@@ -44,8 +47,29 @@ impl Incoming {
                 field("event_type").unwrap_or_default()
             ),
             body: text.to_owned(),
+            change_key: change_key(&json),
         })
     }
+}
+
+/// HubRise sends one change once per connection listening to it, and each till has its own
+/// connection: the copies share the location, the kind, the order, the time of the change and
+/// its new state (which HubRise renders for the app, the same client for every till). A digest
+/// of those files them once. `None` when one is missing: such an event is never taken for
+/// another (a copy is then filed twice, as before, which costs reads, never an event).
+fn change_key(event: &Json) -> Option<String> {
+    let field = |key: &str| event.get(key).filter(|v| !v.is_null());
+    let parts = [
+        field("location_id")?,
+        field("resource_type")?,
+        field("event_type")?,
+        field("order_id")?,
+        field("created_at")?,
+        field("new_state")?,
+    ];
+    // serde_json's maps are sorted by key: equal states print equal.
+    let text: Vec<String> = parts.iter().map(|v| v.to_string()).collect();
+    Some(crate::secret::digest(&text.join("\n")))
 }
 
 /// An event as a till receives it.
@@ -77,7 +101,8 @@ impl Events {
     }
 
     /// Files an event under its location's next number; `None` when it was filed already (a
-    /// replay). When this returns, the event is committed.
+    /// replay, or another connection's copy of the same change). When this returns, the event is
+    /// committed.
     pub async fn store(&self, event: &Incoming) -> StoreResult<Option<i64>> {
         let sealed = self
             .keys
@@ -100,9 +125,14 @@ impl Events {
         let rows = self
             .db
             .query(
-                "INSERT INTO callback_events (event_id, location_id, seq, kind, body_sealed, received_ms) \
-                 SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), COALESCE(MAX(seq), 0) + 1, CAST($3 AS TEXT), \
-                 CAST($4 AS TEXT), CAST($5 AS BIGINT) FROM callback_events WHERE location_id = $2 \
+                "INSERT INTO callback_events \
+                 (event_id, location_id, seq, kind, body_sealed, received_ms, change_key) \
+                 SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), next.seq, CAST($3 AS TEXT), \
+                 CAST($4 AS TEXT), CAST($5 AS BIGINT), CAST($6 AS TEXT) \
+                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM callback_events \
+                 WHERE location_id = $2) next \
+                 WHERE NOT EXISTS (SELECT 1 FROM callback_events \
+                 WHERE location_id = $2 AND change_key = CAST($6 AS TEXT)) \
                  ON CONFLICT (event_id) DO NOTHING RETURNING seq",
                 vec![
                     Value::text(&event.id),
@@ -110,6 +140,7 @@ impl Events {
                     Value::text(&event.kind),
                     Value::text(sealed),
                     Value::int(now_ms()),
+                    Value::opt_text(event.change_key.as_deref()),
                 ],
             )
             .await?;
@@ -289,6 +320,43 @@ mod tests {
         assert_eq!(events.after("paris", 1, 10).await?.len(), 1);
         assert_eq!(events.head("paris").await?, 2);
         assert_eq!(events.head("nice").await?, 0);
+        Ok(())
+    }
+
+    /// HubRise's copy of one change for another connection (another till's).
+    fn copy_of_change(id: &str, status: &str) -> Incoming {
+        let body = format!(
+            r#"{{"id":"{id}","resource_type":"order","event_type":"update","location_id":"paris","order_id":"o1","created_at":"2026-12-06T19:30:00+01:00","new_state":{{"status":"{status}","id":"o1"}}}}"#
+        );
+        Incoming::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn the_connections_copies_of_one_change_are_filed_once()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let (events, _dir) = events().await?;
+        assert_eq!(
+            events.store(&copy_of_change("c1", "accepted")).await?,
+            Some(1)
+        );
+        assert_eq!(
+            events.store(&copy_of_change("c2", "accepted")).await?,
+            None,
+            "another till's connection's copy"
+        );
+        assert_eq!(
+            events.store(&copy_of_change("c3", "cancelled")).await?,
+            Some(2),
+            "another change at the same second"
+        );
+        // Without the change's state nothing tells a copy from another change: both filed.
+        assert_eq!(events.store(&incoming("e1", "paris")).await?, Some(3));
+        assert_eq!(
+            events.store(&incoming("e1", "paris")).await?,
+            None,
+            "a replay"
+        );
+        assert_eq!(events.count().await?, 3);
         Ok(())
     }
 

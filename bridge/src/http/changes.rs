@@ -79,6 +79,8 @@ pub(super) async fn report(
             "device_id": change.device_id,
         })
         .to_string(),
+        // Its id, made of the till's change id, already files a change once.
+        change_key: None,
     };
     let stored = app.events.store(&event).await?;
     if stored.is_some() {

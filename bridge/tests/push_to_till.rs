@@ -20,9 +20,20 @@ use crate::support::{self, Stack, TestResult};
 /// HubRise's documented poll interval: an order the poll brought would take up to this long.
 const POLL_SECS: u32 = 30;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge_is_down()
--> TestResult {
+/// A bridge on SQLite and one till streaming from it, polling at HubRise's interval.
+struct Streamed {
+    stack: Stack,
+    app: Passerelle,
+    events: Arc<EventRecorder>,
+    /// The bridge's and the till's data, deleted when dropped.
+    _dirs: [tempfile::TempDir; 2],
+}
+
+/// [`Streamed`], the till connected to `locations` over `secrets`.
+async fn streamed_till(
+    secrets: Arc<dyn SecretStore>,
+    locations: &[&str],
+) -> Result<Streamed, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let stack = support::start_with(
         SandboxOptions::default(),
@@ -32,8 +43,24 @@ async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge
     .await?;
     let app_dir = tempfile::tempdir()?;
     let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
-    let secrets = Arc::new(InMemorySecretStore::new());
-    let (app, events) = support::connected_till(&stack, config, secrets, "3r4s3-1").await?;
+    let (app, events) = support::connected_till_at(&stack, config, secrets, locations).await?;
+    Ok(Streamed {
+        stack,
+        app,
+        events,
+        _dirs: [dir, app_dir],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_reach_the_till_through_the_stream_and_by_polling_when_the_bridge_is_down()
+-> TestResult {
+    let Streamed {
+        stack,
+        app,
+        events,
+        _dirs,
+    } = streamed_till(Arc::new(InMemorySecretStore::new()), &["3r4s3-1"]).await?;
     let admin = stack.sandbox.admin();
     // The first cycle has run: the next poll is 30 s away.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -256,18 +283,13 @@ async fn a_stream_cut_in_the_middle_of_an_order_resumes_before_it() -> TestResul
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_slow_to_be_read_holds_back_no_other_location_s_order_on_the_stream() -> TestResult
 {
-    let dir = tempfile::tempdir()?;
-    let stack = support::start_with(
-        SandboxOptions::default(),
-        support::sqlite(dir.path()),
-        support::keys(),
-    )
-    .await?;
-    let app_dir = tempfile::tempdir()?;
-    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
     let secrets = Arc::new(InMemorySecretStore::new());
-    let (app, events) =
-        support::connected_till_at(&stack, config, secrets, &["3r4s3-1", "3r4s3-2"]).await?;
+    let Streamed {
+        stack,
+        app,
+        events,
+        _dirs,
+    } = streamed_till(secrets, &["3r4s3-1", "3r4s3-2"]).await?;
     let admin = stack.sandbox.admin();
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The next order read on its own is answered in 20 s.
@@ -345,21 +367,16 @@ impl SecretStore for Flaky {
 /// brings it once the token reads again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_streamed_while_the_token_cannot_be_read_comes_by_the_catch_up() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let stack = support::start_with(
-        SandboxOptions::default(),
-        support::sqlite(dir.path()),
-        support::keys(),
-    )
-    .await?;
-    let app_dir = tempfile::tempdir()?;
-    let config = support::till_config(&stack, app_dir.path(), POLL_SECS);
     let secrets = Arc::new(Flaky {
         store: InMemorySecretStore::new(),
         failing_reads: AtomicU32::new(0),
     });
-    let (app, events) =
-        support::connected_till_at(&stack, config, secrets.clone(), &["3r4s3-1"]).await?;
+    let Streamed {
+        stack,
+        app,
+        events,
+        _dirs,
+    } = streamed_till(secrets.clone(), &["3r4s3-1"]).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     secrets.failing_reads.store(1, Ordering::SeqCst);
     let order = stack

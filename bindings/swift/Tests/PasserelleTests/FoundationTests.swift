@@ -66,7 +66,10 @@ final class FoundationTests: XCTestCase {
 
     func testStateSurvivesReopening() async throws {
         let dir = try temporaryDirectory()
-        let first = try await Client.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+        // The same install: its database and its Keychain. (A database whose identity is not in
+        // the secret store is another iPad's restored backup, which takes a new device id.)
+        let secrets = InMemorySecretStore()
+        let first = try await Client.open(config: makeConfig(dataDir: dir), secrets: secrets, events: PasserelleEvents())
         let deviceId = try first.deviceId()
         var wanted = try first.settings()
         wanted.applyMode = .immediately
@@ -80,7 +83,7 @@ final class FoundationTests: XCTestCase {
             guard case .dataDirectoryInUse = error else { return XCTFail("unexpected \(error)") }
         }
         try await first.close()
-        let second = try await Client.open(config: makeConfig(dataDir: dir), secrets: InMemorySecretStore(), events: PasserelleEvents())
+        let second = try await Client.open(config: makeConfig(dataDir: dir), secrets: secrets, events: PasserelleEvents())
         XCTAssertEqual(try second.deviceId(), deviceId, "the per-install device id is kept")
         XCTAssertEqual(try second.settings().applyMode, .immediately, "open() applied the pending settings")
     }

@@ -1,7 +1,8 @@
 //! Helpers shared by the core's integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use passerelle_core::testing::EventRecorder;
@@ -28,10 +29,24 @@ pub fn offline_config(data_dir: &std::path::Path) -> PasserelleConfig {
     config
 }
 
+/// Opens the instance of `config`'s data directory with that directory's secret store: a
+/// directory opened again is the same iPad, whose Keychain kept the device's identity (a new
+/// store would make it another iPad's restored backup, design D27).
 pub async fn open(config: PasserelleConfig) -> (Passerelle, Arc<EventRecorder>) {
     let events = Arc::new(EventRecorder::new());
-    let app = Passerelle::open(config, Arc::new(InMemorySecretStore::new()), events.clone())
+    let secrets = secrets_of(&config.data_dir);
+    let app = Passerelle::open(config, secrets, events.clone())
         .await
         .expect("open");
     (app, events)
+}
+
+/// The secret store of a data directory, one per directory for the test run.
+fn secrets_of(data_dir: &str) -> Arc<InMemorySecretStore> {
+    static STORES: OnceLock<Mutex<HashMap<String, Arc<InMemorySecretStore>>>> = OnceLock::new();
+    let mut stores = STORES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    stores.entry(data_dir.to_owned()).or_default().clone()
 }

@@ -137,12 +137,10 @@ fn establish_identity(
     let kept = kept.as_ref().map(|s| s.expose());
     let in_database = store.read(|c| meta::get(c, meta::DEVICE_ID))?.is_some();
     let recovered = kept.is_some() && !in_database;
-    let moved = kept.is_none()
-        && in_database
-        && config.device_id.is_none()
-        && store
-            .read(|c| meta::get(c, meta::DEVICE_ID_IN_SECRET_STORE))?
-            .is_some();
+    let marked = store
+        .read(|c| meta::get(c, meta::DEVICE_ID_IN_SECRET_STORE))?
+        .is_some();
+    let moved = kept.is_none() && in_database && config.device_id.is_none() && marked;
     if moved {
         // Another device's database (a backup restored on a new iPad): speaking as that device
         // would get its HubRise token and event queue (design D5), and the two tills would take
@@ -167,7 +165,9 @@ fn establish_identity(
     if kept != Some(device_id.as_str()) {
         secrets.set(keys::DEVICE_ID, &Secret::new(device_id.clone()))?;
     }
-    store.write(|tx| meta::set(tx, meta::DEVICE_ID_IN_SECRET_STORE, "1"))?;
+    if !marked {
+        store.write(|tx| meta::set(tx, meta::DEVICE_ID_IN_SECRET_STORE, "1"))?;
+    }
     if recovered {
         let recovery = recover(store, secrets, Path::new(&config.data_dir))?;
         tracing::warn!(target: "passerelle::store", orphans = recovery.orphaned_secrets_deleted, "database recovered with the device's identity");

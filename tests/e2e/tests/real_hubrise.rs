@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use passerelle_core::{
-    InMemorySecretStore, OrderStatus, Passerelle, PasserelleError, PasserelleEvent, SecretStore,
-    TokenExchange,
+    InMemorySecretStore, OrderStatus, Passerelle, PasserelleError, PasserelleEvent, RateLimits,
+    SecretStore, TokenExchange,
 };
 use passerelle_sandbox::{SandboxOptions, TokenErrorBody};
 use passerelle_test_support::{
@@ -483,6 +483,103 @@ async fn reading_back_many_open_orders_costs_one_listing_an_interval() {
         read_alone,
         vec![format!("/v1/location/orders/{}", placed[2])],
         "only the changed order is read on its own"
+    );
+}
+
+#[tokio::test]
+async fn more_open_orders_than_three_pages_hold_are_listed_through_in_several_intervals() {
+    // The limits are lifted on both sides: this counts what the read-back asks for, not what
+    // fits in a window.
+    let lifted = passerelle_sandbox::RateLimits {
+        per_minute: 1_000_000,
+        per_hour: 1_000_000,
+        per_day: 1_000_000,
+        heavy_per_minute: 1_000_000,
+    };
+    let world = World::start_with(SandboxOptions {
+        limits: lifted,
+        ..Default::default()
+    })
+    .await;
+    let location = world.location_ids()[0].clone();
+    let mut config = world.config();
+    config.rate_limits = RateLimits {
+        per_minute: 1_000_000,
+        per_hour: 1_000_000,
+        per_day: 1_000_000,
+        heavy_per_minute: 1_000_000,
+        minute_ms: 60_000,
+    };
+    let (app, events) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    world.connect_active(&app, &location).await;
+    // 350 open orders: the listing, newest first, reaches the 300 newest in three pages.
+    let mut placed = Vec::new();
+    for n in 0..350 {
+        placed.push(world.place_order(&location, &format!("Client {n}")).await);
+    }
+    for id in &placed {
+        events
+            .wait_for(order_received(id), EVENT_TIMEOUT)
+            .await
+            .unwrap();
+    }
+    let admin = world.sandbox.admin();
+    // Every automatic `received` sent (each reads its order first), so only the read-back reads.
+    let all_received = async {
+        loop {
+            let orders = admin.orders(&location).await;
+            if orders.iter().all(|o| o["status"] == "received") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(EVENT_TIMEOUT, all_received)
+        .await
+        .unwrap();
+    app.sync_now().await.unwrap();
+
+    // Another app accepts the oldest, which only a fourth page lists.
+    admin.reset_requests().await;
+    let mark = events.mark();
+    admin
+        .update_order_as_other_app(&location, &placed[0], json!({"status": "accepted"}))
+        .await
+        .unwrap();
+    let interval = Duration::from_secs(u64::from(POLL_INTERVAL_SECS));
+    events
+        .wait_for_after(
+            mark,
+            updated_to(&placed[0], OrderStatus::Accepted),
+            interval * 4,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(interval * 3).await;
+    let requests = admin.requests().await;
+    let read_alone: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/v1/location/orders/"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(
+        read_alone,
+        vec![format!("/v1/location/orders/{}", placed[0])],
+        "an open order past the third page is listed by a later read-back, not read on its own \
+         at each one; only the changed order is read"
+    );
+    let listings = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/v1/location/orders")
+        .count();
+    let polls = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/callback/events"))
+        .count();
+    assert!(
+        listings <= 3 * (polls + 1),
+        "at most three pages a read-back: {listings} listings for {polls} polls"
     );
 }
 

@@ -61,7 +61,7 @@ impl ConnectionSync {
         cx.catch_up(&mut report).await?;
         // Read back what no event brings (design D22 of issue 15): the open orders' status
         // (sibling tills, changes missed while refused) and the names, within the budget.
-        read_back::run(parts, &row, &token, &mut report).await?;
+        read_back::run(parts, &row, &token, &cx.take_read_whole(), &mut report).await?;
         if let Some(outage) = cx.take_outage() {
             // Everything else went through; the orders left at HubRise come with a later cycle.
             return Err(outage);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 
+use super::listing_pass::ListingPass;
 use super::push_channel::PushChannel;
 use crate::clients::hubrise::api::{EventRef, HubriseApi};
 use crate::clients::hubrise::rate_limiter::RateLimiters;
@@ -75,6 +76,9 @@ pub(super) struct ConnectionLocks {
     pub sending: std::sync::Mutex<HashSet<String>>,
     /// Notified when a lane releases an order it was sending.
     pub released: Notify,
+    /// The read-back's walk through the listing, between the cycles that continue it (a cycle
+    /// takes it and puts it back, under `cycle`).
+    pub listing: std::sync::Mutex<Option<ListingPass>>,
 }
 
 impl SyncParts {
@@ -111,6 +115,8 @@ pub(super) struct Cycle<'a> {
     /// cycle): the cycle still runs its other steps, then reports it, so the health says
     /// "delayed" while nothing is lost.
     pub outage: std::sync::Mutex<Option<Error>>,
+    /// The orders this cycle read whole from HubRise: its read-back does not read them again.
+    pub read_whole: std::sync::Mutex<HashSet<String>>,
 }
 
 impl<'a> Cycle<'a> {
@@ -120,6 +126,7 @@ impl<'a> Cycle<'a> {
             row,
             token,
             outage: std::sync::Mutex::new(None),
+            read_whole: std::sync::Mutex::default(),
         }
     }
 
@@ -135,6 +142,19 @@ impl<'a> Cycle<'a> {
     /// The outage met, if any, which ends the cycle as delayed once every step ran.
     pub fn take_outage(&self) -> Option<Error> {
         self.outage.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Remembers that this cycle read `order_id` whole from HubRise.
+    pub fn read_whole(&self, order_id: &str) {
+        self.read_whole
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(order_id.to_owned());
+    }
+
+    /// The orders this cycle read whole, for its read-back.
+    pub fn take_read_whole(&self) -> HashSet<String> {
+        std::mem::take(&mut self.read_whole.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

@@ -6,6 +6,7 @@
 mod backoff;
 mod connection;
 mod cycle;
+mod listing_pass;
 mod pull;
 mod push;
 mod push_channel;

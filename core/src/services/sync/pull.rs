@@ -328,7 +328,10 @@ impl Cycle<'_> {
             Err(err) => return Err(err),
         };
         match serde_json::from_slice::<Value>(&body) {
-            Ok(json) if json.is_object() => Ok(Fetched::Order(json)),
+            Ok(json) if json.is_object() => {
+                self.read_whole(order_id);
+                Ok(Fetched::Order(json))
+            }
             Ok(_) | Err(_) => Ok(Fetched::Unreadable {
                 raw: String::from_utf8_lossy(&body).into_owned(),
                 reason: "HubRise's answer is not an order's JSON".into(),

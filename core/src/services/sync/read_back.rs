@@ -17,17 +17,24 @@
 //!
 //! **Budget.** A read-back reads the cheaper of one `GET /location/orders/:id` per open order and
 //! one page of `GET /location/orders?after=` (the oldest open order's creation) per 100 orders
-//! this device knows since then, at most [`MAX_LIST_PAGES`] pages, plus one `GET` for each open
-//! order the listing shows changed (rare): with the usual handful of open orders, one request
-//! per poll interval (at 30 s: 120 an hour, 2,880 a day at most, none without open orders). Names cost three requests (one heavy) per open or restart. Every read
+//! this device knows since then, plus one `GET` for each open order the listing shows changed
+//! (rare): with the usual handful of open orders, one request per poll interval (at 30 s: 120 an
+//! hour, 2,880 a day at most, none without open orders). A read-back lists at most
+//! [`MAX_LIST_PAGES`] pages; a longer listing goes on at the next read-back from where it stopped
+//! (`listing_pass.rs`), so 1,000 open orders cost 3 pages an interval, never 700 single reads.
+//! Orders the cycle read whole are not read again. Names cost three requests (one heavy) per open
+//! or restart. Every read
 //! spends the read-back budget of the connection's rate windows (`RateLimiters::
 //! try_acquire_read_back`: 30 % of each of HubRise's windows, half of its heavy queries) and never
 //! waits: a read that does not fit is left for the next cycle, so events and the outbox never
 //! wait behind it.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::cycle::{CycleReport, SyncParts};
+use super::listing_pass::ListingPass;
 use crate::clients::hubrise::names::{self, Spend};
 use crate::error::{Error, Result};
 use crate::events::PasserelleEvent;
@@ -49,15 +56,17 @@ const LONG_OFFLINE_MS: i64 = 5 * 60 * 1000;
 /// The hook at the end of a cycle: names when due, then the open orders' status when due.
 /// A refusal or a rate limit fails the cycle like any other request; other failures only stop
 /// the read (logged), which the next cycle tries again.
+/// `read_whole` are the orders the cycle already read whole: they are not read again.
 pub(super) async fn run(
     parts: &SyncParts,
     row: &ConnectionRow,
     token: &Secret,
+    read_whole: &HashSet<String>,
     report: &mut CycleReport,
 ) -> Result<()> {
     let outcome = async {
         names(parts, row, token).await?;
-        status(parts, row, token, report).await
+        status(parts, row, token, read_whole, report).await
     }
     .await;
     match outcome {
@@ -121,6 +130,7 @@ async fn status(
     parts: &SyncParts,
     row: &ConnectionRow,
     token: &Secret,
+    read_whole: &HashSet<String>,
     report: &mut CycleReport,
 ) -> Result<()> {
     if !status_due(parts, row)? {
@@ -131,6 +141,14 @@ async fn status(
     let open = parts
         .store
         .read(|c| connection_reads::open_orders(c, location, now_ms() - OPEN_ORDER_HORIZON_MS))?;
+    // A walk through the listing left by an earlier read-back is taken out here: an error drops
+    // it, and the next read-back lists from the start.
+    let walk = parts
+        .locks(id)
+        .listing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
     let Some(oldest) = open.first() else {
         parts.health.set_slowed(id, DelayReason::Budget, false);
         return parts
@@ -142,17 +160,35 @@ async fn status(
         .read(|c| connection_reads::orders_since(c, location, oldest.created_at_ms))?;
     // One more than this device knows: the listing also brings what arrived meanwhile.
     let pages = (known + 1).div_ceil(100);
-    let read = Read { parts, row, token };
-    let complete = if open.len() as u64 <= pages.min(MAX_LIST_PAGES) {
-        read.one_by_one(&open, report).await?
-    } else {
-        read.by_listing(&open, oldest.created_at_ms, report).await?
+    let read = Read {
+        parts,
+        row,
+        token,
+        read_whole,
+    };
+    let outcome = match walk {
+        None if open.len() as u64 <= pages.min(MAX_LIST_PAGES) => {
+            let ids: Vec<&str> = open.iter().map(|o| o.id.as_str()).collect();
+            read.one_by_one(&ids, report).await?
+        }
+        walk => {
+            let walk = match walk {
+                Some(walk) => walk,
+                None => ListingPass::new(
+                    iso8601(oldest.created_at_ms)?,
+                    open.iter().map(|o| o.id.as_str()),
+                ),
+            };
+            read.by_listing(walk, &open, report).await?
+        }
     };
     // Cut short by its budget: statuses set elsewhere show later, and health says so.
-    parts.health.set_slowed(id, DelayReason::Budget, !complete);
+    parts
+        .health
+        .set_slowed(id, DelayReason::Budget, outcome == Outcome::OutOfBudget);
     parts
         .store
-        .write(|tx| connection_reads::read_back_done(tx, id, complete))
+        .write(|tx| connection_reads::read_back_done(tx, id, outcome == Outcome::Done))
 }
 
 /// A sibling till changed `order_id` to `status` (the POS backend relayed it). It is read from
@@ -173,7 +209,12 @@ pub(super) async fn sibling_changed(
     if held.is_none_or(|held| held == OrderStatus::parse(status)) {
         return Ok(true);
     }
-    let read = Read { parts, row, token };
+    let read = Read {
+        parts,
+        row,
+        token,
+        read_whole: &HashSet::new(),
+    };
     if !read.room(false) {
         parts
             .store
@@ -186,76 +227,114 @@ pub(super) async fn sibling_changed(
     Ok(true)
 }
 
+/// How far a read-back went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Every open order's status was read.
+    Done,
+    /// The walk through the listing goes on at the next cycle.
+    Continues,
+    /// The read-back budget ran out: the rest waits for the next cycle.
+    OutOfBudget,
+}
+
 struct Read<'a> {
     parts: &'a SyncParts,
     row: &'a ConnectionRow,
     token: &'a Secret,
+    read_whole: &'a HashSet<String>,
 }
 
 impl Read<'_> {
-    /// `GET /location/orders/:id` for each open order, oldest first, while the budget lasts.
-    /// Returns whether every one was read.
-    async fn one_by_one(&self, open: &[OpenOrder], report: &mut CycleReport) -> Result<bool> {
-        for order in open {
-            if !self.room(false) {
-                return Ok(false);
+    /// `GET /location/orders/:id` for each of `ids` not read whole in this cycle, while the
+    /// budget lasts.
+    async fn one_by_one(&self, ids: &[&str], report: &mut CycleReport) -> Result<Outcome> {
+        for &order_id in ids {
+            if self.read_whole.contains(order_id) {
+                continue;
             }
-            if let Some(json) = self.parts.hubrise.order(self.token, &order.id).await? {
+            if !self.room(false) {
+                return Ok(Outcome::OutOfBudget);
+            }
+            if let Some(json) = self.parts.hubrise.order(self.token, order_id).await? {
                 self.apply(&json, report)?;
             }
         }
-        Ok(true)
+        Ok(Outcome::Done)
     }
 
-    /// Pages of `GET /location/orders?after=` from the oldest open order's creation, as a cheap
-    /// look at the statuses: an open order whose status changed, and one the pages did not
-    /// reach, is then read on its own (a listing's representation of an order is not promised
-    /// to be the whole order, so it never replaces the stored one).
+    /// Up to [`MAX_LIST_PAGES`] pages of `GET /location/orders?after=`, from where `walk` stopped,
+    /// as a cheap look at the statuses: an order listed with another status than the stored one
+    /// is read on its own (a listing's representation of an order is not promised to be the whole
+    /// order, so it never replaces the stored one). Once the listing ends, the open orders it was
+    /// expected to show and did not are read on their own too. A walk not ended is kept for the
+    /// next read-back.
     async fn by_listing(
         &self,
+        mut walk: ListingPass,
         open: &[OpenOrder],
-        after_ms: i64,
         report: &mut CycleReport,
-    ) -> Result<bool> {
-        let after = iso8601(after_ms)?;
-        let location = self.row.public.location_id.as_str();
-        let mut unchanged = std::collections::HashSet::new();
-        let mut cursor = None;
+    ) -> Result<Outcome> {
+        let mut changed = Vec::new();
+        let mut ended = false;
+        let mut out_of_budget = false;
         for _ in 0..MAX_LIST_PAGES {
             if !self.room(true) {
-                return Ok(false);
+                out_of_budget = true;
+                break;
             }
             let page = self
                 .parts
                 .hubrise
-                .orders_after(self.token, &after, cursor.as_deref())
+                .orders_after(self.token, &walk.after, walk.cursor.as_deref())
                 .await?;
             for json in &page.items {
-                let (Some(order_id), Some(status)) = (
-                    json.get("id").and_then(Value::as_str),
-                    json.get("status").and_then(Value::as_str),
-                ) else {
-                    continue;
-                };
-                let stored = self
-                    .parts
-                    .store
-                    .read(|c| orders::hubrise_status(c, location, order_id))?;
-                if stored == Some(OrderStatus::parse(status)) {
-                    unchanged.insert(order_id.to_owned());
+                if let Some(order_id) = self.listed_changed(json, &mut walk)? {
+                    changed.push(order_id);
                 }
             }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
+            walk.cursor = page.next_cursor;
+            if walk.cursor.is_none() {
+                ended = true;
+                break;
             }
         }
-        let to_read: Vec<OpenOrder> = open
-            .iter()
-            .filter(|o| !unchanged.contains(&o.id))
-            .cloned()
-            .collect();
-        self.one_by_one(&to_read, report).await
+        let changed: Vec<&str> = changed.iter().map(String::as_str).collect();
+        if self.one_by_one(&changed, report).await? == Outcome::OutOfBudget {
+            // The changed orders of these pages are read again by the next walk.
+            return Ok(Outcome::OutOfBudget);
+        }
+        if !ended {
+            let listing = &self.parts.locks(&self.row.public.id).listing;
+            *listing.lock().unwrap_or_else(|p| p.into_inner()) = Some(walk);
+            return Ok(if out_of_budget {
+                Outcome::OutOfBudget
+            } else {
+                Outcome::Continues
+            });
+        }
+        let still_open: HashSet<&str> = open.iter().map(|o| o.id.as_str()).collect();
+        let unseen: Vec<&str> = walk.unseen().filter(|id| still_open.contains(id)).collect();
+        self.one_by_one(&unseen, report).await
+    }
+
+    /// Notes a listed order as seen; returns its id when its listed status is not the stored one.
+    fn listed_changed(&self, json: &Value, walk: &mut ListingPass) -> Result<Option<String>> {
+        let (Some(order_id), Some(status)) = (
+            json.get("id").and_then(Value::as_str),
+            json.get("status").and_then(Value::as_str),
+        ) else {
+            return Ok(None);
+        };
+        walk.seen.insert(order_id.to_owned());
+        let location = self.row.public.location_id.as_str();
+        let stored = self
+            .parts
+            .store
+            .read(|c| orders::hubrise_status(c, location, order_id))?;
+        Ok(stored
+            .filter(|stored| *stored != OrderStatus::parse(status))
+            .map(|_| order_id.to_owned()))
     }
 
     fn room(&self, heavy: bool) -> bool {

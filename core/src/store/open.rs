@@ -21,6 +21,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_summaries.sql"),
     include_str!("migrations/0006_quarantine_retry.sql"),
     include_str!("migrations/0007_read_back_names.sql"),
+    include_str!("migrations/0008_outbox_next.sql"),
 ];
 
 /// File name of the lock that keeps a data directory to one instance at a time.

@@ -55,6 +55,15 @@ pub fn enqueue(
     Ok(())
 }
 
+/// The next due entries, in the order of the `outbox_next` index (migration 0008).
+const DUE_HEADS: &str = "SELECT seq, order_id, kind, patch, attempts FROM outbox o
+     WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
+       AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
+       AND order_id NOT IN (SELECT value FROM json_each(?4))
+       AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.connection_id = o.connection_id
+           AND p.order_id = o.order_id AND p.finished_at IS NULL AND p.seq < o.seq)
+     ORDER BY kind = 'received', seq LIMIT ?5";
+
 /// Up to `limit` due entries of a connection, the till's before the automatic `received`, then
 /// oldest first, each the first unfinished one of its order and none of an order in `busy` (being pushed): an order's later changes wait behind its
 /// earlier ones (even a failed one), other orders do not. A `next_attempt_at` further than
@@ -69,15 +78,7 @@ pub fn due_heads(
     let now = now_ms();
     let busy = serde_json::Value::from(busy.to_vec()).to_string();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut statement = conn.prepare_cached(
-        "SELECT seq, order_id, kind, patch, attempts FROM outbox o
-         WHERE connection_id = ?1 AND finished_at IS NULL AND failed_at IS NULL
-           AND (next_attempt_at <= ?2 OR next_attempt_at > ?2 + ?3)
-           AND order_id NOT IN (SELECT value FROM json_each(?4))
-           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.connection_id = o.connection_id
-               AND p.order_id = o.order_id AND p.finished_at IS NULL AND p.seq < o.seq)
-         ORDER BY kind = 'received', seq LIMIT ?5",
-    )?;
+    let mut statement = conn.prepare_cached(DUE_HEADS)?;
     let rows = statement.query_map(params![connection_id, now, max_wait_ms, busy, limit], entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -181,4 +182,35 @@ pub fn retry_failed(conn: &Connection, order_id: &str) -> Result<usize> {
          WHERE order_id = ?1 AND failed_at IS NOT NULL AND finished_at IS NULL",
         params![order_id, now_ms()],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// The pusher asks for the next due entries once for every few orders: the ask must read
+    /// them in the index's order and stop, not sort every waiting entry (a quadratic drain).
+    #[test]
+    fn the_next_due_entries_are_read_in_the_index_s_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plan: Vec<String> = store
+            .read(|conn| {
+                let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {DUE_HEADS}"))?;
+                let rows = statement.query_map(params!["connection", 0, 0, "[]", 4], |row| {
+                    row.get::<_, String>(3)
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains("outbox_next")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+            "every waiting entry sorted at each ask: {plan:?}"
+        );
+    }
 }

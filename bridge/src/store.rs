@@ -561,16 +561,20 @@ impl Store {
 
     // ---- Device flows ----
 
-    pub async fn register_flow(&self, state_digest: &str, account_id: &str) -> StoreResult<()> {
-        self.db
+    /// Registers a flow for `account_id`, or starts its own flow again; `false` (nothing
+    /// changed) when the state is another account's live flow, which is never taken over.
+    pub async fn register_flow(&self, state_digest: &str, account_id: &str) -> StoreResult<bool> {
+        let changed = self
+            .db
             .execute(
                 "INSERT INTO device_flows (state_digest, account_id, created_ms) VALUES ($1, $2, $3) \
                  ON CONFLICT (state_digest) DO UPDATE SET account_id = excluded.account_id, \
-                 created_ms = excluded.created_ms, outcome = NULL, outcome_sealed = NULL",
+                 created_ms = excluded.created_ms, outcome = NULL, outcome_sealed = NULL \
+                 WHERE device_flows.account_id = excluded.account_id",
                 vec![Value::text(state_digest), Value::text(account_id), Value::int(now_ms())],
             )
             .await?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     /// Keeps HubRise's answer for a live flow still waiting for one; `false` when there is none.

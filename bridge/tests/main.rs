@@ -5,6 +5,7 @@ mod support;
 
 mod back_office;
 mod background;
+mod bad_input;
 mod binary;
 mod conformance;
 mod events;
@@ -14,6 +15,7 @@ mod postgres;
 mod push;
 mod push_to_till;
 mod refusals;
+mod replays;
 mod siblings;
 mod startup;
 mod storage;

@@ -5,23 +5,13 @@ use serde_json::{Value, json};
 
 use crate::support::{self, TestResult, client};
 
-async fn version(url: &str, token: &str) -> Result<Value, Box<dyn std::error::Error>> {
-    Ok(client()
-        .get(format!("{url}/hubrise/configuration"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_typed_4xx_and_changes_nothing() -> TestResult {
     let dir = tempfile::tempdir()?;
     let stack = support::start(support::sqlite(dir.path()), support::keys()).await?;
     let pos = stack.sandbox.seed().pos_account().clone();
     let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?;
-    let before = version(&stack.pos_url, &token).await?;
+    let before = support::configuration(&stack.pos_url, &token).await?;
     let url = &stack.pos_url;
     let http = client();
     let big = "x".repeat(100 * 1024);
@@ -150,7 +140,11 @@ async fn bad_input_gets_a_typed_4xx_and_changes_nothing() -> TestResult {
         let response = request.send().await?;
         assert_eq!(response.status().as_u16(), expected, "{what}");
     }
-    assert_eq!(version(url, &token).await?, before, "nothing stored");
+    assert_eq!(
+        support::configuration(url, &token).await?,
+        before,
+        "nothing stored"
+    );
     stack.bridge.stop().await?;
     stack.sandbox.stop().await;
     Ok(())
@@ -218,12 +212,7 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
         .header("accept-language", "fr-FR,fr")
         .send()
         .await?;
-    let set_cookie = page
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let set_cookie = support::header(&page, "set-cookie");
     assert!(
         set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
         "{set_cookie}"
@@ -259,12 +248,7 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     );
     let signed_in = post(form(Some(&csrf))).await?;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let session = signed_in
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let session = session.split(';').next().unwrap_or_default().to_owned();
+    let session = support::set_cookie(&signed_in);
     assert_ne!(session, cookie, "a fresh session id at sign-in");
     // Connect without the token: refused, no HubRise redirect.
     let connect = http
@@ -321,11 +305,7 @@ async fn cookies_are_secure_behind_https() -> TestResult {
         .get(format!("{url}/backoffice/sign-in"))
         .send()
         .await?;
-    let set_cookie = page
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let set_cookie = support::header(&page, "set-cookie");
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
     bridge.stop().await?;
     sandbox.stop().await;

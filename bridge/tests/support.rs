@@ -46,6 +46,20 @@ pub async fn start(
         .map_err(|e| e.to_string().into())
 }
 
+/// The sandbox and a bridge on SQLite in a temporary directory (kept as long as it is held).
+pub async fn started() -> Result<(tempfile::TempDir, Stack), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let stack = start(sqlite(dir.path()), keys()).await?;
+    Ok((dir, stack))
+}
+
+/// Stops the bridge, then the sandbox.
+pub async fn stop(stack: Stack) -> TestResult {
+    stack.bridge.stop().await?;
+    stack.sandbox.stop().await;
+    Ok(())
+}
+
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -226,4 +240,173 @@ pub async fn connected_till_at(
         return Err("the till never flowed".into());
     }
     Ok((app, events))
+}
+
+/// Every row of every table of the bridge's SQLite database (rows as text, sorted), to tell that
+/// a request stored nothing: equal before and after.
+pub async fn stored(
+    stack: &Stack,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, Box<dyn std::error::Error>> {
+    let db = stack.bridge.app().store.database();
+    let tables = db
+        .query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            vec![],
+        )
+        .await?;
+    let mut all = std::collections::BTreeMap::new();
+    for table in tables.iter().filter_map(|r| r.first()?.as_text()) {
+        let mut rows: Vec<String> = db
+            .query(&format!("SELECT * FROM {table}"), vec![])
+            .await?
+            .iter()
+            .map(|row| format!("{row:?}"))
+            .collect();
+        rows.sort();
+        all.insert(table.to_owned(), rows);
+    }
+    Ok(all)
+}
+
+/// A response's header `name` as text (empty when absent; the first when repeated).
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `name=value` of a response's first `Set-Cookie` (empty when none).
+pub fn set_cookie(response: &reqwest::Response) -> String {
+    let cookie = header(response, "set-cookie");
+    cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// Where a response redirects (empty when it does not).
+pub fn location(response: &reqwest::Response) -> String {
+    header(response, "location")
+}
+
+/// A browser signed in to the bridge's back office: its session cookie; redirects are read,
+/// not followed.
+pub struct BackOffice {
+    pub url: String,
+    pub cookie: String,
+}
+
+impl BackOffice {
+    /// Signs in with the POS credentials through the sign-in form (its CSRF token carried).
+    pub async fn sign_in(
+        url: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<BackOffice, Box<dyn std::error::Error>> {
+        let page = client()
+            .get(format!("{url}/backoffice/sign-in"))
+            .send()
+            .await?;
+        let pre = BackOffice {
+            url: url.to_owned(),
+            cookie: set_cookie(&page),
+        };
+        let csrf = passerelle_bridge::check::hidden_value(&page.text().await?, "csrf")
+            .ok_or("no csrf on the sign-in page")?;
+        let answer = pre
+            .post(
+                "/backoffice/sign-in",
+                &[("email", email), ("password", password), ("csrf", &csrf)],
+            )
+            .await?;
+        if answer.status() != reqwest::StatusCode::SEE_OTHER {
+            return Err(format!("sign-in answered {}", answer.status()).into());
+        }
+        Ok(BackOffice {
+            url: url.to_owned(),
+            cookie: set_cookie(&answer),
+        })
+    }
+
+    /// `GET path` (or a full URL) with the cookie.
+    pub async fn get(&self, path: &str) -> Result<reqwest::Response, reqwest::Error> {
+        let url = match path.starts_with('/') {
+            true => format!("{}{path}", self.url),
+            false => path.to_owned(),
+        };
+        client()
+            .get(url)
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+    }
+
+    /// A form posted to `path` with the cookie.
+    pub async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+    }
+
+    /// The CSRF token the forms of the page at `path` carry.
+    pub async fn csrf(&self, path: &str) -> Result<String, Box<dyn std::error::Error>> {
+        let page = self.get(path).await?.text().await?;
+        passerelle_bridge::check::hidden_value(&page, "csrf")
+            .ok_or_else(|| format!("no csrf on {path}").into())
+    }
+}
+
+/// The body of a typed refusal: JSON `{"error_type", "message"}` or an OAuth `{"error"}`, or a
+/// back-office page naming the error (`id="error"`). `Err` says what came instead.
+pub async fn typed_refusal(response: reqwest::Response) -> Result<String, String> {
+    let content_type = header(&response, "content-type");
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    let typed = if content_type.starts_with("application/json") {
+        serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| {
+            v["error_type"].is_string() && v["message"].is_string() || v["error"].is_string()
+        })
+    } else {
+        content_type.starts_with("text/html") && body.contains("id=\"error\"")
+    };
+    match typed {
+        true => Ok(body),
+        false => Err(format!("untyped refusal ({content_type:?}): {body:.200}")),
+    }
+}
+
+/// The account's configuration (`GET /hubrise/configuration`) as JSON.
+pub async fn configuration(
+    url: &str,
+    token: &str,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    Ok(client()
+        .get(format!("{url}/hubrise/configuration"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
+/// The states of the app's connections HubRise has on `location`, oldest first.
+pub async fn hubrise_states(
+    sandbox: &Sandbox,
+    location: &str,
+) -> Vec<passerelle_sandbox::ConnectionState> {
+    let client_id = &sandbox.seed().client_id;
+    sandbox
+        .admin()
+        .connections()
+        .await
+        .into_iter()
+        .filter(|c| c.location_id.as_deref() == Some(location) && c.client_id == *client_id)
+        .map(|c| c.state)
+        .collect()
 }

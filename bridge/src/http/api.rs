@@ -206,6 +206,7 @@ pub(super) async fn broker_token(
 fn pass_through(refusal: crate::hubrise::Refusal) -> Response {
     let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, refusal.body).into_response();
+    response.extensions_mut().insert(super::PassedThrough);
     if let Some(value) = refusal
         .content_type
         .and_then(|c| HeaderValue::from_str(&c).ok())

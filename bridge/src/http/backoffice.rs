@@ -83,15 +83,24 @@ fn set_cookie(app: &App, response: Response, id: Option<&str>) -> Response {
     }
 }
 
-fn with_cookie(app: &App, mut response: Response, name: &str, value: &str) -> Response {
+fn with_cookie(app: &App, response: Response, name: &str, value: &str) -> Response {
+    cookie_header(app, response, &format!("{name}={value}"))
+}
+
+/// Tells the browser to forget its session cookie.
+fn without_session_cookie(app: &App, response: Response) -> Response {
+    cookie_header(app, response, &format!("{COOKIE}=; Max-Age=0"))
+}
+
+fn cookie_header(app: &App, mut response: Response, cookie: &str) -> Response {
     let secure = if app.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"
-    )) {
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("{cookie}; Path=/; HttpOnly; SameSite=Lax{secure}"))
+    {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -282,7 +291,7 @@ async fn check_password(
         .map_err(|_| SignInRefused::Wrong))
 }
 
-/// `POST /backoffice/sign-out`.
+/// `POST /backoffice/sign-out`: ends the session (its CSRF token required) and its cookie.
 pub(super) async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
     let form = form(&body);
     if let Some((id, session)) = current(&app, &headers).await? {
@@ -291,7 +300,10 @@ pub(super) async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, bo
         }
         app.store.delete_session(&id).await?;
     }
-    Ok(see_other("/backoffice/sign-in"))
+    Ok(without_session_cookie(
+        &app,
+        see_other("/backoffice/sign-in"),
+    ))
 }
 
 /// `GET /backoffice/hubrise`: the account's active connections.
@@ -382,20 +394,22 @@ pub(super) async fn connect_url(
     let Some(code) = params.get("code").filter(|c| !c.is_empty()).cloned() else {
         return Ok(pages::connect_failed(lang, Msg::NoCode));
     };
-    let (id, mut session, fresh) = ensure(&app, &headers).await?;
     let origin = match params.get("state") {
-        Some(got) => match app.store.take_connect_state(&id).await? {
-            Some(expected) if *got == expected => Origin::Web,
-            _ => {
-                return Ok(set_cookie(
-                    &app,
-                    pages::connect_failed(lang, Msg::UnexpectedState),
-                    fresh.as_deref(),
-                ));
+        // Only the session that started a connect holds its state (taken once): a browser
+        // without one gets no session for a state that cannot be its own.
+        Some(got) => {
+            let expected = match current(&app, &headers).await? {
+                Some((id, _)) => app.store.take_connect_state(&id).await?,
+                None => None,
+            };
+            if expected.as_ref() != Some(got) {
+                return Ok(pages::connect_failed(lang, Msg::UnexpectedState));
             }
-        },
+            Origin::Web
+        }
         None => Origin::HubriseBackOffice,
     };
+    let (id, mut session, fresh) = ensure(&app, &headers).await?;
     let Some(account_id) = session.account_id.clone() else {
         session.connect_state = None;
         session.pending_code = Some((Secret::new(code), now_ms()));
@@ -468,7 +482,8 @@ pub(super) async fn confirm_disconnect(
 }
 
 /// `POST /backoffice/hubrise/disconnect` (`location_id`, `confirm=yes`, `csrf`): revokes at
-/// HubRise and marks the account's connections to that location removed.
+/// HubRise and marks the account's connections to that location removed; 404 when the account
+/// has no active connection there (another account's location included), nothing changed.
 pub(super) async fn disconnect(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -483,12 +498,16 @@ pub(super) async fn disconnect(
         return Ok(see_other("/backoffice/hubrise"));
     }
     let location = form.get("location_id").cloned().unwrap_or_default();
-    for token in app
+    let tokens = app
         .store
         .remove_location(&account_id, &location, None)
-        .await?
-    {
-        app.hubrise.revoke(&token).await;
+        .await?;
+    if tokens.is_empty() {
+        // Not this account's (or no longer connected): nothing done, and not told it was.
+        return Ok(pages::no_such_connection(Lang::of(&headers, None)));
+    }
+    for token in &tokens {
+        app.hubrise.revoke(token).await;
     }
     Ok(see_other("/backoffice/hubrise?disconnected=1"))
 }

@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{ApiError, App, Caller};
+use super::{ApiError, App, Caller, json_body, text_field};
 use crate::events::{Incoming, hub};
 
 /// The stream's name for a relayed change.
@@ -20,7 +21,6 @@ pub const TILL_CHANGE: &str = "till.change";
 /// The longest id, status or name a report may carry.
 const MAX_FIELD: usize = 200;
 
-#[derive(serde::Deserialize)]
 pub(super) struct ChangeReport {
     change_id: String,
     device_id: String,
@@ -30,31 +30,36 @@ pub(super) struct ChangeReport {
 }
 
 impl ChangeReport {
-    fn check(&self) -> Result<(), ApiError> {
-        let fields = [
-            ("change_id", &self.change_id),
-            ("device_id", &self.device_id),
-            ("location_id", &self.location_id),
-            ("order_id", &self.order_id),
-            ("status", &self.status),
-        ];
-        for (name, value) in fields {
+    /// The report in a JSON body: 415 for another content type, 400 for broken JSON or a field
+    /// missing, of another type, empty or over-long (the contract's typed refusals).
+    fn read(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let input = json_body(headers, body)?;
+        let field = |name: &str| -> Result<String, ApiError> {
+            let value = text_field(&input, name)?.unwrap_or_default();
             if value.trim().is_empty() || value.len() > MAX_FIELD {
                 return Err(ApiError::bad_request(format!(
                     "{name} must be 1 to {MAX_FIELD} characters"
                 )));
             }
-        }
-        Ok(())
+            Ok(value)
+        };
+        Ok(ChangeReport {
+            change_id: field("change_id")?,
+            device_id: field("device_id")?,
+            location_id: field("location_id")?,
+            order_id: field("order_id")?,
+            status: field("status")?,
+        })
     }
 }
 
 pub(super) async fn report(
     State(app): State<Arc<App>>,
     Caller(account): Caller,
-    axum::Json(change): axum::Json<ChangeReport>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    change.check()?;
+    let change = ChangeReport::read(&headers, &body)?;
     let connected = app
         .store
         .connections(&account.account_id)

@@ -19,7 +19,8 @@ use crate::clock::now_ms;
 use crate::secret::{Secret, digest};
 use crate::store::{Claim, FlowOutcome};
 
-/// `POST /hubrise/device-flows` (Bearer): `{"state_digest": "<64 hex>"}` → 201 `{"expires_in"}`.
+/// `POST /hubrise/device-flows` (Bearer): `{"state_digest": "<64 hex>"}` → 201 `{"expires_in"}`;
+/// 409 for a state another account registered (a flow is never taken over).
 pub(super) async fn register(
     State(app): State<Arc<App>>,
     Caller(account): Caller,
@@ -32,9 +33,17 @@ pub(super) async fn register(
         .ok_or_else(|| ApiError::bad_request("state_digest: the hex SHA-256 of the state"))?
         .to_ascii_lowercase();
     app.store.purge_expired(FLOW_LIFETIME_MS).await?;
-    app.store
+    if !app
+        .store
         .register_flow(&digest, &account.account_id)
-        .await?;
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "This state is another account's device flow",
+        ));
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({ "expires_in": FLOW_LIFETIME_MS / 1000 })),

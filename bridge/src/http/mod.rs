@@ -123,6 +123,7 @@ pub fn router(app: Arc<App>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(typed_rejections))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             log_request,
@@ -177,6 +178,50 @@ async fn log_request(
         "request"
     );
     response
+}
+
+/// A response carrying HubRise's own refusal, passed through unchanged: never retyped.
+#[derive(Clone, Copy, Debug)]
+pub struct PassedThrough;
+
+/// axum's own refusals (a body over the limit, a method the route does not serve, a query or a
+/// path it cannot read) come as plain text or with no body at all: they get the typed body
+/// `{"error_type", "message"}` every other 4xx has (their status and `Allow` kept).
+async fn typed_rejections(response: Response) -> Response {
+    let status = response.status();
+    let plain = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v.to_str().is_ok_and(|v| v.starts_with("text/plain")),
+    };
+    if !status.is_client_error() || !plain || response.extensions().get::<PassedThrough>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let error_type = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable_entity",
+        _ => "client_error",
+    };
+    let message = match text.is_empty() {
+        true => status.canonical_reason().unwrap_or("Refused").to_owned(),
+        false => text,
+    };
+    let mut typed = ApiError::new(status, error_type, message).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        typed.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    typed
 }
 
 /// Ready when the database answers and its schema is this build's.

@@ -80,6 +80,8 @@ pub enum Msg {
     BackToTillTitle,
     Forbidden,
     ForbiddenTitle,
+    NoSuchConnection,
+    NothingDisconnected,
 }
 
 impl Msg {
@@ -181,6 +183,11 @@ impl Msg {
                 "Ce formulaire a expiré. Rouvrez la page et réessayez.",
             ),
             Msg::ForbiddenTitle => ("Form expired", "Formulaire expiré"),
+            Msg::NoSuchConnection => (
+                "This HubRise location is not connected to this account.",
+                "Ce point de vente HubRise n'est pas connecté à ce compte.",
+            ),
+            Msg::NothingDisconnected => ("Nothing was disconnected.", "Rien n'a été déconnecté."),
         };
         match lang {
             Lang::En => en,
@@ -393,16 +400,38 @@ pub fn confirm_disconnect(lang: Lang, csrf: &str, c: &Connection) -> Response {
     page(StatusCode::OK, lang, Msg::DisconnectTitle, &body)
 }
 
-/// A Connect that could not be completed: 400, nothing recorded.
-pub fn connect_failed(lang: Lang, why: Msg) -> Response {
+/// A refusal page: `why` (`id="error"`), what it means, and the way back.
+fn refusal(status: StatusCode, lang: Lang, title: Msg, why: Msg, meaning: Msg) -> Response {
     let body = format!(
         "{}<p>{} <a id=\"back\" href=\"{}\">{}</a></p>",
         error(why.text(lang)),
-        esc(Msg::NothingConnected.text(lang)),
+        esc(meaning.text(lang)),
         esc(&with_lang("/backoffice/hubrise", lang)),
         esc(Msg::Back.text(lang)),
     );
-    page(StatusCode::BAD_REQUEST, lang, Msg::NotConnectedTitle, &body)
+    page(status, lang, title, &body)
+}
+
+/// A Connect that could not be completed: 400, nothing recorded.
+pub fn connect_failed(lang: Lang, why: Msg) -> Response {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        lang,
+        Msg::NotConnectedTitle,
+        why,
+        Msg::NothingConnected,
+    )
+}
+
+/// A disconnect of a location the account has no active connection to: 404, nothing changed.
+pub fn no_such_connection(lang: Lang) -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        lang,
+        Msg::DisconnectTitle,
+        Msg::NoSuchConnection,
+        Msg::NothingDisconnected,
+    )
 }
 
 /// A form without this session's CSRF token: 403, nothing done.

@@ -287,7 +287,8 @@ async fn back_office_forms_without_the_csrf_token_are_refused() -> TestResult {
     Ok(())
 }
 
-/// Behind https (the public URL says so), the back office's cookies are `Secure`.
+/// Behind https (the public URL says so), the back office's cookies are `Secure`: the sign-in
+/// form's, the session's, and the one sign-out sends to end it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookies_are_secure_behind_https() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -307,6 +308,26 @@ async fn cookies_are_secure_behind_https() -> TestResult {
         .await?;
     let set_cookie = support::header(&page, "set-cookie");
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    // The session's cookie, and the one that ends it at sign-out, too.
+    let pos = sandbox.seed().pos_account().clone();
+    let office = support::BackOffice::sign_in(&url, &pos.email, &pos.password).await?;
+    let session = &office.set_cookie;
+    assert!(
+        session.starts_with("pos_session=")
+            && session.contains("; Secure")
+            && session.contains("HttpOnly")
+            && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    let csrf = office.csrf("/backoffice/hubrise").await?;
+    let out = office
+        .post("/backoffice/sign-out", &[("csrf", &csrf)])
+        .await?;
+    let ended = support::header(&out, "set-cookie");
+    assert!(
+        ended.contains("Max-Age=0") && ended.contains("; Secure"),
+        "{ended}"
+    );
     bridge.stop().await?;
     sandbox.stop().await;
     Ok(())

@@ -13,15 +13,20 @@ use crate::support::{self, BackOffice, Stack, TestResult, client};
 
 const LOCATION: &str = "3r4s3-1";
 
-/// The sandbox and a bridge, and the POS tokens of the seed's first two accounts.
-async fn stack() -> Result<(tempfile::TempDir, Stack, [String; 2]), Box<dyn std::error::Error>> {
-    let (dir, stack) = support::started().await?;
+/// The POS tokens of the seed's first two accounts.
+async fn tokens(stack: &Stack) -> Result<[String; 2], Box<dyn std::error::Error>> {
     let mut tokens = Vec::new();
     for pos in &stack.sandbox.seed().pos_accounts[..2] {
         tokens.push(support::sign_in(&stack.pos_url, &pos.email, &pos.password).await?);
     }
-    let [first, second] = <[String; 2]>::try_from(tokens).map_err(|_| "two accounts")?;
-    Ok((dir, stack, [first, second]))
+    Ok(<[String; 2]>::try_from(tokens).map_err(|_| "two accounts")?)
+}
+
+/// The sandbox and a bridge on SQLite, and the POS tokens of the seed's first two accounts.
+async fn stack() -> Result<(tempfile::TempDir, Stack, [String; 2]), Box<dyn std::error::Error>> {
+    let (dir, stack) = support::started().await?;
+    let tokens = tokens(&stack).await?;
+    Ok((dir, stack, tokens))
 }
 
 /// `POST /hubrise/device-flows` for `state`, as the account of `token`: its status.
@@ -111,7 +116,25 @@ async fn a_device_flow_state_replayed_is_refused_and_stores_nothing() -> TestRes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_account_neither_claims_nor_takes_over_a_device_flow() -> TestResult {
-    let (_dir, stack, [mine, theirs]) = stack().await?;
+    let (_dir, stack, tokens) = stack().await?;
+    neither_claimed_nor_taken_over(stack, tokens).await
+}
+
+/// The same on Postgres (its upsert keeps the flow's account too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_account_neither_claims_nor_takes_over_a_device_flow_on_postgres() -> TestResult {
+    let Some(cluster) = crate::postgres::Cluster::start()? else {
+        return Ok(());
+    };
+    let stack = support::start(cluster.database(), support::keys()).await?;
+    let tokens = tokens(&stack).await?;
+    neither_claimed_nor_taken_over(stack, tokens).await
+}
+
+/// A flow of the first account: the second account's claim is 404, before and after HubRise
+/// answered; its registering the same state is 409; neither changes anything, and the first
+/// account claims the code.
+async fn neither_claimed_nor_taken_over(stack: Stack, [mine, theirs]: [String; 2]) -> TestResult {
     let state = random_token(32);
     assert_eq!(register(&stack, &mine, &state).await?, StatusCode::CREATED);
     let (status, _) = claim(&stack, &theirs, &state).await?;

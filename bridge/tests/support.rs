@@ -242,18 +242,20 @@ pub async fn connected_till_at(
     Ok((app, events))
 }
 
-/// Every row of every table of the bridge's SQLite database (rows as text, sorted), to tell that
-/// a request stored nothing: equal before and after.
+/// Every row of every table of the bridge's database, SQLite or Postgres (rows as text, sorted),
+/// to tell that a request stored nothing: equal before and after.
 pub async fn stored(
     stack: &Stack,
 ) -> Result<std::collections::BTreeMap<String, Vec<String>>, Box<dyn std::error::Error>> {
     let db = stack.bridge.app().store.database();
-    let tables = db
-        .query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-            vec![],
-        )
-        .await?;
+    let tables = match db.kind() {
+        "postgres" => {
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY table_name"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    };
+    let tables = db.query(tables, vec![]).await?;
     let mut all = std::collections::BTreeMap::new();
     for table in tables.iter().filter_map(|r| r.first()?.as_text()) {
         let mut rows: Vec<String> = db
@@ -293,7 +295,10 @@ pub fn location(response: &reqwest::Response) -> String {
 /// not followed.
 pub struct BackOffice {
     pub url: String,
+    /// `pos_session=…`, as the browser sends it back.
     pub cookie: String,
+    /// The whole `Set-Cookie` the sign-in answered with (its attributes).
+    pub set_cookie: String,
 }
 
 impl BackOffice {
@@ -310,6 +315,7 @@ impl BackOffice {
         let pre = BackOffice {
             url: url.to_owned(),
             cookie: set_cookie(&page),
+            set_cookie: header(&page, "set-cookie"),
         };
         let csrf = passerelle_bridge::check::hidden_value(&page.text().await?, "csrf")
             .ok_or("no csrf on the sign-in page")?;
@@ -325,6 +331,7 @@ impl BackOffice {
         Ok(BackOffice {
             url: url.to_owned(),
             cookie: set_cookie(&answer),
+            set_cookie: header(&answer, "set-cookie"),
         })
     }
 

@@ -661,7 +661,9 @@ async fn check(probe: Probe) -> Result<(), String> {
     let status = response.status().as_u16();
     match probe.expect {
         Expect::Refused(expected) if status == expected => {
-            support::typed_refusal(response).await.map(|_| ())
+            let allow = support::header(&response, "allow");
+            let body = support::typed_refusal(response).await?;
+            documented(expected, &body, &allow)
         }
         Expect::Redirect(to) if status == 303 && support::location(&response) == to => Ok(()),
         Expect::Refused(expected) => Err(format!("{status}, not {expected}")),
@@ -669,6 +671,24 @@ async fn check(probe: Probe) -> Result<(), String> {
             "{status} to {:?}, not 303 to {to}",
             support::location(&response)
         )),
+    }
+}
+
+/// The contract names the `error_type` of a 405 (which also says `Allow`), a 413 and a 415.
+fn documented(status: u16, body: &str, allow: &str) -> Result<(), String> {
+    let named = match status {
+        405 if allow.is_empty() => return Err("405 without Allow".into()),
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        _ => return Ok(()),
+    };
+    let error_type = serde_json::from_str::<serde_json::Value>(body)
+        .map(|v| v["error_type"].clone())
+        .unwrap_or_default();
+    match error_type == named {
+        true => Ok(()),
+        false => Err(format!("{status} typed {error_type}, not {named}")),
     }
 }
 

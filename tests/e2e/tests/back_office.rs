@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use passerelle_core::{
     ConnectionOrigin, ConnectionState, InMemorySecretStore, OrderFilter, PasserelleEvent,
@@ -482,10 +483,19 @@ async fn orders_placed_before_the_confirmation_arrive_by_the_catch_up_from_conne
     let (app, events) = world.open_signed_in().await;
     let paris = world.location_ids()[0].clone();
     connect_off_the_device(&world, &paris, true).await;
-    // Placed before the iPad knows of the connection, then while it waits for the restaurant.
+    // HubRise made the connection ten minutes ago, and an order came eight minutes ago: more
+    // than the catch-up's margin (5 minutes) before the iPad sees the connection, so only a
+    // catch-up from `connected_at` finds it.
+    let admin = world.sandbox.admin();
+    admin
+        .backdate_connections(&paris, Duration::from_secs(10 * 60))
+        .await
+        .unwrap();
     let before_restart = world.place_order(&paris, "Marie").await;
-    // HubRise's times are whole seconds: the iPad sees the connection clearly later.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    admin
+        .backdate_order(&before_restart, Duration::from_secs(8 * 60))
+        .await
+        .unwrap();
     app.restart().await.unwrap();
     let waiting = world.place_order(&paris, "Jeanne").await;
     let connection = app.connections().unwrap().pop().unwrap();

@@ -8,14 +8,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use passerelle_core::{
     DelayReason, InMemorySecretStore, OrderFilter, Passerelle, PasserelleError, PasserelleEvent,
     SecretStore, SecretStoreError, SyncState,
 };
 use passerelle_sandbox::{Fault, FaultKind, ServerKind};
-use passerelle_test_support::{EVENT_TIMEOUT, EventRecorder, World, order_received, wait_until};
+use passerelle_test_support::{
+    EVENT_TIMEOUT, EventRecorder, World, health_shows, order_received, wait_until,
+};
 
 /// Long enough for a budget of a few attempts at the tests' one-second poll interval.
 const BUDGET_TIMEOUT: Duration = Duration::from_secs(60);
@@ -176,6 +178,46 @@ async fn a_network_cut_reads_delayed_offline_and_the_hint_recovers_at_once() {
     assert!(
         flowing.is_ok(),
         "the health state never said orders flow again"
+    );
+}
+
+/// At the production poll interval (30 s), the backoff after a long cut waits up to the interval:
+/// only the host's hint brings an order placed once the network is back within seconds.
+#[tokio::test]
+async fn at_a_30_s_poll_only_the_host_s_hint_ends_a_cut_within_seconds() {
+    let world = World::start().await;
+    let mut config = world.config();
+    config.initial_settings.poll_interval_secs = 30;
+    let (app, events) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    app.sync_now().await.unwrap();
+    let admin = world.sandbox.admin();
+    admin.cut_network().await;
+    app.network_available().unwrap();
+    let offline = health_shows(&app, Some(DelayReason::Offline), EVENT_TIMEOUT).await;
+    assert!(offline, "the cut never showed: {:?}", app.sync_health());
+    // Long enough for the backoff to grow past a few seconds (1, 2, 4, 8, 16 s ceilings).
+    tokio::time::sleep(Duration::from_secs(20)).await;
+
+    admin.restore_network().await;
+    let order = world.place_order(&location, "After the cut").await;
+    let hinted = Instant::now();
+    app.network_available().unwrap();
+    events
+        .wait_for(order_received(&order), Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "the hint did not end the wait ({e:?}): {:?}",
+                app.sync_health()
+            )
+        });
+    assert!(
+        hinted.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        hinted.elapsed()
     );
 }
 

@@ -215,6 +215,44 @@ impl Admin {
         Ok(())
     }
 
+    /// Moves the making of `location_id`'s connections `by` into the past: HubRise's
+    /// `created_at` and the `connected_at` the fake POS backend recorded from it. A connection
+    /// made off the device long before a till confirms it (decision 19).
+    pub async fn backdate_connections(
+        &self,
+        location_id: &str,
+        by: Duration,
+    ) -> Result<(), SandboxError> {
+        let earlier = |at: &str| -> Result<String, SandboxError> {
+            let at = crate::timefmt::parse(at)
+                .ok_or_else(|| SandboxError::State(format!("unreadable time {at}")))?;
+            let by =
+                time::Duration::try_from(by).map_err(|e| SandboxError::State(e.to_string()))?;
+            Ok(crate::timefmt::format(crate::timefmt::to_paris(at - by)))
+        };
+        let mut world = self.shared.world();
+        let mut found = false;
+        for c in world.hubrise.connections.iter_mut() {
+            if c.location_id.as_deref() == Some(location_id) {
+                c.created_at = earlier(&c.created_at)?;
+                found = true;
+            }
+        }
+        for c in world.pos.connections.iter_mut() {
+            if c.location_id.as_deref() == Some(location_id)
+                && let Some(at) = c.connected_at.as_deref()
+            {
+                c.connected_at = Some(earlier(at)?);
+            }
+        }
+        if !found {
+            return Err(SandboxError::NotFound(format!(
+                "connection of {location_id}"
+            )));
+        }
+        Ok(())
+    }
+
     /// All orders of a location, oldest first, as Passerelle's client sees them.
     pub async fn orders(&self, location_id: &str) -> Vec<Value> {
         let world = self.shared.world();

@@ -65,8 +65,8 @@ pub(crate) struct Anchor {
 }
 
 /// When the fixed faults happen: the orders route's outage at 22 % of the service, the cuts at
-/// 62 % and 82 %, the other episodes spread over the time left between them (15 s away from
-/// them), the kills at random moments there, 30 s from each other and 6 s from other episodes.
+/// 62 % and 82 %, the other episodes spread over the time left between them (starting 15 s after
+/// one and ending 15 s before the next), the kills at random moments there, 30 s from each other and 6 s from other episodes.
 /// Episodes run one at a time: one that comes due while another runs waits for it.
 pub(crate) fn plan(options: &Options, rng: &mut Rng) -> Vec<Anchor> {
     let total = options.duration().as_secs_f64();
@@ -85,17 +85,22 @@ pub(crate) fn plan(options: &Options, rng: &mut Rng) -> Vec<Anchor> {
         })
         .collect();
     // The time left for the other episodes: from 4 % of the service to a minute before its end,
-    // 15 s away from the long episodes.
+    // 15 s away from the long episodes, and ended 15 s before the next one starts (the clock's
+    // episode lasts 40 s: one that began 15 s before a cut ran into it, and the order placed at
+    // its end was measured across the cut).
+    let longest = (2 * options.clock_secs)
+        .max(options.slow_secs)
+        .max(options.rate_zero_secs) as f64;
     let mut free: Vec<(f64, f64)> = Vec::new();
     let mut from = 0.04 * total;
     for &(at, length, _) in &long {
-        if at - 15.0 > from {
-            free.push((from, at - 15.0));
+        if at - 15.0 - longest > from {
+            free.push((from, at - 15.0 - longest));
         }
         from = from.max(at + length + 15.0);
     }
-    if total - 60.0 > from {
-        free.push((from, total - 60.0));
+    if total - 60.0 - longest > from {
+        free.push((from, total - 60.0 - longest));
     }
     let free_total: f64 = free.iter().map(|(a, b)| b - a).sum();
     // A fraction of the free time → the moment it falls on.

@@ -29,5 +29,44 @@ for command in "${commands[@]}"; do
     failures=$((failures + 1))
   fi
 done
+
+# An HTTP/1.1 request to 127.0.0.1:$1 through bash's /dev/tcp (no curl on a fresh machine):
+# prints the answer, status line first.
+http() {
+  local port=$1 method=$2 path=$3 body=${4:-}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s' \
+    "$method" "$path" "${#body}" "$body" >&3
+  cat <&3
+  exec 3<&-
+}
+
+# The bridge's one command (README, "Run the bridge") runs as written, its `export` line
+# included: it starts, says it is ready, signs the demo account in, and stops on SIGTERM.
+bridge_block=$(awk '/^## Run the bridge/{s=1} s&&/^```sh/{b=1;next} b&&/^```/{exit} b' README.md)
+printf 'the bridge as README starts it  ->  '
+bridge_ok=false
+(
+  cd "$checkout"
+  eval "${bridge_block//cargo run --release/CARGO_TARGET_DIR=\"$target_dir\" exec cargo run --locked -q}"
+) >"$checkout/.bridge.log" 2>&1 &
+bridge_pid=$!
+for _ in $(seq 1 600); do
+  if http 8490 GET /readyz 2>/dev/null | head -1 | grep -q ' 200 '; then
+    grant='grant_type=password&client_id=passerelle-ios&username=demo%40example.com&password=demo-password'
+    http 8490 POST /oauth/token "$grant" | grep -q '"access_token"' && bridge_ok=true
+    break
+  fi
+  kill -0 "$bridge_pid" 2>/dev/null || break
+  sleep 1
+done
+kill -TERM "$bridge_pid" 2>/dev/null || true
+if wait "$bridge_pid" && $bridge_ok; then
+  echo ok
+else
+  echo FAILED; tail -5 "$checkout/.bridge.log" | sed 's/^/    /'
+  failures=$((failures + 1))
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures documented command(s) do not work as written" >&2; exit 1; }
-echo "documented commands: ${#commands[@]} ok"
+echo "documented commands: $(( ${#commands[@]} + 1 )) ok"

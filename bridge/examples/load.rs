@@ -1,6 +1,8 @@
 //! Load on this machine: tills reloading their configuration at once (then again with the ETag,
 //! 304s) and connects made through HubRise's back office, against the bridge on SQLite (or on
-//! Postgres with `--database-url postgres://…`), the sandbox playing HubRise in-process.
+//! Postgres with `--database-url postgres://…`), the sandbox playing HubRise in-process. Then a
+//! mixed minute: another restaurant's connects paced over a minute (100 a minute by default)
+//! while every till reloads with its ETag every ten seconds.
 //!
 //! `cargo run --release -p passerelle-bridge --example load [-- --tills 1000 --connects 100]`
 //! prints p50/p99/max per route; BENCHMARKS.md keeps the figures.
@@ -11,6 +13,8 @@
 #[allow(dead_code)]
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -45,6 +49,10 @@ fn args() -> Args {
 
 /// p50, p99 and max of a set of latencies, in milliseconds.
 fn summary(name: &str, mut took: Vec<Duration>, wall: Duration) {
+    if took.is_empty() {
+        println!("{name:<44} n=0");
+        return;
+    }
     took.sort();
     let at = |q: f64| {
         took[((took.len() as f64 * q).ceil() as usize)
@@ -100,17 +108,27 @@ async fn main() {
     .await
     .unwrap();
 
-    // The tills sign in (a few at a time, as they would over a morning).
+    // The tills sign in (50 at a time, as they would over a morning).
+    let started = Instant::now();
     let mut tokens = Vec::with_capacity(args.tills);
+    let mut sign_ins = Vec::with_capacity(args.tills);
     for chunk in (0..args.tills).collect::<Vec<_>>().chunks(50) {
-        let signed = join_all(
-            chunk
-                .iter()
-                .map(|_| support::sign_in(&stack.pos_url, &pos.email, &pos.password)),
-        )
+        let signed = join_all(chunk.iter().map(|_| async {
+            let at = Instant::now();
+            let token = support::sign_in(&stack.pos_url, &pos.email, &pos.password).await;
+            (at.elapsed(), token.unwrap())
+        }))
         .await;
-        tokens.extend(signed.into_iter().map(|t| t.unwrap()));
+        for (took, token) in signed {
+            sign_ins.push(took);
+            tokens.push(token);
+        }
     }
+    summary(
+        "POST /oauth/token (password), 50 at a time",
+        sign_ins,
+        started.elapsed(),
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.tills)
         .build()
@@ -167,28 +185,15 @@ async fn main() {
 
     // Connects through HubRise's back office, one after another: the Connect URL, sign-in, the
     // exchange and the callback registration at HubRise.
+    let connector = Connector {
+        stack: &stack,
+        seed: &seed,
+        pos: &pos,
+    };
     let started = Instant::now();
     let mut connects = Vec::with_capacity(args.connects);
     for i in 0..args.connects {
-        let location = if i % 2 == 0 { "3r4s3-1" } else { "3r4s3-2" };
-        let url = stack
-            .sandbox
-            .admin()
-            .back_office_connect(&seed.client_id, location, &seed.user().email)
-            .await
-            .unwrap();
-        let at = Instant::now();
-        let landing = passerelle_bridge::check::open_connect_url(
-            &support::client(),
-            &url,
-            &stack.pos_url,
-            &pos.email,
-            &pos.password,
-        )
-        .await
-        .unwrap();
-        connects.push(at.elapsed());
-        assert!(landing.contains("connected="), "{landing}");
+        connects.push(connector.connect(i).await);
     }
     let wall = started.elapsed();
     summary("connect (Connect URL + sign-in + exchange)", connects, wall);
@@ -196,6 +201,115 @@ async fn main() {
         "connects per minute at that pace: {:.0}",
         args.connects as f64 / wall.as_secs_f64() * 60.0
     );
+
+    // The mixed minute: the connects paced over a minute, made by another restaurant (the
+    // seed's second POS account), while every till of the first reloads with its ETag every ten
+    // seconds: 304s, their configuration unchanged, as a till's is nearly always.
+    let other = Connector {
+        pos: &seed.pos_accounts[1],
+        ..connector
+    };
+    let etags: Vec<String> = first.into_iter().map(|(_, etag)| etag).collect();
+    let pace = Duration::from_secs(60) / u32::try_from(args.connects.max(1)).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let connecting = async {
+        let mut took = Vec::with_capacity(args.connects);
+        for i in 0..args.connects {
+            let next = Instant::now() + pace;
+            took.push(other.connect(i).await);
+            tokio::time::sleep_until(next.into()).await;
+        }
+        done.store(true, Ordering::SeqCst);
+        took
+    };
+    let reloading = async {
+        let mut etags = etags;
+        let (mut fresh, mut unchanged) = (Vec::new(), Vec::new());
+        while !done.load(Ordering::SeqCst) {
+            let next = Instant::now() + Duration::from_secs(10);
+            let wave = join_all(tokens.iter().zip(&etags).map(|(token, etag)| {
+                let request = http
+                    .get(&url)
+                    .bearer_auth(token)
+                    .header(IF_NONE_MATCH, etag);
+                async move {
+                    let at = Instant::now();
+                    let answer = request.send().await.unwrap();
+                    let etag = answer
+                        .headers()
+                        .get(ETAG)
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    (at.elapsed(), answer.status().as_u16(), etag)
+                }
+            }))
+            .await;
+            for ((took, status, etag), kept) in wave.into_iter().zip(etags.iter_mut()) {
+                match status {
+                    200 => {
+                        fresh.push(took);
+                        *kept = etag.unwrap();
+                    }
+                    304 => unchanged.push(took),
+                    other => panic!("configuration answered {other}"),
+                }
+            }
+            tokio::time::sleep_until(next.into()).await;
+        }
+        (fresh, unchanged)
+    };
+    let started = Instant::now();
+    let (connects, (fresh, unchanged)) = tokio::join!(connecting, reloading);
+    let wall = started.elapsed();
+    println!(
+        "mixed minute: {} connects by another account paced {pace:?} apart, every till reloading every 10 s",
+        args.connects
+    );
+    summary(
+        "  connect (Connect URL + sign-in + exchange)",
+        connects,
+        wall,
+    );
+    summary("  GET /hubrise/configuration (200: changed)", fresh, wall);
+    summary("  GET /hubrise/configuration (304)", unchanged, wall);
     stack.bridge.stop().await.unwrap();
     stack.sandbox.stop().await;
+}
+
+/// Connects one location through HubRise's back office, as the restaurant would.
+#[derive(Clone, Copy)]
+struct Connector<'a> {
+    stack: &'a support::Stack,
+    seed: &'a passerelle_sandbox::Seed,
+    pos: &'a passerelle_sandbox::SeedPosAccount,
+}
+
+impl Connector<'_> {
+    /// The `i`th connect (Paris and Lyon in turn); how long it took from the Connect URL on.
+    async fn connect(&self, i: usize) -> Duration {
+        let location = if i.is_multiple_of(2) {
+            "3r4s3-1"
+        } else {
+            "3r4s3-2"
+        };
+        let url = self
+            .stack
+            .sandbox
+            .admin()
+            .back_office_connect(&self.seed.client_id, location, &self.seed.user().email)
+            .await
+            .unwrap();
+        let at = Instant::now();
+        let landing = passerelle_bridge::check::open_connect_url(
+            &support::client(),
+            &url,
+            &self.stack.pos_url,
+            &self.pos.email,
+            &self.pos.password,
+        )
+        .await
+        .unwrap();
+        let took = at.elapsed();
+        assert!(landing.contains("connected="), "{landing}");
+        took
+    }
 }

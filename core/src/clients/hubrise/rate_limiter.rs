@@ -117,6 +117,10 @@ pub struct RateLimiter {
     /// The read-back budget: its own minute, hour and day windows, and its heavy minute.
     read_back: [Window; 3],
     read_back_heavy: Window,
+    /// No request of any lane before this (ms): HubRise answered 429. Both lanes and the
+    /// read-back wait for it, so a change made at the till (which wakes the changes' lane) or
+    /// the other lane never cuts short a wait HubRise asked for.
+    held_until_ms: u64,
 }
 
 impl RateLimiter {
@@ -135,7 +139,13 @@ impl RateLimiter {
                 Window::new(minute * 1_440, share(limits.per_day)),
             ],
             read_back_heavy: Window::new(minute, (limits.heavy_per_minute / 2).max(1)),
+            held_until_ms: 0,
         }
+    }
+
+    /// Holds every request until `until_ms`.
+    fn hold(&mut self, until_ms: u64) {
+        self.held_until_ms = self.held_until_ms.max(until_ms);
     }
 
     /// Like [`RateLimiter::try_acquire`], for a read of the read-back budget: it must fit both
@@ -146,7 +156,8 @@ impl RateLimiter {
             .iter_mut()
             .map(|w| w.wait_ms(now_ms))
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(self.held_until_ms.saturating_sub(now_ms));
         if heavy {
             wait = wait.max(self.read_back_heavy.wait_ms(now_ms));
         }
@@ -172,7 +183,8 @@ impl RateLimiter {
             .iter_mut()
             .map(|w| w.wait_ms_for(now_ms, lane))
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(self.held_until_ms.saturating_sub(now_ms));
         if heavy {
             wait = wait.max(self.heavy.wait_ms(now_ms));
         }
@@ -241,6 +253,15 @@ impl RateLimiters {
         limiter.try_acquire_read_back(now, heavy).is_none()
     }
 
+    /// HubRise answered the connection 429: no request of any lane for `wait` (the lane that got
+    /// it passes what it waits, `Retry-After` with the poll interval as its floor).
+    pub fn hold(&self, connection_id: &str, wait: Duration) {
+        let limiter = self.limiter(connection_id);
+        let mut limiter = limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        limiter.hold(now.saturating_add(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)));
+    }
+
     fn limiter(&self, connection_id: &str) -> Arc<Mutex<RateLimiter>> {
         let mut all = self.by_connection.lock().unwrap_or_else(|p| p.into_inner());
         all.entry(connection_id.to_owned())
@@ -266,6 +287,30 @@ mod tests {
             heavy_per_minute: 1,
             minute_ms: 1_000,
         }
+    }
+
+    #[test]
+    fn a_429_holds_every_lane_until_its_wait_is_over() {
+        let mut limiter = RateLimiter::new(&limits(100));
+        limiter.hold(12_000);
+        for lane in [Lane::Change, Lane::Other] {
+            assert_eq!(
+                limiter.try_acquire(10_500, false, lane),
+                Some(Duration::from_millis(1_500)),
+                "{lane:?}"
+            );
+        }
+        assert_eq!(
+            limiter.try_acquire_read_back(10_500, false),
+            Some(Duration::from_millis(1_500))
+        );
+        limiter.hold(11_000);
+        assert_eq!(
+            limiter.try_acquire(11_999, false, Lane::Change),
+            Some(Duration::from_millis(1)),
+            "a shorter wait never shortens the hold"
+        );
+        assert_eq!(limiter.try_acquire(12_000, false, Lane::Change), None);
     }
 
     #[test]

@@ -61,6 +61,10 @@ pub(super) async fn run(
         failures += 1;
         let interval = parts.active.settings().poll_interval();
         let wait = wait_after(&err, failures, interval);
+        if matches!(err, Error::RateLimited { .. }) {
+            // A change the till makes meanwhile wakes this lane: it still waits for the hold.
+            parts.rate_limiters.hold(&sync.connection_id, wait);
+        }
         tracing::warn!(target: "passerelle::sync", connection = %sync.connection_id, code = err.code(), wait_ms = wait.as_millis(), "changes not pushed; retrying");
         retry = Some(wait);
     }

@@ -301,8 +301,15 @@ impl Read<'_> {
         }
         let changed: Vec<&str> = changed.iter().map(String::as_str).collect();
         if self.one_by_one(&changed, report).await? == Outcome::OutOfBudget {
-            // The changed orders of these pages are read again by the next walk.
-            return Ok(Outcome::OutOfBudget);
+            out_of_budget = true;
+            if ended {
+                // The walk is over: the next one lists these pages again.
+                return Ok(Outcome::OutOfBudget);
+            }
+            // Not seen after all: the walk's end reads those it expected.
+            for order_id in &changed {
+                walk.seen.remove(*order_id);
+            }
         }
         if !ended {
             let listing = &self.parts.locks(&self.row.public.id).listing;

@@ -104,6 +104,9 @@ pub(super) async fn run(
             Outcome::Failed(err) => {
                 failures += 1;
                 let wait = wait_after(&err, failures, interval);
+                if matches!(err, Error::RateLimited { .. }) {
+                    parts.rate_limiters.hold(&sync.connection_id, wait);
+                }
                 hold = Some(Hold {
                     until: Instant::now() + wait,
                     rate_limited: matches!(err, Error::RateLimited { .. }),

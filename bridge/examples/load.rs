@@ -13,7 +13,6 @@
 #[allow(dead_code)]
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -135,48 +134,23 @@ async fn main() {
         .unwrap();
     let url = format!("{}/hubrise/configuration", stack.pos_url);
 
-    // Every till reloads at once.
+    // Every till reloads at once, then again with the ETag: 304s.
+    let reload = Reload {
+        http: &http,
+        url: &url,
+        tokens: &tokens,
+    };
+    let mut etags = vec![String::new(); tokens.len()];
     let started = Instant::now();
-    let first = join_all(tokens.iter().map(|token| {
-        let request = http.get(&url).bearer_auth(token);
-        async move {
-            let at = Instant::now();
-            let answer = request.send().await.unwrap();
-            assert_eq!(answer.status(), 200);
-            (
-                at.elapsed(),
-                answer
-                    .headers()
-                    .get(ETAG)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        }
-    }))
-    .await;
+    let (first, _) = reload.wave(&mut etags).await;
     summary(
         "GET /hubrise/configuration (200), all at once",
-        first.iter().map(|(d, _)| *d).collect(),
+        first,
         started.elapsed(),
     );
-
-    // And again with the ETag: 304s.
     let started = Instant::now();
-    let second = join_all(tokens.iter().zip(&first).map(|(token, (_, etag))| {
-        let request = http
-            .get(&url)
-            .bearer_auth(token)
-            .header(IF_NONE_MATCH, etag);
-        async move {
-            let at = Instant::now();
-            let answer = request.send().await.unwrap();
-            assert_eq!(answer.status(), 304);
-            at.elapsed()
-        }
-    }))
-    .await;
+    let (changed, second) = reload.wave(&mut etags).await;
+    assert!(changed.is_empty(), "nothing changed between the two waves");
     summary(
         "GET /hubrise/configuration (304), all at once",
         second,
@@ -209,9 +183,8 @@ async fn main() {
         pos: &seed.pos_accounts[1],
         ..connector
     };
-    let etags: Vec<String> = first.into_iter().map(|(_, etag)| etag).collect();
     let pace = Duration::from_secs(60) / u32::try_from(args.connects.max(1)).unwrap();
-    let done = Arc::new(AtomicBool::new(false));
+    let done = AtomicBool::new(false);
     let connecting = async {
         let mut took = Vec::with_capacity(args.connects);
         for i in 0..args.connects {
@@ -223,36 +196,12 @@ async fn main() {
         took
     };
     let reloading = async {
-        let mut etags = etags;
         let (mut fresh, mut unchanged) = (Vec::new(), Vec::new());
         while !done.load(Ordering::SeqCst) {
             let next = Instant::now() + Duration::from_secs(10);
-            let wave = join_all(tokens.iter().zip(&etags).map(|(token, etag)| {
-                let request = http
-                    .get(&url)
-                    .bearer_auth(token)
-                    .header(IF_NONE_MATCH, etag);
-                async move {
-                    let at = Instant::now();
-                    let answer = request.send().await.unwrap();
-                    let etag = answer
-                        .headers()
-                        .get(ETAG)
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    (at.elapsed(), answer.status().as_u16(), etag)
-                }
-            }))
-            .await;
-            for ((took, status, etag), kept) in wave.into_iter().zip(etags.iter_mut()) {
-                match status {
-                    200 => {
-                        fresh.push(took);
-                        *kept = etag.unwrap();
-                    }
-                    304 => unchanged.push(took),
-                    other => panic!("configuration answered {other}"),
-                }
-            }
+            let (changed, same) = reload.wave(&mut etags).await;
+            fresh.extend(changed);
+            unchanged.extend(same);
             tokio::time::sleep_until(next.into()).await;
         }
         (fresh, unchanged)
@@ -273,6 +222,48 @@ async fn main() {
     summary("  GET /hubrise/configuration (304)", unchanged, wall);
     stack.bridge.stop().await.unwrap();
     stack.sandbox.stop().await;
+}
+
+/// The tills reloading their configuration.
+struct Reload<'a> {
+    http: &'a reqwest::Client,
+    url: &'a str,
+    tokens: &'a [String],
+}
+
+impl Reload<'_> {
+    /// Every till reloads at once, with the ETag it holds (none when empty), and keeps the new
+    /// one; the latencies of the 200s and of the 304s.
+    async fn wave(&self, etags: &mut [String]) -> (Vec<Duration>, Vec<Duration>) {
+        let answers = join_all(self.tokens.iter().zip(etags.iter()).map(|(token, etag)| {
+            let mut request = self.http.get(self.url).bearer_auth(token);
+            if !etag.is_empty() {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            async move {
+                let at = Instant::now();
+                let answer = request.send().await.unwrap();
+                let etag = answer
+                    .headers()
+                    .get(ETAG)
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (at.elapsed(), answer.status().as_u16(), etag)
+            }
+        }))
+        .await;
+        let (mut fresh, mut unchanged) = (Vec::new(), Vec::new());
+        for ((took, status, etag), kept) in answers.into_iter().zip(etags.iter_mut()) {
+            match status {
+                200 => {
+                    fresh.push(took);
+                    *kept = etag.expect("a 200 carries an ETag");
+                }
+                304 => unchanged.push(took),
+                other => panic!("configuration answered {other}"),
+            }
+        }
+        (fresh, unchanged)
+    }
 }
 
 /// Connects one location through HubRise's back office, as the restaurant would.

@@ -32,6 +32,18 @@ pub(crate) async fn connected() -> (World, Passerelle, Arc<EventRecorder>, Strin
     (world, app, events, location)
 }
 
+/// Like [`connected`], at the production poll interval (30 s), without the first sync.
+async fn connected_at_a_30_s_poll() -> (World, Passerelle, Arc<EventRecorder>, String) {
+    let world = World::start().await;
+    let mut config = world.config();
+    config.initial_settings.poll_interval_secs = 30;
+    let (app, events) = world.open_with(config).await;
+    world.sign_in(&app).await;
+    let location = world.location_ids()[0].clone();
+    world.connect_active(&app, &location).await;
+    (world, app, events, location)
+}
+
 fn persistent(path: &str, kind: FaultKind) -> Fault {
     Fault {
         path_prefix: path.into(),
@@ -185,13 +197,7 @@ async fn a_network_cut_reads_delayed_offline_and_the_hint_recovers_at_once() {
 /// only the host's hint brings an order placed once the network is back within seconds.
 #[tokio::test]
 async fn at_a_30_s_poll_only_the_host_s_hint_ends_a_cut_within_seconds() {
-    let world = World::start().await;
-    let mut config = world.config();
-    config.initial_settings.poll_interval_secs = 30;
-    let (app, events) = world.open_with(config).await;
-    world.sign_in(&app).await;
-    let location = world.location_ids()[0].clone();
-    world.connect_active(&app, &location).await;
+    let (world, app, events, location) = connected_at_a_30_s_poll().await;
     app.sync_now().await.unwrap();
     let admin = world.sandbox.admin();
     admin.cut_network().await;
@@ -256,13 +262,7 @@ async fn a_retry_after_of_two_hours_is_waited_one_hour_and_the_health_says_so() 
 
 #[tokio::test]
 async fn an_accept_is_pushed_at_once_without_polling_events_sooner() {
-    let world = World::start().await;
-    let mut config = world.config();
-    config.initial_settings.poll_interval_secs = 30;
-    let (app, events) = world.open_with(config).await;
-    world.sign_in(&app).await;
-    let location = world.location_ids()[0].clone();
-    world.connect_active(&app, &location).await;
+    let (world, app, events, location) = connected_at_a_30_s_poll().await;
     let order = world.place_order(&location, "Marie").await;
     app.sync_now().await.unwrap();
     received(&events, &order).await;

@@ -1,7 +1,7 @@
 //! A connection's pusher: the lane of the till's changes. Woken when the till makes a change
 //! (and when the network is back), it pushes the outbox under no lock, so a change
 //! never waits for intake (a backlog draining, the events route failing, an event's DELETE
-//! failing, a backoff). After a failure it waits like the worker (`worker::wait_after`): HubRise's
+//! failing, a backoff). After a failure it waits like the worker (`worker::wait_after_failure`): HubRise's
 //! `Retry-After` with the poll interval as its floor, a backoff capped at the poll interval for
 //! the rest; a refused token ends it (the worker flags the reconnect). A change HubRise refused
 //! for a while is tried again when its own backoff ends; the intake cycle pushes too, every
@@ -17,7 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use super::connection::ConnectionSync;
 use super::cycle::SyncParts;
-use super::worker::wait_after;
+use super::worker::wait_after_failure;
 use crate::error::Error;
 
 pub(super) async fn run(
@@ -60,11 +60,7 @@ pub(super) async fn run(
         };
         failures += 1;
         let interval = parts.active.settings().poll_interval();
-        let wait = wait_after(&err, failures, interval);
-        if matches!(err, Error::RateLimited { .. }) {
-            // A change the till makes meanwhile wakes this lane: it still waits for the hold.
-            parts.rate_limiters.hold(&sync.connection_id, wait);
-        }
+        let wait = wait_after_failure(&parts, &sync.connection_id, &err, failures, interval);
         tracing::warn!(target: "passerelle::sync", connection = %sync.connection_id, code = err.code(), wait_ms = wait.as_millis(), "changes not pushed; retrying");
         retry = Some(wait);
     }

@@ -166,19 +166,14 @@ async fn status(
         token,
         read_whole,
     };
+    let ids: Vec<&str> = open.iter().map(|o| o.id.as_str()).collect();
     let outcome = match walk {
-        None if open.len() as u64 <= pages.min(MAX_LIST_PAGES) => {
-            let ids: Vec<&str> = open.iter().map(|o| o.id.as_str()).collect();
+        Some(walk) => read.by_listing(walk, &open, report).await?,
+        None if ids.len() as u64 <= pages.min(MAX_LIST_PAGES) => {
             read.one_by_one(&ids, report).await?
         }
-        walk => {
-            let walk = match walk {
-                Some(walk) => walk,
-                None => ListingPass::new(
-                    iso8601(oldest.created_at_ms)?,
-                    open.iter().map(|o| o.id.as_str()),
-                ),
-            };
+        None => {
+            let walk = ListingPass::new(iso8601(oldest.created_at_ms)?, ids.iter().copied());
             read.by_listing(walk, &open, report).await?
         }
     };

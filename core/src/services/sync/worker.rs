@@ -103,10 +103,8 @@ pub(super) async fn run(
             Outcome::Over => return,
             Outcome::Failed(err) => {
                 failures += 1;
-                let wait = wait_after(&err, failures, interval);
-                if matches!(err, Error::RateLimited { .. }) {
-                    parts.rate_limiters.hold(&sync.connection_id, wait);
-                }
+                let wait =
+                    wait_after_failure(&parts, &sync.connection_id, &err, failures, interval);
                 hold = Some(Hold {
                     until: Instant::now() + wait,
                     rate_limited: matches!(err, Error::RateLimited { .. }),
@@ -168,6 +166,23 @@ pub(super) fn wait_after(err: &Error, failures: u32, interval: Duration) -> Dura
         err if err.is_retryable() => backoff.min(interval),
         _ => backoff.max(interval),
     }
+}
+
+/// [`wait_after`] a lane's failure; a 429 holds every lane of the connection for that long, so
+/// neither lane (nor a change the till makes meanwhile, which wakes the changes' lane) cuts short
+/// a wait HubRise asked for.
+pub(super) fn wait_after_failure(
+    parts: &SyncParts,
+    connection_id: &str,
+    err: &Error,
+    failures: u32,
+    interval: Duration,
+) -> Duration {
+    let wait = wait_after(err, failures, interval);
+    if matches!(err, Error::RateLimited { .. }) {
+        parts.rate_limiters.hold(connection_id, wait);
+    }
+    wait
 }
 
 /// Records a failed cycle. Returns whether the connection may go on (false when HubRise refused
